@@ -1,0 +1,87 @@
+/* sp/onnx.h - read, validate and write ONNX models (protobuf-c, external data).
+ *
+ * The ONNX layer is the bottom of sp: the translator and the runtime both read
+ * models through it. It never links MLIR. */
+#ifndef SP_ONNX_H
+#define SP_ONNX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnx/onnx.pb-c.h"
+#include "sp/error.h"
+
+/* Oldest and newest ONNX IR versions sp accepts. */
+#define SP_ONNX_MIN_IR_VERSION 3
+#define SP_ONNX_MAX_IR_VERSION 10
+
+/* A loaded model: the unpacked protobuf plus whatever backs its tensor data
+ * (mapped external-data files, buffers converted from typed fields). Tensor
+ * data stays valid until sp_onnx_free. */
+typedef struct sp_onnx_model {
+  Onnx__ModelProto *proto;
+  char *path;     /* file it was read from ("<memory>" for buffers) */
+  char *base_dir; /* directory that external-data locations are relative to */
+  struct sp_onnx_backing *backing; /* private: mappings and owned buffers */
+} sp_onnx_model;
+
+/* Reads and unpacks path, then checks it with sp_onnx_validate.
+ * Errors name the file (and the node where there is one). */
+int sp_onnx_load(const char *path, sp_onnx_model **out, sp_error *err);
+
+/* Same as sp_onnx_load for bytes already in memory; name is used in messages,
+ * base_dir (may be NULL) resolves external data. The bytes are not kept. */
+int sp_onnx_load_buffer(const void *data, size_t size, const char *name,
+                        const char *base_dir, sp_onnx_model **out,
+                        sp_error *err);
+
+/* Frees the model, its protobuf and all tensor data handed out. NULL is ok. */
+void sp_onnx_free(sp_onnx_model *model);
+
+/* Checks what the rest of sp relies on: IR version in range, opset imports
+ * present, every node input defined (graph input, initializer, earlier or
+ * later node output, or "" for a missing optional input), no name defined
+ * twice, no cycles, initializer byte sizes matching their dims and type,
+ * graph outputs defined. Subgraphs (If/Loop/Scan bodies) may use names from
+ * the enclosing graphs. */
+int sp_onnx_validate(const sp_onnx_model *model, sp_error *err);
+
+/* Node indices of graph in a topological order (inputs before users);
+ * fails on cycles naming one node on the cycle. *order is malloc'ed. */
+int sp_onnx_topo_order(const Onnx__GraphProto *graph, size_t **order,
+                       sp_error *err);
+
+/* Bytes of one element of an ONNX TensorProto data type; 0 for STRING and
+ * unknown types. */
+size_t sp_onnx_elem_size(int32_t elem_type);
+
+/* Number of elements of a TensorProto (product of dims; 1 for a scalar). */
+int64_t sp_onnx_tensor_numel(const Onnx__TensorProto *tensor);
+
+/* The little-endian raw bytes of a tensor whatever its storage: raw_data
+ * (borrowed, no copy), typed fields (float_data, int64_data, ... converted
+ * once into a buffer owned by the model), or external data (mapped once,
+ * read-only). STRING tensors are not supported here. */
+int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
+                         const void **data, size_t *size, sp_error *err);
+
+/* Options of sp_onnx_save. Zero-initialised means: everything inline. */
+typedef struct sp_onnx_save_options {
+  /* Tensors with raw data of at least this many bytes go to the external-data
+   * file; 0 keeps everything inline. */
+  size_t external_threshold;
+  /* File name for external data, relative to the model's directory; NULL
+   * means "<model file name>.data". */
+  const char *external_file;
+} sp_onnx_save_options;
+
+/* Writes model to path atomically: packed into "<path>.tmp.XXXXXX" in the
+ * same directory, streamed (no second in-memory copy of the weights), then
+ * renamed over path. The output file never exists half-written and the input
+ * is never touched. With external data, the data file is written the same
+ * way. The model is not modified (tensors moved to external data are restored
+ * before returning). */
+int sp_onnx_save(const char *path, Onnx__ModelProto *model,
+                 const sp_onnx_save_options *options, sp_error *err);
+
+#endif
