@@ -1,0 +1,38 @@
+/* sp/weights.h - weights as dense_resource blobs without copies.
+ *
+ * The C API cannot read a dense_resource blob's bytes, so every blob sp
+ * creates is recorded here (attribute -> bytes). Blobs parsed from .mlir text
+ * are materialised on first read, once. */
+#ifndef SP_WEIGHTS_H
+#define SP_WEIGHTS_H
+
+#include <mlir-c/IR.h>
+#include <stddef.h>
+
+#include "sp/error.h"
+
+/* Called when MLIR drops the blob (at context destruction). */
+typedef void (*sp_weight_release_fn)(void *user, const void *data,
+                                     size_t size);
+
+/* A dense_resource attribute of tensor_type named key over data (borrowed:
+ * release(user, data, size) is called when MLIR no longer needs it; release
+ * may be NULL when the owner outlives the context). */
+MlirAttribute sp_weight_create(MlirType tensor_type, const char *key,
+                               const void *data, size_t size,
+                               sp_weight_release_fn release, void *user);
+
+/* Same, but copies data into a buffer owned by the context. */
+MlirAttribute sp_weight_create_copy(MlirType tensor_type, const char *key,
+                                    const void *data, size_t size);
+
+/* Raw little-endian bytes of an elements attribute (dense_resource or
+ * DenseElements, splats expanded, i1 as one byte per element). The pointer
+ * stays valid for the context's lifetime. */
+int sp_weight_data(MlirAttribute attr, const void **data, size_t *size,
+                   sp_error *err);
+
+/* Frees buffers sp_weights made for ctx (called by sp_context_destroy). */
+void sp_weights_release_context(MlirContext ctx);
+
+#endif

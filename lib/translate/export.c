@@ -1,0 +1,781 @@
+/* `nn` dialect (func.func @main) -> ONNX ModelProto, written atomically. */
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp/arena.h"
+#include "sp/dialect.h"
+#include "sp/hashmap.h"
+#include "sp/translate.h"
+#include "sp/weights.h"
+
+typedef struct exporter {
+  MlirContext ctx;
+  sp_arena arena;
+  sp_map names;      /* MlirValue.ptr -> const char * ONNX name */
+  sp_map used_names; /* ONNX name -> (void *)1 */
+  sp_map value_info_wanted; /* names that had value_info on import */
+  Onnx__GraphProto *graph;
+  /* growable node / initializer / value_info lists */
+  Onnx__NodeProto **nodes;
+  size_t n_nodes, cap_nodes;
+  Onnx__TensorProto **inits;
+  size_t n_inits, cap_inits;
+  Onnx__ValueInfoProto **vinfos;
+  size_t n_vinfos, cap_vinfos;
+  size_t next_generated;
+  sp_error *err;
+} exporter;
+
+static void *arena_alloc_cb(void *data, size_t size) {
+  return sp_arena_alloc(data, size);
+}
+static void arena_free_cb(void *data, void *p) {
+  (void)data;
+  (void)p;
+}
+
+#define NEW(ex, T, init) \
+  ({ T *p_ = sp_arena_alloc(&(ex)->arena, sizeof(T)); init(p_); p_; })
+
+static int push(exporter *ex, void ***list, size_t *n, size_t *cap, void *item) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 64;
+    void **grown = sp_arena_alloc(&ex->arena, c * sizeof *grown);
+    if (!grown)
+      return sp_error_set(ex->err, "out of memory");
+    if (*n)
+      memcpy(grown, *list, *n * sizeof *grown);
+    *list = grown;
+    *cap = c;
+  }
+  (*list)[(*n)++] = item;
+  return 0;
+}
+
+static char *copy_ref(exporter *ex, MlirStringRef s) {
+  return sp_arena_strndup(&ex->arena, s.data, s.length);
+}
+
+static int op_error(exporter *ex, MlirOperation op, const char *fmt, const char *detail) {
+  char *where = sp_location_name(mlirOperationGetLocation(op), NULL);
+  MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+  sp_error_set(ex->err, "op '%.*s' at '%s': %s%s", (int)name.length, name.data,
+               where ? where : "?", fmt, detail ? detail : "");
+  free(where);
+  return -1;
+}
+
+/* --- names ------------------------------------------------------------- */
+
+static int name_taken(exporter *ex, const char *name) {
+  return sp_map_get_str(&ex->used_names, name, NULL) != NULL;
+}
+
+static const char *claim_name(exporter *ex, const char *wanted) {
+  const char *name = wanted;
+  if (!*wanted || name_taken(ex, wanted)) {
+    // Generated names keep the wanted one as a prefix so users recognise it.
+    char buf[512];
+    do {
+      snprintf(buf, sizeof buf, "%s%ssp_%zu", wanted, *wanted ? "_" : "",
+               ex->next_generated++);
+    } while (name_taken(ex, buf));
+    name = sp_arena_strdup(&ex->arena, buf);
+  } else {
+    name = sp_arena_strdup(&ex->arena, wanted);
+  }
+  sp_map_put_str(&ex->used_names, name, (void *)1);
+  return name;
+}
+
+static const char *value_name(exporter *ex, MlirValue v) {
+  return sp_map_get_ptr(&ex->names, v.ptr, NULL);
+}
+
+/* --- types ------------------------------------------------------------- */
+
+// The single type parameter text of "!nn.sequence<...>" as an MLIR type.
+static MlirType type_parameter(MlirContext ctx, const char *printed, int which) {
+  const char *open = strchr(printed, '<');
+  if (!open)
+    return (MlirType){NULL};
+  size_t n = strlen(open + 1);
+  char *inner = strndup(open + 1, n ? n - 1 : 0);
+  // Split "a, b" at the top-level comma for map types.
+  int depth = 0;
+  char *split = NULL;
+  for (char *p = inner; *p; ++p) {
+    if (*p == '<' || *p == '(' || *p == '[') depth++;
+    else if (*p == '>' || *p == ')' || *p == ']') depth--;
+    else if (*p == ',' && depth == 0) { split = p; break; }
+  }
+  const char *text = inner;
+  if (split) {
+    *split = 0;
+    if (which == 1) {
+      text = split + 1;
+      while (*text == ' ') text++;
+    }
+  }
+  MlirType t = mlirTypeParseGet(ctx, sp_str(text));
+  free(inner);
+  return t;
+}
+
+static Onnx__TypeProto *type_proto(exporter *ex, MlirType t, MlirAttribute dim_params) {
+  Onnx__TypeProto *tp = NEW(ex, Onnx__TypeProto, onnx__type_proto__init);
+  if (mlirTypeIsATensor(t)) {
+    Onnx__TypeProto__Tensor *tt = NEW(ex, Onnx__TypeProto__Tensor, onnx__type_proto__tensor__init);
+    tt->has_elem_type = 1;
+    tt->elem_type = sp_elem_type_to_onnx(mlirShapedTypeGetElementType(t));
+    if (mlirShapedTypeHasRank(t)) {
+      intptr_t rank = mlirShapedTypeGetRank(t);
+      Onnx__TensorShapeProto *sh = NEW(ex, Onnx__TensorShapeProto, onnx__tensor_shape_proto__init);
+      sh->n_dim = (size_t)rank;
+      sh->dim = sp_arena_alloc(&ex->arena, (size_t)(rank + 1) * sizeof *sh->dim);
+      for (intptr_t i = 0; i < rank; ++i) {
+        Onnx__TensorShapeProto__Dimension *d =
+            NEW(ex, Onnx__TensorShapeProto__Dimension, onnx__tensor_shape_proto__dimension__init);
+        int64_t size = mlirShapedTypeGetDimSize(t, i);
+        const char *param = NULL;
+        if (!mlirAttributeIsNull(dim_params) && mlirAttributeIsAArray(dim_params) &&
+            i < mlirArrayAttrGetNumElements(dim_params)) {
+          MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(dim_params, i));
+          if (s.length)
+            param = copy_ref(ex, s);
+        }
+        if (!mlirShapedTypeIsDynamicSize(size)) {
+          d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+          d->dim_value = size;
+        } else if (param) {
+          d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+          d->dim_param = (char *)param;
+        }
+        sh->dim[i] = d;
+      }
+      tt->shape = sh;
+    }
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    tp->tensor_type = tt;
+    return tp;
+  }
+  char *printed = sp_print_type(t);
+  Onnx__TypeProto *result = tp;
+  if (strncmp(printed, "!nn.sequence<", 13) == 0) {
+    Onnx__TypeProto__Sequence *s = NEW(ex, Onnx__TypeProto__Sequence, onnx__type_proto__sequence__init);
+    s->elem_type = type_proto(ex, type_parameter(ex->ctx, printed, 0), mlirAttributeGetNull());
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+    tp->sequence_type = s;
+  } else if (strncmp(printed, "!nn.optional<", 13) == 0) {
+    Onnx__TypeProto__Optional *o = NEW(ex, Onnx__TypeProto__Optional, onnx__type_proto__optional__init);
+    o->elem_type = type_proto(ex, type_parameter(ex->ctx, printed, 0), mlirAttributeGetNull());
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    tp->optional_type = o;
+  } else if (strncmp(printed, "!nn.map<", 8) == 0) {
+    Onnx__TypeProto__Map *m = NEW(ex, Onnx__TypeProto__Map, onnx__type_proto__map__init);
+    m->has_key_type = 1;
+    m->key_type = sp_elem_type_to_onnx(type_parameter(ex->ctx, printed, 0));
+    m->value_type = type_proto(ex, type_parameter(ex->ctx, printed, 1), mlirAttributeGetNull());
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_MAP_TYPE;
+    tp->map_type = m;
+  } else {
+    result = NULL; // !nn.unknown or anything else: no type information
+  }
+  free(printed);
+  return result;
+}
+
+static Onnx__ValueInfoProto *value_info(exporter *ex, const char *name, MlirType t,
+                                        MlirAttribute io_attrs) {
+  Onnx__ValueInfoProto *vi = NEW(ex, Onnx__ValueInfoProto, onnx__value_info_proto__init);
+  vi->name = (char *)name;
+  MlirAttribute dims = mlirAttributeIsNull(io_attrs)
+                           ? mlirAttributeGetNull()
+                           : mlirDictionaryAttrGetElementByName(io_attrs, sp_str("onnx.dim_params"));
+  vi->type = type_proto(ex, t, dims);
+  if (!mlirAttributeIsNull(io_attrs)) {
+    MlirAttribute doc = mlirDictionaryAttrGetElementByName(io_attrs, sp_str("onnx.doc_string"));
+    if (!mlirAttributeIsNull(doc))
+      vi->doc_string = copy_ref(ex, mlirStringAttrGetValue(doc));
+  }
+  return vi;
+}
+
+/* --- tensors ----------------------------------------------------------- */
+
+static Onnx__TensorProto *tensor_proto(exporter *ex, MlirAttribute value, const char *name) {
+  MlirType t = mlirAttributeGetType(value);
+  Onnx__TensorProto *tp = NEW(ex, Onnx__TensorProto, onnx__tensor_proto__init);
+  tp->name = (char *)name;
+  tp->has_data_type = 1;
+  tp->data_type = sp_elem_type_to_onnx(mlirShapedTypeGetElementType(t));
+  intptr_t rank = mlirShapedTypeGetRank(t);
+  tp->n_dims = (size_t)rank;
+  tp->dims = sp_arena_alloc(&ex->arena, (size_t)(rank + 1) * sizeof(int64_t));
+  for (intptr_t i = 0; i < rank; ++i)
+    tp->dims[i] = mlirShapedTypeGetDimSize(t, i);
+  const void *data;
+  size_t size;
+  if (sp_weight_data(value, &data, &size, ex->err))
+    return NULL;
+  // Borrowed: the bytes live in the context (or the loaded model).
+  tp->has_raw_data = 1;
+  tp->raw_data.data = (uint8_t *)data;
+  tp->raw_data.len = size;
+  return tp;
+}
+
+static Onnx__TensorProto *opaque_tensor(exporter *ex, MlirAttribute bytes, const char *name) {
+  MlirStringRef s = mlirStringAttrGetValue(bytes);
+  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
+  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+  if (!tp) {
+    sp_error_set(ex->err, "corrupt onnx.tensor attribute of '%s'", name);
+    return NULL;
+  }
+  tp->name = (char *)name;
+  return tp;
+}
+
+/* --- attributes -------------------------------------------------------- */
+
+static Onnx__AttributeProto *attribute_proto(exporter *ex, MlirOperation op,
+                                             const char *name, MlirAttribute a) {
+  Onnx__AttributeProto *ap = NEW(ex, Onnx__AttributeProto, onnx__attribute_proto__init);
+  ap->name = (char *)name;
+  ap->has_type = 1;
+  if (mlirAttributeIsAInteger(a)) {
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    ap->has_i = 1;
+    ap->i = mlirIntegerAttrGetValueInt(a);
+  } else if (mlirAttributeIsAFloat(a)) {
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    ap->has_f = 1;
+    ap->f = (float)mlirFloatAttrGetValueDouble(a);
+  } else if (mlirAttributeIsAString(a)) {
+    MlirStringRef s = mlirStringAttrGetValue(a);
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    ap->has_s = 1;
+    ap->s.data = (uint8_t *)copy_ref(ex, s);
+    ap->s.len = s.length;
+  } else if (mlirAttributeIsADenseI64Array(a)) {
+    intptr_t n = mlirDenseArrayGetNumElements(a);
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    ap->n_ints = (size_t)n;
+    ap->ints = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof(int64_t));
+    for (intptr_t i = 0; i < n; ++i)
+      ap->ints[i] = mlirDenseI64ArrayGetElement(a, i);
+  } else if (mlirAttributeIsADenseF32Array(a)) {
+    intptr_t n = mlirDenseArrayGetNumElements(a);
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+    ap->n_floats = (size_t)n;
+    ap->floats = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof(float));
+    for (intptr_t i = 0; i < n; ++i)
+      ap->floats[i] = mlirDenseF32ArrayGetElement(a, i);
+  } else if (mlirAttributeIsAArray(a)) {
+    intptr_t n = mlirArrayAttrGetNumElements(a);
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
+    ap->n_strings = (size_t)n;
+    ap->strings = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *ap->strings);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirAttribute e = mlirArrayAttrGetElement(a, i);
+      if (!mlirAttributeIsAString(e)) {
+        op_error(ex, op, "attribute is an array of non-strings: ", name);
+        return NULL;
+      }
+      MlirStringRef s = mlirStringAttrGetValue(e);
+      ap->strings[i].data = (uint8_t *)copy_ref(ex, s);
+      ap->strings[i].len = s.length;
+    }
+  } else if (mlirAttributeIsAElements(a)) {
+    ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+    ap->t = tensor_proto(ex, a, NULL);
+    if (!ap->t) {
+      char detail[SP_ERROR_MAX];
+      snprintf(detail, sizeof detail, "%s", ex->err->message);
+      op_error(ex, op, "cannot read tensor attribute: ", detail);
+      return NULL;
+    }
+  } else if (mlirAttributeIsADictionary(a)) {
+    ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
+    MlirAttribute g = mlirDictionaryAttrGetElementByName(a, sp_str("onnx.graph"));
+    MlirAttribute raw = mlirDictionaryAttrGetElementByName(a, sp_str("onnx.attribute"));
+    if (!mlirAttributeIsNull(g)) {
+      MlirStringRef s = mlirStringAttrGetValue(g);
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
+      ap->g = onnx__graph_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+      if (!ap->g) {
+        op_error(ex, op, "corrupt subgraph attribute: ", name);
+        return NULL;
+      }
+    } else if (!mlirAttributeIsNull(raw)) {
+      MlirStringRef s = mlirStringAttrGetValue(raw);
+      ap = onnx__attribute_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+      if (!ap) {
+        op_error(ex, op, "corrupt opaque attribute: ", name);
+        return NULL;
+      }
+      ap->name = (char *)name;
+    } else {
+      op_error(ex, op, "dictionary attribute has no ONNX meaning: ", name);
+      return NULL;
+    }
+  } else {
+    op_error(ex, op, "attribute kind has no ONNX equivalent: ", name);
+    return NULL;
+  }
+  return ap;
+}
+
+// sp.* (pruning facts) and onnx.* (round-trip bookkeeping) are not ONNX attributes.
+static int is_bookkeeping(MlirStringRef name) {
+  return (name.length > 3 && strncmp(name.data, "sp.", 3) == 0) ||
+         (name.length > 5 && strncmp(name.data, "onnx.", 5) == 0);
+}
+
+/* --- ops --------------------------------------------------------------- */
+
+static MlirStringRef string_attr_of(MlirOperation op, const char *name) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str(name));
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a))
+    return (MlirStringRef){NULL, 0};
+  return mlirStringAttrGetValue(a);
+}
+
+static int name_results(exporter *ex, MlirOperation op) {
+  intptr_t n = mlirOperationGetNumResults(op);
+  for (intptr_t i = 0; i < n; ++i) {
+    MlirValue r = mlirOperationGetResult(op, i);
+    if (value_name(ex, r))
+      continue; // already named after a graph output
+    size_t len = 0;
+    const char *wanted = sp_op_result_name(op, i, &len);
+    const char *name;
+    if (wanted && !len)
+      name = ""; // an ONNX optional output that was left out
+    else if (!wanted && mlirOpOperandIsNull(mlirValueGetFirstUse(r)))
+      name = ""; // a new op's unused result needs no name
+    else {
+      char buf[512];
+      snprintf(buf, sizeof buf, "%.*s", (int)len, wanted ? wanted : "");
+      name = claim_name(ex, buf);
+    }
+    sp_map_put_ptr(&ex->names, r.ptr, (void *)name);
+  }
+  return 0;
+}
+
+static int export_initializer(exporter *ex, MlirOperation op) {
+  MlirValue r = mlirOperationGetResult(op, 0);
+  const char *name = value_name(ex, r);
+  MlirAttribute value = mlirOperationGetAttributeByName(op, sp_str("value"));
+  MlirAttribute raw = mlirOperationGetAttributeByName(op, sp_str("onnx.tensor"));
+  Onnx__TensorProto *tp = NULL;
+  if (!mlirAttributeIsNull(value) && mlirAttributeIsAElements(value)) {
+    tp = tensor_proto(ex, value, name);
+    if (!tp) {
+      char detail[SP_ERROR_MAX];
+      snprintf(detail, sizeof detail, "%s", ex->err->message);
+      return op_error(ex, op, "cannot read weights: ", detail);
+    }
+  } else if (!mlirAttributeIsNull(raw)) {
+    if (!(tp = opaque_tensor(ex, raw, name)))
+      return -1;
+  } else {
+    return op_error(ex, op, "initializer has no 'value' elements attribute", NULL);
+  }
+  return push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, tp);
+}
+
+static int export_node(exporter *ex, MlirOperation op, const char *op_type) {
+  Onnx__NodeProto *node = NEW(ex, Onnx__NodeProto, onnx__node_proto__init);
+  // Only NameLocs carry ONNX node names; file:line:col marks an unnamed node.
+  int is_node_name = 0;
+  char *loc_name = sp_location_name(mlirOperationGetLocation(op), &is_node_name);
+  if (loc_name && !is_node_name) {
+    free(loc_name);
+    loc_name = NULL;
+  }
+  if (loc_name) {
+    node->name = sp_arena_strdup(&ex->arena, loc_name);
+    free(loc_name);
+  }
+  if (strcmp(op_type, "Generic") == 0) {
+    MlirStringRef t = string_attr_of(op, "onnx.op_type");
+    if (!t.data)
+      return op_error(ex, op, "nn.Generic without onnx.op_type", NULL);
+    node->op_type = copy_ref(ex, t);
+  } else {
+    node->op_type = sp_arena_strdup(&ex->arena, op_type);
+  }
+  MlirStringRef domain = string_attr_of(op, "onnx.domain");
+  if (domain.data)
+    node->domain = copy_ref(ex, domain);
+  MlirStringRef doc = string_attr_of(op, "onnx.doc_string");
+  if (doc.data)
+    node->doc_string = copy_ref(ex, doc);
+
+  intptr_t n_in = mlirOperationGetNumOperands(op);
+  node->n_input = (size_t)n_in;
+  node->input = sp_arena_alloc(&ex->arena, (size_t)(n_in + 1) * sizeof(char *));
+  for (intptr_t i = 0; i < n_in; ++i) {
+    const char *name = value_name(ex, mlirOperationGetOperand(op, i));
+    if (!name)
+      return op_error(ex, op, "operand has no ONNX name (defined outside @main?)", NULL);
+    node->input[i] = (char *)name;
+  }
+  intptr_t n_out = mlirOperationGetNumResults(op);
+  node->n_output = (size_t)n_out;
+  node->output = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof(char *));
+  for (intptr_t i = 0; i < n_out; ++i)
+    node->output[i] = (char *)value_name(ex, mlirOperationGetResult(op, i));
+
+  intptr_t n_attr = mlirOperationGetNumAttributes(op);
+  node->attribute = sp_arena_alloc(&ex->arena, (size_t)(n_attr + 1) * sizeof *node->attribute);
+  for (intptr_t i = 0; i < n_attr; ++i) {
+    MlirNamedAttribute na = mlirOperationGetAttribute(op, i);
+    MlirStringRef name = mlirIdentifierStr(na.name);
+    if (is_bookkeeping(name))
+      continue;
+    Onnx__AttributeProto *ap = attribute_proto(ex, op, copy_ref(ex, name), na.attribute);
+    if (!ap)
+      return -1;
+    node->attribute[node->n_attribute++] = ap;
+  }
+  return push(ex, (void ***)&ex->nodes, &ex->n_nodes, &ex->cap_nodes, node);
+}
+
+static int export_op(exporter *ex, MlirOperation op) {
+  MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
+  if (full.length < 3 || strncmp(full.data, "nn.", 3) != 0) {
+    char what[256];
+    snprintf(what, sizeof what, "%.*s", (int)full.length, full.data);
+    return op_error(ex, op, "op outside the nn dialect cannot be exported: ", what);
+  }
+  char op_type[256];
+  snprintf(op_type, sizeof op_type, "%.*s", (int)full.length - 3, full.data + 3);
+  if (strcmp(op_type, "None") == 0) {
+    sp_map_put_ptr(&ex->names, mlirOperationGetResult(op, 0).ptr, (void *)"");
+    return 0;
+  }
+  if (name_results(ex, op))
+    return -1;
+  if (strcmp(op_type, "Initializer") == 0)
+    return export_initializer(ex, op);
+  return export_node(ex, op, op_type);
+}
+
+/* --- module ------------------------------------------------------------ */
+
+static MlirAttribute module_attr(MlirOperation module_op, const char *name) {
+  return mlirOperationGetAttributeByName(module_op, sp_str(name));
+}
+
+static char *module_string(exporter *ex, MlirOperation module_op, const char *name) {
+  MlirAttribute a = module_attr(module_op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a))
+    return NULL;
+  return copy_ref(ex, mlirStringAttrGetValue(a));
+}
+
+static int fill_model(exporter *ex, MlirOperation module_op, Onnx__ModelProto *m) {
+  MlirAttribute ir = module_attr(module_op, "onnx.ir_version");
+  m->has_ir_version = 1;
+  m->ir_version = mlirAttributeIsNull(ir) ? 8 : mlirIntegerAttrGetValueInt(ir);
+  MlirAttribute opsets = module_attr(module_op, "onnx.opset_import");
+  if (!mlirAttributeIsNull(opsets) && mlirAttributeIsAArray(opsets)) {
+    intptr_t n = mlirArrayAttrGetNumElements(opsets);
+    m->n_opset_import = (size_t)n;
+    m->opset_import = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->opset_import);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirAttribute pair = mlirArrayAttrGetElement(opsets, i);
+      Onnx__OperatorSetIdProto *o = NEW(ex, Onnx__OperatorSetIdProto, onnx__operator_set_id_proto__init);
+      o->domain = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(pair, 0)));
+      o->has_version = 1;
+      o->version = mlirIntegerAttrGetValueInt(mlirArrayAttrGetElement(pair, 1));
+      m->opset_import[i] = o;
+    }
+  } else {
+    // A model written by hand in MLIR: default to the opset sp was built for.
+    Onnx__OperatorSetIdProto *o = NEW(ex, Onnx__OperatorSetIdProto, onnx__operator_set_id_proto__init);
+    o->domain = "";
+    o->has_version = 1;
+    o->version = 17;
+    m->n_opset_import = 1;
+    m->opset_import = sp_arena_alloc(&ex->arena, sizeof *m->opset_import);
+    m->opset_import[0] = o;
+  }
+  m->producer_name = module_string(ex, module_op, "onnx.producer_name");
+  m->producer_version = module_string(ex, module_op, "onnx.producer_version");
+  m->domain = module_string(ex, module_op, "onnx.domain");
+  m->doc_string = module_string(ex, module_op, "onnx.doc_string");
+  MlirAttribute mv = module_attr(module_op, "onnx.model_version");
+  if (!mlirAttributeIsNull(mv)) {
+    m->has_model_version = 1;
+    m->model_version = mlirIntegerAttrGetValueInt(mv);
+  }
+  MlirAttribute props = module_attr(module_op, "onnx.metadata_props");
+  if (!mlirAttributeIsNull(props) && mlirAttributeIsAArray(props)) {
+    intptr_t n = mlirArrayAttrGetNumElements(props);
+    m->n_metadata_props = (size_t)n;
+    m->metadata_props = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->metadata_props);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirAttribute pair = mlirArrayAttrGetElement(props, i);
+      Onnx__StringStringEntryProto *e = NEW(ex, Onnx__StringStringEntryProto, onnx__string_string_entry_proto__init);
+      e->key = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(pair, 0)));
+      e->value = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(pair, 1)));
+      m->metadata_props[i] = e;
+    }
+  }
+  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
+  MlirAttribute fns = module_attr(module_op, "onnx.functions");
+  if (!mlirAttributeIsNull(fns)) {
+    intptr_t n = mlirArrayAttrGetNumElements(fns);
+    m->functions = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->functions);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(fns, i));
+      m->functions[i] = onnx__function_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+      if (!m->functions[i])
+        return sp_error_set(ex->err, "corrupt onnx.functions module attribute");
+    }
+    m->n_functions = (size_t)n;
+  }
+  MlirAttribute ti = module_attr(module_op, "onnx.training_info");
+  if (!mlirAttributeIsNull(ti)) {
+    intptr_t n = mlirArrayAttrGetNumElements(ti);
+    m->training_info = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->training_info);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(ti, i));
+      m->training_info[i] = onnx__training_info_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+      if (!m->training_info[i])
+        return sp_error_set(ex->err, "corrupt onnx.training_info module attribute");
+    }
+    m->n_training_info = (size_t)n;
+  }
+  return 0;
+}
+
+static MlirOperation find_main(MlirModule module) {
+  MlirOperation found = {NULL};
+  for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(module));
+       !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length == 9 && strncmp(name.data, "func.func", 9) == 0) {
+      MlirAttribute sym = mlirOperationGetAttributeByName(op, sp_str("sym_name"));
+      MlirStringRef s = mlirStringAttrGetValue(sym);
+      if (mlirOperationIsNull(found) || (s.length == 4 && strncmp(s.data, "main", 4) == 0))
+        found = op;
+    }
+  }
+  return found;
+}
+
+static MlirAttribute array_entry_dict(MlirAttribute array, intptr_t i) {
+  if (mlirAttributeIsNull(array) || !mlirAttributeIsAArray(array) ||
+      i >= mlirArrayAttrGetNumElements(array))
+    return mlirAttributeGetNull();
+  MlirAttribute d = mlirArrayAttrGetElement(array, i);
+  return mlirAttributeIsADictionary(d) ? d : mlirAttributeGetNull();
+}
+
+static const char *io_name(exporter *ex, MlirAttribute dict, const char *fallback) {
+  if (!mlirAttributeIsNull(dict)) {
+    MlirAttribute n = mlirDictionaryAttrGetElementByName(dict, sp_str("onnx.name"));
+    if (!mlirAttributeIsNull(n) && mlirAttributeIsAString(n))
+      return copy_ref(ex, mlirStringAttrGetValue(n));
+  }
+  return fallback;
+}
+
+static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
+  MlirOperation module_op = mlirModuleGetOperation(module);
+  MlirOperation fn = find_main(module);
+  if (mlirOperationIsNull(fn))
+    return sp_error_set(ex->err, "module has no func.func to export");
+  g->name = module_string(ex, module_op, "onnx.graph_name");
+  if (!g->name)
+    g->name = "main";
+  g->doc_string = module_string(ex, module_op, "onnx.graph_doc_string");
+  MlirAttribute arg_attrs = mlirOperationGetAttributeByName(fn, sp_str("arg_attrs"));
+  MlirAttribute res_attrs = mlirOperationGetAttributeByName(fn, sp_str("res_attrs"));
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0));
+
+  // Graph inputs keep their names.
+  intptr_t n_args = mlirBlockGetNumArguments(body);
+  Onnx__ValueInfoProto **inputs = sp_arena_alloc(&ex->arena, (size_t)(n_args + 1) * sizeof *inputs);
+  for (intptr_t i = 0; i < n_args; ++i) {
+    MlirValue arg = mlirBlockGetArgument(body, i);
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "input_%ld", (long)i);
+    MlirAttribute attrs = array_entry_dict(arg_attrs, i);
+    const char *name = claim_name(ex, io_name(ex, attrs, fallback));
+    sp_map_put_ptr(&ex->names, arg.ptr, (void *)name);
+    inputs[i] = value_info(ex, name, mlirValueGetType(arg), attrs);
+  }
+
+  // Graph outputs name their producers, so no Identity is needed in the
+  // common case; a value returned twice or an argument gets an Identity.
+  MlirOperation ret = mlirBlockGetTerminator(body);
+  intptr_t n_out = mlirOperationGetNumOperands(ret);
+  const char **out_names = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *out_names);
+  int *needs_identity = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *needs_identity);
+  for (intptr_t i = 0; i < n_out; ++i) {
+    MlirValue v = mlirOperationGetOperand(ret, i);
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "output_%ld", (long)i);
+    const char *wanted = io_name(ex, array_entry_dict(res_attrs, i), fallback);
+    if (!value_name(ex, v) && !name_taken(ex, wanted)) {
+      out_names[i] = claim_name(ex, wanted);
+      sp_map_put_ptr(&ex->names, v.ptr, (void *)out_names[i]);
+    } else {
+      needs_identity[i] = 1;
+    }
+  }
+  // Output names are claimed first; identities for the rest come last.
+  for (intptr_t i = 0; i < n_out; ++i)
+    if (needs_identity[i]) {
+      char fallback[32];
+      snprintf(fallback, sizeof fallback, "output_%ld", (long)i);
+      out_names[i] = claim_name(ex, io_name(ex, array_entry_dict(res_attrs, i), fallback));
+    }
+
+  for (MlirOperation op = mlirBlockGetFirstOperation(body);
+       !mlirOperationIsNull(op) && !mlirOperationEqual(op, ret);
+       op = mlirOperationGetNextInBlock(op))
+    if (export_op(ex, op))
+      return -1;
+
+  for (intptr_t i = 0; i < n_out; ++i) {
+    if (!needs_identity[i])
+      continue;
+    Onnx__NodeProto *node = NEW(ex, Onnx__NodeProto, onnx__node_proto__init);
+    node->op_type = "Identity";
+    node->n_input = 1;
+    node->input = sp_arena_alloc(&ex->arena, sizeof(char *));
+    node->input[0] = (char *)value_name(ex, mlirOperationGetOperand(ret, i));
+    node->n_output = 1;
+    node->output = sp_arena_alloc(&ex->arena, sizeof(char *));
+    node->output[0] = (char *)out_names[i];
+    if (push(ex, (void ***)&ex->nodes, &ex->n_nodes, &ex->cap_nodes, node))
+      return -1;
+  }
+
+  Onnx__ValueInfoProto **outputs = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *outputs);
+  for (intptr_t i = 0; i < n_out; ++i)
+    outputs[i] = value_info(ex, out_names[i], mlirValueGetType(mlirOperationGetOperand(ret, i)),
+                            array_entry_dict(res_attrs, i));
+
+  // Initializers that old models also list as graph inputs.
+  MlirAttribute init_inputs = module_attr(module_op, "onnx.initializer_inputs");
+  size_t n_extra = mlirAttributeIsNull(init_inputs) ? 0 : (size_t)mlirArrayAttrGetNumElements(init_inputs);
+  if (n_extra) {
+    Onnx__ValueInfoProto **all = sp_arena_alloc(&ex->arena, ((size_t)n_args + n_extra + 1) * sizeof *all);
+    memcpy(all, inputs, (size_t)n_args * sizeof *all);
+    size_t k = (size_t)n_args;
+    for (size_t j = 0; j < n_extra; ++j) {
+      char *name = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(init_inputs, (intptr_t)j)));
+      for (size_t t = 0; t < ex->n_inits; ++t)
+        if (strcmp(ex->inits[t]->name, name) == 0) {
+          Onnx__ValueInfoProto *vi = NEW(ex, Onnx__ValueInfoProto, onnx__value_info_proto__init);
+          vi->name = name;
+          Onnx__TypeProto *tp = NEW(ex, Onnx__TypeProto, onnx__type_proto__init);
+          Onnx__TypeProto__Tensor *tt = NEW(ex, Onnx__TypeProto__Tensor, onnx__type_proto__tensor__init);
+          tt->has_elem_type = 1;
+          tt->elem_type = ex->inits[t]->data_type;
+          Onnx__TensorShapeProto *sh = NEW(ex, Onnx__TensorShapeProto, onnx__tensor_shape_proto__init);
+          sh->n_dim = ex->inits[t]->n_dims;
+          sh->dim = sp_arena_alloc(&ex->arena, (sh->n_dim + 1) * sizeof *sh->dim);
+          for (size_t d = 0; d < sh->n_dim; ++d) {
+            sh->dim[d] = NEW(ex, Onnx__TensorShapeProto__Dimension, onnx__tensor_shape_proto__dimension__init);
+            sh->dim[d]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            sh->dim[d]->dim_value = ex->inits[t]->dims[d];
+          }
+          tt->shape = sh;
+          tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+          tp->tensor_type = tt;
+          vi->type = tp;
+          all[k++] = vi;
+          break;
+        }
+    }
+    inputs = all;
+    n_args = (intptr_t)k;
+  }
+
+  // value_info only for the names the source model described.
+  MlirAttribute wanted_vi = module_attr(module_op, "onnx.value_info");
+  if (!mlirAttributeIsNull(wanted_vi)) {
+    intptr_t n = mlirArrayAttrGetNumElements(wanted_vi);
+    for (intptr_t i = 0; i < n; ++i)
+      sp_map_put_str(&ex->value_info_wanted,
+                     copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(wanted_vi, i))),
+                     (void *)1);
+    for (size_t i = 0; i < ex->names.capacity; ++i) {
+      sp_map_entry *e = &ex->names.slots[i];
+      if (!e->key || !*(const char *)e->value)
+        continue;
+      if (!sp_map_get_str(&ex->value_info_wanted, e->value, NULL))
+        continue;
+      MlirValue v = {(void *)e->key};
+      if (mlirValueIsABlockArgument(v))
+        continue;
+      MlirOperation owner = mlirOpResultGetOwner(v);
+      MlirStringRef on = mlirIdentifierStr(mlirOperationGetName(owner));
+      if (on.length == 14 && strncmp(on.data, "nn.Initializer", 14) == 0)
+        continue;
+      Onnx__ValueInfoProto *vi = value_info(ex, e->value, mlirValueGetType(v), mlirAttributeGetNull());
+      if (vi->type && push(ex, (void ***)&ex->vinfos, &ex->n_vinfos, &ex->cap_vinfos, vi))
+        return -1;
+    }
+  }
+
+  g->n_input = (size_t)n_args;
+  g->input = inputs;
+  g->n_output = (size_t)n_out;
+  g->output = outputs;
+  g->n_node = ex->n_nodes;
+  g->node = ex->nodes;
+  g->n_initializer = ex->n_inits;
+  g->initializer = ex->inits;
+  g->n_value_info = ex->n_vinfos;
+  g->value_info = ex->vinfos;
+
+  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
+  MlirAttribute sparse = module_attr(module_op, "onnx.sparse_initializers");
+  if (!mlirAttributeIsNull(sparse)) {
+    intptr_t n = mlirArrayAttrGetNumElements(sparse);
+    g->sparse_initializer = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *g->sparse_initializer);
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(sparse, i));
+      g->sparse_initializer[i] = onnx__sparse_tensor_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
+      if (!g->sparse_initializer[i])
+        return sp_error_set(ex->err, "corrupt onnx.sparse_initializers module attribute");
+    }
+    g->n_sparse_initializer = (size_t)n;
+  }
+  return 0;
+}
+
+int sp_export_onnx(MlirModule module, const char *path,
+                   const sp_onnx_save_options *options, sp_error *err) {
+  exporter ex = {.ctx = mlirModuleGetContext(module), .err = err};
+  sp_map_init(&ex.names);
+  sp_map_init(&ex.used_names);
+  sp_map_init(&ex.value_info_wanted);
+  Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
+  Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
+  model.graph = &graph;
+  int rc = fill_model(&ex, mlirModuleGetOperation(module), &model);
+  if (rc == 0)
+    rc = build_graph(&ex, module, &graph);
+  if (rc == 0)
+    rc = sp_onnx_save(path, &model, options, err);
+  sp_map_free(&ex.names);
+  sp_map_free(&ex.used_names);
+  sp_map_free(&ex.value_info_wanted);
+  sp_arena_free(&ex.arena);
+  return rc;
+}

@@ -1,0 +1,665 @@
+/* ONNX graph -> `nn` dialect (one func.func @main). */
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp/dialect.h"
+#include "sp/hashmap.h"
+#include "sp/shape.h"
+#include "sp/translate.h"
+#include "sp/weights.h"
+
+/* Elements at or below this count import as readable DenseElements
+ * (shape constants, axes); larger tensors become dense_resource blobs. */
+#define SMALL_TENSOR_ELEMENTS 16
+
+typedef struct importer {
+  MlirContext ctx;
+  sp_onnx_model *model;
+  const char *file;
+  sp_shape_table *shapes;
+  sp_map values; /* ONNX value name -> MlirValue.ptr */
+  sp_map initializers; /* name -> Onnx__TensorProto */
+  MlirBlock body;
+  MlirValue none_value; /* nn.None, created on first use */
+  MlirLocation unknown_loc;
+  sp_error *err;
+} importer;
+
+static MlirAttribute str_attr(importer *im, const char *s) {
+  return mlirStringAttrGet(im->ctx, sp_str(s));
+}
+
+static MlirAttribute bytes_attr(importer *im, const void *data, size_t n) {
+  return mlirStringAttrGet(im->ctx, mlirStringRefCreate(data, n));
+}
+
+static MlirAttribute i64_attr(importer *im, int64_t v) {
+  return mlirIntegerAttrGet(mlirIntegerTypeGet(im->ctx, 64), v);
+}
+
+/* --- types ------------------------------------------------------------- */
+
+static MlirType unknown_type(importer *im) {
+  return mlirTypeParseGet(im->ctx, sp_str("!nn.unknown"));
+}
+
+// Wraps inner in a parametric nn type by printing and re-parsing it: the C
+// API cannot build IRDL types with parameters directly.
+static MlirType wrap_type(importer *im, const char *wrapper, MlirType inner,
+                          MlirType second) {
+  char *a = sp_print_type(inner);
+  char *b = mlirTypeIsNull(second) ? NULL : sp_print_type(second);
+  size_t n = strlen(a) + (b ? strlen(b) : 0) + strlen(wrapper) + 16;
+  char *text = malloc(n);
+  if (b)
+    snprintf(text, n, "!nn.%s<%s, %s>", wrapper, a, b);
+  else
+    snprintf(text, n, "!nn.%s<%s>", wrapper, a);
+  MlirType t = mlirTypeParseGet(im->ctx, sp_str(text));
+  free(text);
+  free(a);
+  free(b);
+  return mlirTypeIsNull(t) ? unknown_type(im) : t;
+}
+
+static MlirType tensor_type_from_dims(importer *im, int32_t elem_type,
+                                      int rank, const int64_t *dims) {
+  MlirType elem = sp_elem_type_from_onnx(im->ctx, elem_type);
+  if (mlirTypeIsNull(elem))
+    return unknown_type(im);
+  if (rank < 0)
+    return mlirUnrankedTensorTypeGet(elem);
+  int64_t shape[SP_MAX_RANK];
+  for (int i = 0; i < rank; ++i)
+    shape[i] = dims[i] < 0 ? mlirShapedTypeGetDynamicSize() : dims[i];
+  return mlirRankedTensorTypeGet(rank, shape, elem, mlirAttributeGetNull());
+}
+
+static MlirType type_from_proto(importer *im, const Onnx__TypeProto *t) {
+  if (!t)
+    return unknown_type(im);
+  switch (t->value_case) {
+  case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: {
+    const Onnx__TypeProto__Tensor *tt = t->tensor_type;
+    if (!tt->shape)
+      return tensor_type_from_dims(im, tt->elem_type, -1, NULL);
+    int64_t dims[SP_MAX_RANK];
+    int rank = (int)tt->shape->n_dim;
+    if (rank > SP_MAX_RANK)
+      return unknown_type(im);
+    for (int i = 0; i < rank; ++i) {
+      const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+      dims[i] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                    ? d->dim_value
+                    : -1;
+    }
+    return tensor_type_from_dims(im, tt->elem_type, rank, dims);
+  }
+  case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+    return wrap_type(im, "sequence",
+                     type_from_proto(im, t->sequence_type->elem_type),
+                     (MlirType){NULL});
+  case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+    return wrap_type(im, "optional",
+                     type_from_proto(im, t->optional_type->elem_type),
+                     (MlirType){NULL});
+  case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: {
+    MlirType key = sp_elem_type_from_onnx(im->ctx, t->map_type->key_type);
+    if (mlirTypeIsNull(key))
+      return unknown_type(im);
+    return wrap_type(im, "map", key, type_from_proto(im, t->map_type->value_type));
+  }
+  default:
+    return unknown_type(im);
+  }
+}
+
+// The type of an ONNX value: inference first, declared type as fallback.
+static MlirType value_type(importer *im, const char *name,
+                           const Onnx__TypeProto *declared) {
+  const sp_value_info *vi = im->shapes ? sp_shape_lookup(im->shapes, name) : NULL;
+  if (vi && vi->kind == SP_VALUE_TENSOR && vi->elem_type)
+    return tensor_type_from_dims(im, vi->elem_type, vi->rank, vi->dims);
+  return type_from_proto(im, declared);
+}
+
+// Symbolic dim names of a declared type ("batch" etc.), or a null attribute
+// when every dim is static or anonymous.
+static MlirAttribute dim_params_attr(importer *im, const Onnx__TypeProto *t) {
+  if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+      !t->tensor_type->shape)
+    return mlirAttributeGetNull();
+  const Onnx__TensorShapeProto *s = t->tensor_type->shape;
+  MlirAttribute names[SP_MAX_RANK];
+  int any = 0;
+  if (s->n_dim > SP_MAX_RANK)
+    return mlirAttributeGetNull();
+  for (size_t i = 0; i < s->n_dim; ++i) {
+    const Onnx__TensorShapeProto__Dimension *d = s->dim[i];
+    int named = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+    names[i] = str_attr(im, named ? d->dim_param : "");
+    any |= named;
+  }
+  return any ? mlirArrayAttrGet(im->ctx, (intptr_t)s->n_dim, names)
+             : mlirAttributeGetNull();
+}
+
+/* --- tensors ----------------------------------------------------------- */
+
+static void sanitize_key(const char *name, char *key, size_t n) {
+  size_t j = 0;
+  for (size_t i = 0; name[i] && j + 1 < n; ++i) {
+    char c = name[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '_' || c == '.';
+    key[j++] = ok ? c : '_';
+  }
+  if (j == 0 || (key[0] >= '0' && key[0] <= '9')) {
+    memmove(key + 1, key, j < n - 1 ? j : n - 2);
+    key[0] = 'w';
+    j = j < n - 1 ? j + 1 : n - 1;
+  }
+  key[j] = 0;
+}
+
+// An elements attribute for a TensorProto, or a null attribute when the
+// tensor cannot be one (string data): the caller keeps the raw proto then.
+static MlirAttribute tensor_attr(importer *im, const Onnx__TensorProto *t,
+                                 const char *key_hint) {
+  if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING ||
+      t->n_dims > SP_MAX_RANK)
+    return mlirAttributeGetNull();
+  int64_t dims[SP_MAX_RANK];
+  for (size_t i = 0; i < t->n_dims; ++i)
+    dims[i] = t->dims[i];
+  MlirType type = tensor_type_from_dims(im, t->data_type, (int)t->n_dims, dims);
+  if (!mlirTypeIsATensor(type))
+    return mlirAttributeGetNull();
+  const void *data;
+  size_t size;
+  if (sp_onnx_tensor_bytes(im->model, t, &data, &size, im->err))
+    return (MlirAttribute){(void *)-1};
+  int64_t n = sp_onnx_tensor_numel(t);
+  MlirType elem = mlirShapedTypeGetElementType(type);
+  int is_bool = mlirTypeIsAInteger(elem) && mlirIntegerTypeGetWidth(elem) == 1;
+  if (n <= SMALL_TENSOR_ELEMENTS && !mlirTypeIsAComplex(elem)) {
+    if (is_bool) {
+      int values[SMALL_TENSOR_ELEMENTS];
+      for (int64_t i = 0; i < n; ++i)
+        values[i] = ((const unsigned char *)data)[i] != 0;
+      return mlirDenseElementsAttrBoolGet(type, (intptr_t)n, values);
+    }
+    return mlirDenseElementsAttrRawBufferGet(type, size, data);
+  }
+  char key[128];
+  sanitize_key(key_hint && *key_hint ? key_hint : "tensor", key, sizeof key);
+  // Weights stay in the loaded model; the module only points at them.
+  return sp_weight_create(type, key, data, size, NULL, NULL);
+}
+
+/* --- attributes -------------------------------------------------------- */
+
+// Old models leave AttributeProto.type unset; recover it from the fields.
+static int attribute_kind(const Onnx__AttributeProto *a) {
+  if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED)
+    return a->type;
+  if (a->has_f) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  if (a->has_i) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  if (a->has_s) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+  if (a->t) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+  if (a->g) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
+  if (a->n_floats) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+  if (a->n_ints) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  if (a->n_strings) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
+  return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED;
+}
+
+// Keeps an attribute sp does not model as its serialized AttributeProto.
+static MlirAttribute opaque_attribute(importer *im, const Onnx__AttributeProto *a) {
+  size_t n = onnx__attribute_proto__get_packed_size(a);
+  uint8_t *buf = malloc(n ? n : 1);
+  onnx__attribute_proto__pack(a, buf);
+  MlirNamedAttribute entry =
+      sp_named(im->ctx, "onnx.attribute", bytes_attr(im, buf, n));
+  free(buf);
+  return mlirDictionaryAttrGet(im->ctx, 1, &entry);
+}
+
+static MlirAttribute graph_attribute(importer *im, const Onnx__GraphProto *g) {
+  size_t n = onnx__graph_proto__get_packed_size(g);
+  uint8_t *buf = malloc(n ? n : 1);
+  onnx__graph_proto__pack(g, buf);
+  MlirNamedAttribute entry = sp_named(im->ctx, "onnx.graph", bytes_attr(im, buf, n));
+  free(buf);
+  return mlirDictionaryAttrGet(im->ctx, 1, &entry);
+}
+
+static MlirAttribute convert_attribute(importer *im, const Onnx__AttributeProto *a) {
+  if (a->ref_attr_name || a->doc_string)
+    return opaque_attribute(im, a);
+  switch (attribute_kind(a)) {
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+    return mlirFloatAttrDoubleGet(im->ctx, mlirF32TypeGet(im->ctx), a->f);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+    return i64_attr(im, a->i);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+    return bytes_attr(im, a->s.data, a->s.len);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+    return mlirDenseF32ArrayGet(im->ctx, (intptr_t)a->n_floats, a->floats);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+    return mlirDenseI64ArrayGet(im->ctx, (intptr_t)a->n_ints, a->ints);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: {
+    MlirAttribute *items = malloc((a->n_strings + 1) * sizeof *items);
+    for (size_t i = 0; i < a->n_strings; ++i)
+      items[i] = bytes_attr(im, a->strings[i].data, a->strings[i].len);
+    MlirAttribute r = mlirArrayAttrGet(im->ctx, (intptr_t)a->n_strings, items);
+    free(items);
+    return r;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
+    MlirAttribute t = tensor_attr(im, a->t, a->t->name ? a->t->name : a->name);
+    if (t.ptr == (void *)-1)
+      return t;
+    return mlirAttributeIsNull(t) ? opaque_attribute(im, a) : t;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+    return graph_attribute(im, a->g);
+  default:
+    return opaque_attribute(im, a);
+  }
+}
+
+/* --- values ------------------------------------------------------------ */
+
+static int define_value(importer *im, const char *name, MlirValue v) {
+  if (!*name)
+    return 0;
+  return sp_map_put_str(&im->values, name, (void *)v.ptr);
+}
+
+static MlirValue none_value(importer *im) {
+  if (mlirValueIsNull(im->none_value)) {
+    MlirOperationState st = mlirOperationStateGet(sp_str("nn.None"), im->unknown_loc);
+    MlirType none = mlirNoneTypeGet(im->ctx);
+    mlirOperationStateAddResults(&st, 1, &none);
+    MlirOperation op = mlirOperationCreate(&st);
+    MlirOperation first = mlirBlockGetFirstOperation(im->body);
+    if (mlirOperationIsNull(first))
+      mlirBlockAppendOwnedOperation(im->body, op);
+    else
+      mlirBlockInsertOwnedOperationBefore(im->body, first, op);
+    im->none_value = mlirOperationGetResult(op, 0);
+  }
+  return im->none_value;
+}
+
+static MlirLocation node_location(importer *im, const Onnx__NodeProto *node,
+                                  size_t index) {
+  if (node->name && *node->name)
+    return mlirLocationNameGet(im->ctx, sp_str(node->name), mlirLocationUnknownGet(im->ctx));
+  // Unnamed nodes: the file and the node's index still point the reader at it.
+  return mlirLocationFileLineColGet(im->ctx, sp_str(im->file), (unsigned)index, 0);
+}
+
+static int node_error(importer *im, const Onnx__NodeProto *node, size_t index,
+                      const char *what) {
+  if (node->name && *node->name)
+    return sp_error_set(im->err, "%s: node '%s' (%s): %s", im->file, node->name,
+                        node->op_type, what);
+  return sp_error_set(im->err, "%s: node #%zu (%s): %s", im->file, index,
+                      node->op_type, what);
+}
+
+/* --- initializers ------------------------------------------------------ */
+
+static int import_initializer(importer *im, const Onnx__TensorProto *t) {
+  MlirLocation loc = mlirLocationNameGet(im->ctx, sp_str(t->name), im->unknown_loc);
+  MlirAttribute value = tensor_attr(im, t, t->name);
+  if (value.ptr == (void *)-1)
+    return sp_error_prefix(im->err, im->file);
+  MlirNamedAttribute attrs[2];
+  int n = 0;
+  MlirAttribute name = str_attr(im, t->name);
+  attrs[n++] = sp_named(im->ctx, "onnx.names", mlirArrayAttrGet(im->ctx, 1, &name));
+  MlirType type;
+  if (mlirAttributeIsNull(value)) {
+    // String tensors keep their TensorProto bytes.
+    size_t size = onnx__tensor_proto__get_packed_size(t);
+    uint8_t *buf = malloc(size ? size : 1);
+    onnx__tensor_proto__pack(t, buf);
+    attrs[n++] = sp_named(im->ctx, "onnx.tensor", bytes_attr(im, buf, size));
+    free(buf);
+    int64_t dims[SP_MAX_RANK];
+    for (size_t i = 0; i < t->n_dims && i < SP_MAX_RANK; ++i)
+      dims[i] = t->dims[i];
+    type = tensor_type_from_dims(im, t->data_type, (int)t->n_dims, dims);
+  } else {
+    attrs[n++] = sp_named(im->ctx, "value", value);
+    type = mlirAttributeGetType(value);
+  }
+  MlirOperationState st = mlirOperationStateGet(sp_str("nn.Initializer"), loc);
+  mlirOperationStateAddResults(&st, 1, &type);
+  mlirOperationStateAddAttributes(&st, n, attrs);
+  MlirOperation op = mlirOperationCreate(&st);
+  mlirBlockAppendOwnedOperation(im->body, op);
+  return define_value(im, t->name, mlirOperationGetResult(op, 0));
+}
+
+/* --- nodes ------------------------------------------------------------- */
+
+static int is_onnx_domain(const char *domain) {
+  return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
+}
+
+static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) {
+  int specific = is_onnx_domain(node->domain) && sp_dialect_has_op(im->ctx, node->op_type);
+  char op_name[300];
+  snprintf(op_name, sizeof op_name, "nn.%s", specific ? node->op_type : "Generic");
+
+  // Operands: trailing missing inputs are dropped, inner ones become nn.None.
+  size_t n_in = node->n_input;
+  while (n_in > 0 && !*node->input[n_in - 1])
+    n_in--;
+  MlirValue *operands = malloc((n_in + 1) * sizeof *operands);
+  for (size_t i = 0; i < n_in; ++i) {
+    const char *name = node->input[i];
+    if (!*name) {
+      operands[i] = none_value(im);
+      continue;
+    }
+    void *v = sp_map_get_str(&im->values, name, NULL);
+    if (!v) {
+      char what[512];
+      snprintf(what, sizeof what, "input '%s' is not defined", name);
+      free(operands);
+      return node_error(im, node, index, what);
+    }
+    operands[i] = (MlirValue){v};
+  }
+
+  size_t n_out = node->n_output;
+  MlirType *results = malloc((n_out + 1) * sizeof *results);
+  MlirAttribute *names = malloc((n_out + 1) * sizeof *names);
+  for (size_t i = 0; i < n_out; ++i) {
+    results[i] = value_type(im, node->output[i], NULL);
+    names[i] = str_attr(im, node->output[i]);
+  }
+
+  size_t cap = node->n_attribute + 4;
+  MlirNamedAttribute *attrs = malloc(cap * sizeof *attrs);
+  size_t n_attr = 0;
+  attrs[n_attr++] = sp_named(im->ctx, "onnx.names",
+                             mlirArrayAttrGet(im->ctx, (intptr_t)n_out, names));
+  if (!specific) {
+    attrs[n_attr++] = sp_named(im->ctx, "onnx.op_type", str_attr(im, node->op_type));
+    if (node->domain && *node->domain)
+      attrs[n_attr++] = sp_named(im->ctx, "onnx.domain", str_attr(im, node->domain));
+  } else if (node->domain && *node->domain) {
+    attrs[n_attr++] = sp_named(im->ctx, "onnx.domain", str_attr(im, node->domain));
+  }
+  if (node->doc_string && *node->doc_string)
+    attrs[n_attr++] = sp_named(im->ctx, "onnx.doc_string", str_attr(im, node->doc_string));
+  int failed = 0;
+  for (size_t i = 0; i < node->n_attribute; ++i) {
+    const Onnx__AttributeProto *a = node->attribute[i];
+    MlirAttribute v = convert_attribute(im, a);
+    if (v.ptr == (void *)-1) {
+      failed = 1;
+      break;
+    }
+    attrs[n_attr++] = sp_named(im->ctx, a->name, v);
+  }
+  int rc = 0;
+  if (failed) {
+    char what[SP_ERROR_MAX];
+    snprintf(what, sizeof what, "%s", im->err->message);
+    rc = node_error(im, node, index, what);
+  } else {
+    MlirOperationState st = mlirOperationStateGet(sp_str(op_name), node_location(im, node, index));
+    mlirOperationStateAddOperands(&st, (intptr_t)n_in, operands);
+    mlirOperationStateAddResults(&st, (intptr_t)n_out, results);
+    mlirOperationStateAddAttributes(&st, (intptr_t)n_attr, attrs);
+    MlirOperation op = mlirOperationCreate(&st);
+    mlirBlockAppendOwnedOperation(im->body, op);
+    for (size_t i = 0; i < n_out && rc == 0; ++i)
+      rc = define_value(im, node->output[i], mlirOperationGetResult(op, (intptr_t)i));
+  }
+  free(operands);
+  free(results);
+  free(names);
+  free(attrs);
+  return rc;
+}
+
+/* --- module ------------------------------------------------------------ */
+
+static void add_module_attrs(importer *im, MlirOperation module_op) {
+  const Onnx__ModelProto *m = im->model->proto;
+  const Onnx__GraphProto *g = m->graph;
+#define SET(name, attr) mlirOperationSetAttributeByName(module_op, sp_str(name), attr)
+  SET("onnx.ir_version", i64_attr(im, m->ir_version));
+  MlirAttribute *opsets = malloc((m->n_opset_import + 1) * sizeof *opsets);
+  for (size_t i = 0; i < m->n_opset_import; ++i) {
+    const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+    MlirAttribute pair[2] = {str_attr(im, o->domain ? o->domain : ""),
+                             i64_attr(im, o->version)};
+    opsets[i] = mlirArrayAttrGet(im->ctx, 2, pair);
+  }
+  SET("onnx.opset_import", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_opset_import, opsets));
+  free(opsets);
+  if (m->producer_name) SET("onnx.producer_name", str_attr(im, m->producer_name));
+  if (m->producer_version) SET("onnx.producer_version", str_attr(im, m->producer_version));
+  if (m->domain) SET("onnx.domain", str_attr(im, m->domain));
+  if (m->has_model_version) SET("onnx.model_version", i64_attr(im, m->model_version));
+  if (m->doc_string) SET("onnx.doc_string", str_attr(im, m->doc_string));
+  if (g->name) SET("onnx.graph_name", str_attr(im, g->name));
+  if (g->doc_string) SET("onnx.graph_doc_string", str_attr(im, g->doc_string));
+  if (m->n_metadata_props) {
+    MlirAttribute *props = malloc(m->n_metadata_props * sizeof *props);
+    for (size_t i = 0; i < m->n_metadata_props; ++i) {
+      MlirAttribute pair[2] = {str_attr(im, m->metadata_props[i]->key ? m->metadata_props[i]->key : ""),
+                               str_attr(im, m->metadata_props[i]->value ? m->metadata_props[i]->value : "")};
+      props[i] = mlirArrayAttrGet(im->ctx, 2, pair);
+    }
+    SET("onnx.metadata_props", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_metadata_props, props));
+    free(props);
+  }
+  if (g->n_value_info) {
+    MlirAttribute *names = malloc(g->n_value_info * sizeof *names);
+    for (size_t i = 0; i < g->n_value_info; ++i)
+      names[i] = str_attr(im, g->value_info[i]->name);
+    SET("onnx.value_info", mlirArrayAttrGet(im->ctx, (intptr_t)g->n_value_info, names));
+    free(names);
+  }
+  // Parts sp never rewrites travel as their serialized protobuf.
+  if (m->n_functions) {
+    MlirAttribute *items = malloc(m->n_functions * sizeof *items);
+    for (size_t i = 0; i < m->n_functions; ++i) {
+      size_t n = onnx__function_proto__get_packed_size(m->functions[i]);
+      uint8_t *buf = malloc(n ? n : 1);
+      onnx__function_proto__pack(m->functions[i], buf);
+      items[i] = bytes_attr(im, buf, n);
+      free(buf);
+    }
+    SET("onnx.functions", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_functions, items));
+    free(items);
+  }
+  if (m->n_training_info) {
+    MlirAttribute *items = malloc(m->n_training_info * sizeof *items);
+    for (size_t i = 0; i < m->n_training_info; ++i) {
+      size_t n = onnx__training_info_proto__get_packed_size(m->training_info[i]);
+      uint8_t *buf = malloc(n ? n : 1);
+      onnx__training_info_proto__pack(m->training_info[i], buf);
+      items[i] = bytes_attr(im, buf, n);
+      free(buf);
+    }
+    SET("onnx.training_info", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_training_info, items));
+    free(items);
+  }
+  if (g->n_sparse_initializer) {
+    MlirAttribute *items = malloc(g->n_sparse_initializer * sizeof *items);
+    for (size_t i = 0; i < g->n_sparse_initializer; ++i) {
+      size_t n = onnx__sparse_tensor_proto__get_packed_size(g->sparse_initializer[i]);
+      uint8_t *buf = malloc(n ? n : 1);
+      onnx__sparse_tensor_proto__pack(g->sparse_initializer[i], buf);
+      items[i] = bytes_attr(im, buf, n);
+      free(buf);
+    }
+    SET("onnx.sparse_initializers", mlirArrayAttrGet(im->ctx, (intptr_t)g->n_sparse_initializer, items));
+    free(items);
+  }
+#undef SET
+}
+
+// Attributes of one graph input or output: its name, symbolic dims, doc.
+static MlirAttribute io_attrs(importer *im, const Onnx__ValueInfoProto *vi) {
+  MlirNamedAttribute attrs[3];
+  int n = 0;
+  attrs[n++] = sp_named(im->ctx, "onnx.name", str_attr(im, vi->name));
+  MlirAttribute dims = dim_params_attr(im, vi->type);
+  if (!mlirAttributeIsNull(dims))
+    attrs[n++] = sp_named(im->ctx, "onnx.dim_params", dims);
+  if (vi->doc_string && *vi->doc_string)
+    attrs[n++] = sp_named(im->ctx, "onnx.doc_string", str_attr(im, vi->doc_string));
+  return mlirDictionaryAttrGet(im->ctx, n, attrs);
+}
+
+static void shape_warning(void *user, const char *message) {
+  importer *im = user;
+  (void)im;
+  (void)message;
+}
+
+int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, sp_import_warn_fn warn,
+                   void *warn_user, MlirModule *out, sp_error *err) {
+  importer im = {.ctx = ctx, .model = model, .file = model->path, .err = err};
+  im.unknown_loc = mlirLocationUnknownGet(ctx);
+  sp_map_init(&im.values);
+  sp_map_init(&im.initializers);
+  const Onnx__GraphProto *g = model->proto->graph;
+  int rc = -1;
+  size_t *order = NULL;
+  MlirAttribute *arg_attrs = NULL, *res_attrs = NULL;
+  MlirType *arg_types = NULL, *res_types = NULL;
+  MlirLocation *arg_locs = NULL;
+  MlirValue *returned = NULL;
+
+  sp_shape_options shape_options = {0};
+  shape_options.warn = warn ? warn : shape_warning;
+  shape_options.warn_user = warn ? warn_user : &im;
+  if (sp_infer_shapes(model, &shape_options, &im.shapes, err))
+    return -1;
+  if (sp_onnx_topo_order(g, &order, err)) {
+    sp_error_prefix(err, im.file);
+    goto done;
+  }
+
+  for (size_t i = 0; i < g->n_initializer; ++i)
+    sp_map_put_str(&im.initializers, g->initializer[i]->name, (void *)g->initializer[i]);
+
+  // Graph inputs that are also initializers (IR < 4 style) stay initializers.
+  size_t n_args = 0;
+  arg_types = malloc((g->n_input + 1) * sizeof *arg_types);
+  arg_attrs = malloc((g->n_input + 1) * sizeof *arg_attrs);
+  arg_locs = malloc((g->n_input + 1) * sizeof *arg_locs);
+  MlirAttribute *init_inputs = malloc((g->n_input + 1) * sizeof *init_inputs);
+  size_t n_init_inputs = 0;
+  for (size_t i = 0; i < g->n_input; ++i) {
+    const Onnx__ValueInfoProto *vi = g->input[i];
+    if (sp_map_get_str(&im.initializers, vi->name, NULL)) {
+      init_inputs[n_init_inputs++] = str_attr(&im, vi->name);
+      continue;
+    }
+    arg_types[n_args] = value_type(&im, vi->name, vi->type);
+    arg_attrs[n_args] = io_attrs(&im, vi);
+    arg_locs[n_args] = mlirLocationNameGet(ctx, sp_str(vi->name), im.unknown_loc);
+    n_args++;
+  }
+
+  MlirModule module = mlirModuleCreateEmpty(
+      mlirLocationFileLineColGet(ctx, sp_str(im.file), 0, 0));
+  MlirOperation module_op = mlirModuleGetOperation(module);
+  add_module_attrs(&im, module_op);
+  if (n_init_inputs)
+    mlirOperationSetAttributeByName(module_op, sp_str("onnx.initializer_inputs"),
+                                    mlirArrayAttrGet(ctx, (intptr_t)n_init_inputs, init_inputs));
+  free(init_inputs);
+
+  MlirRegion region = mlirRegionCreate();
+  im.body = mlirBlockCreate((intptr_t)n_args, arg_types, arg_locs);
+  mlirRegionAppendOwnedBlock(region, im.body);
+  for (size_t i = 0, a = 0; i < g->n_input; ++i) {
+    const Onnx__ValueInfoProto *vi = g->input[i];
+    if (sp_map_get_str(&im.initializers, vi->name, NULL))
+      continue;
+    define_value(&im, vi->name, mlirBlockGetArgument(im.body, (intptr_t)a++));
+  }
+
+  for (size_t i = 0; i < g->n_initializer; ++i)
+    if (import_initializer(&im, g->initializer[i]))
+      goto fail_module;
+  for (size_t k = 0; k < g->n_node; ++k)
+    if (import_node(&im, g->node[order[k]], order[k]))
+      goto fail_module;
+
+  res_types = malloc((g->n_output + 1) * sizeof *res_types);
+  res_attrs = malloc((g->n_output + 1) * sizeof *res_attrs);
+  returned = malloc((g->n_output + 1) * sizeof *returned);
+  for (size_t i = 0; i < g->n_output; ++i) {
+    const Onnx__ValueInfoProto *vi = g->output[i];
+    void *v = sp_map_get_str(&im.values, vi->name, NULL);
+    if (!v) {
+      sp_error_set(err, "%s: graph output '%s' is not produced by any node", im.file, vi->name);
+      goto fail_module;
+    }
+    returned[i] = (MlirValue){v};
+    res_types[i] = mlirValueGetType(returned[i]);
+    res_attrs[i] = io_attrs(&im, vi);
+  }
+  MlirOperationState ret = mlirOperationStateGet(sp_str("func.return"), im.unknown_loc);
+  mlirOperationStateAddOperands(&ret, (intptr_t)g->n_output, returned);
+  mlirBlockAppendOwnedOperation(im.body, mlirOperationCreate(&ret));
+
+  MlirType fn_type = mlirFunctionTypeGet(ctx, (intptr_t)n_args, arg_types,
+                                         (intptr_t)g->n_output, res_types);
+  MlirNamedAttribute fn_attrs[4];
+  fn_attrs[0] = sp_named(ctx, "sym_name", str_attr(&im, "main"));
+  fn_attrs[1] = sp_named(ctx, "function_type", mlirTypeAttrGet(fn_type));
+  fn_attrs[2] = sp_named(ctx, "arg_attrs", mlirArrayAttrGet(ctx, (intptr_t)n_args, arg_attrs));
+  fn_attrs[3] = sp_named(ctx, "res_attrs", mlirArrayAttrGet(ctx, (intptr_t)g->n_output, res_attrs));
+  MlirOperationState fn = mlirOperationStateGet(
+      sp_str("func.func"), mlirLocationNameGet(ctx, sp_str(g->name ? g->name : "main"), im.unknown_loc));
+  mlirOperationStateAddAttributes(&fn, 4, fn_attrs);
+  mlirOperationStateAddOwnedRegions(&fn, 1, &region);
+  mlirBlockAppendOwnedOperation(mlirModuleGetBody(module), mlirOperationCreate(&fn));
+  region = (MlirRegion){NULL};
+
+  if (!mlirOperationVerify(module_op)) {
+    sp_error_set(err, "%s: imported module does not verify (see diagnostics above)", im.file);
+    mlirModuleDestroy(module);
+    goto done;
+  }
+  *out = module;
+  rc = 0;
+  goto done;
+
+fail_module:
+  if (!mlirRegionIsNull(region))
+    mlirRegionDestroy(region);
+  mlirModuleDestroy(module);
+done:
+  free(order);
+  free(arg_types);
+  free(arg_attrs);
+  free(arg_locs);
+  free(res_types);
+  free(res_attrs);
+  free(returned);
+  sp_map_free(&im.values);
+  sp_map_free(&im.initializers);
+  sp_shape_table_free(im.shapes);
+  return rc;
+}

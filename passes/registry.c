@@ -1,0 +1,273 @@
+/* The one list of sp passes: names, options, summaries, entry points. */
+#include <ctype.h>
+#include <math.h>
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/Diagnostics.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp/dialect.h"
+#include "sp/passes.h"
+
+static const sp_pass_option model_stats_options[] = {
+    {"json", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the statistics as JSON to this file ('-' = stdout)"},
+    {"table", SP_OPTION_STRING, "-", NULL, 0, 0, 0,
+     "write the table to this file ('-' = stderr, 'none' = no table)"},
+    {"per-op", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "list every op in the table, not only totals per op type"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const sp_pass_info registry[] = {
+    {"sp-model-stats",
+     "Count parameters and MACs (one multiply-add = 1 MAC) per op and in total",
+     model_stats_options, COUNT(model_stats_options), sp_model_stats_run},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+const sp_pass_info *sp_pass_registry(void) { return registry; }
+
+const sp_pass_info *sp_pass_lookup(const char *argument, size_t length) {
+  for (const sp_pass_info *p = registry; p->argument; ++p)
+    if (strlen(p->argument) == length && strncmp(p->argument, argument, length) == 0)
+      return p;
+  return NULL;
+}
+
+static int option_index(const sp_pass_info *info, const char *name, size_t n) {
+  for (size_t i = 0; i < info->num_options; ++i)
+    if (strlen(info->options[i].name) == n && strncmp(info->options[i].name, name, n) == 0)
+      return (int)i;
+  return -1;
+}
+
+// Checks one value against its option's kind and range.
+static int check_value(const sp_pass_info *info, const sp_pass_option *o,
+                       const char *v, sp_error *err) {
+  char *end = NULL;
+  switch (o->kind) {
+  case SP_OPTION_FLOAT:
+  case SP_OPTION_INT: {
+    double d = o->kind == SP_OPTION_FLOAT ? strtod(v, &end) : (double)strtol(v, &end, 10);
+    if (!*v || *end || isnan(d))
+      return sp_error_set(err, "pass '%s': option '%s' expects %s, got '%s'", info->argument,
+                          o->name, o->kind == SP_OPTION_FLOAT ? "a number" : "an integer", v);
+    if (o->min != o->max && (d < o->min || d > o->max || (o->max_exclusive && d >= o->max)))
+      return sp_error_set(err, "pass '%s': %s must be in [%g, %g%c, got %s", info->argument,
+                          o->name, o->min, o->max, o->max_exclusive ? ')' : ']', v);
+    return 0;
+  }
+  case SP_OPTION_BOOL:
+    if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "1") && strcmp(v, "0"))
+      return sp_error_set(err, "pass '%s': option '%s' expects true or false, got '%s'",
+                          info->argument, o->name, v);
+    return 0;
+  case SP_OPTION_ENUM: {
+    size_t n = strlen(v);
+    for (const char *c = o->choices; c && *c;) {
+      const char *bar = strchr(c, '|');
+      size_t len = bar ? (size_t)(bar - c) : strlen(c);
+      if (len == n && strncmp(c, v, n) == 0)
+        return 0;
+      c = bar ? bar + 1 : c + len;
+    }
+    return sp_error_set(err, "pass '%s': option '%s' must be one of %s, got '%s'",
+                        info->argument, o->name, o->choices, v);
+  }
+  default:
+    return 0;
+  }
+}
+
+int sp_pass_args_parse(const sp_pass_info *info, const char *text, sp_pass_args *out,
+                       sp_error *err) {
+  out->info = info;
+  out->values = calloc(info->num_options + 1, sizeof *out->values);
+  const char *p = text ? text : "";
+  while (*p) {
+    while (isspace((unsigned char)*p))
+      p++;
+    if (!*p)
+      break;
+    const char *key = p;
+    while (*p && *p != '=' && !isspace((unsigned char)*p))
+      p++;
+    size_t key_len = (size_t)(p - key);
+    const char *value = "true"; // a bare flag means true
+    char *owned = NULL;
+    if (*p == '=') {
+      const char *v = ++p;
+      // Values may be quoted or braced to hold spaces and commas.
+      if (*p == '"' || *p == '\'') {
+        char q = *p++;
+        v = p;
+        while (*p && *p != q)
+          p++;
+        owned = strndup(v, (size_t)(p - v));
+        if (*p)
+          p++;
+      } else {
+        while (*p && !isspace((unsigned char)*p))
+          p++;
+        owned = strndup(v, (size_t)(p - v));
+      }
+      value = owned;
+    }
+    int idx = option_index(info, key, key_len);
+    if (idx < 0) {
+      sp_error_set(err, "pass '%s' has no option '%.*s' (see sp-opt --help)", info->argument,
+                   (int)key_len, key);
+      free(owned);
+      sp_pass_args_free(out);
+      return -1;
+    }
+    if (check_value(info, &info->options[idx], value, err)) {
+      free(owned);
+      sp_pass_args_free(out);
+      return -1;
+    }
+    free(out->values[idx]);
+    out->values[idx] = owned ? owned : strdup(value);
+  }
+  return 0;
+}
+
+void sp_pass_args_free(sp_pass_args *args) {
+  if (!args->values)
+    return;
+  for (size_t i = 0; i < args->info->num_options; ++i)
+    free(args->values[i]);
+  free(args->values);
+  args->values = NULL;
+}
+
+static const char *arg_text(const sp_pass_args *args, const char *name) {
+  int idx = option_index(args->info, name, strlen(name));
+  if (idx < 0)
+    return NULL;
+  return args->values && args->values[idx] ? args->values[idx]
+                                           : args->info->options[idx].default_value;
+}
+
+double sp_pass_arg_float(const sp_pass_args *args, const char *name) {
+  const char *v = arg_text(args, name);
+  return v ? strtod(v, NULL) : 0.0;
+}
+
+long sp_pass_arg_int(const sp_pass_args *args, const char *name) {
+  const char *v = arg_text(args, name);
+  return v ? strtol(v, NULL, 10) : 0;
+}
+
+int sp_pass_arg_bool(const sp_pass_args *args, const char *name) {
+  const char *v = arg_text(args, name);
+  return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+const char *sp_pass_arg_string(const sp_pass_args *args, const char *name) {
+  return arg_text(args, name);
+}
+
+/* --- MLIR external pass glue ------------------------------------------- */
+
+typedef struct pass_instance {
+  const sp_pass_info *info;
+  sp_pass_args args;
+} pass_instance;
+
+static pass_instance *instance_copy(const sp_pass_info *info, const sp_pass_args *args) {
+  pass_instance *p = calloc(1, sizeof *p);
+  p->info = info;
+  p->args.info = info;
+  p->args.values = calloc(info->num_options + 1, sizeof *p->args.values);
+  for (size_t i = 0; args && args->values && i < info->num_options; ++i)
+    if (args->values[i])
+      p->args.values[i] = strdup(args->values[i]);
+  return p;
+}
+
+static void pass_construct(void *user) { (void)user; }
+
+static void pass_destruct(void *user) {
+  pass_instance *p = user;
+  sp_pass_args_free(&p->args);
+  free(p);
+}
+
+static MlirLogicalResult pass_initialize(MlirContext ctx, void *user) {
+  (void)ctx;
+  (void)user;
+  return mlirLogicalResultSuccess();
+}
+
+static void *pass_clone(void *user) {
+  pass_instance *p = user;
+  return instance_copy(p->info, &p->args);
+}
+
+static void pass_run(MlirOperation op, MlirExternalPass pass, void *user) {
+  pass_instance *p = user;
+  if (p->info->run(op, &p->args) != 0)
+    mlirExternalPassSignalFailure(pass);
+}
+
+MlirPass sp_pass_create(const sp_pass_info *info, const sp_pass_args *args) {
+  // One TypeID per registry entry: the entry's own address is unique.
+  MlirTypeID id = mlirTypeIDCreate((const void *)info);
+  MlirExternalPassCallbacks callbacks = {pass_construct, pass_destruct, pass_initialize,
+                                         pass_clone, pass_run};
+  return mlirCreateExternalPass(id, sp_str(info->argument), sp_str(info->argument),
+                                sp_str(info->summary), sp_str("builtin.module"), 0, NULL,
+                                callbacks, instance_copy(info, args));
+}
+
+void sp_pass_print_help(FILE *out) {
+  fprintf(out, "sp passes (use in --pass-pipeline='builtin.module(NAME{opt=value ...})'):\n");
+  for (const sp_pass_info *p = registry; p->argument; ++p) {
+    fprintf(out, "  %-24s %s\n", p->argument, p->summary);
+    for (size_t i = 0; i < p->num_options; ++i) {
+      const sp_pass_option *o = &p->options[i];
+      char kind[128];
+      switch (o->kind) {
+      case SP_OPTION_FLOAT: snprintf(kind, sizeof kind, "number"); break;
+      case SP_OPTION_INT: snprintf(kind, sizeof kind, "integer"); break;
+      case SP_OPTION_BOOL: snprintf(kind, sizeof kind, "true|false"); break;
+      case SP_OPTION_ENUM: snprintf(kind, sizeof kind, "%s", o->choices); break;
+      default: snprintf(kind, sizeof kind, "string"); break;
+      }
+      fprintf(out, "      %s=<%s>  %s", o->name, kind, o->help);
+      if (o->default_value)
+        fprintf(out, " (default: %s)", o->default_value);
+      fputc('\n', out);
+    }
+  }
+}
+
+void sp_emit_error(MlirOperation op, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  mlirEmitError(mlirOperationGetLocation(op), msg);
+}
+
+MlirOperation sp_find_main(MlirOperation module) {
+  MlirOperation found = {NULL};
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length != 9 || strncmp(name.data, "func.func", 9) != 0)
+      continue;
+    MlirStringRef sym = mlirStringAttrGetValue(
+        mlirOperationGetAttributeByName(op, sp_str("sym_name")));
+    if (mlirOperationIsNull(found) || (sym.length == 4 && strncmp(sym.data, "main", 4) == 0))
+      found = op;
+  }
+  return found;
+}

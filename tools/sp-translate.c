@@ -1,0 +1,116 @@
+/* sp-translate: ONNX <-> MLIR `nn` dialect.
+ *
+ *   sp-translate --import-onnx model.onnx [-o model.mlir]
+ *   sp-translate --export-onnx model.mlir -o model.onnx [--external-data[=BYTES]]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp/dialect.h"
+#include "sp/translate.h"
+#include "tool_common.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: sp-translate --import-onnx IN.onnx [-o OUT.mlir]\n"
+          "       sp-translate --export-onnx IN.mlir -o OUT.onnx [--external-data[=BYTES]]\n"
+          "\n"
+          "  --import-onnx          ONNX model -> nn dialect (MLIR text)\n"
+          "  --export-onnx          nn dialect (MLIR text) -> ONNX model\n"
+          "  -o, --output FILE      output file (default: stdout for MLIR)\n"
+          "  --external-data[=N]    store tensors of at least N bytes (default 1024)\n"
+          "                         in OUT.onnx.data next to the model\n"
+          "  --mlir-elide-resource-strings-if-larger=N\n"
+          "                         print weight blobs larger than N bytes as elided\n"
+          "  -h, --help             this text\n");
+}
+
+enum { OPT_IMPORT = 256, OPT_EXPORT, OPT_EXTERNAL, OPT_ELIDE };
+
+int main(int argc, char **argv) {
+  static const struct option options[] = {
+      {"import-onnx", no_argument, NULL, OPT_IMPORT},
+      {"export-onnx", no_argument, NULL, OPT_EXPORT},
+      {"output", required_argument, NULL, 'o'},
+      {"external-data", optional_argument, NULL, OPT_EXTERNAL},
+      {"mlir-elide-resource-strings-if-larger", required_argument, NULL, OPT_ELIDE},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int mode = 0;
+  const char *output = "-";
+  long elide = 0;
+  sp_onnx_save_options save = {0};
+  int c;
+  while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    switch (c) {
+    case OPT_IMPORT:
+    case OPT_EXPORT:
+      mode = c;
+      break;
+    case 'o':
+      output = optarg;
+      break;
+    case OPT_EXTERNAL:
+      save.external_threshold = optarg ? strtoul(optarg, NULL, 10) : 1024;
+      if (!save.external_threshold)
+        save.external_threshold = 1;
+      break;
+    case OPT_ELIDE:
+      elide = strtol(optarg, NULL, 10);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (!mode || optind != argc - 1) {
+    fprintf(stderr, "sp-translate: expected --import-onnx or --export-onnx and one input file\n");
+    usage(stderr);
+    return 2;
+  }
+  const char *input = argv[optind];
+  if (mode == OPT_EXPORT && strcmp(output, "-") == 0) {
+    fprintf(stderr, "sp-translate: --export-onnx needs -o OUT.onnx\n");
+    return 2;
+  }
+
+  sp_error err = {{0}};
+  MlirContext ctx = sp_context_create(&err);
+  if (mlirContextIsNull(ctx)) {
+    fprintf(stderr, "sp-translate: %s\n", err.message);
+    return 1;
+  }
+  tool_install_diagnostics(ctx, input);
+  sp_onnx_model *model = NULL;
+  MlirModule module = {NULL};
+  int rc = 1;
+  if (mode == OPT_IMPORT) {
+    if (tool_import_onnx(ctx, input, &model, &module, &err) == 0 &&
+        tool_write_mlir(module, output, elide, &err) == 0)
+      rc = 0;
+  } else {
+    char *text = tool_read_file(input, NULL, &err);
+    if (text) {
+      module = tool_parse_mlir(ctx, text, input, 1);
+      free(text);
+      if (mlirModuleIsNull(module))
+        snprintf(err.message, sizeof err.message, "%s: cannot parse MLIR input", input);
+      else if (!mlirOperationVerify(mlirModuleGetOperation(module)))
+        snprintf(err.message, sizeof err.message, "%s: input does not verify", input);
+      else if (sp_export_onnx(module, output, &save, &err) == 0)
+        rc = 0;
+    }
+  }
+  if (rc)
+    fprintf(stderr, "sp-translate: %s\n", err.message);
+  if (!mlirModuleIsNull(module))
+    mlirModuleDestroy(module);
+  sp_context_destroy(ctx);
+  sp_onnx_free(model);
+  return rc;
+}

@@ -1,0 +1,212 @@
+#include "tool_common.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <mlir-c/Diagnostics.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sp/dialect.h"
+#include "sp/translate.h"
+
+char *tool_read_file(const char *path, size_t *size, sp_error *err) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!f) {
+    sp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (n + 1 >= cap) {
+      cap *= 2;
+      char *grown = realloc(buf, cap);
+      if (!grown) {
+        free(buf);
+        sp_error_set(err, "%s: out of memory", path);
+        return NULL;
+      }
+      buf = grown;
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  int failed = ferror(f);
+  if (f != stdin)
+    fclose(f);
+  if (failed) {
+    free(buf);
+    sp_error_set(err, "%s: read error", path);
+    return NULL;
+  }
+  buf[n] = 0;
+  if (size)
+    *size = n;
+  return buf;
+}
+
+int tool_is_onnx_path(const char *path) {
+  size_t n = strlen(path);
+  return n >= 5 && strcmp(path + n - 5, ".onnx") == 0;
+}
+
+typedef struct diag_state {
+  const char *input_name;
+} diag_state;
+
+static diag_state diagnostics = {"-"};
+
+static void print_to_file(MlirStringRef s, void *user) {
+  fwrite(s.data, 1, s.length, (FILE *)user);
+}
+
+static const char *severity_name(MlirDiagnosticSeverity s) {
+  switch (s) {
+  case MlirDiagnosticError: return "error";
+  case MlirDiagnosticWarning: return "warning";
+  case MlirDiagnosticNote: return "note";
+  default: return "remark";
+  }
+}
+
+static MlirLogicalResult print_diagnostic(MlirDiagnostic d, void *user) {
+  diag_state *st = user;
+  int is_node = 0;
+  char *where = sp_location_name(mlirDiagnosticGetLocation(d), &is_node);
+  if (where && is_node)
+    fprintf(stderr, "%s: node '%s': %s: ", st->input_name, where,
+            severity_name(mlirDiagnosticGetSeverity(d)));
+  else if (where)
+    fprintf(stderr, "%s: %s: ", where, severity_name(mlirDiagnosticGetSeverity(d)));
+  else
+    fprintf(stderr, "%s: %s: ", st->input_name, severity_name(mlirDiagnosticGetSeverity(d)));
+  free(where);
+  mlirDiagnosticPrint(d, print_to_file, stderr);
+  fputc('\n', stderr);
+  return mlirLogicalResultSuccess();
+}
+
+void tool_install_diagnostics(MlirContext ctx, const char *input_name) {
+  diagnostics.input_name = input_name;
+  mlirContextAttachDiagnosticHandler(ctx, print_diagnostic, &diagnostics, NULL);
+}
+
+// True if the first token of text (after comments) opens a module op.
+static int starts_with_module(const char *text) {
+  const char *p = text;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    if (p[0] == '/' && p[1] == '/') {
+      while (*p && *p != '\n')
+        p++;
+      continue;
+    }
+    break;
+  }
+  return strncmp(p, "module", 6) == 0 || strncmp(p, "\"builtin.module\"", 16) == 0;
+}
+
+MlirModule tool_parse_mlir(MlirContext ctx, const char *text, const char *input_name,
+                           int first_line) {
+  // Padding with newlines keeps diagnostics' line numbers those of the file.
+  int wrap = !starts_with_module(text);
+  size_t n = strlen(text);
+  size_t pad = first_line > 1 ? (size_t)(first_line - 1) : 0;
+  char *src = malloc(n + pad + 32);
+  size_t k = 0;
+  if (wrap) {
+    memcpy(src, "module {", 8);
+    k = 8;
+  }
+  memset(src + k, '\n', pad);
+  k += pad;
+  memcpy(src + k, text, n);
+  k += n;
+  if (wrap) {
+    memcpy(src + k, "\n}", 2);
+    k += 2;
+  }
+  src[k] = 0;
+  MlirOperation op = mlirOperationCreateParse(ctx, mlirStringRefCreate(src, k), sp_str(input_name));
+  free(src);
+  if (mlirOperationIsNull(op))
+    return (MlirModule){NULL};
+  MlirModule m = mlirModuleFromOperation(op);
+  if (mlirModuleIsNull(m)) {
+    mlirOperationDestroy(op);
+    fprintf(stderr, "%s: error: top-level operation is not a builtin.module\n", input_name);
+  }
+  return m;
+}
+
+static void print_import_warning(void *user, const char *message) {
+  fprintf(stderr, "%s: warning: %s\n", (const char *)user, message);
+}
+
+int tool_import_onnx(MlirContext ctx, const char *path, sp_onnx_model **model,
+                     MlirModule *out, sp_error *err) {
+  if (sp_onnx_load(path, model, err))
+    return -1;
+  return sp_import_onnx(ctx, *model, print_import_warning, (void *)path, out, err);
+}
+
+int tool_write_mlir(MlirModule module, const char *path, long elide_limit, sp_error *err) {
+  MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
+  if (elide_limit > 0)
+    mlirOpPrintingFlagsElideLargeResourceString(flags, elide_limit);
+  if (strcmp(path, "-") == 0) {
+    mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    mlirOpPrintingFlagsDestroy(flags);
+    return 0;
+  }
+  // Atomic: a temp file next to the output, renamed when complete.
+  size_t n = strlen(path) + 16;
+  char *tmp = malloc(n);
+  snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd >= 0) {
+    // mkstemp makes 0600 files; outputs should look like any other file.
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+  }
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (!f) {
+    sp_error_set(err, "cannot write '%s': %s", path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+    free(tmp);
+    mlirOpPrintingFlagsDestroy(flags);
+    return -1;
+  }
+  mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, f);
+  fputc('\n', f);
+  mlirOpPrintingFlagsDestroy(flags);
+  int bad = ferror(f);
+  bad |= fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    sp_error_set(err, "cannot write '%s': %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}
+
+double tool_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
