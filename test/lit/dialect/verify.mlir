@@ -37,14 +37,17 @@ func.func @conv_transpose(%x: tensor<1x4x4x4xf32>, %w: tensor<4x2x2x2xf32>, %b: 
 
 // -----
 
-// Weights are graph initializers holding dense_resource blobs.
+// Weights are graph initializers holding dense_resource blobs. (Explicit module: sp-opt
+// wraps a chunk without one in `module {}`, which would swallow the resource section.)
 // CHECK-LABEL: func @initializer
 // CHECK: %[[W:.*]] = "nn.Initializer"() {onnx.names = ["fc.weight"], value = dense_resource<fc.weight> : tensor<2xf32>} : () -> tensor<2xf32>
 // CHECK: return %[[W]]
 // CHECK: fc.weight: "0x040000000000803F00000040"
-func.func @initializer() -> tensor<2xf32> {
-  %0 = "nn.Initializer"() {value = dense_resource<fc.weight> : tensor<2xf32>, onnx.names = ["fc.weight"]} : () -> tensor<2xf32>
-  return %0 : tensor<2xf32>
+module {
+  func.func @initializer() -> tensor<2xf32> {
+    %0 = "nn.Initializer"() {value = dense_resource<fc.weight> : tensor<2xf32>, onnx.names = ["fc.weight"]} : () -> tensor<2xf32>
+    return %0 : tensor<2xf32>
+  }
 }
 {-#
   dialect_resources: {
