@@ -21,7 +21,9 @@
 // - Attributes keep their ONNX names and values; they are not declared in IRDL (ONNX
 //   attributes are optional with defaults, IRDL attributes are required). The comment block
 //   of each op lists them. `consumed_inputs` (opsets 1-5, no semantics) is kept if present
-//   but not listed. Pruning facts are discardable `sp.*` attributes.
+//   but not listed. Any op may also carry `onnx.names` (its ONNX output names),
+//   `onnx.domain` (when not the default domain) and `onnx.doc_string`. Pruning facts are
+//   discardable `sp.*` attributes.
 // - Value types: builtin `tensor<...>` (ranked, or unranked when the rank is unknown); ONNX
 //   STRING elements are `!nn.string`; `none` for an absent input; `!nn.unknown` for a value
 //   whose type sp could not infer; `!nn.sequence<T>`, `!nn.optional<T>`, `!nn.map<K, V>` for
