@@ -169,17 +169,14 @@ static int64_t op_params(const char *type, MlirOperation op, sp_map *counted) {
   return params;
 }
 
+// The ONNX op type of an nn.<Type> or onnx.<Type> op.
 static void op_type_of(MlirOperation op, char *type, size_t n) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
-  if (full.length == 10 && strncmp(full.data, "nn.Generic", 10) == 0) {
-    MlirAttribute t = mlirOperationGetAttributeByName(op, sp_str("onnx.op_type"));
-    if (!mlirAttributeIsNull(t) && mlirAttributeIsAString(t)) {
-      MlirStringRef s = mlirStringAttrGetValue(t);
-      snprintf(type, n, "%.*s", (int)s.length, s.data);
-      return;
-    }
-  }
-  size_t skip = full.length > 3 && strncmp(full.data, "nn.", 3) == 0 ? 3 : 0;
+  size_t skip = 0;
+  if (full.length > 3 && strncmp(full.data, "nn.", 3) == 0)
+    skip = 3;
+  else if (full.length > 5 && strncmp(full.data, "onnx.", 5) == 0)
+    skip = 5;
   snprintf(type, n, "%.*s", (int)(full.length - skip), full.data + skip);
 }
 

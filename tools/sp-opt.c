@@ -224,9 +224,8 @@ static void collect_pipeline_error(MlirStringRef s, void *user) {
 // Builds a pass manager for one stage; validates upstream text too.
 static MlirPassManager stage_pass_manager(MlirContext ctx, stage *s, int print_after,
                                           sp_error *err) {
+  (void)print_after;
   MlirPassManager pm = mlirPassManagerCreateOnOperation(ctx, sp_str("builtin.module"));
-  if (print_after)
-    mlirPassManagerEnableIRPrinting(pm);
   if (s->sp_pass) {
     mlirPassManagerAddOwnedPass(pm, sp_pass_create(s->sp_pass, &s->args));
     return pm;
@@ -337,8 +336,8 @@ static void parse_expectations(verifier *v, const char *text, int first_line) {
       }
       char *open = strstr(q, "{{");
       char *close = open ? strstr(open + 2, "}}") : NULL;
-      if (!open || !close)
-        continue;
+      if (!open || !close || close[2 + strspn(close + 2, " \t\r")] != 0)
+        continue; // as in MLIR, the message closes the line
       v->expected = realloc(v->expected, (v->n_expected + 1) * sizeof *v->expected);
       v->expected[v->n_expected++] = (expectation){
           kinds[k].s, target, strndup(open + 2, (size_t)(close - open - 2)), 0};
@@ -418,6 +417,11 @@ static void print_timing(const pipeline *p, const timing *t) {
   fprintf(stderr, "  %8.4f (100.0%%)  Total\n", total);
 }
 
+static void print_stderr(MlirStringRef s, void *user) {
+  (void)user;
+  fwrite(s.data, 1, s.length, stderr);
+}
+
 static int run_pipeline(MlirContext ctx, MlirModule module, pipeline *p, const options *o,
                         sp_error *err) {
   MlirOperation op = mlirModuleGetOperation(module);
@@ -432,6 +436,14 @@ static int run_pipeline(MlirContext ctx, MlirModule module, pipeline *p, const o
     mlirPassManagerDestroy(pm);
     if (mlirLogicalResultIsFailure(r))
       return sp_error_set(err, "pass '%s' failed", s->text);
+    if (o->print_after_all) {
+      fprintf(stderr, "// -----// IR Dump After %s //----- //\n", s->text);
+      MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
+      mlirOpPrintingFlagsElideLargeResourceString(flags, 64);
+      mlirOperationPrintWithFlags(op, flags, print_stderr, NULL);
+      mlirOpPrintingFlagsDestroy(flags);
+      fputs("\n\n", stderr);
+    }
   }
   return 0;
 }

@@ -97,42 +97,62 @@ void tool_install_diagnostics(MlirContext ctx, const char *input_name) {
   mlirContextAttachDiagnosticHandler(ctx, print_diagnostic, &diagnostics, NULL);
 }
 
-// True if the first token of text (after comments) opens a module op.
-static int starts_with_module(const char *text) {
+// Offset of the first line that is not blank, a comment, or an attribute or
+// type alias definition (#alias = ..., !alias = ...): where ops begin.
+static size_t first_op_offset(const char *text) {
   const char *p = text;
   for (;;) {
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    const char *line = p;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
       p++;
-    if (p[0] == '/' && p[1] == '/') {
+    if (*p == '\n') {
+      p++;
+      continue;
+    }
+    if ((p[0] == '/' && p[1] == '/') || *p == '#' || *p == '!') {
       while (*p && *p != '\n')
+        p++;
+      if (*p)
         p++;
       continue;
     }
-    break;
+    return (size_t)(line - text);
   }
-  return strncmp(p, "module", 6) == 0 || strncmp(p, "\"builtin.module\"", 16) == 0;
 }
 
 MlirModule tool_parse_mlir(MlirContext ctx, const char *text, const char *input_name,
                            int first_line) {
-  // Padding with newlines keeps diagnostics' line numbers those of the file.
-  int wrap = !starts_with_module(text);
   size_t n = strlen(text);
+  size_t ops = first_op_offset(text);
+  const char *t = text + ops;
+  while (*t == ' ' || *t == '\t')
+    t++;
+  // Bare ops get an implicit module, as mlir-opt does.
+  int wrap = strncmp(t, "module", 6) != 0 && strncmp(t, "\"builtin.module\"", 16) != 0;
+  // Padding with newlines keeps diagnostics' line numbers those of the file.
   size_t pad = first_line > 1 ? (size_t)(first_line - 1) : 0;
   char *src = malloc(n + pad + 32);
   size_t k = 0;
-  if (wrap) {
-    memcpy(src, "module {", 8);
-    k = 8;
-  }
-  memset(src + k, '\n', pad);
+  memset(src, '\n', pad);
   k += pad;
-  memcpy(src + k, text, n);
-  k += n;
+  // Aliases stay in front of the module; "module {" shares the first op line.
+  memcpy(src + k, text, ops);
+  k += ops;
+  if (wrap) {
+    memcpy(src + k, "module {", 8);
+    k += 8;
+  }
+  // A trailing {-# dialect_resources #-} block belongs after the module.
+  const char *resources = wrap ? strstr(text + ops, "\n{-#") : NULL;
+  size_t body_end = resources ? (size_t)(resources - text) : n;
+  memcpy(src + k, text + ops, body_end - ops);
+  k += body_end - ops;
   if (wrap) {
     memcpy(src + k, "\n}", 2);
     k += 2;
   }
+  memcpy(src + k, text + body_end, n - body_end);
+  k += n - body_end;
   src[k] = 0;
   MlirOperation op = mlirOperationCreateParse(ctx, mlirStringRefCreate(src, k), sp_str(input_name));
   free(src);
@@ -159,6 +179,8 @@ int tool_import_onnx(MlirContext ctx, const char *path, sp_onnx_model **model,
 
 int tool_write_mlir(MlirModule module, const char *path, long elide_limit, sp_error *err) {
   MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
+  // Locations carry ONNX node names, so text round-trips keep them.
+  mlirOpPrintingFlagsEnableDebugInfo(flags, true, false);
   if (elide_limit > 0)
     mlirOpPrintingFlagsElideLargeResourceString(flags, elide_limit);
   if (strcmp(path, "-") == 0) {

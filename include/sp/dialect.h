@@ -19,8 +19,29 @@ void sp_context_destroy(MlirContext ctx);
 /* The IRDL source of `nn` embedded at build time. */
 const char *sp_dialect_irdl_source(void);
 
-/* True if "nn.<op_type>" is an op of the dialect (not counting nn.Generic). */
-int sp_dialect_has_op(MlirContext ctx, const char *op_type);
+/* How many values one operand/result position of an nn op takes. */
+typedef enum sp_segment_kind {
+  SP_SEGMENT_SINGLE,   /* exactly one value */
+  SP_SEGMENT_OPTIONAL, /* zero or one: an optional ONNX input/output */
+  SP_SEGMENT_VARIADIC, /* any number */
+} sp_segment_kind;
+
+#define SP_MAX_SEGMENTS 32
+
+/* An nn op's operand and result positions, read from the IRDL file. With
+ * more than one non-single segment the op carries operand_segment_sizes
+ * (result_segment_sizes), one entry per position. */
+typedef struct sp_op_signature {
+  int num_operands, num_results;
+  sp_segment_kind operands[SP_MAX_SEGMENTS];
+  sp_segment_kind results[SP_MAX_SEGMENTS];
+  int operand_segments_attr, result_segments_attr;
+} sp_op_signature;
+
+/* The signature of "nn.<op_type>", or NULL if the dialect has no such op
+ * (nn.None and nn.Initializer included). ONNX ops without one import as
+ * unregistered "onnx.<OpType>" ops. */
+const sp_op_signature *sp_dialect_signature(const char *op_type);
 
 /* MlirStringRef of a NUL-terminated C string. */
 static inline MlirStringRef sp_str(const char *s) {

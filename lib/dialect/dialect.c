@@ -4,6 +4,7 @@
 #include <mlir-c/BuiltinTypes.h>
 #include <mlir-c/Dialect/IRDL.h>
 #include <mlir-c/RegisterEverything.h>
+#include <mlir-c/Transforms.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,15 @@ extern const char sp_nn_irdl_text[];
 const char *sp_dialect_irdl_source(void) { return sp_nn_irdl_text; }
 
 MlirContext sp_context_create(sp_error *err) {
+  // Upstream passes (canonicalize, cse, ...) by name in --pass-pipeline.
+  static int passes_registered;
+  if (!passes_registered) {
+    mlirRegisterAllPasses();
+    passes_registered = 1;
+  }
   MlirContext ctx = mlirContextCreateWithThreading(false);
+  // ONNX ops the dialect cannot verify or does not know are "onnx.<OpType>".
+  mlirContextSetAllowUnregisteredDialects(ctx, true);
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
   mlirRegisterAllDialects(registry);
   mlirContextAppendDialectRegistry(ctx, registry);
@@ -45,14 +54,87 @@ void sp_context_destroy(MlirContext ctx) {
   sp_weights_release_context(ctx);
 }
 
-int sp_dialect_has_op(MlirContext ctx, const char *op_type) {
-  char name[256];
-  if (snprintf(name, sizeof name, "nn.%s", op_type) >= (int)sizeof name)
+/* --- op signatures from the IRDL text ---------------------------------- */
+
+typedef struct signature_entry {
+  char name[64];
+  sp_op_signature signature;
+} signature_entry;
+
+static signature_entry *signatures;
+static size_t num_signatures;
+
+// Reads "irdl.operands(%a, optional %b)" starting at open (just past '(').
+static int parse_segments(const char *open, sp_segment_kind *kinds) {
+  int n = 0;
+  const char *close = strchr(open, ')');
+  if (!close || close == open)
     return 0;
-  if (strcmp(op_type, "Generic") == 0 || strcmp(op_type, "Initializer") == 0 ||
-      strcmp(op_type, "None") == 0)
-    return 0;
-  return mlirContextIsRegisteredOperation(ctx, sp_str(name));
+  for (const char *p = open; p < close && n < SP_MAX_SEGMENTS;) {
+    while (p < close && (*p == ' ' || *p == ','))
+      p++;
+    if (p >= close)
+      break;
+    sp_segment_kind k = SP_SEGMENT_SINGLE;
+    if (strncmp(p, "optional ", 9) == 0)
+      k = SP_SEGMENT_OPTIONAL;
+    else if (strncmp(p, "variadic ", 9) == 0)
+      k = SP_SEGMENT_VARIADIC;
+    kinds[n++] = k;
+    while (p < close && *p != ',')
+      p++;
+  }
+  return n;
+}
+
+static int count_non_single(const sp_segment_kind *kinds, int n) {
+  int c = 0;
+  for (int i = 0; i < n; ++i)
+    c += kinds[i] != SP_SEGMENT_SINGLE;
+  return c;
+}
+
+// The IRDL file is ours and regular: each "irdl.operation @Name" is followed
+// by at most one irdl.operands(...) and one irdl.results(...).
+static void load_signatures(void) {
+  if (signatures)
+    return;
+  size_t cap = 128;
+  signatures = calloc(cap, sizeof *signatures);
+  const char *text = sp_nn_irdl_text;
+  for (const char *p = strstr(text, "irdl.operation @"); p;) {
+    const char *name = p + strlen("irdl.operation @");
+    const char *next = strstr(name, "irdl.operation @");
+    const char *end = next ? next : name + strlen(name);
+    if (num_signatures == cap)
+      signatures = realloc(signatures, (cap *= 2) * sizeof *signatures);
+    signature_entry *e = &signatures[num_signatures];
+    memset(e, 0, sizeof *e);
+    size_t len = strcspn(name, " {\n");
+    snprintf(e->name, sizeof e->name, "%.*s", (int)len, name);
+    const char *ops = strstr(name, "irdl.operands(");
+    if (ops && ops < end)
+      e->signature.num_operands = parse_segments(ops + 14, e->signature.operands);
+    const char *res = strstr(name, "irdl.results(");
+    if (res && res < end)
+      e->signature.num_results = parse_segments(res + 13, e->signature.results);
+    e->signature.operand_segments_attr =
+        count_non_single(e->signature.operands, e->signature.num_operands) > 1;
+    e->signature.result_segments_attr =
+        count_non_single(e->signature.results, e->signature.num_results) > 1;
+    num_signatures++;
+    p = next;
+  }
+}
+
+const sp_op_signature *sp_dialect_signature(const char *op_type) {
+  load_signatures();
+  if (strcmp(op_type, "None") == 0 || strcmp(op_type, "Initializer") == 0)
+    return NULL;
+  for (size_t i = 0; i < num_signatures; ++i)
+    if (strcmp(signatures[i].name, op_type) == 0)
+      return &signatures[i].signature;
+  return NULL;
 }
 
 MlirNamedAttribute sp_named(MlirContext ctx, const char *name,

@@ -332,6 +332,9 @@ static Onnx__AttributeProto *attribute_proto(exporter *ex, MlirOperation op,
 
 // sp.* (pruning facts) and onnx.* (round-trip bookkeeping) are not ONNX attributes.
 static int is_bookkeeping(MlirStringRef name) {
+  if ((name.length == 21 && strncmp(name.data, "operand_segment_sizes", 21) == 0) ||
+      (name.length == 20 && strncmp(name.data, "result_segment_sizes", 20) == 0))
+    return 1;
   return (name.length > 3 && strncmp(name.data, "sp.", 3) == 0) ||
          (name.length > 5 && strncmp(name.data, "onnx.", 5) == 0);
 }
@@ -390,7 +393,69 @@ static int export_initializer(exporter *ex, MlirOperation op) {
   return push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, tp);
 }
 
-static int export_node(exporter *ex, MlirOperation op, const char *op_type) {
+// ONNX input (or output) names of op: one position per segment of its
+// signature, "" for an empty optional segment, trailing "" dropped.
+static int expand_segments(exporter *ex, MlirOperation op, const sp_segment_kind *kinds,
+                           int num_kinds, const char *attr_name, intptr_t n_values,
+                           int operands, char **names, size_t *n_names) {
+  int32_t sizes[SP_MAX_SEGMENTS];
+  int n_segments = 0;
+  MlirAttribute attr = mlirOperationGetAttributeByName(op, sp_str(attr_name));
+  if (!kinds) {
+    // onnx.* ops: positions are the values themselves (nn.None marks holes).
+    n_segments = (int)n_values;
+    for (int i = 0; i < n_segments && i < SP_MAX_SEGMENTS; ++i)
+      sizes[i] = 1;
+    if (n_values > SP_MAX_SEGMENTS) {
+      for (intptr_t i = 0; i < n_values; ++i) {
+        MlirValue v = operands ? mlirOperationGetOperand(op, i) : mlirOperationGetResult(op, i);
+        names[i] = (char *)value_name(ex, v);
+        if (!names[i])
+          return op_error(ex, op, "operand has no ONNX name", NULL);
+      }
+      *n_names = (size_t)n_values;
+      goto trim;
+    }
+  } else if (!mlirAttributeIsNull(attr) && mlirAttributeIsADenseI32Array(attr)) {
+    n_segments = (int)mlirDenseArrayGetNumElements(attr);
+    for (int i = 0; i < n_segments && i < SP_MAX_SEGMENTS; ++i)
+      sizes[i] = mlirDenseI32ArrayGetElement(attr, i);
+  } else {
+    // At most one non-single segment: it holds whatever the singles leave.
+    n_segments = num_kinds;
+    intptr_t singles = 0;
+    for (int i = 0; i < num_kinds; ++i)
+      singles += kinds[i] == SP_SEGMENT_SINGLE;
+    for (int i = 0; i < num_kinds; ++i)
+      sizes[i] = kinds[i] == SP_SEGMENT_SINGLE ? 1 : (int32_t)(n_values - singles);
+  }
+  {
+    intptr_t v = 0;
+    size_t n = 0;
+    for (int s = 0; s < n_segments; ++s) {
+      if (sizes[s] == 0) {
+        names[n++] = "";
+        continue;
+      }
+      for (int32_t k = 0; k < sizes[s]; ++k, ++v) {
+        if (v >= n_values)
+          return op_error(ex, op, "segment sizes do not match the number of values", NULL);
+        MlirValue val = operands ? mlirOperationGetOperand(op, v) : mlirOperationGetResult(op, v);
+        const char *name = value_name(ex, val);
+        if (!name)
+          return op_error(ex, op, "operand has no ONNX name (defined outside @main?)", NULL);
+        names[n++] = (char *)name;
+      }
+    }
+    *n_names = n;
+  }
+trim:
+  while (*n_names > 0 && !*names[*n_names - 1])
+    (*n_names)--;
+  return 0;
+}
+
+static int export_node(exporter *ex, MlirOperation op, const char *op_type, int is_nn) {
   Onnx__NodeProto *node = NEW(ex, Onnx__NodeProto, onnx__node_proto__init);
   // Only NameLocs carry ONNX node names; file:line:col marks an unnamed node.
   int is_node_name = 0;
@@ -403,14 +468,7 @@ static int export_node(exporter *ex, MlirOperation op, const char *op_type) {
     node->name = sp_arena_strdup(&ex->arena, loc_name);
     free(loc_name);
   }
-  if (strcmp(op_type, "Generic") == 0) {
-    MlirStringRef t = string_attr_of(op, "onnx.op_type");
-    if (!t.data)
-      return op_error(ex, op, "nn.Generic without onnx.op_type", NULL);
-    node->op_type = copy_ref(ex, t);
-  } else {
-    node->op_type = sp_arena_strdup(&ex->arena, op_type);
-  }
+  node->op_type = sp_arena_strdup(&ex->arena, op_type);
   MlirStringRef domain = string_attr_of(op, "onnx.domain");
   if (domain.data)
     node->domain = copy_ref(ex, domain);
@@ -418,20 +476,17 @@ static int export_node(exporter *ex, MlirOperation op, const char *op_type) {
   if (doc.data)
     node->doc_string = copy_ref(ex, doc);
 
+  const sp_op_signature *sig = is_nn ? sp_dialect_signature(op_type) : NULL;
   intptr_t n_in = mlirOperationGetNumOperands(op);
-  node->n_input = (size_t)n_in;
-  node->input = sp_arena_alloc(&ex->arena, (size_t)(n_in + 1) * sizeof(char *));
-  for (intptr_t i = 0; i < n_in; ++i) {
-    const char *name = value_name(ex, mlirOperationGetOperand(op, i));
-    if (!name)
-      return op_error(ex, op, "operand has no ONNX name (defined outside @main?)", NULL);
-    node->input[i] = (char *)name;
-  }
+  node->input = sp_arena_alloc(&ex->arena, (size_t)(n_in + SP_MAX_SEGMENTS + 1) * sizeof(char *));
+  if (expand_segments(ex, op, sig ? sig->operands : NULL, sig ? sig->num_operands : 0,
+                      "operand_segment_sizes", n_in, 1, node->input, &node->n_input))
+    return -1;
   intptr_t n_out = mlirOperationGetNumResults(op);
-  node->n_output = (size_t)n_out;
-  node->output = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof(char *));
-  for (intptr_t i = 0; i < n_out; ++i)
-    node->output[i] = (char *)value_name(ex, mlirOperationGetResult(op, i));
+  node->output = sp_arena_alloc(&ex->arena, (size_t)(n_out + SP_MAX_SEGMENTS + 1) * sizeof(char *));
+  if (expand_segments(ex, op, sig ? sig->results : NULL, sig ? sig->num_results : 0,
+                      "result_segment_sizes", n_out, 0, node->output, &node->n_output))
+    return -1;
 
   intptr_t n_attr = mlirOperationGetNumAttributes(op);
   node->attribute = sp_arena_alloc(&ex->arena, (size_t)(n_attr + 1) * sizeof *node->attribute);
@@ -450,22 +505,25 @@ static int export_node(exporter *ex, MlirOperation op, const char *op_type) {
 
 static int export_op(exporter *ex, MlirOperation op) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
-  if (full.length < 3 || strncmp(full.data, "nn.", 3) != 0) {
+  int is_nn = full.length > 3 && strncmp(full.data, "nn.", 3) == 0;
+  int is_onnx = full.length > 5 && strncmp(full.data, "onnx.", 5) == 0;
+  if (!is_nn && !is_onnx) {
     char what[256];
     snprintf(what, sizeof what, "%.*s", (int)full.length, full.data);
     return op_error(ex, op, "op outside the nn dialect cannot be exported: ", what);
   }
+  size_t skip = is_nn ? 3 : 5;
   char op_type[256];
-  snprintf(op_type, sizeof op_type, "%.*s", (int)full.length - 3, full.data + 3);
-  if (strcmp(op_type, "None") == 0) {
+  snprintf(op_type, sizeof op_type, "%.*s", (int)(full.length - skip), full.data + skip);
+  if (is_nn && strcmp(op_type, "None") == 0) {
     sp_map_put_ptr(&ex->names, mlirOperationGetResult(op, 0).ptr, (void *)"");
     return 0;
   }
   if (name_results(ex, op))
     return -1;
-  if (strcmp(op_type, "Initializer") == 0)
+  if (is_nn && strcmp(op_type, "Initializer") == 0)
     return export_initializer(ex, op);
-  return export_node(ex, op, op_type);
+  return export_node(ex, op, op_type, is_nn);
 }
 
 /* --- module ------------------------------------------------------------ */

@@ -25,6 +25,8 @@ typedef struct importer {
   MlirBlock body;
   MlirValue none_value; /* nn.None, created on first use */
   MlirLocation unknown_loc;
+  sp_map declared; /* name -> Onnx__TypeProto from value_info and outputs */
+  int64_t opset;   /* version of the default ONNX domain */
   sp_error *err;
 } importer;
 
@@ -38,6 +40,10 @@ static MlirAttribute bytes_attr(importer *im, const void *data, size_t n) {
 
 static MlirAttribute i64_attr(importer *im, int64_t v) {
   return mlirIntegerAttrGet(mlirIntegerTypeGet(im->ctx, 64), v);
+}
+
+static int is_onnx_domain(const char *domain) {
+  return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
 }
 
 /* --- types ------------------------------------------------------------- */
@@ -123,6 +129,8 @@ static MlirType value_type(importer *im, const char *name,
   const sp_value_info *vi = im->shapes ? sp_shape_lookup(im->shapes, name) : NULL;
   if (vi && vi->kind == SP_VALUE_TENSOR && vi->elem_type)
     return tensor_type_from_dims(im, vi->elem_type, vi->rank, vi->dims);
+  if (!declared)
+    declared = sp_map_get_str(&im->declared, name, NULL);
   return type_from_proto(im, declared);
 }
 
@@ -350,58 +358,103 @@ static int import_initializer(importer *im, const Onnx__TensorProto *t) {
 
 /* --- nodes ------------------------------------------------------------- */
 
-static int is_onnx_domain(const char *domain) {
-  return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
+
+// Operand values for an nn op with signature sig: one segment per ONNX input
+// position, absent optional inputs as empty segments. Returns 0, or -1 when
+// the node does not fit the signature (then it imports as onnx.<OpType>).
+static int fit_segments(const sp_segment_kind *kinds, int num_kinds, size_t n_names,
+                        char **names, int32_t *sizes, size_t *n_present) {
+  size_t p = 0;
+  *n_present = 0;
+  for (int k = 0; k < num_kinds; ++k) {
+    if (kinds[k] == SP_SEGMENT_VARIADIC) {
+      int32_t n = 0;
+      for (; p < n_names; ++p, ++n) {
+        if (!*names[p])
+          return -1; // a hole inside a variadic list has no nn form
+        (*n_present)++;
+      }
+      sizes[k] = n;
+      continue;
+    }
+    int present = p < n_names && *names[p];
+    if (!present && kinds[k] == SP_SEGMENT_SINGLE)
+      return -1;
+    sizes[k] = present;
+    *n_present += (size_t)present;
+    p++;
+  }
+  return p >= n_names ? 0 : -1;
+}
+
+static MlirValue lookup_value(importer *im, const char *name) {
+  return (MlirValue){sp_map_get_str(&im->values, name, NULL)};
 }
 
 static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) {
-  int specific = is_onnx_domain(node->domain) && sp_dialect_has_op(im->ctx, node->op_type);
-  char op_name[300];
-  snprintf(op_name, sizeof op_name, "nn.%s", specific ? node->op_type : "Generic");
+  const sp_op_signature *sig =
+      is_onnx_domain(node->domain) ? sp_dialect_signature(node->op_type) : NULL;
+  // Resize before opset 11 took (X, scales): its positions differ from nn.Resize.
+  if (sig && strcmp(node->op_type, "Resize") == 0 && im->opset < 11)
+    sig = NULL;
 
-  // Operands: trailing missing inputs are dropped, inner ones become nn.None.
   size_t n_in = node->n_input;
   while (n_in > 0 && !*node->input[n_in - 1])
     n_in--;
-  MlirValue *operands = malloc((n_in + 1) * sizeof *operands);
-  for (size_t i = 0; i < n_in; ++i) {
-    const char *name = node->input[i];
-    if (!*name) {
-      operands[i] = none_value(im);
-      continue;
-    }
-    void *v = sp_map_get_str(&im->values, name, NULL);
-    if (!v) {
+  size_t n_out = node->n_output;
+  while (n_out > 0 && !*node->output[n_out - 1])
+    n_out--;
+  for (size_t i = 0; i < n_in; ++i)
+    if (*node->input[i] && mlirValueIsNull(lookup_value(im, node->input[i]))) {
       char what[512];
-      snprintf(what, sizeof what, "input '%s' is not defined", name);
-      free(operands);
+      snprintf(what, sizeof what, "input '%s' is not defined", node->input[i]);
       return node_error(im, node, index, what);
     }
-    operands[i] = (MlirValue){v};
-  }
 
-  size_t n_out = node->n_output;
+  int32_t in_sizes[SP_MAX_SEGMENTS], out_sizes[SP_MAX_SEGMENTS];
+  size_t n_operands = 0, n_results = 0;
+  if (sig && (fit_segments(sig->operands, sig->num_operands, n_in, node->input, in_sizes,
+                           &n_operands) ||
+              fit_segments(sig->results, sig->num_results, n_out, node->output, out_sizes,
+                           &n_results)))
+    sig = NULL; // arity of another opset version: keep the node as it is
+
+  MlirValue *operands = malloc((n_in + 1) * sizeof *operands);
   MlirType *results = malloc((n_out + 1) * sizeof *results);
   MlirAttribute *names = malloc((n_out + 1) * sizeof *names);
+  const char **result_names = malloc((n_out + 1) * sizeof *result_names);
+  n_operands = n_results = 0;
+  for (size_t i = 0; i < n_in; ++i) {
+    if (*node->input[i])
+      operands[n_operands++] = lookup_value(im, node->input[i]);
+    else if (!sig)
+      operands[n_operands++] = none_value(im); // keeps positions of onnx.* ops
+  }
   for (size_t i = 0; i < n_out; ++i) {
-    results[i] = value_type(im, node->output[i], NULL);
-    names[i] = str_attr(im, node->output[i]);
+    if (sig && !*node->output[i])
+      continue;
+    results[n_results] = value_type(im, node->output[i], NULL);
+    result_names[n_results] = node->output[i];
+    names[n_results++] = str_attr(im, node->output[i]);
   }
 
-  size_t cap = node->n_attribute + 4;
+  char op_name[300];
+  snprintf(op_name, sizeof op_name, "%s.%s", sig ? "nn" : "onnx", node->op_type);
+  size_t cap = node->n_attribute + 6;
   MlirNamedAttribute *attrs = malloc(cap * sizeof *attrs);
   size_t n_attr = 0;
   attrs[n_attr++] = sp_named(im->ctx, "onnx.names",
-                             mlirArrayAttrGet(im->ctx, (intptr_t)n_out, names));
-  if (!specific) {
-    attrs[n_attr++] = sp_named(im->ctx, "onnx.op_type", str_attr(im, node->op_type));
-    if (node->domain && *node->domain)
-      attrs[n_attr++] = sp_named(im->ctx, "onnx.domain", str_attr(im, node->domain));
-  } else if (node->domain && *node->domain) {
+                             mlirArrayAttrGet(im->ctx, (intptr_t)n_results, names));
+  if (node->domain && *node->domain)
     attrs[n_attr++] = sp_named(im->ctx, "onnx.domain", str_attr(im, node->domain));
-  }
   if (node->doc_string && *node->doc_string)
     attrs[n_attr++] = sp_named(im->ctx, "onnx.doc_string", str_attr(im, node->doc_string));
+  if (sig && sig->operand_segments_attr)
+    attrs[n_attr++] = sp_named(im->ctx, "operand_segment_sizes",
+                               mlirDenseI32ArrayGet(im->ctx, sig->num_operands, in_sizes));
+  if (sig && sig->result_segments_attr)
+    attrs[n_attr++] = sp_named(im->ctx, "result_segment_sizes",
+                               mlirDenseI32ArrayGet(im->ctx, sig->num_results, out_sizes));
   int failed = 0;
   for (size_t i = 0; i < node->n_attribute; ++i) {
     const Onnx__AttributeProto *a = node->attribute[i];
@@ -419,17 +472,18 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
     rc = node_error(im, node, index, what);
   } else {
     MlirOperationState st = mlirOperationStateGet(sp_str(op_name), node_location(im, node, index));
-    mlirOperationStateAddOperands(&st, (intptr_t)n_in, operands);
-    mlirOperationStateAddResults(&st, (intptr_t)n_out, results);
+    mlirOperationStateAddOperands(&st, (intptr_t)n_operands, operands);
+    mlirOperationStateAddResults(&st, (intptr_t)n_results, results);
     mlirOperationStateAddAttributes(&st, (intptr_t)n_attr, attrs);
     MlirOperation op = mlirOperationCreate(&st);
     mlirBlockAppendOwnedOperation(im->body, op);
-    for (size_t i = 0; i < n_out && rc == 0; ++i)
-      rc = define_value(im, node->output[i], mlirOperationGetResult(op, (intptr_t)i));
+    for (size_t i = 0; i < n_results && rc == 0; ++i)
+      rc = define_value(im, result_names[i], mlirOperationGetResult(op, (intptr_t)i));
   }
   free(operands);
   free(results);
   free(names);
+  free(result_names);
   free(attrs);
   return rc;
 }
@@ -539,6 +593,7 @@ int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, sp_import_warn_fn warn
   im.unknown_loc = mlirLocationUnknownGet(ctx);
   sp_map_init(&im.values);
   sp_map_init(&im.initializers);
+  sp_map_init(&im.declared);
   const Onnx__GraphProto *g = model->proto->graph;
   int rc = -1;
   size_t *order = NULL;
@@ -559,6 +614,15 @@ int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, sp_import_warn_fn warn
 
   for (size_t i = 0; i < g->n_initializer; ++i)
     sp_map_put_str(&im.initializers, g->initializer[i]->name, (void *)g->initializer[i]);
+  for (size_t i = 0; i < g->n_value_info; ++i)
+    sp_map_put_str(&im.declared, g->value_info[i]->name, (void *)g->value_info[i]->type);
+  for (size_t i = 0; i < g->n_output; ++i)
+    sp_map_put_str(&im.declared, g->output[i]->name, (void *)g->output[i]->type);
+  for (size_t i = 0; i < model->proto->n_opset_import; ++i) {
+    const Onnx__OperatorSetIdProto *o = model->proto->opset_import[i];
+    if (is_onnx_domain(o->domain))
+      im.opset = o->version;
+  }
 
   // Graph inputs that are also initializers (IR < 4 style) stay initializers.
   size_t n_args = 0;
@@ -660,6 +724,7 @@ done:
   free(returned);
   sp_map_free(&im.values);
   sp_map_free(&im.initializers);
+  sp_map_free(&im.declared);
   sp_shape_table_free(im.shapes);
   return rc;
 }
