@@ -1,0 +1,46 @@
+# Entry points for developers and CI. `make test` is what CI runs first.
+#   deps   install missing Debian packages and ONNX Runtime (npm)   .ci/install-deps
+#   build  configure and build into build/ (RelWithDebInfo)
+#   test   deps + build, then every ctest test (fast and full)
+#   check  build, then the fast tests only (lit, unit)
+#   run    deps + build, then examples/run.sh
+#   asan   AddressSanitizer/UBSan build in build-asan/, fast tests
+#   fuzz   clang-19 libFuzzer build in build-fuzz/, the fuzz tests
+#   clean  remove the build trees
+
+BUILD      ?= build
+JOBS       ?= 2
+BUILD_TYPE ?= RelWithDebInfo
+CTEST      := ctest --output-on-failure
+
+.PHONY: deps build test check run asan fuzz clean
+
+deps:
+	@.ci/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD) --parallel $(JOBS)
+
+test: build
+	$(CTEST) --test-dir $(BUILD)
+
+check: build
+	$(CTEST) --test-dir $(BUILD) -L fast
+
+run: build
+	@if [ -x examples/run.sh ]; then examples/run.sh; \
+	else echo "make run: examples/run.sh does not exist yet"; fi
+
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSP_SANITIZE=ON
+	cmake --build build-asan --parallel $(JOBS)
+	$(CTEST) --test-dir build-asan -L fast
+
+fuzz: deps
+	CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSP_FUZZ=ON
+	cmake --build build-fuzz --parallel $(JOBS)
+	$(CTEST) --test-dir build-fuzz -R fuzz
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
