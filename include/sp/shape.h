@@ -6,6 +6,7 @@
 #ifndef SP_SHAPE_H
 #define SP_SHAPE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sp/onnx.h"
@@ -31,8 +32,24 @@ typedef struct sp_value_info {
   const char *dim_params[SP_MAX_RANK]; /* symbolic name (e.g. "batch") or NULL */
   /* Known contents of a small integer (or bool) tensor, row-major, as int64. */
   int has_value;
-  int64_t value[SP_MAX_KNOWN_VALUES];
+  /* Known contents of a small floating-point tensor (Resize scales, Range
+   * bounds, shape arithmetic done in float), as double. Never set together
+   * with has_value or partial_value: they share storage. */
+  int has_float_value;
+  /* A small integer tensor whose elements are known except the ones equal to
+   * SP_UNKNOWN_VALUE (dynamic dims read by Shape, named by value_params[i] or
+   * NULL). has_value is 0 then; lets Shape -> Gather -> Concat -> Reshape keep
+   * the batch dim symbolic. */
+  int partial_value;
+  union {
+    int64_t value[SP_MAX_KNOWN_VALUES];
+    double float_value[SP_MAX_KNOWN_VALUES];
+  };
+  const char *value_params[SP_MAX_KNOWN_VALUES];
 } sp_value_info;
+
+/* An element of a partial_value that is not known statically. */
+#define SP_UNKNOWN_VALUE INT64_MIN
 
 /* Name -> sp_value_info for a whole graph, subgraphs included. */
 typedef struct sp_shape_table sp_shape_table;
@@ -74,5 +91,14 @@ typedef int (*sp_shape_fn)(const Onnx__NodeProto *node,
 
 /* The inference function for (domain, op_type), or NULL if sp has none. */
 sp_shape_fn sp_shape_fn_for(const char *domain, const char *op_type);
+
+/* 1 if sp_infer_shapes infers the op's outputs: it has a shape function, or
+ * it is control flow (If, Loop, Scan, SequenceMap) inferred by the driver
+ * from its subgraphs. */
+int sp_shape_op_supported(const char *domain, const char *op_type);
+
+/* The i-th op type that has a shape function (sorted by strcmp), NULL past
+ * the end: lets tools and tests list the coverage. */
+const char *sp_shape_op_at(size_t i);
 
 #endif

@@ -1,0 +1,490 @@
+/* shape_ops_elementwise.c - unary, broadcasting binary/variadic ops, Where,
+ * Cast; with value propagation for small tensors (shape arithmetic). */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shape_ops.h"
+
+/* ---- value helpers ---- */
+
+/* 1 if the output is small and static and every input has values. */
+static int values_computable(const sp_value_info *const *ins, int n,
+                             const sp_value_info *out) {
+  int64_t count = sp_numel(out);
+  if (count < 0 || count > SP_MAX_KNOWN_VALUES)
+    return 0;
+  for (int k = 0; k < n; ++k)
+    if (!ins[k] || (!sp_has_ints(ins[k]) && !ins[k]->has_float_value))
+      return 0;
+  return 1;
+}
+
+static double as_double(const sp_value_info *v, int64_t i) {
+  return v->has_float_value ? v->float_value[i] : (double)v->value[i];
+}
+
+/* ---- integer and float kernels ---- */
+
+/* a op b on known ints; 0 when the result is not representable. */
+static int int_op(const char *op, int64_t a, int64_t b, int64_t fmod_attr,
+                  int64_t *r) {
+  if (!strcmp(op, "Add") || !strcmp(op, "Sum"))
+    return !__builtin_add_overflow(a, b, r);
+  if (!strcmp(op, "Sub"))
+    return !__builtin_sub_overflow(a, b, r);
+  if (!strcmp(op, "Mul"))
+    return !__builtin_mul_overflow(a, b, r);
+  if (!strcmp(op, "Div")) {
+    if (b == 0 || (a == INT64_MIN && b == -1))
+      return 0;
+    *r = a / b; // ONNX integer Div truncates like C
+    return 1;
+  }
+  if (!strcmp(op, "Mod")) {
+    if (b == 0 || (a == INT64_MIN && b == -1))
+      return 0;
+    *r = a % b;
+    if (!fmod_attr && *r != 0 && ((*r < 0) != (b < 0)))
+      *r += b; // fmod=0: the result takes the divisor's sign, like Python
+    return 1;
+  }
+  if (!strcmp(op, "Min")) { *r = a < b ? a : b; return 1; }
+  if (!strcmp(op, "Max")) { *r = a > b ? a : b; return 1; }
+  if (!strcmp(op, "Equal")) { *r = a == b; return 1; }
+  if (!strcmp(op, "Less")) { *r = a < b; return 1; }
+  if (!strcmp(op, "Greater")) { *r = a > b; return 1; }
+  if (!strcmp(op, "LessOrEqual")) { *r = a <= b; return 1; }
+  if (!strcmp(op, "GreaterOrEqual")) { *r = a >= b; return 1; }
+  if (!strcmp(op, "And")) { *r = a && b; return 1; }
+  if (!strcmp(op, "Or")) { *r = a || b; return 1; }
+  if (!strcmp(op, "Xor")) { *r = !a != !b; return 1; }
+  if (!strcmp(op, "BitwiseAnd")) { *r = a & b; return 1; }
+  if (!strcmp(op, "BitwiseOr")) { *r = a | b; return 1; }
+  if (!strcmp(op, "BitwiseXor")) { *r = a ^ b; return 1; }
+  if (!strcmp(op, "Pow")) {
+    double p = pow((double)a, (double)b);
+    if (!(fabs(p) < 9.0e15))
+      return 0;
+    *r = (int64_t)p;
+    return 1;
+  }
+  return 0;
+}
+
+/* An unknown operand keeps its name through x+0, x-0, x*1, x/1. */
+static int keeps_param(const char *op, int64_t other, int unknown_is_left) {
+  if (!strcmp(op, "Add") || !strcmp(op, "Sum"))
+    return other == 0;
+  if (!strcmp(op, "Mul"))
+    return other == 1;
+  if (!strcmp(op, "Sub") || !strcmp(op, "Div"))
+    return unknown_is_left && other == (!strcmp(op, "Sub") ? 0 : 1);
+  return 0;
+}
+
+static int float_op(const char *op, double a, double b, int64_t fmod_attr,
+                    double *r) {
+  if (!strcmp(op, "Add") || !strcmp(op, "Sum")) *r = a + b;
+  else if (!strcmp(op, "Sub")) *r = a - b;
+  else if (!strcmp(op, "Mul")) *r = a * b;
+  else if (!strcmp(op, "Div")) *r = a / b;
+  else if (!strcmp(op, "Pow")) *r = pow(a, b);
+  else if (!strcmp(op, "Mod")) {
+    *r = fmod(a, b);
+    if (!fmod_attr && *r != 0 && ((*r < 0) != (b < 0)))
+      *r += b;
+  } else if (!strcmp(op, "Min")) *r = a < b ? a : b;
+  else if (!strcmp(op, "Max")) *r = a > b ? a : b;
+  else if (!strcmp(op, "Equal")) *r = a == b;
+  else if (!strcmp(op, "Less")) *r = a < b;
+  else if (!strcmp(op, "Greater")) *r = a > b;
+  else if (!strcmp(op, "LessOrEqual")) *r = a <= b;
+  else if (!strcmp(op, "GreaterOrEqual")) *r = a >= b;
+  else return 0;
+  return 1;
+}
+
+/* out = a op b elementwise, where out's shape is already broadcast. */
+static void binary_values(const Onnx__NodeProto *node, const sp_value_info *a,
+                          const sp_value_info *b, sp_value_info *out) {
+  const sp_value_info *ins[2] = {a, b};
+  if (!values_computable(ins, 2, out))
+    return;
+  const char *op = node->op_type;
+  int64_t fmod_attr = sp_attr_int(node, "fmod", 0);
+  int64_t n = sp_numel(out);
+  int floats = a->has_float_value || b->has_float_value;
+  int64_t ints[SP_MAX_KNOWN_VALUES];
+  const char *params[SP_MAX_KNOWN_VALUES];
+  double reals[SP_MAX_KNOWN_VALUES];
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t ia = sp_broadcast_index(out, k, a), ib = sp_broadcast_index(out, k, b);
+    params[k] = NULL;
+    if (floats) {
+      if (!float_op(op, as_double(a, ia), as_double(b, ib), fmod_attr,
+                    &reals[k]))
+        return;
+      continue;
+    }
+    int64_t x = a->value[ia], y = b->value[ib];
+    if (x == SP_UNKNOWN_VALUE || y == SP_UNKNOWN_VALUE) {
+      ints[k] = SP_UNKNOWN_VALUE;
+      if (x == SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE && keeps_param(op, y, 1))
+        params[k] = a->value_params[ia];
+      else if (y == SP_UNKNOWN_VALUE && x != SP_UNKNOWN_VALUE &&
+               keeps_param(op, x, 0))
+        params[k] = b->value_params[ib];
+      continue;
+    }
+    if (!int_op(op, x, y, fmod_attr, &ints[k]))
+      return;
+  }
+  if (!floats) {
+    sp_set_int_values(out, ints, params, n);
+  } else if (sp_is_float_type(out->elem_type)) {
+    sp_set_float_values(out, reals, n);
+  } else {
+    for (int64_t k = 0; k < n; ++k)
+      ints[k] = (int64_t)reals[k]; // comparisons of floats give bools
+    sp_set_int_values(out, ints, NULL, n);
+  }
+}
+
+/* ---- unary ---- */
+
+// Y = f(X), same shape and type.
+int sp_shape_unary(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  sp_same_as(&out[0], sp_in(in, n_in, 0));
+  return 0;
+}
+
+static int unary_int(const char *op, int64_t x, int64_t *r) {
+  if (!strcmp(op, "Neg")) return !__builtin_sub_overflow((int64_t)0, x, r);
+  if (!strcmp(op, "Abs")) return x != INT64_MIN && ((*r = x < 0 ? -x : x), 1);
+  if (!strcmp(op, "Sign")) { *r = (x > 0) - (x < 0); return 1; }
+  if (!strcmp(op, "Relu")) { *r = x > 0 ? x : 0; return 1; }
+  if (!strcmp(op, "Not")) { *r = !x; return 1; }
+  if (!strcmp(op, "Floor") || !strcmp(op, "Ceil") || !strcmp(op, "Round") ||
+      !strcmp(op, "Identity")) {
+    *r = x;
+    return 1;
+  }
+  return 0;
+}
+
+static int unary_float(const char *op, double x, double *r) {
+  if (!strcmp(op, "Neg")) *r = -x;
+  else if (!strcmp(op, "Abs")) *r = fabs(x);
+  else if (!strcmp(op, "Floor")) *r = floor(x);
+  else if (!strcmp(op, "Ceil")) *r = ceil(x);
+  else if (!strcmp(op, "Round")) *r = nearbyint(x); // half to even
+  else if (!strcmp(op, "Sqrt")) *r = sqrt(x);
+  else if (!strcmp(op, "Reciprocal")) *r = 1.0 / x;
+  else if (!strcmp(op, "Exp")) *r = exp(x);
+  else if (!strcmp(op, "Log")) *r = log(x);
+  else if (!strcmp(op, "Sign")) *r = (x > 0) - (x < 0);
+  else if (!strcmp(op, "Relu")) *r = x > 0 ? x : 0;
+  else if (!strcmp(op, "Identity")) *r = x;
+  else return 0;
+  return 1;
+}
+
+// Y = f(X) with values: Neg, Abs, Floor, Ceil, Round, Sqrt, Sign, ...
+int sp_shape_unary_values(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  if (!x || !values_computable(&x, 1, &out[0]))
+    return 0;
+  int64_t n = sp_numel(x);
+  if (x->has_float_value) {
+    double r[SP_MAX_KNOWN_VALUES];
+    for (int64_t k = 0; k < n; ++k)
+      if (!unary_float(node->op_type, x->float_value[k], &r[k]))
+        return 0;
+    sp_set_float_values(&out[0], r, n);
+    return 0;
+  }
+  int64_t r[SP_MAX_KNOWN_VALUES];
+  for (int64_t k = 0; k < n; ++k) {
+    if (x->value[k] == SP_UNKNOWN_VALUE)
+      r[k] = SP_UNKNOWN_VALUE;
+    else if (!unary_int(node->op_type, x->value[k], &r[k]))
+      return 0;
+  }
+  sp_set_int_values(&out[0], r, NULL, n);
+  return 0;
+}
+
+// IsNaN, IsInf: X -> bool of X's shape.
+int sp_shape_to_bool(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  sp_same_as(&out[0], sp_in(in, n_in, 0));
+  out[0].elem_type = SP_T_BOOL;
+  return 0;
+}
+
+// Not: bool -> bool, with values.
+int sp_shape_not(SP_SHAPE_FN_ARGS) {
+  sp_shape_unary_values(node, in, n_in, out, n_out, opset, err);
+  out[0].elem_type = SP_T_BOOL;
+  return 0;
+}
+
+// Identity: everything passes through, values included.
+int sp_shape_identity(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  if (x)
+    out[0] = *x;
+  return 0;
+}
+
+/* ---- broadcasting ---- */
+
+static int32_t first_type(const sp_value_info *const *in, int n_in) {
+  for (int i = 0; i < n_in; ++i)
+    if (in[i] && in[i]->elem_type)
+      return in[i]->elem_type;
+  return 0;
+}
+
+// C = A op B (numpy broadcast); type of A (Pow's exponent may differ).
+int sp_shape_binary(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *a = sp_in(in, n_in, 0), *b = sp_in(in, n_in, 1);
+  sp_set_unknown(&out[0], a && a->elem_type ? a->elem_type : first_type(in, n_in));
+  const sp_value_info *ins[2] = {a, b};
+  if (sp_broadcast(node, err, ins, 2, &out[0]))
+    return -1;
+  if (a && b)
+    binary_values(node, a, b, &out[0]);
+  return 0;
+}
+
+// Equal, Less, Greater, And, Or, Xor...: broadcast, bool result.
+int sp_shape_compare(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *a = sp_in(in, n_in, 0), *b = sp_in(in, n_in, 1);
+  sp_set_unknown(&out[0], SP_T_BOOL);
+  const sp_value_info *ins[2] = {a, b};
+  if (sp_broadcast(node, err, ins, 2, &out[0]))
+    return -1;
+  if (a && b)
+    binary_values(node, a, b, &out[0]);
+  return 0;
+}
+
+// Min, Max, Sum, Mean over any number of broadcast inputs.
+int sp_shape_variadic(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  sp_set_unknown(&out[0], first_type(in, n_in));
+  if (sp_broadcast(node, err, in, n_in, &out[0]))
+    return -1;
+  if (n_in == 1 && in[0]) {
+    out[0] = *in[0];
+  } else if (n_in == 2 && in[0] && in[1] && strcmp(node->op_type, "Mean")) {
+    binary_values(node, in[0], in[1], &out[0]);
+  }
+  return 0;
+}
+
+// Where(C, X, Y): broadcast of all three, type of X; values picked by C.
+int sp_shape_where(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *c = sp_in(in, n_in, 0), *x = sp_in(in, n_in, 1),
+                      *y = sp_in(in, n_in, 2);
+  sp_set_unknown(&out[0], x && x->elem_type ? x->elem_type
+                          : y             ? y->elem_type
+                                          : 0);
+  const sp_value_info *ins[3] = {c, x, y};
+  if (sp_broadcast(node, err, ins, 3, &out[0]))
+    return -1;
+  if (!values_computable(ins, 3, &out[0]) || !c->has_value ||
+      x->has_float_value != y->has_float_value)
+    return 0;
+  int64_t n = sp_numel(&out[0]);
+  int64_t ints[SP_MAX_KNOWN_VALUES];
+  double reals[SP_MAX_KNOWN_VALUES];
+  const char *params[SP_MAX_KNOWN_VALUES];
+  for (int64_t k = 0; k < n; ++k) {
+    const sp_value_info *src = c->value[sp_broadcast_index(&out[0], k, c)] ? x : y;
+    int64_t i = sp_broadcast_index(&out[0], k, src);
+    ints[k] = src->has_float_value ? 0 : src->value[i];
+    reals[k] = src->has_float_value ? src->float_value[i] : 0;
+    params[k] = src->has_float_value ? NULL : src->value_params[i];
+  }
+  if (x->has_float_value)
+    sp_set_float_values(&out[0], reals, n);
+  else
+    sp_set_int_values(&out[0], ints, params, n);
+  return 0;
+}
+
+/* ---- activations and friends ---- */
+
+// PRelu(X, slope): slope broadcasts to X, so Y has X's shape.
+int sp_shape_prelu(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *x = sp_in(in, n_in, 0), *slope = sp_in(in, n_in, 1);
+  sp_same_as(&out[0], x);
+  if (!sp_rank_known(x) || !sp_rank_known(slope))
+    return 0;
+  sp_value_info check;
+  const sp_value_info *ins[2] = {x, slope};
+  if (slope->rank > x->rank)
+    return sp_shape_fail(err, node, "slope rank %d exceeds input rank %d",
+                         slope->rank, x->rank);
+  return sp_broadcast(node, err, ins, 2, &check);
+}
+
+// Clip(X, min, max): X's shape; integer values clipped when known.
+int sp_shape_clip(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  if (!x || !x->has_value)
+    return 0;
+  int64_t lo = INT64_MIN, hi = INT64_MAX;
+  const sp_value_info *mn = sp_in(in, n_in, 1), *mx = sp_in(in, n_in, 2);
+  if ((mn && !mn->has_value) || (mx && !mx->has_value))
+    return 0;
+  lo = mn ? mn->value[0] : lo;
+  hi = mx ? mx->value[0] : hi;
+  int64_t n = sp_numel(x), r[SP_MAX_KNOWN_VALUES];
+  for (int64_t k = 0; k < n; ++k)
+    r[k] = x->value[k] < lo ? lo : x->value[k] > hi ? hi : x->value[k];
+  sp_set_int_values(&out[0], r, NULL, n);
+  return 0;
+}
+
+// Dropout(X) -> Y like X, mask like X (bool from opset 10).
+int sp_shape_dropout(SP_SHAPE_FN_ARGS) {
+  (void)err, (void)node;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  if (x && x->has_float_value)
+    out[0] = *x; // inference mode: Dropout is Identity
+  if (n_out > 1) {
+    sp_same_as(&out[1], x);
+    out[1].elem_type = opset >= 10 ? SP_T_BOOL : out[0].elem_type;
+  }
+  return 0;
+}
+
+// Softmax, LogSoftmax, Hardmax: X's shape; axis must be in range.
+int sp_shape_softmax(SP_SHAPE_FN_ARGS) {
+  (void)n_out;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  int axis;
+  if (sp_rank_known(x) && x->rank > 0)
+    return sp_norm_axis(node, err, sp_attr_int(node, "axis", opset >= 13 ? -1 : 1),
+                        x->rank, &axis);
+  return 0;
+}
+
+// CumSum(X, axis): X's shape.
+int sp_shape_cumsum(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  sp_same_as(&out[0], sp_in(in, n_in, 0));
+  return 0;
+}
+
+// Trilu(X, k): X's shape (rank >= 2).
+int sp_shape_trilu(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  if (sp_rank_known(x) && x->rank < 2)
+    return sp_shape_fail(err, node, "input must have rank >= 2, got %d",
+                         x->rank);
+  return 0;
+}
+
+/* ---- type conversion ---- */
+
+/* x converted to integer type t, wrapping like a C cast; 0 if impossible. */
+static int cast_int(int32_t t, double x, int64_t *r) {
+  if (isnan(x) || !(fabs(x) < 9.2e18))
+    return 0;
+  int64_t i = (int64_t)x;
+  switch (t) {
+  case SP_T_BOOL: *r = x != 0; return 1;
+  case SP_T_INT8: *r = (int8_t)i; return 1;
+  case SP_T_UINT8: *r = (uint8_t)i; return 1;
+  case SP_T_INT16: *r = (int16_t)i; return 1;
+  case SP_T_UINT16: *r = (uint16_t)i; return 1;
+  case SP_T_INT32: *r = (int32_t)i; return 1;
+  case SP_T_UINT32: *r = (uint32_t)i; return 1;
+  default: *r = i; return 1;
+  }
+}
+
+/* Values of x converted to type t into out. */
+static void cast_values(const sp_value_info *x, int32_t t, sp_value_info *out) {
+  int64_t n = sp_numel(x);
+  if (n < 0 || n > SP_MAX_KNOWN_VALUES || !(sp_has_ints(x) || x->has_float_value))
+    return;
+  if (sp_is_float_type(t)) {
+    double r[SP_MAX_KNOWN_VALUES];
+    for (int64_t k = 0; k < n; ++k) {
+      if (!x->has_float_value && x->value[k] == SP_UNKNOWN_VALUE)
+        return;
+      r[k] = as_double(x, k);
+      r[k] = t == SP_T_FLOAT ? (double)(float)r[k] : r[k]; // float32 rounding
+    }
+    sp_set_float_values(out, r, n);
+  } else if (sp_is_int_type(t)) {
+    int64_t r[SP_MAX_KNOWN_VALUES];
+    const char *params[SP_MAX_KNOWN_VALUES];
+    for (int64_t k = 0; k < n; ++k) {
+      params[k] = NULL;
+      if (!x->has_float_value && x->value[k] == SP_UNKNOWN_VALUE) {
+        r[k] = SP_UNKNOWN_VALUE;
+        params[k] = x->value_params[k];
+      } else if (!x->has_float_value && t != SP_T_BOOL &&
+                 (t == SP_T_INT64 || t == SP_T_UINT64)) {
+        r[k] = x->value[k];
+      } else if (!cast_int(t, as_double(x, k), &r[k])) {
+        return;
+      }
+    }
+    sp_set_int_values(out, r, params, n);
+  }
+}
+
+// Cast(X, to): X's shape, type `to`, values converted.
+int sp_shape_cast(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  int32_t to = (int32_t)sp_attr_int(node, "to", 0);
+  sp_same_as(&out[0], x);
+  out[0].elem_type = to;
+  if (x)
+    cast_values(x, to, &out[0]);
+  return 0;
+}
+
+// CastLike(X, like): X's shape, type of like.
+int sp_shape_cast_like(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err, (void)node;
+  const sp_value_info *x = sp_in(in, n_in, 0), *like = sp_in(in, n_in, 1);
+  sp_same_as(&out[0], x);
+  out[0].elem_type = like ? like->elem_type : 0;
+  if (x && like && like->elem_type)
+    cast_values(x, like->elem_type, &out[0]);
+  return 0;
+}
+
+// EyeLike, RandomUniformLike, RandomNormalLike, Bernoulli: X's shape,
+// type from `dtype` or X.
+int sp_shape_like_dtype(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  out[0].elem_type = (int32_t)sp_attr_int(node, "dtype", out[0].elem_type);
+  return 0;
+}
