@@ -46,6 +46,10 @@ typedef struct sp_value_info {
     double float_value[SP_MAX_KNOWN_VALUES];
   };
   const char *value_params[SP_MAX_KNOWN_VALUES];
+  /* SP_VALUE_SEQUENCE: the number of elements, when known (SequenceEmpty,
+   * SequenceConstruct, SequenceInsert into a known sequence). */
+  int has_seq_length;
+  int64_t seq_length;
 } sp_value_info;
 
 /* An element of a partial_value that is not known statically. */

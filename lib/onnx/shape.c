@@ -215,6 +215,7 @@ static int is_default_domain(const char *domain) {
 static const op_entry training_ops[] = {
     {"Adagrad", sp_shape_optimizer},
     {"Adam", sp_shape_optimizer},
+    {"Gradient", sp_shape_gradient},
     {"Momentum", sp_shape_optimizer},
 };
 
@@ -794,13 +795,15 @@ static void infer_scan(infer_ctx *c, const Onnx__NodeProto *node, int n_in,
 static void infer_sequence_map(infer_ctx *c, const Onnx__NodeProto *node,
                                int n_out) {
   const Onnx__GraphProto *body = graph_attr(node, "body");
+  const sp_value_info *seq = c->inputs[0];
   for (int i = 0; i < n_out; ++i) {
     const sp_value_info *b = body_output(c, body, (size_t)i);
     if (b) {
-      c->outputs[i] = *b;
-      c->outputs[i].kind = SP_VALUE_SEQUENCE;
-      c->outputs[i].has_value = c->outputs[i].has_float_value = 0;
-      c->outputs[i].partial_value = 0;
+      sp_value_info *y = &c->outputs[i];
+      sp_same_as(y, b);
+      y->kind = SP_VALUE_SEQUENCE;
+      y->has_seq_length = seq && seq->has_seq_length;
+      y->seq_length = seq ? seq->seq_length : -1;
     }
   }
 }
@@ -847,7 +850,9 @@ static void body_seed(infer_ctx *c, const Onnx__NodeProto *node, int64_t opset,
 
 /* 1 if a and b describe the same shape (names included). */
 static int same_shape(const sp_value_info *a, const sp_value_info *b) {
-  if (a->rank != b->rank || a->elem_type != b->elem_type)
+  if (a->rank != b->rank || a->elem_type != b->elem_type ||
+      a->has_seq_length != b->has_seq_length ||
+      (a->has_seq_length && a->seq_length != b->seq_length))
     return 0;
   for (int d = 0; d < a->rank; ++d)
     if (a->dims[d] != b->dims[d] || a->dim_params[d] != b->dim_params[d])

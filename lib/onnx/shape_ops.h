@@ -261,6 +261,7 @@ int sp_shape_mel_weight_matrix(SP_SHAPE_FN_ARGS);
 int sp_shape_tfidf(SP_SHAPE_FN_ARGS);
 int sp_shape_string_normalizer(SP_SHAPE_FN_ARGS);
 int sp_shape_optimizer(SP_SHAPE_FN_ARGS); /* Adagrad, Adam, Momentum */
+int sp_shape_gradient(SP_SHAPE_FN_ARGS);
 
 /* shape_ops_sequence.c */
 int sp_shape_sequence_empty(SP_SHAPE_FN_ARGS);

@@ -327,11 +327,11 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
 
 // PRelu(X, slope): slope broadcasts to X, so Y has X's shape.
 int sp_shape_prelu(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset;
+  (void)n_out;
   const sp_value_info *x = sp_in(in, n_in, 0), *slope = sp_in(in, n_in, 1);
   sp_same_as(&out[0], x);
-  if (!sp_rank_known(x) || !sp_rank_known(slope))
-    return 0;
+  if (!sp_rank_known(x) || !sp_rank_known(slope) || opset < 7)
+    return 0; // before 7 a (C) slope ran along axis 1, not numpy-style
   sp_value_info check;
   const sp_value_info *ins[2] = {x, slope};
   if (slope->rank > x->rank)

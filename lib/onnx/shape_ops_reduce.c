@@ -56,9 +56,11 @@ int sp_shape_reduce(SP_SHAPE_FN_ARGS) {
   int keepdims = sp_attr_int(node, "keepdims", 1) != 0;
   if (!sp_rank_known(x))
     return 0;
-  if (n == -2) { // axes not known: only the rank is, with keepdims
+  if (n == -2) { // axes not known: only the rank is (with keepdims), and 1s stay
     if (keepdims)
-      sp_set_rank(&out[0], x->elem_type, x->rank);
+      for (int d = 0; d < x->rank; ++d)
+        sp_set_dim(&out[0], d, x->dims[d] == 1 ? 1 : -1);
+    out[0].rank = keepdims ? x->rank : -1;
     return 0;
   }
   if (n <= 0 && sp_attr_int(node, "noop_with_empty_axes", 0)) {

@@ -85,6 +85,7 @@ void sp_set_unknown(sp_value_info *v, int32_t elem_type) {
   v->elem_type = elem_type;
   v->rank = -1;
   v->has_value = v->has_float_value = v->partial_value = 0;
+  v->has_seq_length = 0;
 }
 
 void sp_set_rank(sp_value_info *v, int32_t elem_type, int rank) {
@@ -147,6 +148,8 @@ void sp_merge_info(sp_value_info *a, const sp_value_info *b) {
   if (!a->elem_type)
     a->elem_type = b->elem_type;
   a->has_value = a->has_float_value = a->partial_value = 0;
+  if (!b->has_seq_length || a->seq_length != b->seq_length)
+    a->has_seq_length = 0;
   if (a->rank < 0 || b->rank < 0 || a->rank != b->rank) {
     a->rank = -1;
     return;

@@ -1280,9 +1280,39 @@ static void test_model_if_subgraphs(void **state) {
   sp_onnx_free(model);
 }
 
-/* ---- ONNX node conformance data ---- */
+/* A deep model (30k nodes, 60k values): exercises the name table and
+ * scratch buffers at the scale of real networks. */
+static void test_model_large_graph(void **state) {
+  (void)state;
+  enum { LAYERS = 10000 };
+  F->graph.node = fx_alloc(F, 3 * LAYERS * sizeof *F->graph.node); // past FX_MAX
+  fx_input(F, "x", F32, 2, (int64_t[]){1, 64});
+  name_dim(F->inputs[0], 0, "N");
+  add_int64_initializer("shape", 2, (int64_t[]){0, -1});
+  char prev[32] = "x", a[32], b[32], c[32], inputs[80];
+  for (int i = 0; i < LAYERS; ++i) {
+    snprintf(a, sizeof a, "relu%d", i);
+    snprintf(b, sizeof b, "add%d", i);
+    snprintf(c, sizeof c, "rs%d", i);
+    fx_node(F, "Relu", NULL, prev, a);
+    snprintf(inputs, sizeof inputs, "%s,%s", a, prev);
+    fx_node(F, "Add", NULL, inputs, b);
+    snprintf(inputs, sizeof inputs, "%s,shape", b);
+    fx_node(F, "Reshape", NULL, inputs, c);
+    snprintf(prev, sizeof prev, "%s", c);
+  }
+  fx_output(F, prev, F32, 0, NULL);
+  sp_onnx_model *model;
+  sp_shape_table *table;
+  assert_int_equal(infer_model(&model, &table, NULL), 0);
+  assert_string_equal(model_dims(table, prev), "Nx64");
+  sp_shape_table_free(table);
+  sp_onnx_free(model);
+}
 
-#define NODE_DATA "/usr/share/libonnx-testdata/data/node"
+/* ---- ONNX conformance data (node, pytorch-converted/operator, simple) ---- */
+
+#define TEST_DATA "/usr/share/libonnx-testdata/data"
 
 typedef struct op_count {
   char op[64];
@@ -1294,11 +1324,13 @@ typedef struct conformance {
   int n_ops, models, load_failures, mismatches, unknowns, unexpected_unknowns;
 } conformance;
 
-/* Ops whose output sizes depend on data that is not in the model (the
- * conformance inputs' values are, but not e.g. NMS scores' outcome). */
+/* Ops whose output sizes may stay unknown: they depend on data inference
+ * does not compute (NMS, strings) or SequenceAt of a sequence whose
+ * elements differ in shape (inference merges them). */
 static int data_dependent(const char *op) {
   static const char *const ops[] = {"NonMaxSuppression", "StringNormalizer",
-                                    "NonZero", "Unique", "Compress", "Loop"};
+                                    "NonZero", "Unique", "Compress", "Loop",
+                                    "SequenceAt"};
   for (size_t i = 0; i < sizeof ops / sizeof *ops; ++i)
     if (!strcmp(op, ops[i]))
       return 1;
@@ -1380,9 +1412,10 @@ static int read_inputs(const char *dir, const Onnx__GraphProto *g,
 /* Checks one model's outputs against test_data_set_0, counting per op.
  * with_values feeds the inputs' contents too (shape tensors, K, axes...);
  * without, only their shapes: then sizes may stay unknown, never wrong. */
-static void check_model(conformance *c, const char *name, int with_values) {
+static void check_model(conformance *c, const char *root, const char *name,
+                        int with_values) {
   char dir[512], path[1024];
-  snprintf(dir, sizeof dir, "%s/%s", NODE_DATA, name);
+  snprintf(dir, sizeof dir, "%s/%s", root, name);
   snprintf(path, sizeof path, "%s/model.onnx", dir);
   sp_onnx_model *model;
   sp_error err;
@@ -1459,7 +1492,7 @@ static void check_model(conformance *c, const char *name, int with_values) {
       } else {
         oc->pass++;
       }
-      if (bad || (unknown && with_values))
+      if (bad || (unknown && (with_values || getenv("SP_TEST_VERBOSE"))))
         printf("  %s %s output '%s' (%s): expected %s type %d, inferred %s "
                "type %d\n", bad ? "MISMATCH" : "unknown", name, out_name, op,
                dims_of(&expect), want_type, got ? dims_of(got) : "nothing",
@@ -1489,11 +1522,13 @@ static int compare_ops(const void *a, const void *b) {
   return strcmp(((const op_count *)a)->op, ((const op_count *)b)->op);
 }
 
-static void test_node_conformance_shapes(void **state) {
-  (void)state;
-  DIR *d = opendir(NODE_DATA);
+/* Runs check_model over every model under TEST_DATA/set, both ways. */
+static void check_set(const char *set, conformance *c, conformance *shapes_only) {
+  char root[256];
+  snprintf(root, sizeof root, "%s/%s", TEST_DATA, set);
+  DIR *d = opendir(root);
   if (!d)
-    skip();
+    return;
   char *names[2048];
   int n = 0;
   for (struct dirent *e; (e = readdir(d)) && n < 2048;)
@@ -1501,17 +1536,29 @@ static void test_node_conformance_shapes(void **state) {
       names[n++] = strdup(e->d_name);
   closedir(d);
   qsort(names, (size_t)n, sizeof *names, compare_names);
+  int models = c->models, mismatches = c->mismatches, unknowns = c->unknowns;
+  for (int i = 0; i < n; ++i) {
+    check_model(c, root, names[i], 1);
+    check_model(shapes_only, root, names[i], 0);
+    free(names[i]);
+  }
+  printf("%s: %d models, %d unknown outputs, %d mismatches\n", set,
+         c->models - models, c->unknowns - unknowns, c->mismatches - mismatches);
+}
+
+static void test_conformance_shapes(void **state) {
+  (void)state;
   static conformance c, shapes_only;
   memset(&c, 0, sizeof c);
   memset(&shapes_only, 0, sizeof shapes_only);
-  for (int i = 0; i < n; ++i) {
-    check_model(&c, names[i], 1);
-    check_model(&shapes_only, names[i], 0);
-    free(names[i]);
-  }
+  const char *sets[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; ++i)
+    check_set(sets[i], &c, &shapes_only);
+  if (!c.models)
+    skip();
   qsort(c.ops, (size_t)c.n_ops, sizeof *c.ops, compare_ops);
   int pass = 0, skipped = 0;
-  printf("node conformance: shapes of outputs per producing op "
+  printf("conformance: shapes of outputs per producing op "
          "(pass / unknown / mismatch / skipped)\n");
   for (int i = 0; i < c.n_ops; ++i) {
     op_count *o = &c.ops[i];
@@ -1520,13 +1567,13 @@ static void test_node_conformance_shapes(void **state) {
     printf("  %-28s %3d %3d %3d %3d\n", o->op, o->pass, o->unknown, o->mismatch,
            o->skipped);
   }
-  printf("node conformance: %d models (%d failed to load), %d outputs pass, "
+  printf("conformance: %d models (%d failed to load), %d outputs pass, "
          "%d unknown, %d mismatch, %d skipped (unsupported op or no data)\n",
          c.models, c.load_failures, pass, c.unknowns, c.mismatches, skipped);
   int shapes_pass = 0;
   for (int i = 0; i < shapes_only.n_ops; ++i)
     shapes_pass += shapes_only.ops[i].pass;
-  printf("node conformance, input shapes only (no input values): %d outputs "
+  printf("conformance, input shapes only (no input values): %d outputs "
          "pass, %d unknown, %d mismatch\n",
          shapes_pass, shapes_only.unknowns, shapes_only.mismatches);
   fflush(stdout);
@@ -1573,7 +1620,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_model_error_names_node, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_unknown_op_and_overrides, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_if_subgraphs, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_node_conformance_shapes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_large_graph, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conformance_shapes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
