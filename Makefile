@@ -39,7 +39,9 @@ asan: deps
 
 fuzz: deps
 	CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSP_FUZZ=ON
-	cmake --build build-fuzz --parallel $(JOBS)
+	@# Only the fuzz_* executables: the fuzz tests need nothing else.
+	targets=$$(cmake --build build-fuzz --target help | sed -n 's/^\.\.\. \(fuzz_[A-Za-z0-9_]*\)$$/\1/p'); \
+	cmake --build build-fuzz --parallel $(JOBS) $${targets:+--target $$targets}
 	$(CTEST) --test-dir build-fuzz -R fuzz
 
 clean:
