@@ -3,8 +3,13 @@
 
 The IRDL file is the single source: its header comment becomes the conventions section,
 and the comment block above each irdl.type / irdl.operation becomes one reference entry.
+The section `// === Ops outside the dialect...` (after the dialect) holds comment blocks
+without an IRDL definition: the unregistered `onnx.<OpType>` ops sp still documents.
 The generator also lints the file: every op needs a well-formed block whose `inputs:` /
-`outputs:` lists agree with the op's irdl.operands / irdl.results.
+`outputs:` lists agree, name by name, with the op's irdl.operands / irdl.results (one
+segment per ONNX position: `X` single, `X?` optional; no variadic segments), and the
+header's `segment-attr-ops:` and `unverified:` lines must list exactly the ops that need
+a segment-size attribute and the ops of the outside section.
 
 usage: gen_dialect_doc.py [--check] [--irdl FILE] [--out FILE]
   --check   exit 1 if the output file differs from what would be generated
@@ -27,6 +32,10 @@ SECTION_RE = re.compile(r'^\s*// === (.+?)\s*$')
 TITLE_RE = re.compile(r'^(\w+) — (.+)$')
 FIELD_RE = re.compile(r'^(\w+): ?(.*)$')
 SEGMENT_RE = re.compile(r'^\s*irdl\.(operands|results)\((.*)\)\s*$')
+SEGMENT_START_RE = re.compile(r'^\s*irdl\.(operands|results)\(')
+OUTSIDE_TITLE = 'Ops outside the dialect'
+LOADER_WORDS = ('irdl.operation @', 'irdl.operands(', 'irdl.results(')
+SEGMENT_ATTR = {'operands': 'operand_segment_sizes', 'results': 'result_segment_sizes'}
 
 
 class IrdlError(Exception):
@@ -79,12 +88,15 @@ def parse_block(lines, where):
     return name, summary, fields
 
 
-def parse_segments(body):
+def parse_segments(body, where):
     """{'operands': [(variadicity, name)], 'results': [...]} from an op body."""
     segs = {'operands': [], 'results': []}
     for line in body:
         m = SEGMENT_RE.match(line)
         if not m:
+            if SEGMENT_START_RE.match(line):
+                # lib/dialect/dialect.c reads these lists too, one line each.
+                raise IrdlError(f'{where}: keep "{line.strip()}" on one line')
             continue
         for arg in split_top_level(m.group(2)):
             words = arg.split()
@@ -97,25 +109,88 @@ def parse_names(text):
     return [] if text == '(none)' else split_top_level(text)
 
 
+def name_kind(name):
+    """(bare name, segment kind) of an `inputs:`/`outputs:` entry."""
+    if name.endswith('...'):
+        return name[:-3], 'variadic'
+    if name.endswith('?'):
+        return name[:-1], 'optional'
+    return name, 'single'
+
+
 def check_lists(op, what, names, segs, where):
-    """The `?`/`...` names must be exactly the one trailing non-single segment."""
-    req = [n for n in names if not n.endswith(('?', '...'))]
-    tail = [n for n in names if n.endswith(('?', '...'))]
-    if names[:len(req)] != req:
-        raise IrdlError(f'{where}: {op} {what}: required names must come before `?`/`...` names')
-    singles = [s for s in segs if s[0] == 'single']
-    others = [s for s in segs if s[0] != 'single']
-    if len(others) > 1:
-        raise IrdlError(f'{where}: {op} has more than one non-single segment in irdl.{what}')
-    if segs[:len(singles)] != singles:
-        raise IrdlError(f'{where}: {op}: the non-single segment of irdl.{what} must be last')
-    if len(singles) != len(req) or bool(others) != bool(tail):
-        raise IrdlError(f'{where}: {op}: comment lists {len(req)} required and {len(tail)} '
-                        f'tail names, irdl.{what} has {len(singles)} single and {len(others)} '
-                        f'optional/variadic segments')
-    # `optional` holds at most one value: only a lone `?` name fits it.
-    if others and others[0][0] == 'optional' and (len(tail) != 1 or tail[0].endswith('...')):
-        raise IrdlError(f'{where}: {op}: an optional segment needs exactly one `?` name')
+    """One segment per ONNX position: `X` = `%X`, `X?` = `optional %X`; no variadic."""
+    want = [name_kind(n) for n in names]
+    have = [(name.lstrip('%'), kind) for kind, name in segs]
+    for name, kind in have:
+        if kind == 'variadic':
+            raise IrdlError(f'{where}: {op}: variadic segment %{name} in irdl.{what}: IRDL 19 '
+                            f'forces one type on all its values; document the op in the '
+                            f'"{OUTSIDE_TITLE}" section instead')
+    if want != have:
+        show = lambda lst: ', '.join(n + {'single': '', 'optional': '?', 'variadic': '...'}[k]
+                                     for n, k in lst) or '(none)'
+        raise IrdlError(f'{where}: {op}: comment lists {what} "{show(want)}" but irdl.{what} '
+                        f'has "{show(have)}" (one segment per ONNX position, same names)')
+
+
+def segment_attr(segs):
+    """The segment-size attribute IRDL 19 requires for this list, or None."""
+    return sum(1 for kind, _ in segs if kind != 'single') > 1
+
+
+def parse_outside_block(lines, where, section):
+    """A comment-only block in the outside section: an entry, or the section's intro."""
+    texts = [comment_text(l) for l in lines]
+    if not TITLE_RE.match(texts[0]):
+        if section['entries'] or section['intro']:
+            raise IrdlError(f'{where}: first comment line must be "<Name> — <summary>"')
+        section['intro'] = ' '.join(t.strip() for t in texts)
+        return None
+    name, summary, fields = parse_block(lines, where)
+    for key in fields:
+        if key not in OP_FIELDS:
+            raise IrdlError(f'{where}: unknown field "{key}" for op {name}')
+    for key in REQUIRED_OP_FIELDS:
+        if key not in fields:
+            raise IrdlError(f'{where}: op {name} lacks the "{key}:" field')
+    for what in ('inputs', 'outputs'):
+        for n in parse_names(fields[what]):
+            if not re.match(r'^\w+$', name_kind(n)[0]):
+                raise IrdlError(f'{where}: {name}: bad {what} name "{n}"')
+    return {'kind': 'onnx', 'name': name, 'summary': summary, 'fields': fields}
+
+
+def header_list(header, key):
+    """The op names of a `key: ...` line of the header's machine-readable summary."""
+    for line in header:
+        if line.startswith(key + ':'):
+            return line[len(key) + 1:].split()
+    raise IrdlError(f'header lacks the "{key}:" line')
+
+
+def check_header(header, sections):
+    ops = [e for s in sections for e in s['entries'] if e['kind'] == 'operation']
+    need = {'operands': sorted(e['name'] for e in ops if segment_attr(e['segments']['operands'])),
+            'results': sorted(e['name'] for e in ops if segment_attr(e['segments']['results']))}
+    words = header_list(header, 'segment-attr-ops')
+    listed, cur = {'operands': [], 'results': []}, None
+    for w in words:
+        if w.rstrip(';') in listed:
+            cur = w.rstrip(';')
+        elif cur:
+            listed[cur].append(w.rstrip(';'))
+        else:
+            raise IrdlError(f'header segment-attr-ops: "{w}" before "operands"/"results"')
+    for what in listed:
+        if sorted(listed[what]) != need[what]:
+            raise IrdlError(f'header segment-attr-ops: {what} lists {" ".join(listed[what])}, '
+                            f'the ops needing {SEGMENT_ATTR[what]} are {" ".join(need[what])}')
+    outside = sorted(e['name'] for s in sections for e in s['entries'] if e['kind'] == 'onnx')
+    unverified = header_list(header, 'unverified')
+    if sorted(unverified) != outside:
+        raise IrdlError(f'header unverified: lists {" ".join(unverified)}, the '
+                        f'"{OUTSIDE_TITLE}" section documents {" ".join(outside)}')
 
 
 def parse_irdl(path):
@@ -135,15 +210,41 @@ def parse_irdl(path):
         raise IrdlError(f'{path}: no irdl.dialect')
 
     sections, block, seen = [], [], set()
-    while i < len(lines):
+
+    def flush(where):
+        """End a comment-only block of the outside section."""
+        nonlocal block
+        if block and sections and sections[-1]['outside']:
+            entry = parse_outside_block(block, where, sections[-1])
+            if entry:
+                if entry['name'] in seen:
+                    raise IrdlError(f'{where}: {entry["name"]} documented twice')
+                seen.add(entry['name'])
+                sections[-1]['entries'].append(entry)
+        block = []
+
+    while i <= len(lines):
+        if i == len(lines):
+            flush(f'{path}:{i}')
+            break
         line, where = lines[i], f'{path}:{i + 1}'
         sm = SECTION_RE.match(line)
         dm = DEF_RE.match(line)
         if sm:
-            sections.append({'title': sm.group(1), 'entries': []})
-            block = []
+            flush(where)
+            sections.append({'title': sm.group(1), 'entries': [], 'intro': '',
+                             'outside': sm.group(1).startswith(OUTSIDE_TITLE)})
         elif line.strip().startswith('//'):
+            for word in LOADER_WORDS:
+                if word in line:
+                    # lib/dialect/dialect.c finds ops by plain text search.
+                    raise IrdlError(f'{where}: a comment must not contain "{word}"')
             block.append(line)
+        elif not line.strip() and sections and sections[-1]['outside']:
+            flush(where)
+        elif dm and sections and sections[-1]['outside']:
+            raise IrdlError(f'{where}: irdl.{dm.group(1)} @{dm.group(2)} in the '
+                            f'"{OUTSIDE_TITLE}" section, which holds comment blocks only')
         elif dm:
             kind, sym = dm.groups()
             if not block:
@@ -170,7 +271,7 @@ def parse_irdl(path):
                 for key in REQUIRED_OP_FIELDS:
                     if key not in fields:
                         raise IrdlError(f'{where}: op {sym} lacks the "{key}:" field')
-                segs = parse_segments(body)
+                segs = parse_segments(body, where)
                 check_lists(sym, 'operands', parse_names(fields['inputs']), segs['operands'], where)
                 check_lists(sym, 'results', parse_names(fields['outputs']), segs['results'], where)
                 entry['segments'] = segs
@@ -181,6 +282,7 @@ def parse_irdl(path):
         elif line.strip():
             block = []
         i += 1
+    check_header(header, sections)
     return header, sections
 
 
@@ -216,7 +318,16 @@ def operand_shape(segs):
 
 
 def prefix(entry):
-    return f'!nn.{entry["name"]}' if entry['kind'] == 'type' else f'nn.{entry["name"]}'
+    return {'type': '!nn.', 'operation': 'nn.', 'onnx': 'onnx.'}[entry['kind']] + entry['name']
+
+
+def irdl_line(segs):
+    text = {}
+    for what in ('operands', 'results'):
+        text[what] = operand_shape(segs[what])
+        if segment_attr(segs[what]):
+            text[what] += f' (with `{SEGMENT_ATTR[what]}`)'
+    return f'- **IRDL operands:** {text["operands"]}; **results:** {text["results"]}'
 
 
 def render(header, sections, irdl_rel):
@@ -231,6 +342,8 @@ def render(header, sections, irdl_rel):
         out.append(f'- **{sec["title"]}**: {names}')
     for sec in sections:
         out += ['', f'## {sec["title"]}']
+        if sec['intro']:
+            out += ['', sec['intro']]
         for e in sec['entries']:
             f = e['fields']
             out += ['', f'### {prefix(e)}', '', e['summary'], '']
@@ -240,15 +353,23 @@ def render(header, sections, irdl_rel):
                 out.append(f'- **inputs:** {code_list(f["inputs"])}')
                 out.append(f'- **outputs:** {code_list(f["outputs"])}')
                 out.append(f'- **attributes:** {attr_list(f["attributes"])}')
-                out.append(f'- **IRDL operands:** {operand_shape(e["segments"]["operands"])}; '
-                           f'**results:** {operand_shape(e["segments"]["results"])}')
+                if e['kind'] == 'operation':
+                    out.append(irdl_line(e['segments']))
+                else:
+                    out.append('- **IRDL:** none: an unregistered op, not verified; any number '
+                               'and types of operands and results')
                 if 'pruning' in f:
                     out.append(f'- **pruning:** {f["pruning"]}')
             if 'note' in f:
                 out.append(f'- **note:** {f["note"]}')
     ops = sum(1 for s in sections for e in s['entries'] if e['kind'] == 'operation')
     types = sum(1 for s in sections for e in s['entries'] if e['kind'] == 'type')
-    out += ['', f'{ops} ops, {types} types.', '']
+    outside = sum(1 for s in sections for e in s['entries'] if e['kind'] == 'onnx')
+    attrs = sum(1 for s in sections for e in s['entries'] if e['kind'] == 'operation'
+                and (segment_attr(e['segments']['operands'])
+                     or segment_attr(e['segments']['results'])))
+    out += ['', f'{ops} ops ({attrs} with a segment-size attribute), {types} types; '
+            f'{outside} `onnx.*` ops documented outside the dialect.', '']
     return '\n'.join(out)
 
 

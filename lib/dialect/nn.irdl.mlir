@@ -3,21 +3,50 @@
 // docs/gen_dialect_doc.py turns it into docs/dialect.md. Ops print in generic form
 // `"nn.Conv"(...)`.
 //
+// ## Importer rules (machine-readable summary)
+//
+// One `key: rule` per line. `segment-attr-ops` and `unverified` (always `onnx.*`: variadic
+// ONNX ops) are op lists that docs/gen_dialect_doc.py checks against the definitions below;
+// lib/dialect/dialect.c reads each op's segments from its operand and result lists.
+//
+// ```
+// nn-op: ONNX node in the default domain ("" or "ai.onnx") whose op_type is an op here and whose inputs/outputs fit its segments
+// onnx-op: every other node -> unregistered op "onnx.<OpType>", one operand/result per ONNX input/output, attributes unchanged
+// segments: per input position one segment, in ONNX order (results: per output position)
+// single: input required in every opset -> exactly 1 value
+// optional: any other input (`?` in `inputs:`) -> its own IRDL optional segment, 0 or 1 value
+// absent: an absent input/output of an nn op is a size-0 segment, in the middle or at the end; never `none`
+// segment-attr: operand_segment_sizes (results: result_segment_sizes) = array<i32: one entry per segment> present iff >1 non-single segment
+// segment-attr-ops: operands Clip Dropout Pad Resize Slice; results BatchNormalization LayerNormalization
+// none: nn.None fills an absent middle input of an onnx.* op only; absent trailing inputs are dropped
+// onnx-op-outputs: an absent middle output of an onnx.* op is a result named "" in onnx.names; trailing ones are dropped
+// unverified: Concat Sum Max Min Mean Einsum Split
+// ```
+//
+// Example: ONNX `Resize(X, "", scales)` is
+// `"nn.Resize"(%x, %scales) {operand_segment_sizes = array<i32: 1, 0, 1, 0>}`; Conv with a
+// bias is `"nn.Conv"(%x, %w, %b)` and without one `"nn.Conv"(%x, %w)`, no attribute.
+//
 // ## Conventions
 //
-// - Op name = ONNX op_type (`nn.Conv`, `nn.BatchNormalization`). ONNX ops sp has no op for
-//   import as `nn.Generic`.
-// - Operands: first the ONNX inputs required in every opset 1-18, one operand each; then ONE
-//   segment holding all other inputs in ONNX order: optional inputs, variadic inputs, and
-//   inputs that were attributes in older opsets (Reshape shape, Slice starts/ends, Squeeze
-//   axes, Split split, Clip min/max, Pad pads, TopK K, ReduceMean axes, ...). In `inputs:`
-//   lines these carry `?` (or `...` for an ONNX variadic input). The segment is IRDL
-//   `optional` (0 or 1 values) when it holds one `?` input, else `variadic` (any number).
-// - An absent input in the middle of the ONNX input list is a value of type `none` made by
-//   `nn.None`; absent trailing inputs are simply left out.
-// - Results: the ONNX outputs required in every opset, then ONE segment (as for operands)
-//   for the others (MaxPool Indices, Dropout mask, BatchNormalization statistics; all of
-//   Split's outputs).
+// - Op name = ONNX op_type (`nn.Conv`, `nn.BatchNormalization`), for nodes of the default
+//   ONNX domain.
+// - Operands: one segment per ONNX input position, in ONNX order. An input required in every
+//   opset 1-18 is a single operand. Every other input has its own IRDL `optional` segment
+//   (0 or 1 value), marked `?` in `inputs:` lines: optional inputs and inputs that were
+//   attributes in older opsets (Reshape shape, Slice starts/ends, Squeeze axes, Clip
+//   min/max, Pad pads, TopK K, ReduceMean axes, ...). An absent input is an empty segment,
+//   wherever it is; nn ops take no `none` values.
+// - Results: the same, one segment per ONNX output position (MaxPool Indices, Dropout mask,
+//   BatchNormalization and LayerNormalization statistics are optional segments).
+// - Segment sizes: a list with more than one optional segment needs the attribute
+//   `operand_segment_sizes` (results: `result_segment_sizes`), a `DenseI32ArrayAttr` with one
+//   entry per segment: 1 for a single operand, 0 or 1 for an optional one. The ops that need
+//   it: Clip, Dropout, Pad, Resize, Slice (operands) and BatchNormalization,
+//   LayerNormalization (results); the reference below marks them. Other ops do not carry
+//   it. Examples: Clip with only max is `"nn.Clip"(%x, %hi) {operand_segment_sizes =
+//   array<i32: 1, 0, 1>}`; BatchNormalization in training mode has
+//   `result_segment_sizes = array<i32: 1, 1, 1, 0, 0>`.
 // - Attributes keep their ONNX names and values; they are not declared in IRDL (ONNX
 //   attributes are optional with defaults, IRDL attributes are required). The comment block
 //   of each op lists them. `consumed_inputs` (opsets 1-5, no semantics) is kept if present
@@ -25,17 +54,34 @@
 //   `onnx.domain` (when not the default domain) and `onnx.doc_string`. Pruning facts are
 //   discardable `sp.*` attributes.
 // - Value types: builtin `tensor<...>` (ranked, or unranked when the rank is unknown); ONNX
-//   STRING elements are `!nn.string`; `none` for an absent input; `!nn.unknown` for a value
-//   whose type sp could not infer; `!nn.sequence<T>`, `!nn.optional<T>`, `!nn.map<K, V>` for
-//   ONNX's non-tensor types. Every operand and result accepts tensor, unranked tensor and
-//   `!nn.unknown`; tail segments also accept `none`; Identity also accepts sequence and
-//   optional values, Generic accepts any type, Initializer only a ranked tensor.
+//   STRING elements are `!nn.string`; `!nn.unknown` for a value whose type sp could not
+//   infer; `!nn.sequence<T>`, `!nn.optional<T>`, `!nn.map<K, V>` for ONNX's non-tensor
+//   types; `none` only for `nn.None`. Every operand and result of an nn op accepts tensor,
+//   unranked tensor and `!nn.unknown`; Identity also accepts sequence and optional values,
+//   Initializer only a ranked tensor.
+//
+// ## ONNX ops without an nn op: `onnx.<OpType>`
+//
+// Every ONNX node that has no nn op here imports as an UNREGISTERED op named
+// `onnx.<OpType>` (sp's context allows unregistered dialects; with mlir-opt pass
+// `--allow-unregistered-dialect`): `"onnx.Concat"(%a, %b) {axis = 1 : i64}`,
+// `"onnx.FancyOp"(%x) {onnx.domain = "com.example"}`. Its operands and results are the ONNX
+// inputs and outputs in order, any types; an absent input in the middle is an `nn.None`
+// value, absent trailing inputs are dropped; an absent output in the middle is a result
+// whose `onnx.names` entry is "". Attributes and `onnx.*` attributes are as for nn ops.
+// Nothing verifies these ops; dependency analysis pins every dim they touch unless it knows
+// the op type. The variadic ONNX ops Concat, Sum, Max, Min, Mean, Einsum (variadic inputs)
+// and Split (variadic outputs) are always `onnx.*` ops because IRDL 19 cannot verify them
+// (see the IRDL notes below), though sp prunes through them: their comment blocks in the
+// last section of this file (no IRDL definition) give their inputs, attributes and
+// coupling. Nodes of other domains, and nodes whose arity fits no nn op (Resize before
+// opset 11), are `onnx.*` ops too.
 //
 // ## Comment block format (read by docs/gen_dialect_doc.py)
 //
 // ```
 // // <Op> — <one-line summary>
-// // inputs: <names; `?` = in the tail segment, `...` = ONNX variadic> | (none)
+// // inputs: <names in ONNX order; `?` = optional segment, `...` = ONNX variadic> | (none)
 // // outputs: <same>
 // // attributes: <name>: <type> [(<notes>)], ... | (none)
 // // pruning: <how channels couple through the op>     (optional)
@@ -43,25 +89,29 @@
 // ```
 //
 // A field continues on following lines that start with `//   `. Types use the same block
-// with `parameters:` instead of inputs/outputs. `// === <title>` starts a section.
+// with `parameters:` instead of inputs/outputs. `// === <title>` starts a section. In the
+// section `Ops outside the dialect` after the dialect the blocks stand alone (separated by
+// blank lines); `...` marks a variadic input or output there.
 //
 // ## LLVM 19 IRDL behaviour this file works around (checked with mlir-opt 19.1.7)
 //
 // - A constraint SSA value binds to the first type it accepts, for the whole op: two
 //   operands sharing one constraint must have equal types. So every operand and result has
-//   its own constraint values (`%X_tensor`, `%X_unranked`, `%X`); only `%unknown` and
-//   `%none`, which match exactly one type, are shared.
+//   its own constraint values (`%X_tensor`, `%X_unranked`, `%X`); only `%unknown`, which
+//   matches exactly one type, is shared.
 // - The same binding applies within a variadic segment: ALL values of one variadic segment
-//   must have the same type. A Concat of tensor<1x3xf32> and tensor<1x5xf32>, a Generic with
-//   mixed operand types, a Resize with (none, tensor<4xf32>) in its tail, or an uneven Split
-//   fail verification with "expected '<first type>' but got '<other type>'"; an `nn.None`
-//   value in a tail verifies only if every value of that tail is `none`. IRDL 19 has no
-//   way around this (see test/lit/dialect/variadic-same-type.mlir).
-// - A variadic segment has no upper bound (Slice with six operands verifies) and no lower
-//   bound (Concat with no operands verifies).
-// - More than one optional/variadic segment per list needs an `operand_segment_sizes` /
-//   `result_segment_sizes` attribute; every op here has at most one.
-// - An IRDL dialect accepts no undeclared op names, even with --allow-unregistered-dialect.
+//   must have the same type, so a Concat of tensor<1x3xf32> and tensor<1x5xf32>, an uneven
+//   Split or a broadcasting Sum fail with "expected '<first type>' but got '<other type>'".
+//   A variadic segment also has no bounds. Hence no nn op has a variadic segment: bounded
+//   optional inputs are one `optional` segment each (own constraints, own types), truly
+//   variadic ops are `onnx.*` ops.
+// - The segment-size attribute is spelled `operand_segment_sizes` / `result_segment_sizes`
+//   (not ODS's `operandSegmentSizes`) and must be `array<i32: ...>`. IRDL checks the entry
+//   count, that single segments are 1 and optional ones 0 or 1, and that the sum is the
+//   operand count. On an op with at most one non-single segment it ignores the attribute,
+//   even a wrong one: sp must not emit it there.
+// - An IRDL dialect accepts no undeclared op names, even with --allow-unregistered-dialect:
+//   hence the separate `onnx.` prefix, which is no dialect at all.
 // - `irdl.c_pred` cannot be loaded at run time; `irdl.attributes` entries are required.
 
 irdl.dialect @nn {
@@ -100,10 +150,11 @@ irdl.dialect @nn {
 
   // === Graph structure
 
-  // None — The absent optional input in the middle of an ONNX input list.
+  // None — An absent input in the middle of the inputs of an `onnx.<OpType>` op.
   // inputs: (none)
   // outputs: output
   // attributes: (none)
+  // note: nn ops never take it: an absent input of an nn op is an empty segment.
   irdl.operation @None {
     %output = irdl.is none
     irdl.results(%output)
@@ -121,19 +172,6 @@ irdl.dialect @nn {
     irdl.results(%output)
   }
 
-  // Generic — Any ONNX op sp has no op for; round-trips unchanged.
-  // inputs: inputs...
-  // outputs: outputs...
-  // attributes: onnx.op_type: string (required), onnx.domain: string, ... (the node's own
-  //   attributes, unchanged)
-  // pruning: unknown: every dim of every operand and result is pinned.
-  irdl.operation @Generic {
-    %inputs = irdl.any
-    %outputs = irdl.any
-    irdl.operands(variadic %inputs)
-    irdl.results(variadic %outputs)
-  }
-
   // === Convolution and pooling
 
   // Conv — N-D convolution over NCHW input (ONNX Conv).
@@ -146,7 +184,6 @@ irdl.dialect @nn {
   //   dim 1 to W dim 0 and Y dim 1, and pruning must rewrite `group`.
   irdl.operation @Conv {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
@@ -155,7 +192,7 @@ irdl.dialect @nn {
     %W = irdl.any_of(%W_tensor, %W_unranked, %unknown)
     %B_tensor = irdl.base "!builtin.tensor"
     %B_unranked = irdl.base "!builtin.unranked_tensor"
-    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown, %none)
+    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
@@ -172,7 +209,6 @@ irdl.dialect @nn {
   //   dim 1, block g fed by block g of X dim 1, and couples with B dim 0.
   irdl.operation @ConvTranspose {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
@@ -181,7 +217,7 @@ irdl.dialect @nn {
     %W = irdl.any_of(%W_tensor, %W_unranked, %unknown)
     %B_tensor = irdl.base "!builtin.tensor"
     %B_unranked = irdl.base "!builtin.unranked_tensor"
-    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown, %none)
+    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
@@ -197,7 +233,6 @@ irdl.dialect @nn {
   // pruning: per-channel: Y dim 0/1 (and Indices) are X dim 0/1; spatial dims are windowed.
   irdl.operation @MaxPool {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
@@ -206,7 +241,7 @@ irdl.dialect @nn {
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
     %Indices_tensor = irdl.base "!builtin.tensor"
     %Indices_unranked = irdl.base "!builtin.unranked_tensor"
-    %Indices = irdl.any_of(%Indices_tensor, %Indices_unranked, %unknown, %none)
+    %Indices = irdl.any_of(%Indices_tensor, %Indices_unranked, %unknown)
     irdl.operands(%X)
     irdl.results(%Y, optional %Indices)
   }
@@ -276,7 +311,6 @@ irdl.dialect @nn {
   //   saved_var.
   irdl.operation @BatchNormalization {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
@@ -295,11 +329,20 @@ irdl.dialect @nn {
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
-    %opt_out_tensor = irdl.base "!builtin.tensor"
-    %opt_out_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_out = irdl.any_of(%opt_out_tensor, %opt_out_unranked, %unknown, %none)
+    %running_mean_tensor = irdl.base "!builtin.tensor"
+    %running_mean_unranked = irdl.base "!builtin.unranked_tensor"
+    %running_mean = irdl.any_of(%running_mean_tensor, %running_mean_unranked, %unknown)
+    %running_var_tensor = irdl.base "!builtin.tensor"
+    %running_var_unranked = irdl.base "!builtin.unranked_tensor"
+    %running_var = irdl.any_of(%running_var_tensor, %running_var_unranked, %unknown)
+    %saved_mean_tensor = irdl.base "!builtin.tensor"
+    %saved_mean_unranked = irdl.base "!builtin.unranked_tensor"
+    %saved_mean = irdl.any_of(%saved_mean_tensor, %saved_mean_unranked, %unknown)
+    %saved_var_tensor = irdl.base "!builtin.tensor"
+    %saved_var_unranked = irdl.base "!builtin.unranked_tensor"
+    %saved_var = irdl.any_of(%saved_var_tensor, %saved_var_unranked, %unknown)
     irdl.operands(%X, %scale, %B, %input_mean, %input_var)
-    irdl.results(%Y, variadic %opt_out)
+    irdl.results(%Y, optional %running_mean, optional %running_var, optional %saved_mean, optional %saved_var)
   }
 
   // InstanceNormalization — Per-instance, per-channel normalization over spatial dims.
@@ -333,7 +376,6 @@ irdl.dialect @nn {
   //   pruning them changes the statistics (mask and shrink differ); leading dims are identity.
   irdl.operation @LayerNormalization {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
@@ -342,15 +384,18 @@ irdl.dialect @nn {
     %Scale = irdl.any_of(%Scale_tensor, %Scale_unranked, %unknown)
     %B_tensor = irdl.base "!builtin.tensor"
     %B_unranked = irdl.base "!builtin.unranked_tensor"
-    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown, %none)
+    %B = irdl.any_of(%B_tensor, %B_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
-    %opt_out_tensor = irdl.base "!builtin.tensor"
-    %opt_out_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_out = irdl.any_of(%opt_out_tensor, %opt_out_unranked, %unknown, %none)
+    %Mean_tensor = irdl.base "!builtin.tensor"
+    %Mean_unranked = irdl.base "!builtin.unranked_tensor"
+    %Mean = irdl.any_of(%Mean_tensor, %Mean_unranked, %unknown)
+    %InvStdDev_tensor = irdl.base "!builtin.tensor"
+    %InvStdDev_unranked = irdl.base "!builtin.unranked_tensor"
+    %InvStdDev = irdl.any_of(%InvStdDev_tensor, %InvStdDev_unranked, %unknown)
     irdl.operands(%X, %Scale, optional %B)
-    irdl.results(%Y, variadic %opt_out)
+    irdl.results(%Y, optional %Mean, optional %InvStdDev)
   }
 
   // GroupNormalization — Normalization over groups of channels (opset 18).
@@ -612,17 +657,19 @@ irdl.dialect @nn {
   // note: min and max are attributes before opset 11 and optional inputs from 11.
   irdl.operation @Clip {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %input_tensor = irdl.base "!builtin.tensor"
     %input_unranked = irdl.base "!builtin.unranked_tensor"
     %input = irdl.any_of(%input_tensor, %input_unranked, %unknown)
-    %opt_in_tensor = irdl.base "!builtin.tensor"
-    %opt_in_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_in = irdl.any_of(%opt_in_tensor, %opt_in_unranked, %unknown, %none)
+    %min_tensor = irdl.base "!builtin.tensor"
+    %min_unranked = irdl.base "!builtin.unranked_tensor"
+    %min = irdl.any_of(%min_tensor, %min_unranked, %unknown)
+    %max_tensor = irdl.base "!builtin.tensor"
+    %max_unranked = irdl.base "!builtin.unranked_tensor"
+    %max = irdl.any_of(%max_tensor, %max_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
-    irdl.operands(%input, variadic %opt_in)
+    irdl.operands(%input, optional %min, optional %max)
     irdl.results(%output)
   }
 
@@ -895,20 +942,22 @@ irdl.dialect @nn {
   //   12.
   irdl.operation @Dropout {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
-    %opt_in_tensor = irdl.base "!builtin.tensor"
-    %opt_in_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_in = irdl.any_of(%opt_in_tensor, %opt_in_unranked, %unknown, %none)
+    %ratio_tensor = irdl.base "!builtin.tensor"
+    %ratio_unranked = irdl.base "!builtin.unranked_tensor"
+    %ratio = irdl.any_of(%ratio_tensor, %ratio_unranked, %unknown)
+    %training_mode_tensor = irdl.base "!builtin.tensor"
+    %training_mode_unranked = irdl.base "!builtin.unranked_tensor"
+    %training_mode = irdl.any_of(%training_mode_tensor, %training_mode_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
     %mask_tensor = irdl.base "!builtin.tensor"
     %mask_unranked = irdl.base "!builtin.unranked_tensor"
-    %mask = irdl.any_of(%mask_tensor, %mask_unranked, %unknown, %none)
-    irdl.operands(%data, variadic %opt_in)
+    %mask = irdl.any_of(%mask_tensor, %mask_unranked, %unknown)
+    irdl.operands(%data, optional %ratio, optional %training_mode)
     irdl.results(%output, optional %mask)
   }
 
@@ -971,7 +1020,7 @@ irdl.dialect @nn {
     irdl.results(%output)
   }
 
-  // === Binary and variadic elementwise
+  // === Binary elementwise
 
   // Add — A + B with broadcasting.
   // inputs: A, B
@@ -1077,82 +1126,6 @@ irdl.dialect @nn {
     %Z = irdl.any_of(%Z_tensor, %Z_unranked, %unknown)
     irdl.operands(%X, %Y)
     irdl.results(%Z)
-  }
-
-  // Min — Elementwise min of all inputs, broadcasting.
-  // inputs: data_0...
-  // outputs: min
-  // attributes: (none)
-  // pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
-  //   whose size there is not 1.
-  irdl.operation @Min {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %data_0_tensor = irdl.base "!builtin.tensor"
-    %data_0_unranked = irdl.base "!builtin.unranked_tensor"
-    %data_0 = irdl.any_of(%data_0_tensor, %data_0_unranked, %unknown, %none)
-    %min_tensor = irdl.base "!builtin.tensor"
-    %min_unranked = irdl.base "!builtin.unranked_tensor"
-    %min = irdl.any_of(%min_tensor, %min_unranked, %unknown)
-    irdl.operands(variadic %data_0)
-    irdl.results(%min)
-  }
-
-  // Max — Elementwise max of all inputs, broadcasting.
-  // inputs: data_0...
-  // outputs: max
-  // attributes: (none)
-  // pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
-  //   whose size there is not 1.
-  irdl.operation @Max {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %data_0_tensor = irdl.base "!builtin.tensor"
-    %data_0_unranked = irdl.base "!builtin.unranked_tensor"
-    %data_0 = irdl.any_of(%data_0_tensor, %data_0_unranked, %unknown, %none)
-    %max_tensor = irdl.base "!builtin.tensor"
-    %max_unranked = irdl.base "!builtin.unranked_tensor"
-    %max = irdl.any_of(%max_tensor, %max_unranked, %unknown)
-    irdl.operands(variadic %data_0)
-    irdl.results(%max)
-  }
-
-  // Sum — Elementwise sum of all inputs, broadcasting.
-  // inputs: data_0...
-  // outputs: sum
-  // attributes: (none)
-  // pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
-  //   whose size there is not 1.
-  irdl.operation @Sum {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %data_0_tensor = irdl.base "!builtin.tensor"
-    %data_0_unranked = irdl.base "!builtin.unranked_tensor"
-    %data_0 = irdl.any_of(%data_0_tensor, %data_0_unranked, %unknown, %none)
-    %sum_tensor = irdl.base "!builtin.tensor"
-    %sum_unranked = irdl.base "!builtin.unranked_tensor"
-    %sum = irdl.any_of(%sum_tensor, %sum_unranked, %unknown)
-    irdl.operands(variadic %data_0)
-    irdl.results(%sum)
-  }
-
-  // Mean — Elementwise mean of all inputs, broadcasting.
-  // inputs: data_0...
-  // outputs: mean
-  // attributes: (none)
-  // pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
-  //   whose size there is not 1.
-  irdl.operation @Mean {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %data_0_tensor = irdl.base "!builtin.tensor"
-    %data_0_unranked = irdl.base "!builtin.unranked_tensor"
-    %data_0 = irdl.any_of(%data_0_tensor, %data_0_unranked, %unknown, %none)
-    %mean_tensor = irdl.base "!builtin.tensor"
-    %mean_unranked = irdl.base "!builtin.unranked_tensor"
-    %mean = irdl.any_of(%mean_tensor, %mean_unranked, %unknown)
-    irdl.operands(variadic %data_0)
-    irdl.results(%mean)
   }
 
   // Equal — A == B with broadcasting (bool result).
@@ -1317,7 +1290,6 @@ irdl.dialect @nn {
   // note: C is required before opset 11.
   irdl.operation @Gemm {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %A_tensor = irdl.base "!builtin.tensor"
     %A_unranked = irdl.base "!builtin.unranked_tensor"
     %A = irdl.any_of(%A_tensor, %A_unranked, %unknown)
@@ -1326,31 +1298,12 @@ irdl.dialect @nn {
     %B = irdl.any_of(%B_tensor, %B_unranked, %unknown)
     %C_tensor = irdl.base "!builtin.tensor"
     %C_unranked = irdl.base "!builtin.unranked_tensor"
-    %C = irdl.any_of(%C_tensor, %C_unranked, %unknown, %none)
+    %C = irdl.any_of(%C_tensor, %C_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
     irdl.operands(%A, %B, optional %C)
     irdl.results(%Y)
-  }
-
-  // Einsum — Einstein summation given by `equation`.
-  // inputs: Inputs...
-  // outputs: Output
-  // attributes: equation: string (required)
-  // pruning: one letter is one dim: dims with the same letter couple; letters absent from the
-  //   output are contracted.
-  irdl.operation @Einsum {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %Inputs_tensor = irdl.base "!builtin.tensor"
-    %Inputs_unranked = irdl.base "!builtin.unranked_tensor"
-    %Inputs = irdl.any_of(%Inputs_tensor, %Inputs_unranked, %unknown, %none)
-    %Output_tensor = irdl.base "!builtin.tensor"
-    %Output_unranked = irdl.base "!builtin.unranked_tensor"
-    %Output = irdl.any_of(%Output_tensor, %Output_unranked, %unknown)
-    irdl.operands(variadic %Inputs)
-    irdl.results(%Output)
   }
 
   // === Shape and data movement
@@ -1382,13 +1335,12 @@ irdl.dialect @nn {
   // note: shape is an attribute before opset 5 and an input from 5.
   irdl.operation @Reshape {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %shape_tensor = irdl.base "!builtin.tensor"
     %shape_unranked = irdl.base "!builtin.unranked_tensor"
-    %shape = irdl.any_of(%shape_tensor, %shape_unranked, %unknown, %none)
+    %shape = irdl.any_of(%shape_tensor, %shape_unranked, %unknown)
     %reshaped_tensor = irdl.base "!builtin.tensor"
     %reshaped_unranked = irdl.base "!builtin.unranked_tensor"
     %reshaped = irdl.any_of(%reshaped_tensor, %reshaped_unranked, %unknown)
@@ -1413,49 +1365,6 @@ irdl.dialect @nn {
     irdl.results(%transposed)
   }
 
-  // Concat — Concatenate inputs along `axis`.
-  // inputs: inputs...
-  // outputs: concat_result
-  // attributes: axis: int (required)
-  // pruning: concat_result dim `axis` is the inputs' dims `axis` at increasing offsets; other
-  //   dims are identity across all inputs.
-  irdl.operation @Concat {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %inputs_tensor = irdl.base "!builtin.tensor"
-    %inputs_unranked = irdl.base "!builtin.unranked_tensor"
-    %inputs = irdl.any_of(%inputs_tensor, %inputs_unranked, %unknown, %none)
-    %concat_result_tensor = irdl.base "!builtin.tensor"
-    %concat_result_unranked = irdl.base "!builtin.unranked_tensor"
-    %concat_result = irdl.any_of(%concat_result_tensor, %concat_result_unranked, %unknown)
-    irdl.operands(variadic %inputs)
-    irdl.results(%concat_result)
-  }
-
-  // Split — Split input along `axis` into the outputs.
-  // inputs: input, split?
-  // outputs: outputs...
-  // attributes: axis: int, num_outputs: int (opset 18+), split: ints (before opset 13)
-  // pruning: each output's dim `axis` is a range of input dim `axis` (split sizes must be
-  //   rewritten); other dims are identity.
-  // note: split is an attribute before opset 13 (also an optional input at opset 1) and an optional
-  //   input from 13.
-  irdl.operation @Split {
-    %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
-    %input_tensor = irdl.base "!builtin.tensor"
-    %input_unranked = irdl.base "!builtin.unranked_tensor"
-    %input = irdl.any_of(%input_tensor, %input_unranked, %unknown)
-    %split_tensor = irdl.base "!builtin.tensor"
-    %split_unranked = irdl.base "!builtin.unranked_tensor"
-    %split = irdl.any_of(%split_tensor, %split_unranked, %unknown, %none)
-    %outputs_tensor = irdl.base "!builtin.tensor"
-    %outputs_unranked = irdl.base "!builtin.unranked_tensor"
-    %outputs = irdl.any_of(%outputs_tensor, %outputs_unranked, %unknown, %none)
-    irdl.operands(%input, optional %split)
-    irdl.results(variadic %outputs)
-  }
-
   // Slice — Take [starts, ends) with steps along axes.
   // inputs: data, starts?, ends?, axes?, steps?
   // outputs: output
@@ -1466,17 +1375,25 @@ irdl.dialect @nn {
   // note: starts, ends, axes are attributes before opset 10 and inputs from 10.
   irdl.operation @Slice {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
-    %opt_in_tensor = irdl.base "!builtin.tensor"
-    %opt_in_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_in = irdl.any_of(%opt_in_tensor, %opt_in_unranked, %unknown, %none)
+    %starts_tensor = irdl.base "!builtin.tensor"
+    %starts_unranked = irdl.base "!builtin.unranked_tensor"
+    %starts = irdl.any_of(%starts_tensor, %starts_unranked, %unknown)
+    %ends_tensor = irdl.base "!builtin.tensor"
+    %ends_unranked = irdl.base "!builtin.unranked_tensor"
+    %ends = irdl.any_of(%ends_tensor, %ends_unranked, %unknown)
+    %axes_tensor = irdl.base "!builtin.tensor"
+    %axes_unranked = irdl.base "!builtin.unranked_tensor"
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
+    %steps_tensor = irdl.base "!builtin.tensor"
+    %steps_unranked = irdl.base "!builtin.unranked_tensor"
+    %steps = irdl.any_of(%steps_tensor, %steps_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
-    irdl.operands(%data, variadic %opt_in)
+    irdl.operands(%data, optional %starts, optional %ends, optional %axes, optional %steps)
     irdl.results(%output)
   }
 
@@ -1529,13 +1446,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 13 and an optional input from 13.
   irdl.operation @Squeeze {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %squeezed_tensor = irdl.base "!builtin.tensor"
     %squeezed_unranked = irdl.base "!builtin.unranked_tensor"
     %squeezed = irdl.any_of(%squeezed_tensor, %squeezed_unranked, %unknown)
@@ -1551,13 +1467,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 13 and an input from 13.
   irdl.operation @Unsqueeze {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %expanded_tensor = irdl.base "!builtin.tensor"
     %expanded_unranked = irdl.base "!builtin.unranked_tensor"
     %expanded = irdl.any_of(%expanded_tensor, %expanded_unranked, %unknown)
@@ -1628,7 +1543,6 @@ irdl.dialect @nn {
   // note: opset 1 spells the inputs input, tiles, axis.
   irdl.operation @Tile {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %input_tensor = irdl.base "!builtin.tensor"
     %input_unranked = irdl.base "!builtin.unranked_tensor"
     %input = irdl.any_of(%input_tensor, %input_unranked, %unknown)
@@ -1637,7 +1551,7 @@ irdl.dialect @nn {
     %repeats = irdl.any_of(%repeats_tensor, %repeats_unranked, %unknown)
     %axis_tensor = irdl.base "!builtin.tensor"
     %axis_unranked = irdl.base "!builtin.unranked_tensor"
-    %axis = irdl.any_of(%axis_tensor, %axis_unranked, %unknown, %none)
+    %axis = irdl.any_of(%axis_tensor, %axis_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
@@ -1655,17 +1569,22 @@ irdl.dialect @nn {
   //   are inputs from 11.
   irdl.operation @Pad {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
-    %opt_in_tensor = irdl.base "!builtin.tensor"
-    %opt_in_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_in = irdl.any_of(%opt_in_tensor, %opt_in_unranked, %unknown, %none)
+    %pads_tensor = irdl.base "!builtin.tensor"
+    %pads_unranked = irdl.base "!builtin.unranked_tensor"
+    %pads = irdl.any_of(%pads_tensor, %pads_unranked, %unknown)
+    %constant_value_tensor = irdl.base "!builtin.tensor"
+    %constant_value_unranked = irdl.base "!builtin.unranked_tensor"
+    %constant_value = irdl.any_of(%constant_value_tensor, %constant_value_unranked, %unknown)
+    %axes_tensor = irdl.base "!builtin.tensor"
+    %axes_unranked = irdl.base "!builtin.unranked_tensor"
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
-    irdl.operands(%data, variadic %opt_in)
+    irdl.operands(%data, optional %pads, optional %constant_value, optional %axes)
     irdl.results(%output)
   }
 
@@ -1677,20 +1596,26 @@ irdl.dialect @nn {
   //   exclude_outside: int (opset 11+), extrapolation_value: float (opset 11+),
   //   keep_aspect_ratio_policy: string (opset 18+), mode: string, nearest_mode: string (opset 11+)
   // pruning: dims with scale 1 (usually N and C) are identity; scaled dims are resampled.
-  // note: opset 10 has inputs X, scales.
+  // note: opset 10 has inputs X, scales (scales at position 1): such a node imports as
+  //   `onnx.Resize`.
   irdl.operation @Resize {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
-    %opt_in_tensor = irdl.base "!builtin.tensor"
-    %opt_in_unranked = irdl.base "!builtin.unranked_tensor"
-    %opt_in = irdl.any_of(%opt_in_tensor, %opt_in_unranked, %unknown, %none)
+    %roi_tensor = irdl.base "!builtin.tensor"
+    %roi_unranked = irdl.base "!builtin.unranked_tensor"
+    %roi = irdl.any_of(%roi_tensor, %roi_unranked, %unknown)
+    %scales_tensor = irdl.base "!builtin.tensor"
+    %scales_unranked = irdl.base "!builtin.unranked_tensor"
+    %scales = irdl.any_of(%scales_tensor, %scales_unranked, %unknown)
+    %sizes_tensor = irdl.base "!builtin.tensor"
+    %sizes_unranked = irdl.base "!builtin.unranked_tensor"
+    %sizes = irdl.any_of(%sizes_tensor, %sizes_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
-    irdl.operands(%X, variadic %opt_in)
+    irdl.operands(%X, optional %roi, optional %scales, optional %sizes)
     irdl.results(%Y)
   }
 
@@ -1703,13 +1628,12 @@ irdl.dialect @nn {
   // note: scales is an attribute before opset 9 and an input from 9.
   irdl.operation @Upsample {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
     %scales_tensor = irdl.base "!builtin.tensor"
     %scales_unranked = irdl.base "!builtin.unranked_tensor"
-    %scales = irdl.any_of(%scales_tensor, %scales_unranked, %unknown, %none)
+    %scales = irdl.any_of(%scales_tensor, %scales_unranked, %unknown)
     %Y_tensor = irdl.base "!builtin.tensor"
     %Y_unranked = irdl.base "!builtin.unranked_tensor"
     %Y = irdl.any_of(%Y_tensor, %Y_unranked, %unknown)
@@ -1747,13 +1671,12 @@ irdl.dialect @nn {
   // pruning: the last two dims are positional; the others are identity.
   irdl.operation @Trilu {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %input_tensor = irdl.base "!builtin.tensor"
     %input_unranked = irdl.base "!builtin.unranked_tensor"
     %input = irdl.any_of(%input_tensor, %input_unranked, %unknown)
     %k_tensor = irdl.base "!builtin.tensor"
     %k_unranked = irdl.base "!builtin.unranked_tensor"
-    %k = irdl.any_of(%k_tensor, %k_unranked, %unknown, %none)
+    %k = irdl.any_of(%k_tensor, %k_unranked, %unknown)
     %output_tensor = irdl.base "!builtin.tensor"
     %output_unranked = irdl.base "!builtin.unranked_tensor"
     %output = irdl.any_of(%output_tensor, %output_unranked, %unknown)
@@ -1790,13 +1713,12 @@ irdl.dialect @nn {
   // note: K is an attribute before opset 10 and an input from 10.
   irdl.operation @TopK {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %X_tensor = irdl.base "!builtin.tensor"
     %X_unranked = irdl.base "!builtin.unranked_tensor"
     %X = irdl.any_of(%X_tensor, %X_unranked, %unknown)
     %K_tensor = irdl.base "!builtin.tensor"
     %K_unranked = irdl.base "!builtin.unranked_tensor"
-    %K = irdl.any_of(%K_tensor, %K_unranked, %unknown, %none)
+    %K = irdl.any_of(%K_tensor, %K_unranked, %unknown)
     %Values_tensor = irdl.base "!builtin.tensor"
     %Values_unranked = irdl.base "!builtin.unranked_tensor"
     %Values = irdl.any_of(%Values_tensor, %Values_unranked, %unknown)
@@ -1818,13 +1740,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 18 and an optional input from 18.
   irdl.operation @ReduceMean {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %reduced_tensor = irdl.base "!builtin.tensor"
     %reduced_unranked = irdl.base "!builtin.unranked_tensor"
     %reduced = irdl.any_of(%reduced_tensor, %reduced_unranked, %unknown)
@@ -1840,13 +1761,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 13 and an optional input from 13.
   irdl.operation @ReduceSum {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %reduced_tensor = irdl.base "!builtin.tensor"
     %reduced_unranked = irdl.base "!builtin.unranked_tensor"
     %reduced = irdl.any_of(%reduced_tensor, %reduced_unranked, %unknown)
@@ -1862,13 +1782,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 18 and an optional input from 18.
   irdl.operation @ReduceMax {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %reduced_tensor = irdl.base "!builtin.tensor"
     %reduced_unranked = irdl.base "!builtin.unranked_tensor"
     %reduced = irdl.any_of(%reduced_tensor, %reduced_unranked, %unknown)
@@ -1884,13 +1803,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 18 and an optional input from 18.
   irdl.operation @ReduceMin {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %reduced_tensor = irdl.base "!builtin.tensor"
     %reduced_unranked = irdl.base "!builtin.unranked_tensor"
     %reduced = irdl.any_of(%reduced_tensor, %reduced_unranked, %unknown)
@@ -1906,13 +1824,12 @@ irdl.dialect @nn {
   // note: axes is an attribute before opset 18 and an optional input from 18.
   irdl.operation @ReduceL2 {
     %unknown = irdl.base @nn::@unknown
-    %none = irdl.is none
     %data_tensor = irdl.base "!builtin.tensor"
     %data_unranked = irdl.base "!builtin.unranked_tensor"
     %data = irdl.any_of(%data_tensor, %data_unranked, %unknown)
     %axes_tensor = irdl.base "!builtin.tensor"
     %axes_unranked = irdl.base "!builtin.unranked_tensor"
-    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown, %none)
+    %axes = irdl.any_of(%axes_tensor, %axes_unranked, %unknown)
     %reduced_tensor = irdl.base "!builtin.tensor"
     %reduced_unranked = irdl.base "!builtin.unranked_tensor"
     %reduced = irdl.any_of(%reduced_tensor, %reduced_unranked, %unknown)
@@ -1971,3 +1888,61 @@ irdl.dialect @nn {
     irdl.results(%output)
   }
 }
+
+// === Ops outside the dialect: `onnx.<OpType>`
+
+// Unregistered ops that sp nevertheless prunes through: each ONNX op here has variadic
+// inputs or outputs whose types differ (channel counts, broadcast shapes), which an IRDL 19
+// variadic segment cannot hold. Always imported as `onnx.<OpType>`; not verified. Their
+// coupling is listed as for nn ops.
+
+// Concat — Concatenate inputs along `axis`.
+// inputs: inputs...
+// outputs: concat_result
+// attributes: axis: int (required)
+// pruning: concat_result dim `axis` is the inputs' dims `axis` at increasing offsets; other
+//   dims are identity across all inputs.
+
+// Split — Split input along `axis` into the outputs.
+// inputs: input, split?
+// outputs: outputs...
+// attributes: axis: int, num_outputs: int (opset 18+), split: ints (before opset 13)
+// pruning: each output's dim `axis` is a range of input dim `axis` (split sizes must be
+//   rewritten); other dims are identity.
+// note: split is an attribute before opset 13 (also an optional input at opset 1) and an optional
+//   input from 13.
+
+// Sum — Elementwise sum of all inputs, broadcasting.
+// inputs: data_0...
+// outputs: sum
+// attributes: (none)
+// pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
+//   whose size there is not 1.
+
+// Max — Elementwise max of all inputs, broadcasting.
+// inputs: data_0...
+// outputs: max
+// attributes: (none)
+// pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
+//   whose size there is not 1.
+
+// Min — Elementwise min of all inputs, broadcasting.
+// inputs: data_0...
+// outputs: min
+// attributes: (none)
+// pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
+//   whose size there is not 1.
+
+// Mean — Elementwise mean of all inputs, broadcasting.
+// inputs: data_0...
+// outputs: mean
+// attributes: (none)
+// pruning: numpy broadcasting: each result dim couples with the right-aligned dim of every input
+//   whose size there is not 1.
+
+// Einsum — Einstein summation given by `equation`.
+// inputs: Inputs...
+// outputs: Output
+// attributes: equation: string (required)
+// pruning: one letter is one dim: dims with the same letter couple; letters absent from the
+//   output are contracted.
