@@ -35,8 +35,8 @@ enum {
   SP_T_BFLOAT16 = 16,
 };
 
-#define SP_SHAPE_FN_ARGS                                                      \
-  const Onnx__NodeProto *node, const sp_value_info *const *in, int n_in,      \
+#define SP_SHAPE_FN_ARGS                                                       \
+  const Onnx__NodeProto *node, const sp_value_info *const *in, int n_in,       \
       sp_value_info *out, int n_out, int64_t opset, sp_error *err
 
 /* ---- errors and attributes (shape_ops_util.c) ---- */
@@ -149,6 +149,9 @@ static inline int sp_is_int_type(int32_t t) {
 static inline int sp_has_ints(const sp_value_info *v) {
   return v && (v->has_value || v->partial_value);
 }
+/* Copies x's values (int, float or partial) to y: for ops that keep the
+ * row-major element order (Reshape, Squeeze, Flatten, Unsqueeze). */
+void sp_keep_values(const sp_value_info *x, sp_value_info *y);
 /* Stores n integer elements (SP_UNKNOWN_VALUE allowed, named by params or
  * NULL) into v if n fits; sets has_value or partial_value. */
 void sp_set_int_values(sp_value_info *v, const int64_t *vals,
@@ -172,8 +175,8 @@ int sp_shape_unary_values(SP_SHAPE_FN_ARGS); /* Neg, Abs, Floor... (+values) */
 int sp_shape_to_bool(SP_SHAPE_FN_ARGS);      /* IsNaN, IsInf */
 int sp_shape_not(SP_SHAPE_FN_ARGS);
 int sp_shape_identity(SP_SHAPE_FN_ARGS);
-int sp_shape_binary(SP_SHAPE_FN_ARGS);  /* Add, Sub, Mul, Div, Pow, Mod... */
-int sp_shape_compare(SP_SHAPE_FN_ARGS); /* Equal, Less, And, ... -> bool */
+int sp_shape_binary(SP_SHAPE_FN_ARGS);   /* Add, Sub, Mul, Div, Pow, Mod... */
+int sp_shape_compare(SP_SHAPE_FN_ARGS);  /* Equal, Less, And, ... -> bool */
 int sp_shape_variadic(SP_SHAPE_FN_ARGS); /* Min, Max, Sum, Mean */
 int sp_shape_where(SP_SHAPE_FN_ARGS);
 int sp_shape_prelu(SP_SHAPE_FN_ARGS);
@@ -186,7 +189,7 @@ int sp_shape_like_dtype(SP_SHAPE_FN_ARGS); /* EyeLike, RandomUniformLike */
 int sp_shape_cumsum(SP_SHAPE_FN_ARGS);
 int sp_shape_trilu(SP_SHAPE_FN_ARGS);
 
-/* shape_ops_nn.c */
+/* shape_ops_conv.c */
 int sp_shape_conv(SP_SHAPE_FN_ARGS);
 int sp_shape_conv_integer(SP_SHAPE_FN_ARGS);
 int sp_shape_qlinear_conv(SP_SHAPE_FN_ARGS);
@@ -196,6 +199,8 @@ int sp_shape_global_pool(SP_SHAPE_FN_ARGS);
 int sp_shape_max_unpool(SP_SHAPE_FN_ARGS);
 int sp_shape_max_roi_pool(SP_SHAPE_FN_ARGS);
 int sp_shape_roi_align(SP_SHAPE_FN_ARGS);
+
+/* shape_ops_nn.c */
 int sp_shape_batch_norm(SP_SHAPE_FN_ARGS);
 int sp_shape_instance_norm(SP_SHAPE_FN_ARGS);
 int sp_shape_layer_norm(SP_SHAPE_FN_ARGS);
@@ -210,25 +215,27 @@ int sp_shape_grid_sample(SP_SHAPE_FN_ARGS);
 int sp_shape_nll_loss(SP_SHAPE_FN_ARGS);
 int sp_shape_softmax_ce_loss(SP_SHAPE_FN_ARGS);
 
-/* shape_ops_tensor.c */
+/* shape_ops_reshape.c */
 int sp_shape_reshape(SP_SHAPE_FN_ARGS);
 int sp_shape_flatten(SP_SHAPE_FN_ARGS);
 int sp_shape_transpose(SP_SHAPE_FN_ARGS);
+int sp_shape_squeeze(SP_SHAPE_FN_ARGS);
+int sp_shape_unsqueeze(SP_SHAPE_FN_ARGS);
+int sp_shape_depth_to_space(SP_SHAPE_FN_ARGS);
+int sp_shape_space_to_depth(SP_SHAPE_FN_ARGS);
+
+/* shape_ops_tensor.c */
 int sp_shape_concat(SP_SHAPE_FN_ARGS);
 int sp_shape_split(SP_SHAPE_FN_ARGS);
 int sp_shape_slice(SP_SHAPE_FN_ARGS);
 int sp_shape_gather(SP_SHAPE_FN_ARGS);
 int sp_shape_gather_elements(SP_SHAPE_FN_ARGS);
 int sp_shape_gather_nd(SP_SHAPE_FN_ARGS);
-int sp_shape_squeeze(SP_SHAPE_FN_ARGS);
-int sp_shape_unsqueeze(SP_SHAPE_FN_ARGS);
 int sp_shape_expand(SP_SHAPE_FN_ARGS);
 int sp_shape_tile(SP_SHAPE_FN_ARGS);
 int sp_shape_pad(SP_SHAPE_FN_ARGS);
 int sp_shape_resize(SP_SHAPE_FN_ARGS);
 int sp_shape_upsample(SP_SHAPE_FN_ARGS);
-int sp_shape_depth_to_space(SP_SHAPE_FN_ARGS);
-int sp_shape_space_to_depth(SP_SHAPE_FN_ARGS);
 int sp_shape_same_as_data(SP_SHAPE_FN_ARGS); /* Scatter*, ReverseSequence */
 int sp_shape_compress(SP_SHAPE_FN_ARGS);
 int sp_shape_onehot(SP_SHAPE_FN_ARGS);

@@ -24,84 +24,212 @@ static double as_double(const sp_value_info *v, int64_t i) {
   return v->has_float_value ? v->float_value[i] : (double)v->value[i];
 }
 
-/* ---- integer and float kernels ---- */
+/* ---- binary kernels ---- */
+
+/* Binary ops that value propagation evaluates; resolved once per node. */
+typedef enum binary_op {
+  B_NONE,
+  B_ADD,
+  B_SUB,
+  B_MUL,
+  B_DIV,
+  B_MOD,
+  B_POW,
+  B_MIN,
+  B_MAX,
+  B_EQUAL,
+  B_LESS,
+  B_GREATER,
+  B_LESS_EQUAL,
+  B_GREATER_EQUAL,
+  B_AND,
+  B_OR,
+  B_XOR,
+  B_BIT_AND,
+  B_BIT_OR,
+  B_BIT_XOR,
+} binary_op;
+
+static binary_op binary_op_of(const char *op_type) {
+  static const struct {
+    const char *name;
+    binary_op op;
+  } ops[] = {
+      {"Add", B_ADD},
+      {"Sum", B_ADD},
+      {"Sub", B_SUB},
+      {"Mul", B_MUL},
+      {"Div", B_DIV},
+      {"Mod", B_MOD},
+      {"Pow", B_POW},
+      {"Min", B_MIN},
+      {"Max", B_MAX},
+      {"Equal", B_EQUAL},
+      {"Less", B_LESS},
+      {"Greater", B_GREATER},
+      {"LessOrEqual", B_LESS_EQUAL},
+      {"GreaterOrEqual", B_GREATER_EQUAL},
+      {"And", B_AND},
+      {"Or", B_OR},
+      {"Xor", B_XOR},
+      {"BitwiseAnd", B_BIT_AND},
+      {"BitwiseOr", B_BIT_OR},
+      {"BitwiseXor", B_BIT_XOR},
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; ++i)
+    if (!strcmp(op_type, ops[i].name))
+      return ops[i].op;
+  return B_NONE;
+}
 
 /* a op b on known ints; 0 when the result is not representable. */
-static int int_op(const char *op, int64_t a, int64_t b, int64_t fmod_attr,
+static int int_op(binary_op op, int64_t a, int64_t b, int python_mod,
                   int64_t *r) {
-  if (!strcmp(op, "Add") || !strcmp(op, "Sum"))
+  switch (op) {
+  case B_ADD:
     return !__builtin_add_overflow(a, b, r);
-  if (!strcmp(op, "Sub"))
+  case B_SUB:
     return !__builtin_sub_overflow(a, b, r);
-  if (!strcmp(op, "Mul"))
+  case B_MUL:
     return !__builtin_mul_overflow(a, b, r);
-  if (!strcmp(op, "Div")) {
+  case B_DIV: // ONNX integer Div truncates like C
+  case B_MOD:
     if (b == 0 || (a == INT64_MIN && b == -1))
       return 0;
-    *r = a / b; // ONNX integer Div truncates like C
+    *r = op == B_DIV ? a / b : a % b;
+    if (op == B_MOD && python_mod && *r != 0 && ((*r < 0) != (b < 0)))
+      *r += b; // fmod=0: the result takes the divisor's sign
     return 1;
-  }
-  if (!strcmp(op, "Mod")) {
-    if (b == 0 || (a == INT64_MIN && b == -1))
-      return 0;
-    *r = a % b;
-    if (!fmod_attr && *r != 0 && ((*r < 0) != (b < 0)))
-      *r += b; // fmod=0: the result takes the divisor's sign, like Python
-    return 1;
-  }
-  if (!strcmp(op, "Min")) { *r = a < b ? a : b; return 1; }
-  if (!strcmp(op, "Max")) { *r = a > b ? a : b; return 1; }
-  if (!strcmp(op, "Equal")) { *r = a == b; return 1; }
-  if (!strcmp(op, "Less")) { *r = a < b; return 1; }
-  if (!strcmp(op, "Greater")) { *r = a > b; return 1; }
-  if (!strcmp(op, "LessOrEqual")) { *r = a <= b; return 1; }
-  if (!strcmp(op, "GreaterOrEqual")) { *r = a >= b; return 1; }
-  if (!strcmp(op, "And")) { *r = a && b; return 1; }
-  if (!strcmp(op, "Or")) { *r = a || b; return 1; }
-  if (!strcmp(op, "Xor")) { *r = !a != !b; return 1; }
-  if (!strcmp(op, "BitwiseAnd")) { *r = a & b; return 1; }
-  if (!strcmp(op, "BitwiseOr")) { *r = a | b; return 1; }
-  if (!strcmp(op, "BitwiseXor")) { *r = a ^ b; return 1; }
-  if (!strcmp(op, "Pow")) {
+  case B_POW: {
     double p = pow((double)a, (double)b);
     if (!(fabs(p) < 9.0e15))
       return 0;
     *r = (int64_t)p;
     return 1;
   }
-  return 0;
+  case B_MIN:
+    *r = a < b ? a : b;
+    return 1;
+  case B_MAX:
+    *r = a > b ? a : b;
+    return 1;
+  case B_EQUAL:
+    *r = a == b;
+    return 1;
+  case B_LESS:
+    *r = a < b;
+    return 1;
+  case B_GREATER:
+    *r = a > b;
+    return 1;
+  case B_LESS_EQUAL:
+    *r = a <= b;
+    return 1;
+  case B_GREATER_EQUAL:
+    *r = a >= b;
+    return 1;
+  case B_AND:
+    *r = a && b;
+    return 1;
+  case B_OR:
+    *r = a || b;
+    return 1;
+  case B_XOR:
+    *r = !a != !b;
+    return 1;
+  case B_BIT_AND:
+    *r = a & b;
+    return 1;
+  case B_BIT_OR:
+    *r = a | b;
+    return 1;
+  case B_BIT_XOR:
+    *r = a ^ b;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int float_op(binary_op op, double a, double b, int python_mod,
+                    double *r) {
+  switch (op) {
+  case B_ADD:
+    *r = a + b;
+    return 1;
+  case B_SUB:
+    *r = a - b;
+    return 1;
+  case B_MUL:
+    *r = a * b;
+    return 1;
+  case B_DIV:
+    *r = a / b;
+    return 1;
+  case B_POW:
+    *r = pow(a, b);
+    return 1;
+  case B_MOD:
+    *r = fmod(a, b);
+    if (python_mod && *r != 0 && ((*r < 0) != (b < 0)))
+      *r += b;
+    return 1;
+  case B_MIN:
+    *r = a < b ? a : b;
+    return 1;
+  case B_MAX:
+    *r = a > b ? a : b;
+    return 1;
+  case B_EQUAL:
+    *r = a == b;
+    return 1;
+  case B_LESS:
+    *r = a < b;
+    return 1;
+  case B_GREATER:
+    *r = a > b;
+    return 1;
+  case B_LESS_EQUAL:
+    *r = a <= b;
+    return 1;
+  case B_GREATER_EQUAL:
+    *r = a >= b;
+    return 1;
+  default:
+    return 0;
+  }
 }
 
 /* An unknown operand keeps its name through x+0, x-0, x*1, x/1. */
-static int keeps_param(const char *op, int64_t other, int unknown_is_left) {
-  if (!strcmp(op, "Add") || !strcmp(op, "Sum"))
+static int keeps_param(binary_op op, int64_t other, int unknown_is_left) {
+  switch (op) {
+  case B_ADD:
     return other == 0;
-  if (!strcmp(op, "Mul"))
+  case B_MUL:
     return other == 1;
-  if (!strcmp(op, "Sub") || !strcmp(op, "Div"))
-    return unknown_is_left && other == (!strcmp(op, "Sub") ? 0 : 1);
-  return 0;
+  case B_SUB:
+    return unknown_is_left && other == 0;
+  case B_DIV:
+    return unknown_is_left && other == 1;
+  default:
+    return 0;
+  }
 }
 
-static int float_op(const char *op, double a, double b, int64_t fmod_attr,
-                    double *r) {
-  if (!strcmp(op, "Add") || !strcmp(op, "Sum")) *r = a + b;
-  else if (!strcmp(op, "Sub")) *r = a - b;
-  else if (!strcmp(op, "Mul")) *r = a * b;
-  else if (!strcmp(op, "Div")) *r = a / b;
-  else if (!strcmp(op, "Pow")) *r = pow(a, b);
-  else if (!strcmp(op, "Mod")) {
-    *r = fmod(a, b);
-    if (!fmod_attr && *r != 0 && ((*r < 0) != (b < 0)))
-      *r += b;
-  } else if (!strcmp(op, "Min")) *r = a < b ? a : b;
-  else if (!strcmp(op, "Max")) *r = a > b ? a : b;
-  else if (!strcmp(op, "Equal")) *r = a == b;
-  else if (!strcmp(op, "Less")) *r = a < b;
-  else if (!strcmp(op, "Greater")) *r = a > b;
-  else if (!strcmp(op, "LessOrEqual")) *r = a <= b;
-  else if (!strcmp(op, "GreaterOrEqual")) *r = a >= b;
-  else return 0;
+/* Element k of a op b where an operand may be a partial value's unknown. */
+static int int_element(binary_op op, const sp_value_info *a, int64_t ia,
+                       const sp_value_info *b, int64_t ib, int python_mod,
+                       int64_t *r, const char **param) {
+  int64_t x = a->value[ia], y = b->value[ib];
+  *param = NULL;
+  if (x != SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE)
+    return int_op(op, x, y, python_mod, r);
+  *r = SP_UNKNOWN_VALUE;
+  if (x == SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE && keeps_param(op, y, 1))
+    *param = a->value_params[ia];
+  else if (y == SP_UNKNOWN_VALUE && x != SP_UNKNOWN_VALUE &&
+           keeps_param(op, x, 0))
+    *param = b->value_params[ib];
   return 1;
 }
 
@@ -109,35 +237,23 @@ static int float_op(const char *op, double a, double b, int64_t fmod_attr,
 static void binary_values(const Onnx__NodeProto *node, const sp_value_info *a,
                           const sp_value_info *b, sp_value_info *out) {
   const sp_value_info *ins[2] = {a, b};
-  if (!values_computable(ins, 2, out))
+  binary_op op = binary_op_of(node->op_type);
+  if (op == B_NONE || !values_computable(ins, 2, out))
     return;
-  const char *op = node->op_type;
-  int64_t fmod_attr = sp_attr_int(node, "fmod", 0);
+  int python_mod = !sp_attr_int(node, "fmod", 0);
   int64_t n = sp_numel(out);
   int floats = a->has_float_value || b->has_float_value;
   int64_t ints[SP_MAX_KNOWN_VALUES];
   const char *params[SP_MAX_KNOWN_VALUES];
   double reals[SP_MAX_KNOWN_VALUES];
   for (int64_t k = 0; k < n; ++k) {
-    int64_t ia = sp_broadcast_index(out, k, a), ib = sp_broadcast_index(out, k, b);
-    params[k] = NULL;
-    if (floats) {
-      if (!float_op(op, as_double(a, ia), as_double(b, ib), fmod_attr,
-                    &reals[k]))
-        return;
-      continue;
-    }
-    int64_t x = a->value[ia], y = b->value[ib];
-    if (x == SP_UNKNOWN_VALUE || y == SP_UNKNOWN_VALUE) {
-      ints[k] = SP_UNKNOWN_VALUE;
-      if (x == SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE && keeps_param(op, y, 1))
-        params[k] = a->value_params[ia];
-      else if (y == SP_UNKNOWN_VALUE && x != SP_UNKNOWN_VALUE &&
-               keeps_param(op, x, 0))
-        params[k] = b->value_params[ib];
-      continue;
-    }
-    if (!int_op(op, x, y, fmod_attr, &ints[k]))
+    int64_t ia = sp_broadcast_index(out, k, a);
+    int64_t ib = sp_broadcast_index(out, k, b);
+    int ok = floats ? float_op(op, as_double(a, ia), as_double(b, ib),
+                               python_mod, &reals[k])
+                    : int_element(op, a, ia, b, ib, python_mod, &ints[k],
+                                  &params[k]);
+    if (!ok)
       return;
   }
   if (!floats) {
@@ -161,11 +277,22 @@ int sp_shape_unary(SP_SHAPE_FN_ARGS) {
 }
 
 static int unary_int(const char *op, int64_t x, int64_t *r) {
-  if (!strcmp(op, "Neg")) return !__builtin_sub_overflow((int64_t)0, x, r);
-  if (!strcmp(op, "Abs")) return x != INT64_MIN && ((*r = x < 0 ? -x : x), 1);
-  if (!strcmp(op, "Sign")) { *r = (x > 0) - (x < 0); return 1; }
-  if (!strcmp(op, "Relu")) { *r = x > 0 ? x : 0; return 1; }
-  if (!strcmp(op, "Not")) { *r = !x; return 1; }
+  if (!strcmp(op, "Neg"))
+    return !__builtin_sub_overflow((int64_t)0, x, r);
+  if (!strcmp(op, "Abs"))
+    return x != INT64_MIN && ((*r = x < 0 ? -x : x), 1);
+  if (!strcmp(op, "Sign")) {
+    *r = (x > 0) - (x < 0);
+    return 1;
+  }
+  if (!strcmp(op, "Relu")) {
+    *r = x > 0 ? x : 0;
+    return 1;
+  }
+  if (!strcmp(op, "Not")) {
+    *r = !x;
+    return 1;
+  }
   if (!strcmp(op, "Floor") || !strcmp(op, "Ceil") || !strcmp(op, "Round") ||
       !strcmp(op, "Identity")) {
     *r = x;
@@ -175,19 +302,32 @@ static int unary_int(const char *op, int64_t x, int64_t *r) {
 }
 
 static int unary_float(const char *op, double x, double *r) {
-  if (!strcmp(op, "Neg")) *r = -x;
-  else if (!strcmp(op, "Abs")) *r = fabs(x);
-  else if (!strcmp(op, "Floor")) *r = floor(x);
-  else if (!strcmp(op, "Ceil")) *r = ceil(x);
-  else if (!strcmp(op, "Round")) *r = nearbyint(x); // half to even
-  else if (!strcmp(op, "Sqrt")) *r = sqrt(x);
-  else if (!strcmp(op, "Reciprocal")) *r = 1.0 / x;
-  else if (!strcmp(op, "Exp")) *r = exp(x);
-  else if (!strcmp(op, "Log")) *r = log(x);
-  else if (!strcmp(op, "Sign")) *r = (x > 0) - (x < 0);
-  else if (!strcmp(op, "Relu")) *r = x > 0 ? x : 0;
-  else if (!strcmp(op, "Identity")) *r = x;
-  else return 0;
+  if (!strcmp(op, "Neg"))
+    *r = -x;
+  else if (!strcmp(op, "Abs"))
+    *r = fabs(x);
+  else if (!strcmp(op, "Floor"))
+    *r = floor(x);
+  else if (!strcmp(op, "Ceil"))
+    *r = ceil(x);
+  else if (!strcmp(op, "Round"))
+    *r = nearbyint(x); // half to even
+  else if (!strcmp(op, "Sqrt"))
+    *r = sqrt(x);
+  else if (!strcmp(op, "Reciprocal"))
+    *r = 1.0 / x;
+  else if (!strcmp(op, "Exp"))
+    *r = exp(x);
+  else if (!strcmp(op, "Log"))
+    *r = log(x);
+  else if (!strcmp(op, "Sign"))
+    *r = (x > 0) - (x < 0);
+  else if (!strcmp(op, "Relu"))
+    *r = x > 0 ? x : 0;
+  else if (!strcmp(op, "Identity"))
+    *r = x;
+  else
+    return 0;
   return 1;
 }
 
@@ -255,7 +395,8 @@ static int32_t first_type(const sp_value_info *const *in, int n_in) {
 int sp_shape_binary(SP_SHAPE_FN_ARGS) {
   (void)n_out, (void)opset;
   const sp_value_info *a = sp_in(in, n_in, 0), *b = sp_in(in, n_in, 1);
-  sp_set_unknown(&out[0], a && a->elem_type ? a->elem_type : first_type(in, n_in));
+  sp_set_unknown(&out[0],
+                 a && a->elem_type ? a->elem_type : first_type(in, n_in));
   const sp_value_info *ins[2] = {a, b};
   if (sp_broadcast(node, err, ins, 2, &out[0]))
     return -1;
@@ -297,8 +438,8 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
   const sp_value_info *c = sp_in(in, n_in, 0), *x = sp_in(in, n_in, 1),
                       *y = sp_in(in, n_in, 2);
   sp_set_unknown(&out[0], x && x->elem_type ? x->elem_type
-                          : y             ? y->elem_type
-                                          : 0);
+                          : y               ? y->elem_type
+                                            : 0);
   const sp_value_info *ins[3] = {c, x, y};
   if (sp_broadcast(node, err, ins, 3, &out[0]))
     return -1;
@@ -310,7 +451,8 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
   double reals[SP_MAX_KNOWN_VALUES];
   const char *params[SP_MAX_KNOWN_VALUES];
   for (int64_t k = 0; k < n; ++k) {
-    const sp_value_info *src = c->value[sp_broadcast_index(&out[0], k, c)] ? x : y;
+    const sp_value_info *src =
+        c->value[sp_broadcast_index(&out[0], k, c)] ? x : y;
     int64_t i = sp_broadcast_index(&out[0], k, src);
     ints[k] = src->has_float_value ? 0 : src->value[i];
     reals[k] = src->has_float_value ? src->float_value[i] : 0;
@@ -381,7 +523,8 @@ int sp_shape_softmax(SP_SHAPE_FN_ARGS) {
   sp_same_as(&out[0], x);
   int axis;
   if (sp_rank_known(x) && x->rank > 0)
-    return sp_norm_axis(node, err, sp_attr_int(node, "axis", opset >= 13 ? -1 : 1),
+    return sp_norm_axis(node, err,
+                        sp_attr_int(node, "axis", opset >= 13 ? -1 : 1),
                         x->rank, &axis);
   return 0;
 }
@@ -412,21 +555,38 @@ static int cast_int(int32_t t, double x, int64_t *r) {
     return 0;
   int64_t i = (int64_t)x;
   switch (t) {
-  case SP_T_BOOL: *r = x != 0; return 1;
-  case SP_T_INT8: *r = (int8_t)i; return 1;
-  case SP_T_UINT8: *r = (uint8_t)i; return 1;
-  case SP_T_INT16: *r = (int16_t)i; return 1;
-  case SP_T_UINT16: *r = (uint16_t)i; return 1;
-  case SP_T_INT32: *r = (int32_t)i; return 1;
-  case SP_T_UINT32: *r = (uint32_t)i; return 1;
-  default: *r = i; return 1;
+  case SP_T_BOOL:
+    *r = x != 0;
+    return 1;
+  case SP_T_INT8:
+    *r = (int8_t)i;
+    return 1;
+  case SP_T_UINT8:
+    *r = (uint8_t)i;
+    return 1;
+  case SP_T_INT16:
+    *r = (int16_t)i;
+    return 1;
+  case SP_T_UINT16:
+    *r = (uint16_t)i;
+    return 1;
+  case SP_T_INT32:
+    *r = (int32_t)i;
+    return 1;
+  case SP_T_UINT32:
+    *r = (uint32_t)i;
+    return 1;
+  default:
+    *r = i;
+    return 1;
   }
 }
 
 /* Values of x converted to type t into out. */
 static void cast_values(const sp_value_info *x, int32_t t, sp_value_info *out) {
   int64_t n = sp_numel(x);
-  if (n < 0 || n > SP_MAX_KNOWN_VALUES || !(sp_has_ints(x) || x->has_float_value))
+  if (n < 0 || n > SP_MAX_KNOWN_VALUES ||
+      !(sp_has_ints(x) || x->has_float_value))
     return;
   if (sp_is_float_type(t)) {
     double r[SP_MAX_KNOWN_VALUES];

@@ -284,8 +284,10 @@ int sp_shape_quantize(SP_SHAPE_FN_ARGS) {
   (void)n_out, (void)opset, (void)err;
   const sp_value_info *zp = sp_in(in, n_in, 2);
   sp_same_as(&out[0], sp_in(in, n_in, 0));
-  out[0].elem_type = zp && zp->elem_type ? zp->elem_type
-                     : (int32_t)sp_attr_int(node, "output_dtype", SP_T_UINT8);
+  out[0].elem_type =
+      zp && zp->elem_type
+          ? zp->elem_type
+          : (int32_t)sp_attr_int(node, "output_dtype", SP_T_UINT8);
   if (!out[0].elem_type)
     out[0].elem_type = SP_T_UINT8;
   return 0;
@@ -337,7 +339,8 @@ int sp_shape_dft(SP_SHAPE_FN_ARGS) {
   if (!sp_rank_known(x))
     return 0;
   if (x->rank < 2)
-    return sp_shape_fail(err, node, "input must have rank >= 2, got %d", x->rank);
+    return sp_shape_fail(err, node, "input must have rank >= 2, got %d",
+                         x->rank);
   int64_t axis = sp_attr_int(node, "axis", 1);
   if (opset >= 20) { // axis moved to input 2 (default -2)
     double v = -2;
@@ -371,21 +374,25 @@ int sp_shape_stft(SP_SHAPE_FN_ARGS) {
     sp_copy_dim(&out[0], 0, x, 0);
   int64_t step = scalar_int(sp_in(in, n_in, 1));
   int64_t length = sp_in(in, n_in, 3) ? scalar_int(sp_in(in, n_in, 3))
-                   : sp_rank_known(window) && window->rank == 1 ? window->dims[0]
-                                                                 : -1;
+                   : sp_rank_known(window) && window->rank == 1
+                       ? window->dims[0]
+                       : -1;
   int64_t signal = sp_rank_known(x) && x->rank >= 2 ? x->dims[1] : -1;
   if (signal >= 0 && length > 0 && step > 0)
     sp_set_dim(&out[0], 1, (signal - length) / step + 1);
   if (length >= 0)
-    sp_set_dim(&out[0], 2, sp_attr_int(node, "onesided", 1) ? length / 2 + 1 : length);
+    sp_set_dim(&out[0], 2,
+               sp_attr_int(node, "onesided", 1) ? length / 2 + 1 : length);
   return 0;
 }
 
 // MelWeightMatrix(num_mel_bins, dft_length, ...) -> (dft_length/2 + 1, bins).
 int sp_shape_mel_weight_matrix(SP_SHAPE_FN_ARGS) {
   (void)n_out, (void)opset, (void)err;
-  int64_t bins = scalar_int(sp_in(in, n_in, 0)), dft = scalar_int(sp_in(in, n_in, 1));
-  sp_set_rank(&out[0], (int32_t)sp_attr_int(node, "output_datatype", SP_T_FLOAT), 2);
+  int64_t bins = scalar_int(sp_in(in, n_in, 0)),
+          dft = scalar_int(sp_in(in, n_in, 1));
+  sp_set_rank(&out[0],
+              (int32_t)sp_attr_int(node, "output_datatype", SP_T_FLOAT), 2);
   sp_set_dim(&out[0], 0, dft < 0 ? -1 : dft / 2 + 1);
   sp_set_dim(&out[0], 1, bins);
   return 0;
@@ -429,10 +436,12 @@ int sp_shape_optimizer(SP_SHAPE_FN_ARGS) {
   (void)opset;
   int n = n_in - 2 - n_out; // tensors optimized
   if (n <= 0 || n_out % n)
-    return sp_shape_fail(err, node, "%d inputs do not fit %d outputs", n_in, n_out);
+    return sp_shape_fail(err, node, "%d inputs do not fit %d outputs", n_in,
+                         n_out);
   for (int j = 0; j < n_out; ++j) {
     int group = j / n;
-    sp_same_as(&out[j], sp_in(in, n_in, 2 + (group ? group + 1 : 0) * n + j % n));
+    sp_same_as(&out[j],
+               sp_in(in, n_in, 2 + (group ? group + 1 : 0) * n + j % n));
   }
   return 0;
 }

@@ -56,7 +56,8 @@ int sp_shape_reduce(SP_SHAPE_FN_ARGS) {
   int keepdims = sp_attr_int(node, "keepdims", 1) != 0;
   if (!sp_rank_known(x))
     return 0;
-  if (n == -2) { // axes not known: only the rank is (with keepdims), and 1s stay
+  if (n ==
+      -2) { // axes not known: only the rank is (with keepdims), and 1s stay
     if (keepdims)
       for (int d = 0; d < x->rank; ++d)
         sp_set_dim(&out[0], d, x->dims[d] == 1 ? 1 : -1);
@@ -143,7 +144,8 @@ int sp_shape_det(SP_SHAPE_FN_ARGS) {
   if (!sp_rank_known(x))
     return 0;
   if (x->rank < 2)
-    return sp_shape_fail(err, node, "input must have rank >= 2, got %d", x->rank);
+    return sp_shape_fail(err, node, "input must have rank >= 2, got %d",
+                         x->rank);
   int64_t m = x->dims[x->rank - 1], n = x->dims[x->rank - 2];
   if (m >= 0 && n >= 0 && m != n)
     return sp_shape_fail(err, node, "matrices must be square, got %lldx%lld",

@@ -99,7 +99,8 @@ int sp_shape_split_to_sequence(SP_SHAPE_FN_ARGS) {
           sp_copy_dim(&element, d, x, d + 1);
         element.rank--;
       }
-    } else if (split->rank == 0 && sp_input_scalar(split, &piece) && piece > 0) {
+    } else if (split->rank == 0 && sp_input_scalar(split, &piece) &&
+               piece > 0) {
       int64_t p = (int64_t)piece;
       length = dim >= 0 ? (dim + p - 1) / p : -1;
       sp_set_dim(&element, axis, dim >= 0 && dim % p == 0 ? p : -1);

@@ -1,227 +1,11 @@
-/* shape_ops_tensor.c - ops that move data around: Reshape, Flatten,
- * Transpose, Concat, Split, Slice, Gather*, Squeeze/Unsqueeze, Expand, Tile,
- * Pad, Resize, DepthToSpace... Shape-vector values flow through the ones that
- * torch uses for shape arithmetic. */
+/* shape_ops_tensor.c - ops that select or assemble data: Concat, Split,
+ * Slice, Gather*, Expand, Tile, Pad, Resize/Upsample, Compress, OneHot.
+ * Shape-vector values flow through the ones torch uses for shape arithmetic
+ * (Concat, Slice, Gather, Expand). */
 #include <math.h>
 #include <string.h>
 
 #include "shape_ops.h"
-
-/* Copies x's values (int, float or partial) to y: for ops that keep the
- * row-major element order (Reshape, Squeeze, Flatten). */
-static void keep_values(const sp_value_info *x, sp_value_info *y) {
-  if (!x)
-    return;
-  y->has_value = x->has_value;
-  y->has_float_value = x->has_float_value;
-  y->partial_value = x->partial_value;
-  memcpy(y->value, x->value, sizeof y->value);
-  memcpy(y->value_params, x->value_params, sizeof y->value_params);
-}
-
-/* ---- Reshape and Flatten ---- */
-
-/* Dims a Reshape target leaves to be matched: the static product and the
- * dynamic dims (by name) on one side. */
-typedef struct dim_pool {
-  int64_t product;
-  int n_dynamic;
-  const char *params[SP_MAX_RANK];
-} dim_pool;
-
-static void pool_add(dim_pool *p, int64_t dim, const char *param) {
-  if (dim >= 0)
-    p->product *= dim;
-  else
-    p->params[p->n_dynamic++] = param;
-}
-
-/* Removes from both pools the dynamic dims with the same name. */
-static void pool_cancel(dim_pool *a, dim_pool *b) {
-  for (int i = 0; i < a->n_dynamic; ++i) {
-    for (int j = 0; a->params[i] && j < b->n_dynamic; ++j) {
-      if (!b->params[j] || strcmp(a->params[i], b->params[j]))
-        continue;
-      a->params[i--] = a->params[--a->n_dynamic];
-      b->params[j] = b->params[--b->n_dynamic];
-      break;
-    }
-  }
-}
-
-/* The -1 dim of a Reshape: input numel / other output dims, if knowable. */
-static int reshape_infer(const Onnx__NodeProto *node, sp_error *err,
-                         const sp_value_info *x, dim_pool *in_pool,
-                         dim_pool *out_pool, int64_t *dim) {
-  *dim = -1;
-  pool_cancel(in_pool, out_pool);
-  if (!sp_rank_known(x) || in_pool->n_dynamic || out_pool->n_dynamic)
-    return 0;
-  if (out_pool->product == 0 || in_pool->product % out_pool->product) {
-    char buf[96];
-    return sp_shape_fail(err, node, "cannot infer the -1 dim: %s elements "
-                         "are not divisible by %lld",
-                         sp_dims_str(x, buf, sizeof buf),
-                         (long long)out_pool->product);
-  }
-  *dim = in_pool->product / out_pool->product;
-  return 0;
-}
-
-/* Target dims from Reshape's shape values into y; copies 0s from x. */
-static int reshape_dims(const Onnx__NodeProto *node, sp_error *err,
-                        const sp_value_info *x, const sp_value_info *shape,
-                        int n, int allowzero, sp_value_info *y) {
-  dim_pool in_pool = {1, 0, {0}}, out_pool = {1, 0, {0}};
-  int used[SP_MAX_RANK] = {0}, infer = -1;
-  y->rank = n;
-  for (int i = 0; i < n; ++i) {
-    int64_t v = shape->value[i];
-    if (v == SP_UNKNOWN_VALUE) {
-      sp_set_dim(y, i, -1);
-      y->dim_params[i] = shape->value_params[i];
-    } else if (v == 0 && !allowzero) {
-      if (sp_rank_known(x) && i >= x->rank)
-        return sp_shape_fail(err, node, "shape[%d] = 0 copies a dim the "
-                             "rank-%d input does not have", i, x->rank);
-      if (sp_rank_known(x)) {
-        sp_copy_dim(y, i, x, i);
-        used[i] = 1;
-      } else {
-        sp_set_dim(y, i, -1);
-      }
-      continue;
-    } else if (v == -1) {
-      if (infer >= 0)
-        return sp_shape_fail(err, node, "shape has more than one -1");
-      infer = i;
-      continue;
-    } else if (v < -1) {
-      return sp_shape_fail(err, node, "invalid shape value %lld", (long long)v);
-    } else {
-      sp_set_dim(y, i, v);
-    }
-    pool_add(&out_pool, y->dims[i], y->dim_params[i]);
-  }
-  for (int i = 0; sp_rank_known(x) && i < x->rank; ++i)
-    if (!used[i])
-      pool_add(&in_pool, x->dims[i], x->dim_params[i]);
-  if (infer >= 0) {
-    int64_t d;
-    if (reshape_infer(node, err, x, &in_pool, &out_pool, &d))
-      return -1;
-    sp_set_dim(y, infer, d);
-  } else if (sp_rank_known(x) && !in_pool.n_dynamic && !out_pool.n_dynamic &&
-             in_pool.product != out_pool.product) {
-    char a[96], b[96];
-    return sp_shape_fail(err, node, "cannot reshape %s into %s",
-                         sp_dims_str(x, a, sizeof a), sp_dims_str(y, b, sizeof b));
-  }
-  return 0;
-}
-
-// Reshape(data, shape) -> shape's dims (0 copies, -1 infers); data's values.
-int sp_shape_reshape(SP_SHAPE_FN_ARGS) {
-  (void)n_out;
-  const sp_value_info *x = sp_in(in, n_in, 0), *shape = sp_in(in, n_in, 1);
-  sp_set_unknown(&out[0], x ? x->elem_type : 0);
-  sp_value_info attr_shape;
-  if (opset < 5) { // shape was an attribute
-    int64_t vals[SP_MAX_RANK];
-    int n = sp_attr_ints(node, "shape", vals, SP_MAX_RANK);
-    if (n < 0)
-      return 0;
-    sp_set_rank(&attr_shape, SP_T_INT64, 1);
-    attr_shape.dims[0] = n;
-    sp_set_int_values(&attr_shape, vals, NULL, n);
-    shape = &attr_shape;
-  }
-  int64_t n = sp_numel(shape);
-  if (!shape || n < 0 || n > SP_MAX_RANK)
-    return 0;
-  if (!sp_has_ints(shape)) {
-    sp_set_rank(&out[0], out[0].elem_type, (int)n);
-    return 0;
-  }
-  int allowzero = (int)sp_attr_int(node, "allowzero", 0);
-  if (reshape_dims(node, err, x, shape, (int)n, allowzero, &out[0]))
-    return -1;
-  keep_values(x, &out[0]);
-  return 0;
-}
-
-/* Output dim od = product of x's dims [from, to); a lone dynamic dim (times
- * ones) keeps its name. */
-static void merged_dim(const sp_value_info *x, int from, int to,
-                       sp_value_info *y, int od) {
-  int64_t product = 1;
-  int dynamic = 0, which = -1;
-  for (int i = from; i < to; ++i) {
-    if (x->dims[i] < 0)
-      ++dynamic, which = i;
-    else
-      product *= x->dims[i];
-  }
-  if (!dynamic)
-    sp_set_dim(y, od, product);
-  else if (dynamic == 1 && product == 1)
-    sp_copy_dim(y, od, x, which);
-  else
-    sp_set_dim(y, od, -1);
-}
-
-// Flatten(X (d0..dn), axis) -> (d0*..*d(axis-1), d(axis)*..*dn).
-int sp_shape_flatten(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_set_unknown(&out[0], x ? x->elem_type : 0);
-  if (!sp_rank_known(x)) {
-    sp_set_rank(&out[0], out[0].elem_type, 2);
-    return 0;
-  }
-  int64_t axis = sp_attr_int(node, "axis", 1);
-  if (axis < -x->rank || axis > x->rank)
-    return sp_shape_fail(err, node, "axis %lld is out of range for rank %d",
-                         (long long)axis, x->rank);
-  int a = (int)(axis < 0 ? axis + x->rank : axis);
-  out[0].rank = 2;
-  merged_dim(x, 0, a, &out[0], 0);
-  merged_dim(x, a, x->rank, &out[0], 1);
-  keep_values(x, &out[0]);
-  return 0;
-}
-
-// Transpose(X, perm) -> X's dims permuted (default: reversed).
-int sp_shape_transpose(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_set_unknown(&out[0], x ? x->elem_type : 0);
-  int64_t perm[SP_MAX_RANK];
-  int n = sp_attr_ints(node, "perm", perm, SP_MAX_RANK);
-  if (!sp_rank_known(x)) {
-    if (n >= 0)
-      sp_set_rank(&out[0], out[0].elem_type, n);
-    return 0;
-  }
-  if (n < 0)
-    for (n = 0; n < x->rank; ++n)
-      perm[n] = x->rank - 1 - n;
-  if (n != x->rank)
-    return sp_shape_fail(err, node, "perm has %d entries for rank %d", n, x->rank);
-  int seen[SP_MAX_RANK] = {0};
-  out[0].rank = n;
-  for (int i = 0; i < n; ++i) {
-    int p;
-    if (sp_norm_axis(node, err, perm[i], n, &p))
-      return -1;
-    if (seen[p]++)
-      return sp_shape_fail(err, node, "perm repeats axis %d", p);
-    sp_copy_dim(&out[0], i, x, p);
-  }
-  if (n <= 1)
-    keep_values(x, &out[0]);
-  return 0;
-}
 
 /* ---- Concat and Split ---- */
 
@@ -289,8 +73,10 @@ int sp_shape_concat(SP_SHAPE_FN_ARGS) {
                            in[i]->rank, first->rank);
     for (int d = 0; d < first->rank; ++d)
       if (d != axis && sp_merge_dim(&out[0], d, in[i], d))
-        return sp_shape_fail(err, node, "input %d has shape %s, expected %s "
-                             "outside axis %d", i, sp_dims_str(in[i], a, sizeof a),
+        return sp_shape_fail(err, node,
+                             "input %d has shape %s, expected %s "
+                             "outside axis %d",
+                             i, sp_dims_str(in[i], a, sizeof a),
                              sp_dims_str(first, b, sizeof b), axis);
     sum = sum >= 0 && in[i]->dims[axis] >= 0 ? sum + in[i]->dims[axis] : -1;
   }
@@ -304,8 +90,9 @@ int sp_shape_concat(SP_SHAPE_FN_ARGS) {
 
 /* Split sizes: from the input (opset >= 13) or attribute; 0 if equal split,
  * -1 if given but unknown; else the count. */
-static int split_sizes(const Onnx__NodeProto *node, const sp_value_info *const *in,
-                       int n_in, int64_t opset, int64_t *sizes, int max) {
+static int split_sizes(const Onnx__NodeProto *node,
+                       const sp_value_info *const *in, int n_in, int64_t opset,
+                       int64_t *sizes, int max) {
   int n = sp_attr_ints(node, "split", sizes, max);
   if (n > 0)
     return n;
@@ -328,20 +115,25 @@ int sp_shape_split(SP_SHAPE_FN_ARGS) {
   int64_t sizes[SP_MAX_KNOWN_VALUES], dim = x->dims[axis];
   int n = split_sizes(node, in, n_in, opset, sizes, SP_MAX_KNOWN_VALUES);
   if (n > 0 && n != n_out)
-    return sp_shape_fail(err, node, "split has %d sizes for %d outputs", n, n_out);
+    return sp_shape_fail(err, node, "split has %d sizes for %d outputs", n,
+                         n_out);
   if (n > 0) {
     int64_t sum = 0;
     for (int i = 0; i < n; ++i)
       sum += sizes[i];
     if (dim >= 0 && sum != dim)
-      return sp_shape_fail(err, node, "split sizes sum to %lld, axis %d has %lld",
+      return sp_shape_fail(err, node,
+                           "split sizes sum to %lld, axis %d has %lld",
                            (long long)sum, axis, (long long)dim);
-  } else if (n == 0 && dim >= 0) { // equal parts; opset 18 allows a short last one
+  } else if (n == 0 &&
+             dim >= 0) { // equal parts; opset 18 allows a short last one
     int64_t parts = sp_attr_int(node, "num_outputs", n_out);
     int64_t chunk = (dim + parts - 1) / (parts ? parts : 1);
     if (!sp_attr(node, "num_outputs") && dim % n_out)
-      return sp_shape_fail(err, node, "axis %d of size %lld does not split into "
-                           "%d equal parts", axis, (long long)dim, n_out);
+      return sp_shape_fail(err, node,
+                           "axis %d of size %lld does not split into "
+                           "%d equal parts",
+                           axis, (long long)dim, n_out);
     for (int i = 0; i < n_out; ++i) {
       int64_t left = dim - chunk * i;
       sizes[i] = left < chunk ? (left > 0 ? left : 0) : chunk;
@@ -350,8 +142,10 @@ int sp_shape_split(SP_SHAPE_FN_ARGS) {
   for (int i = 0; i < n_out; ++i)
     sp_set_dim(&out[i], axis, n < 0 || (n == 0 && dim < 0) ? -1 : sizes[i]);
   if (x->rank == 1 && sp_has_ints(x)) // split a shape vector
-    for (int i = 0, at = 0; i < n_out && out[i].dims[0] >= 0; at += (int)out[i].dims[0], ++i)
-      sp_set_int_values(&out[i], x->value + at, x->value_params + at, out[i].dims[0]);
+    for (int i = 0, at = 0; i < n_out && out[i].dims[0] >= 0;
+         at += (int)out[i].dims[0], ++i)
+      sp_set_int_values(&out[i], x->value + at, x->value_params + at,
+                        out[i].dims[0]);
   return 0;
 }
 
@@ -397,8 +191,9 @@ typedef struct slice_args {
 } slice_args;
 
 /* Reads Slice's attributes (opset < 10) or inputs (-2: input absent). */
-static void slice_read(const Onnx__NodeProto *node, const sp_value_info *const *in,
-                       int n_in, int64_t opset, slice_args *s) {
+static void slice_read(const Onnx__NodeProto *node,
+                       const sp_value_info *const *in, int n_in, int64_t opset,
+                       slice_args *s) {
   int ns, ne, na, nt;
   if (opset < 10) {
     ns = sp_attr_ints(node, "starts", s->starts, SP_MAX_RANK);
@@ -409,11 +204,15 @@ static void slice_read(const Onnx__NodeProto *node, const sp_value_info *const *
   } else {
     ns = sp_input_ints(in, n_in, 1, s->starts, SP_MAX_RANK);
     ne = sp_input_ints(in, n_in, 2, s->ends, SP_MAX_RANK);
-    na = sp_in(in, n_in, 3) ? sp_input_ints(in, n_in, 3, s->axes, SP_MAX_RANK) : -2;
-    nt = sp_in(in, n_in, 4) ? sp_input_ints(in, n_in, 4, s->steps, SP_MAX_RANK) : -2;
+    na = sp_in(in, n_in, 3) ? sp_input_ints(in, n_in, 3, s->axes, SP_MAX_RANK)
+                            : -2;
+    nt = sp_in(in, n_in, 4) ? sp_input_ints(in, n_in, 4, s->steps, SP_MAX_RANK)
+                            : -2;
   }
   const sp_value_info *starts = sp_in(in, n_in, 1);
-  s->n = ns >= 0 ? ns : opset >= 10 && sp_numel(starts) >= 0 ? (int)sp_numel(starts) : -1;
+  s->n = ns >= 0                                ? ns
+         : opset >= 10 && sp_numel(starts) >= 0 ? (int)sp_numel(starts)
+                                                : -1;
   s->known = ns >= 0 && ne == ns && (nt == -2 || nt == ns);
   s->axes_known = na >= 0 || na == -2;
   if (s->n < 0 || (na >= 0 && na != s->n)) {
@@ -432,7 +231,8 @@ static void slice_read(const Onnx__NodeProto *node, const sp_value_info *const *
 static void slice_values(const sp_value_info *x, const int64_t *first,
                          const int64_t *step, sp_value_info *y) {
   int64_t n = sp_numel(y);
-  if (n < 0 || n > SP_MAX_KNOWN_VALUES || !(sp_has_ints(x) || x->has_float_value))
+  if (n < 0 || n > SP_MAX_KNOWN_VALUES ||
+      !(sp_has_ints(x) || x->has_float_value))
     return;
   int64_t ints[SP_MAX_KNOWN_VALUES];
   double reals[SP_MAX_KNOWN_VALUES];
@@ -491,8 +291,9 @@ int sp_shape_slice(SP_SHAPE_FN_ARGS) {
     if (x->dims[a] < 0 && !slice_is_full(s.starts[i], s.ends[i], s.steps[i]))
       sp_set_dim(&out[0], a, -1);
     else if (x->dims[a] >= 0)
-      sp_set_dim(&out[0], a, slice_len(x->dims[a], s.starts[i], s.ends[i],
-                                       s.steps[i], &first[a]));
+      sp_set_dim(
+          &out[0], a,
+          slice_len(x->dims[a], s.starts[i], s.ends[i], s.steps[i], &first[a]));
   }
   if (s.known)
     slice_values(x, first, step, &out[0]);
@@ -511,9 +312,10 @@ static int gather_values(const Onnx__NodeProto *node, sp_error *err,
   int64_t count = sp_numel(idx);
   for (int64_t k = 0; k < count; ++k)
     if (idx->value[k] < -dim || idx->value[k] >= dim)
-      return sp_shape_fail(err, node, "index %lld is out of range for axis %d "
-                           "of size %lld", (long long)idx->value[k], axis,
-                           (long long)dim);
+      return sp_shape_fail(err, node,
+                           "index %lld is out of range for axis %d "
+                           "of size %lld",
+                           (long long)idx->value[k], axis, (long long)dim);
   if (!(sp_has_ints(x) || x->has_float_value))
     return 0;
   int64_t inner = sp_dims_product(x, axis + 1, x->rank);
@@ -573,7 +375,8 @@ int sp_shape_gather_elements(SP_SHAPE_FN_ARGS) {
                          x->rank, idx->rank);
   int axis;
   if (sp_rank_known(x))
-    return sp_norm_axis(node, err, sp_attr_int(node, "axis", 0), x->rank, &axis);
+    return sp_norm_axis(node, err, sp_attr_int(node, "axis", 0), x->rank,
+                        &axis);
   return 0;
 }
 
@@ -600,72 +403,6 @@ int sp_shape_gather_nd(SP_SHAPE_FN_ARGS) {
   return 0;
 }
 
-/* ---- Squeeze and Unsqueeze ---- */
-
-// Squeeze(X, axes?) -> X without the given (or all size-1) dims.
-int sp_shape_squeeze(SP_SHAPE_FN_ARGS) {
-  (void)n_out;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_set_unknown(&out[0], x ? x->elem_type : 0);
-  if (!sp_rank_known(x))
-    return 0;
-  int64_t axes[SP_MAX_RANK];
-  int n = sp_axes_arg(node, in, n_in, 1, opset, 13, axes, SP_MAX_RANK);
-  int drop[SP_MAX_RANK] = {0};
-  if (n == -2)
-    return 0;
-  for (int i = 0; i < n; ++i) {
-    int a;
-    if (sp_norm_axis(node, err, axes[i], x->rank, &a))
-      return -1;
-    if (x->dims[a] >= 0 && x->dims[a] != 1)
-      return sp_shape_fail(err, node, "cannot squeeze axis %d of size %lld", a,
-                           (long long)x->dims[a]);
-    drop[a] = 1;
-  }
-  for (int d = 0; n < 0 && d < x->rank; ++d) {
-    if (x->dims[d] < 0)
-      return 0; // might be 1: the rank is not known
-    drop[d] = x->dims[d] == 1;
-  }
-  out[0].rank = 0;
-  for (int d = 0; d < x->rank; ++d)
-    if (!drop[d])
-      sp_copy_dim(&out[0], out[0].rank++, x, d);
-  keep_values(x, &out[0]);
-  return 0;
-}
-
-// Unsqueeze(X, axes) -> X with size-1 dims inserted at axes (of the output).
-int sp_shape_unsqueeze(SP_SHAPE_FN_ARGS) {
-  (void)n_out;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_set_unknown(&out[0], x ? x->elem_type : 0);
-  int64_t axes[SP_MAX_RANK];
-  int n = sp_axes_arg(node, in, n_in, 1, opset, 13, axes, SP_MAX_RANK);
-  if (!sp_rank_known(x) || n < 0)
-    return 0;
-  int rank = x->rank + n, insert[SP_MAX_RANK] = {0};
-  if (rank > SP_MAX_RANK)
-    return 0;
-  for (int i = 0; i < n; ++i) {
-    int a;
-    if (sp_norm_axis(node, err, axes[i], rank, &a))
-      return -1;
-    if (insert[a]++)
-      return sp_shape_fail(err, node, "axis %d is repeated", a);
-  }
-  out[0].rank = rank;
-  for (int d = 0, s = 0; d < rank; ++d) {
-    if (insert[d])
-      sp_set_dim(&out[0], d, 1);
-    else
-      sp_copy_dim(&out[0], d, x, s++);
-  }
-  keep_values(x, &out[0]);
-  return 0;
-}
-
 /* ---- Expand, Tile, Pad ---- */
 
 // Expand(X, shape) -> broadcast of X's dims with shape.
@@ -680,7 +417,8 @@ int sp_shape_expand(SP_SHAPE_FN_ARGS) {
   if (sp_broadcast(node, err, ins, 2, &out[0]))
     return -1;
   int64_t n = sp_numel(&out[0]);
-  if (n >= 0 && n <= SP_MAX_KNOWN_VALUES && (x->has_value || x->has_float_value)) {
+  if (n >= 0 && n <= SP_MAX_KNOWN_VALUES &&
+      (x->has_value || x->has_float_value)) {
     int64_t ints[SP_MAX_KNOWN_VALUES];
     double reals[SP_MAX_KNOWN_VALUES];
     for (int64_t k = 0; k < n; ++k) {
@@ -710,7 +448,8 @@ int sp_shape_tile(SP_SHAPE_FN_ARGS) {
     return 0;
   }
   if (n != x->rank)
-    return sp_shape_fail(err, node, "repeats has %d values for rank %d", n, x->rank);
+    return sp_shape_fail(err, node, "repeats has %d values for rank %d", n,
+                         x->rank);
   for (int d = 0; d < n; ++d) {
     if (reps[d] < 0)
       return sp_shape_fail(err, node, "repeats must not be negative");
@@ -731,8 +470,9 @@ int sp_shape_pad(SP_SHAPE_FN_ARGS) {
   int n = opset < 11 ? sp_attr_ints(node, opset < 2 ? "paddings" : "pads", pads,
                                     2 * SP_MAX_RANK)
                      : sp_input_ints(in, n_in, 1, pads, 2 * SP_MAX_RANK);
-  int n_axes = sp_in(in, n_in, 3) ? sp_input_ints(in, n_in, 3, axes, SP_MAX_RANK)
-                                  : x->rank;
+  int n_axes = sp_in(in, n_in, 3)
+                   ? sp_input_ints(in, n_in, 3, axes, SP_MAX_RANK)
+                   : x->rank;
   if (n < 0 || n_axes < 0) {
     sp_set_rank(&out[0], x->elem_type, x->rank);
     return 0;
@@ -741,16 +481,19 @@ int sp_shape_pad(SP_SHAPE_FN_ARGS) {
     for (int i = 0; i < n_axes; ++i)
       axes[i] = i;
   if (n != 2 * n_axes)
-    return sp_shape_fail(err, node, "pads has %d values for %d axes", n, n_axes);
+    return sp_shape_fail(err, node, "pads has %d values for %d axes", n,
+                         n_axes);
   for (int i = 0; i < n_axes; ++i) {
     int a;
     if (sp_norm_axis(node, err, axes[i], x->rank, &a))
       return -1;
     int64_t d = x->dims[a], total = pads[i] + pads[n_axes + i];
     if (d >= 0 && d + total < 0)
-      return sp_shape_fail(err, node, "pads %lld,%lld make axis %d of size %lld "
-                           "negative", (long long)pads[i],
-                           (long long)pads[n_axes + i], a, (long long)d);
+      return sp_shape_fail(err, node,
+                           "pads %lld,%lld make axis %d of size %lld "
+                           "negative",
+                           (long long)pads[i], (long long)pads[n_axes + i], a,
+                           (long long)d);
     if (d >= 0 || total != 0)
       sp_set_dim(&out[0], a, d < 0 ? -1 : d + total);
   }
@@ -776,8 +519,10 @@ static void scale_dim(const sp_value_info *x, int d, double scale,
 /* Sizes adjusted by keep_aspect_ratio_policy (opset 18). */
 static void keep_aspect(const Onnx__NodeProto *node, const sp_value_info *x,
                         const int64_t *axes, int n, int64_t *sizes) {
-  int larger = sp_attr_is(node, "keep_aspect_ratio_policy", "not_smaller", "stretch");
-  if (!larger && !sp_attr_is(node, "keep_aspect_ratio_policy", "not_larger", "stretch"))
+  int larger =
+      sp_attr_is(node, "keep_aspect_ratio_policy", "not_smaller", "stretch");
+  if (!larger &&
+      !sp_attr_is(node, "keep_aspect_ratio_policy", "not_larger", "stretch"))
     return;
   double scale = larger ? 0 : 1e300;
   for (int i = 0; i < n; ++i) {
@@ -804,7 +549,8 @@ int sp_shape_resize(SP_SHAPE_FN_ARGS) {
   for (int i = 0; n_axes < 0 && i < x->rank; ++i)
     axes[i] = i;
   n_axes = n_axes < 0 ? x->rank : n_axes;
-  int n_sizes = sizes_at > 0 ? sp_input_ints(in, n_in, sizes_at, sizes, SP_MAX_RANK) : -1;
+  int n_sizes =
+      sizes_at > 0 ? sp_input_ints(in, n_in, sizes_at, sizes, SP_MAX_RANK) : -1;
   int n_scales = sp_input_floats(in, n_in, scales_at, scales, SP_MAX_RANK);
   for (int i = 0, a; i < n_axes; ++i) {
     if (sp_norm_axis(node, err, axes[i], x->rank, &a))
@@ -813,13 +559,15 @@ int sp_shape_resize(SP_SHAPE_FN_ARGS) {
   }
   if (n_sizes > 0) {
     if (n_sizes != n_axes)
-      return sp_shape_fail(err, node, "sizes has %d values for %d axes", n_sizes, n_axes);
+      return sp_shape_fail(err, node, "sizes has %d values for %d axes",
+                           n_sizes, n_axes);
     keep_aspect(node, x, axes, n_axes, sizes);
     for (int i = 0; i < n_axes; ++i)
       sp_set_dim(&out[0], (int)axes[i], sizes[i]);
   } else if (n_scales > 0) {
     if (n_scales != n_axes)
-      return sp_shape_fail(err, node, "scales has %d values for %d axes", n_scales, n_axes);
+      return sp_shape_fail(err, node, "scales has %d values for %d axes",
+                           n_scales, n_axes);
     for (int i = 0; i < n_axes; ++i)
       scale_dim(x, (int)axes[i], scales[i], &out[0]);
   } else {
@@ -858,53 +606,14 @@ int sp_shape_upsample(SP_SHAPE_FN_ARGS) {
     return 0;
   }
   if (n != x->rank)
-    return sp_shape_fail(err, node, "scales has %d values for rank %d", n, x->rank);
+    return sp_shape_fail(err, node, "scales has %d values for rank %d", n,
+                         x->rank);
   for (int d = 0; d < n; ++d)
     scale_dim(x, d, scales[d], &out[0]);
   return 0;
 }
 
-/* ---- rearrangements ---- */
-
-// DepthToSpace(X (N,C,H,W), blocksize b) -> (N, C/b^2, H*b, W*b).
-int sp_shape_depth_to_space(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_same_as(&out[0], x);
-  if (!sp_rank_known(x))
-    return 0;
-  int64_t b = sp_attr_int(node, "blocksize", 0);
-  if (x->rank != 4 || b <= 0)
-    return sp_shape_fail(err, node, "needs a 4-D input and a positive blocksize");
-  int64_t c = x->dims[1];
-  if (c >= 0 && c % (b * b))
-    return sp_shape_fail(err, node, "channels %lld are not divisible by "
-                         "blocksize^2 = %lld", (long long)c, (long long)(b * b));
-  sp_set_dim(&out[0], 1, c < 0 ? -1 : c / (b * b));
-  for (int d = 2; d < 4; ++d)
-    sp_set_dim(&out[0], d, x->dims[d] < 0 ? -1 : x->dims[d] * b);
-  return 0;
-}
-
-// SpaceToDepth(X (N,C,H,W), blocksize b) -> (N, C*b^2, H/b, W/b).
-int sp_shape_space_to_depth(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset;
-  const sp_value_info *x = sp_in(in, n_in, 0);
-  sp_same_as(&out[0], x);
-  if (!sp_rank_known(x))
-    return 0;
-  int64_t b = sp_attr_int(node, "blocksize", 0);
-  if (x->rank != 4 || b <= 0)
-    return sp_shape_fail(err, node, "needs a 4-D input and a positive blocksize");
-  sp_set_dim(&out[0], 1, x->dims[1] < 0 ? -1 : x->dims[1] * b * b);
-  for (int d = 2; d < 4; ++d) {
-    if (x->dims[d] >= 0 && x->dims[d] % b)
-      return sp_shape_fail(err, node, "dim %d of size %lld is not divisible by "
-                           "blocksize %lld", d, (long long)x->dims[d], (long long)b);
-    sp_set_dim(&out[0], d, x->dims[d] < 0 ? -1 : x->dims[d] / b);
-  }
-  return 0;
-}
+/* ---- data-dependent selections ---- */
 
 // ScatterElements, ScatterND, Scatter, ReverseSequence: like data.
 int sp_shape_same_as_data(SP_SHAPE_FN_ARGS) {
@@ -983,7 +692,8 @@ int sp_shape_center_crop_pad(SP_SHAPE_FN_ARGS) {
     return 0;
   }
   if (n != n_axes)
-    return sp_shape_fail(err, node, "shape has %d values for %d axes", n, n_axes);
+    return sp_shape_fail(err, node, "shape has %d values for %d axes", n,
+                         n_axes);
   for (int i = 0; i < n; ++i) {
     int a;
     if (sp_norm_axis(node, err, axes[i], x->rank, &a))

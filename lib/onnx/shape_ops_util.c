@@ -132,8 +132,7 @@ int sp_norm_axis(const Onnx__NodeProto *node, sp_error *err, int64_t axis,
   return 0;
 }
 
-int sp_merge_dim(sp_value_info *dst, int di, const sp_value_info *src,
-                 int si) {
+int sp_merge_dim(sp_value_info *dst, int di, const sp_value_info *src, int si) {
   int64_t a = dst->dims[di], b = src->dims[si];
   if (a >= 0 && b >= 0)
     return a == b ? 0 : -1;
@@ -212,7 +211,8 @@ static int broadcast_dim(const sp_value_info *const *ins, int n, int out_rank,
     }
   }
   if (fixed != 1 || !dynamic)
-    sp_set_dim(out, od, fixed); // a static non-1 dim decides; dynamics must match it
+    sp_set_dim(out, od,
+               fixed); // a static non-1 dim decides; dynamics must match it
   else {
     sp_set_dim(out, od, -1);
     out->dim_params[od] = params_agree ? param : NULL;
@@ -316,6 +316,16 @@ int sp_axes_arg(const Onnx__NodeProto *node, const sp_value_info *const *in,
 
 /* ---- values ---- */
 
+void sp_keep_values(const sp_value_info *x, sp_value_info *y) {
+  if (!x)
+    return;
+  y->has_value = x->has_value;
+  y->has_float_value = x->has_float_value;
+  y->partial_value = x->partial_value;
+  memcpy(y->value, x->value, sizeof y->value);
+  memcpy(y->value_params, x->value_params, sizeof y->value_params);
+}
+
 void sp_set_int_values(sp_value_info *v, const int64_t *vals,
                        const char *const *params, int64_t n) {
   v->has_value = v->has_float_value = v->partial_value = 0;
@@ -380,19 +390,45 @@ static void raw_element(int32_t t, const unsigned char *p, int64_t k,
   size_t size = sp_onnx_elem_size(t);
   memcpy(&u, p + (size_t)k * size, size);
   switch (t) {
-  case SP_T_INT64: *i = u.i64; break;
-  case SP_T_UINT64: *i = (int64_t)u.u64; break;
-  case SP_T_INT32: *i = u.i32; break;
-  case SP_T_UINT32: *i = u.u32; break;
-  case SP_T_INT16: *i = u.i16; break;
-  case SP_T_UINT16: *i = u.u16; break;
-  case SP_T_INT8: *i = (int8_t)p[k]; break;
-  case SP_T_UINT8: case SP_T_BOOL: *i = p[k]; break;
-  case SP_T_FLOAT: *f = u.f32; break;
-  case SP_T_DOUBLE: *f = u.f64; break;
-  case SP_T_FLOAT16: *f = half_to_double(u.u16); break;
-  case SP_T_BFLOAT16: *f = bfloat_to_double(u.u16); break;
-  default: break;
+  case SP_T_INT64:
+    *i = u.i64;
+    break;
+  case SP_T_UINT64:
+    *i = (int64_t)u.u64;
+    break;
+  case SP_T_INT32:
+    *i = u.i32;
+    break;
+  case SP_T_UINT32:
+    *i = u.u32;
+    break;
+  case SP_T_INT16:
+    *i = u.i16;
+    break;
+  case SP_T_UINT16:
+    *i = u.u16;
+    break;
+  case SP_T_INT8:
+    *i = (int8_t)p[k];
+    break;
+  case SP_T_UINT8:
+  case SP_T_BOOL:
+    *i = p[k];
+    break;
+  case SP_T_FLOAT:
+    *f = u.f32;
+    break;
+  case SP_T_DOUBLE:
+    *f = u.f64;
+    break;
+  case SP_T_FLOAT16:
+    *f = half_to_double(u.u16);
+    break;
+  case SP_T_BFLOAT16:
+    *f = bfloat_to_double(u.u16);
+    break;
+  default:
+    break;
   }
 }
 
@@ -402,29 +438,37 @@ static int typed_element(const Onnx__TensorProto *t, int64_t k, int64_t *i,
   size_t n = (size_t)k;
   switch (t->data_type) {
   case SP_T_INT64:
-    if (n >= t->n_int64_data) return 0;
+    if (n >= t->n_int64_data)
+      return 0;
     *i = t->int64_data[n];
     return 1;
-  case SP_T_UINT64: case SP_T_UINT32:
-    if (n >= t->n_uint64_data) return 0;
+  case SP_T_UINT64:
+  case SP_T_UINT32:
+    if (n >= t->n_uint64_data)
+      return 0;
     *i = (int64_t)t->uint64_data[n];
     return 1;
   case SP_T_FLOAT:
-    if (n >= t->n_float_data) return 0;
+    if (n >= t->n_float_data)
+      return 0;
     *f = t->float_data[n];
     return 1;
   case SP_T_DOUBLE:
-    if (n >= t->n_double_data) return 0;
+    if (n >= t->n_double_data)
+      return 0;
     *f = t->double_data[n];
     return 1;
-  case SP_T_FLOAT16: case SP_T_BFLOAT16:
-    if (n >= t->n_int32_data) return 0;
+  case SP_T_FLOAT16:
+  case SP_T_BFLOAT16:
+    if (n >= t->n_int32_data)
+      return 0;
     *f = t->data_type == SP_T_FLOAT16
              ? half_to_double((uint16_t)t->int32_data[n])
              : bfloat_to_double((uint16_t)t->int32_data[n]);
     return 1;
   default: // int32, int16, int8, uint16, uint8, bool live in int32_data
-    if (n >= t->n_int32_data) return 0;
+    if (n >= t->n_int32_data)
+      return 0;
     *i = t->int32_data[n];
     return 1;
   }

@@ -59,7 +59,8 @@ static Onnx__AttributeProto *add_attr(Onnx__NodeProto *n, const char *name,
   a->name = fx_str(F, name);
   a->has_type = 1;
   a->type = t;
-  Onnx__AttributeProto **attrs = fx_alloc(F, (n->n_attribute + 1) * sizeof *attrs);
+  Onnx__AttributeProto **attrs =
+      fx_alloc(F, (n->n_attribute + 1) * sizeof *attrs);
   if (n->n_attribute)
     memcpy(attrs, n->attribute, n->n_attribute * sizeof *attrs);
   attrs[n->n_attribute++] = a;
@@ -77,7 +78,8 @@ static void attr_float(Onnx__NodeProto *n, const char *name, float v) {
 
 static void attr_ints(Onnx__NodeProto *n, const char *name, int count,
                       const int64_t *vals) {
-  Onnx__AttributeProto *a = add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+  Onnx__AttributeProto *a =
+      add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
   a->n_ints = (size_t)count;
   a->ints = fx_alloc(F, (size_t)count * sizeof *a->ints + 1);
   memcpy(a->ints, vals, (size_t)count * sizeof *vals);
@@ -85,14 +87,16 @@ static void attr_ints(Onnx__NodeProto *n, const char *name, int count,
 
 static void attr_floats(Onnx__NodeProto *n, const char *name, int count,
                         const float *vals) {
-  Onnx__AttributeProto *a = add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+  Onnx__AttributeProto *a =
+      add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
   a->n_floats = (size_t)count;
   a->floats = fx_alloc(F, (size_t)count * sizeof *a->floats + 1);
   memcpy(a->floats, vals, (size_t)count * sizeof *vals);
 }
 
 static void attr_str(Onnx__NodeProto *n, const char *name, const char *s) {
-  Onnx__AttributeProto *a = add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+  Onnx__AttributeProto *a =
+      add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
   a->s.len = strlen(s);
   a->s.data = (uint8_t *)fx_str(F, s);
 }
@@ -101,7 +105,8 @@ static void attr_str(Onnx__NodeProto *n, const char *name, const char *s) {
 static void attr_tensor(Onnx__NodeProto *n, const char *name, int32_t type,
                         int ndims, const int64_t *dims, const void *raw,
                         size_t size) {
-  Onnx__AttributeProto *a = add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+  Onnx__AttributeProto *a =
+      add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
   a->t = fx_tensor(F, "t", type, ndims, dims);
   fx_raw(F, a->t, raw, size);
 }
@@ -175,17 +180,17 @@ static const char *dims_of(const sp_value_info *v) {
 }
 
 /* Runs the node and checks output 0's dims. */
-#define CHECK(opset, n_in, dims)                                              \
-  do {                                                                        \
-    if (run(opset, n_in, 1))                                                  \
-      fail_msg("unexpected error: %s", ERR.message);                          \
-    assert_string_equal(dims_of(&OUT[0]), dims);                              \
+#define CHECK(opset, n_in, dims)                                               \
+  do {                                                                         \
+    if (run(opset, n_in, 1))                                                   \
+      fail_msg("unexpected error: %s", ERR.message);                           \
+    assert_string_equal(dims_of(&OUT[0]), dims);                               \
   } while (0)
 
-#define CHECK_ERROR(opset, n_in, n_out, msg)                                  \
-  do {                                                                        \
-    assert_int_equal(run(opset, n_in, n_out), -1);                            \
-    assert_string_equal(ERR.message, msg);                                    \
+#define CHECK_ERROR(opset, n_in, n_out, msg)                                   \
+  do {                                                                         \
+    assert_int_equal(run(opset, n_in, n_out), -1);                             \
+    assert_string_equal(ERR.message, msg);                                     \
   } while (0)
 
 static void check_values(const sp_value_info *v, int n, const int64_t *want) {
@@ -204,21 +209,94 @@ static void test_table_sorted_and_complete(void **state) {
     if (n > 0)
       assert_true(strcmp(sp_shape_op_at(n - 1), sp_shape_op_at(n)) < 0);
   assert_true(n >= 170);
-  static const char *const required[] = {
-      "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization",
-      "LayerNormalization", "GroupNormalization", "Relu", "LeakyRelu", "PRelu",
-      "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Erf", "Gelu", "Clip",
-      "Softmax", "LogSoftmax", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
-      "Neg", "Exp", "Log", "Abs", "Reciprocal", "Floor", "Ceil", "Not", "And",
-      "Or", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Min", "Max",
-      "Sum", "Mean", "MatMul", "Gemm", "MaxPool", "AveragePool",
-      "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Transpose",
-      "Concat", "Split", "Slice", "Gather", "GatherElements", "Squeeze",
-      "Unsqueeze", "Shape", "Size", "Constant", "ConstantOfShape",
-      "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
-      "ReduceL2", "ArgMax", "ArgMin", "Dropout", "Identity", "Pad", "Resize",
-      "Upsample", "Expand", "Equal", "Where", "Cast", "CastLike", "Range",
-      "Einsum", "Tile", "TopK", "Trilu", "CumSum", "OneHot", "NonZero"};
+  static const char *const required[] = {"Conv",
+                                         "ConvTranspose",
+                                         "BatchNormalization",
+                                         "InstanceNormalization",
+                                         "LayerNormalization",
+                                         "GroupNormalization",
+                                         "Relu",
+                                         "LeakyRelu",
+                                         "PRelu",
+                                         "Sigmoid",
+                                         "HardSigmoid",
+                                         "HardSwish",
+                                         "Tanh",
+                                         "Erf",
+                                         "Gelu",
+                                         "Clip",
+                                         "Softmax",
+                                         "LogSoftmax",
+                                         "Add",
+                                         "Sub",
+                                         "Mul",
+                                         "Div",
+                                         "Pow",
+                                         "Sqrt",
+                                         "Neg",
+                                         "Exp",
+                                         "Log",
+                                         "Abs",
+                                         "Reciprocal",
+                                         "Floor",
+                                         "Ceil",
+                                         "Not",
+                                         "And",
+                                         "Or",
+                                         "Less",
+                                         "Greater",
+                                         "LessOrEqual",
+                                         "GreaterOrEqual",
+                                         "Min",
+                                         "Max",
+                                         "Sum",
+                                         "Mean",
+                                         "MatMul",
+                                         "Gemm",
+                                         "MaxPool",
+                                         "AveragePool",
+                                         "GlobalAveragePool",
+                                         "GlobalMaxPool",
+                                         "Flatten",
+                                         "Reshape",
+                                         "Transpose",
+                                         "Concat",
+                                         "Split",
+                                         "Slice",
+                                         "Gather",
+                                         "GatherElements",
+                                         "Squeeze",
+                                         "Unsqueeze",
+                                         "Shape",
+                                         "Size",
+                                         "Constant",
+                                         "ConstantOfShape",
+                                         "ReduceMean",
+                                         "ReduceSum",
+                                         "ReduceMax",
+                                         "ReduceMin",
+                                         "ReduceProd",
+                                         "ReduceL2",
+                                         "ArgMax",
+                                         "ArgMin",
+                                         "Dropout",
+                                         "Identity",
+                                         "Pad",
+                                         "Resize",
+                                         "Upsample",
+                                         "Expand",
+                                         "Equal",
+                                         "Where",
+                                         "Cast",
+                                         "CastLike",
+                                         "Range",
+                                         "Einsum",
+                                         "Tile",
+                                         "TopK",
+                                         "Trilu",
+                                         "CumSum",
+                                         "OneHot",
+                                         "NonZero"};
   for (size_t i = 0; i < sizeof required / sizeof *required; ++i)
     if (!sp_shape_fn_for("", required[i]))
       fail_msg("no shape function for %s", required[i]);
@@ -272,8 +350,8 @@ static void test_broadcast(void **state) {
 
 static void test_compare_and_logic_are_bool(void **state) {
   (void)state;
-  const char *ops[] = {"Equal", "Less", "Greater", "LessOrEqual",
-                       "GreaterOrEqual", "And", "Or", "Xor"};
+  const char *ops[] = {"Equal",          "Less", "Greater", "LessOrEqual",
+                       "GreaterOrEqual", "And",  "Or",      "Xor"};
   for (size_t i = 0; i < sizeof ops / sizeof *ops; ++i) {
     node(ops[i]);
     in(0, F32, "3x1");
@@ -352,7 +430,8 @@ static void test_prelu_clip_dropout_softmax(void **state) {
   in(1, F32, "3x1x1");
   CHECK(9, 2, "Nx3x4x4");
   in(1, F32, "5x1x1");
-  CHECK_ERROR(9, 2, 1, "node 'n' (PRelu): shapes Nx3x4x4, 5x1x1 cannot be broadcast");
+  CHECK_ERROR(9, 2, 1,
+              "node 'n' (PRelu): shapes Nx3x4x4, 5x1x1 cannot be broadcast");
   node("Clip");
   in(0, F32, "2x3");
   CHECK(13, 1, "2x3");
@@ -365,7 +444,8 @@ static void test_prelu_clip_dropout_softmax(void **state) {
   assert_int_equal(OUT[1].elem_type, F32);
   attr_int(node("Softmax"), "axis", 2);
   in(0, F32, "2x3");
-  CHECK_ERROR(13, 1, 1, "node 'n' (Softmax): axis 2 is out of range for rank 2");
+  CHECK_ERROR(13, 1, 1,
+              "node 'n' (Softmax): axis 2 is out of range for rank 2");
 }
 
 static void test_cast(void **state) {
@@ -462,8 +542,9 @@ static void test_conv_errors(void **state) {
   CHECK_ERROR(11, 3, 1,
               "node 'conv1' (Conv): bias has 8 values for 16 output channels");
   attr_ints(N, "strides", 3, (int64_t[]){1, 1, 1});
-  CHECK_ERROR(11, 2, 1,
-              "node 'conv1' (Conv): attribute 'strides' has 3 values, expected 2");
+  CHECK_ERROR(
+      11, 2, 1,
+      "node 'conv1' (Conv): attribute 'strides' has 3 values, expected 2");
 }
 
 static void test_conv_transpose(void **state) {
@@ -487,8 +568,9 @@ static void test_conv_transpose(void **state) {
   in(1, F32, "4x3x3x3");
   CHECK(11, 2, "Nx6x5x3");
   in(1, F32, "2x3x3x3");
-  CHECK_ERROR(11, 2, 1, "node 'n' (ConvTranspose): input channels 4 do not "
-                        "match weight (IOHW) channels 2");
+  CHECK_ERROR(11, 2, 1,
+              "node 'n' (ConvTranspose): input channels 4 do not "
+              "match weight (IOHW) channels 2");
 }
 
 static void test_pool(void **state) {
@@ -548,8 +630,9 @@ static void test_normalization(void **state) {
   assert_int_equal(run(15, 5, 3), 0);
   assert_string_equal(dims_of(&OUT[2]), "3");
   in(1, F32, "4");
-  CHECK_ERROR(15, 5, 1, "node 'n' (BatchNormalization): scale has 4 channels "
-                        "but input has 3");
+  CHECK_ERROR(15, 5, 1,
+              "node 'n' (BatchNormalization): scale has 4 channels "
+              "but input has 3");
   node("InstanceNormalization");
   in(0, F32, "2x3x5");
   in(1, F32, "3");
@@ -564,8 +647,9 @@ static void test_normalization(void **state) {
   assert_int_equal(OUT[1].elem_type, F32);
   attr_int(node("GroupNormalization"), "num_groups", 4);
   in(0, F32, "Nx6x4");
-  CHECK_ERROR(18, 1, 1, "node 'n' (GroupNormalization): channels 6 are not "
-                        "divisible by num_groups 4");
+  CHECK_ERROR(18, 1, 1,
+              "node 'n' (GroupNormalization): channels 6 are not "
+              "divisible by num_groups 4");
   in(0, F32, "Nx8x4");
   CHECK(18, 1, "Nx8x4");
 }
@@ -573,11 +657,17 @@ static void test_normalization(void **state) {
 static void test_matmul(void **state) {
   (void)state;
   node("MatMul");
-  struct { const char *a, *b, *y; } cases[] = {
-      {"2x3", "3x4", "2x4"},         {"3", "3x4", "4"},
-      {"2x3", "3", "2"},             {"3", "3", "scalar"},
-      {"5x1x2x3", "4x3x6", "5x4x2x6"}, {"NxTx64", "64x128", "NxTx128"},
-      {"Bx2x3", "Bx3x4", "Bx2x4"},   {"7", "2x7x5", "2x5"},
+  struct {
+    const char *a, *b, *y;
+  } cases[] = {
+      {"2x3", "3x4", "2x4"},
+      {"3", "3x4", "4"},
+      {"2x3", "3", "2"},
+      {"3", "3", "scalar"},
+      {"5x1x2x3", "4x3x6", "5x4x2x6"},
+      {"NxTx64", "64x128", "NxTx128"},
+      {"Bx2x3", "Bx3x4", "Bx2x4"},
+      {"7", "2x7x5", "2x5"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
     in(0, F32, cases[i].a);
@@ -586,8 +676,9 @@ static void test_matmul(void **state) {
   }
   in(0, F32, "2x3");
   in(1, F32, "4x5");
-  CHECK_ERROR(13, 2, 1, "node 'n' (MatMul): inner dimensions do not match: "
-                        "2x3 and 4x5 (3 vs 4)");
+  CHECK_ERROR(13, 2, 1,
+              "node 'n' (MatMul): inner dimensions do not match: "
+              "2x3 and 4x5 (3 vs 4)");
   node("Gemm");
   in(0, F32, "4x3");
   in(1, F32, "5x4");
@@ -596,13 +687,16 @@ static void test_matmul(void **state) {
   attr_int(N, "transB", 1);
   CHECK(13, 3, "3x5");
   node("Gemm");
-  CHECK_ERROR(13, 3, 1, "node 'n' (Gemm): inner dimensions 3 (A) and 5 (B) "
-                        "do not match");
+  CHECK_ERROR(13, 3, 1,
+              "node 'n' (Gemm): inner dimensions 3 (A) and 5 (B) "
+              "do not match");
 }
 
 static void test_einsum(void **state) {
   (void)state;
-  struct { const char *eq, *a, *b, *y; } cases[] = {
+  struct {
+    const char *eq, *a, *b, *y;
+  } cases[] = {
       {"ij,jk->ik", "2x3", "3x4", "2x4"},
       {"bij,bjk->bik", "Bx2x3", "Bx3x4", "Bx2x4"},
       {"ij,jk", "2x3", "3x4", "2x4"},
@@ -658,8 +752,9 @@ static void test_reshape(void **state) {
   in_ints(1, 3, (int64_t[]){-1, 3, 0});
   CHECK(13, 2, "2x3x4");
   in_ints(1, 2, (int64_t[]){5, -1});
-  CHECK_ERROR(13, 2, 1, "node 'n' (Reshape): cannot infer the -1 dim: 2x3x4 "
-                        "elements are not divisible by 5");
+  CHECK_ERROR(13, 2, 1,
+              "node 'n' (Reshape): cannot infer the -1 dim: 2x3x4 "
+              "elements are not divisible by 5");
   in_ints(1, 2, (int64_t[]){5, 5});
   CHECK_ERROR(13, 2, 1, "node 'n' (Reshape): cannot reshape 2x3x4 into 5x5");
   in_ints(1, 2, (int64_t[]){-1, -1});
@@ -703,7 +798,8 @@ static void test_flatten_transpose(void **state) {
   attr_int(node("Flatten"), "axis", -1);
   CHECK(13, 1, "?x4");
   attr_int(node("Flatten"), "axis", 5);
-  CHECK_ERROR(13, 1, 1, "node 'n' (Flatten): axis 5 is out of range for rank 4");
+  CHECK_ERROR(13, 1, 1,
+              "node 'n' (Flatten): axis 5 is out of range for rank 4");
   node("Transpose");
   in(0, F32, "Nx3x5");
   CHECK(13, 1, "5x3xN");
@@ -724,8 +820,9 @@ static void test_concat(void **state) {
   in(1, F32, "2x?");
   CHECK(13, 2, "2x?");
   in(1, F32, "4x3");
-  CHECK_ERROR(13, 2, 1, "node 'n' (Concat): input 1 has shape 4x3, expected "
-                        "2x3 outside axis 1");
+  CHECK_ERROR(13, 2, 1,
+              "node 'n' (Concat): input 1 has shape 4x3, expected "
+              "2x3 outside axis 1");
   attr_int(node("Concat"), "axis", 0);
   in_ints(0, 2, (int64_t[]){1, 2});
   in_ints(1, 1, (int64_t[]){3});
@@ -755,10 +852,12 @@ static void test_split(void **state) {
   assert_string_equal(dims_of(&OUT[0]), "4");
   assert_string_equal(dims_of(&OUT[2]), "2");
   node("Split");
-  CHECK_ERROR(13, 1, 3, "node 'n' (Split): axis 0 of size 10 does not split "
-                        "into 3 equal parts");
+  CHECK_ERROR(13, 1, 3,
+              "node 'n' (Split): axis 0 of size 10 does not split "
+              "into 3 equal parts");
   attr_ints(node("Split"), "split", 2, (int64_t[]){2, 4});
-  CHECK_ERROR(11, 1, 2, "node 'n' (Split): split sizes sum to 6, axis 0 has 10");
+  CHECK_ERROR(11, 1, 2,
+              "node 'n' (Split): split sizes sum to 6, axis 0 has 10");
 }
 
 static void test_slice(void **state) {
@@ -829,8 +928,9 @@ static void test_gather(void **state) {
   CHECK(13, 2, "scalar");
   check_values(&OUT[0], 1, (int64_t[]){7});
   ivals(&IN[1], 1, (int64_t[]){3});
-  CHECK_ERROR(13, 2, 1, "node 'n' (Gather): index 3 is out of range for axis "
-                        "0 of size 3");
+  CHECK_ERROR(13, 2, 1,
+              "node 'n' (Gather): index 3 is out of range for axis "
+              "0 of size 3");
   attr_int(node("GatherElements"), "axis", 1);
   in(0, F32, "3x4");
   in(1, I64, "3x2");
@@ -895,7 +995,8 @@ static void test_expand_tile_pad(void **state) {
   in(0, F32, "2x5");
   CHECK(13, 2, "4x4");
   in_ints(1, 4, (int64_t[]){0, -3, 0, -3});
-  CHECK_ERROR(13, 2, 1, "node 'n' (Pad): pads -3,-3 make axis 1 of size 5 negative");
+  CHECK_ERROR(13, 2, 1,
+              "node 'n' (Pad): pads -3,-3 make axis 1 of size 5 negative");
   node("Pad"); // opset 18: axes
   in(0, F32, "2x5x7");
   in_ints(1, 2, (int64_t[]){1, 2});
@@ -990,7 +1091,8 @@ static void test_reduce(void **state) {
   check_values(&OUT[0], 1, (int64_t[]){24});
   attr_ints(node("ReduceMin"), "axes", 1, (int64_t[]){4});
   in(0, F32, "2x3");
-  CHECK_ERROR(13, 1, 1, "node 'n' (ReduceMin): axis 4 is out of range for rank 2");
+  CHECK_ERROR(13, 1, 1,
+              "node 'n' (ReduceMin): axis 4 is out of range for rank 2");
   attr_int(node("ArgMax"), "axis", -1);
   in(0, F32, "Nx3x4");
   CHECK(13, 1, "Nx3x1");
@@ -1029,7 +1131,8 @@ static void test_topk(void **state) {
 static void test_constant(void **state) {
   (void)state;
   int64_t raw[3] = {4, 5, 6};
-  attr_tensor(node("Constant"), "value", I64, 1, (int64_t[]){3}, raw, sizeof raw);
+  attr_tensor(node("Constant"), "value", I64, 1, (int64_t[]){3}, raw,
+              sizeof raw);
   CHECK(13, 0, "3");
   check_values(&OUT[0], 3, raw);
   attr_float(node("Constant"), "value_float", 1.5f);
@@ -1119,8 +1222,10 @@ static void name_dim(Onnx__ValueInfoProto *vi, int i, const char *param) {
   d->dim_param = fx_str(F, param);
 }
 
-static void add_int64_initializer(const char *name, int n, const int64_t *vals) {
-  fx_initializer(F, name, I64, 1, (int64_t[]){n}, vals, (size_t)n * sizeof *vals);
+static void add_int64_initializer(const char *name, int n,
+                                  const int64_t *vals) {
+  fx_initializer(F, name, I64, 1, (int64_t[]){n}, vals,
+                 (size_t)n * sizeof *vals);
 }
 
 /* Packs F's model, loads it back and infers shapes. */
@@ -1224,7 +1329,8 @@ static void test_model_unknown_op_and_overrides(void **state) {
   F->graph.value_info[0] = fx_value(F, "f", SP_T_FLOAT16, 0, NULL);
   F->graph.n_value_info = 1;
   fx_output(F, "y", F32, 0, NULL);
-  Onnx__OperatorSetIdProto *opsets[2] = {&F->opset, fx_alloc(F, sizeof **opsets)};
+  Onnx__OperatorSetIdProto *opsets[2] = {&F->opset,
+                                         fx_alloc(F, sizeof **opsets)};
   Onnx__OperatorSetIdProto o = ONNX__OPERATOR_SET_ID_PROTO__INIT;
   *opsets[1] = o;
   opsets[1]->domain = fx_str(F, "com.example");
@@ -1251,8 +1357,9 @@ static void test_model_unknown_op_and_overrides(void **state) {
   assert_string_equal(model_dims(table, "f"), "unranked");
   assert_int_equal(sp_shape_lookup(table, "f")->elem_type, SP_T_FLOAT16);
   assert_int_equal(w.count, 1); // once per op type, not per node
-  assert_string_equal(w.last, "node 'fancy' (com.example.FancyOp): no shape "
-                              "inference for this op; its outputs stay unknown");
+  assert_string_equal(w.last,
+                      "node 'fancy' (com.example.FancyOp): no shape "
+                      "inference for this op; its outputs stay unknown");
   sp_shape_table_free(table);
   sp_onnx_free(model);
 }
@@ -1285,7 +1392,8 @@ static void test_model_if_subgraphs(void **state) {
 static void test_model_large_graph(void **state) {
   (void)state;
   enum { LAYERS = 10000 };
-  F->graph.node = fx_alloc(F, 3 * LAYERS * sizeof *F->graph.node); // past FX_MAX
+  F->graph.node =
+      fx_alloc(F, 3 * LAYERS * sizeof *F->graph.node); // past FX_MAX
   fx_input(F, "x", F32, 2, (int64_t[]){1, 64});
   name_dim(F->inputs[0], 0, "N");
   add_int64_initializer("shape", 2, (int64_t[]){0, -1});
@@ -1329,7 +1437,8 @@ typedef struct conformance {
  * elements differ in shape (inference merges them). */
 static int data_dependent(const char *op) {
   static const char *const ops[] = {"NonMaxSuppression", "StringNormalizer",
-                                    "NonZero", "Unique", "Compress", "Loop",
+                                    "NonZero",           "Unique",
+                                    "Compress",          "Loop",
                                     "SequenceAt"};
   for (size_t i = 0; i < sizeof ops / sizeof *ops; ++i)
     if (!strcmp(op, ops[i]))
@@ -1375,7 +1484,8 @@ static int graph_supported(const Onnx__GraphProto *g) {
 }
 
 static int is_tensor(const Onnx__ValueInfoProto *vi) {
-  return vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  return vi->type &&
+         vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
 }
 
 /* Overrides for the graph inputs from test_data_set_0 (shapes and small
@@ -1494,7 +1604,8 @@ static void check_model(conformance *c, const char *root, const char *name,
       }
       if (bad || (unknown && (with_values || getenv("SP_TEST_VERBOSE"))))
         printf("  %s %s output '%s' (%s): expected %s type %d, inferred %s "
-               "type %d\n", bad ? "MISMATCH" : "unknown", name, out_name, op,
+               "type %d\n",
+               bad ? "MISMATCH" : "unknown", name, out_name, op,
                dims_of(&expect), want_type, got ? dims_of(got) : "nothing",
                got ? got->elem_type : 0);
     }
@@ -1523,7 +1634,8 @@ static int compare_ops(const void *a, const void *b) {
 }
 
 /* Runs check_model over every model under TEST_DATA/set, both ways. */
-static void check_set(const char *set, conformance *c, conformance *shapes_only) {
+static void check_set(const char *set, conformance *c,
+                      conformance *shapes_only) {
   char root[256];
   snprintf(root, sizeof root, "%s/%s", TEST_DATA, set);
   DIR *d = opendir(root);
@@ -1543,7 +1655,8 @@ static void check_set(const char *set, conformance *c, conformance *shapes_only)
     free(names[i]);
   }
   printf("%s: %d models, %d unknown outputs, %d mismatches\n", set,
-         c->models - models, c->unknowns - unknowns, c->mismatches - mismatches);
+         c->models - models, c->unknowns - unknowns,
+         c->mismatches - mismatches);
 }
 
 static void test_conformance_shapes(void **state) {
@@ -1551,7 +1664,8 @@ static void test_conformance_shapes(void **state) {
   static conformance c, shapes_only;
   memset(&c, 0, sizeof c);
   memset(&shapes_only, 0, sizeof shapes_only);
-  const char *sets[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
+  const char *sets[] = {"node", "pytorch-converted", "pytorch-operator",
+                        "simple"};
   for (size_t i = 0; i < sizeof sets / sizeof *sets; ++i)
     check_set(sets[i], &c, &shapes_only);
   if (!c.models)
@@ -1583,16 +1697,22 @@ static void test_conformance_shapes(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_table_sorted_and_complete, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_unary_keeps_shape_and_names, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table_sorted_and_complete, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_unary_keeps_shape_and_names, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_broadcast, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_compare_and_logic_are_bool, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_compare_and_logic_are_bool, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_variadic_and_where, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_integer_value_arithmetic, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_prelu_clip_dropout_softmax, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_integer_value_arithmetic, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_prelu_clip_dropout_softmax, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_cast, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conv, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_conv_auto_pad_and_dynamic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conv_auto_pad_and_dynamic, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_conv_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conv_transpose, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
@@ -1610,15 +1730,21 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_squeeze_unsqueeze, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expand_tile_pad, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resize_upsample, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_rearrange_onehot_compress, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rearrange_onehot_compress, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_reduce, setup, teardown),
       cmocka_unit_test_setup_teardown(test_topk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_constant, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_constant_of_shape_shape_size_range, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_model_channel_shuffle, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_model_declared_disagreement_warns, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_model_error_names_node, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_model_unknown_op_and_overrides, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_constant_of_shape_shape_size_range,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_channel_shuffle, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_model_declared_disagreement_warns,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_error_names_node, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_model_unknown_op_and_overrides,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_if_subgraphs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_large_graph, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conformance_shapes, setup, teardown),
