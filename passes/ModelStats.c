@@ -190,6 +190,10 @@ static type_stats *type_entry(type_stats *types, size_t *n, const char *type) {
   return t;
 }
 
+static int compare_types(const void *a, const void *b) {
+  return strcmp(((const type_stats *)a)->type, ((const type_stats *)b)->type);
+}
+
 static void print_count(FILE *out, int64_t v) {
   if (v >= 1000000000)
     fprintf(out, "%10.3fG", (double)v / 1e9);
@@ -318,6 +322,8 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
       t->macs += s->macs;
     }
   }
+  // Alphabetical per-type rows: stable output for diffs and tests.
+  qsort(types, n_types, sizeof types[0], compare_types);
   int rc = 0;
   int per_op = sp_pass_arg_bool(args, "per-op");
   const char *table = sp_pass_arg_string(args, "table");
