@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 """Writes small hand-made ONNX models for the lit tests: make_fixture.py NAME OUT.onnx."""
+import os
 import sys
 
 import numpy as np
@@ -84,9 +85,59 @@ def matmul_stats():
                              opset_imports=[helper.make_opsetid("", 13)])
 
 
+def wrong_value_info():
+    """value_info that contradicts what the ops compute (Relu keeps 1x4)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="relu"),
+             helper.make_node("Neg", ["a"], ["y"], name="neg")]
+    vi = [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 5])]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [y], value_info=vi),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
+def conv_channel_mismatch():
+    """A Conv whose weight expects 4 input channels on a 3-channel input."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="bad_conv", kernel_shape=[3, 3])]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [y], [weights("w", 2, 4, 3, 3)]),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
+def future_ir():
+    m = matmul_stats()
+    m.ir_version = 99
+    return m
+
+
+def cycle():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], name="add_a"),
+             helper.make_node("Relu", ["a"], ["b"], name="relu_b"),
+             helper.make_node("Neg", ["a"], ["y"], name="neg")]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
+def big_weights():
+    """A 64 KiB weight, saved with external data by the caller."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 128])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 128])
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [y], [weights("w", 128, 128)]),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
 FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missing_input,
-                                     matmul_stats]}
+                                     matmul_stats, wrong_value_info, conv_channel_mismatch,
+                                     future_ir, cycle, big_weights]}
 
 if __name__ == "__main__":
     model = FIXTURES[sys.argv[1]]()
-    onnx.save(model, sys.argv[2])
+    external = len(sys.argv) > 3 and sys.argv[3] == "--external"
+    # The checker would refuse the deliberately broken fixtures: save raw.
+    onnx.save(model, sys.argv[2], save_as_external_data=external,
+              location=os.path.basename(sys.argv[2]) + ".data" if external else None,
+              size_threshold=1024)
