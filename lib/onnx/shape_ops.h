@@ -199,6 +199,8 @@ int sp_shape_global_pool(SP_SHAPE_FN_ARGS);
 int sp_shape_max_unpool(SP_SHAPE_FN_ARGS);
 int sp_shape_max_roi_pool(SP_SHAPE_FN_ARGS);
 int sp_shape_roi_align(SP_SHAPE_FN_ARGS);
+int sp_shape_col2im(SP_SHAPE_FN_ARGS);
+int sp_shape_crop(SP_SHAPE_FN_ARGS);
 
 /* shape_ops_nn.c */
 int sp_shape_batch_norm(SP_SHAPE_FN_ARGS);
@@ -212,6 +214,7 @@ int sp_shape_gemm(SP_SHAPE_FN_ARGS);
 int sp_shape_einsum(SP_SHAPE_FN_ARGS);
 int sp_shape_rnn(SP_SHAPE_FN_ARGS); /* RNN, GRU, LSTM */
 int sp_shape_grid_sample(SP_SHAPE_FN_ARGS);
+int sp_shape_affine_grid(SP_SHAPE_FN_ARGS);
 int sp_shape_nll_loss(SP_SHAPE_FN_ARGS);
 int sp_shape_softmax_ce_loss(SP_SHAPE_FN_ARGS);
 
@@ -267,6 +270,7 @@ int sp_shape_stft(SP_SHAPE_FN_ARGS);
 int sp_shape_mel_weight_matrix(SP_SHAPE_FN_ARGS);
 int sp_shape_tfidf(SP_SHAPE_FN_ARGS);
 int sp_shape_string_normalizer(SP_SHAPE_FN_ARGS);
+int sp_shape_string_split(SP_SHAPE_FN_ARGS);
 int sp_shape_optimizer(SP_SHAPE_FN_ARGS); /* Adagrad, Adam, Momentum */
 int sp_shape_gradient(SP_SHAPE_FN_ARGS);
 

@@ -381,3 +381,56 @@ int sp_shape_roi_align(SP_SHAPE_FN_ARGS) {
   sp_set_dim(&out[0], 3, sp_attr_int(node, "output_width", 1));
   return 0;
 }
+
+// Col2Im(input (N, C*prod(block), L), image_shape, block_shape)
+//   -> (N, C, image dims...).
+int sp_shape_col2im(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  int64_t image[SP_MAX_RANK], block[SP_MAX_RANK];
+  int n = sp_input_ints(in, n_in, 1, image, SP_MAX_RANK - 2);
+  int nb = sp_input_ints(in, n_in, 2, block, SP_MAX_RANK - 2);
+  sp_set_unknown(&out[0], x ? x->elem_type : 0);
+  if (n < 0)
+    return 0;
+  if (nb >= 0 && nb != n)
+    return sp_shape_fail(err, node, "image_shape has %d dims, block_shape %d",
+                         n, nb);
+  sp_set_rank(&out[0], out[0].elem_type, n + 2);
+  for (int i = 0; i < n; ++i)
+    sp_set_dim(&out[0], 2 + i, image[i]);
+  if (!sp_rank_known(x) || x->rank != 3)
+    return 0;
+  sp_copy_dim(&out[0], 0, x, 0);
+  int64_t patch = 1;
+  for (int i = 0; nb >= 0 && i < nb; ++i)
+    patch *= block[i];
+  if (nb >= 0 && x->dims[1] >= 0 && patch > 0 && x->dims[1] % patch)
+    return sp_shape_fail(err, node,
+                         "channels %lld are not divisible by the "
+                         "block size %lld",
+                         (long long)x->dims[1], (long long)patch);
+  sp_set_dim(&out[0], 1, nb >= 0 && x->dims[1] >= 0 ? x->dims[1] / patch : -1);
+  return 0;
+}
+
+// Crop(X (N,C,H,W), border [l,t,r,b], scale [h,w]?) -> the cropped image.
+int sp_shape_crop(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)err;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  int64_t border[4] = {0, 0, 0, 0}, scale[2];
+  sp_attr_ints(node, "border", border, 4);
+  int has_scale = sp_attr_ints(node, "scale", scale, 2) == 2;
+  if (!sp_rank_known(x) || x->rank != 4)
+    return 0;
+  for (int d = 0; d < 2; ++d) {
+    int64_t size = x->dims[2 + d];
+    int64_t cut = border[1 - d] + border[3 - d]; // H: top+bottom, W: left+right
+    sp_set_dim(&out[0], 2 + d,
+               has_scale  ? scale[d]
+               : size < 0 ? -1
+                          : size - cut);
+  }
+  return 0;
+}

@@ -617,10 +617,27 @@ static void cast_values(const sp_value_info *x, int32_t t, sp_value_info *out) {
 }
 
 // Cast(X, to): X's shape, type `to`, values converted.
+/* Cast-1's `to` is a type name ("FLOAT"); later opsets use the enum. */
+static int32_t cast_target(const Onnx__NodeProto *node) {
+  static const char *const names[] = {
+      "UNDEFINED", "FLOAT",  "UINT8",     "INT8",       "UINT16",  "INT16",
+      "INT32",     "INT64",  "STRING",    "BOOL",       "FLOAT16", "DOUBLE",
+      "UINT32",    "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
+  const Onnx__AttributeProto *a = sp_attr(node, "to");
+  if (!a || a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
+    return a ? (int32_t)a->i : 0;
+  char name[32];
+  sp_attr_str(node, "to", name, sizeof name);
+  for (int32_t t = 0; t < (int32_t)(sizeof names / sizeof *names); ++t)
+    if (!strcmp(name, names[t]))
+      return t;
+  return 0;
+}
+
 int sp_shape_cast(SP_SHAPE_FN_ARGS) {
   (void)n_out, (void)opset, (void)err;
   const sp_value_info *x = sp_in(in, n_in, 0);
-  int32_t to = (int32_t)sp_attr_int(node, "to", 0);
+  int32_t to = cast_target(node);
   sp_same_as(&out[0], x);
   out[0].elem_type = to;
   if (x)

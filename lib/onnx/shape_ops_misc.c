@@ -427,6 +427,21 @@ int sp_shape_string_normalizer(SP_SHAPE_FN_ARGS) {
   return 0;
 }
 
+// StringSplit(X) -> Y (X's dims + substrings, dynamic), Z int64 like X.
+int sp_shape_string_split(SP_SHAPE_FN_ARGS) {
+  (void)opset, (void)err, (void)node;
+  const sp_value_info *x = sp_in(in, n_in, 0);
+  sp_same_as(&out[0], x);
+  out[0].elem_type = SP_T_STRING;
+  if (sp_rank_known(x) && x->rank < SP_MAX_RANK)
+    sp_set_dim(&out[0], out[0].rank++, -1);
+  if (n_out > 1) {
+    sp_same_as(&out[1], x);
+    out[1].elem_type = SP_T_INT64;
+  }
+  return 0;
+}
+
 /* ---- training ---- */
 
 // Adagrad(R, T, X.., G.., H..) -> X'.., H'..; Adam(R, T, X.., G.., V.., H..)

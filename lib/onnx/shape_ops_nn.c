@@ -398,6 +398,32 @@ int sp_shape_grid_sample(SP_SHAPE_FN_ARGS) {
   return 0;
 }
 
+// AffineGrid(theta (N,2,3) or (N,3,4), size = [N,C,H,W] or [N,C,D,H,W])
+//   -> grid (N,H,W,2) or (N,D,H,W,3).
+int sp_shape_affine_grid(SP_SHAPE_FN_ARGS) {
+  (void)n_out, (void)opset, (void)node;
+  const sp_value_info *theta = sp_in(in, n_in, 0);
+  int64_t size[5];
+  int n = sp_input_ints(in, n_in, 1, size, 5);
+  const sp_value_info *sv = sp_in(in, n_in, 1);
+  int64_t len = n >= 0 ? n : sp_numel(sv);
+  sp_set_unknown(&out[0], theta ? theta->elem_type : 0);
+  if (len != 4 && len != 5) {
+    if (len >= 0)
+      return sp_shape_fail(err, node, "size must have 4 or 5 values, got %lld",
+                           (long long)len);
+    return 0;
+  }
+  sp_set_rank(&out[0], out[0].elem_type, (int)len);
+  for (int d = 0; n >= 0 && d < n - 2; ++d)
+    sp_set_dim(&out[0], d + 1, size[d + 2]);
+  sp_set_dim(&out[0], 0, n >= 0 ? size[0] : -1);
+  if (n < 0 && sp_rank_known(theta) && theta->rank == 3)
+    sp_copy_dim(&out[0], 0, theta, 0);
+  sp_set_dim(&out[0], (int)len - 1, len - 2);
+  return 0;
+}
+
 /* ---- losses ---- */
 
 /* Loss output: scalar for mean/sum, per-element (target's shape) for none. */

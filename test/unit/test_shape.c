@@ -1063,6 +1063,35 @@ static void test_rearrange_onehot_compress(void **state) {
   CHECK(11, 2, "?");
 }
 
+static void test_legacy_and_newer_ops(void **state) {
+  (void)state;
+  attr_str(node("Cast"), "to", "INT64"); // Cast-1 names the type
+  in(0, F32, "2");
+  CHECK(1, 1, "2");
+  assert_int_equal(OUT[0].elem_type, I64);
+  node("Col2Im");
+  in(0, F32, "1x12x20");
+  in_ints(1, 2, (int64_t[]){5, 6});
+  in_ints(2, 2, (int64_t[]){2, 2});
+  CHECK(18, 3, "1x3x5x6");
+  in(0, F32, "1x10x20");
+  CHECK_ERROR(18, 3, 1,
+              "node 'n' (Col2Im): channels 10 are not divisible by "
+              "the block size 4");
+  node("AffineGrid");
+  in(0, F32, "2x2x3");
+  in_ints(1, 4, (int64_t[]){2, 3, 5, 7});
+  CHECK(20, 2, "2x5x7x2");
+  attr_ints(node("Crop"), "border", 4, (int64_t[]){1, 2, 3, 4});
+  in(0, F32, "Nx3x20x30");
+  CHECK(1, 1, "Nx3x14x26");
+  node("StringSplit");
+  in(0, SP_T_STRING, "2x3");
+  assert_int_equal(run(20, 1, 2), 0);
+  assert_string_equal(dims_of(&OUT[0]), "2x3x?");
+  assert_string_equal(dims_of(&OUT[1]), "2x3");
+}
+
 /* ---- reductions ---- */
 
 static void test_reduce(void **state) {
@@ -1360,6 +1389,44 @@ static void test_model_unknown_op_and_overrides(void **state) {
   assert_string_equal(w.last,
                       "node 'fancy' (com.example.FancyOp): no shape "
                       "inference for this op; its outputs stay unknown");
+  sp_shape_table_free(table);
+  sp_onnx_free(model);
+}
+
+/* A for-loop (M = 3, no cond) stacks its scan output 3 times; a carried
+ * value that grows each iteration becomes dynamic. */
+static void test_model_loop(void **state) {
+  (void)state;
+  fx_input(F, "x", F32, 1, (int64_t[]){2});
+  add_int64_initializer("m", 1, (int64_t[]){3});
+  F->initializers[0]->n_dims = 0; // scalar trip count
+  Onnx__NodeProto *n =
+      fx_node(F, "Loop", "loop", "m,,x,x", "carried,grown,scan");
+  Onnx__GraphProto *body = fx_graph(F, "body", 8);
+  body->input[body->n_input++] = fx_value(F, "i", I64, 0, (int64_t[]){0});
+  body->input[body->n_input++] = fx_value(F, "c", SP_T_BOOL, 0, (int64_t[]){0});
+  Onnx__ValueInfoProto *carried = fx_value(F, "v", F32, 0, NULL);
+  carried->type->tensor_type->has_elem_type = 0;
+  carried->type->tensor_type->elem_type = 0; // untyped: seeded from x
+  body->input[body->n_input++] = carried;
+  body->input[body->n_input++] = fx_value(F, "g", F32, 0, NULL);
+  fx_node_in(F, body, "Identity", "keep", "c", "c_out");
+  fx_node_in(F, body, "Relu", "relu", "v", "v_out");
+  attr_int(fx_node_in(F, body, "Concat", "cat", "g,x", "g_out"), "axis", 0);
+  fx_node_in(F, body, "Neg", "neg", "v", "s_out");
+  const char *outs[] = {"c_out", "v_out", "g_out", "s_out"};
+  for (int i = 0; i < 4; ++i)
+    body->output[body->n_output++] = fx_value(F, outs[i], F32, 0, NULL);
+  body->output[0]->type->tensor_type->elem_type = SP_T_BOOL;
+  fx_graph_attr(F, n, "body", body);
+  fx_output(F, "scan", F32, 0, NULL);
+  sp_onnx_model *model;
+  sp_shape_table *table;
+  assert_int_equal(infer_model(&model, &table, NULL), 0);
+  assert_string_equal(model_dims(table, "v_out"), "2");
+  assert_string_equal(model_dims(table, "carried"), "2");
+  assert_string_equal(model_dims(table, "grown"), "?");
+  assert_string_equal(model_dims(table, "scan"), "3x2");
   sp_shape_table_free(table);
   sp_onnx_free(model);
 }
@@ -1732,6 +1799,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_resize_upsample, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rearrange_onehot_compress, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_legacy_and_newer_ops, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_reduce, setup, teardown),
       cmocka_unit_test_setup_teardown(test_topk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_constant, setup, teardown),
@@ -1746,6 +1815,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_model_unknown_op_and_overrides,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_if_subgraphs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_loop, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_large_graph, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conformance_shapes, setup, teardown),
   };
