@@ -217,6 +217,37 @@ static int keeps_param(binary_op op, int64_t other, int unknown_is_left) {
 }
 
 /* Element k of a op b where an operand may be a partial value's unknown. */
+/* A named unknown is a dim (>= 0): compared with a negative constant (torch's
+ * `expand(n, -1)` tests shape == -1) the result is known. 0 if it is not. */
+static int compare_dim(binary_op op, int64_t x, const char *x_param, int64_t y,
+                       const char *y_param, int64_t *r) {
+  int dim_left = x == SP_UNKNOWN_VALUE && x_param && y != SP_UNKNOWN_VALUE;
+  int dim_right = y == SP_UNKNOWN_VALUE && y_param && x != SP_UNKNOWN_VALUE;
+  int64_t c = dim_left ? y : x;
+  if ((!dim_left && !dim_right) || c >= 0)
+    return 0;
+  int dim_greater = 1; // dim > c
+  switch (op) {
+  case B_EQUAL:
+    *r = 0;
+    return 1;
+  case B_LESS:
+    *r = dim_left ? !dim_greater : dim_greater;
+    return 1;
+  case B_LESS_EQUAL:
+    *r = dim_left ? !dim_greater : dim_greater;
+    return 1;
+  case B_GREATER:
+    *r = dim_left ? dim_greater : !dim_greater;
+    return 1;
+  case B_GREATER_EQUAL:
+    *r = dim_left ? dim_greater : !dim_greater;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static int int_element(binary_op op, const sp_value_info *a, int64_t ia,
                        const sp_value_info *b, int64_t ib, int python_mod,
                        int64_t *r, const char **param) {
@@ -224,6 +255,8 @@ static int int_element(binary_op op, const sp_value_info *a, int64_t ia,
   *param = NULL;
   if (x != SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE)
     return int_op(op, x, y, python_mod, r);
+  if (compare_dim(op, x, a->value_params[ia], y, b->value_params[ib], r))
+    return 1;
   *r = SP_UNKNOWN_VALUE;
   if (x == SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE && keeps_param(op, y, 1))
     *param = a->value_params[ia];
@@ -443,7 +476,7 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
   const sp_value_info *ins[3] = {c, x, y};
   if (sp_broadcast(node, err, ins, 3, &out[0]))
     return -1;
-  if (!values_computable(ins, 3, &out[0]) || !c->has_value ||
+  if (!values_computable(ins, 3, &out[0]) || c->has_float_value ||
       x->has_float_value != y->has_float_value)
     return 0;
   int64_t n = sp_numel(&out[0]);
@@ -451,8 +484,17 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
   double reals[SP_MAX_KNOWN_VALUES];
   const char *params[SP_MAX_KNOWN_VALUES];
   for (int64_t k = 0; k < n; ++k) {
-    const sp_value_info *src =
-        c->value[sp_broadcast_index(&out[0], k, c)] ? x : y;
+    int64_t pick = c->value[sp_broadcast_index(&out[0], k, c)];
+    if (pick == SP_UNKNOWN_VALUE && x->has_float_value)
+      return 0;
+    if (pick == SP_UNKNOWN_VALUE) { // unknown condition: known if x == y
+      int64_t vx = x->value[sp_broadcast_index(&out[0], k, x)];
+      int64_t vy = y->value[sp_broadcast_index(&out[0], k, y)];
+      ints[k] = vx == vy ? vx : SP_UNKNOWN_VALUE;
+      params[k] = NULL;
+      continue;
+    }
+    const sp_value_info *src = pick ? x : y;
     int64_t i = sp_broadcast_index(&out[0], k, src);
     ints[k] = src->has_float_value ? 0 : src->value[i];
     reals[k] = src->has_float_value ? src->float_value[i] : 0;

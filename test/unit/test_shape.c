@@ -415,6 +415,26 @@ static void test_integer_value_arithmetic(void **state) {
   assert_true(OUT[0].partial_value);
   assert_string_equal(OUT[0].value_params[0], "N");
   assert_null(OUT[0].value_params[1]);
+  // a named unknown is a dim (>= 0): torch's expand(n, -1) pattern
+  // Where(Equal(shape, -1), ones, shape) keeps it
+  node("Equal");
+  in(0, I64, "2");
+  sp_set_int_values(&IN[0], (int64_t[]){SP_UNKNOWN_VALUE, -1},
+                    (const char *[]){"N", NULL}, 2);
+  in_ints(1, 2, (int64_t[]){-1, -1});
+  CHECK(13, 2, "2");
+  check_values(&OUT[0], 2, (int64_t[]){0, 1});
+  node("Where");
+  in(0, SP_T_BOOL, "2");
+  ivals(&IN[0], 2, (int64_t[]){0, 1});
+  in_ints(1, 2, (int64_t[]){1, 1});
+  in(2, I64, "2");
+  sp_set_int_values(&IN[2], (int64_t[]){SP_UNKNOWN_VALUE, -1},
+                    (const char *[]){"N", NULL}, 2);
+  CHECK(16, 3, "2");
+  assert_true(OUT[0].partial_value);
+  assert_string_equal(OUT[0].value_params[0], "N");
+  assert_int_equal(OUT[0].value[1], 1);
   // overflow drops the values rather than wrapping
   node("Mul");
   in_ints(0, 1, (int64_t[]){BIG});
