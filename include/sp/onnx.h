@@ -37,7 +37,11 @@ typedef struct sp_onnx_model {
 } sp_onnx_model;
 
 /* Reads and unpacks path, then checks it with sp_onnx_validate.
- * Errors name the file (and the node where there is one). */
+ * Errors name the file (and the node where there is one). The file is
+ * mapped read-only and the raw_data of big main-graph initializers (4 KiB
+ * and up) points into that mapping instead of being copied: never write
+ * through it, and do not truncate the file while the model is loaded
+ * (replacing it by rename, as sp_onnx_save does, is safe). */
 int sp_onnx_load(const char *path, sp_onnx_model **out, sp_error *err);
 
 /* Same as sp_onnx_load for bytes already in memory; name is used in messages,

@@ -160,29 +160,6 @@ static int open_location(sp_onnx_model *model, const char *location,
   return 0;
 }
 
-/* Natural alignment of an element, which typed readers rely on. */
-static size_t alignment_of(int32_t type) {
-  size_t size = sp_onnx_elem_size(type);
-  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64 ||
-      type == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128)
-    size /= 2;
-  return size ? size : 1;
-}
-
-/* Records the view, copying it when the file offset leaves it misaligned. */
-static int remember(sp_onnx_model *model, const Onnx__TensorProto *t,
-                    const uint8_t *bytes, size_t size, const void **data) {
-  void *owned = NULL;
-  if ((uintptr_t)bytes % alignment_of(t->data_type) != 0) {
-    owned = malloc(size);
-    if (!owned)
-      return -1;
-    memcpy(owned, bytes, size);
-  }
-  *data = owned ? owned : (const void *)bytes;
-  return sp_onnx_add_view(model, t, *data, size, owned);
-}
-
 int sp_onnx_external_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
                            size_t bytes, const void **data, sp_error *err) {
   const char *location;
@@ -190,7 +167,7 @@ int sp_onnx_external_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
   size_t index;
   if (sp_onnx_external_keys(t, &location, &offset, &length, err) < 0 ||
       open_location(model, location, &index, err) < 0)
-    return sp_error_prefix(err, model->path);
+    return sp_onnx_file_error(err, model->path);
   const sp_onnx_mapping *file = &model->backing->files[index];
   if (offset > file->size || bytes > file->size - offset)
     return sp_error_set(err,
@@ -198,7 +175,8 @@ int sp_onnx_external_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
                         "bytes, offset %llu + length %zu is past its end",
                         model->path, tensor_name(t), location, file->size,
                         (unsigned long long)offset, bytes);
-  if (remember(model, t, (const uint8_t *)file->addr + offset, bytes, data) < 0)
+  if (sp_onnx_aligned_view(model, t, (const uint8_t *)file->addr + offset,
+                           bytes, data) < 0)
     return sp_error_set(err, "%s: out of memory", model->path);
   return 0;
 }

@@ -41,18 +41,6 @@ static const struct {
     {25, 2, "functions"},
 };
 
-/* Reads a varint at *pos; 0 if it runs past the end or over 10 bytes. */
-static int read_varint(const uint8_t *p, size_t n, size_t *pos, uint64_t *v) {
-  *v = 0;
-  for (unsigned shift = 0; shift < 70 && *pos < n; shift += 7) {
-    uint8_t byte = p[(*pos)++];
-    *v |= (uint64_t)(byte & 0x7f) << (shift < 64 ? shift : 63);
-    if (!(byte & 0x80))
-      return 1;
-  }
-  return 0;
-}
-
 static const char *field_name(unsigned field, unsigned wire_type) {
   for (size_t i = 0; i < sizeof model_fields / sizeof *model_fields; ++i)
     if (model_fields[i].field == field &&
@@ -68,12 +56,12 @@ static int parse_error(const uint8_t *p, size_t n, const char *name,
   size_t pos = 0;
   while (pos < n) {
     uint64_t tag, value;
-    if (!read_varint(p, n, &pos, &tag))
+    if (!sp_wire_varint(p, n, &pos, &tag))
       break;
     const char *field = field_name((unsigned)(tag >> 3), (unsigned)(tag & 7));
     if (!field)
       break;
-    int ok = read_varint(p, n, &pos, &value);
+    int ok = sp_wire_varint(p, n, &pos, &value);
     if ((tag & 7) == 2 && ok && value > n - pos)
       return sp_error_set(err,
                           "%s: truncated file (field '%s' needs %llu bytes, "
@@ -109,29 +97,26 @@ static char *dir_of(const char *path) {
   return dir;
 }
 
-static int load_bytes(const void *data, size_t size, const char *name,
-                      const char *base_dir, sp_onnx_model **out,
-                      sp_error *err) {
-  *out = NULL;
-  if (size == 0)
-    return sp_error_set(err, "%s: empty file", name);
-  Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, size, data);
-  if (!proto)
-    return parse_error(data, size, name, err);
+/* Raw data at least this big stays in the mapping of a loaded file. */
+enum { LIFT_MIN_BYTES = 4096 };
+
+static sp_onnx_model *new_model(const char *name, const char *base_dir) {
   sp_onnx_model *model = calloc(1, sizeof *model);
-  if (model) {
-    model->proto = proto;
-    model->path = dup_string(name);
-    model->base_dir = base_dir ? dup_string(base_dir) : NULL;
-    model->backing = calloc(1, sizeof *model->backing);
-  } else {
-    onnx__model_proto__free_unpacked(proto, NULL);
-  }
-  if (!model || !model->path || (base_dir && !model->base_dir) ||
-      !model->backing) {
+  if (!model)
+    return NULL;
+  model->path = dup_string(name);
+  model->base_dir = base_dir ? dup_string(base_dir) : NULL;
+  model->backing = calloc(1, sizeof *model->backing);
+  if (!model->path || (base_dir && !model->base_dir) || !model->backing) {
     sp_onnx_free(model);
-    return sp_error_set(err, "%s: out of memory", name);
+    return NULL;
   }
+  return model;
+}
+
+/* Validates a model whose proto is filled in; frees it on failure. */
+static int finish_load(sp_onnx_model *model, sp_onnx_model **out,
+                       sp_error *err) {
   if (sp_onnx_validate(model, err) < 0) {
     sp_onnx_free(model);
     return -1;
@@ -140,14 +125,32 @@ static int load_bytes(const void *data, size_t size, const char *name,
   return 0;
 }
 
+static int load_bytes(const void *data, size_t size, const char *name,
+                      const char *base_dir, sp_onnx_model **out,
+                      sp_error *err) {
+  *out = NULL;
+  if (size == 0)
+    return sp_error_set(err, "%s: empty file", name);
+  sp_onnx_model *model = new_model(name, base_dir);
+  if (!model)
+    return sp_error_set(err, "%s: out of memory", name);
+  model->proto = onnx__model_proto__unpack(NULL, size, data);
+  if (!model->proto) {
+    sp_onnx_free(model);
+    return parse_error(data, size, name, err);
+  }
+  return finish_load(model, out, err);
+}
+
 int sp_onnx_load_buffer(const void *data, size_t size, const char *name,
                         const char *base_dir, sp_onnx_model **out,
                         sp_error *err) {
   return load_bytes(data, size, name ? name : "<memory>", base_dir, out, err);
 }
 
-int sp_onnx_load(const char *path, sp_onnx_model **out, sp_error *err) {
-  *out = NULL;
+/* Maps path read-only; *bytes is NULL for an empty file. */
+static int map_model(const char *path, void **bytes, size_t *size,
+                     sp_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return sp_error_set(err, "%s: cannot open: %s", path, strerror(errno));
@@ -156,25 +159,51 @@ int sp_onnx_load(const char *path, sp_onnx_model **out, sp_error *err) {
     close(fd);
     return sp_error_set(err, "%s: not a regular file", path);
   }
-  size_t size = (size_t)st.st_size;
-  void *bytes = NULL;
-  // Map rather than read: unpack copies what it keeps, so one pass suffices.
-  if (size > 0) {
-    bytes = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (bytes == MAP_FAILED) {
+  *size = (size_t)st.st_size;
+  *bytes = NULL;
+  if (*size > 0) {
+    *bytes = mmap(NULL, *size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (*bytes == MAP_FAILED) {
       int e = errno;
       close(fd);
       return sp_error_set(err, "%s: cannot map: %s", path, strerror(e));
     }
   }
   close(fd);
+  return 0;
+}
+
+int sp_onnx_load(const char *path, sp_onnx_model **out, sp_error *err) {
+  *out = NULL;
+  void *bytes;
+  size_t size;
+  if (map_model(path, &bytes, &size, err) < 0)
+    return -1;
   char *dir = dir_of(path);
-  int rc = dir ? load_bytes(bytes, size, path, dir, out, err)
-               : sp_error_set(err, "%s: out of memory", path);
+  sp_onnx_model *model = dir ? new_model(path, dir) : NULL;
   free(dir);
-  if (bytes)
-    munmap(bytes, size);
-  return rc;
+  if (!model || !bytes) {
+    if (bytes)
+      munmap(bytes, size);
+    sp_onnx_free(model);
+    return bytes ? sp_error_set(err, "%s: out of memory", path)
+                 : sp_error_set(err, "%s: empty file", path);
+  }
+  struct sp_onnx_backing *b = model->backing;
+  if (sp_onnx_unpack_lifted(bytes, size, LIFT_MIN_BYTES, &model->proto,
+                            &b->lifted, &b->num_lifted)) {
+    b->file = bytes; // big raw_data points in: keep it for the model's life
+    b->file_size = size;
+    return finish_load(model, out, err);
+  }
+  model->proto = onnx__model_proto__unpack(NULL, size, bytes);
+  int rc = model->proto ? 0 : parse_error(bytes, size, path, err);
+  munmap(bytes, size);
+  if (rc < 0) {
+    sp_onnx_free(model);
+    return -1;
+  }
+  return finish_load(model, out, err);
 }
 
 /* Puts back the fields sp_onnx_inline_external replaced, so that
@@ -205,14 +234,19 @@ static void free_backing(struct sp_onnx_backing *b) {
   free(b->files);
   free(b->views);
   free(b->inlined);
+  free(b->lifted);
+  if (b->file)
+    munmap(b->file, b->file_size);
   free(b);
 }
 
 void sp_onnx_free(sp_onnx_model *model) {
   if (!model)
     return;
-  if (model->backing)
+  if (model->backing) {
     restore_inlined(model->backing);
+    sp_onnx_release_lifted(model->backing->lifted, model->backing->num_lifted);
+  }
   if (model->proto)
     onnx__model_proto__free_unpacked(model->proto, NULL);
   if (model->backing)

@@ -47,7 +47,26 @@ struct sp_onnx_backing {
   size_t num_views, cap_views;
   sp_onnx_inlined *inlined;
   size_t num_inlined, cap_inlined;
+  void *file; /* the model file's mapping, kept when tensors point in */
+  size_t file_size;
+  Onnx__TensorProto **lifted; /* tensors whose raw_data points into file */
+  size_t num_lifted;
 };
+
+/* Reads a varint at *pos (advancing it) that must end before n; 0 if it
+ * does not. */
+int sp_wire_varint(const uint8_t *p, size_t n, size_t *pos, uint64_t *v);
+
+/* Unpacks the model in p[0..n) without copying the raw_data of main-graph
+ * initializers of at least min_len bytes: those point into p, which must
+ * outlive the proto, and are listed in *lifted (malloc'ed). Returns 1 on
+ * success, 0 when the shortcut does not apply (then unpack normally). */
+int sp_onnx_unpack_lifted(const uint8_t *p, size_t n, size_t min_len,
+                          Onnx__ModelProto **proto, Onnx__TensorProto ***lifted,
+                          size_t *num_lifted);
+
+/* Detaches lifted raw_data so free_unpacked does not free it. */
+void sp_onnx_release_lifted(Onnx__TensorProto **lifted, size_t num_lifted);
 
 /* Grows *items (of item_size bytes each) so one more fits; -1 if out of
  * memory. */
@@ -57,6 +76,12 @@ int sp_grow(void **items, size_t *cap, size_t count, size_t item_size);
  * be NULL; freed even on failure); -1 if out of memory. */
 int sp_onnx_add_view(sp_onnx_model *model, const Onnx__TensorProto *tensor,
                      const void *data, size_t size, void *owned);
+
+/* Hands out bytes for tensor, through an aligned copy (made once and
+ * cached) when bytes is not aligned for the element type; -1 if out of
+ * memory. */
+int sp_onnx_aligned_view(sp_onnx_model *model, const Onnx__TensorProto *tensor,
+                         const uint8_t *bytes, size_t size, const void **data);
 
 /* Mapped bytes of an external tensor that sp_onnx_check_tensor accepted;
  * bytes is the size its dims promise. */
@@ -85,6 +110,13 @@ int sp_onnx_payload_bytes(const Onnx__TensorProto *tensor, size_t *bytes,
 /* Checks that a tensor's stored data (raw, typed field or external-data keys)
  * has the size its dims and type promise, without reading external files. */
 int sp_onnx_check_tensor(const Onnx__TensorProto *tensor, sp_error *err);
+
+/* Puts text (e.g. "model.onnx: ") in front of err's message, keeping it one
+ * line; returns -1. */
+int sp_onnx_error_prefix(sp_error *err, const char *text);
+
+/* Same with "<path>: ". */
+int sp_onnx_file_error(sp_error *err, const char *path);
 
 /* "node 'conv1' (Conv)" or "node #12 (Conv)" into buf; returns buf. */
 const char *sp_onnx_node_label(const Onnx__NodeProto *node, size_t index,

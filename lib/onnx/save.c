@@ -175,7 +175,7 @@ static int append_data(save_state *s, const Onnx__TensorProto *t,
 
 /* Moves one big tensor's raw_data to the data file for the write. */
 static int externalize(save_state *s, Onnx__TensorProto *t) {
-  uint64_t offset;
+  uint64_t offset = 0;
   if (append_data(s, t, &offset) < 0)
     return -1;
   moved_tensor *m = remember_tensor(s, t);

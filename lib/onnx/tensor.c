@@ -260,6 +260,28 @@ static int typed_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
   return 0;
 }
 
+/* Natural alignment of an element, which typed readers rely on. */
+static size_t alignment_of(int32_t type) {
+  size_t size = sp_onnx_elem_size(type);
+  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64 ||
+      type == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128)
+    size /= 2;
+  return size ? size : 1;
+}
+
+int sp_onnx_aligned_view(sp_onnx_model *model, const Onnx__TensorProto *t,
+                         const uint8_t *bytes, size_t size, const void **data) {
+  void *owned = NULL;
+  if ((uintptr_t)bytes % alignment_of(t->data_type) != 0) {
+    owned = malloc(size);
+    if (!owned)
+      return -1;
+    memcpy(owned, bytes, size);
+  }
+  *data = owned ? owned : (const void *)bytes;
+  return sp_onnx_add_view(model, t, *data, size, owned);
+}
+
 static int cached_view(const sp_onnx_model *model, const Onnx__TensorProto *t,
                        const void **data, size_t *size) {
   int found;
@@ -285,7 +307,7 @@ int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
                         "bytes",
                         where, tensor_name(tensor));
   if (sp_onnx_check_tensor(tensor, err) < 0)
-    return sp_error_prefix(err, where);
+    return sp_onnx_file_error(err, where);
   size_t bytes;
   sp_onnx_payload_bytes(tensor, &bytes, NULL);
   *size = bytes;
@@ -297,6 +319,10 @@ int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
     return sp_onnx_external_bytes(model, tensor, bytes, data, err);
   if (tensor->has_raw_data) {
     *data = tensor->raw_data.data;
+    // raw_data lifted from the file mapping can sit at any offset.
+    if ((uintptr_t)*data % alignment_of(tensor->data_type) != 0 &&
+        sp_onnx_aligned_view(model, tensor, *data, bytes, data) < 0)
+      return sp_error_set(err, "%s: out of memory", where);
     return 0;
   }
   return typed_bytes(model, tensor, bytes, data, err);

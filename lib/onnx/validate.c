@@ -69,14 +69,19 @@ static const char *definer(const scope *s, size_t def, char *buf, size_t size) {
 
 static int oom(sp_error *err) { return sp_error_set(err, "out of memory"); }
 
-/* Puts where (empty, or "graph 'body' of node 'loop' (Loop): ") in front. */
-static int with_where(sp_error *err, const char *where) {
-  if (!err || !where[0])
+/* Puts text in front of the message; through sp_error_set, which keeps it
+ * one line even when names in the model contain newlines. */
+int sp_onnx_error_prefix(sp_error *err, const char *text) {
+  if (!err || !text[0])
     return -1;
   char old[SP_ERROR_MAX];
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s%s", where, old);
-  return -1;
+  return sp_error_set(err, "%s%s", text, old);
+}
+
+/* where is empty or "graph 'body' of node 'loop' (Loop): ". */
+static int with_where(sp_error *err, const char *where) {
+  return sp_onnx_error_prefix(err, where);
 }
 
 static int define_inputs(scope *s, const char *where, sp_error *err) {
@@ -142,8 +147,8 @@ static int check_tensor_attr(const Onnx__TensorProto *t, const char *label,
   if (!t || sp_onnx_check_tensor(t, err) == 0)
     return 0;
   char prefix[700];
-  snprintf(prefix, sizeof prefix, "%s%s", where, label);
-  return sp_error_prefix(err, prefix);
+  snprintf(prefix, sizeof prefix, "%s%s: ", where, label);
+  return sp_onnx_error_prefix(err, prefix);
 }
 
 static int check_subgraphs(const Onnx__NodeProto *node, const char *label,
@@ -215,6 +220,12 @@ static int check_graph(const Onnx__GraphProto *g, const scope *parent,
   return rc;
 }
 
+int sp_onnx_file_error(sp_error *err, const char *path) {
+  char prefix[512];
+  snprintf(prefix, sizeof prefix, "%s: ", path);
+  return sp_onnx_error_prefix(err, prefix);
+}
+
 int sp_onnx_validate(const sp_onnx_model *model, sp_error *err) {
   if (!model || !model->proto)
     return sp_error_set(err, "no model");
@@ -234,6 +245,6 @@ int sp_onnx_validate(const sp_onnx_model *model, sp_error *err) {
   if (!m->graph)
     return sp_error_set(err, "%s: missing graph", path);
   if (check_graph(m->graph, NULL, "", 0, err) < 0)
-    return sp_error_prefix(err, path);
+    return sp_onnx_file_error(err, path);
   return 0;
 }

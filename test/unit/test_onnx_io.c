@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "../../lib/onnx/onnx_internal.h" // white-box: the file mapping
 #include "fixtures/onnx_fixture.h"
 #include "sp/onnx.h"
 
@@ -100,6 +101,8 @@ static const Onnx__TensorProto *find_initializer(const sp_onnx_model *m,
   return NULL;
 }
 
+static fx *big_mlp(float **weights);
+
 static const char *external_key(const Onnx__TensorProto *t, const char *key) {
   for (size_t i = 0; i < t->n_external_data; ++i)
     if (strcmp(t->external_data[i]->key, key) == 0)
@@ -143,6 +146,42 @@ static void test_save_keeps_mode_of_existing_file(void **state) {
   struct stat st;
   assert_int_equal(stat(tmp_path("mode.onnx"), &st), 0);
   assert_int_equal(st.st_mode & 0777, 0640);
+  fx_free(f);
+}
+
+/* Big initializers stay in the file mapping; saving them back must give
+ * the same bytes, and reading them must give aligned data. */
+static void test_mapped_round_trip_is_byte_identical(void **state) {
+  (void)state;
+  float *w;
+  fx *f = big_mlp(&w);
+  size_t size, saved_size;
+  uint8_t *bytes = fx_pack(f, &size);
+  write_file(tmp_path("big.onnx"), bytes, size);
+  sp_onnx_model *m;
+  sp_error err;
+  assert_int_equal(sp_onnx_load(tmp_path("big.onnx"), &m, &err), 0);
+  // W (76800 bytes) points into the mapping; b (1200 bytes) was copied.
+  const uint8_t *file = m->backing->file;
+  const uint8_t *raw = find_initializer(m, "W")->raw_data.data;
+  assert_int_equal(m->backing->num_lifted, 1);
+  assert_true(raw > file && raw < file + m->backing->file_size);
+  for (int i = 0; i < 2; ++i) {
+    const char *name = i ? "b" : "W";
+    const Onnx__TensorProto *t = find_initializer(m, name);
+    const void *data;
+    assert_int_equal(sp_onnx_tensor_bytes(m, t, &data, &saved_size, &err), 0);
+    assert_int_equal((uintptr_t)data % sizeof(float), 0);
+    assert_memory_equal(data, w, saved_size);
+  }
+  assert_int_equal(sp_onnx_save(tmp_path("big2.onnx"), m->proto, NULL, &err),
+                   0);
+  sp_onnx_free(m);
+  uint8_t *saved = read_file(tmp_path("big2.onnx"), &saved_size);
+  assert_int_equal(saved_size, size);
+  assert_memory_equal(saved, bytes, size);
+  free(saved);
+  free(bytes);
   fx_free(f);
 }
 
@@ -719,6 +758,28 @@ static void test_duplicate_names_rejected(void **state) {
   expect_invalid(f, "node 'mm' (): missing op_type");
 }
 
+/* Found by fuzzing: names with newlines must not break the one-line rule. */
+static void test_errors_stay_one_line(void **state) {
+  (void)state;
+  fx *f = fx_new(8);
+  Onnx__NodeProto *node = fx_node(f, "Constant\n", "c\r1", NULL, "k");
+  Onnx__AttributeProto init = ONNX__ATTRIBUTE_PROTO__INIT;
+  Onnx__AttributeProto *value = fx_alloc(f, sizeof *value);
+  *value = init;
+  value->name = fx_str(f, "value");
+  value->t = fx_tensor(f, "kv", FLOAT, 1, (int64_t[]){2});
+  fx_raw(f, value->t, "abcd", 4);
+  node->n_attribute = 1;
+  node->attribute = fx_alloc(f, sizeof *node->attribute);
+  node->attribute[0] = value;
+  sp_onnx_model *m;
+  sp_error err;
+  assert_int_equal(load_fx(f, NULL, &m, &err), -1);
+  assert_error(err, "fx.onnx: node 'c 1' (Constant ): tensor 'kv': raw_data "
+                    "has 4 bytes");
+  fx_free(f);
+}
+
 static void test_cycle_rejected(void **state) {
   (void)state;
   fx *f = fx_new(8);
@@ -973,6 +1034,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_is_byte_identical),
       cmocka_unit_test(test_save_keeps_mode_of_existing_file),
+      cmocka_unit_test(test_mapped_round_trip_is_byte_identical),
       cmocka_unit_test(test_int32_data_packs_narrow_types),
       cmocka_unit_test(test_wide_typed_fields),
       cmocka_unit_test(test_sizes_and_counts),
@@ -990,6 +1052,7 @@ int main(void) {
       cmocka_unit_test(test_undefined_input_names_node),
       cmocka_unit_test(test_optional_inputs_and_defaults),
       cmocka_unit_test(test_duplicate_names_rejected),
+      cmocka_unit_test(test_errors_stay_one_line),
       cmocka_unit_test(test_cycle_rejected),
       cmocka_unit_test(test_topo_order),
       cmocka_unit_test(test_subgraph_reads_outer_scope),
