@@ -20,12 +20,22 @@ static const sp_pass_option model_stats_options[] = {
      "list every op in the table, not only totals per op type"},
 };
 
+static const sp_pass_option canonicalize_options[] = {
+    {"fold-bn", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "fold inference BatchNormalization into the preceding Conv/Gemm"},
+    {"stats", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write what changed (one line of counts) to this file ('-' = stderr)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
     {"sp-model-stats",
      "Count parameters and MACs (one multiply-add = 1 MAC) per op and in total",
      model_stats_options, COUNT(model_stats_options), sp_model_stats_run},
+    {"sp-canonicalize",
+     "Fold static shape arithmetic, remove dead ops, identities and zero-width channels",
+     canonicalize_options, COUNT(canonicalize_options), sp_canonicalize_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

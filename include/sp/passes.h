@@ -81,5 +81,6 @@ MlirOperation sp_find_main(MlirOperation module);
 
 /* Pass entry points, one per file in passes/. */
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args);
+int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args);
 
 #endif
