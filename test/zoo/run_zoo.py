@@ -21,6 +21,7 @@ import glob
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -108,8 +109,9 @@ def ort_shapes(ort, model, names, inputs, work):
 
 def onnx_counts(model, ort=None, inputs=None, work=None):
     """Count params and MACs on the ONNX graph. Returns (by_type, initializer_users) where
-    by_type = {op_type: {'params', 'macs', 'unknown'}} and initializer_users lists
-    (initializer name, numel, op_type, input slot, counted) for every float initializer.
+    by_type = {op_type: {'params', 'macs', 'unknown'}}, initializer_users lists
+    (initializer name, numel, op_type, input slot, counted) for every float initializer
+    and node_macs lists (node name, op_type, macs, A dims, B dims, Y dims) per contraction.
     With ort, inputs and work, shapes inference leaves open are measured in ORT."""
     inits = {i.name: i for i in model.graph.initializer}
     shapes = static_shapes(model)
@@ -118,7 +120,7 @@ def onnx_counts(model, ort=None, inputs=None, work=None):
                   for v in (n.input[0], n.input[1], n.output[0]) if v not in shapes}
         if wanted:
             shapes.update(ort_shapes(ort, model, sorted(wanted), inputs, work))
-    by_type, users, seen = {}, [], set()
+    by_type, users, seen, node_macs = {}, [], set(), []
 
     def numel(name):
         s = shapes.get(name)
@@ -144,19 +146,24 @@ def onnx_counts(model, ort=None, inputs=None, work=None):
                 t['unknown'] += 1
                 continue
             if op == 'Conv':
-                t['macs'] += y * math.prod(w[1:])
+                macs = y * math.prod(w[1:])
             elif op == 'ConvTranspose':
-                t['macs'] += math.prod(x) * math.prod(w[1:])
+                macs = math.prod(x) * math.prod(w[1:])
             elif op == 'Gemm':
                 trans_a = next((a.i for a in node.attribute if a.name == 'transA'), 0)
-                t['macs'] += y * (x[0] if trans_a else x[1])
+                macs = y * (x[0] if trans_a else x[1])
             else:
-                t['macs'] += y * x[-1]
-    return by_type, users
+                macs = y * x[-1]
+            t['macs'] += macs
+            node_macs.append((node.name or node.output[0], op, macs, x, w,
+                              shapes[node.output[0]]))
+    return by_type, users, node_macs
 
 
-def explain(kind, got, expected, sp_by_type, ref_by_type, users, param_numel):
+def explain(kind, got, expected, sp_stats, counts, param_numel):
     """Lines naming the ops that account for got != expected."""
+    ref_by_type, users, node_macs = counts
+    sp_by_type = sp_stats.get('by_type', {})
     lines = []
     diff = got - expected
     ref_total = sum(v[kind] for v in ref_by_type.values())
@@ -168,6 +175,8 @@ def explain(kind, got, expected, sp_by_type, ref_by_type, users, param_numel):
                 unknown = ref_by_type.get(op, {}).get('unknown', 0)
                 lines.append(f'{op}: sp-opt {s:,} vs ONNX-side count {r:,} ({s - r:+,})'
                              + (f'; {unknown} {op} ops without static shapes' if unknown else ''))
+        if kind == 'macs':
+            lines += explain_macs(node_macs, sp_stats.get('ops', []))
     if ref_total != expected:
         lines.append(f'ONNX-side count {ref_total:,} vs PyTorch {expected:,} '
                      f'({ref_total - expected:+,})')
@@ -175,6 +184,29 @@ def explain(kind, got, expected, sp_by_type, ref_by_type, users, param_numel):
             lines += explain_params(users, param_numel)
     if not lines:
         lines.append(f'differs by {diff:+,}')
+    return lines
+
+
+def explain_macs(node_macs, sp_ops, limit=8):
+    """The nodes whose MACs sp-opt counts differently, grouped by name pattern (layer
+    numbers as N) and shapes, with sp-opt's result type for that node."""
+    sp = {o.get('name'): o for o in sp_ops}
+    groups = {}
+    for name, op, macs, a, b, y in node_macs:
+        o = sp.get(name)
+        if o is None or o.get('macs') == macs:
+            continue
+        key = (op, re.sub(r'\d+', 'N', name), str(a), str(b), str(y), macs, o.get('macs'),
+               o.get('result', '?'))
+        groups[key] = groups.get(key, 0) + 1
+    lines = []
+    for (op, pattern, a, b, y, macs, got, result), n in sorted(
+            groups.items(), key=lambda kv: -kv[1] * abs(kv[0][5] - kv[0][6]))[:limit]:
+        why = ' (a dynamic dim counts as 1)' if '?' in result else ''
+        lines.append(f'  {n} x {op} {pattern}: A {a} B {b} Y {y} is {macs:,} MACs, '
+                     f'sp-opt {got:,} from result type {result}{why}')
+    if len(groups) > limit:
+        lines.append(f'  ... {len(groups) - limit} more node groups')
     return lines
 
 
@@ -298,11 +330,10 @@ def run_model(args, ort, name):
         else:
             if r.params[0] != r.params[1] or r.macs[0] != r.macs[1]:
                 model = onnx.load(model_path)
-                ref_by_type, users = onnx_counts(model, ort, inputs, work)
-                sp_by_type = got.get('by_type', {})
+                counts = onnx_counts(model, ort, inputs, work)
                 for kind, (g, e) in (('params', r.params), ('macs', r.macs)):
                     if g != e:
-                        lines = explain(kind, g, e, sp_by_type, ref_by_type, users,
+                        lines = explain(kind, g, e, got, counts,
                                         expected.get('param_numel', {}))
                         r.fail(kind, f'sp-opt {g:,} vs PyTorch {e:,} ({g - e:+,})\n      '
                                      + '\n      '.join(lines))
