@@ -79,10 +79,14 @@ static int temp_open(temp_file *t, const char *path, sp_error *err) {
 
 /* Flushes and closes the temp file; the rename happens in temp_rename. */
 static int temp_close(temp_file *t, int durable, sp_error *err) {
+  errno = 0; // ferror alone sets no errno: report EIO then
   int failed = fflush(t->file) != 0 || ferror(t->file) ||
                (durable && fsync(fileno(t->file)) != 0);
   int e = errno;
-  failed |= fclose(t->file) != 0;
+  if (fclose(t->file) != 0 && !failed) {
+    failed = 1;
+    e = errno;
+  }
   t->file = NULL;
   if (failed) {
     write_error(err, t->path, e ? e : EIO);
@@ -165,6 +169,7 @@ static int append_data(save_state *s, const Onnx__TensorProto *t,
   uint64_t pad = (align - s->data_size % align) % align;
   if (!s->data.file && temp_open(&s->data, s->data_path, s->err) < 0)
     return -1;
+  errno = 0;
   if (fwrite(zeros, 1, pad, s->data.file) != pad ||
       fwrite(t->raw_data.data, 1, len, s->data.file) != len)
     return write_error(s->err, s->data_path, errno ? errno : EIO);
@@ -187,7 +192,7 @@ static int externalize(save_state *s, Onnx__TensorProto *t) {
   const char *values[3] = {s->location, m->offset, m->length};
   for (int i = 0; i < 3; ++i) {
     Onnx__StringStringEntryProto e = ONNX__STRING_STRING_ENTRY_PROTO__INIT;
-    e.key = (char *)keys[i]; // the proto is packed, never freed, with these
+    e.key = (char *)keys[i]; // borrowed for the write only
     e.value = (char *)values[i];
     m->entries[i] = e;
     m->entry_ptrs[i] = &m->entries[i];
