@@ -1,0 +1,109 @@
+/* sp/runtime.h - execute ONNX models on the CPU (float32 kernels, OpenBLAS).
+ *
+ * A runtime is created from a model, inputs are bound by name, run() infers
+ * shapes (through sp_infer_shapes, so a dynamic batch is fine), plans memory
+ * once per set of input shapes (one arena, buffers reused by liveness) and
+ * executes the kernels. Every error is one line naming the file and the
+ * node; nothing here exits. Never links MLIR. */
+#ifndef SP_RUNTIME_H
+#define SP_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp/error.h"
+#include "sp/onnx.h"
+#include "sp/shape.h"
+
+/* Returned (instead of -1) when the model needs an op, an attribute value or
+ * an element type that has no kernel; the message names the node and op. */
+#define SP_RT_UNSUPPORTED (-2)
+
+/* A dense row-major tensor. Outputs and observed tensors are owned by the
+ * runtime and valid until the next run or free. */
+typedef struct sp_tensor {
+  const char *name;
+  int32_t elem_type; /* ONNX__TENSOR_PROTO__DATA_TYPE__* */
+  int rank;
+  int64_t dims[SP_MAX_RANK];
+  int64_t numel;
+  void *data;
+} sp_tensor;
+
+typedef struct sp_runtime sp_runtime;
+
+/* Called after each node with every value it produced (the model's
+ * intermediates, in execution order). Setting one disables op fusion so that
+ * every ONNX value is observed. */
+typedef void (*sp_observer_fn)(void *user, const char *name,
+                               const sp_tensor *tensor);
+
+/* Loads path and creates a runtime that owns the model. Returns 0, -1 or
+ * SP_RT_UNSUPPORTED (an op type with no kernel, named in err). */
+int sp_runtime_load(const char *path, sp_runtime **out, sp_error *err);
+
+/* Creates a runtime over an already loaded model. With take_ownership the
+ * runtime frees it; otherwise the model must outlive the runtime. */
+int sp_runtime_create(sp_onnx_model *model, int take_ownership,
+                      sp_runtime **out, sp_error *err);
+
+void sp_runtime_free(sp_runtime *rt);
+
+/* Graph inputs that are not initializers, in graph order: declared type and
+ * shape (dims -1 where dynamic, dim_params naming them). */
+int sp_runtime_num_inputs(const sp_runtime *rt);
+const sp_value_info *sp_runtime_input_info(const sp_runtime *rt, int index);
+
+/* Copies data (rank/dims/elem_type as given) into the runtime as input name.
+ * Checks the name, element type and every static declared dim. */
+int sp_runtime_bind(sp_runtime *rt, const char *name, int32_t elem_type,
+                    int rank, const int64_t *dims, const void *data,
+                    sp_error *err);
+
+/* Same as sp_runtime_bind with a TensorProto (e.g. read from input_0.pb). */
+int sp_runtime_bind_proto(sp_runtime *rt, const char *name,
+                          const Onnx__TensorProto *tensor, sp_error *err);
+
+/* Runs the model on the bound inputs (every input must be bound). Shapes are
+ * inferred and memory planned on the first run and whenever an input shape
+ * (or the contents of a small integer input) changes; other runs allocate
+ * nothing. Returns 0, -1 or SP_RT_UNSUPPORTED. */
+int sp_runtime_run(sp_runtime *rt, sp_error *err);
+
+/* Outputs of the last run, in graph order, or by name (NULL if none). */
+int sp_runtime_num_outputs(const sp_runtime *rt);
+const sp_tensor *sp_runtime_output(const sp_runtime *rt, int index);
+const sp_tensor *sp_runtime_output_by_name(const sp_runtime *rt,
+                                           const char *name);
+
+/* Observer for intermediate values (NULL removes it). Takes effect at the
+ * next run. */
+void sp_runtime_set_observer(sp_runtime *rt, sp_observer_fn fn, void *user);
+
+/* Threads for the kernels (OpenMP) and for OpenBLAS; process-wide.
+ * threads <= 0 means the number of online cores. */
+void sp_runtime_set_threads(int threads);
+
+/* Bytes of the activation arena of the current plan (0 before a run). */
+size_t sp_runtime_arena_bytes(const sp_runtime *rt);
+
+/* OpenBLAS core check: fills buf with a one-line hint when OpenBLAS picked
+ * a weaker core than the CPU supports (AVX-512F -> SkylakeX, AVX2 ->
+ * Haswell) and returns 1; returns 0 (buf = "") when fine. The runtime
+ * prints the hint to stderr once per process, at the first load. */
+int sp_runtime_blas_check(char *buf, size_t size);
+
+/* OpenBLAS's core name ("SkylakeX", "Prescott", ...). */
+const char *sp_runtime_blas_core(void);
+
+/* Reads a TensorProto file into a malloc'ed tensor (free with
+ * sp_tensor_free). name is the proto's name (may be ""). */
+int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err);
+/* Writes t as a TensorProto named t->name. */
+int sp_tensor_write_pb(const char *path, const sp_tensor *t, sp_error *err);
+void sp_tensor_free(sp_tensor *t);
+
+/* Bytes per element of an element type the runtime handles (0 otherwise). */
+size_t sp_tensor_elem_size(int32_t elem_type);
+
+#endif

@@ -1,0 +1,371 @@
+/* conv.c - Conv (1-3 spatial dims): im2col + SGEMM per image and group, a
+ * direct path for depthwise convs, bias/BatchNorm/residual/activation fused
+ * into the epilogue; ConvTranspose as SGEMM + col2im. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static int64_t spatial(const int *s) { return (int64_t)s[0] * s[1] * s[2]; }
+
+static int is_pointwise(const conv_params *p) {
+  for (int d = 0; d < 3; ++d)
+    if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0)
+      return 0;
+  return 1;
+}
+
+size_t conv_scratch_floats(const conv_params *p) {
+  if (is_pointwise(p) || p->C == p->group)
+    return 0;
+  return (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
+         (size_t)spatial(p->out);
+}
+
+/* Output positions o in [lo, hi) read input index o*s - pad + k*dil inside
+ * [0, n). */
+static void valid_range(int n, int out, int s, int pad, int koff, int *lo,
+                        int *hi) {
+  int a = pad - koff; /* need o*s >= a */
+  int l = a <= 0 ? 0 : (a + s - 1) / s;
+  int b = n - 1 + pad - koff; /* need o*s <= b */
+  int h = b < 0 ? 0 : b / s + 1;
+  *lo = l < out ? l : out;
+  *hi = h < out ? h : out;
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+void im2col_forward(float *col, const float *inp, int C,
+                    const conv_params *p) {
+  const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int D = p->in[0], H = p->in[1], W = p->in[2];
+  const int64_t rows = (int64_t)C * KD * KH * KW;
+  const int64_t ospatial = (int64_t)OD * OH * OW;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
+    int c = (int)(r / ((int64_t)KW * KH * KD));
+    float *dst = col + r * ospatial;
+    int lo, hi;
+    valid_range(W, OW, p->stride[2], p->pad[2], kw * p->dil[2], &lo, &hi);
+    for (int od = 0; od < OD; ++od) {
+      int id = od * p->stride[0] - p->pad[0] + kd * p->dil[0];
+      for (int oh = 0; oh < OH; ++oh) {
+        float *drow = dst + ((int64_t)od * OH + oh) * OW;
+        int ih = oh * p->stride[1] - p->pad[1] + kh * p->dil[1];
+        if (id < 0 || id >= D || ih < 0 || ih >= H) {
+          memset(drow, 0, (size_t)OW * sizeof *drow);
+          continue;
+        }
+        const float *srow = inp + (((int64_t)c * D + id) * H + ih) * W;
+        int off = kw * p->dil[2] - p->pad[2];
+        for (int ow = 0; ow < lo; ++ow)
+          drow[ow] = 0;
+        if (p->stride[2] == 1)
+          memcpy(drow + lo, srow + lo + off, (size_t)(hi - lo) * sizeof *drow);
+        else
+          for (int ow = lo; ow < hi; ++ow)
+            drow[ow] = srow[ow * p->stride[2] + off];
+        for (int ow = hi; ow < OW; ++ow)
+          drow[ow] = 0;
+      }
+    }
+  }
+}
+
+static inline void act_row(float *y, int64_t n, rt_act act, float a, float b) {
+  if (act == RT_ACT_RELU) {
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = y[i] > 0 ? y[i] : 0;
+  } else if (act == RT_ACT_CLIP) {
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = y[i] < a ? a : y[i] > b ? b : y[i];
+  }
+}
+
+static void epilogue_channel(float *y, const float *res, int64_t n, float bias,
+                             const epilogue *ep) {
+  if (res) {
+    for (int64_t i = 0; i < n; ++i)
+      y[i] += bias + res[i];
+  } else if (bias != 0) {
+    for (int64_t i = 0; i < n; ++i)
+      y[i] += bias;
+  }
+  act_row(y, n, ep->act, ep->a, ep->b);
+}
+
+void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
+  if (!ep || (!ep->bias && !ep->residual && ep->act == RT_ACT_NONE))
+    return;
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < M; ++m)
+    epilogue_channel(out + (int64_t)m * sp,
+                     ep->residual ? ep->residual + (int64_t)m * sp : NULL, sp,
+                     ep->bias ? ep->bias[m] : 0, ep);
+}
+
+/* Direct 2D depthwise conv: every group has one input channel. */
+static void depthwise_forward(float *out, const float *inp,
+                              const float *weight, const conv_params *p,
+                              const epilogue *ep) {
+  const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int KH = p->k[1], KW = p->k[2], sh = p->stride[1], sw = p->stride[2];
+  const int mult = p->M / p->group;
+  const int64_t osp = (int64_t)OH * OW;
+#pragma omp parallel for schedule(static)
+  for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
+    int m = (int)(nm % p->M);
+    int64_t nimg = nm / p->M;
+    const float *x = inp + (nimg * p->C + m / mult) * (int64_t)H * W;
+    const float *w = weight + (int64_t)m * KH * KW;
+    float *y = out + nm * osp;
+    memset(y, 0, (size_t)osp * sizeof *y);
+    int lo[64], hi[64];
+    int kw_n = KW <= 64 ? KW : 64;
+    for (int kw = 0; kw < kw_n; ++kw)
+      valid_range(W, OW, sw, p->pad[2], kw * p->dil[2], &lo[kw], &hi[kw]);
+    for (int oh = 0; oh < OH; ++oh) {
+      float *yrow = y + (int64_t)oh * OW;
+      for (int kh = 0; kh < KH; ++kh) {
+        int ih = oh * sh - p->pad[1] + kh * p->dil[1];
+        if (ih < 0 || ih >= H)
+          continue;
+        const float *xrow = x + (int64_t)ih * W;
+        for (int kw = 0; kw < kw_n; ++kw) {
+          float wv = w[kh * KW + kw];
+          const float *xs = xrow + kw * p->dil[2] - p->pad[2];
+          if (sw == 1) {
+            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
+              yrow[ow] += wv * xs[ow];
+          } else if (sw == 2) {
+            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
+              yrow[ow] += wv * xs[2 * ow];
+          } else {
+            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
+              yrow[ow] += wv * xs[ow * sw];
+          }
+        }
+      }
+    }
+    if (ep)
+      epilogue_channel(y, ep->residual ? ep->residual + nm * osp : NULL, osp,
+                       ep->bias ? ep->bias[m] : 0, ep);
+  }
+}
+
+void conv_forward(float *out, const float *inp, const float *weight,
+                  const conv_params *p, const epilogue *ep, float *scratch) {
+  const int G = p->group, Cg = p->C / G, Mg = p->M / G;
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int64_t K = (int64_t)Cg * spatial(p->k);
+  if (Cg == 1 && p->k[0] == 1 && p->in[0] == 1 && p->k[2] <= 64 && G > 1) {
+    depthwise_forward(out, inp, weight, p, ep);
+    return;
+  }
+  int pointwise = is_pointwise(p);
+  for (int n = 0; n < p->N; ++n) {
+    for (int g = 0; g < G; ++g) {
+      const float *x = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
+      const float *col = x;
+      if (!pointwise) {
+        im2col_forward(scratch, x, Cg, p);
+        col = scratch;
+      }
+      float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)osp,
+                  (int)K, 1.0f, weight + (int64_t)g * Mg * K, (int)K, col,
+                  (int)osp, 0.0f, y, (int)osp);
+    }
+    if (ep) {
+      epilogue e = *ep;
+      if (e.residual)
+        e.residual += (int64_t)n * p->M * osp;
+      epilogue_forward(out + (int64_t)n * p->M * osp, p->M, osp, &e);
+    }
+  }
+}
+
+/* ---- node adapters ---- */
+
+/* Fills p from the node; input is (N,C,spatial...), weight (M,C/g,k...).
+ * transpose: weight is (C, M/g, k...) and out is the ConvTranspose output. */
+static int conv_geometry(rt_node *n, conv_params *p, int transpose,
+                         sp_error *err) {
+  const sp_tensor *x = &n->in[0]->t, *w = &n->in[1]->t, *y = &n->out[0]->t;
+  int ns = x->rank - 2;
+  if (ns < 1 || ns > 3 || w->rank != x->rank)
+    return rt_unsupported(err, n, "only 1-3 spatial dims have a kernel");
+  memset(p, 0, sizeof *p);
+  p->N = (int)x->dims[0];
+  p->C = (int)x->dims[1];
+  p->group = (int)rt_attr_int(n, "group", 1);
+  p->M = (int)y->dims[1];
+  int64_t pads[6] = {0}, strides[3], dil[3], ks[3];
+  int np = rt_attr_ints(n, "pads", pads, 6);
+  if (rt_attr_ints(n, "strides", strides, 3) < 0)
+    strides[0] = strides[1] = strides[2] = 1;
+  if (rt_attr_ints(n, "dilations", dil, 3) < 0)
+    dil[0] = dil[1] = dil[2] = 1;
+  for (int d = 0; d < 3; ++d) {
+    p->in[d] = p->out[d] = p->k[d] = p->stride[d] = p->dil[d] = 1;
+  }
+  for (int i = 0; i < ns; ++i) {
+    int d = 3 - ns + i;
+    ks[i] = w->dims[2 + i];
+    p->in[d] = (int)x->dims[2 + i];
+    p->out[d] = (int)y->dims[2 + i];
+    p->k[d] = (int)ks[i];
+    p->stride[d] = (int)strides[i];
+    p->dil[d] = (int)dil[i];
+    p->pad[d] = np > 0 ? (int)pads[i] : 0;
+  }
+  char ap[32];
+  rt_attr_str(n, "auto_pad", ap, sizeof ap, "NOTSET");
+  if (!transpose && (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER"))) {
+    for (int i = 0; i < ns; ++i) {
+      int d = 3 - ns + i;
+      int64_t total = (int64_t)(p->out[d] - 1) * p->stride[d] +
+                      (int64_t)(p->k[d] - 1) * p->dil[d] + 1 - p->in[d];
+      if (total < 0)
+        total = 0;
+      p->pad[d] = (int)(!strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2);
+    }
+  } else if (!strcmp(ap, "VALID")) {
+    for (int d = 0; d < 3; ++d)
+      p->pad[d] = 0;
+  }
+  if (p->group <= 0 || p->C % p->group || p->M % p->group)
+    return rt_fail(err, n, "group %d does not divide channels", p->group);
+  return 0;
+}
+
+RT_KERNEL(rt_conv_prepare) {
+  (void)rt;
+  if (n->n_in < 2 || !n->in[0] || !n->in[1])
+    return rt_fail(err, n, "needs inputs X and W");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (!rc)
+    rc = rt_check_types(err, n, 1, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  if (n->in[0]->t.rank < 3 || n->in[0]->t.rank > 5)
+    return rt_unsupported(err, n, "only 1-3 spatial dims have a kernel");
+  return 0;
+}
+
+RT_KERNEL(rt_conv) {
+  conv_params p;
+  int rc = conv_geometry(n, &p, 0, err);
+  if (rc)
+    return rc;
+  const float *w = n->fold_w ? n->fold_w : rt_f32(n->in[1]);
+  epilogue ep = {NULL, NULL, n->act, n->act_a, n->act_b};
+  if (n->fold_b)
+    ep.bias = n->fold_b;
+  else if (rt_in(n, 2))
+    ep.bias = rt_f32(n->in[2]);
+  if (n->residual)
+    ep.residual = rt_f32(n->residual);
+  float *scratch = NULL;
+  size_t sc = conv_scratch_floats(&p);
+  if (sc && !(scratch = rt_scratch(rt, sc * sizeof(float))))
+    return rt_fail(err, n, "out of memory for im2col (%zu floats)", sc);
+  conv_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), w, &p, &ep, scratch);
+  return 0;
+}
+
+/* col (C/g*k, in spatial) of one group scattered back into y (M/g, out). */
+static void col2im_add(float *y, const float *col, int Mg,
+                       const conv_params *p, const int64_t *outpad) {
+  (void)outpad;
+  const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int D = p->in[0], H = p->in[1], W = p->in[2];
+  const int64_t isp = (int64_t)D * H * W;
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < Mg; ++m)
+    for (int kd = 0; kd < KD; ++kd)
+      for (int kh = 0; kh < KH; ++kh)
+        for (int kw = 0; kw < KW; ++kw) {
+          const float *c =
+              col + ((((int64_t)m * KD + kd) * KH + kh) * KW + kw) * isp;
+          for (int id = 0; id < D; ++id) {
+            int od = id * p->stride[0] - p->pad[0] + kd * p->dil[0];
+            if (od < 0 || od >= OD)
+              continue;
+            for (int ih = 0; ih < H; ++ih) {
+              int oh = ih * p->stride[1] - p->pad[1] + kh * p->dil[1];
+              if (oh < 0 || oh >= OH)
+                continue;
+              const float *crow = c + ((int64_t)id * H + ih) * W;
+              float *yrow = y + (((int64_t)m * OD + od) * OH + oh) * OW;
+              for (int iw = 0; iw < W; ++iw) {
+                int ow = iw * p->stride[2] - p->pad[2] + kw * p->dil[2];
+                if (ow >= 0 && ow < OW)
+                  yrow[ow] += crow[iw];
+              }
+            }
+          }
+        }
+}
+
+/* y is (N,M,out...), x is (N,C,in...), w is (C,M/g,k...). */
+RT_KERNEL(rt_conv_transpose) {
+  if (n->n_in < 2 || !n->in[0] || !n->in[1])
+    return rt_fail(err, n, "needs inputs X and W");
+  if (n->in[0]->t.elem_type != RT_FLOAT)
+    return rt_unsupported(err, n, "only float has a kernel");
+  conv_params p;
+  int rc = conv_geometry(n, &p, 1, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int ns = x->rank - 2;
+  char ap[32];
+  rt_attr_str(n, "auto_pad", ap, sizeof ap, "NOTSET");
+  int64_t outpad[3] = {0, 0, 0};
+  rt_attr_ints(n, "output_padding", outpad, 3);
+  if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER") ||
+      rt_attr(n, "output_shape")) {
+    for (int i = 0; i < ns; ++i) {
+      int d = 3 - ns + i;
+      int64_t total = (int64_t)p.stride[d] * (p.in[d] - 1) + outpad[i] +
+                      (int64_t)(p.k[d] - 1) * p.dil[d] + 1 - p.out[d];
+      if (total < 0)
+        total = 0;
+      p.pad[d] = (int)(!strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2);
+      if (strcmp(ap, "SAME_UPPER") && strcmp(ap, "SAME_LOWER"))
+        p.pad[d] = (int)(total / 2); /* output_shape: as ORT, upper */
+    }
+  }
+  const int G = p.group, Cg = p.C / G, Mg = p.M / G;
+  const int64_t isp = spatial(p.in), osp = spatial(p.out);
+  const int64_t kk = spatial(p.k);
+  size_t sc = (size_t)Mg * kk * isp;
+  float *col = rt_scratch(rt, sc * sizeof(float));
+  if (!col)
+    return rt_fail(err, n, "out of memory");
+  float *y = rt_f32(n->out[0]);
+  const float *xd = rt_f32(n->in[0]), *w = rt_f32(n->in[1]);
+  memset(y, 0, (size_t)p.N * p.M * osp * sizeof *y);
+  for (int b = 0; b < p.N; ++b)
+    for (int g = 0; g < G; ++g) {
+      /* col (Mg*k, isp) = w_g^T (Mg*k, Cg) @ x_g (Cg, isp) */
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(Mg * kk),
+                  (int)isp, Cg, 1.0f, w + (int64_t)g * Cg * Mg * kk,
+                  (int)(Mg * kk), xd + ((int64_t)b * p.C + (int64_t)g * Cg) * isp,
+                  (int)isp, 0.0f, col, (int)isp);
+      col2im_add(y + ((int64_t)b * p.M + (int64_t)g * Mg) * osp, col, Mg, &p,
+                 outpad);
+    }
+  if (rt_in(n, 2)) {
+    epilogue ep = {rt_f32(n->in[2]), NULL, RT_ACT_NONE, 0, 0};
+    for (int b = 0; b < p.N; ++b)
+      epilogue_forward(y + (int64_t)b * p.M * osp, p.M, osp, &ep);
+  }
+  return 0;
+}

@@ -1,0 +1,293 @@
+/* gemm.c - Gemm, MatMul (batched, broadcasting) via cblas_sgemm; Einsum by
+ * direct summation (small attention/test patterns). */
+#include <cblas.h>
+#include <ctype.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* y is (M,N) = alpha * op(a) @ op(b) + beta * c, c broadcast from (M|1,N|1). */
+RT_KERNEL(rt_gemm) {
+  (void)rt;
+  if (n->n_in < 2 || !n->in[0] || !n->in[1])
+    return rt_fail(err, n, "needs inputs A and B");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *a = &n->in[0]->t, *b = &n->in[1]->t, *y = &n->out[0]->t;
+  const rt_value *cv = rt_in(n, 2);
+  int ta = (int)rt_attr_int(n, "transA", 0), tb = (int)rt_attr_int(n, "transB", 0);
+  float alpha = rt_attr_float(n, "alpha", 1.0f), beta = rt_attr_float(n, "beta", 1.0f);
+  if (a->rank != 2 || b->rank != 2)
+    return rt_fail(err, n, "A and B must be 2-D");
+  int M = (int)y->dims[0], N = (int)y->dims[1];
+  int K = (int)(ta ? a->dims[0] : a->dims[1]);
+  float *out = y->data;
+  const float *bias = n->fold_b;
+  float cbeta = 0.0f;
+  if (cv && beta != 0.0f && !bias) {
+    const sp_tensor *c = &cv->t;
+    int64_t cm = c->rank == 2 ? c->dims[0] : 1;
+    int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    const float *cd = c->data;
+    if (c->rank == 1 && cn == N && beta == 1.0f) {
+      bias = cd;
+    } else {
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j)
+          out[(int64_t)i * N + j] =
+              beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+      cbeta = 1.0f;
+    }
+  }
+  if (bias) {
+    for (int i = 0; i < M; ++i)
+      memcpy(out + (int64_t)i * N, bias, (size_t)N * sizeof *out);
+    cbeta = 1.0f;
+  }
+  if (M && N)
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a->data,
+                ta ? M : K, b->data, tb ? K : N, cbeta, out, N);
+  if (n->act != RT_ACT_NONE) {
+    epilogue ep = {NULL, NULL, n->act, n->act_a, n->act_b};
+    epilogue_forward(out, M, N, &ep);
+  }
+  return 0;
+}
+
+/* y is (batch..., M, N) = a (batch..., M, K) @ b (batch..., K, N); 1-D a or b
+ * promoted as numpy.matmul; batch dims broadcast. */
+RT_KERNEL(rt_matmul) {
+  (void)rt;
+  if (n->n_in < 2 || !n->in[0] || !n->in[1])
+    return rt_fail(err, n, "needs inputs A and B");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (!rc)
+    rc = rt_check_types(err, n, 1, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *a = &n->in[0]->t, *b = &n->in[1]->t, *y = &n->out[0]->t;
+  if (a->rank < 1 || b->rank < 1)
+    return rt_fail(err, n, "scalar operand");
+  int64_t M = a->rank == 1 ? 1 : a->dims[a->rank - 2];
+  int64_t K = a->dims[a->rank - 1];
+  int64_t N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+  const float *ad = a->data, *bd = b->data;
+  float *out = y->data;
+  int64_t total = rt_numel(y);
+  if (total == 0)
+    return 0;
+  if (K == 0) {
+    memset(out, 0, (size_t)total * sizeof *out);
+    return 0;
+  }
+  /* batch shape of the output */
+  int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+  int rbatch = ra > rb ? ra : rb;
+  int64_t bdims[SP_MAX_RANK], sa[SP_MAX_RANK], sb[SP_MAX_RANK];
+  int64_t batch = 1;
+  int a_batched = 0, b_batched = 0;
+  for (int i = 0; i < rbatch; ++i) {
+    int ia = i - (rbatch - ra), ib = i - (rbatch - rb);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    bdims[i] = da > db ? da : db;
+    batch *= bdims[i];
+    a_batched |= da > 1;
+    b_batched |= db > 1;
+  }
+  /* element strides of each operand's matrices over the batch dims */
+  int64_t stra = M * K, strb = K * N;
+  for (int i = rbatch - 1; i >= 0; --i) {
+    int ia = i - (rbatch - ra), ib = i - (rbatch - rb);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    sa[i] = da == 1 ? 0 : stra;
+    sb[i] = db == 1 ? 0 : strb;
+    stra *= da;
+    strb *= db;
+  }
+  if (!b_batched) {
+    /* one SGEMM: rows of every a matrix against the shared b */
+    int64_t rows = a_batched ? batch * M : M;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)N,
+                (int)K, 1.0f, ad, (int)K, bd, (int)N, 0.0f, out, (int)N);
+    if (!a_batched)
+      for (int64_t i = 1; i < batch; ++i)
+        memcpy(out + i * M * N, out, (size_t)(M * N) * sizeof *out);
+    return 0;
+  }
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t rem = i, oa = 0, ob = 0;
+    for (int d = rbatch - 1; d >= 0; --d) {
+      int64_t idx = rem % bdims[d];
+      rem /= bdims[d];
+      oa += idx * sa[d];
+      ob += idx * sb[d];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
+                (int)K, 1.0f, ad + oa, (int)K, bd + ob, (int)N, 0.0f,
+                out + i * M * N, (int)N);
+  }
+  return 0;
+}
+
+/* ---- Einsum ---- */
+
+#define EIN_MAX_LETTERS 64
+
+/* Maps each term's letters to label ids; '...' becomes labels 52+. */
+static int parse_term(const char *s, size_t len, int rank, int *labels,
+                      int *n_labels, int *n_ell) {
+  int k = 0;
+  size_t named = 0;
+  int has_ell = 0;
+  for (size_t i = 0; i < len; ++i)
+    if (isalpha((unsigned char)s[i]))
+      ++named;
+    else if (s[i] == '.')
+      has_ell = 1;
+  int ell = has_ell ? rank - (int)named : 0;
+  if (ell < 0 || (!has_ell && rank >= 0 && (int)named != rank))
+    return -1;
+  for (size_t i = 0; i < len; ++i) {
+    char c = s[i];
+    if (isalpha((unsigned char)c)) {
+      labels[k++] = isupper((unsigned char)c) ? c - 'A' + 26 : c - 'a';
+    } else if (c == '.') {
+      if (i + 2 >= len || s[i + 1] != '.' || s[i + 2] != '.')
+        return -1;
+      for (int e = 0; e < ell; ++e)
+        labels[k++] = 52 + e;
+      i += 2;
+    }
+  }
+  *n_labels = k;
+  if (has_ell)
+    *n_ell = ell;
+  return 0;
+}
+
+RT_KERNEL(rt_einsum) {
+  (void)rt;
+  char eq[256];
+  rt_attr_str(n, "equation", eq, sizeof eq, "");
+  const sp_tensor *y = &n->out[0]->t;
+  if (y->elem_type != RT_FLOAT && y->elem_type != RT_DOUBLE)
+    return rt_unsupported(err, n, "only float and double have a kernel");
+  int n_ops = n->n_in;
+  if (n_ops > 8)
+    return rt_unsupported(err, n, "more than 8 operands");
+  int labels[9][SP_MAX_RANK + 8], nl[9] = {0}, n_ell = 0;
+  char *arrow = strstr(eq, "->");
+  const char *p = eq;
+  for (int i = 0; i < n_ops; ++i) {
+    const char *end = strchr(p, ',');
+    if (!end || (arrow && end > arrow))
+      end = arrow ? arrow : eq + strlen(eq);
+    if (parse_term(p, (size_t)(end - p), n->in[i]->t.rank, labels[i], &nl[i],
+                   &n_ell))
+      return rt_fail(err, n, "bad equation '%s'", eq);
+    p = end + 1;
+  }
+  int64_t size[EIN_MAX_LETTERS];
+  int used[EIN_MAX_LETTERS] = {0}, count[EIN_MAX_LETTERS] = {0};
+  for (int l = 0; l < EIN_MAX_LETTERS; ++l)
+    size[l] = 1;
+  for (int i = 0; i < n_ops; ++i)
+    for (int k = 0; k < nl[i]; ++k) {
+      int64_t d = n->in[i]->t.dims[k];
+      int l = labels[i][k];
+      if (used[l] && size[l] != d && size[l] != 1 && d != 1)
+        return rt_fail(err, n, "dimension mismatch for a label");
+      if (!used[l] || size[l] == 1)
+        size[l] = d;
+      used[l] = 1;
+      count[l]++;
+    }
+  int out_labels[SP_MAX_RANK + 8], n_out = 0;
+  if (arrow) {
+    if (parse_term(arrow + 2, strlen(arrow + 2), -1, out_labels, &n_out,
+                   &n_ell) && n_out == 0)
+      return rt_fail(err, n, "bad output in '%s'", eq);
+    /* ellipsis in output: parse_term with rank -1 gives ell = -1 - named */
+    n_out = 0;
+    for (const char *q = arrow + 2; *q; ++q) {
+      if (isalpha((unsigned char)*q))
+        out_labels[n_out++] = isupper((unsigned char)*q) ? *q - 'A' + 26 : *q - 'a';
+      else if (*q == '.' ) {
+        for (int e = 0; e < n_ell; ++e)
+          out_labels[n_out++] = 52 + e;
+        q += 2;
+      }
+    }
+  } else {
+    for (int e = 0; e < n_ell; ++e)
+      out_labels[n_out++] = 52 + e;
+    for (int l = 0; l < 52; ++l)
+      if (count[l] == 1)
+        out_labels[n_out++] = l;
+  }
+  /* all labels, output ones first */
+  int all[EIN_MAX_LETTERS], n_all = 0, in_out[EIN_MAX_LETTERS] = {0};
+  for (int k = 0; k < n_out; ++k) {
+    all[n_all++] = out_labels[k];
+    in_out[out_labels[k]] = 1;
+  }
+  for (int l = 0; l < EIN_MAX_LETTERS; ++l)
+    if (used[l] && !in_out[l])
+      all[n_all++] = l;
+  /* strides of each operand per label */
+  int64_t st[9][EIN_MAX_LETTERS];
+  memset(st, 0, sizeof st);
+  for (int i = 0; i < n_ops; ++i) {
+    int64_t s = 1;
+    for (int k = nl[i] - 1; k >= 0; --k) {
+      if (n->in[i]->t.dims[k] != 1)
+        st[i][labels[i][k]] += s;
+      s *= n->in[i]->t.dims[k];
+    }
+  }
+  int64_t total = 1, total_out = rt_numel(y);
+  for (int k = 0; k < n_all; ++k)
+    total *= size[all[k]];
+  int64_t inner = total_out ? total / total_out : 0;
+  for (int64_t o = 0; o < total_out; ++o) {
+    double acc = 0;
+    int64_t idx[EIN_MAX_LETTERS] = {0};
+    int64_t rem = o;
+    for (int k = n_out - 1; k >= 0; --k) {
+      idx[all[k]] = rem % size[all[k]];
+      rem /= size[all[k]];
+    }
+    for (int64_t r = 0; r < inner; ++r) {
+      int64_t rr = r;
+      for (int k = n_all - 1; k >= n_out; --k) {
+        idx[all[k]] = rr % size[all[k]];
+        rr /= size[all[k]];
+      }
+      double prod = 1;
+      for (int i = 0; i < n_ops; ++i) {
+        int64_t off = 0;
+        for (int k = 0; k < nl[i]; ++k)
+          if (n->in[i]->t.dims[k] != 1)
+            off += idx[labels[i][k]] * 0;
+        /* diagonal-safe offset: walk the operand's own dims */
+        int64_t s = 1;
+        off = 0;
+        for (int k = nl[i] - 1; k >= 0; --k) {
+          int64_t d = n->in[i]->t.dims[k];
+          off += (d == 1 ? 0 : idx[labels[i][k]]) * s;
+          s *= d;
+        }
+        prod *= rt_get_double(&n->in[i]->t, off);
+      }
+      acc += prod;
+    }
+    if (y->elem_type == RT_FLOAT)
+      ((float *)y->data)[o] = (float)acc;
+    else
+      ((double *)y->data)[o] = acc;
+  }
+  (void)st;
+  return 0;
+}

@@ -1,0 +1,119 @@
+/* kernels.h - the flat forward kernels (float buffers, shapes in comments)
+ * and the node adapters the op table points at. One file per op family;
+ * a *_backward beside each *_forward later. */
+#ifndef SP_RUNTIME_KERNELS_H
+#define SP_RUNTIME_KERNELS_H
+
+#include "../runtime_internal.h"
+
+/* Adapter: reads the node's attributes and tensors, calls a *_forward. */
+#define RT_KERNEL(name) int name(sp_runtime *rt, rt_node *n, sp_error *err)
+
+/* ---- conv.c ---- */
+/* Convolution geometry, 1-3 spatial dims stored as 3 (missing ones are 1). */
+typedef struct conv_params {
+  int N, C, M, group;  /* batch, input channels, output channels, groups */
+  int in[3], out[3];   /* spatial sizes (D,H,W) of input and output */
+  int k[3], stride[3], dil[3], pad[3]; /* pad: leading padding */
+} conv_params;
+/* Epilogue applied after the convolution/GEMM: + bias[m] + residual, then act. */
+typedef struct epilogue {
+  const float *bias;     /* (M) or NULL */
+  const float *residual; /* same shape as out, or NULL */
+  rt_act act;
+  float a, b;
+} epilogue;
+/* out is (N,M,OD,OH,OW), inp is (N,C,D,H,W), weight is (M,C/group,KD,KH,KW);
+ * scratch holds conv_scratch_floats(p) floats. */
+void conv_forward(float *out, const float *inp, const float *weight,
+                  const conv_params *p, const epilogue *ep, float *scratch);
+size_t conv_scratch_floats(const conv_params *p);
+/* col is (C*KD*KH*KW, OD*OH*OW) for one image of C channels. */
+void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
+/* Applies ep to out (M, spatial) rows of one image. */
+void epilogue_forward(float *out, int M, int64_t spatial, const epilogue *ep);
+RT_KERNEL(rt_conv_prepare);
+RT_KERNEL(rt_conv);
+RT_KERNEL(rt_conv_transpose);
+
+/* ---- gemm.c ---- */
+/* y is (M,N) = alpha * op(a) @ op(b) + beta * c; a is (M,K) or (K,M) if
+ * trans_a, b is (K,N) or (N,K) if trans_b; c broadcasts to (M,N). */
+RT_KERNEL(rt_gemm);
+RT_KERNEL(rt_matmul);
+RT_KERNEL(rt_einsum);
+
+/* ---- pool.c ---- */
+RT_KERNEL(rt_maxpool);
+RT_KERNEL(rt_avgpool);
+RT_KERNEL(rt_global_avgpool);
+RT_KERNEL(rt_global_maxpool);
+RT_KERNEL(rt_lppool);
+
+/* ---- norm.c ---- */
+/* y, x are (N,C,S); mean, var, scale, bias are (C). */
+void batchnorm_forward(float *y, const float *x, const float *scale,
+                       const float *bias, const float *mean, const float *var,
+                       float eps, int N, int C, int64_t S);
+/* y, x are (rows, cols): normalise each row, then * scale + bias (cols). */
+void layernorm_forward(float *y, const float *x, const float *scale,
+                       const float *bias, float eps, int64_t rows,
+                       int64_t cols, float *mean_out, float *invstd_out);
+RT_KERNEL(rt_batchnorm);
+RT_KERNEL(rt_instancenorm);
+RT_KERNEL(rt_layernorm);
+RT_KERNEL(rt_groupnorm);
+RT_KERNEL(rt_lrn);
+
+/* ---- activation.c ---- */
+RT_KERNEL(rt_unary_prepare);
+RT_KERNEL(rt_unary);
+RT_KERNEL(rt_clip);
+RT_KERNEL(rt_prelu);
+/* y, x are (outer, axis, inner); softmax over axis. */
+void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
+                     int64_t inner, int log);
+RT_KERNEL(rt_softmax);
+RT_KERNEL(rt_hardmax);
+
+/* ---- elementwise.c ---- */
+RT_KERNEL(rt_binary_prepare);
+RT_KERNEL(rt_binary);
+RT_KERNEL(rt_variadic);
+RT_KERNEL(rt_where);
+RT_KERNEL(rt_not);
+/* Broadcasting helper: strides of t (in elements) against out's shape. */
+void rt_broadcast_strides(const sp_tensor *t, const sp_tensor *out,
+                          int64_t *strides);
+
+/* ---- reduce.c ---- */
+RT_KERNEL(rt_reduce);
+RT_KERNEL(rt_argmax);
+
+/* ---- tensor.c ---- */
+RT_KERNEL(rt_view); /* Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout */
+RT_KERNEL(rt_transpose);
+RT_KERNEL(rt_concat);
+RT_KERNEL(rt_split);
+RT_KERNEL(rt_slice);
+RT_KERNEL(rt_gather);
+RT_KERNEL(rt_gather_elements);
+RT_KERNEL(rt_expand);
+RT_KERNEL(rt_tile);
+RT_KERNEL(rt_pad);
+RT_KERNEL(rt_shape);
+RT_KERNEL(rt_size);
+RT_KERNEL(rt_constant_of_shape);
+RT_KERNEL(rt_range);
+RT_KERNEL(rt_cast);
+RT_KERNEL(rt_resize);
+RT_KERNEL(rt_depth_to_space);
+RT_KERNEL(rt_space_to_depth);
+RT_KERNEL(rt_trilu);
+RT_KERNEL(rt_cumsum);
+RT_KERNEL(rt_eyelike);
+/* Copies a strided view: out (dims) from src with per-dim element strides. */
+void rt_strided_copy(void *out, const void *src, size_t es, int rank,
+                     const int64_t *dims, const int64_t *src_strides);
+
+#endif

@@ -1,0 +1,177 @@
+/* norm.c - BatchNormalization (inference), InstanceNormalization,
+ * LayerNormalization, GroupNormalization, LRN. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+void batchnorm_forward(float *y, const float *x, const float *scale,
+                       const float *bias, const float *mean, const float *var,
+                       float eps, int N, int C, int64_t S) {
+#pragma omp parallel for schedule(static)
+  for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
+    int c = (int)(nc % C);
+    float a = scale[c] / sqrtf(var[c] + eps);
+    float b = bias[c] - mean[c] * a;
+    const float *xc = x + nc * S;
+    float *yc = y + nc * S;
+    for (int64_t i = 0; i < S; ++i)
+      yc[i] = xc[i] * a + b;
+  }
+}
+
+void layernorm_forward(float *y, const float *x, const float *scale,
+                       const float *bias, float eps, int64_t rows,
+                       int64_t cols, float *mean_out, float *invstd_out) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols;
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < cols; ++i)
+      sum += xr[i];
+    double mean = cols ? sum / (double)cols : 0;
+    for (int64_t i = 0; i < cols; ++i) {
+      double d = xr[i] - mean;
+      sq += d * d;
+    }
+    float invstd = (float)(1.0 / sqrt((cols ? sq / (double)cols : 0) + eps));
+    float m = (float)mean;
+    for (int64_t i = 0; i < cols; ++i) {
+      float v = (xr[i] - m) * invstd;
+      yr[i] = v * (scale ? scale[i] : 1.0f) + (bias ? bias[i] : 0.0f);
+    }
+    if (mean_out)
+      mean_out[r] = m;
+    if (invstd_out)
+      invstd_out[r] = invstd;
+  }
+}
+
+RT_KERNEL(rt_batchnorm) {
+  (void)rt;
+  if (n->n_in < 5)
+    return rt_fail(err, n, "needs inputs X, scale, B, mean, var");
+  for (int i = 0; i < 5; ++i) {
+    int rc = rt_check_types(err, n, i, RT_FLOAT, 0);
+    if (rc)
+      return rc;
+  }
+  if (rt_attr_int(n, "training_mode", 0) || (n->n_out > 1 && n->out[1]))
+    return rt_unsupported(err, n, "training mode has no kernel");
+  const sp_tensor *x = &n->in[0]->t;
+  int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
+  batchnorm_forward(rt_f32(n->out[0]), x->data, rt_f32(n->in[1]),
+                    rt_f32(n->in[2]), rt_f32(n->in[3]), rt_f32(n->in[4]),
+                    rt_attr_float(n, "epsilon", 1e-5f), N, C,
+                    rt_dims_product(x, 2, x->rank));
+  return 0;
+}
+
+RT_KERNEL(rt_instancenorm) {
+  (void)rt;
+  if (n->n_in < 3)
+    return rt_fail(err, n, "needs inputs X, scale, B");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t N = x->dims[0], C = x->dims[1], S = rt_dims_product(x, 2, x->rank);
+  const float *scale = rt_f32(n->in[1]), *bias = rt_f32(n->in[2]);
+  float eps = rt_attr_float(n, "epsilon", 1e-5f);
+  float *y = rt_f32(n->out[0]);
+  const float *xd = x->data;
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      int64_t off = (b * C + c) * S;
+      layernorm_forward(y + off, xd + off, NULL, NULL, eps, 1, S, NULL, NULL);
+      for (int64_t i = 0; i < S; ++i)
+        y[off + i] = y[off + i] * scale[c] + bias[c];
+    }
+  return 0;
+}
+
+RT_KERNEL(rt_layernorm) {
+  (void)rt;
+  if (n->n_in < 2)
+    return rt_fail(err, n, "needs inputs X and Scale");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", -1), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int64_t rows = rt_dims_product(x, 0, axis), cols = rt_dims_product(x, axis, x->rank);
+  const rt_value *sv = n->in[1], *bv = rt_in(n, 2);
+  if (sv->t.numel != cols || (bv && bv->t.numel != cols))
+    return rt_unsupported(err, n, "broadcast scale/bias has no kernel");
+  layernorm_forward(rt_f32(n->out[0]), x->data, rt_f32(sv), bv ? rt_f32(bv) : NULL,
+                    rt_attr_float(n, "epsilon", 1e-5f), rows, cols,
+                    rt_out(n, 1) ? rt_f32(n->out[1]) : NULL,
+                    rt_out(n, 2) ? rt_f32(n->out[2]) : NULL);
+  return 0;
+}
+
+/* x is (N,C,S); groups of C/G channels normalised together, then per-channel
+ * (opset >= 21) or per-group (opset 18) scale and bias. */
+RT_KERNEL(rt_groupnorm) {
+  (void)rt;
+  if (n->n_in < 3)
+    return rt_fail(err, n, "needs inputs X, scale, bias");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t N = x->dims[0], C = x->dims[1], S = rt_dims_product(x, 2, x->rank);
+  int64_t G = rt_attr_int(n, "num_groups", 1);
+  if (G <= 0 || C % G)
+    return rt_fail(err, n, "num_groups does not divide channels");
+  const float *scale = rt_f32(n->in[1]), *bias = rt_f32(n->in[2]);
+  int per_channel = n->in[1]->t.numel == C && C != G ? 1 : n->in[1]->t.numel == C;
+  float eps = rt_attr_float(n, "epsilon", 1e-5f);
+  float *y = rt_f32(n->out[0]);
+  const float *xd = x->data;
+  int64_t Cg = C / G;
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t g = 0; g < G; ++g) {
+      int64_t off = (b * C + g * Cg) * S;
+      layernorm_forward(y + off, xd + off, NULL, NULL, eps, 1, Cg * S, NULL, NULL);
+      for (int64_t c = 0; c < Cg; ++c) {
+        int64_t k = per_channel ? g * Cg + c : g;
+        for (int64_t i = 0; i < S; ++i)
+          y[off + c * S + i] = y[off + c * S + i] * scale[k] + bias[k];
+      }
+    }
+  return 0;
+}
+
+/* y, x are (N,C,S): x / (bias + alpha/size * sum of squares over nearby
+ * channels)^beta. */
+RT_KERNEL(rt_lrn) {
+  (void)rt;
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t N = x->dims[0], C = x->dims[1], S = rt_dims_product(x, 2, x->rank);
+  int64_t size = rt_attr_int(n, "size", 1);
+  float alpha = rt_attr_float(n, "alpha", 1e-4f), beta = rt_attr_float(n, "beta", 0.75f),
+        bias = rt_attr_float(n, "bias", 1.0f);
+  const float *xd = x->data;
+  float *y = rt_f32(n->out[0]);
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < S; ++i) {
+        double sq = 0;
+        for (int64_t k = c - lo; k <= c + hi; ++k)
+          if (k >= 0 && k < C) {
+            double v = xd[(b * C + k) * S + i];
+            sq += v * v;
+          }
+        int64_t o = (b * C + c) * S + i;
+        y[o] = (float)(xd[o] / pow(bias + alpha / (double)size * sq, beta));
+      }
+  return 0;
+}

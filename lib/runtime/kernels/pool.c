@@ -1,0 +1,190 @@
+/* pool.c - MaxPool, AveragePool, LpPool (1-3 spatial dims, dilations,
+ * ceil_mode, auto_pad), GlobalAveragePool, GlobalMaxPool. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+typedef enum { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
+
+typedef struct pool_params {
+  int NC;            /* batch * channels */
+  int in[3], out[3]; /* (D,H,W) */
+  int k[3], stride[3], dil[3], pad[3], pad_end[3];
+  int count_include_pad;
+  float p; /* LpPool exponent */
+} pool_params;
+
+/* y is (NC, OD,OH,OW), x is (NC, D,H,W); indices (optional) as ONNX MaxPool
+ * (flat index into x of each image's (C,D,H,W), row-major). */
+static void pool_forward(float *y, int64_t *indices, const float *x,
+                         const pool_params *q, pool_kind kind, int C) {
+  const int64_t isp = (int64_t)q->in[0] * q->in[1] * q->in[2];
+  const int64_t osp = (int64_t)q->out[0] * q->out[1] * q->out[2];
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < q->NC; ++c) {
+    const float *xc = x + c * isp;
+    float *yc = y + c * osp;
+    for (int od = 0; od < q->out[0]; ++od)
+      for (int oh = 0; oh < q->out[1]; ++oh)
+        for (int ow = 0; ow < q->out[2]; ++ow) {
+          int s[3] = {od * q->stride[0] - q->pad[0], oh * q->stride[1] - q->pad[1],
+                      ow * q->stride[2] - q->pad[2]};
+          double acc = kind == POOL_MAX ? -INFINITY : 0;
+          int64_t best = -1, valid = 0, window = 0;
+          for (int kd = 0; kd < q->k[0]; ++kd) {
+            int id = s[0] + kd * q->dil[0];
+            if (id >= q->in[0] + q->pad_end[0])
+              break;
+            for (int kh = 0; kh < q->k[1]; ++kh) {
+              int ih = s[1] + kh * q->dil[1];
+              if (ih >= q->in[1] + q->pad_end[1])
+                break;
+              for (int kw = 0; kw < q->k[2]; ++kw) {
+                int iw = s[2] + kw * q->dil[2];
+                if (iw >= q->in[2] + q->pad_end[2])
+                  break;
+                ++window;
+                if (id < 0 || ih < 0 || iw < 0 || id >= q->in[0] ||
+                    ih >= q->in[1] || iw >= q->in[2])
+                  continue;
+                int64_t off = ((int64_t)id * q->in[1] + ih) * q->in[2] + iw;
+                float v = xc[off];
+                ++valid;
+                if (kind == POOL_MAX) {
+                  if (best < 0 || v > acc) {
+                    acc = v;
+                    best = off;
+                  }
+                } else if (kind == POOL_AVG) {
+                  acc += v;
+                } else {
+                  acc += pow(fabs(v), q->p);
+                }
+              }
+            }
+          }
+          int64_t o = ((int64_t)od * q->out[1] + oh) * q->out[2] + ow;
+          if (kind == POOL_AVG)
+            acc = (q->count_include_pad ? window : valid)
+                      ? acc / (double)(q->count_include_pad ? window : valid)
+                      : 0;
+          else if (kind == POOL_LP)
+            acc = pow(acc, 1.0 / q->p);
+          yc[o] = (float)acc;
+          if (indices)
+            indices[c * osp + o] = best < 0 ? 0 : (c % C) * isp + best;
+        }
+  }
+}
+
+static int pool_geometry(rt_node *n, pool_params *q, int *C, sp_error *err) {
+  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
+  int ns = x->rank - 2;
+  if (ns < 1 || ns > 3)
+    return rt_unsupported(err, n, "only 1-3 spatial dims have a kernel");
+  memset(q, 0, sizeof *q);
+  q->NC = (int)(x->dims[0] * x->dims[1]);
+  *C = (int)x->dims[1];
+  int64_t ks[3], st[3] = {1, 1, 1}, dl[3] = {1, 1, 1}, pads[6] = {0};
+  if (rt_attr_ints(n, "kernel_shape", ks, 3) != ns)
+    return rt_fail(err, n, "kernel_shape must have %d values", ns);
+  rt_attr_ints(n, "strides", st, 3);
+  rt_attr_ints(n, "dilations", dl, 3);
+  rt_attr_ints(n, "pads", pads, 6);
+  for (int d = 0; d < 3; ++d)
+    q->in[d] = q->out[d] = q->k[d] = q->stride[d] = q->dil[d] = 1;
+  char ap[32];
+  rt_attr_str(n, "auto_pad", ap, sizeof ap, "NOTSET");
+  for (int i = 0; i < ns; ++i) {
+    int d = 3 - ns + i;
+    q->in[d] = (int)x->dims[2 + i];
+    q->out[d] = (int)y->dims[2 + i];
+    q->k[d] = (int)ks[i];
+    q->stride[d] = (int)st[i];
+    q->dil[d] = (int)dl[i];
+    q->pad[d] = (int)pads[i];
+    q->pad_end[d] = (int)pads[i + ns];
+    if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+      int64_t total = (int64_t)(q->out[d] - 1) * q->stride[d] +
+                      (int64_t)(q->k[d] - 1) * q->dil[d] + 1 - q->in[d];
+      if (total < 0)
+        total = 0;
+      q->pad[d] = (int)(!strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2);
+      q->pad_end[d] = (int)total - q->pad[d];
+    } else if (!strcmp(ap, "VALID")) {
+      q->pad[d] = q->pad_end[d] = 0;
+    }
+  }
+  q->count_include_pad = (int)rt_attr_int(n, "count_include_pad", 0);
+  q->p = (float)rt_attr_int(n, "p", 2);
+  return 0;
+}
+
+static int run_pool(rt_node *n, pool_kind kind, sp_error *err) {
+  if (!rt_in(n, 0))
+    return rt_fail(err, n, "needs input X");
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  pool_params q;
+  int C = 1;
+  if ((rc = pool_geometry(n, &q, &C, err)))
+    return rc;
+  if (kind == POOL_MAX && rt_attr_int(n, "storage_order", 0) != 0 && rt_out(n, 1))
+    return rt_unsupported(err, n, "storage_order=1 has no kernel");
+  rt_value *ind = rt_out(n, 1);
+  pool_forward(rt_f32(n->out[0]), ind ? ind->t.data : NULL, rt_f32(n->in[0]),
+               &q, kind, C);
+  return 0;
+}
+
+RT_KERNEL(rt_maxpool) {
+  (void)rt;
+  return run_pool(n, POOL_MAX, err);
+}
+RT_KERNEL(rt_avgpool) {
+  (void)rt;
+  return run_pool(n, POOL_AVG, err);
+}
+RT_KERNEL(rt_lppool) {
+  (void)rt;
+  return run_pool(n, POOL_LP, err);
+}
+
+/* y is (N,C,1,...), x is (N,C,S...): mean or max over S. */
+static int global_pool(rt_node *n, int is_max, sp_error *err) {
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t NC = x->dims[0] * x->dims[1], S = rt_dims_product(x, 2, x->rank);
+  const float *xd = x->data;
+  float *y = rt_f32(n->out[0]);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < NC; ++c) {
+    const float *xc = xd + c * S;
+    if (is_max) {
+      float m = S ? xc[0] : 0;
+      for (int64_t i = 1; i < S; ++i)
+        m = xc[i] > m ? xc[i] : m;
+      y[c] = m;
+    } else {
+      float s = 0;
+      for (int64_t i = 0; i < S; ++i)
+        s += xc[i];
+      y[c] = S ? s / (float)S : 0;
+    }
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_global_avgpool) {
+  (void)rt;
+  return global_pool(n, 0, err);
+}
+RT_KERNEL(rt_global_maxpool) {
+  (void)rt;
+  return global_pool(n, 1, err);
+}

@@ -1,0 +1,791 @@
+/* tensor.c - data movement and shape ops, on any element type by size:
+ * views (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout),
+ * Transpose, Concat, Split, Slice, Gather, GatherElements, Expand, Tile,
+ * Pad, Shape, Size, ConstantOfShape, Range, Cast, Resize/Upsample,
+ * DepthToSpace, SpaceToDepth, Trilu, CumSum, EyeLike. Output shapes come
+ * from shape inference (sp_infer_shapes), so kernels only move bytes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static size_t esize(const sp_tensor *t) { return sp_tensor_elem_size(t->elem_type); }
+
+static void strides_of(const sp_tensor *t, int64_t *s) {
+  int64_t k = 1;
+  for (int d = t->rank - 1; d >= 0; --d) {
+    s[d] = k;
+    k *= t->dims[d];
+  }
+}
+
+void rt_strided_copy(void *out, const void *src, size_t es, int rank,
+                     const int64_t *dims, const int64_t *st) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d)
+    total *= dims[d];
+  if (total == 0)
+    return;
+  if (rank == 0) {
+    memcpy(out, src, es);
+    return;
+  }
+  int64_t L = dims[rank - 1], sl = st[rank - 1];
+  int64_t rows = total / L;
+  const char *s = src;
+  char *o = out;
+#pragma omp parallel for schedule(static) if (total > 65536 && rows > 1)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t rem = row, off = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      off += rem % dims[d] * st[d];
+      rem /= dims[d];
+    }
+    char *dst = o + row * L * (int64_t)es;
+    const char *from = s + off * (int64_t)es;
+    if (sl == 1) {
+      memcpy(dst, from, (size_t)L * es);
+    } else if (es == 4) {
+      for (int64_t i = 0; i < L; ++i)
+        ((uint32_t *)dst)[i] = *(const uint32_t *)(from + i * sl * 4);
+    } else {
+      for (int64_t i = 0; i < L; ++i)
+        memcpy(dst + i * (int64_t)es, from + i * sl * (int64_t)es, es);
+    }
+  }
+}
+
+static int need_type(rt_node *n, sp_error *err) {
+  for (int i = 0; i < n->n_out; ++i)
+    if (n->out[i] && !esize(&n->out[i]->t))
+      return rt_unsupported(err, n, "element type of '%s' has no kernel",
+                            n->out[i]->t.name);
+  return 0;
+}
+
+/* Output 0 has input 0's bytes (planned as an alias when possible). */
+RT_KERNEL(rt_view) {
+  (void)rt;
+  if (!rt_in(n, 0))
+    return rt_fail(err, n, "missing input");
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  rt_value *x = n->in[0], *y = n->out[0];
+  if (y->t.numel != x->t.numel)
+    return rt_fail(err, n, "%lld elements into a shape of %lld",
+                   (long long)x->t.numel, (long long)y->t.numel);
+  if (y->kind == RT_ALIAS)
+    y->t.data = x->t.data;
+  else if (y->t.data != x->t.data)
+    memcpy(y->t.data, x->t.data, (size_t)x->t.numel * esize(&x->t));
+  /* Dropout's optional mask: all true in inference */
+  if (rt_out(n, 1))
+    memset(n->out[1]->t.data, 1, (size_t)n->out[1]->t.numel);
+  return 0;
+}
+
+RT_KERNEL(rt_transpose) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t perm[SP_MAX_RANK], xs[SP_MAX_RANK], st[SP_MAX_RANK];
+  int k = rt_attr_ints(n, "perm", perm, SP_MAX_RANK);
+  if (k < 0) {
+    for (int d = 0; d < x->rank; ++d)
+      perm[d] = x->rank - 1 - d;
+  } else if (k != x->rank) {
+    return rt_fail(err, n, "perm has %d values for rank %d", k, x->rank);
+  }
+  strides_of(x, xs);
+  for (int d = 0; d < x->rank; ++d)
+    st[d] = xs[perm[d]];
+  rt_strided_copy(y->data, x->data, esize(x), y->rank, y->dims, st);
+  return 0;
+}
+
+RT_KERNEL(rt_concat) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), y->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  size_t es = esize(y);
+  int64_t outer = rt_dims_product(y, 0, axis);
+  int64_t out_row = rt_dims_product(y, axis, y->rank) * (int64_t)es;
+  int64_t at = 0;
+  for (int i = 0; i < n->n_in; ++i) {
+    if (!n->in[i])
+      continue;
+    const sp_tensor *x = &n->in[i]->t;
+    if (x->rank != y->rank)
+      return rt_fail(err, n, "input %d has rank %d, expected %d", i, x->rank, y->rank);
+    int64_t row = rt_dims_product(x, axis, x->rank) * (int64_t)es;
+    for (int64_t o = 0; o < outer; ++o)
+      memcpy((char *)y->data + o * out_row + at, (const char *)x->data + o * row,
+             (size_t)row);
+    at += row;
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_split) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  size_t es = esize(x);
+  int64_t outer = rt_dims_product(x, 0, axis);
+  int64_t in_row = rt_dims_product(x, axis, x->rank) * (int64_t)es;
+  int64_t at = 0;
+  for (int i = 0; i < n->n_out; ++i) {
+    if (!n->out[i])
+      continue;
+    sp_tensor *y = &n->out[i]->t;
+    int64_t row = rt_dims_product(y, axis, y->rank) * (int64_t)es;
+    for (int64_t o = 0; o < outer; ++o)
+      memcpy((char *)y->data + o * row, (const char *)x->data + o * in_row + at,
+             (size_t)row);
+    at += row;
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_slice) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t starts[SP_MAX_RANK], ends[SP_MAX_RANK], axes[SP_MAX_RANK], steps[SP_MAX_RANK];
+  int k, ka, ks;
+  if (n->opset < 10) {
+    k = rt_attr_ints(n, "starts", starts, SP_MAX_RANK);
+    rt_attr_ints(n, "ends", ends, SP_MAX_RANK);
+    ka = rt_attr_ints(n, "axes", axes, SP_MAX_RANK);
+    ks = -1;
+  } else {
+    k = rt_read_ints(rt_in(n, 1), starts, SP_MAX_RANK);
+    if (rt_read_ints(rt_in(n, 2), ends, SP_MAX_RANK) != k)
+      return rt_fail(err, n, "starts and ends differ in length");
+    ka = rt_in(n, 3) ? rt_read_ints(n->in[3], axes, SP_MAX_RANK) : -1;
+    ks = rt_in(n, 4) ? rt_read_ints(n->in[4], steps, SP_MAX_RANK) : -1;
+  }
+  if (k < 0)
+    return rt_fail(err, n, "cannot read starts");
+  int64_t begin[SP_MAX_RANK], step[SP_MAX_RANK], xs[SP_MAX_RANK], st[SP_MAX_RANK];
+  for (int d = 0; d < x->rank; ++d) {
+    begin[d] = 0;
+    step[d] = 1;
+  }
+  for (int i = 0; i < k; ++i) {
+    int a = rt_axis(ka >= 0 ? axes[i] : i, x->rank);
+    if (a < 0)
+      return rt_fail(err, n, "axis out of range");
+    int64_t s = ks >= 0 ? steps[i] : 1, dim = x->dims[a], b = starts[i];
+    if (s == 0)
+      return rt_fail(err, n, "step 0");
+    if (b < 0)
+      b += dim;
+    if (s > 0)
+      b = b < 0 ? 0 : b > dim ? dim : b;
+    else
+      b = b < 0 ? 0 : b > dim - 1 ? dim - 1 : b;
+    begin[a] = b;
+    step[a] = s;
+  }
+  strides_of(x, xs);
+  int64_t off = 0;
+  for (int d = 0; d < x->rank; ++d) {
+    off += begin[d] * xs[d];
+    st[d] = xs[d] * step[d];
+  }
+  if (y->numel)
+    rt_strided_copy(y->data, (const char *)x->data + off * (int64_t)esize(x),
+                    esize(x), y->rank, y->dims, st);
+  return 0;
+}
+
+RT_KERNEL(rt_gather) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (!rc)
+    rc = rt_check_types(err, n, 1, RT_INT64, RT_INT32, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t, *ind = &n->in[1]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  size_t es = esize(x);
+  int64_t outer = rt_dims_product(x, 0, axis), dim = x->dims[axis];
+  int64_t inner = rt_dims_product(x, axis + 1, x->rank) * (int64_t)es;
+  int64_t k = ind->numel;
+  for (int64_t j = 0; j < k; ++j) {
+    int64_t i = ind->elem_type == RT_INT64 ? ((const int64_t *)ind->data)[j]
+                                           : ((const int32_t *)ind->data)[j];
+    if (i < -dim || i >= dim)
+      return rt_fail(err, n, "index %lld out of range [%lld, %lld)",
+                     (long long)i, (long long)-dim, (long long)dim);
+  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t i = ind->elem_type == RT_INT64 ? ((const int64_t *)ind->data)[j]
+                                             : ((const int32_t *)ind->data)[j];
+      if (i < 0)
+        i += dim;
+      memcpy((char *)y->data + (o * k + j) * inner,
+             (const char *)x->data + (o * dim + i) * inner, (size_t)inner);
+    }
+  return 0;
+}
+
+RT_KERNEL(rt_gather_elements) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (!rc)
+    rc = rt_check_types(err, n, 1, RT_INT64, RT_INT32, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t, *ind = &n->in[1]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  size_t es = esize(x);
+  int64_t xs[SP_MAX_RANK];
+  strides_of(x, xs);
+  for (int64_t j = 0; j < ind->numel; ++j) {
+    int64_t rem = j, off = 0;
+    int64_t i = ind->elem_type == RT_INT64 ? ((const int64_t *)ind->data)[j]
+                                           : ((const int32_t *)ind->data)[j];
+    if (i < 0)
+      i += x->dims[axis];
+    if (i < 0 || i >= x->dims[axis])
+      return rt_fail(err, n, "index out of range");
+    for (int d = ind->rank - 1; d >= 0; --d) {
+      int64_t c = rem % ind->dims[d];
+      rem /= ind->dims[d];
+      off += (d == axis ? i : c) * xs[d];
+    }
+    memcpy((char *)y->data + j * (int64_t)es, (const char *)x->data + off * (int64_t)es, es);
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_expand) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t st[SP_MAX_RANK];
+  rt_broadcast_strides(&n->in[0]->t, y, st);
+  rt_strided_copy(y->data, n->in[0]->t.data, esize(y), y->rank, y->dims, st);
+  return 0;
+}
+
+RT_KERNEL(rt_tile) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  size_t es = esize(x);
+  int64_t xs[SP_MAX_RANK];
+  strides_of(x, xs);
+  for (int64_t j = 0; j < y->numel; ++j) {
+    int64_t rem = j, off = 0;
+    for (int d = y->rank - 1; d >= 0; --d) {
+      off += rem % y->dims[d] % x->dims[d] * xs[d];
+      rem /= y->dims[d];
+    }
+    memcpy((char *)y->data + j * (int64_t)es, (const char *)x->data + off * (int64_t)es, es);
+  }
+  return 0;
+}
+
+/* Maps padded coordinate i of a dim of size dim back into it; -1 = fill. */
+static int64_t pad_index(int64_t i, int64_t dim, int mode) {
+  if (i >= 0 && i < dim)
+    return i;
+  if (mode == 0 || dim == 0)
+    return -1;
+  if (mode == 1) { /* reflect */
+    if (dim == 1)
+      return 0;
+    int64_t period = 2 * (dim - 1);
+    i = ((i % period) + period) % period;
+    return i < dim ? i : period - i;
+  }
+  if (mode == 2) /* edge */
+    return i < 0 ? 0 : dim - 1;
+  return ((i % dim) + dim) % dim; /* wrap */
+}
+
+RT_KERNEL(rt_pad) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t pads[2 * SP_MAX_RANK] = {0}, raw[2 * SP_MAX_RANK], axes[SP_MAX_RANK];
+  int np = n->opset < 11 ? rt_attr_ints(n, "pads", raw, 2 * SP_MAX_RANK)
+                         : rt_read_ints(rt_in(n, 1), raw, 2 * SP_MAX_RANK);
+  if (np < 0)
+    return rt_fail(err, n, "cannot read pads");
+  int na = rt_in(n, 3) ? rt_read_ints(n->in[3], axes, SP_MAX_RANK) : -1;
+  int count = na >= 0 ? na : x->rank;
+  if (np != 2 * count)
+    return rt_fail(err, n, "pads has %d values", np);
+  for (int i = 0; i < count; ++i) {
+    int a = rt_axis(na >= 0 ? axes[i] : i, x->rank);
+    if (a < 0)
+      return rt_fail(err, n, "axis out of range");
+    pads[a] = raw[i];
+    pads[a + x->rank] = raw[i + count];
+  }
+  char mode_s[16];
+  rt_attr_str(n, "mode", mode_s, sizeof mode_s, "constant");
+  int mode = !strcmp(mode_s, "reflect") ? 1 : !strcmp(mode_s, "edge") ? 2
+             : !strcmp(mode_s, "wrap")  ? 3 : 0;
+  size_t es = esize(x);
+  char fill[16] = {0};
+  if (n->opset < 11) {
+    double v = rt_attr_float(n, "value", 0);
+    if (x->elem_type == RT_FLOAT) {
+      float f = (float)v;
+      memcpy(fill, &f, 4);
+    }
+  } else if (rt_in(n, 2) && n->in[2]->t.numel) {
+    memcpy(fill, n->in[2]->t.data, es);
+  }
+  int64_t xs[SP_MAX_RANK];
+  strides_of(x, xs);
+  int r = y->rank;
+  int64_t L = r ? y->dims[r - 1] : 1, rows = L ? y->numel / L : 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t rem = row, off = 0;
+    int fill_row = 0;
+    for (int d = r - 2; d >= 0; --d) {
+      int64_t i = pad_index(rem % y->dims[d] - pads[d], x->dims[d], mode);
+      rem /= y->dims[d];
+      if (i < 0)
+        fill_row = 1;
+      else
+        off += i * xs[d];
+    }
+    char *dst = (char *)y->data + row * L * (int64_t)es;
+    for (int64_t j = 0; j < L; ++j) {
+      int64_t i = r ? pad_index(j - pads[r - 1], x->dims[r - 1], mode) : 0;
+      if (fill_row || i < 0)
+        memcpy(dst + j * (int64_t)es, fill, es);
+      else
+        memcpy(dst + j * (int64_t)es, (const char *)x->data + (off + i) * (int64_t)es, es);
+    }
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_shape) {
+  (void)rt;
+  (void)err;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t start = rt_attr_int(n, "start", 0), end = rt_attr_int(n, "end", x->rank);
+  if (start < 0)
+    start += x->rank;
+  if (end < 0)
+    end += x->rank;
+  start = start < 0 ? 0 : start > x->rank ? x->rank : start;
+  end = end < 0 ? 0 : end > x->rank ? x->rank : end;
+  int64_t *y = n->out[0]->t.data;
+  for (int64_t d = start; d < end; ++d)
+    y[d - start] = x->dims[d];
+  return 0;
+}
+
+RT_KERNEL(rt_size) {
+  (void)rt;
+  (void)err;
+  *(int64_t *)n->out[0]->t.data = n->in[0]->t.numel;
+  return 0;
+}
+
+RT_KERNEL(rt_constant_of_shape) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  sp_tensor *y = &n->out[0]->t;
+  size_t es = esize(y);
+  char value[16] = {0};
+  const Onnx__AttributeProto *a = rt_attr(n, "value");
+  if (a && a->t) {
+    const void *data;
+    size_t size;
+    if (sp_onnx_tensor_bytes(rt->model, a->t, &data, &size, err))
+      return -1;
+    if (size >= es)
+      memcpy(value, data, es);
+  }
+  for (int64_t i = 0; i < y->numel; ++i)
+    memcpy((char *)y->data + i * (int64_t)es, value, es);
+  return 0;
+}
+
+static void put_double(sp_tensor *y, int64_t k, double v) {
+  switch (y->elem_type) {
+  case RT_FLOAT: ((float *)y->data)[k] = (float)v; break;
+  case RT_DOUBLE: ((double *)y->data)[k] = v; break;
+  case RT_INT64: ((int64_t *)y->data)[k] = (int64_t)v; break;
+  case RT_INT32: ((int32_t *)y->data)[k] = (int32_t)v; break;
+  case ONNX__TENSOR_PROTO__DATA_TYPE__INT16: ((int16_t *)y->data)[k] = (int16_t)v; break;
+  case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16: ((uint16_t *)y->data)[k] = (uint16_t)v; break;
+  case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32: ((uint32_t *)y->data)[k] = (uint32_t)v; break;
+  case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64: ((uint64_t *)y->data)[k] = (uint64_t)v; break;
+  case RT_INT8: ((int8_t *)y->data)[k] = (int8_t)v; break;
+  case RT_UINT8: ((uint8_t *)y->data)[k] = (uint8_t)v; break;
+  case RT_BOOL: ((uint8_t *)y->data)[k] = v != 0; break;
+  default: break;
+  }
+}
+
+RT_KERNEL(rt_range) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  sp_tensor *y = &n->out[0]->t;
+  double start = rt_get_double(&n->in[0]->t, 0), delta = rt_get_double(&n->in[2]->t, 0);
+  for (int64_t i = 0; i < y->numel; ++i)
+    put_double(y, i, start + (double)i * delta);
+  return 0;
+}
+
+static int is_int_type(int32_t t) {
+  return t == RT_INT64 || t == RT_INT32 || t == RT_INT8 || t == RT_UINT8 ||
+         t == RT_BOOL || (t >= 4 && t <= 5) || t == 12 || t == 13;
+}
+
+RT_KERNEL(rt_cast) {
+  (void)rt;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  if (!esize(x) || !esize(y) || x->elem_type == 10 || y->elem_type == 10 ||
+      x->elem_type == 16 || y->elem_type == 16 || x->elem_type > 16 || y->elem_type > 16)
+    return rt_unsupported(err, n, "cast between these element types has no kernel");
+  if (x->elem_type == y->elem_type) {
+    memcpy(y->data, x->data, (size_t)x->numel * esize(x));
+    return 0;
+  }
+  if (is_int_type(x->elem_type) && x->elem_type != RT_BOOL && y->elem_type == RT_INT64) {
+    for (int64_t i = 0; i < x->numel; ++i)
+      ((int64_t *)y->data)[i] = x->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT64
+                                    ? (int64_t)((const uint64_t *)x->data)[i]
+                                    : (int64_t)rt_get_double(x, i);
+    return 0;
+  }
+  if (x->elem_type == RT_INT64 && is_int_type(y->elem_type)) {
+    for (int64_t i = 0; i < x->numel; ++i) {
+      int64_t v = ((const int64_t *)x->data)[i];
+      if (y->elem_type == RT_BOOL)
+        ((uint8_t *)y->data)[i] = v != 0;
+      else
+        put_double(y, i, (double)v);
+    }
+    return 0;
+  }
+  for (int64_t i = 0; i < x->numel; ++i) {
+    double v = rt_get_double(x, i);
+    if (is_int_type(y->elem_type) && y->elem_type != RT_BOOL && !isfinite(v))
+      v = 0;
+    put_double(y, i, v);
+  }
+  return 0;
+}
+
+/* ---- Resize / Upsample (nearest, linear; any rank) ---- */
+
+typedef enum { CT_HALF, CT_ASYM, CT_ALIGN, CT_PYTORCH, CT_TF_NN, CT_HALF_SYM } coord_mode;
+
+static double source_coord(coord_mode m, double o, double scale, int64_t in,
+                           int64_t out) {
+  switch (m) {
+  case CT_ASYM: return o / scale;
+  case CT_ALIGN: return out > 1 ? o * (double)(in - 1) / (double)(out - 1) : 0;
+  case CT_PYTORCH: return out > 1 ? (o + 0.5) / scale - 0.5 : 0;
+  case CT_TF_NN: return (o + 0.5) / scale;
+  case CT_HALF_SYM: {
+    double adj = (double)out / scale;
+    double center = (double)in / 2, off = center * (1 - adj / (double)in);
+    return off + (o + 0.5) / scale - 0.5;
+  }
+  default: return (o + 0.5) / scale - 0.5;
+  }
+}
+
+RT_KERNEL(rt_resize) {
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  if (x->elem_type != RT_FLOAT)
+    return rt_unsupported(err, n, "only float has a kernel");
+  char mode[32], ct[40], nm[32];
+  rt_attr_str(n, "mode", mode, sizeof mode, "nearest");
+  int upsample = !strcmp(n->proto->op_type, "Upsample");
+  rt_attr_str(n, "coordinate_transformation_mode", ct, sizeof ct,
+              upsample || n->opset < 11 ? "asymmetric" : "half_pixel");
+  rt_attr_str(n, "nearest_mode", nm, sizeof nm,
+              upsample || n->opset < 11 ? "floor" : "round_prefer_floor");
+  int linear = !strcmp(mode, "linear") || !strcmp(mode, "bilinear");
+  if (!linear && strcmp(mode, "nearest"))
+    return rt_unsupported(err, n, "mode '%s' has no kernel", mode);
+  if (rt_attr_int(n, "antialias", 0) || rt_attr(n, "axes"))
+    return rt_unsupported(err, n, "antialias/axes have no kernel");
+  coord_mode cm = !strcmp(ct, "asymmetric")             ? CT_ASYM
+                  : !strcmp(ct, "align_corners")        ? CT_ALIGN
+                  : !strcmp(ct, "pytorch_half_pixel")   ? CT_PYTORCH
+                  : !strcmp(ct, "tf_half_pixel_for_nn") ? CT_TF_NN
+                  : !strcmp(ct, "half_pixel_symmetric") ? CT_HALF_SYM
+                  : !strcmp(ct, "half_pixel")           ? CT_HALF
+                                                        : -1;
+  if ((int)cm < 0)
+    return rt_unsupported(err, n, "coordinate_transformation_mode '%s' has no kernel", ct);
+  /* scales: Upsample attr/input 1, Resize-10 input 1, Resize-11+ input 2 */
+  double scales[SP_MAX_RANK];
+  const rt_value *sv = upsample ? rt_in(n, 1) : n->opset < 11 ? rt_in(n, 1) : rt_in(n, 2);
+  int have_scales = sv && sv->t.numel == x->rank;
+  for (int d = 0; d < x->rank; ++d) {
+    scales[d] = x->dims[d] ? (double)y->dims[d] / (double)x->dims[d] : 1;
+    if (have_scales)
+      scales[d] = rt_get_double(&sv->t, d);
+  }
+  if (upsample && !sv) {
+    float sc[SP_MAX_RANK];
+    const Onnx__AttributeProto *a = rt_attr(n, "scales");
+    for (int d = 0; a && d < x->rank && (size_t)d < a->n_floats; ++d)
+      scales[d] = sc[d] = a->floats[d];
+  }
+  int r = x->rank;
+  /* per dim, per output coordinate: lo index, hi index, weight of hi */
+  int64_t total = 0;
+  for (int d = 0; d < r; ++d)
+    total += y->dims[d];
+  size_t bytes = (size_t)total * (2 * sizeof(int64_t) + sizeof(float));
+  char *buf = rt_scratch(rt, bytes ? bytes : 16);
+  if (!buf)
+    return rt_fail(err, n, "out of memory");
+  int64_t *lo[SP_MAX_RANK], *hi[SP_MAX_RANK];
+  float *w[SP_MAX_RANK];
+  int64_t *ip = (int64_t *)buf;
+  float *fp = (float *)(buf + (size_t)total * 2 * sizeof(int64_t));
+  for (int d = 0; d < r; ++d) {
+    lo[d] = ip;
+    hi[d] = ip + y->dims[d];
+    ip += 2 * y->dims[d];
+    w[d] = fp;
+    fp += y->dims[d];
+    for (int64_t o = 0; o < y->dims[d]; ++o) {
+      int64_t in = x->dims[d];
+      double s = source_coord(cm, (double)o, scales[d], in, y->dims[d]);
+      if (!linear) {
+        double f;
+        if (!strcmp(nm, "floor"))
+          f = floor(s);
+        else if (!strcmp(nm, "ceil"))
+          f = ceil(s);
+        else if (!strcmp(nm, "round_prefer_ceil"))
+          f = floor(s + 0.5);
+        else
+          f = (s - floor(s) == 0.5) ? floor(s) : floor(s + 0.5);
+        int64_t i = (int64_t)f;
+        i = i < 0 ? 0 : i >= in ? in - 1 : i;
+        lo[d][o] = hi[d][o] = i;
+        w[d][o] = 0;
+      } else {
+        if (s < 0)
+          s = 0;
+        if (s > (double)(in - 1))
+          s = (double)(in - 1);
+        int64_t i0 = (int64_t)floor(s);
+        int64_t i1 = i0 + 1 < in ? i0 + 1 : in - 1;
+        lo[d][o] = i0;
+        hi[d][o] = i1;
+        w[d][o] = (float)(s - (double)i0);
+      }
+    }
+  }
+  int64_t xs[SP_MAX_RANK];
+  strides_of(x, xs);
+  const float *xd = x->data;
+  float *yd = y->data;
+  int active[SP_MAX_RANK], na = 0;
+  for (int d = 0; d < r; ++d)
+    if (linear && (y->dims[d] != x->dims[d] || scales[d] != 1.0))
+      active[na++] = d;
+  for (int64_t j = 0; j < y->numel; ++j) {
+    int64_t idx[SP_MAX_RANK], rem = j, base = 0;
+    for (int d = r - 1; d >= 0; --d) {
+      idx[d] = rem % y->dims[d];
+      rem /= y->dims[d];
+    }
+    for (int d = 0; d < r; ++d)
+      base += lo[d][idx[d]] * xs[d];
+    if (!linear || na == 0) {
+      yd[j] = xd[base];
+      continue;
+    }
+    double acc = 0;
+    for (int c = 0; c < (1 << na); ++c) {
+      double wt = 1;
+      int64_t off = base;
+      for (int a = 0; a < na; ++a) {
+        int d = active[a];
+        float wd = w[d][idx[d]];
+        if (c & (1 << a)) {
+          wt *= wd;
+          off += (hi[d][idx[d]] - lo[d][idx[d]]) * xs[d];
+        } else {
+          wt *= 1 - wd;
+        }
+      }
+      if (wt != 0)
+        acc += wt * xd[off];
+    }
+    yd[j] = (float)acc;
+  }
+  return 0;
+}
+
+/* y is the 6-D transpose of x for DepthToSpace (DCR or CRD) / SpaceToDepth. */
+static int block_move(rt_node *n, int to_space, sp_error *err) {
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  if (x->rank != 4)
+    return rt_fail(err, n, "needs a 4-D input");
+  int64_t b = rt_attr_int(n, "blocksize", 1);
+  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+  int64_t dims[6], st[6];
+  if (to_space) {
+    int64_t Co = C / (b * b);
+    int crd = rt_attr_is(n, "mode", "CRD", "DCR");
+    /* y[n, c, h, bh, w, bw] */
+    dims[0] = N, dims[1] = Co, dims[2] = H, dims[3] = b, dims[4] = W, dims[5] = b;
+    int64_t sc = H * W;
+    st[0] = C * sc;
+    st[2] = W;
+    st[4] = 1;
+    if (crd) {
+      st[1] = b * b * sc, st[3] = b * sc, st[5] = sc;
+    } else {
+      st[3] = b * Co * sc, st[5] = Co * sc, st[1] = sc;
+    }
+  } else {
+    int64_t Ho = H / b, Wo = W / b;
+    /* y[n, bh, bw, c, ho, wo] = x[n, c, ho*b + bh, wo*b + bw] */
+    dims[0] = N, dims[1] = b, dims[2] = b, dims[3] = C, dims[4] = Ho, dims[5] = Wo;
+    st[0] = C * H * W, st[1] = W, st[2] = 1, st[3] = H * W, st[4] = b * W, st[5] = b;
+  }
+  rt_strided_copy(y->data, x->data, esize(x), 6, dims, st);
+  return 0;
+}
+
+RT_KERNEL(rt_depth_to_space) {
+  (void)rt;
+  return block_move(n, 1, err);
+}
+RT_KERNEL(rt_space_to_depth) {
+  (void)rt;
+  return block_move(n, 0, err);
+}
+
+RT_KERNEL(rt_trilu) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t k = rt_in(n, 1) ? (int64_t)rt_get_double(&n->in[1]->t, 0) : 0;
+  int upper = (int)rt_attr_int(n, "upper", 1);
+  size_t es = esize(x);
+  int64_t R = x->rank >= 2 ? x->dims[x->rank - 2] : 1, Cc = x->dims[x->rank - 1];
+  int64_t mats = R * Cc != 0 ? x->numel / (R * Cc) : 0;
+  memcpy(y->data, x->data, (size_t)x->numel * es);
+  for (int64_t m = 0; m < mats; ++m)
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < Cc; ++j) {
+        int keep = upper ? j - i >= k : j - i <= k;
+        if (!keep)
+          memset((char *)y->data + ((m * R + i) * Cc + j) * (int64_t)es, 0, es);
+      }
+  return 0;
+}
+
+RT_KERNEL(rt_cumsum) {
+  (void)rt;
+  int rc = rt_check_types(err, n, 0, RT_FLOAT, RT_DOUBLE, RT_INT64, RT_INT32, 0);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis((int64_t)rt_get_double(&n->in[1]->t, 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int excl = (int)rt_attr_int(n, "exclusive", 0), rev = (int)rt_attr_int(n, "reverse", 0);
+  int64_t outer = rt_dims_product(x, 0, axis), len = x->dims[axis],
+          inner = rt_dims_product(x, axis + 1, x->rank);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      double acc = 0;
+      for (int64_t t = 0; t < len; ++t) {
+        int64_t i = rev ? len - 1 - t : t;
+        int64_t k = (o * len + i) * inner + in;
+        double v = rt_get_double(x, k);
+        if (excl) {
+          put_double(y, k, acc);
+          acc += v;
+        } else {
+          acc += v;
+          put_double(y, k, acc);
+        }
+      }
+    }
+  return 0;
+}
+
+RT_KERNEL(rt_eyelike) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  sp_tensor *y = &n->out[0]->t;
+  if (y->rank != 2)
+    return rt_fail(err, n, "needs a 2-D input");
+  int64_t k = rt_attr_int(n, "k", 0);
+  memset(y->data, 0, (size_t)y->numel * esize(y));
+  for (int64_t i = 0; i < y->dims[0]; ++i)
+    if (i + k >= 0 && i + k < y->dims[1])
+      put_double(y, i * y->dims[1] + i + k, 1);
+  return 0;
+}

@@ -1,0 +1,438 @@
+/* sp-run: execute an ONNX model on the CPU with sp's runtime.
+ *
+ *   sp-run model.onnx [--input-dir DIR] [--output-dir DIR]
+ *          [--random [--seed S]] [--dim NAME=VALUE]... [--threads T]
+ *          [--bench N] [--eval-idx IMAGES LABELS [--mean M] [--std S]]
+ *
+ * Inputs and outputs are TensorProto files in ONNX's test-data layout
+ * (input_0.pb, ... in graph-input order; output_0.pb, ...). Exit status:
+ * 0 ok, 1 error, 2 usage, 3 the model needs an op or type with no kernel. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "sp/runtime.h"
+
+#define MAX_DIMS 32
+
+typedef struct options {
+  const char *model, *input_dir, *output_dir;
+  int random;
+  uint32_t seed;
+  const char *dim_names[MAX_DIMS];
+  int64_t dim_values[MAX_DIMS];
+  int n_dims;
+  int threads;
+  int bench;
+  const char *eval_images, *eval_labels;
+  float mean, std;
+  int batch;
+  int quiet;
+} options;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: sp-run MODEL.onnx [options]\n"
+          "\n"
+          "  --input-dir DIR       read DIR/input_0.pb, input_1.pb, ... (graph-input order,\n"
+          "                        or by name when every file names an input)\n"
+          "  --output-dir DIR      write DIR/output_0.pb, ... (graph-output order)\n"
+          "  --random              random inputs (floats uniform in [0,1), ints 0)\n"
+          "  --seed S              seed of --random (default 1)\n"
+          "  --dim NAME=VALUE      value of a symbolic dimension (default 1); repeatable\n"
+          "  --threads T           kernel and OpenBLAS threads (default: all cores)\n"
+          "  --bench N             N timed runs after 3 warm-up runs; prints\n"
+          "                        'latency_ms median=X min=Y'\n"
+          "  --eval-idx IMAGES LABELS\n"
+          "                        top-1 accuracy of a classifier on IDX files (.gz or\n"
+          "                        plain); pixels become (x/255 - mean) / std\n"
+          "  --mean M, --std S     normalisation of --eval-idx (default 0 and 1)\n"
+          "  --batch B             batch size of --eval-idx (default 100)\n"
+          "  -q, --quiet           no output summary on stdout\n"
+          "  -h, --help            this text\n");
+}
+
+static int fail(int rc, const sp_error *err) {
+  fprintf(stderr, "sp-run: error: %s\n", err->message);
+  return rc == SP_RT_UNSUPPORTED ? 3 : 1;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* ---- inputs ---- */
+
+static int bind_dir(sp_runtime *rt, const char *dir, sp_error *err) {
+  int n_inputs = sp_runtime_num_inputs(rt);
+  sp_tensor *files[256];
+  int n = 0;
+  char path[4096];
+  for (; n < 256; ++n) {
+    snprintf(path, sizeof path, "%s/input_%d.pb", dir, n);
+    if (!exists(path))
+      break;
+    int rc = sp_tensor_read_pb(path, &files[n], err);
+    if (rc) {
+      for (int i = 0; i < n; ++i)
+        sp_tensor_free(files[i]);
+      return rc;
+    }
+  }
+  int by_name = n > 0;
+  for (int i = 0; i < n && by_name; ++i) {
+    int found = 0;
+    for (int k = 0; k < n_inputs; ++k)
+      found |= !strcmp(files[i]->name, sp_runtime_input_info(rt, k)->name);
+    for (int j = 0; j < i; ++j)
+      found &= strcmp(files[i]->name, files[j]->name) != 0;
+    by_name = found;
+  }
+  int rc = 0;
+  if (!by_name && n != n_inputs)
+    rc = sp_error_set(err, "%s: %d input files but the model has %d inputs", dir,
+                      n, n_inputs);
+  for (int i = 0; i < n && !rc; ++i) {
+    const char *name = by_name ? files[i]->name : sp_runtime_input_info(rt, i)->name;
+    rc = sp_runtime_bind(rt, name, files[i]->elem_type, files[i]->rank,
+                         files[i]->dims, files[i]->data, err);
+  }
+  for (int i = 0; i < n; ++i)
+    sp_tensor_free(files[i]);
+  return rc;
+}
+
+static uint32_t xorshift(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static int bind_random(sp_runtime *rt, const options *o, sp_error *err) {
+  uint32_t state = o->seed ? o->seed : 1;
+  for (int i = 0; i < sp_runtime_num_inputs(rt); ++i) {
+    const sp_value_info *info = sp_runtime_input_info(rt, i);
+    if (info->rank < 0)
+      return sp_error_set(err, "input '%s' has unknown rank", info->name);
+    int64_t dims[SP_MAX_RANK], numel = 1;
+    for (int d = 0; d < info->rank; ++d) {
+      dims[d] = info->dims[d];
+      if (dims[d] < 0) {
+        dims[d] = 1;
+        for (int k = 0; k < o->n_dims; ++k)
+          if (info->dim_params[d] && !strcmp(info->dim_params[d], o->dim_names[k]))
+            dims[d] = o->dim_values[k];
+      }
+      numel *= dims[d];
+    }
+    size_t es = sp_tensor_elem_size(info->elem_type);
+    if (!es)
+      return sp_error_set(err, "input '%s': element type %d is not supported",
+                          info->name, (int)info->elem_type);
+    void *data = calloc((size_t)(numel ? numel : 1), es);
+    if (!data)
+      return sp_error_set(err, "out of memory");
+    if (info->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+      for (int64_t k = 0; k < numel; ++k)
+        ((float *)data)[k] = (float)(xorshift(&state) / 4294967296.0);
+    else if (info->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
+      for (int64_t k = 0; k < numel; ++k)
+        ((double *)data)[k] = xorshift(&state) / 4294967296.0;
+    int rc = sp_runtime_bind(rt, info->name, info->elem_type, info->rank, dims,
+                             data, err);
+    free(data);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* ---- outputs ---- */
+
+static int write_outputs(sp_runtime *rt, const char *dir, sp_error *err) {
+  if (mkdir(dir, 0777) && errno != EEXIST)
+    return sp_error_set(err, "%s: cannot create directory", dir);
+  char path[4096];
+  for (int i = 0; i < sp_runtime_num_outputs(rt); ++i) {
+    snprintf(path, sizeof path, "%s/output_%d.pb", dir, i);
+    if (sp_tensor_write_pb(path, sp_runtime_output(rt, i), err))
+      return -1;
+  }
+  return 0;
+}
+
+static void print_outputs(sp_runtime *rt) {
+  for (int i = 0; i < sp_runtime_num_outputs(rt); ++i) {
+    const sp_tensor *t = sp_runtime_output(rt, i);
+    printf("%s: [", t->name);
+    for (int d = 0; d < t->rank; ++d)
+      printf("%s%lld", d ? ", " : "", (long long)t->dims[d]);
+    printf("]");
+    if (t->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+      printf(" float:");
+      for (int64_t k = 0; k < t->numel && k < 8; ++k)
+        printf(" %g", ((const float *)t->data)[k]);
+      if (t->numel > 8)
+        printf(" ...");
+    } else if (t->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+      printf(" int64:");
+      for (int64_t k = 0; k < t->numel && k < 8; ++k)
+        printf(" %lld", (long long)((const int64_t *)t->data)[k]);
+      if (t->numel > 8)
+        printf(" ...");
+    }
+    printf("\n");
+  }
+}
+
+/* ---- bench ---- */
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int bench(sp_runtime *rt, int n, sp_error *err) {
+  for (int i = 0; i < 3; ++i) {
+    int rc = sp_runtime_run(rt, err);
+    if (rc)
+      return rc;
+  }
+  double *t = malloc((size_t)n * sizeof *t);
+  if (!t)
+    return sp_error_set(err, "out of memory");
+  for (int i = 0; i < n; ++i) {
+    double t0 = now_ms();
+    int rc = sp_runtime_run(rt, err);
+    if (rc) {
+      free(t);
+      return rc;
+    }
+    t[i] = now_ms() - t0;
+  }
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  double median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  printf("latency_ms median=%.3f min=%.3f\n", median, t[0]);
+  free(t);
+  return 0;
+}
+
+/* ---- IDX evaluation ---- */
+
+static unsigned char *read_gz(const char *path, size_t *size, sp_error *err) {
+  gzFile f = gzopen(path, "rb"); /* reads plain files too */
+  if (!f) {
+    sp_error_set(err, "%s: cannot open", path);
+    return NULL;
+  }
+  size_t cap = 1 << 20, len = 0;
+  unsigned char *buf = malloc(cap);
+  int k;
+  while (buf && (k = gzread(f, buf + len, (unsigned)(cap - len))) > 0) {
+    len += (size_t)k;
+    if (len == cap) {
+      unsigned char *p = realloc(buf, cap *= 2);
+      if (!p) {
+        free(buf);
+        buf = NULL;
+      }
+      buf = p;
+    }
+  }
+  gzclose(f);
+  if (!buf)
+    sp_error_set(err, "%s: out of memory", path);
+  *size = len;
+  return buf;
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
+  size_t ni, nl;
+  unsigned char *img = read_gz(o->eval_images, &ni, err);
+  if (!img)
+    return -1;
+  unsigned char *lab = read_gz(o->eval_labels, &nl, err);
+  if (!lab) {
+    free(img);
+    return -1;
+  }
+  int rc = 0;
+  float *batch = NULL;
+  if (ni < 16 || be32(img) != 0x803 || nl < 8 || be32(lab) != 0x801) {
+    rc = sp_error_set(err, "%s/%s: not IDX image (magic 2051) / label (2049) files",
+                      o->eval_images, o->eval_labels);
+    goto done;
+  }
+  int64_t count = be32(img + 4), rows = be32(img + 8), cols = be32(img + 12);
+  if ((int64_t)be32(lab + 4) != count || ni < 16 + (size_t)(count * rows * cols) ||
+      nl < 8 + (size_t)count) {
+    rc = sp_error_set(err, "%s: sizes of images and labels do not match", o->eval_images);
+    goto done;
+  }
+  if (sp_runtime_num_inputs(rt) != 1) {
+    rc = sp_error_set(err, "--eval-idx needs a model with one input");
+    goto done;
+  }
+  const sp_value_info *in = sp_runtime_input_info(rt, 0);
+  int64_t dims[SP_MAX_RANK];
+  int rank = in->rank > 0 ? in->rank : 4;
+  int64_t per = rows * cols;
+  int64_t correct = 0, done_n = 0;
+  batch = malloc((size_t)(o->batch * per) * sizeof *batch);
+  if (!batch) {
+    rc = sp_error_set(err, "out of memory");
+    goto done;
+  }
+  for (int64_t start = 0; start < count; start += o->batch) {
+    int64_t b = count - start < o->batch ? count - start : o->batch;
+    for (int64_t k = 0; k < b * per; ++k)
+      batch[k] = ((float)img[16 + start * per + k] / 255.0f - o->mean) / o->std;
+    dims[0] = b;
+    if (rank == 4) {
+      dims[1] = 1, dims[2] = rows, dims[3] = cols;
+    } else if (rank == 3) {
+      dims[1] = rows, dims[2] = cols;
+    } else {
+      dims[1] = per;
+    }
+    if ((rc = sp_runtime_bind(rt, in->name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                              rank, dims, batch, err)) ||
+        (rc = sp_runtime_run(rt, err)))
+      goto done;
+    const sp_tensor *y = sp_runtime_output(rt, 0);
+    if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->numel % b) {
+      rc = sp_error_set(err, "output 0 is not a float (batch, classes) tensor");
+      goto done;
+    }
+    int64_t classes = y->numel / b;
+    const float *p = y->data;
+    for (int64_t i = 0; i < b; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < classes; ++c)
+        if (p[i * classes + c] > p[i * classes + best])
+          best = c;
+      correct += best == lab[8 + start + i];
+    }
+    done_n += b;
+  }
+  printf("accuracy top1=%.4f (%lld/%lld)\n", done_n ? (double)correct / done_n : 0.0,
+         (long long)correct, (long long)done_n);
+done:
+  free(batch);
+  free(img);
+  free(lab);
+  return rc;
+}
+
+enum {
+  OPT_INPUT_DIR = 256, OPT_OUTPUT_DIR, OPT_RANDOM, OPT_SEED, OPT_DIM,
+  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH
+};
+
+int main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"input-dir", required_argument, NULL, OPT_INPUT_DIR},
+      {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+      {"random", no_argument, NULL, OPT_RANDOM},
+      {"seed", required_argument, NULL, OPT_SEED},
+      {"dim", required_argument, NULL, OPT_DIM},
+      {"threads", required_argument, NULL, OPT_THREADS},
+      {"bench", required_argument, NULL, OPT_BENCH},
+      {"eval-idx", required_argument, NULL, OPT_EVAL},
+      {"mean", required_argument, NULL, OPT_MEAN},
+      {"std", required_argument, NULL, OPT_STD},
+      {"batch", required_argument, NULL, OPT_BATCH},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  options o = {.seed = 1, .std = 1.0f, .batch = 100};
+  int c;
+  while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    switch (c) {
+    case OPT_INPUT_DIR: o.input_dir = optarg; break;
+    case OPT_OUTPUT_DIR: o.output_dir = optarg; break;
+    case OPT_RANDOM: o.random = 1; break;
+    case OPT_SEED: o.seed = (uint32_t)strtoul(optarg, NULL, 10); break;
+    case OPT_DIM: {
+      char *eq = strchr(optarg, '=');
+      if (!eq || o.n_dims == MAX_DIMS) {
+        fprintf(stderr, "sp-run: error: --dim wants NAME=VALUE\n");
+        return 2;
+      }
+      *eq = '\0';
+      o.dim_names[o.n_dims] = optarg;
+      o.dim_values[o.n_dims++] = strtoll(eq + 1, NULL, 10);
+      break;
+    }
+    case OPT_THREADS: o.threads = atoi(optarg); break;
+    case OPT_BENCH: o.bench = atoi(optarg); break;
+    case OPT_EVAL:
+      if (optind >= argc) {
+        fprintf(stderr, "sp-run: error: --eval-idx wants IMAGES LABELS\n");
+        return 2;
+      }
+      o.eval_images = optarg;
+      o.eval_labels = argv[optind++];
+      break;
+    case OPT_MEAN: o.mean = strtof(optarg, NULL); break;
+    case OPT_STD: o.std = strtof(optarg, NULL); break;
+    case OPT_BATCH: o.batch = atoi(optarg); break;
+    case 'q': o.quiet = 1; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind != argc - 1 || o.batch <= 0 || o.std == 0) {
+    usage(stderr);
+    return 2;
+  }
+  o.model = argv[optind];
+  sp_runtime_set_threads(o.threads);
+  sp_error err;
+  sp_runtime *rt;
+  int rc = sp_runtime_load(o.model, &rt, &err);
+  if (rc)
+    return fail(rc, &err);
+  if (o.eval_images) {
+    rc = eval_idx(rt, &o, &err);
+    goto out;
+  }
+  if (o.input_dir)
+    rc = bind_dir(rt, o.input_dir, &err);
+  else if (o.random || o.bench)
+    rc = bind_random(rt, &o, &err);
+  else if (sp_runtime_num_inputs(rt) > 0)
+    rc = sp_error_set(&err, "%s: inputs needed: use --input-dir or --random", o.model);
+  if (rc)
+    goto out;
+  if (o.bench > 0) {
+    rc = bench(rt, o.bench, &err);
+  } else {
+    rc = sp_runtime_run(rt, &err);
+    if (!rc && o.output_dir)
+      rc = write_outputs(rt, o.output_dir, &err);
+    if (!rc && !o.output_dir && !o.quiet)
+      print_outputs(rt);
+  }
+out:
+  sp_runtime_free(rt);
+  return rc ? fail(rc, &err) : 0;
+}
