@@ -47,103 +47,6 @@ static int64_t numel(MlirType t) {
   return n;
 }
 
-static MlirType operand_type(MlirOperation op, intptr_t i) {
-  return mlirValueGetType(mlirOperationGetOperand(op, i));
-}
-
-static int64_t int_attr(MlirOperation op, const char *name, int64_t dflt) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str(name));
-  return mlirAttributeIsNull(a) || !mlirAttributeIsAInteger(a) ? dflt
-                                                                : mlirIntegerAttrGetValueInt(a);
-}
-
-// Conv: Y is (N, M, *spatial), W is (M, C/group, *kernel).
-static int64_t conv_macs(MlirOperation op) {
-  MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
-  MlirType w = operand_type(op, 1);
-  if (!ranked(y) || !ranked(w))
-    return 0;
-  int64_t per_output = 1;
-  for (intptr_t i = 1; i < mlirShapedTypeGetRank(w); ++i)
-    per_output *= dim(w, i);
-  return numel(y) * per_output;
-}
-
-// ConvTranspose: X is (N, C, *spatial), W is (C, M/group, *kernel).
-static int64_t conv_transpose_macs(MlirOperation op) {
-  MlirType x = operand_type(op, 0);
-  MlirType w = operand_type(op, 1);
-  if (!ranked(x) || !ranked(w))
-    return 0;
-  int64_t per_input = 1;
-  for (intptr_t i = 1; i < mlirShapedTypeGetRank(w); ++i)
-    per_input *= dim(w, i);
-  return numel(x) * per_input;
-}
-
-// Gemm: Y (M, N) = A (M, K) x B (K, N), transposes aside.
-static int64_t gemm_macs(MlirOperation op) {
-  MlirType a = operand_type(op, 0);
-  MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
-  if (!ranked(a) || !ranked(y) || mlirShapedTypeGetRank(a) != 2)
-    return 0;
-  int64_t k = int_attr(op, "transA", 0) ? dim(a, 0) : dim(a, 1);
-  return numel(y) * k;
-}
-
-// MatMul: every output element is a dot product over A's last dim.
-static int64_t matmul_macs(MlirOperation op) {
-  MlirType a = operand_type(op, 0);
-  MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
-  if (!ranked(a) || !ranked(y) || mlirShapedTypeGetRank(a) == 0)
-    return 0;
-  int64_t k = dim(a, mlirShapedTypeGetRank(a) - 1);
-  int64_t outputs = mlirShapedTypeGetRank(y) == 0 ? 1 : numel(y);
-  return outputs * k;
-}
-
-// Einsum: the product of the extents of every distinct index letter.
-static int64_t einsum_macs(MlirOperation op) {
-  MlirAttribute eq = mlirOperationGetAttributeByName(op, sp_str("equation"));
-  if (mlirAttributeIsNull(eq) || !mlirAttributeIsAString(eq))
-    return 0;
-  MlirStringRef s = mlirStringAttrGetValue(eq);
-  int64_t extent[128] = {0};
-  intptr_t operand = 0, axis = 0;
-  for (size_t i = 0; i < s.length; ++i) {
-    char c = s.data[i];
-    if (c == '-')
-      break; // the output side adds no new letters
-    if (c == ',') {
-      operand++;
-      axis = 0;
-      continue;
-    }
-    if (c == '.' || c == ' ')
-      continue;
-    if (operand >= mlirOperationGetNumOperands(op))
-      return 0;
-    MlirType t = operand_type(op, operand);
-    if (!ranked(t) || axis >= mlirShapedTypeGetRank(t))
-      return 0;
-    extent[(unsigned char)c & 127] = dim(t, axis++);
-  }
-  int64_t macs = 1;
-  for (int i = 0; i < 128; ++i)
-    if (extent[i])
-      macs *= extent[i];
-  return macs;
-}
-
-static int64_t op_macs(const char *type, MlirOperation op) {
-  if (strcmp(type, "Conv") == 0) return conv_macs(op);
-  if (strcmp(type, "ConvTranspose") == 0) return conv_transpose_macs(op);
-  if (strcmp(type, "Gemm") == 0) return gemm_macs(op);
-  if (strcmp(type, "MatMul") == 0) return matmul_macs(op);
-  if (strcmp(type, "Einsum") == 0) return einsum_macs(op);
-  return 0;
-}
-
 static int is_initializer(MlirValue v) {
   if (!mlirValueIsAOpResult(v))
     return 0;
@@ -312,7 +215,7 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
                    ? sp_print_type(mlirValueGetType(mlirOperationGetResult(op, 0)))
                    : strdup("");
     s->params = op_params(type, op, &counted);
-    s->macs = op_macs(type, op);
+    s->macs = sp_op_macs(op, type, sp_type_dim, NULL);
     params += s->params;
     macs += s->macs;
     if (n_types < sizeof types / sizeof types[0]) {

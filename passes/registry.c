@@ -27,12 +27,22 @@ static const sp_pass_option canonicalize_options[] = {
      "write what changed (one line of counts) to this file ('-' = stderr)"},
 };
 
+static const sp_pass_option dependency_groups_options[] = {
+    {"dump", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the group table as text to this file ('-' = stdout)"},
+    {"dot", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the groups as a Graphviz graph to this file ('-' = stdout)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
     {"sp-model-stats",
      "Count parameters and MACs (one multiply-add = 1 MAC) per op and in total",
      model_stats_options, COUNT(model_stats_options), sp_model_stats_run},
+    {"sp-dependency-groups",
+     "Find the channel dims that must shrink together (writes sp.groups, sp.group_table)",
+     dependency_groups_options, COUNT(dependency_groups_options), sp_dependency_groups_run},
     {"sp-canonicalize",
      "Fold static shape arithmetic, remove dead ops, identities and zero-width channels",
      canonicalize_options, COUNT(canonicalize_options), sp_canonicalize_run},

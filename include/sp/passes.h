@@ -8,6 +8,7 @@
 #include <mlir-c/IR.h>
 #include <mlir-c/Pass.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sp/error.h"
@@ -79,8 +80,17 @@ void sp_emit_error(MlirOperation op, const char *fmt, ...)
 /* The func.func @main of module (or the first func.func); null if none. */
 MlirOperation sp_find_main(MlirOperation module);
 
+/* Size of dim i of v as a MAC count sees it. */
+typedef int64_t (*sp_dim_fn)(void *user, MlirValue v, intptr_t i);
+/* The dim of v's type, a dynamic dim counting as 1. */
+int64_t sp_type_dim(void *user, MlirValue v, intptr_t i);
+/* MACs of op (ONNX op type `type`): Conv, ConvTranspose, Gemm, MatMul,
+ * Einsum; 0 for other ops (passes/macs.c). */
+int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user);
+
 /* Pass entry points, one per file in passes/. */
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args);
+int sp_dependency_groups_run(MlirOperation module, const sp_pass_args *args);
 int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args);
 
 #endif

@@ -1,0 +1,993 @@
+/* The coupling table: how every op type ties the dims of its results to the
+ * dims of its operands, written once as data (docs/pruning.md, "Coupling
+ * rules"), and the few rule kinds that interpret it. */
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "groups_internal.h"
+#include "sp/dialect.h"
+
+#define ALL -1
+#define E(op, kind) {op, SP_COUPLE_##kind, ALL, 0, 0, 0, 0, 0}
+#define E1(op, kind) {op, SP_COUPLE_##kind, 1, 0, 0, 0, 0, 0}
+#define NORM(op, first, last, sfirst, slast, reduces)                                        \
+  {op, SP_COUPLE_NORM, 1, first, last, sfirst, slast, reduces}
+
+/* Sorted by op type (bsearch). */
+static const sp_coupling table[] = {
+    E1("Abs", IDENTITY),
+    E("Add", BROADCAST),
+    E("And", BROADCAST),
+    E1("ArgMax", REDUCE),
+    E1("ArgMin", REDUCE),
+    E1("AveragePool", SAME_SIZE),
+    NORM("BatchNormalization", 1, 4, 3, 4, 0),
+    E1("Cast", IDENTITY),
+    E1("CastLike", IDENTITY),
+    E1("Ceil", IDENTITY),
+    E1("Celu", IDENTITY),
+    E1("Clip", IDENTITY),
+    E("Concat", CONCAT),
+    E("Constant", SOURCE),
+    E("ConstantOfShape", NONE),
+    E("Conv", CONV),
+    E("ConvTranspose", CONV_TRANSPOSE),
+    E1("Cos", IDENTITY),
+    E("Div", BROADCAST),
+    E1("Dropout", IDENTITY),
+    E1("Elu", IDENTITY),
+    E("Equal", BROADCAST),
+    E1("Erf", IDENTITY),
+    E1("Exp", IDENTITY),
+    E("Expand", EXPAND),
+    E1("Flatten", RESHAPE),
+    E1("Floor", IDENTITY),
+    E("Gather", GATHER),
+    E("Gelu", IDENTITY),
+    E("Gemm", GEMM),
+    E1("GlobalAveragePool", SAME_SIZE),
+    E1("GlobalMaxPool", SAME_SIZE),
+    E("Greater", BROADCAST),
+    E1("HardSigmoid", IDENTITY),
+    E1("HardSwish", IDENTITY),
+    E1("Identity", IDENTITY),
+    E("Initializer", SOURCE),
+    NORM("InstanceNormalization", 1, 2, 0, 0, 1),
+    E1("IsNaN", IDENTITY),
+    NORM("LayerNormalization", 1, 2, 0, 0, 1),
+    E1("LeakyRelu", IDENTITY),
+    E("Less", BROADCAST),
+    E1("Log", IDENTITY),
+    E1("LogSoftmax", SOFTMAX),
+    E1("LpPool", SAME_SIZE),
+    E("MatMul", MATMUL),
+    E("Max", BROADCAST),
+    E1("MaxPool", SAME_SIZE),
+    E("Mean", BROADCAST),
+    E("Min", BROADCAST),
+    E1("Mish", IDENTITY),
+    E("Mul", BROADCAST),
+    E1("Neg", IDENTITY),
+    E1("Not", IDENTITY),
+    E("Or", BROADCAST),
+    E("PRelu", BROADCAST),
+    E1("Pad", SAME_SIZE),
+    E("Pow", BROADCAST),
+    E("Range", NONE),
+    E1("Reciprocal", IDENTITY),
+    E1("ReduceL1", REDUCE),
+    E1("ReduceL2", REDUCE),
+    E1("ReduceLogSumExp", REDUCE),
+    E1("ReduceMax", REDUCE),
+    E1("ReduceMean", REDUCE),
+    E1("ReduceMin", REDUCE),
+    E1("ReduceProd", REDUCE),
+    E1("ReduceSum", REDUCE),
+    E1("ReduceSumSquare", REDUCE),
+    E1("Relu", IDENTITY),
+    E1("Reshape", RESHAPE),
+    E1("Resize", SAME_SIZE),
+    E1("Round", IDENTITY),
+    E1("Selu", IDENTITY),
+    E("Shape", SHAPE),
+    E1("Sigmoid", IDENTITY),
+    E1("Sign", IDENTITY),
+    E1("Sin", IDENTITY),
+    E("Size", SHAPE),
+    E1("Slice", SLICE),
+    E1("Softmax", SOFTMAX),
+    E1("Softplus", IDENTITY),
+    E1("Softsign", IDENTITY),
+    E("Split", SPLIT),
+    E1("Sqrt", IDENTITY),
+    E1("Squeeze", RESHAPE),
+    E("Sub", BROADCAST),
+    E("Sum", BROADCAST),
+    E1("Tanh", IDENTITY),
+    E1("ThresholdedRelu", IDENTITY),
+    E1("Transpose", TRANSPOSE),
+    E1("Unsqueeze", RESHAPE),
+    E1("Upsample", SAME_SIZE),
+    E("Where", BROADCAST),
+};
+
+static int compare_entry(const void *key, const void *entry) {
+  return strcmp(key, ((const sp_coupling *)entry)->op_type);
+}
+
+const sp_coupling *sp_coupling_lookup(const char *op_type) {
+  return bsearch(op_type, table, sizeof table / sizeof table[0], sizeof table[0], compare_entry);
+}
+
+/* --- helpers --------------------------------------------------------------- */
+
+static sp_value_info *operand(sp_groups *g, MlirOperation op, intptr_t i) {
+  if (i < 0 || i >= mlirOperationGetNumOperands(op))
+    return NULL;
+  sp_value_info *v = sp_groups_value(g, mlirOperationGetOperand(op, i));
+  return v && v->rank >= 0 ? v : NULL;
+}
+
+static sp_value_info *result(sp_groups *g, MlirOperation op, intptr_t i) {
+  return sp_groups_value(g, mlirOperationGetResult(op, i));
+}
+
+static int is_dynamic(const sp_value_info *v, int d) {
+  MlirType t = mlirValueGetType(v->value);
+  return mlirShapedTypeIsDynamicSize(mlirShapedTypeGetDimSize(t, d));
+}
+
+/* Does any segment of (v, d) belong to a set that starts at a weight? */
+static int has_origin(sp_groups *g, const sp_value_info *v, int d) {
+  for (int32_t i = 0; i < v->dims[d].n; ++i)
+    if (g->raw[sp_groups_find(g, v->dims[d].segs[i].group)].origin)
+      return 1;
+  return 0;
+}
+
+static void clear_list(sp_value_info *v, int d) { v->dims[d].n = 0; }
+
+/* Result dim takes operand dim's list (same size; a dynamic result dim takes
+ * the operand's concrete size). */
+static void pass_dim(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, int xd) {
+  if (is_dynamic(r, rd))
+    r->size[rd] = x->size[xd];
+  if (r->size[rd] != x->size[xd] || r->dims[rd].n)
+    return;
+  sp_gi_copy(g, r, rd, x, xd, 1);
+}
+
+static int norm_axis(int64_t axis, int rank) { return (int)(axis < 0 ? axis + rank : axis); }
+
+/* Operand index of ONNX input position `pos` (segment sizes honoured), or -1. */
+static intptr_t input_at(MlirOperation op, int pos) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
+  if (mlirAttributeIsNull(a))
+    return pos < mlirOperationGetNumOperands(op) ? pos : -1;
+  intptr_t at = 0;
+  for (intptr_t i = 0; i < mlirDenseArrayGetNumElements(a); ++i) {
+    int32_t n = mlirDenseI32ArrayGetElement(a, i);
+    if (i == pos)
+      return n ? at : -1;
+    at += n;
+  }
+  return -1;
+}
+
+/* --- rules ----------------------------------------------------------------- */
+
+static void rule_identity(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x || x->rank != r->rank)
+    return;
+  for (int d = 0; d < r->rank; ++d)
+    pass_dim(g, r, d, x, d);
+}
+
+static int maskable_operand(const char *type) {
+  return !strcmp(type, "Add") || !strcmp(type, "Sub") || !strcmp(type, "Mul") ||
+         !strcmp(type, "Sum");
+}
+
+static void rule_broadcast(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *r = result(g, op, 0);
+  intptr_t n = mlirOperationGetNumOperands(op);
+  for (int d = 0; d < r->rank; ++d) {
+    sp_value_info *first = NULL;
+    int first_d = 0;
+    for (intptr_t i = 0; i < n; ++i) {
+      sp_value_info *x = operand(g, op, i);
+      if (!x)
+        continue;
+      int xd = d - (r->rank - x->rank);
+      if (xd < 0 || x->size[xd] <= 1)
+        continue;
+      if (is_dynamic(r, d) && x->size[xd] > r->size[d])
+        r->size[d] = x->size[xd];
+      if (x->size[xd] != r->size[d]) {
+        sp_groups_pin_value(g, x, xd, "broadcast sizes disagree");
+        continue;
+      }
+      if (x->is_weight && maskable_operand(type))
+        x->maskable = 1;
+      if (!first) {
+        first = x;
+        first_d = xd;
+      } else {
+        sp_gi_join(g, first, first_d, x, xd, NULL);
+      }
+    }
+    if (first)
+      sp_gi_copy(g, r, d, first, first_d, 1);
+  }
+}
+
+static void rule_same_size(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x)
+    return;
+  for (int d = 0; d < r->rank && d < x->rank; ++d) {
+    if (is_dynamic(r, d) && is_dynamic(x, d))
+      r->size[d] = x->size[d];
+    pass_dim(g, r, d, x, d);
+  }
+}
+
+static void rule_norm(sp_groups *g, MlirOperation op, const char *type, const sp_coupling *c) {
+  sp_value_info *x = operand(g, op, 0);
+  rule_identity(g, op);
+  if (!x || x->rank < 2)
+    return;
+  if (!strcmp(type, "GroupNormalization")) {
+    sp_groups_pin_value(g, x, 1, "GroupNormalization groups channels");
+    return;
+  }
+  int axis = 1, last = 1;
+  if (!strcmp(type, "LayerNormalization")) {
+    axis = norm_axis(sp_op_attr_int(op, "axis", -1), x->rank);
+    last = x->rank - 1;
+  }
+  for (int i = c->param_first; i <= c->param_last; ++i) {
+    sp_value_info *p = operand(g, op, i);
+    if (!p)
+      continue;
+    int stat = i >= c->stat_first && i <= c->stat_last && c->stat_first;
+    if (p->is_weight) {
+      p->is_stat |= stat;
+      p->maskable |= !stat;
+    }
+    for (int d = 0; d < p->rank; ++d) {
+      int xd = strcmp(type, "LayerNormalization") ? axis + d : last - (p->rank - 1 - d);
+      if (xd < 0 || xd >= x->rank || p->size[d] != x->size[xd])
+        continue;
+      sp_gi_join(g, x, xd, p, d, NULL);
+    }
+  }
+  if (c->reduces) {
+    int from = strcmp(type, "LayerNormalization") ? 2 : axis;
+    if (!strcmp(type, "LayerNormalization"))
+      for (int d = from; d < x->rank; ++d)
+        sp_gi_mark_reduced(g, x, d, type);
+    else // InstanceNormalization normalizes each channel over space: nothing across C.
+      (void)from;
+  }
+}
+
+static void rule_softmax(sp_groups *g, MlirOperation op, const char *type) {
+  rule_identity(g, op);
+  sp_value_info *x = operand(g, op, 0);
+  if (!x)
+    return;
+  int axis = norm_axis(sp_op_attr_int(op, "axis", -1), x->rank);
+  for (int d = axis; d < x->rank; ++d)
+    sp_gi_mark_reduced(g, x, d, type);
+}
+
+static void rule_reduce(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x)
+    return;
+  int64_t axes[16];
+  int n;
+  char reduced[16] = {0};
+  if (!strncmp(type, "Arg", 3)) {
+    axes[0] = sp_op_attr_int(op, "axis", 0);
+    n = 1;
+  } else {
+    n = sp_op_attr_ints(op, "axes", axes, 16);
+    if (n < 0 && mlirOperationGetNumOperands(op) > 1)
+      n = sp_eval_ints(g, mlirOperationGetOperand(op, 1), axes, 16);
+    if (n < 0 && mlirOperationGetNumOperands(op) > 1) {
+      sp_gi_pin_all(g, op, "reduction axes are not constant");
+      return;
+    }
+  }
+  if (n <= 0) {
+    if (sp_op_attr_int(op, "noop_with_empty_axes", 0)) {
+      rule_identity(g, op);
+      return;
+    }
+    n = x->rank;
+    for (int i = 0; i < n; ++i)
+      axes[i] = i;
+  }
+  for (int i = 0; i < n; ++i) {
+    int a = norm_axis(axes[i], x->rank);
+    if (a >= 0 && a < 16 && a < x->rank)
+      reduced[a] = 1;
+  }
+  // Sums see pruned (zeroed) channels as nothing; means, maxima and
+  // normalisations change when channels go.
+  int sums = !strcmp(type, "ReduceSum") || !strcmp(type, "ReduceSumSquare") ||
+             !strcmp(type, "ReduceL1") || !strcmp(type, "ReduceL2");
+  int keep = sp_op_attr_int(op, "keepdims", 1) != 0;
+  int rd = 0;
+  for (int d = 0; d < x->rank; ++d) {
+    if (reduced[d]) {
+      if (!sums)
+        sp_gi_mark_reduced(g, x, d, type);
+      rd += keep;
+      continue;
+    }
+    if (rd < r->rank)
+      pass_dim(g, r, rd, x, d);
+    rd++;
+  }
+}
+
+static int is_weight_value(const sp_value_info *v) { return v && v->is_weight; }
+
+static void rule_conv(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *w = operand(g, op, 1), *b = operand(g, op, 2);
+  sp_value_info *y = result(g, op, 0);
+  if (!x || !w || x->rank < 2 || w->rank < 2 || y->rank < 2) {
+    sp_gi_pin_all(g, op, "Conv without ranked operands");
+    return;
+  }
+  if (w->is_weight)
+    w->maskable = 1;
+  if (b && b->is_weight)
+    b->maskable = 1;
+  int64_t group = sp_op_attr_int(op, "group", 1);
+  pass_dim(g, y, 0, x, 0);
+  if (group == 1) {
+    sp_gi_join(g, x, 1, w, 1, "conv input channels");
+    sp_gi_mark_origin(g, w, 0);
+    if (b)
+      sp_gi_join(g, w, 0, b, 0, NULL);
+    sp_gi_copy(g, y, 1, w, 0, 1);
+  } else if (group == x->size[1] && w->size[1] == 1 && w->size[0] == x->size[1]) {
+    // Depthwise: channel c in, filter c, channel c out; `group` follows C.
+    sp_gi_join(g, x, 1, w, 0, "depthwise conv");
+    if (b)
+      sp_gi_join(g, w, 0, b, 0, NULL);
+    sp_gi_copy(g, y, 1, x, 1, 1);
+  } else {
+    const char *why = "grouped conv (not depthwise)";
+    sp_groups_pin_value(g, x, 1, why);
+    sp_groups_pin_value(g, w, 0, why);
+    sp_gi_mark_origin(g, w, 0);
+    if (b)
+      sp_gi_join(g, w, 0, b, 0, NULL);
+    sp_gi_copy(g, y, 1, w, 0, 1);
+  }
+}
+
+static void rule_conv_transpose(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *w = operand(g, op, 1), *b = operand(g, op, 2);
+  sp_value_info *y = result(g, op, 0);
+  if (!x || !w || x->rank < 2 || w->rank < 2 || y->rank < 2) {
+    sp_gi_pin_all(g, op, "ConvTranspose without ranked operands");
+    return;
+  }
+  pass_dim(g, y, 0, x, 0);
+  if (sp_op_attr_int(op, "group", 1) != 1) {
+    sp_gi_pin_all(g, op, "grouped ConvTranspose");
+    return;
+  }
+  if (w->is_weight)
+    w->maskable = 1;
+  if (b && b->is_weight)
+    b->maskable = 1;
+  sp_gi_join(g, x, 1, w, 0, NULL);
+  sp_gi_mark_origin(g, w, 1);
+  if (b)
+    sp_gi_join(g, w, 1, b, 0, NULL);
+  sp_gi_copy(g, y, 1, w, 1, 1);
+}
+
+static void rule_gemm(sp_groups *g, MlirOperation op) {
+  sp_value_info *a = operand(g, op, 0), *b = operand(g, op, 1), *c = operand(g, op, 2);
+  sp_value_info *y = result(g, op, 0);
+  if (!a || !b || a->rank != 2 || b->rank != 2 || y->rank != 2) {
+    sp_gi_pin_all(g, op, "Gemm without rank-2 operands");
+    return;
+  }
+  int ta = sp_op_attr_int(op, "transA", 0) != 0, tb = sp_op_attr_int(op, "transB", 0) != 0;
+  int am = ta ? 1 : 0, ak = ta ? 0 : 1, bk = tb ? 1 : 0, bn = tb ? 0 : 1;
+  if (a->is_weight)
+    a->maskable = 1;
+  if (b->is_weight)
+    b->maskable = 1;
+  if (c && c->is_weight)
+    c->maskable = 1;
+  sp_gi_join(g, a, ak, b, bk, "Gemm contraction");
+  pass_dim(g, y, 0, a, am);
+  if (is_weight_value(b))
+    sp_gi_mark_origin(g, b, bn);
+  pass_dim(g, y, 1, b, bn);
+  if (c)
+    for (int d = 0; d < c->rank; ++d) {
+      int yd = d + 2 - c->rank;
+      if (c->size[d] > 1 && c->size[d] == y->size[yd])
+        sp_gi_join(g, y, yd, c, d, NULL);
+    }
+}
+
+static void rule_matmul(sp_groups *g, MlirOperation op) {
+  sp_value_info *a = operand(g, op, 0), *b = operand(g, op, 1), *y = result(g, op, 0);
+  if (!a || !b || a->rank < 2 || b->rank < 2) {
+    sp_gi_pin_all(g, op, "MatMul with a vector operand");
+    return;
+  }
+  if (a->is_weight)
+    a->maskable = 1;
+  if (b->is_weight)
+    b->maskable = 1;
+  sp_gi_join(g, a, a->rank - 1, b, b->rank - 2, "MatMul contraction");
+  pass_dim(g, y, y->rank - 2, a, a->rank - 2);
+  if (is_weight_value(b))
+    sp_gi_mark_origin(g, b, b->rank - 1);
+  pass_dim(g, y, y->rank - 1, b, b->rank - 1);
+  for (int d = 0; d < y->rank - 2; ++d) {
+    int ad = d - (y->rank - a->rank), bd = d - (y->rank - b->rank);
+    sp_value_info *first = NULL;
+    int fd = 0;
+    if (ad >= 0 && a->size[ad] > 1)
+      first = a, fd = ad;
+    if (bd >= 0 && b->size[bd] > 1) {
+      if (first && a->size[ad] == b->size[bd])
+        sp_gi_join(g, a, ad, b, bd, "MatMul batch dims");
+      else if (!first)
+        first = b, fd = bd;
+    }
+    if (first)
+      pass_dim(g, y, d, first, fd);
+  }
+}
+
+static void rule_concat(sp_groups *g, MlirOperation op) {
+  sp_value_info *r = result(g, op, 0);
+  intptr_t n = mlirOperationGetNumOperands(op);
+  int axis = norm_axis(sp_op_attr_int(op, "axis", 0), r->rank);
+  if (axis < 0 || axis >= r->rank)
+    return;
+  sp_value_info *first = NULL;
+  int64_t offset = 0;
+  for (intptr_t i = 0; i < n; ++i) {
+    sp_value_info *x = operand(g, op, i);
+    if (!x || x->rank != r->rank) {
+      sp_gi_pin_all(g, op, "Concat of unranked values");
+      return;
+    }
+    const sp_seglist *l = &x->dims[axis];
+    for (int32_t s = 0; s < l->n; ++s)
+      sp_gi_push(g, r, axis, l->segs[s].group, l->segs[s].start + offset, l->segs[s].channels);
+    offset += x->size[axis];
+    if (!first)
+      first = x;
+    else
+      for (int d = 0; d < r->rank; ++d)
+        if (d != axis && x->size[d] > 1)
+          sp_gi_join(g, first, d, x, d, NULL);
+  }
+  if (is_dynamic(r, axis))
+    r->size[axis] = offset;
+  if (offset != r->size[axis]) { // a size-1 input without segments is fine; others are not
+    sp_gi_pin_all(g, op, "Concat sizes disagree");
+    return;
+  }
+  for (int d = 0; first && d < r->rank; ++d)
+    if (d != axis)
+      pass_dim(g, r, d, first, d);
+}
+
+/* Result dim rd := channels [from, to) of x's dim xd, refining groups there. */
+static void take_range(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, int xd,
+                       int64_t from, int64_t to, const char *why) {
+  if (sp_gi_refine_at(g, x, xd, from) || sp_gi_refine_at(g, x, xd, to)) {
+    sp_groups_pin_value(g, x, xd, why);
+    return;
+  }
+  const sp_seglist *l = &x->dims[xd];
+  for (int32_t s = 0; s < l->n; ++s) {
+    const sp_segment *seg = &l->segs[s];
+    if (seg->start >= from && seg->start + seg->channels <= to)
+      sp_gi_push(g, r, rd, seg->group, seg->start - from, seg->channels);
+  }
+}
+
+static void rule_split(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0);
+  if (!x)
+    return;
+  int axis = norm_axis(sp_op_attr_int(op, "axis", 0), x->rank);
+  int64_t offset = 0;
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = result(g, op, i);
+    if (r->rank != x->rank || is_dynamic(r, axis)) {
+      sp_gi_pin_all(g, op, "Split with unknown sizes");
+      return;
+    }
+    take_range(g, r, axis, x, axis, offset, offset + r->size[axis],
+               "Split cuts a unit of a group");
+    offset += r->size[axis];
+    for (int d = 0; d < r->rank; ++d)
+      if (d != axis)
+        pass_dim(g, r, d, x, d);
+  }
+}
+
+static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
+  intptr_t i = input_at(op, pos);
+  return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
+}
+
+static void rule_slice(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x || x->rank != r->rank)
+    return;
+  int64_t starts[16], ends[16], axes[16], steps[16];
+  int n = eval_input(g, op, 1, starts, 16);
+  if (n == -2) { // opset < 10: attributes
+    n = sp_op_attr_ints(op, "starts", starts, 16);
+    if (sp_op_attr_ints(op, "ends", ends, 16) != n)
+      n = -1;
+    if (sp_op_attr_ints(op, "axes", axes, 16) != n)
+      for (int i = 0; i < n; ++i)
+        axes[i] = i;
+    for (int i = 0; i < n; ++i)
+      steps[i] = 1;
+  } else if (n >= 0) {
+    if (eval_input(g, op, 2, ends, 16) != n)
+      n = -1;
+    int na = eval_input(g, op, 3, axes, 16);
+    if (na == -2)
+      for (int i = 0; i < n; ++i)
+        axes[i] = i;
+    else if (na != n)
+      n = -1;
+    int ns = eval_input(g, op, 4, steps, 16);
+    if (ns == -2)
+      for (int i = 0; i < n; ++i)
+        steps[i] = 1;
+    else if (ns != n)
+      n = -1;
+  }
+  char sliced[16] = {0};
+  for (int i = 0; i < n; ++i) {
+    int a = norm_axis(axes[i], x->rank);
+    if (a < 0 || a >= x->rank || a >= 16)
+      continue;
+    int64_t size = x->size[a];
+    int64_t s = starts[i] < 0 ? starts[i] + size : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + size : ends[i];
+    s = s < 0 ? 0 : s > size ? size : s;
+    e = e < 0 ? 0 : e > size ? size : e;
+    sliced[a] = 1;
+    if (steps[i] != 1) {
+      sp_groups_pin_value(g, x, a, "Slice with a step");
+      continue;
+    }
+    if (is_dynamic(r, a))
+      r->size[a] = e - s;
+    if (s == 0 && e == size)
+      pass_dim(g, r, a, x, a);
+    else
+      take_range(g, r, a, x, a, s, e, "Slice cuts a unit of a group");
+  }
+  for (int d = 0; d < x->rank; ++d) {
+    if (d < 16 && sliced[d])
+      continue;
+    if (n < 0 && x->size[d] != r->size[d]) {
+      sp_groups_pin_value(g, x, d, "Slice bounds are not constant");
+      continue;
+    }
+    pass_dim(g, r, d, x, d);
+  }
+}
+
+static void rule_transpose(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x || x->rank != r->rank)
+    return;
+  int64_t perm[16];
+  int n = sp_op_attr_ints(op, "perm", perm, 16);
+  if (n < 0) {
+    n = x->rank;
+    for (int i = 0; i < n; ++i)
+      perm[i] = n - 1 - i;
+  }
+  if (n != x->rank)
+    return;
+  for (int d = 0; d < n; ++d)
+    if (perm[d] >= 0 && perm[d] < x->rank)
+      pass_dim(g, r, d, x, (int)perm[d]);
+}
+
+static void rule_gather(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *idx = operand(g, op, 1), *r = result(g, op, 0);
+  if (!x || !idx)
+    return;
+  int axis = norm_axis(sp_op_attr_int(op, "axis", 0), x->rank);
+  if (axis < 0 || axis >= x->rank || r->rank != x->rank + idx->rank - 1)
+    return;
+  if (has_origin(g, x, axis))
+    sp_groups_pin_value(g, x, axis, "Gather along a channel dim");
+  for (int d = 0; d < axis; ++d)
+    pass_dim(g, r, d, x, d);
+  for (int d = 0; d < idx->rank; ++d)
+    pass_dim(g, r, axis + d, idx, d);
+  for (int d = axis + 1; d < x->rank; ++d)
+    pass_dim(g, r, d + idx->rank - 1, x, d);
+}
+
+static void rule_expand(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x)
+    return;
+  int64_t shape[16];
+  int n = mlirOperationGetNumOperands(op) > 1
+              ? sp_eval_ints(g, mlirOperationGetOperand(op, 1), shape, 16)
+              : -1;
+  for (int d = 0; d < r->rank; ++d) {
+    int xd = d - (r->rank - x->rank);
+    int sd = n >= 0 ? d - (r->rank - n) : -1;
+    if (is_dynamic(r, d)) {
+      int64_t s = sd >= 0 ? shape[sd] : 1;
+      int64_t xs = xd >= 0 ? x->size[xd] : 1;
+      r->size[d] = s > xs ? s : xs;
+    }
+    if (xd < 0 || x->size[xd] <= 1)
+      continue;
+    if (has_origin(g, x, xd) && (n < 0 || (sd >= 0 && shape[sd] != 1)))
+      sp_groups_pin_value(g, x, xd, "Expand shape names a channel dim");
+    pass_dim(g, r, d, x, xd);
+  }
+}
+
+/* Which uses of shape data are rewritten by sp-prune in shrink mode. */
+static int rewritten_use(const char *type, unsigned pos) {
+  return (!strcmp(type, "Reshape") && pos == 1) || (!strcmp(type, "Slice") && pos >= 1) ||
+         (!strcmp(type, "Expand") && pos == 1) || (!strcmp(type, "Split") && pos == 1);
+}
+
+static int shape_arith(const char *type) {
+  static const char *const ops[] = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Cast",
+                                    "Add",    "Sub",       "Mul",     "Div",    "Identity",
+                                    "Equal",  "Where",     "Max",     "Min",    "Floor",
+                                    "Ceil",   "Reshape",   "Slice",   "Sqrt",   NULL};
+  for (int i = 0; ops[i]; ++i)
+    if (!strcmp(type, ops[i]))
+      return 1;
+  return 0;
+}
+
+/* Does shape data flowing out of v reach a use sp-prune does not rewrite? */
+static int escapes(MlirValue v, int depth) {
+  if (depth > 32)
+    return 1;
+  for (MlirOpOperand use = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(use);
+       use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation user = mlirOpOperandGetOwner(use);
+    char type[64];
+    sp_op_type(user, type, sizeof type);
+    unsigned pos = mlirOpOperandGetOperandNumber(use);
+    if (!type[0])
+      return 1; // func.return
+    if (rewritten_use(type, pos))
+      continue;
+    if (!shape_arith(type))
+      return 1;
+    for (intptr_t i = 0; i < mlirOperationGetNumResults(user); ++i)
+      if (escapes(mlirOperationGetResult(user, i), depth + 1))
+        return 1;
+  }
+  return 0;
+}
+
+static void rule_shape(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *x = operand(g, op, 0);
+  if (!x)
+    return;
+  MlirValue s = mlirOperationGetResult(op, 0);
+  int64_t start = 0, end = x->rank;
+  if (!strcmp(type, "Shape")) {
+    start = norm_axis(sp_op_attr_int(op, "start", 0), x->rank);
+    end = norm_axis(sp_op_attr_int(op, "end", x->rank), x->rank);
+  }
+  // Gathers of single dims narrow what is read; anything else reads all.
+  int all = !strcmp(type, "Size");
+  for (MlirOpOperand use = mlirValueGetFirstUse(s); !all && !mlirOpOperandIsNull(use);
+       use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation user = mlirOpOperandGetOwner(use);
+    char ut[64];
+    sp_op_type(user, ut, sizeof ut);
+    int64_t idx[16];
+    if (!strcmp(ut, "Gather") && mlirOpOperandGetOperandNumber(use) == 0 &&
+        sp_eval_ints(g, mlirOperationGetOperand(user, 1), idx, 16) == 1) {
+      int d = (int)(start + norm_axis(idx[0], (int)(end - start)));
+      if (d >= 0 && d < x->rank && escapes(mlirOperationGetResult(user, 0), 0))
+        sp_groups_pin_value(g, x, d, "dim read as shape data");
+      continue;
+    }
+    if (!rewritten_use(ut, mlirOpOperandGetOperandNumber(use)) &&
+        (!shape_arith(ut) || escapes(mlirOperationGetResult(user, 0), 0)))
+      all = 1;
+  }
+  if (all)
+    for (int64_t d = start; d < end && d < x->rank; ++d)
+      sp_groups_pin_value(g, x, (int)d, "dim read as shape data");
+}
+
+/* --- Reshape, Flatten, Squeeze, Unsqueeze ---------------------------------- */
+
+/* Concrete result sizes of a reshaping op; 0 on success. */
+static int reshape_sizes(sp_groups *g, MlirOperation op, const char *type, sp_value_info *x,
+                         sp_value_info *r) {
+  int64_t in = 1;
+  for (int d = 0; d < x->rank; ++d)
+    in *= x->size[d];
+  if (!strcmp(type, "Flatten")) {
+    int axis = norm_axis(sp_op_attr_int(op, "axis", 1), x->rank);
+    int64_t outer = 1;
+    for (int d = 0; d < axis; ++d)
+      outer *= x->size[d];
+    if (r->rank != 2)
+      return -1;
+    r->size[0] = outer;
+    r->size[1] = in / (outer ? outer : 1);
+    return 0;
+  }
+  if (!strcmp(type, "Reshape")) {
+    int64_t shape[16];
+    int n = mlirOperationGetNumOperands(op) > 1
+                ? sp_eval_ints(g, mlirOperationGetOperand(op, 1), shape, 16)
+                : sp_op_attr_ints(op, "shape", shape, 16);
+    if (n == r->rank) {
+      int infer = -1;
+      int64_t known = 1;
+      for (int d = 0; d < n; ++d) {
+        if (shape[d] == SP_UNKNOWN)
+          return -1;
+        if (shape[d] == 0 && !sp_op_attr_int(op, "allowzero", 0) && d < x->rank)
+          shape[d] = x->size[d];
+        if (shape[d] == -1)
+          infer = d;
+        else
+          known *= shape[d];
+      }
+      if (infer >= 0)
+        shape[infer] = known ? in / known : 0;
+      for (int d = 0; d < n; ++d)
+        r->size[d] = shape[d];
+    }
+  } else {
+    // Squeeze/Unsqueeze keep the non-1 dims in order.
+    int next = 0;
+    for (int d = 0; d < r->rank; ++d) {
+      if (!is_dynamic(r, d) && r->size[d] == 1)
+        continue;
+      while (next < x->rank && x->size[next] == 1 && !is_dynamic(x, next))
+        next++;
+      if (next < x->rank && is_dynamic(r, d))
+        r->size[d] = x->size[next];
+      next++;
+    }
+  }
+  int64_t out = 1;
+  for (int d = 0; d < r->rank; ++d)
+    out *= r->size[d];
+  return out == in ? 0 : -1;
+}
+
+/* Splits list L of x's dim xd (size a = outer * inner) onto r's dims. */
+/* Splits (x, xd) of size outer*inner into (r, od) (outer) and (t, td)
+ * (inner). Returns 1 when the channels went to the outer dim. */
+static int split_dim(sp_groups *g, sp_value_info *x, int xd, sp_value_info *r, int od,
+                     sp_value_info *t, int td, int64_t outer, int64_t inner, const char *why) {
+  sp_seglist *l = &x->dims[xd];
+  if (!has_origin(g, x, xd))
+    return 1;
+  // Rows: every segment inside one row of `inner` channels, same layout per row.
+  int rows_ok = 1;
+  for (int32_t s = 0; s < l->n && rows_ok; ++s)
+    rows_ok = l->segs[s].start / inner ==
+              (l->segs[s].start + l->segs[s].channels - 1) / inner;
+  if (rows_ok) {
+    int32_t per_row = 0;
+    while (per_row < l->n && l->segs[per_row].start < inner)
+      per_row++;
+    if (per_row * outer == l->n) {
+      for (int64_t row = 1; row < outer && rows_ok; ++row)
+        for (int32_t s = 0; s < per_row && rows_ok; ++s) {
+          const sp_segment *a = &l->segs[s], *b = &l->segs[row * per_row + s];
+          rows_ok = b->start == a->start + row * inner && b->channels == a->channels;
+        }
+      if (rows_ok) {
+        for (int64_t row = 1; row < outer; ++row)
+          for (int32_t s = 0; s < per_row; ++s)
+            sp_gi_union(g, l->segs[s].group, l->segs[row * per_row + s].group);
+        for (int32_t s = 0; s < per_row; ++s)
+          sp_gi_push(g, t, td, l->segs[s].group, l->segs[s].start, l->segs[s].channels);
+        return 0;
+      }
+    }
+  }
+  // Blocks: every segment a whole number of rows -> the outer dim (heads).
+  for (int32_t s = 0; s < l->n; ++s)
+    if (l->segs[s].start % inner || l->segs[s].channels % inner) {
+      sp_groups_pin_value(g, x, xd, why);
+      return 1;
+    }
+  for (int32_t s = 0; s < l->n; ++s) {
+    sp_group *root = &g->raw[sp_groups_find(g, l->segs[s].group)];
+    int64_t rows = l->segs[s].channels / inner;
+    int64_t u = root->units, k = rows;
+    while (k) { // gcd
+      int64_t t = u % k;
+      u = k;
+      k = t;
+    }
+    root->units = u;
+    root->head = 1;
+    sp_gi_push(g, r, od, l->segs[s].group, l->segs[s].start / inner, rows);
+  }
+  return 1;
+}
+
+static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x)
+    return;
+  if (reshape_sizes(g, op, type, x, r)) {
+    sp_gi_pin_all(g, op, "reshape with unknown target");
+    return;
+  }
+  if (!strcmp(type, "Reshape")) {
+    int dyn = 0, copyable = 0;
+    for (int d = 0; d < r->rank; ++d)
+      if (is_dynamic(r, d)) {
+        dyn++;
+        copyable += d < x->rank && is_dynamic(x, d) && x->size[d] == r->size[d];
+      }
+    if (dyn > 1 && dyn - copyable > 1) {
+      sp_gi_pin_all(g, op, "Reshape target has several dynamic dims");
+      return;
+    }
+  }
+  // Walk both shapes, pairing runs of dims with equal products.
+  int i = 0, j = 0;
+  while (i < x->rank || j < r->rank) {
+    while (i < x->rank && x->size[i] == 1)
+      i++;
+    while (j < r->rank && r->size[j] == 1)
+      j++;
+    if (i >= x->rank || j >= r->rank)
+      break;
+    int i0 = i, j0 = j;
+    int64_t pi = x->size[i++], pj = r->size[j++];
+    while (pi != pj) {
+      if (pi < pj && i < x->rank)
+        pi *= x->size[i++];
+      else if (pj < pi && j < r->rank)
+        pj *= r->size[j++];
+      else
+        break;
+    }
+    if (pi != pj)
+      break;
+    int ni = i - i0, nj = j - j0;
+    if (ni == 1 && nj == 1) {
+      pass_dim(g, r, j0, x, i0);
+    } else if (nj == 1) {
+      // Merge x[i0..i) into r[j0]: only one of the dims may carry channels.
+      int carrier = -1, count = 0;
+      for (int d = i0; d < i; ++d)
+        if (x->size[d] > 1 && has_origin(g, x, d))
+          carrier = d, count++;
+      if (count > 1) {
+        for (int d = i0; d < i; ++d)
+          sp_groups_pin_value(g, x, d, "reshape merges two channel dims");
+        continue;
+      }
+      if (carrier < 0)
+        continue;
+      int64_t inner = 1, outer = 1;
+      for (int d = carrier + 1; d < i; ++d)
+        inner *= x->size[d];
+      for (int d = i0; d < carrier; ++d)
+        outer *= x->size[d];
+      for (int64_t o = 0; o < outer; ++o) {
+        const sp_seglist *l = &x->dims[carrier];
+        int64_t base = o * x->size[carrier] * inner;
+        for (int32_t s = 0; s < l->n; ++s)
+          sp_gi_push(g, r, j0, l->segs[s].group, base + l->segs[s].start * inner,
+                     l->segs[s].channels * inner);
+      }
+    } else if (ni == 1) {
+      // Split x[i0] into the non-1 dims of r[j0..j), outermost first; the
+      // inner remainder lives in a scratch value until the last step.
+      if (!has_origin(g, x, i0))
+        continue;
+      int dims[16], m = 0;
+      for (int d = j0; d < j && m < 16; ++d)
+        if (r->size[d] > 1)
+          dims[m++] = d;
+      sp_value_info *cur = x;
+      int cd = i0;
+      int64_t rest = x->size[i0];
+      for (int k = 0; k + 1 < m; ++k) {
+        rest /= r->size[dims[k]];
+        sp_value_info *t = r;
+        int td = dims[k + 1];
+        if (k + 2 < m) {
+          t = sp_arena_alloc(&g->arena, sizeof *t);
+          t->rank = 1;
+          t->size = sp_arena_alloc(&g->arena, sizeof *t->size);
+          t->dims = sp_arena_alloc(&g->arena, sizeof *t->dims);
+          t->size[0] = rest;
+          t->value = x->value;
+          td = 0;
+        }
+        if (split_dim(g, cur, cd, r, dims[k], t, td, r->size[dims[k]], rest,
+                      "reshape splits a unit of a group"))
+          break;
+        cur = t;
+        cd = td;
+      }
+    } else {
+      for (int d = i0; d < i; ++d)
+        sp_groups_pin_value(g, x, d, "reshape regroups dims");
+    }
+  }
+}
+
+/* --- dispatch -------------------------------------------------------------- */
+
+void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const sp_coupling *c) {
+  switch (c->kind) {
+  case SP_COUPLE_SOURCE: {
+    sp_value_info *r = result(g, op, 0);
+    MlirType t = mlirValueGetType(r->value);
+    r->is_weight = r->rank > 0 && mlirTypeIsAFloat(mlirShapedTypeGetElementType(t));
+    if (!r->is_weight) // integer constants carry no channels
+      for (int d = 0; d < r->rank; ++d)
+        r->size[d] = r->size[d] > 1 ? r->size[d] : 1;
+    break;
+  }
+  case SP_COUPLE_IDENTITY: rule_identity(g, op); break;
+  case SP_COUPLE_BROADCAST: rule_broadcast(g, op, type); break;
+  case SP_COUPLE_SAME_SIZE: rule_same_size(g, op); break;
+  case SP_COUPLE_NORM: rule_norm(g, op, type, c); break;
+  case SP_COUPLE_SOFTMAX: rule_softmax(g, op, type); break;
+  case SP_COUPLE_REDUCE: rule_reduce(g, op, type); break;
+  case SP_COUPLE_CONV: rule_conv(g, op); break;
+  case SP_COUPLE_CONV_TRANSPOSE: rule_conv_transpose(g, op); break;
+  case SP_COUPLE_GEMM: rule_gemm(g, op); break;
+  case SP_COUPLE_MATMUL: rule_matmul(g, op); break;
+  case SP_COUPLE_CONCAT: rule_concat(g, op); break;
+  case SP_COUPLE_SPLIT: rule_split(g, op); break;
+  case SP_COUPLE_SLICE: rule_slice(g, op); break;
+  case SP_COUPLE_RESHAPE: rule_reshape(g, op, type); break;
+  case SP_COUPLE_TRANSPOSE: rule_transpose(g, op); break;
+  case SP_COUPLE_GATHER: rule_gather(g, op); break;
+  case SP_COUPLE_EXPAND: rule_expand(g, op); break;
+  case SP_COUPLE_SHAPE: rule_shape(g, op, type); break;
+  case SP_COUPLE_NONE:
+  case SP_COUPLE_OPAQUE: break;
+  }
+  (void)clear_list;
+}
