@@ -97,7 +97,8 @@ int sp_runtime_blas_check(char *buf, size_t size);
 const char *sp_runtime_blas_core(void);
 
 /* Reads a TensorProto file into a malloc'ed tensor (free with
- * sp_tensor_free). name is the proto's name (may be ""). */
+ * sp_tensor_free). name is the proto's name (may be ""). Returns 0, -1,
+ * or SP_RT_UNSUPPORTED for an element type the runtime does not handle. */
 int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err);
 /* Writes t as a TensorProto named t->name. */
 int sp_tensor_write_pb(const char *path, const sp_tensor *t, sp_error *err);

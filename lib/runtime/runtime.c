@@ -174,7 +174,10 @@ int rt_axis(int64_t axis, int rank) {
 }
 
 size_t sp_tensor_elem_size(int32_t t) {
-  if (t == ONNX__TENSOR_PROTO__DATA_TYPE__STRING || t <= 0 || t > 16)
+  /* no strings, complex, float16/bfloat16 or 4/8-bit floats */
+  if (t == ONNX__TENSOR_PROTO__DATA_TYPE__STRING || t <= 0 || t > 13 ||
+      t == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ||
+      t == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64)
     return 0;
   return sp_onnx_elem_size(t);
 }
@@ -456,14 +459,21 @@ int sp_runtime_bind(sp_runtime *rt, const char *name, int32_t elem_type,
   }
   rt_value *v = rt->inputs[idx];
   const sp_value_info *decl = &rt->input_info[idx];
+  if (decl->elem_type && !sp_tensor_elem_size(decl->elem_type)) {
+    sp_error_set(err, "%s: input '%s': element type %s is not supported",
+                 rt->path, name, type_name(decl->elem_type));
+    return SP_RT_UNSUPPORTED;
+  }
   if (decl->elem_type && decl->elem_type != elem_type)
     return sp_error_set(err, "%s: input '%s': element type %s, expected %s",
                         rt->path, name, type_name(elem_type),
                         type_name(decl->elem_type));
   size_t es = sp_tensor_elem_size(elem_type);
-  if (!es)
-    return sp_error_set(err, "%s: input '%s': element type %s is not supported",
-                        rt->path, name, type_name(elem_type));
+  if (!es) {
+    sp_error_set(err, "%s: input '%s': element type %s is not supported",
+                 rt->path, name, type_name(elem_type));
+    return SP_RT_UNSUPPORTED;
+  }
   if (rank < 0 || rank > SP_MAX_RANK)
     return sp_error_set(err, "%s: input '%s': bad rank %d", rt->path, name,
                         rank);

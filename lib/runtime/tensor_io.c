@@ -39,8 +39,9 @@ int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
   if (!t) {
     rc = sp_error_set(err, "out of memory");
   } else if (!es) {
-    rc = sp_error_set(err, "%s: element type %d is not supported", path,
-                      (int)tp->data_type);
+    sp_error_set(err, "%s: element type %d is not supported", path,
+                 (int)tp->data_type);
+    rc = SP_RT_UNSUPPORTED;
   } else if (tp->n_dims > SP_MAX_RANK) {
     rc = sp_error_set(err, "%s: rank too large", path);
   } else {
@@ -110,7 +111,7 @@ int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
   onnx__tensor_proto__free_unpacked(tp, NULL);
   if (rc) {
     sp_tensor_free(t);
-    return -1;
+    return rc;
   }
   *out = t;
   return 0;

@@ -16,8 +16,14 @@ static int is_pointwise(const conv_params *p) {
   return 1;
 }
 
+/* Direct 2D depthwise path: one input channel per group. */
+static int is_depthwise(const conv_params *p) {
+  return p->C == p->group && p->group > 1 && p->k[0] == 1 && p->in[0] == 1 &&
+         p->k[2] <= 64;
+}
+
 size_t conv_scratch_floats(const conv_params *p) {
-  if (is_pointwise(p) || p->C == p->group)
+  if (is_pointwise(p) || is_depthwise(p))
     return 0;
   return (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
          (size_t)spatial(p->out);
@@ -162,7 +168,7 @@ void conv_forward(float *out, const float *inp, const float *weight,
   const int G = p->group, Cg = p->C / G, Mg = p->M / G;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   const int64_t K = (int64_t)Cg * spatial(p->k);
-  if (Cg == 1 && p->k[0] == 1 && p->in[0] == 1 && p->k[2] <= 64 && G > 1) {
+  if (is_depthwise(p)) {
     depthwise_forward(out, inp, weight, p, ep);
     return;
   }

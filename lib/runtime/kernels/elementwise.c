@@ -319,7 +319,16 @@ RT_KERNEL(rt_binary) {
     return rt_unsupported(err, n, "no binary kernel");
   if (n->n_in < 2 || !n->in[0] || !n->in[1])
     return rt_fail(err, n, "needs two inputs");
-  binary_forward(&n->out[0]->t, &n->in[0]->t, &n->in[1]->t, op);
+  sp_tensor b = n->in[1]->t;
+  const sp_tensor *x = &n->in[0]->t;
+  if (op == B_PRELU && b.rank == 1 && x->rank >= 2 && b.dims[0] == x->dims[1] &&
+      (n->opset < 7 || b.dims[0] != x->dims[x->rank - 1])) {
+    /* legacy PRelu: one slope per channel (axis 1) */
+    b.rank = x->rank - 1;
+    for (int d = 1; d < b.rank; ++d)
+      b.dims[d] = 1;
+  }
+  binary_forward(&n->out[0]->t, x, &b, op);
   return 0;
 }
 

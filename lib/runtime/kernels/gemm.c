@@ -169,8 +169,13 @@ static int parse_term(const char *s, size_t len, int rank, int *labels,
 
 RT_KERNEL(rt_einsum) {
   (void)rt;
-  char eq[256];
-  rt_attr_str(n, "equation", eq, sizeof eq, "");
+  char raw[256], eq[256];
+  rt_attr_str(n, "equation", raw, sizeof raw, "");
+  size_t len = 0;
+  for (const char *c = raw; *c; ++c)
+    if (*c != ' ')
+      eq[len++] = *c;
+  eq[len] = '\0';
   const sp_tensor *y = &n->out[0]->t;
   if (y->elem_type != RT_FLOAT && y->elem_type != RT_DOUBLE)
     return rt_unsupported(err, n, "only float and double have a kernel");
@@ -206,11 +211,6 @@ RT_KERNEL(rt_einsum) {
     }
   int out_labels[SP_MAX_RANK + 8], n_out = 0;
   if (arrow) {
-    if (parse_term(arrow + 2, strlen(arrow + 2), -1, out_labels, &n_out,
-                   &n_ell) && n_out == 0)
-      return rt_fail(err, n, "bad output in '%s'", eq);
-    /* ellipsis in output: parse_term with rank -1 gives ell = -1 - named */
-    n_out = 0;
     for (const char *q = arrow + 2; *q; ++q) {
       if (isalpha((unsigned char)*q))
         out_labels[n_out++] = isupper((unsigned char)*q) ? *q - 'A' + 26 : *q - 'a';
@@ -236,17 +236,6 @@ RT_KERNEL(rt_einsum) {
   for (int l = 0; l < EIN_MAX_LETTERS; ++l)
     if (used[l] && !in_out[l])
       all[n_all++] = l;
-  /* strides of each operand per label */
-  int64_t st[9][EIN_MAX_LETTERS];
-  memset(st, 0, sizeof st);
-  for (int i = 0; i < n_ops; ++i) {
-    int64_t s = 1;
-    for (int k = nl[i] - 1; k >= 0; --k) {
-      if (n->in[i]->t.dims[k] != 1)
-        st[i][labels[i][k]] += s;
-      s *= n->in[i]->t.dims[k];
-    }
-  }
   int64_t total = 1, total_out = rt_numel(y);
   for (int k = 0; k < n_all; ++k)
     total *= size[all[k]];
@@ -267,13 +256,8 @@ RT_KERNEL(rt_einsum) {
       }
       double prod = 1;
       for (int i = 0; i < n_ops; ++i) {
-        int64_t off = 0;
-        for (int k = 0; k < nl[i]; ++k)
-          if (n->in[i]->t.dims[k] != 1)
-            off += idx[labels[i][k]] * 0;
-        /* diagonal-safe offset: walk the operand's own dims */
-        int64_t s = 1;
-        off = 0;
+        /* walk the operand's own dims: repeated labels read a diagonal */
+        int64_t s = 1, off = 0;
         for (int k = nl[i] - 1; k >= 0; --k) {
           int64_t d = n->in[i]->t.dims[k];
           off += (d == 1 ? 0 : idx[labels[i][k]]) * s;
@@ -288,6 +272,5 @@ RT_KERNEL(rt_einsum) {
     else
       ((double *)y->data)[o] = acc;
   }
-  (void)st;
   return 0;
 }

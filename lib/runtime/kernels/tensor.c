@@ -76,6 +76,9 @@ RT_KERNEL(rt_view) {
   if (y->t.numel != x->t.numel)
     return rt_fail(err, n, "%lld elements into a shape of %lld",
                    (long long)x->t.numel, (long long)y->t.numel);
+  if (!strcmp(n->proto->op_type, "Dropout") && rt_in(n, 2) &&
+      n->in[2]->t.numel && rt_get_double(&n->in[2]->t, 0) != 0)
+    return rt_unsupported(err, n, "training mode (random dropout) has no kernel");
   if (y->kind == RT_ALIAS)
     y->t.data = x->t.data;
   else if (y->t.data != x->t.data)
@@ -523,11 +526,12 @@ RT_KERNEL(rt_cast) {
 
 typedef enum { CT_HALF, CT_ASYM, CT_ALIGN, CT_PYTORCH, CT_TF_NN, CT_HALF_SYM } coord_mode;
 
+/* out is the resized length (in * scale when scales are given, as ONNX). */
 static double source_coord(coord_mode m, double o, double scale, int64_t in,
-                           int64_t out) {
+                           double out) {
   switch (m) {
   case CT_ASYM: return o / scale;
-  case CT_ALIGN: return out > 1 ? o * (double)(in - 1) / (double)(out - 1) : 0;
+  case CT_ALIGN: return out > 1 ? o * (double)(in - 1) / (out - 1) : 0;
   case CT_PYTORCH: return out > 1 ? (o + 0.5) / scale - 0.5 : 0;
   case CT_TF_NN: return (o + 0.5) / scale;
   case CT_HALF_SYM: {
@@ -604,7 +608,8 @@ RT_KERNEL(rt_resize) {
     fp += y->dims[d];
     for (int64_t o = 0; o < y->dims[d]; ++o) {
       int64_t in = x->dims[d];
-      double s = source_coord(cm, (double)o, scales[d], in, y->dims[d]);
+      double len = have_scales ? (double)in * scales[d] : (double)y->dims[d];
+      double s = source_coord(cm, (double)o, scales[d], in, len);
       if (!linear) {
         double f;
         if (!strcmp(nm, "floor"))
