@@ -1,0 +1,60 @@
+#!/bin/sh
+# sp-run CLI: --random/--bench output format, --input-dir/--output-dir round trip,
+# --dim, usage errors and exit codes, --eval-idx on Fashion-MNIST (when installed)
+# with a constant classifier (predicts class 0: exactly 10% of the balanced test set).
+set -eu
+SP_RUN=$1
+PY=${SP_PYTHON:-/usr/bin/python3}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$PY" - "$T" <<'PYEOF'
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as TP
+d = sys.argv[1]
+w = numpy_helper.from_array(np.zeros((784, 10), np.float32), 'W')
+b = numpy_helper.from_array(np.array([1] + [0] * 9, np.float32), 'b')
+shape = numpy_helper.from_array(np.array([-1, 784], np.int64), 'shape')
+g = helper.make_graph(
+    [helper.make_node('Reshape', ['x', 'shape'], ['flat']),
+     helper.make_node('Gemm', ['flat', 'W', 'b'], ['y'])],
+    'const_classifier', [helper.make_tensor_value_info('x', TP.FLOAT, ['batch', 1, 28, 28])],
+    [helper.make_tensor_value_info('y', TP.FLOAT, ['batch', 10])], [w, b, shape])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), f'{d}/clf.onnx')
+PYEOF
+
+# --random with a symbolic dim, summary on stdout
+"$SP_RUN" "$T/clf.onnx" --random --dim batch=3 > "$T/out.txt"
+grep -q '^y: \[3, 10\] float: 1 0 0' "$T/out.txt" || fail "random run: $(cat "$T/out.txt")"
+
+# --bench prints exactly one line
+"$SP_RUN" "$T/clf.onnx" --bench 5 --threads 1 > "$T/bench.txt"
+[ "$(wc -l < "$T/bench.txt")" -eq 1 ] || fail "bench printed more than one line"
+grep -Eq '^latency_ms median=[0-9.]+ min=[0-9.]+$' "$T/bench.txt" || fail "bench: $(cat "$T/bench.txt")"
+
+# --input-dir / --output-dir
+"$PY" -c "
+import numpy as np, sys; sys.path.insert(0, '$(dirname "$0")/../tools'); import ortlib
+ortlib.save_pb(np.ones((2, 1, 28, 28), np.float32), '$T/input_0.pb', 'x')"
+"$SP_RUN" "$T/clf.onnx" --input-dir "$T" --output-dir "$T/o"
+"$PY" -c "
+import sys; sys.path.insert(0, '$(dirname "$0")/../tools'); import ortlib
+y = ortlib.load_pb('$T/o/output_0.pb'); assert y.shape == (2, 10) and y[0, 0] == 1, y"
+
+# errors: usage 2, runtime error 1 with a one-line message naming the file
+set +e
+"$SP_RUN" > /dev/null 2>&1; [ $? -eq 2 ] || fail "no model: want exit 2"
+"$SP_RUN" "$T/missing.onnx" 2> "$T/err.txt"; [ $? -eq 1 ] || fail "missing model: want exit 1"
+grep -q 'missing.onnx' "$T/err.txt" || fail "error does not name the file"
+"$SP_RUN" "$T/clf.onnx" 2> "$T/err.txt"; [ $? -eq 1 ] || fail "no inputs: want exit 1"
+set -e
+
+# --eval-idx (Debian dataset-fashion-mnist)
+FM=/usr/share/datasets/fashion-mnist
+if [ -f "$FM/t10k-images-idx3-ubyte.gz" ]; then
+  "$SP_RUN" "$T/clf.onnx" --eval-idx "$FM/t10k-images-idx3-ubyte.gz" "$FM/t10k-labels-idx1-ubyte.gz" \
+      --mean 0.2860 --std 0.3530 > "$T/acc.txt"
+  grep -q '^accuracy top1=0.1000 (1000/10000)$' "$T/acc.txt" || fail "eval: $(cat "$T/acc.txt")"
+fi
+echo "sp-run CLI: ok"

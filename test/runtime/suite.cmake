@@ -1,0 +1,31 @@
+# Runtime tests. The unit programs test/unit/test_runtime*.c and test_kernels*.c are
+# created by test/CMakeLists.txt's glob (linked with sp_onnx); they also need sp_runtime.
+# Full suite (label "full"): conformance over libonnx-testdata and the zoo against ONNX
+# Runtime (needs test/ort/node_modules and the exported zoo, see test/zoo/suite.cmake).
+if(TARGET sp_runtime)
+  file(GLOB SP_RUNTIME_UNIT_TESTS CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_LIST_DIR}/../unit/test_runtime*.c
+       ${CMAKE_CURRENT_LIST_DIR}/../unit/test_kernels*.c)
+  foreach(src ${SP_RUNTIME_UNIT_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    if(TARGET ${name})
+      target_link_libraries(${name} PRIVATE sp_runtime)
+    endif()
+  endforeach()
+endif()
+
+if(TARGET sp-run)
+  add_test(NAME runtime.conformance
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_conformance_runtime.py
+                   --sp-run $<TARGET_FILE:sp-run> --jobs 2
+                   --report ${CMAKE_BINARY_DIR}/runtime-conformance/report.txt)
+  set_tests_properties(runtime.conformance PROPERTIES LABELS full TIMEOUT 1200)
+  add_test(NAME runtime.zoo
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_zoo_runtime.py
+                   --sp-run $<TARGET_FILE:sp-run> --zoo ${CMAKE_BINARY_DIR}/zoo
+                   --work ${CMAKE_BINARY_DIR}/runtime-zoo)
+  set_tests_properties(runtime.zoo PROPERTIES LABELS full TIMEOUT 1800
+                       FIXTURES_REQUIRED sp_zoo)
+  add_test(NAME runtime.cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_test.sh $<TARGET_FILE:sp-run>)
+  set_tests_properties(runtime.cli PROPERTIES LABELS fast)
+endif()

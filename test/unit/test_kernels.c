@@ -1,0 +1,219 @@
+/* test_kernels.c - runtime kernels against naive reference loops on odd
+ * shapes: 1x1, stride 2, padding, dilation, groups, depthwise, batch > 1,
+ * channel counts that are not multiples of 8, fused epilogues. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../lib/runtime/kernels/kernels.h"
+
+static float frand(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return (float)(*s / 4294967296.0) * 2 - 1;
+}
+
+static float *rand_buf(size_t n, uint32_t seed) {
+  float *p = malloc((n ? n : 1) * sizeof *p);
+  assert_non_null(p);
+  for (size_t i = 0; i < n; ++i)
+    p[i] = frand(&seed);
+  return p;
+}
+
+static void assert_close(const float *a, const float *b, size_t n, float tol) {
+  for (size_t i = 0; i < n; ++i)
+    if (fabsf(a[i] - b[i]) > tol * (1 + fabsf(b[i]))) {
+      fail_msg("element %zu: %g != %g", i, (double)a[i], (double)b[i]);
+    }
+}
+
+/* ---- conv ---- */
+
+/* Naive 2D conv: out (N,M,OH,OW), inp (N,C,H,W), w (M,C/G,KH,KW). */
+static void conv_ref(float *out, const float *inp, const float *w,
+                     const float *bias, const float *res, rt_act act,
+                     const conv_params *p) {
+  int G = p->group, Cg = p->C / G, Mg = p->M / G;
+  int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
+  for (int n = 0; n < p->N; ++n)
+    for (int m = 0; m < p->M; ++m)
+      for (int oh = 0; oh < OH; ++oh)
+        for (int ow = 0; ow < OW; ++ow) {
+          double acc = bias ? bias[m] : 0;
+          int g = m / Mg;
+          for (int c = 0; c < Cg; ++c)
+            for (int kh = 0; kh < p->k[1]; ++kh)
+              for (int kw = 0; kw < p->k[2]; ++kw) {
+                int ih = oh * p->stride[1] - p->pad[1] + kh * p->dil[1];
+                int iw = ow * p->stride[2] - p->pad[2] + kw * p->dil[2];
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+                  continue;
+                acc += (double)inp[(((size_t)n * p->C + g * Cg + c) * H + ih) * W + iw] *
+                       w[(((size_t)m * Cg + c) * p->k[1] + kh) * p->k[2] + kw];
+              }
+          size_t o = (((size_t)n * p->M + m) * OH + oh) * OW + ow;
+          if (res)
+            acc += res[o];
+          if (act == RT_ACT_RELU && acc < 0)
+            acc = 0;
+          if (act == RT_ACT_CLIP)
+            acc = acc < 0 ? 0 : acc > 6 ? 6 : acc;
+          out[o] = (float)acc;
+        }
+}
+
+typedef struct conv_case {
+  int N, C, M, G, H, W, KH, KW, stride, pad, dil;
+} conv_case;
+
+static void run_conv_case(const conv_case *c, int with_bias, int with_res,
+                          rt_act act) {
+  conv_params p;
+  memset(&p, 0, sizeof p);
+  p.N = c->N, p.C = c->C, p.M = c->M, p.group = c->G;
+  p.in[0] = 1, p.in[1] = c->H, p.in[2] = c->W;
+  p.k[0] = 1, p.k[1] = c->KH, p.k[2] = c->KW;
+  p.stride[0] = 1, p.stride[1] = p.stride[2] = c->stride;
+  p.dil[0] = 1, p.dil[1] = p.dil[2] = c->dil;
+  p.pad[1] = p.pad[2] = c->pad;
+  p.out[0] = 1;
+  p.out[1] = (c->H + 2 * c->pad - c->dil * (c->KH - 1) - 1) / c->stride + 1;
+  p.out[2] = (c->W + 2 * c->pad - c->dil * (c->KW - 1) - 1) / c->stride + 1;
+  size_t ni = (size_t)c->N * c->C * c->H * c->W;
+  size_t nw = (size_t)c->M * (c->C / c->G) * c->KH * c->KW;
+  size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
+  float *x = rand_buf(ni, 1), *w = rand_buf(nw, 2), *b = rand_buf((size_t)c->M, 3);
+  float *res = rand_buf(no, 4), *y = calloc(no, sizeof *y), *ref = calloc(no, sizeof *ref);
+  float *scratch = malloc((conv_scratch_floats(&p) + 1) * sizeof(float));
+  epilogue ep = {with_bias ? b : NULL, with_res ? res : NULL, act, 0, 6};
+  conv_forward(y, x, w, &p, &ep, scratch);
+  conv_ref(ref, x, w, with_bias ? b : NULL, with_res ? res : NULL, act, &p);
+  assert_close(y, ref, no, 1e-4f);
+  free(x), free(w), free(b), free(res), free(y), free(ref), free(scratch);
+}
+
+static void test_conv_shapes(void **state) {
+  (void)state;
+  static const conv_case cases[] = {
+      /* N  C  M  G  H  W KH KW s p d */
+      {1, 3, 5, 1, 7, 9, 3, 3, 1, 1, 1},     /* padding, odd channels */
+      {2, 3, 5, 1, 7, 9, 3, 3, 2, 1, 1},     /* stride 2, batch 2 */
+      {1, 5, 7, 1, 6, 6, 1, 1, 1, 0, 1},     /* 1x1 pointwise */
+      {1, 5, 7, 1, 6, 6, 1, 1, 2, 0, 1},     /* 1x1 stride 2 */
+      {1, 4, 6, 2, 8, 7, 3, 3, 1, 1, 1},     /* groups */
+      {2, 6, 6, 6, 9, 8, 3, 3, 1, 1, 1},     /* depthwise */
+      {1, 6, 6, 6, 9, 8, 3, 3, 2, 1, 1},     /* depthwise stride 2 */
+      {1, 6, 12, 6, 9, 8, 5, 5, 1, 2, 1},    /* depthwise multiplier 2 */
+      {1, 3, 4, 1, 11, 10, 3, 3, 1, 2, 2},   /* dilation */
+      {1, 6, 6, 6, 11, 10, 3, 3, 3, 3, 2},   /* depthwise dilation, stride 3 */
+      {1, 1, 1, 1, 5, 5, 3, 3, 1, 0, 1},     /* single channel, no padding */
+      {1, 9, 3, 1, 4, 4, 7, 7, 1, 3, 1},     /* kernel larger than input */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    run_conv_case(&cases[i], 0, 0, RT_ACT_NONE);
+    run_conv_case(&cases[i], 1, 0, RT_ACT_RELU);
+    run_conv_case(&cases[i], 1, 1, RT_ACT_RELU);
+    run_conv_case(&cases[i], 1, 0, RT_ACT_CLIP);
+  }
+}
+
+/* ---- normalisation and softmax ---- */
+
+static void test_batchnorm(void **state) {
+  (void)state;
+  int N = 2, C = 5, S = 13;
+  float *x = rand_buf((size_t)N * C * S, 5), *y = malloc((size_t)N * C * S * sizeof *y);
+  float scale[5], bias[5], mean[5], var[5];
+  for (int c = 0; c < C; ++c)
+    scale[c] = 0.5f + c, bias[c] = -c, mean[c] = 0.1f * c, var[c] = 1.0f + c;
+  batchnorm_forward(y, x, scale, bias, mean, var, 1e-5f, N, C, S);
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int i = 0; i < S; ++i) {
+        size_t k = ((size_t)n * C + c) * S + i;
+        float ref = (x[k] - mean[c]) / sqrtf(var[c] + 1e-5f) * scale[c] + bias[c];
+        assert_true(fabsf(y[k] - ref) < 1e-5f);
+      }
+  free(x), free(y);
+}
+
+static void test_layernorm(void **state) {
+  (void)state;
+  int rows = 3, cols = 37;
+  float *x = rand_buf((size_t)rows * cols, 6), *y = malloc((size_t)rows * cols * sizeof *y);
+  float *g = rand_buf((size_t)cols, 7), *b = rand_buf((size_t)cols, 8), mean[3], inv[3];
+  layernorm_forward(y, x, g, b, 1e-5f, rows, cols, mean, inv);
+  for (int r = 0; r < rows; ++r) {
+    double m = 0, v = 0;
+    for (int i = 0; i < cols; ++i)
+      m += x[r * cols + i];
+    m /= cols;
+    for (int i = 0; i < cols; ++i)
+      v += (x[r * cols + i] - m) * (x[r * cols + i] - m);
+    v /= cols;
+    for (int i = 0; i < cols; ++i) {
+      double ref = (x[r * cols + i] - m) / sqrt(v + 1e-5) * g[i] + b[i];
+      assert_true(fabs(y[r * cols + i] - ref) < 1e-4);
+    }
+    assert_true(fabs(mean[r] - m) < 1e-5);
+  }
+  free(x), free(y), free(g), free(b);
+}
+
+static void test_softmax(void **state) {
+  (void)state;
+  int outer = 2, axis = 7, inner = 3;
+  size_t n = (size_t)outer * axis * inner;
+  float *x = rand_buf(n, 9), *y = malloc(n * sizeof *y), *ly = malloc(n * sizeof *ly);
+  for (size_t i = 0; i < n; ++i)
+    x[i] *= 50; /* large values: the max must be subtracted */
+  softmax_forward(y, x, outer, axis, inner, 0);
+  softmax_forward(ly, x, outer, axis, inner, 1);
+  for (int o = 0; o < outer; ++o)
+    for (int in = 0; in < inner; ++in) {
+      double m = -INFINITY, s = 0;
+      for (int a = 0; a < axis; ++a)
+        m = fmax(m, x[(o * axis + a) * inner + in]);
+      for (int a = 0; a < axis; ++a)
+        s += exp(x[(o * axis + a) * inner + in] - m);
+      for (int a = 0; a < axis; ++a) {
+        size_t k = ((size_t)o * axis + a) * inner + in;
+        double ref = exp(x[k] - m) / s;
+        assert_true(fabs(y[k] - ref) < 1e-6);
+        assert_true(fabs(ly[k] - log(ref)) < 1e-4 * (1 + fabs(log(ref))));
+      }
+    }
+  free(x), free(y), free(ly);
+}
+
+static void test_op_table_sorted(void **state) {
+  (void)state;
+  const char *prev = NULL, *name;
+  for (size_t i = 0; (name = rt_op_at(i)); ++i) {
+    if (prev)
+      assert_true(strcmp(prev, name) < 0);
+    assert_non_null(rt_op_find("", name));
+    prev = name;
+  }
+  assert_null(rt_op_find("", "NoSuchOp"));
+  assert_null(rt_op_find("com.microsoft", "Conv"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_conv_shapes),
+      cmocka_unit_test(test_batchnorm),
+      cmocka_unit_test(test_layernorm),
+      cmocka_unit_test(test_softmax),
+      cmocka_unit_test(test_op_table_sorted),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
