@@ -22,10 +22,42 @@ typedef enum emit_kind { EMIT_AUTO, EMIT_MLIR, EMIT_ONNX } emit_kind;
 typedef struct options {
   const char *input, *output, *pipeline;
   emit_kind emit;
-  int split_input, verify_diagnostics, print_after_all, timing;
+  int split_input, verify_diagnostics, print_after_all, timing, print_pipeline;
   long elide_limit;
   sp_onnx_save_options save;
 } options;
+
+/* Named pipelines: `--pass-pipeline=NAME` runs the expansion. The text is
+ * parsed only when used, so a name may mention passes not built yet. */
+typedef struct named_pipeline {
+  const char *name, *summary, *expansion;
+} named_pipeline;
+
+static const named_pipeline named_pipelines[] = {
+    {"sp-cleanup", "canonicalize an exported model (BatchNorm folded), before and after upstream",
+     "builtin.module(sp-canonicalize{fold-bn=true},canonicalize,cse,sp-canonicalize{fold-bn=true})"},
+    {"sp-prune-cnn", "prune half the channels of a CNN by L2 norm, multiples of 8",
+     "builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},"
+     "sp-prune{ratio=0.5 round-to=8},sp-canonicalize)"},
+    {"sp-prune-transformer", "prune 30% of a transformer's FFN and head channels by L2 norm",
+     "builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},"
+     "sp-prune{ratio=0.3 round-to=8},sp-canonicalize)"},
+    {NULL, NULL, NULL},
+};
+
+// The expansion of a pipeline name, or text itself when it is not a name.
+static const char *expand_pipeline(const char *text) {
+  for (const named_pipeline *p = named_pipelines; text && p->name; ++p)
+    if (strcmp(text, p->name) == 0)
+      return p->expansion;
+  return text;
+}
+
+static void print_named_pipelines(FILE *out) {
+  fprintf(out, "\nnamed pipelines (use as --pass-pipeline=NAME; --print-pipeline shows the expansion):\n");
+  for (const named_pipeline *p = named_pipelines; p->name; ++p)
+    fprintf(out, "  %-24s %s\n      = %s\n", p->name, p->summary, p->expansion);
+}
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -35,6 +67,8 @@ static void usage(FILE *out) {
           "  --emit=mlir|onnx             output format regardless of the extension\n"
           "  --pass-pipeline=PIPELINE     e.g. 'builtin.module(sp-model-stats,canonicalize,cse)'\n"
           "                               sp passes and upstream MLIR passes mix freely\n"
+          "                               or the name of a pipeline listed below\n"
+          "  --print-pipeline             print the pipeline (names expanded) and exit\n"
           "  --split-input-file           process chunks separated by '// -----' separately\n"
           "  --verify-diagnostics         check 'expected-error' comments instead of printing\n"
           "  --mlir-print-ir-after-all    print the IR after every pass (to stderr)\n"
@@ -45,10 +79,11 @@ static void usage(FILE *out) {
           "                               go to OUTPUT.data\n"
           "  -h, --help                   this text and the list of sp passes\n\n");
   sp_pass_print_help(out);
+  print_named_pipelines(out);
 }
 
 enum { OPT_PIPELINE = 256, OPT_EMIT, OPT_SPLIT, OPT_VERIFY, OPT_PRINT_AFTER, OPT_TIMING,
-       OPT_ELIDE, OPT_EXTERNAL };
+       OPT_ELIDE, OPT_EXTERNAL, OPT_PRINT_PIPELINE };
 
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option long_options[] = {
@@ -61,6 +96,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"mlir-timing", no_argument, NULL, OPT_TIMING},
       {"mlir-elide-resource-strings-if-larger", required_argument, NULL, OPT_ELIDE},
       {"external-data", optional_argument, NULL, OPT_EXTERNAL},
+      {"print-pipeline", no_argument, NULL, OPT_PRINT_PIPELINE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -70,7 +106,8 @@ static int parse_options(int argc, char **argv, options *o) {
   while ((c = getopt_long(argc, argv, "o:h", long_options, NULL)) != -1) {
     switch (c) {
     case 'o': o->output = optarg; break;
-    case OPT_PIPELINE: o->pipeline = optarg; break;
+    case OPT_PIPELINE: o->pipeline = expand_pipeline(optarg); break;
+    case OPT_PRINT_PIPELINE: o->print_pipeline = 1; break;
     case OPT_EMIT:
       if (strcmp(optarg, "mlir") == 0) o->emit = EMIT_MLIR;
       else if (strcmp(optarg, "onnx") == 0) o->emit = EMIT_ONNX;
@@ -506,6 +543,10 @@ int main(int argc, char **argv) {
   int rc = parse_options(argc, argv, &o);
   if (rc)
     return rc;
+  if (o.print_pipeline) {
+    printf("%s\n", o.pipeline ? o.pipeline : "");
+    return 0;
+  }
   sp_error err = {{0}};
   pipeline p;
   if (parse_pipeline(o.pipeline, &p, &err)) {
