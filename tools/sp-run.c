@@ -54,6 +54,8 @@ static void usage(FILE *out) {
           "                        plain); pixels become (x/255 - mean) / std\n"
           "  --mean M, --std S     normalisation of --eval-idx (default 0 and 1)\n"
           "  --batch B             batch size of --eval-idx (default 100)\n"
+          "  --blas-core           print OpenBLAS's core type (and a hint if it is\n"
+          "                        weaker than the CPU) and exit\n"
           "  -q, --quiet           no output summary on stdout\n"
           "  -h, --help            this text\n");
 }
@@ -344,7 +346,7 @@ done:
 
 enum {
   OPT_INPUT_DIR = 256, OPT_OUTPUT_DIR, OPT_RANDOM, OPT_SEED, OPT_DIM,
-  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH
+  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE
 };
 
 int main(int argc, char **argv) {
@@ -360,6 +362,7 @@ int main(int argc, char **argv) {
       {"mean", required_argument, NULL, OPT_MEAN},
       {"std", required_argument, NULL, OPT_STD},
       {"batch", required_argument, NULL, OPT_BATCH},
+      {"blas-core", no_argument, NULL, OPT_CORE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -395,6 +398,13 @@ int main(int argc, char **argv) {
     case OPT_MEAN: o.mean = strtof(optarg, NULL); break;
     case OPT_STD: o.std = strtof(optarg, NULL); break;
     case OPT_BATCH: o.batch = atoi(optarg); break;
+    case OPT_CORE: {
+      char hint[256];
+      printf("%s\n", sp_runtime_blas_core());
+      if (sp_runtime_blas_check(hint, sizeof hint))
+        fprintf(stderr, "%s\n", hint);
+      return 0;
+    }
     case 'q': o.quiet = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Batch-1 latency of sp-run vs ONNX Runtime (onnxruntime-node), same thread count.
+
+For each model and thread count: `sp-run MODEL --bench N --threads T` (median of N timed
+runs after warm-up) and ORT's bench request (same input file, same runs). Prints one line
+per (model, threads) with both medians and the ratio sp/ORT (goal <= 1.25), and the
+OpenBLAS core type. OPENBLAS_CORETYPE is set for sp-run (default SkylakeX when the CPU has
+AVX-512F, else unset) so a mis-detected core does not distort the numbers.
+
+  bench/runtime_latency.py --sp-run build/tools/sp-run --zoo build/zoo
+                           [--models resnet18,resnet50,mobilenet_v2,vit_b_16]
+                           [--threads 1,2] [--runs 20]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'test', 'tools'))
+import ortlib  # noqa: E402
+
+
+def has_avx512():
+    try:
+        with open('/proc/cpuinfo') as f:
+            return ' avx512f' in f.read()
+    except OSError:
+        return False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--sp-run', required=True)
+    ap.add_argument('--zoo', required=True)
+    ap.add_argument('--models', default='resnet18,resnet50,mobilenet_v2,vit_b_16')
+    ap.add_argument('--threads', default='1,2')
+    ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--coretype', default='SkylakeX' if has_avx512() else '')
+    args = ap.parse_args()
+    env = dict(os.environ)
+    if args.coretype:
+        env['OPENBLAS_CORETYPE'] = args.coretype
+    core = subprocess.run(
+        [args.sp_run, '--blas-core'], capture_output=True, text=True, env=env).stdout.strip()
+    print(f'OpenBLAS core: {core or "?"}'
+          f" (OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', 'unset')})")
+    print(f"{'model':16s} {'thr':>3s} {'sp ms':>9s} {'ort ms':>9s} {'ratio':>6s}")
+    worst = 0.0
+    for threads in [int(t) for t in args.threads.split(',')]:
+        with ortlib.OrtServer(threads=threads) as ort:
+            for name in args.models.split(','):
+                model = os.path.join(args.zoo, f'{name}.onnx')
+                inp = os.path.join(args.zoo, f'{name}.input_0.pb')
+                p = subprocess.run([args.sp_run, model, '--random', '--bench', str(args.runs),
+                                    '--threads', str(threads)],
+                                   capture_output=True, text=True, env=env)
+                m = re.search(r'latency_ms median=([0-9.]+) min=([0-9.]+)', p.stdout)
+                if p.returncode or not m:
+                    print(f'{name:16s} {threads:3d} sp-run failed: {p.stderr.strip()}')
+                    continue
+                sp_ms = float(m.group(1))
+                info = ort.info(model)
+                in_name = info['inputs'][0]['name']
+                reply = ort.bench(model, inputs={in_name: ortlib.load_pb(inp)}, runs=args.runs)
+                if not reply.get('ok'):
+                    print(f"{name:16s} {threads:3d} ORT failed: {reply.get('error')}")
+                    continue
+                ort_ms = reply['median_ms']
+                ratio = sp_ms / ort_ms
+                worst = max(worst, ratio)
+                print(f'{name:16s} {threads:3d} {sp_ms:9.2f} {ort_ms:9.2f} {ratio:6.2f}',
+                      flush=True)
+    print(f'worst ratio {worst:.2f} (goal <= 1.25)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
