@@ -34,6 +34,38 @@ static const sp_pass_option dependency_groups_options[] = {
      "write the groups as a Graphviz graph to this file ('-' = stdout)"},
 };
 
+static const sp_pass_option importance_options[] = {
+    {"criterion", SP_OPTION_ENUM, "l2", "l1|l2|lp|random", 0, 0, 0,
+     "score of a unit: p-norm of its weight slices, or seeded random"},
+    {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
+    {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
+    {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
+     "how the slices of one unit across the group's weights combine"},
+    {"normalize", SP_OPTION_ENUM, "none", "none|mean|max|sum|lamp", 0, 0, 0,
+     "scale of the scores within each group (global pruning compares them)"},
+};
+
+static const sp_pass_option prune_options[] = {
+    {"ratio", SP_OPTION_FLOAT, "0.5", NULL, 0, 1, 1,
+     "fraction of the units of every group to remove"},
+    {"global", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "one threshold over the scores of all groups instead of the same ratio in each"},
+    {"head-ratio", SP_OPTION_FLOAT, NULL, NULL, 0, 1, 1,
+     "fraction of the attention heads to remove (default: ratio)"},
+    {"round-to", SP_OPTION_INT, "1", NULL, 1, 4096, 0,
+     "keep channel counts multiples of this (rounding up)"},
+    {"max-ratio", SP_OPTION_FLOAT, "1", NULL, 0, 1, 0,
+     "no group loses more than this fraction of its units"},
+    {"protect", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "comma-separated node/value names or glob patterns whose groups are kept whole"},
+    {"target-macs", SP_OPTION_FLOAT, "0", NULL, 0, 1e18, 0,
+     "prune until MACs <= this (<= 1: fraction of the model's MACs; 0: off)"},
+    {"mode", SP_OPTION_ENUM, "shrink", "shrink|mask", 0, 0, 0,
+     "shrink: remove the units; mask: zero their weights, keep shapes"},
+    {"skip-reduced", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -43,6 +75,10 @@ static const sp_pass_info registry[] = {
     {"sp-dependency-groups",
      "Find the channel dims that must shrink together (writes sp.groups, sp.group_table)",
      dependency_groups_options, COUNT(dependency_groups_options), sp_dependency_groups_run},
+    {"sp-importance", "Score every unit of every prunable group (writes sp.importance)",
+     importance_options, COUNT(importance_options), sp_importance_run},
+    {"sp-prune", "Remove (or zero) the least important units of every group and rewrite the model",
+     prune_options, COUNT(prune_options), sp_prune_run},
     {"sp-canonicalize",
      "Fold static shape arithmetic, remove dead ops, identities and zero-width channels",
      canonicalize_options, COUNT(canonicalize_options), sp_canonicalize_run},

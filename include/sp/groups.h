@@ -125,6 +125,30 @@ void sp_groups_value_name(const sp_value_info *v, char *buf, size_t n);
 #include <stdio.h>
 void sp_groups_dump_text(sp_groups *g, FILE *out);
 
+/* --- importance (passes/Importance.c) --- */
+
+typedef enum { SP_CRIT_L1, SP_CRIT_L2, SP_CRIT_LP, SP_CRIT_RANDOM } sp_importance_criterion;
+typedef enum { SP_REDUCE_MEAN, SP_REDUCE_SUM, SP_REDUCE_MAX } sp_importance_reduce;
+typedef enum { SP_NORM_NONE, SP_NORM_MEAN, SP_NORM_MAX, SP_NORM_SUM, SP_NORM_LAMP } sp_importance_norm;
+
+typedef struct sp_importance_opts {
+  sp_importance_criterion criterion;
+  double p; /* lp: the norm's p */
+  uint64_t seed;
+  sp_importance_reduce reduce;    /* across the weight slices of a group */
+  sp_importance_norm normalize;   /* within a group */
+} sp_importance_opts;
+
+struct sp_pass_args;
+/* Options of sp-importance (criterion, p, seed, reduce, normalize). */
+void sp_importance_opts_from_args(const struct sp_pass_args *args, sp_importance_opts *o);
+
+/* Scores per group id (units entries; NULL for groups that are not
+ * prunable). Per weight member: the p-norm of each unit's slice, as
+ * torch.nn.utils.prune.ln_structured; then reduced over members. */
+double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o);
+void sp_importance_free(sp_groups *g, double **scores);
+
 /* --- internals shared by passes/groups.c, coupling.c and shape_eval.c --- */
 
 /* The ONNX op type of an nn.<T>/onnx.<T> op ("" for others), in buf. */

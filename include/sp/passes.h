@@ -91,6 +91,8 @@ int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user
 /* Pass entry points, one per file in passes/. */
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args);
 int sp_dependency_groups_run(MlirOperation module, const sp_pass_args *args);
+int sp_importance_run(MlirOperation module, const sp_pass_args *args);
+int sp_prune_run(MlirOperation module, const sp_pass_args *args);
 int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args);
 
 #endif

@@ -1,0 +1,318 @@
+/* sp-prune: decides which units of every prunable group go (per group by
+ * `ratio`, or one threshold across groups with `global`; `head-ratio` for
+ * attention-head groups; `round-to`, `max-ratio`, `protect`, `target-macs`),
+ * records them as `sp.keep` on the module, then slices (mode=shrink) or
+ * zeroes (mode=mask) every member (prune_rewrite.c) and verifies the IR. */
+#include <fnmatch.h>
+#include <math.h>
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prune_internal.h"
+#include "sp/dialect.h"
+#include "sp/passes.h"
+
+typedef struct prune_opts {
+  double ratio, head_ratio, max_ratio, target_macs;
+  int global, round_to, mask, skip_reduced;
+} prune_opts;
+
+/* Scores from sp.importance when it matches the groups, else L2/mean. */
+static double **load_scores(sp_groups *g) {
+  MlirAttribute a = mlirOperationGetAttributeByName(g->module, sp_str("sp.importance"));
+  if (!mlirAttributeIsNull(a) && mlirAttributeIsAArray(a) &&
+      (size_t)mlirArrayAttrGetNumElements(a) == g->num_groups) {
+    double **scores = calloc(g->num_groups + 1, sizeof *scores);
+    int ok = 1;
+    for (size_t id = 0; id < g->num_groups && ok; ++id) {
+      MlirAttribute row = mlirArrayAttrGetElement(a, (intptr_t)id);
+      intptr_t n = mlirDenseArrayGetNumElements(row);
+      if (n == 0)
+        continue;
+      if (n != g->groups[id].units) {
+        ok = 0;
+        break;
+      }
+      scores[id] = malloc((size_t)n * sizeof **scores);
+      for (intptr_t u = 0; u < n; ++u)
+        scores[id][u] = mlirDenseF32ArrayGetElement(row, u);
+    }
+    if (ok)
+      return scores;
+    sp_importance_free(g, scores);
+  }
+  sp_importance_opts o = {SP_CRIT_L2, 2.0, 0, SP_REDUCE_MEAN, SP_NORM_NONE};
+  return sp_importance_compute(g, &o);
+}
+
+static int candidate(const sp_group_info *gi, const double *scores, const prune_opts *o) {
+  return sp_group_prunable(gi) && scores && !(o->skip_reduced && gi->reduced);
+}
+
+static const double *sort_scores; // qsort has no user pointer
+static int by_score(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  double sx = sort_scores[x], sy = sort_scores[y];
+  return sx < sy ? -1 : sx > sy ? 1 : (x > y) - (x < y);
+}
+
+typedef struct score_entry {
+  double score;
+  int32_t id;
+} score_entry;
+
+static int by_entry(const void *a, const void *b) {
+  double x = ((const score_entry *)a)->score, y = ((const score_entry *)b)->score;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Most units a group may lose: max-ratio, and never the whole group. */
+static int64_t max_drop(const sp_group_info *gi, const prune_opts *o) {
+  int64_t cap = (int64_t)floor((double)gi->units * o->max_ratio + 1e-9);
+  return cap < gi->units - 1 ? cap : gi->units - 1;
+}
+
+/* Units to drop in one group after the caps and rounding. */
+static int64_t clamp_drop(const sp_group_info *gi, int64_t drop, const prune_opts *o) {
+  int64_t units = gi->units;
+  if (drop > max_drop(gi, o))
+    drop = max_drop(gi, o);
+  if (drop < 0)
+    drop = 0;
+  if (o->round_to > 1 && !gi->head && drop > 0) {
+    int64_t keep = units - drop;
+    keep = (keep + o->round_to - 1) / o->round_to * o->round_to;
+    if (keep > units)
+      keep = units;
+    drop = units - keep;
+  }
+  return drop;
+}
+
+/* keep[id] for every group losing units (lowest scores go). */
+static void decide(sp_groups *g, double **scores, const prune_opts *o, double ratio,
+                   unsigned char **keep) {
+  int64_t *drop = calloc(g->num_groups + 1, sizeof *drop);
+  double head_ratio = o->head_ratio >= 0 ? o->head_ratio : ratio;
+  if (o->global) {
+    // One threshold over the (normalized) scores of all channel groups.
+    size_t total = 0;
+    for (size_t id = 0; id < g->num_groups; ++id)
+      if (candidate(&g->groups[id], scores[id], o) && !g->groups[id].head)
+        total += (size_t)g->groups[id].units;
+    score_entry *all = malloc((total + 1) * sizeof *all);
+    size_t n = 0;
+    for (size_t id = 0; id < g->num_groups; ++id)
+      if (candidate(&g->groups[id], scores[id], o) && !g->groups[id].head)
+        for (int64_t u = 0; u < g->groups[id].units; ++u)
+          all[n++] = (score_entry){scores[id][u], (int32_t)id};
+    qsort(all, n, sizeof *all, by_entry);
+    size_t target = (size_t)floor((double)total * ratio + 1e-9);
+    for (size_t i = 0, done = 0; i < n && done < target; ++i) {
+      if (drop[all[i].id] < max_drop(&g->groups[all[i].id], o)) {
+        drop[all[i].id]++;
+        done++;
+      }
+    }
+    free(all);
+    for (size_t id = 0; id < g->num_groups; ++id)
+      if (drop[id])
+        drop[id] = clamp_drop(&g->groups[id], drop[id], o);
+  }
+  for (size_t id = 0; id < g->num_groups; ++id) {
+    const sp_group_info *gi = &g->groups[id];
+    free(keep[id]);
+    keep[id] = NULL;
+    if (!candidate(gi, scores[id], o))
+      continue;
+    if (!o->global || gi->head) {
+      double r = gi->head ? head_ratio : ratio;
+      drop[id] = clamp_drop(gi, (int64_t)floor((double)gi->units * r + 1e-9), o);
+    }
+    if (!drop[id])
+      continue;
+    int64_t *order = malloc((size_t)gi->units * sizeof *order);
+    for (int64_t u = 0; u < gi->units; ++u)
+      order[u] = u;
+    sort_scores = scores[id];
+    qsort(order, (size_t)gi->units, sizeof *order, by_score);
+    keep[id] = malloc((size_t)gi->units);
+    memset(keep[id], 1, (size_t)gi->units);
+    for (int64_t k = 0; k < drop[id]; ++k)
+      keep[id][order[k]] = 0;
+    free(order);
+  }
+  free(drop);
+}
+
+typedef struct mac_ctx {
+  sp_groups *g;
+  unsigned char *const *keep;
+} mac_ctx;
+
+static int64_t kept_dim(void *user, MlirValue v, intptr_t i) {
+  mac_ctx *c = user;
+  MlirType t = mlirValueGetType(v);
+  int64_t d = mlirShapedTypeGetDimSize(t, i);
+  if (mlirShapedTypeIsDynamicSize(d))
+    return 1;
+  sp_value_info *vi = sp_groups_value(c->g, v);
+  return vi && i < vi->rank ? sp_groups_kept_size(c->g, vi, (int)i, c->keep) : d;
+}
+
+/* MACs of the model with `keep` applied, counted as sp-model-stats counts. */
+static int64_t estimate_macs(sp_groups *g, unsigned char *const *keep) {
+  mac_ctx c = {g, keep};
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(g->func, 0));
+  int64_t total = 0;
+  char type[64];
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    total += sp_op_macs(op, sp_op_type(op, type, sizeof type), kept_dim, &c);
+  return total;
+}
+
+/* Pins the groups of every op whose node or result name matches a pattern. */
+static int protect(sp_groups *g, const char *list) {
+  char *copy = strdup(list), *save = NULL;
+  int rc = 0;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(g->func, 0));
+  for (char *pat = strtok_r(copy, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
+    while (*pat == ' ')
+      pat++;
+    int matched = 0;
+    for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+         op = mlirOperationGetNextInBlock(op)) {
+      char *name = sp_location_name(mlirOperationGetLocation(op), NULL);
+      int hit = name && fnmatch(pat, name, 0) == 0;
+      free(name);
+      for (intptr_t r = 0; !hit && r < mlirOperationGetNumResults(op); ++r) {
+        size_t len = 0;
+        const char *rn = sp_op_result_name(op, r, &len);
+        if (rn && len) {
+          char *s = strndup(rn, len);
+          hit = fnmatch(pat, s, 0) == 0;
+          free(s);
+        }
+      }
+      if (hit) {
+        matched = 1;
+        sp_groups_pin_op(g, op, "protected");
+      }
+    }
+    if (!matched) {
+      sp_emit_error(g->module, "sp-prune: protect pattern '%s' matches no node", pat);
+      rc = -1;
+    }
+  }
+  free(copy);
+  return rc;
+}
+
+static void write_keep(sp_groups *g, unsigned char *const *keep) {
+  MlirContext ctx = mlirOperationGetContext(g->module);
+  MlirAttribute *rows = malloc((g->num_groups + 1) * sizeof *rows);
+  int64_t *kept = NULL;
+  size_t cap = 0;
+  for (size_t id = 0; id < g->num_groups; ++id) {
+    size_t n = 0;
+    if (keep[id]) {
+      if ((size_t)g->groups[id].units > cap)
+        kept = realloc(kept, (cap = (size_t)g->groups[id].units) * sizeof *kept);
+      for (int64_t u = 0; u < g->groups[id].units; ++u)
+        if (keep[id][u])
+          kept[n++] = u;
+    }
+    rows[id] = mlirDenseI64ArrayGet(ctx, (intptr_t)n, kept);
+  }
+  mlirOperationSetDiscardableAttributeByName(g->module, sp_str("sp.keep"),
+                                             mlirArrayAttrGet(ctx, (intptr_t)g->num_groups, rows));
+  free(rows);
+  free(kept);
+}
+
+/* Drops the pre-pruning annotations: they describe the old shapes. */
+static void clear_annotations(sp_groups *g) {
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(g->func, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    mlirOperationRemoveDiscardableAttributeByName(op, sp_str("sp.groups"));
+  mlirOperationRemoveDiscardableAttributeByName(g->module, sp_str("sp.group_table"));
+  mlirOperationRemoveDiscardableAttributeByName(g->module, sp_str("sp.importance"));
+}
+
+int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
+  prune_opts o = {
+      .ratio = sp_pass_arg_float(args, "ratio"),
+      .head_ratio = sp_pass_arg_string(args, "head-ratio") ? sp_pass_arg_float(args, "head-ratio")
+                                                           : -1,
+      .max_ratio = sp_pass_arg_float(args, "max-ratio"),
+      .target_macs = sp_pass_arg_float(args, "target-macs"),
+      .global = sp_pass_arg_bool(args, "global"),
+      .round_to = (int)sp_pass_arg_int(args, "round-to"),
+      .mask = strcmp(sp_pass_arg_string(args, "mode"), "mask") == 0,
+      .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
+  };
+  sp_groups *g = sp_groups_analyze(module);
+  if (!g)
+    return -1;
+  const char *protect_list = sp_pass_arg_string(args, "protect");
+  if (protect_list && *protect_list && protect(g, protect_list)) {
+    sp_groups_free(g);
+    return -1;
+  }
+  double **scores = load_scores(g);
+  unsigned char **keep = calloc(g->num_groups + 1, sizeof *keep);
+  int rc = 0;
+  size_t prunable = 0;
+  for (size_t id = 0; id < g->num_groups; ++id)
+    prunable += candidate(&g->groups[id], scores[id], &o);
+  if (!prunable && (o.ratio > 0 || o.target_macs > 0 || o.head_ratio > 0)) {
+    sp_emit_error(module, "sp-prune: nothing is prunable (every group is pinned; see "
+                          "sp-dependency-groups{dump=-})");
+    rc = -1;
+  } else if (o.target_macs > 0) {
+    int64_t base = estimate_macs(g, keep);
+    int64_t budget = o.target_macs <= 1 ? (int64_t)(o.target_macs * (double)base)
+                                        : (int64_t)o.target_macs;
+    double lo = 0, hi = o.max_ratio < 0.99 ? o.max_ratio : 0.99;
+    decide(g, scores, &o, hi, keep);
+    int64_t best = estimate_macs(g, keep);
+    if (best > budget) {
+      sp_emit_error(module, "sp-prune: cannot meet target-macs=%lld: pruning every group by "
+                            "%.2f leaves %lld MACs (of %lld)",
+                    (long long)budget, hi, (long long)best, (long long)base);
+      rc = -1;
+    } else {
+      for (int it = 0; it < 24; ++it) { // smallest ratio that meets the budget
+        double mid = (lo + hi) / 2;
+        decide(g, scores, &o, mid, keep);
+        if (estimate_macs(g, keep) <= budget)
+          hi = mid;
+        else
+          lo = mid;
+      }
+      decide(g, scores, &o, hi, keep);
+    }
+  } else {
+    decide(g, scores, &o, o.ratio, keep);
+  }
+  if (!rc) {
+    clear_annotations(g);
+    write_keep(g, keep);
+    rc = sp_prune_rewrite(g, keep, o.mask);
+  }
+  if (!rc && !mlirOperationVerify(module)) {
+    sp_emit_error(module, "sp-prune: the IR does not verify after pruning");
+    rc = -1;
+  }
+  for (size_t id = 0; id < g->num_groups; ++id)
+    free(keep[id]);
+  free(keep);
+  sp_importance_free(g, scores);
+  sp_groups_free(g);
+  return rc;
+}

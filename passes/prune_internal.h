@@ -1,0 +1,13 @@
+/* Internals of sp-prune shared by Prune.c (decisions) and prune_rewrite.c. */
+#ifndef SP_PRUNE_INTERNAL_H
+#define SP_PRUNE_INTERNAL_H
+
+#include "sp/groups.h"
+
+/* Slices (mask = 0) or zeroes (mask = 1) every member of every group with a
+ * keep array (keep[id][unit] = 1 to keep; NULL = untouched), and in shrink
+ * mode rewrites types, Reshape targets, Slice bounds, Split sizes and the
+ * `group` of depthwise convs. Emits errors at ops; 0 or -1. */
+int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask);
+
+#endif

@@ -1,0 +1,375 @@
+/* The rewrite half of sp-prune: given kept units per group, slice (shrink)
+ * or zero (mask) every member. Shrink also rewrites what encodes sizes:
+ * Reshape targets, Slice bounds, Split sizes, the `group` of depthwise
+ * convs, and every result type. */
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prune_internal.h"
+#include "sp/dialect.h"
+#include "sp/passes.h"
+#include "sp/weights.h"
+
+/* Kept indices of (v, d) in order; count in *n. NULL when nothing is dropped. */
+static int64_t *kept_indices(sp_groups *g, const sp_value_info *v, int d,
+                             unsigned char *const *keep, int64_t *n) {
+  const sp_seglist *l = &v->dims[d];
+  int64_t size = v->size[d];
+  unsigned char *drop = NULL;
+  for (int32_t s = 0; s < l->n; ++s) {
+    const sp_group_info *gi = sp_groups_of_segment(g, &l->segs[s]);
+    if (!gi || !keep[gi - g->groups])
+      continue;
+    const unsigned char *k = keep[gi - g->groups];
+    int64_t block = l->segs[s].channels / gi->units;
+    for (int64_t u = 0; u < gi->units; ++u)
+      if (!k[u]) {
+        if (!drop)
+          drop = calloc((size_t)size, 1);
+        memset(drop + l->segs[s].start + u * block, 1, (size_t)block);
+      }
+  }
+  if (!drop)
+    return NULL;
+  int64_t *idx = malloc((size_t)size * sizeof *idx);
+  *n = 0;
+  for (int64_t i = 0; i < size; ++i)
+    if (!drop[i])
+      idx[(*n)++] = i;
+  free(drop);
+  return idx;
+}
+
+static size_t element_bytes(MlirType elem) {
+  if (mlirTypeIsAInteger(elem)) {
+    unsigned w = mlirIntegerTypeGetWidth(elem);
+    return w == 1 ? 1 : w / 8;
+  }
+  if (mlirTypeIsAFloat(elem))
+    return mlirFloatTypeGetWidth(elem) / 8;
+  return 0;
+}
+
+static MlirType new_tensor_type(MlirType old, const int64_t *sizes, int rank) {
+  int64_t shape[16];
+  for (int d = 0; d < rank; ++d) {
+    int64_t s = mlirShapedTypeGetDimSize(old, d);
+    shape[d] = mlirShapedTypeIsDynamicSize(s) ? s : sizes[d];
+  }
+  return mlirRankedTensorTypeGet(rank, shape, mlirShapedTypeGetElementType(old),
+                                 mlirRankedTensorTypeGetEncoding(old));
+}
+
+static int is_source(MlirOperation op) {
+  char type[64];
+  sp_op_type(op, type, sizeof type);
+  return !strcmp(type, "Initializer") || !strcmp(type, "Constant");
+}
+
+/* Slices or zeroes the data of a constant (v, owner) along its changed dims. */
+static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_size, int mask,
+                          int *counter) {
+  MlirOperation op = v->owner;
+  MlirAttribute attr = mlirOperationGetAttributeByName(op, sp_str("value"));
+  MlirType t = mlirValueGetType(v->value);
+  size_t eb = element_bytes(mlirShapedTypeGetElementType(t));
+  const void *data;
+  size_t bytes;
+  sp_error err;
+  if (mlirAttributeIsNull(attr) || !eb || sp_weight_data(attr, &data, &bytes, &err)) {
+    sp_emit_error(op, "sp-prune: cannot read the weight to prune it");
+    return -1;
+  }
+  int rank = v->rank;
+  int64_t old_n = 1, new_n = 1, stride[16];
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[d] = old_n;
+    old_n *= v->size[d];
+    new_n *= idx[d] || !mask ? new_size[d] : v->size[d];
+  }
+  if ((size_t)old_n * eb != bytes) {
+    sp_emit_error(op, "sp-prune: weight has %zu bytes, expected %lld", bytes,
+                  (long long)(old_n * eb));
+    return -1;
+  }
+  unsigned char *out;
+  MlirType nt = t;
+  if (mask) {
+    out = malloc(bytes ? bytes : 1);
+    memcpy(out, data, bytes);
+    // Zero every element whose index along a changed dim is dropped.
+    for (int d = 0; d < rank; ++d) {
+      if (!idx[d])
+        continue;
+      unsigned char *dropped = calloc((size_t)v->size[d], 1);
+      memset(dropped, 1, (size_t)v->size[d]);
+      for (int64_t k = 0; k < new_size[d]; ++k)
+        dropped[idx[d][k]] = 0;
+      for (int64_t i = 0; i < old_n; ++i)
+        if (dropped[(i / stride[d]) % v->size[d]])
+          memset(out + i * eb, 0, eb);
+      free(dropped);
+    }
+  } else {
+    out = malloc(new_n * eb + 1);
+    int64_t coord[16] = {0};
+    for (int64_t i = 0; i < new_n; ++i) {
+      int64_t src = 0;
+      for (int d = 0; d < rank; ++d)
+        src += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
+      memcpy(out + i * eb, (const unsigned char *)data + src * eb, eb);
+      for (int d = rank - 1; d >= 0; --d) {
+        if (++coord[d] < new_size[d])
+          break;
+        coord[d] = 0;
+      }
+    }
+    nt = new_tensor_type(t, new_size, rank);
+  }
+  char key[96];
+  snprintf(key, sizeof key, "sp_pruned_%d", (*counter)++);
+  MlirAttribute na = sp_weight_create_copy(nt, key, out, (size_t)(mask ? old_n : new_n) * eb);
+  free(out);
+  if (mlirAttributeIsNull(na)) {
+    sp_emit_error(op, "sp-prune: cannot create the pruned weight");
+    return -1;
+  }
+  mlirOperationSetAttributeByName(op, sp_str("value"), na);
+  mlirValueSetType(v->value, nt);
+  return 0;
+}
+
+/* A new nn.Constant of i64 values inserted before `before`. */
+static MlirValue i64_constant(MlirOperation before, const int64_t *vals, intptr_t n) {
+  MlirContext ctx = mlirOperationGetContext(before);
+  int64_t shape[1] = {n};
+  MlirType t = mlirRankedTensorTypeGet(1, shape, mlirIntegerTypeGet(ctx, 64),
+                                       mlirAttributeGetNull());
+  MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrInt64Get(t, n, vals));
+  MlirOperationState st = mlirOperationStateGet(sp_str("nn.Constant"),
+                                                mlirOperationGetLocation(before));
+  mlirOperationStateAddResults(&st, 1, &t);
+  mlirOperationStateAddAttributes(&st, 1, &value);
+  MlirOperation c = mlirOperationCreate(&st);
+  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, c);
+  return mlirOperationGetResult(c, 0);
+}
+
+static int is_constant_value(MlirValue v) {
+  return mlirValueIsAOpResult(v) && is_source(mlirOpResultGetOwner(v));
+}
+
+static int dynamic(MlirValue v, intptr_t d) {
+  return mlirShapedTypeIsDynamicSize(mlirShapedTypeGetDimSize(mlirValueGetType(v), d));
+}
+
+/* Reshape: a constant target from the (new) result type: static dims as is,
+ * a dynamic dim copied from the input (0) or inferred (-1). */
+static int rewrite_reshape(MlirOperation op, int changed) {
+  if (mlirOperationGetNumOperands(op) < 2)
+    return 0;
+  MlirValue shape = mlirOperationGetOperand(op, 1);
+  if (!changed && is_constant_value(shape))
+    return 0;
+  MlirValue x = mlirOperationGetOperand(op, 0), y = mlirOperationGetResult(op, 0);
+  MlirType yt = mlirValueGetType(y), xt = mlirValueGetType(x);
+  if (!mlirShapedTypeHasRank(yt) || !mlirShapedTypeHasRank(xt))
+    return 0;
+  intptr_t rank = mlirShapedTypeGetRank(yt), xrank = mlirShapedTypeGetRank(xt);
+  int64_t target[16];
+  int allowzero = sp_op_attr_int(op, "allowzero", 0) != 0, ndyn = 0, minus = 0;
+  if (rank > 16)
+    return sp_emit_error(op, "sp-prune: Reshape of rank > 16"), -1;
+  for (intptr_t d = 0; d < rank; ++d)
+    ndyn += dynamic(y, d);
+  for (intptr_t d = 0; d < rank; ++d) {
+    if (!dynamic(y, d)) {
+      target[d] = mlirShapedTypeGetDimSize(yt, d);
+      if (target[d] == 0 && !allowzero)
+        return sp_emit_error(op, "sp-prune: Reshape to a zero-size dim"), -1;
+    } else if (ndyn > 1 && !allowzero && d < xrank && dynamic(x, d)) {
+      target[d] = 0; // the input's dynamic dim at the same position
+    } else {
+      target[d] = -1;
+      minus++;
+    }
+  }
+  if (minus > 1) {
+    sp_emit_error(op, "sp-prune: cannot write this Reshape's target as a constant "
+                      "(several dynamic dims)");
+    return -1;
+  }
+  mlirOperationSetOperand(op, 1, i64_constant(op, target, rank));
+  return 0;
+}
+
+/* Index operand of ONNX input position pos (segment sizes honoured), or -1. */
+static intptr_t input_at(MlirOperation op, int pos) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
+  if (mlirAttributeIsNull(a))
+    return pos < mlirOperationGetNumOperands(op) ? pos : -1;
+  intptr_t at = 0;
+  for (intptr_t i = 0; i < mlirDenseArrayGetNumElements(a); ++i) {
+    int32_t n = mlirDenseI32ArrayGetElement(a, i);
+    if (i == pos)
+      return n ? at : -1;
+    at += n;
+  }
+  return -1;
+}
+
+static int64_t count_below(const int64_t *idx, int64_t n, int64_t bound) {
+  int64_t c = 0;
+  while (c < n && idx[c] < bound)
+    c++;
+  return c;
+}
+
+/* Slice: bounds (read from the analysis) mapped onto the kept channels. */
+static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *keep) {
+  sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
+  intptr_t is = input_at(op, 1), ie = input_at(op, 2), ia = input_at(op, 3);
+  if (!x || x->rank <= 0 || is < 0 || ie < 0)
+    return 0;
+  int64_t starts[16], ends[16], axes[16];
+  int n = sp_eval_ints(g, mlirOperationGetOperand(op, is), starts, 16);
+  if (n <= 0 || sp_eval_ints(g, mlirOperationGetOperand(op, ie), ends, 16) != n)
+    return 0;
+  if (ia >= 0) {
+    if (sp_eval_ints(g, mlirOperationGetOperand(op, ia), axes, 16) != n)
+      return 0;
+  } else {
+    for (int i = 0; i < n; ++i)
+      axes[i] = i;
+  }
+  int changed = !is_constant_value(mlirOperationGetOperand(op, is)) ||
+                !is_constant_value(mlirOperationGetOperand(op, ie));
+  for (int i = 0; i < n; ++i) {
+    int a = (int)(axes[i] < 0 ? axes[i] + x->rank : axes[i]);
+    if (a < 0 || a >= x->rank)
+      return 0;
+    int64_t size = x->size[a];
+    int64_t s = starts[i] < 0 ? starts[i] + size : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + size : ends[i];
+    s = s < 0 ? 0 : s > size ? size : s;
+    e = e < 0 ? 0 : e > size ? size : e;
+    int64_t kn = 0;
+    int64_t *idx = kept_indices(g, x, a, keep, &kn);
+    if (idx) {
+      s = count_below(idx, kn, s);
+      e = count_below(idx, kn, e);
+      changed = 1;
+      free(idx);
+    }
+    starts[i] = s;
+    ends[i] = e;
+    axes[i] = a;
+  }
+  if (!changed)
+    return 0;
+  mlirOperationSetOperand(op, is, i64_constant(op, starts, n));
+  mlirOperationSetOperand(op, ie, i64_constant(op, ends, n));
+  if (ia >= 0)
+    mlirOperationSetOperand(op, ia, i64_constant(op, axes, n));
+  return 0;
+}
+
+static int rewrite_split(MlirOperation op) {
+  intptr_t nr = mlirOperationGetNumResults(op);
+  MlirValue x = mlirOperationGetOperand(op, 0);
+  intptr_t rank = mlirShapedTypeGetRank(mlirValueGetType(x));
+  int64_t axis = sp_op_attr_int(op, "axis", 0);
+  if (axis < 0)
+    axis += rank;
+  int64_t sizes[64];
+  if (nr > 64)
+    return sp_emit_error(op, "sp-prune: Split with more than 64 outputs"), -1;
+  for (intptr_t i = 0; i < nr; ++i) {
+    MlirValue r = mlirOperationGetResult(op, i);
+    if (dynamic(r, axis))
+      return sp_emit_error(op, "sp-prune: Split output of unknown size"), -1;
+    sizes[i] = mlirShapedTypeGetDimSize(mlirValueGetType(r), axis);
+  }
+  if (mlirOperationGetNumOperands(op) > 1) {
+    mlirOperationSetOperand(op, 1, i64_constant(op, sizes, nr));
+    return 0;
+  }
+  MlirContext ctx = mlirOperationGetContext(op);
+  if (!mlirAttributeIsNull(mlirOperationGetAttributeByName(op, sp_str("split")))) {
+    mlirOperationSetAttributeByName(op, sp_str("split"), mlirDenseI64ArrayGet(ctx, nr, sizes));
+    return 0;
+  }
+  for (intptr_t i = 1; i < nr; ++i)
+    if (sizes[i] != sizes[0])
+      return sp_emit_error(op, "sp-prune: uneven Split without split sizes"), -1;
+  return 0;
+}
+
+int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
+  int counter = 0, rc = 0;
+  sp_map changed_values;
+  sp_map_init(&changed_values);
+  // Values first: weights get new data, other values new types.
+  for (size_t i = 0; i < g->num_values && !rc; ++i) {
+    sp_value_info *v = g->values[i];
+    if (v->rank <= 0 || v->rank > 16 || mlirOperationIsNull(v->owner))
+      continue;
+    int64_t *idx[16] = {0}, new_size[16];
+    int any = 0;
+    for (int d = 0; d < v->rank; ++d) {
+      int64_t n = v->size[d];
+      idx[d] = kept_indices(g, v, d, keep, &n);
+      new_size[d] = n;
+      any |= idx[d] != NULL;
+    }
+    if (any) {
+      sp_map_put_ptr(&changed_values, v->value.ptr, v);
+      if (is_source(v->owner)) {
+        if (!mask || v->maskable)
+          rc = rewrite_weight(v, idx, new_size, mask, &counter);
+      } else if (!mask) {
+        mlirValueSetType(v->value, new_tensor_type(mlirValueGetType(v->value), new_size, v->rank));
+      }
+    }
+    for (int d = 0; d < v->rank; ++d)
+      free(idx[d]);
+  }
+  if (mask || rc) {
+    sp_map_free(&changed_values);
+    return rc;
+  }
+  // Then the ops whose attributes or operands encode sizes.
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(g->func, 0));
+  char type[64];
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && !rc;
+       op = mlirOperationGetNextInBlock(op)) {
+    sp_op_type(op, type, sizeof type);
+    int changed = 0;
+    for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i)
+      changed |= sp_map_get_ptr(&changed_values, mlirOperationGetResult(op, i).ptr, NULL) != NULL;
+    for (intptr_t i = 0; i < mlirOperationGetNumOperands(op) && i < 1; ++i)
+      changed |= sp_map_get_ptr(&changed_values, mlirOperationGetOperand(op, i).ptr, NULL) != NULL;
+    if (!strcmp(type, "Conv") && changed) {
+      int64_t group = sp_op_attr_int(op, "group", 1);
+      MlirType wt = mlirValueGetType(mlirOperationGetOperand(op, 1));
+      MlirType xt = mlirValueGetType(mlirOperationGetOperand(op, 0));
+      if (group > 1 && mlirShapedTypeGetDimSize(wt, 1) == 1) {
+        MlirContext ctx = mlirOperationGetContext(op);
+        mlirOperationSetAttributeByName(
+            op, sp_str("group"),
+            mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), mlirShapedTypeGetDimSize(xt, 1)));
+      }
+    } else if (!strcmp(type, "Reshape")) {
+      rc = rewrite_reshape(op, changed);
+    } else if (!strcmp(type, "Slice")) {
+      rc = rewrite_slice(g, op, keep);
+    } else if (!strcmp(type, "Split") && changed) {
+      rc = rewrite_split(op);
+    }
+  }
+  sp_map_free(&changed_values);
+  return rc;
+}

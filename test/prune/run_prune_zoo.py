@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Prune zoo test: every zoo model pruned at several ratios.
+
+For each model NAME (from export_zoo.py) and ratio R:
+  1. sp-opt NAME.onnx --pass-pipeline='builtin.module(sp-importance{criterion=l2},
+     sp-prune{ratio=R})' -o pruned.onnx succeeds (head groups use the same ratio);
+  2. the output passes onnx.checker.check_model;
+  3. it runs in ONNX Runtime on a random input of the graph input's shape;
+  4. sp-model-stats reports fewer parameters and fewer MACs than the original;
+  5. the oracle: the same decisions with mode=mask and mode=shrink give the same outputs,
+     max |shrink - mask| / max(1, max |mask|) <= 1e-4. Groups that a reduction reads
+     across the pruned dim (LayerNorm, Softmax, ReduceMean over channels: the zeros of
+     mask mode change the statistics) are excluded by running both oracle models with
+     sp-prune{skip-reduced}; for models without such groups the oracle's shrink model is
+     the model of step 1.
+Prints one row per (model, ratio) and `N passed, M failed`; exit 1 on any failure.
+
+  /usr/bin/python3 test/prune/run_prune_zoo.py --sp-opt BIN --zoo DIR [--only NAME,..]
+      [--ratios 0.1,0.3,0.5,0.7,0.9] [--work DIR] [--keep]
+
+Big models (vit_b_16, vgg16_bn, convnext_tiny, resnet50, densenet121) run at 0.3 and 0.7
+only (BIG_RATIOS) to keep the suite under ~10 minutes on 2 cores; --all-ratios runs all.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+import ortlib  # noqa: E402
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+
+MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densenet121',
+          'vgg16_bn', 'efficientnet_b0', 'shufflenet_v2_x1_0', 'convnext_tiny', 'vit_b_16',
+          'tiny_encoder', 'tiny_gpt']
+BIG = {'vit_b_16', 'vgg16_bn', 'convnext_tiny', 'resnet50', 'densenet121'}
+BIG_RATIOS = [0.3, 0.7]
+TOL = 1e-4
+
+
+def sp_opt(binary, model, pipeline, out, timeout=600):
+    t = time.time()
+    p = subprocess.run([binary, model, '--pass-pipeline', f'builtin.module({pipeline})',
+                        '-o', out], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stderr.strip(), time.time() - t
+
+
+def stats(binary, model, work):
+    js = os.path.join(work, 'stats.json')
+    rc, err, _ = sp_opt(binary, model, f'sp-model-stats{{json={js} table=none}}', '/dev/null')
+    if rc:
+        raise RuntimeError(f'sp-model-stats failed: {err}')
+    with open(js) as f:
+        total = json.load(f)['total']
+    return int(total['params']), int(total['macs'])
+
+
+def has_reduced_groups(binary, model, work):
+    dump = os.path.join(work, 'groups.txt')
+    rc, err, _ = sp_opt(binary, model, f'sp-dependency-groups{{dump={dump}}}', '/dev/null')
+    if rc:
+        raise RuntimeError(f'sp-dependency-groups failed: {err}')
+    with open(dump, errors='replace') as f:
+        return any(', reduced by ' in line and 'pinned' not in line
+                   for line in f if line.startswith('group '))
+
+
+def random_inputs(model_path, seed=0):
+    m = onnx.load(model_path, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for inp in m.graph.input:
+        if inp.name in inits:
+            continue
+        tt = inp.type.tensor_type
+        dims = [d.dim_value if d.HasField('dim_value') and d.dim_value > 0 else 2
+                for d in tt.shape.dim]
+        if tt.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+            dt = np.int64 if tt.elem_type == onnx.TensorProto.INT64 else np.int32
+            feeds[inp.name] = rng.integers(0, 100, size=dims).astype(dt)
+        else:
+            feeds[inp.name] = rng.standard_normal(dims).astype(np.float32)
+    return feeds
+
+
+def max_diff(a_list, b_list):
+    worst = 0.0
+    for a, b in zip(a_list, b_list):
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape:
+            return float('inf')
+        worst = max(worst, float(np.abs(a - b).max()) / max(1.0, float(np.abs(b).max())))
+    return worst
+
+
+def run_case(args, ort, name, ratio, base, reduced, feeds, work):
+    src = os.path.join(args.zoo, f'{name}.onnx')
+    row = {'model': name, 'ratio': ratio, 'ok': False}
+    shrink = os.path.join(work, f'{name}-{ratio}-shrink.onnx')
+    imp = 'sp-importance{criterion=l2}'
+    rc, err, secs = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio}}}', shrink)
+    row['secs'] = secs
+    if rc:
+        row['why'] = 'sp-opt: ' + err.splitlines()[-1] if err else f'sp-opt exit {rc}'
+        return row
+    try:
+        onnx.checker.check_model(shrink)
+    except Exception as e:  # noqa: BLE001
+        row['why'] = 'checker: ' + str(e).splitlines()[0]
+        return row
+    params, macs = stats(args.sp_opt, shrink, work)
+    row['params'] = 1 - params / base[0]
+    row['macs'] = 1 - macs / base[1]
+    reply, out_shrink = ort.run(shrink, inputs=feeds)
+    if not reply.get('ok'):
+        row['why'] = 'ORT: ' + str(reply.get('error', reply))[:200]
+        return row
+    if not (params < base[0] and macs < base[1]):
+        row['why'] = f'params/MACs did not fall ({params}/{base[0]}, {macs}/{base[1]})'
+        return row
+    # Oracle: mask vs shrink at the same decisions, reductions excluded.
+    oracle_shrink = shrink
+    extra = ' skip-reduced' if reduced else ''
+    if reduced:
+        oracle_shrink = os.path.join(work, f'{name}-{ratio}-oshrink.onnx')
+        rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio}{extra}}}',
+                            oracle_shrink)
+        if rc:
+            row['why'] = 'sp-opt (oracle shrink): ' + err[-200:]
+            return row
+        reply, out_shrink = ort.run(oracle_shrink, inputs=feeds)
+        if not reply.get('ok'):
+            row['why'] = 'ORT (oracle shrink): ' + str(reply.get('error'))[:200]
+            return row
+    mask = os.path.join(work, f'{name}-{ratio}-mask.onnx')
+    rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio} mode=mask{extra}}}',
+                        mask)
+    if rc:
+        row['why'] = 'sp-opt (mask): ' + err[-200:]
+        return row
+    reply, out_mask = ort.run(mask, inputs=feeds)
+    if not reply.get('ok'):
+        row['why'] = 'ORT (mask): ' + str(reply.get('error'))[:200]
+        return row
+    row['diff'] = max_diff(out_shrink, out_mask)
+    if not row['diff'] <= TOL:
+        row['why'] = f'mask vs shrink differ by {row["diff"]:.3g}'
+        return row
+    row['ok'] = True
+    if not args.keep:
+        for p in (shrink, oracle_shrink, mask):
+            for f in (p, p + '.data'):
+                if os.path.exists(f):
+                    os.remove(f)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--sp-opt', required=True)
+    ap.add_argument('--zoo', required=True)
+    ap.add_argument('--only')
+    ap.add_argument('--ratios', default='0.1,0.3,0.5,0.7,0.9')
+    ap.add_argument('--all-ratios', action='store_true')
+    ap.add_argument('--work')
+    ap.add_argument('--keep', action='store_true')
+    args = ap.parse_args()
+    names = args.only.split(',') if args.only else MODELS
+    ratios = [float(r) for r in args.ratios.split(',')]
+    work = args.work or tempfile.mkdtemp(prefix='sp-prune-zoo-')
+    os.makedirs(work, exist_ok=True)
+    rows = []
+    try:
+        ortlib.check_installed()
+    except ortlib.OrtUnavailable as e:
+        print(f'SKIP: {e}')
+        return 0
+    with ortlib.OrtServer() as ort:
+        for name in names:
+            src = os.path.join(args.zoo, f'{name}.onnx')
+            if not os.path.exists(src):
+                rows.append({'model': name, 'ratio': '-', 'ok': False, 'why': 'not in the zoo'})
+                continue
+            base = stats(args.sp_opt, src, work)
+            reduced = has_reduced_groups(args.sp_opt, src, work)
+            feeds = random_inputs(src)
+            model_ratios = BIG_RATIOS if name in BIG and not args.all_ratios and \
+                args.ratios == ap.get_default('ratios') else ratios
+            for r in model_ratios:
+                row = run_case(args, ort, name, r, base, reduced, feeds, work)
+                rows.append(row)
+                print(fmt(row), flush=True)
+    failed = sum(not r['ok'] for r in rows)
+    print(f'{len(rows) - failed} passed, {failed} failed')
+    if not args.work and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+def fmt(r):
+    cols = [f'{r["model"]:<20}', f'{r["ratio"]:<4}', 'PASS' if r['ok'] else 'FAIL']
+    if 'params' in r:
+        cols.append(f'params -{100 * r["params"]:5.1f}%  MACs -{100 * r["macs"]:5.1f}%')
+    if 'diff' in r:
+        cols.append(f'mask-vs-shrink {r["diff"]:.2e}')
+    if 'secs' in r:
+        cols.append(f'{r["secs"]:.2f}s')
+    if not r['ok']:
+        cols.append(r.get('why', ''))
+    return '  '.join(cols)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
