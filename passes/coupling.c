@@ -499,6 +499,7 @@ static void take_range(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x,
                        int64_t from, int64_t to, const char *why) {
   if (sp_gi_refine_at(g, x, xd, from) || sp_gi_refine_at(g, x, xd, to)) {
     sp_groups_pin_value(g, x, xd, why);
+    sp_gi_pin_fresh(g, r, rd, why);
     return;
   }
   const sp_seglist *l = &x->dims[xd];
@@ -579,6 +580,7 @@ static void rule_slice(sp_groups *g, MlirOperation op) {
     sliced[a] = 1;
     if (steps[i] != 1) {
       sp_groups_pin_value(g, x, a, "Slice with a step");
+      sp_gi_pin_fresh(g, r, a, "Slice with a step");
       continue;
     }
     if (is_dynamic(r, a))
@@ -593,6 +595,7 @@ static void rule_slice(sp_groups *g, MlirOperation op) {
       continue;
     if (n < 0 && x->size[d] != r->size[d]) {
       sp_groups_pin_value(g, x, d, "Slice bounds are not constant");
+      sp_gi_pin_fresh(g, r, d, "Slice bounds are not constant");
       continue;
     }
     pass_dim(g, r, d, x, d);
@@ -624,8 +627,11 @@ static void rule_gather(sp_groups *g, MlirOperation op) {
   int axis = norm_axis(sp_op_attr_int(op, "axis", 0), x->rank);
   if (axis < 0 || axis >= x->rank || r->rank != x->rank + idx->rank - 1)
     return;
-  if (has_origin(g, x, axis))
+  if (has_origin(g, x, axis)) {
     sp_groups_pin_value(g, x, axis, "Gather along a channel dim");
+    for (int d = 0; d < idx->rank; ++d)
+      sp_gi_pin_fresh(g, r, axis + d, "Gather along a channel dim");
+  }
   for (int d = 0; d < axis; ++d)
     pass_dim(g, r, d, x, d);
   for (int d = 0; d < idx->rank; ++d)
@@ -830,6 +836,8 @@ static int split_dim(sp_groups *g, sp_value_info *x, int xd, sp_value_info *r, i
   for (int32_t s = 0; s < l->n; ++s)
     if (l->segs[s].start % inner || l->segs[s].channels % inner) {
       sp_groups_pin_value(g, x, xd, why);
+      sp_gi_pin_fresh(g, r, od, why);
+      sp_gi_pin_fresh(g, t, td, why);
       return 1;
     }
   for (int32_t s = 0; s < l->n; ++s) {
@@ -887,8 +895,13 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
       else
         break;
     }
-    if (pi != pj)
+    if (pi != pj) {
+      for (int d = i0; d < x->rank; ++d)
+        sp_groups_pin_value(g, x, d, "reshape regroups dims");
+      for (int d = j0; d < r->rank; ++d)
+        sp_gi_pin_fresh(g, r, d, "reshape regroups dims");
       break;
+    }
     int ni = i - i0, nj = j - j0;
     if (ni == 1 && nj == 1) {
       pass_dim(g, r, j0, x, i0);
@@ -901,10 +914,24 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
       if (count > 1) {
         for (int d = i0; d < i; ++d)
           sp_groups_pin_value(g, x, d, "reshape merges two channel dims");
+        sp_gi_pin_fresh(g, r, j0, "reshape merges two channel dims");
         continue;
       }
-      if (carrier < 0)
+      if (carrier < 0) {
+        // No channels yet; a dim that gains them later must not be cut off.
+        int big = 0, only = -1;
+        for (int d = i0; d < i; ++d)
+          if (x->size[d] > 1)
+            big++, only = d;
+        if (big == 1) {
+          sp_gi_copy(g, r, j0, x, only, 1);
+        } else {
+          for (int d = i0; d < i; ++d)
+            sp_groups_pin_value(g, x, d, "reshape merges dims");
+          sp_gi_pin_fresh(g, r, j0, "reshape merges dims");
+        }
         continue;
+      }
       int64_t inner = 1, outer = 1;
       for (int d = carrier + 1; d < i; ++d)
         inner *= x->size[d];
@@ -920,8 +947,12 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
     } else if (ni == 1) {
       // Split x[i0] into the non-1 dims of r[j0..j), outermost first; the
       // inner remainder lives in a scratch value until the last step.
-      if (!has_origin(g, x, i0))
+      if (!has_origin(g, x, i0)) {
+        sp_groups_pin_value(g, x, i0, "reshape splits dims");
+        for (int d = j0; d < j; ++d)
+          sp_gi_pin_fresh(g, r, d, "reshape splits dims");
         continue;
+      }
       int dims[16], m = 0;
       for (int d = j0; d < j && m < 16; ++d)
         if (r->size[d] > 1)
@@ -951,6 +982,8 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
     } else {
       for (int d = i0; d < i; ++d)
         sp_groups_pin_value(g, x, d, "reshape regroups dims");
+      for (int d = j0; d < j; ++d)
+        sp_gi_pin_fresh(g, r, d, "reshape regroups dims");
     }
   }
 }

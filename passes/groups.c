@@ -200,8 +200,18 @@ void sp_groups_pin_value(sp_groups *g, sp_value_info *v, int dim, const char *re
 void sp_gi_pin_all(sp_groups *g, MlirOperation op, const char *reason) {
   for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i)
     sp_groups_pin_value(g, sp_groups_value(g, mlirOperationGetOperand(op, i)), -1, reason);
-  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i)
-    sp_groups_pin_value(g, sp_groups_value(g, mlirOperationGetResult(op, i)), -1, reason);
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = sp_groups_value(g, mlirOperationGetResult(op, i));
+    if (r && r->rank > 0)
+      sp_gi_fill_fresh(g, r); // results the rule left empty must not join others unpinned
+    sp_groups_pin_value(g, r, -1, reason);
+  }
+}
+
+void sp_gi_pin_fresh(sp_groups *g, sp_value_info *v, int d, const char *reason) {
+  if (v->dims[d].n == 0 && v->size[d] > 1)
+    sp_gi_push(g, v, d, sp_gi_new_group(g, v->size[d], 0), 0, v->size[d]);
+  sp_groups_pin_value(g, v, d, reason);
 }
 
 void sp_groups_pin_op(sp_groups *g, MlirOperation op, const char *reason) {

@@ -69,6 +69,9 @@ void sp_gi_join(sp_groups *g, sp_value_info *a, int da, sp_value_info *b, int db
 int sp_gi_refine_at(sp_groups *g, sp_value_info *v, int d, int64_t offset);
 /* Fills every still-empty dim of size > 1 with a fresh group. */
 void sp_gi_fill_fresh(sp_groups *g, sp_value_info *v);
+/* Gives an empty (v, d) a fresh group and pins every group of (v, d): for
+ * result dims a rule could not map. */
+void sp_gi_pin_fresh(sp_groups *g, sp_value_info *v, int d, const char *reason);
 /* Pins all groups of every dim of every operand and result of op. */
 void sp_gi_pin_all(sp_groups *g, MlirOperation op, const char *reason);
 /* Arena-formatted reason string. */
