@@ -85,6 +85,15 @@ int64_t sp_onnx_tensor_numel(const Onnx__TensorProto *tensor);
 int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
                          const void **data, size_t *size, sp_error *err);
 
+/* sp_onnx_tensor_bytes without the alignment promise, so raw_data and
+ * external data are never copied: for consumers that take bytes at any
+ * alignment (memcpy, fwrite, MLIR blobs given their real alignment). In
+ * PyTorch exports most big raw_data fields sit at unaligned file offsets. */
+int sp_onnx_tensor_bytes_unaligned(sp_onnx_model *model,
+                                   const Onnx__TensorProto *tensor,
+                                   const void **data, size_t *size,
+                                   sp_error *err);
+
 /* Points raw_data of every tensor stored as external data (initializers and
  * tensor attributes, subgraphs included) at its mapped bytes and marks it
  * inline, so sp_onnx_save can write the model elsewhere. sp_onnx_free undoes

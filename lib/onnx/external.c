@@ -161,7 +161,8 @@ static int open_location(sp_onnx_model *model, const char *location,
 }
 
 int sp_onnx_external_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
-                           size_t bytes, const void **data, sp_error *err) {
+                           size_t bytes, int aligned, const void **data,
+                           sp_error *err) {
   const char *location;
   uint64_t offset, length;
   size_t index;
@@ -176,7 +177,7 @@ int sp_onnx_external_bytes(sp_onnx_model *model, const Onnx__TensorProto *t,
                         model->path, tensor_name(t), location, file->size,
                         (unsigned long long)offset, bytes);
   if (sp_onnx_aligned_view(model, t, (const uint8_t *)file->addr + offset,
-                           bytes, data) < 0)
+                           bytes, aligned, data) < 0)
     return sp_error_set(err, "%s: out of memory", model->path);
   return 0;
 }
@@ -194,7 +195,8 @@ static int inline_tensor(sp_onnx_model *model, Onnx__TensorProto *t,
   const void *data;
   size_t size;
   struct sp_onnx_backing *b = model->backing;
-  if (sp_onnx_tensor_bytes(model, t, &data, &size, err) < 0)
+  // Only written out again: the bytes may sit at any alignment.
+  if (sp_onnx_tensor_bytes_unaligned(model, t, &data, &size, err) < 0)
     return -1;
   if (sp_grow((void **)&b->inlined, &b->cap_inlined, b->num_inlined,
               sizeof *b->inlined) < 0)

@@ -77,17 +77,18 @@ int sp_grow(void **items, size_t *cap, size_t count, size_t item_size);
 int sp_onnx_add_view(sp_onnx_model *model, const Onnx__TensorProto *tensor,
                      const void *data, size_t size, void *owned);
 
-/* Hands out bytes for tensor, through an aligned copy (made once and
- * cached) when bytes is not aligned for the element type; -1 if out of
- * memory. */
+/* Hands out bytes for tensor and caches them; if aligned is set and bytes
+ * is not aligned for the element type, an aligned copy (made once) instead.
+ * -1 if out of memory. */
 int sp_onnx_aligned_view(sp_onnx_model *model, const Onnx__TensorProto *tensor,
-                         const uint8_t *bytes, size_t size, const void **data);
+                         const uint8_t *bytes, size_t size, int aligned,
+                         const void **data);
 
 /* Mapped bytes of an external tensor that sp_onnx_check_tensor accepted;
  * bytes is the size its dims promise. */
 int sp_onnx_external_bytes(sp_onnx_model *model,
                            const Onnx__TensorProto *tensor, size_t bytes,
-                           const void **data, sp_error *err);
+                           int aligned, const void **data, sp_error *err);
 
 /* Reads the external_data keys; *length is UINT64_MAX when absent. */
 int sp_onnx_external_keys(const Onnx__TensorProto *tensor,

@@ -269,10 +269,15 @@ static size_t alignment_of(int32_t type) {
   return size ? size : 1;
 }
 
+static int misaligned(const void *p, int32_t type) {
+  return (uintptr_t)p % alignment_of(type) != 0;
+}
+
 int sp_onnx_aligned_view(sp_onnx_model *model, const Onnx__TensorProto *t,
-                         const uint8_t *bytes, size_t size, const void **data) {
+                         const uint8_t *bytes, size_t size, int aligned,
+                         const void **data) {
   void *owned = NULL;
-  if ((uintptr_t)bytes % alignment_of(t->data_type) != 0) {
+  if (aligned && misaligned(bytes, t->data_type)) {
     owned = malloc(size);
     if (!owned)
       return -1;
@@ -282,24 +287,28 @@ int sp_onnx_aligned_view(sp_onnx_model *model, const Onnx__TensorProto *t,
   return sp_onnx_add_view(model, t, *data, size, owned);
 }
 
+/* A view handed out before, unless it is misaligned and aligned is asked
+ * for (then an aligned copy replaces it). */
 static int cached_view(const sp_onnx_model *model, const Onnx__TensorProto *t,
-                       const void **data, size_t *size) {
+                       int aligned, const void **data, size_t *size) {
   int found;
   size_t i = (uintptr_t)sp_map_get_ptr(&model->backing->view_index, t, &found);
-  if (!found)
+  if (!found ||
+      (aligned && misaligned(model->backing->views[i].data, t->data_type)))
     return 0;
   *data = model->backing->views[i].data;
   *size = model->backing->views[i].size;
   return 1;
 }
 
-int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
-                         const void **data, size_t *size, sp_error *err) {
+static int tensor_data(sp_onnx_model *model, const Onnx__TensorProto *tensor,
+                       int aligned, const void **data, size_t *size,
+                       sp_error *err) {
   static const max_align_t nothing;
   const char *where = model ? model->path : "<no model>";
   if (!model || !tensor)
     return sp_error_set(err, "%s: no tensor", where);
-  if (cached_view(model, tensor, data, size))
+  if (cached_view(model, tensor, aligned, data, size))
     return 0;
   if (tensor->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING)
     return sp_error_set(err,
@@ -316,14 +325,26 @@ int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
     return 0;
   if (tensor->has_data_location &&
       tensor->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-    return sp_onnx_external_bytes(model, tensor, bytes, data, err);
+    return sp_onnx_external_bytes(model, tensor, bytes, aligned, data, err);
   if (tensor->has_raw_data) {
     *data = tensor->raw_data.data;
     // raw_data lifted from the file mapping can sit at any offset.
-    if ((uintptr_t)*data % alignment_of(tensor->data_type) != 0 &&
-        sp_onnx_aligned_view(model, tensor, *data, bytes, data) < 0)
+    if (aligned && misaligned(*data, tensor->data_type) &&
+        sp_onnx_aligned_view(model, tensor, *data, bytes, 1, data) < 0)
       return sp_error_set(err, "%s: out of memory", where);
     return 0;
   }
   return typed_bytes(model, tensor, bytes, data, err);
+}
+
+int sp_onnx_tensor_bytes(sp_onnx_model *model, const Onnx__TensorProto *tensor,
+                         const void **data, size_t *size, sp_error *err) {
+  return tensor_data(model, tensor, 1, data, size, err);
+}
+
+int sp_onnx_tensor_bytes_unaligned(sp_onnx_model *model,
+                                   const Onnx__TensorProto *tensor,
+                                   const void **data, size_t *size,
+                                   sp_error *err) {
+  return tensor_data(model, tensor, 0, data, size, err);
 }

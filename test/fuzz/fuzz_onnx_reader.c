@@ -59,6 +59,9 @@ static void exercise(sp_onnx_model *m) {
   for (size_t i = 0; i < g->n_initializer; ++i) {
     const void *data;
     size_t size;
+    if (sp_onnx_tensor_bytes_unaligned(m, g->initializer[i], &data, &size,
+                                       &err) == 0)
+      sink += touch(data, size);
     if (sp_onnx_tensor_bytes(m, g->initializer[i], &data, &size, &err) == 0)
       sink += touch(data, size);
     sp_onnx_elem_size(g->initializer[i]->data_type);

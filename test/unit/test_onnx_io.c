@@ -185,6 +185,45 @@ static void test_mapped_round_trip_is_byte_identical(void **state) {
   fx_free(f);
 }
 
+/* Raw data lifted from the mapping at an odd offset: the aligned call
+ * copies it once, the unaligned one hands out the mapping itself. */
+static void test_unaligned_bytes_are_not_copied(void **state) {
+  (void)state;
+  float *w;
+  int odd_cases = 0;
+  for (int pad = 0; pad < 4; ++pad) {
+    fx *f = big_mlp(&w);
+    char name[8] = "xxxx";
+    name[pad] = '\0'; // shifts every later byte of the file by one
+    f->model.producer_name = name;
+    size_t size;
+    uint8_t *bytes = fx_pack(f, &size);
+    write_file(tmp_path("odd.onnx"), bytes, size);
+    free(bytes);
+    sp_onnx_model *m;
+    sp_error err;
+    assert_int_equal(sp_onnx_load(tmp_path("odd.onnx"), &m, &err), 0);
+    const Onnx__TensorProto *t = find_initializer(m, "W");
+    const void *aligned, *unaligned;
+    assert_int_equal(
+        sp_onnx_tensor_bytes_unaligned(m, t, &unaligned, &size, &err), 0);
+    assert_ptr_equal(unaligned, t->raw_data.data);
+    assert_int_equal(sp_onnx_tensor_bytes(m, t, &aligned, &size, &err), 0);
+    assert_int_equal((uintptr_t)aligned % sizeof(float), 0);
+    assert_memory_equal(aligned, w, size);
+    if ((uintptr_t)unaligned % sizeof(float) != 0) {
+      odd_cases++;
+      assert_ptr_not_equal(aligned, unaligned);
+      const void *again;
+      assert_int_equal(sp_onnx_tensor_bytes(m, t, &again, &size, &err), 0);
+      assert_ptr_equal(again, aligned);
+    }
+    sp_onnx_free(m);
+    fx_free(f);
+  }
+  assert_int_equal(odd_cases, 3);
+}
+
 /* ---- typed fields ----------------------------------------------------- */
 
 typedef struct typed_case {
@@ -1035,6 +1074,7 @@ int main(void) {
       cmocka_unit_test(test_round_trip_is_byte_identical),
       cmocka_unit_test(test_save_keeps_mode_of_existing_file),
       cmocka_unit_test(test_mapped_round_trip_is_byte_identical),
+      cmocka_unit_test(test_unaligned_bytes_are_not_copied),
       cmocka_unit_test(test_int32_data_packs_narrow_types),
       cmocka_unit_test(test_wide_typed_fields),
       cmocka_unit_test(test_sizes_and_counts),
