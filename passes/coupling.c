@@ -658,8 +658,10 @@ static void rule_expand(sp_groups *g, MlirOperation op) {
     }
     if (xd < 0 || x->size[xd] <= 1)
       continue;
-    if (has_origin(g, x, xd) && (n < 0 || (sd >= 0 && shape[sd] != 1)))
-      sp_groups_pin_value(g, x, xd, "Expand shape names a channel dim");
+    // sp-prune sets a channel dim's entry to 1 (keep the input's size).
+    if (has_origin(g, x, xd) &&
+        (n < 0 || (sd >= 0 && shape[sd] != 1 && shape[sd] != x->size[xd])))
+      sp_groups_pin_value(g, x, xd, "Expand shape is not constant");
     pass_dim(g, r, d, x, xd);
   }
 }

@@ -142,6 +142,47 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
   return 0;
 }
 
+/* Constants whose last use a rewrite replaced; erased at the end. */
+static MlirOperation *orphans;
+static size_t num_orphans, cap_orphans;
+
+static void set_operand(MlirOperation op, intptr_t i, MlirValue v) {
+  MlirValue old = mlirOperationGetOperand(op, i);
+  mlirOperationSetOperand(op, i, v);
+  if (mlirValueIsAOpResult(old) && mlirOpOperandIsNull(mlirValueGetFirstUse(old))) {
+    if (num_orphans == cap_orphans)
+      orphans = realloc(orphans, (cap_orphans = cap_orphans ? cap_orphans * 2 : 64) *
+                                     sizeof *orphans);
+    orphans[num_orphans++] = mlirOpResultGetOwner(old);
+  }
+}
+
+static void erase_orphans(void) {
+  char type[64];
+  for (size_t i = 0; i < num_orphans; ++i) {
+    MlirOperation op = orphans[i];
+    sp_op_type(op, type, sizeof type);
+    if ((!strcmp(type, "Constant") || !strcmp(type, "Initializer")) &&
+        mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(op, 0))))
+      mlirOperationDestroy(op);
+  }
+  free(orphans);
+  orphans = NULL;
+  num_orphans = cap_orphans = 0;
+}
+
+/* A location naming a new op after the op it serves: "<node>/sp_<what>_<n>"
+ * (ONNX node names must stay unique). */
+static MlirLocation new_loc(MlirOperation before, const char *what) {
+  static unsigned counter;
+  char *base = sp_location_name(mlirOperationGetLocation(before), NULL);
+  char name[512];
+  snprintf(name, sizeof name, "%s/sp_%s_%u", base ? base : "op", what, counter++);
+  free(base);
+  return mlirLocationNameGet(mlirOperationGetContext(before), sp_str(name),
+                             mlirOperationGetLocation(before));
+}
+
 /* A new nn.Constant of i64 values inserted before `before`. */
 static MlirValue i64_constant(MlirOperation before, const int64_t *vals, intptr_t n) {
   MlirContext ctx = mlirOperationGetContext(before);
@@ -149,8 +190,7 @@ static MlirValue i64_constant(MlirOperation before, const int64_t *vals, intptr_
   MlirType t = mlirRankedTensorTypeGet(1, shape, mlirIntegerTypeGet(ctx, 64),
                                        mlirAttributeGetNull());
   MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrInt64Get(t, n, vals));
-  MlirOperationState st = mlirOperationStateGet(sp_str("nn.Constant"),
-                                                mlirOperationGetLocation(before));
+  MlirOperationState st = mlirOperationStateGet(sp_str("nn.Constant"), new_loc(before, "shape"));
   mlirOperationStateAddResults(&st, 1, &t);
   mlirOperationStateAddAttributes(&st, 1, &value);
   MlirOperation c = mlirOperationCreate(&st);
@@ -202,7 +242,7 @@ static int rewrite_reshape(MlirOperation op, int changed) {
                       "(several dynamic dims)");
     return -1;
   }
-  mlirOperationSetOperand(op, 1, i64_constant(op, target, rank));
+  set_operand(op, 1, i64_constant(op, target, rank));
   return 0;
 }
 
@@ -270,10 +310,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   }
   if (!changed)
     return 0;
-  mlirOperationSetOperand(op, is, i64_constant(op, starts, n));
-  mlirOperationSetOperand(op, ie, i64_constant(op, ends, n));
+  set_operand(op, is, i64_constant(op, starts, n));
+  set_operand(op, ie, i64_constant(op, ends, n));
   if (ia >= 0)
-    mlirOperationSetOperand(op, ia, i64_constant(op, axes, n));
+    set_operand(op, ia, i64_constant(op, axes, n));
   return 0;
 }
 
@@ -294,7 +334,7 @@ static int rewrite_split(MlirOperation op) {
     sizes[i] = mlirShapedTypeGetDimSize(mlirValueGetType(r), axis);
   }
   if (mlirOperationGetNumOperands(op) > 1) {
-    mlirOperationSetOperand(op, 1, i64_constant(op, sizes, nr));
+    set_operand(op, 1, i64_constant(op, sizes, nr));
     return 0;
   }
   MlirContext ctx = mlirOperationGetContext(op);
@@ -305,6 +345,55 @@ static int rewrite_split(MlirOperation op) {
   for (intptr_t i = 1; i < nr; ++i)
     if (sizes[i] != sizes[0])
       return sp_emit_error(op, "sp-prune: uneven Split without split sizes"), -1;
+  return 0;
+}
+
+/* A new op `name` with one result of type t, operands, inserted before `before`. */
+static MlirValue insert_op(MlirOperation before, const char *name, MlirType t, intptr_t n,
+                           const MlirValue *operands, MlirNamedAttribute *attr) {
+  MlirOperationState st = mlirOperationStateGet(sp_str(name), new_loc(before, name + 3));
+  mlirOperationStateAddResults(&st, 1, &t);
+  mlirOperationStateAddOperands(&st, n, operands);
+  if (attr)
+    mlirOperationStateAddAttributes(&st, 1, attr);
+  MlirOperation op = mlirOperationCreate(&st);
+  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, op);
+  return mlirOperationGetResult(op, 0);
+}
+
+/* Expand: entries of the target shape at shrunk channel dims become 1 (the
+ * input's size wins), as Where(mask, 1, shape) so dynamic entries stay. */
+static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g,
+                          unsigned char *const *keep) {
+  MlirValue x = mlirOperationGetOperand(op, 0), shape = mlirOperationGetOperand(op, 1);
+  sp_value_info *xi = sp_groups_value(g, x);
+  if (!xi || !sp_map_get_ptr(changed_values, x.ptr, NULL))
+    return 0;
+  MlirType st = mlirValueGetType(shape);
+  if (!mlirShapedTypeHasRank(st) || mlirShapedTypeGetRank(st) != 1 || dynamic(shape, 0))
+    return sp_emit_error(op, "sp-prune: Expand shape of unknown length"), -1;
+  int64_t n = mlirShapedTypeGetDimSize(st, 0);
+  if (n > 16)
+    return sp_emit_error(op, "sp-prune: Expand of rank > 16"), -1;
+  int yrank = (int)mlirShapedTypeGetRank(mlirValueGetType(mlirOperationGetResult(op, 0)));
+  int cond[16] = {0}, any = 0;
+  int64_t ones[16];
+  for (int64_t i = 0; i < n; ++i) {
+    ones[i] = 1;
+    int xd = (int)(i + (yrank - n) - (yrank - xi->rank));
+    if (xd >= 0 && xd < xi->rank && sp_groups_kept_size(g, xi, xd, keep) != xi->size[xd])
+      cond[i] = any = 1;
+  }
+  if (!any)
+    return 0;
+  MlirContext ctx = mlirOperationGetContext(op);
+  int64_t shp[1] = {n};
+  MlirType bt = mlirRankedTensorTypeGet(1, shp, mlirIntegerTypeGet(ctx, 1), mlirAttributeGetNull());
+  MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrBoolGet(bt, n, cond));
+  MlirValue mask = insert_op(op, "nn.Constant", bt, 0, NULL, &value);
+  MlirValue one = i64_constant(op, ones, n);
+  MlirValue operands[3] = {mask, one, shape};
+  mlirOperationSetOperand(op, 1, insert_op(op, "nn.Where", st, 3, operands, NULL));
   return 0;
 }
 
@@ -366,10 +455,13 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
       rc = rewrite_reshape(op, changed);
     } else if (!strcmp(type, "Slice")) {
       rc = rewrite_slice(g, op, keep);
+    } else if (!strcmp(type, "Expand")) {
+      rc = rewrite_expand(op, &changed_values, g, keep);
     } else if (!strcmp(type, "Split") && changed) {
       rc = rewrite_split(op);
     }
   }
   sp_map_free(&changed_values);
+  erase_orphans();
   return rc;
 }

@@ -195,7 +195,10 @@ def main():
             model_ratios = BIG_RATIOS if name in BIG and not args.all_ratios and \
                 args.ratios == ap.get_default('ratios') else ratios
             for r in model_ratios:
-                row = run_case(args, ort, name, r, base, reduced, feeds, work)
+                try:
+                    row = run_case(args, ort, name, r, base, reduced, feeds, work)
+                except Exception as e:  # noqa: BLE001  (one bad case must not stop the suite)
+                    row = {'model': name, 'ratio': r, 'ok': False, 'why': f'{type(e).__name__}: {e}'}
                 rows.append(row)
                 print(fmt(row), flush=True)
     failed = sum(not r['ok'] for r in rows)
