@@ -23,7 +23,8 @@ void sp_runtime_set_threads(int threads) {
 #ifdef _OPENMP
   omp_set_num_threads(threads);
 #endif
-  openblas_set_num_threads(threads);
+  /* one pool: sgemm_forward splits GEMMs over the OpenMP threads */
+  openblas_set_num_threads(1);
 }
 
 int rt_threads(void) {
@@ -44,6 +45,8 @@ static unsigned long long xgetbv0(void) {
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return ((unsigned long long)hi << 32) | lo;
 }
+
+void rt_blas_single_thread(void) { openblas_set_num_threads(1); }
 
 /* 2 = AVX-512F usable, 1 = AVX2 usable, 0 = neither. */
 static int cpu_level(void) {

@@ -371,6 +371,7 @@ static void blas_hint_once(void) {
   if (done)
     return;
   done = 1;
+  rt_blas_single_thread();
   char buf[256];
   if (sp_runtime_blas_check(buf, sizeof buf))
     fprintf(stderr, "%s\n", buf);

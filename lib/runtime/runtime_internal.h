@@ -163,5 +163,7 @@ int rt_infer_dynamic(sp_runtime *rt, rt_node *n, sp_error *err);
 
 /* Threads of the kernels (OpenMP), 1 without OpenMP. */
 int rt_threads(void);
+/* OpenBLAS itself runs single-threaded inside the OpenMP workers. */
+void rt_blas_single_thread(void);
 
 #endif

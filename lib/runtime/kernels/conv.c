@@ -1,7 +1,6 @@
 /* conv.c - Conv (1-3 spatial dims): im2col + SGEMM per image and group, a
  * direct path for depthwise convs, bias/BatchNorm/residual/activation fused
  * into the epilogue; ConvTranspose as SGEMM + col2im. */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -19,7 +18,7 @@ static int is_pointwise(const conv_params *p) {
 /* Direct 2D depthwise path: one input channel per group. */
 static int is_depthwise(const conv_params *p) {
   return p->C == p->group && p->group > 1 && p->k[0] == 1 && p->in[0] == 1 &&
-         p->k[2] <= 64;
+         p->k[1] <= 64 && p->in[2] <= 8192;
 }
 
 size_t conv_scratch_floats(const conv_params *p) {
@@ -82,26 +81,38 @@ void im2col_forward(float *col, const float *inp, int C,
   }
 }
 
-static inline void act_row(float *y, int64_t n, rt_act act, float a, float b) {
-  if (act == RT_ACT_RELU) {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = y[i] > 0 ? y[i] : 0;
-  } else if (act == RT_ACT_CLIP) {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = y[i] < a ? a : y[i] > b ? b : y[i];
+/* y (n) += bias (+ res), then the activation: one pass. */
+static void epilogue_channel(float *restrict y, const float *restrict res,
+                             int64_t n, float bias, const epilogue *ep) {
+  const float a = ep->a, b = ep->b;
+  switch (ep->act) {
+  case RT_ACT_RELU:
+    if (res)
+      for (int64_t i = 0; i < n; ++i) {
+        float v = y[i] + bias + res[i];
+        y[i] = v > 0 ? v : 0;
+      }
+    else
+      for (int64_t i = 0; i < n; ++i) {
+        float v = y[i] + bias;
+        y[i] = v > 0 ? v : 0;
+      }
+    break;
+  case RT_ACT_CLIP:
+    for (int64_t i = 0; i < n; ++i) {
+      float v = y[i] + bias + (res ? res[i] : 0.0f);
+      y[i] = v < a ? a : v > b ? b : v;
+    }
+    break;
+  default:
+    if (res)
+      for (int64_t i = 0; i < n; ++i)
+        y[i] += bias + res[i];
+    else if (bias != 0)
+      for (int64_t i = 0; i < n; ++i)
+        y[i] += bias;
+    break;
   }
-}
-
-static void epilogue_channel(float *y, const float *res, int64_t n, float bias,
-                             const epilogue *ep) {
-  if (res) {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] += bias + res[i];
-  } else if (bias != 0) {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] += bias;
-  }
-  act_row(y, n, ep->act, ep->a, ep->b);
 }
 
 void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
@@ -114,14 +125,68 @@ void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
                      ep->bias ? ep->bias[m] : 0, ep);
 }
 
-/* Direct 2D depthwise conv: every group has one input channel. */
+/* Rows of zeros stand in for padding rows of a depthwise window. */
+#define DW_MAX_W 8192
+static const float dw_zero_row[DW_MAX_W + 64];
+
+/* One output row y[lo..hi) of a depthwise conv whose every tap is inside
+ * the input: rows[kh] is input row (or zeros), taps read
+ * rows[kh][ow*S + kw*dil - pad]. KH, KW, S constant so the taps unroll and
+ * ow vectorises. */
+#define DW_ROW(NAME, KH, KW, S)                                                \
+  static void NAME(float *restrict y, const float *const *rows,               \
+                   const float *restrict w, int dil, int pad, int lo, int hi) { \
+    for (int ow = lo; ow < hi; ++ow) {                                         \
+      float acc = 0;                                                           \
+      for (int kh = 0; kh < KH; ++kh)                                          \
+        for (int kw = 0; kw < KW; ++kw)                                        \
+          acc += w[kh * KW + kw] * rows[kh][ow * S + kw * dil - pad];          \
+      y[ow] = acc;                                                             \
+    }                                                                          \
+  }
+DW_ROW(dw_row_3x3_s1, 3, 3, 1)
+DW_ROW(dw_row_3x3_s2, 3, 3, 2)
+DW_ROW(dw_row_5x5_s1, 5, 5, 1)
+DW_ROW(dw_row_5x5_s2, 5, 5, 2)
+
+/* Any size: taps checked against the input width (borders). */
+static void dw_row_any(float *restrict y, const float *const *rows,
+                       const float *restrict w, int KH, int KW, int s, int dil,
+                       int pad, int W, int lo, int hi) {
+  for (int ow = lo; ow < hi; ++ow) {
+    float acc = 0;
+    for (int kh = 0; kh < KH; ++kh)
+      for (int kw = 0; kw < KW; ++kw) {
+        int iw = ow * s + kw * dil - pad;
+        if (iw >= 0 && iw < W)
+          acc += w[kh * KW + kw] * rows[kh][iw];
+      }
+    y[ow] = acc;
+  }
+}
+
+/* Direct 2D depthwise conv: every group has one input channel (times a
+ * channel multiplier). */
 static void depthwise_forward(float *out, const float *inp,
                               const float *weight, const conv_params *p,
                               const epilogue *ep) {
   const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
   const int KH = p->k[1], KW = p->k[2], sh = p->stride[1], sw = p->stride[2];
+  const int dh = p->dil[1], dw = p->dil[2], pw = p->pad[2];
   const int mult = p->M / p->group;
   const int64_t osp = (int64_t)OH * OW;
+  /* interior columns: every kw tap inside [0, W) */
+  int lo = 0, hi = OW;
+  for (int kw = 0; kw < KW; ++kw) {
+    int l, h;
+    valid_range(W, OW, sw, pw, kw * dw, &l, &h);
+    lo = l > lo ? l : lo;
+    hi = h < hi ? h : hi;
+  }
+  if (hi < lo)
+    hi = lo;
+  int fast = dh >= 1 && KH <= 7 && (KH == KW) && (KW == 3 || KW == 5) &&
+             sw <= 2 && W <= DW_MAX_W;
 #pragma omp parallel for schedule(static)
   for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
     int m = (int)(nm % p->M);
@@ -129,33 +194,25 @@ static void depthwise_forward(float *out, const float *inp,
     const float *x = inp + (nimg * p->C + m / mult) * (int64_t)H * W;
     const float *w = weight + (int64_t)m * KH * KW;
     float *y = out + nm * osp;
-    memset(y, 0, (size_t)osp * sizeof *y);
-    int lo[64], hi[64];
-    int kw_n = KW <= 64 ? KW : 64;
-    for (int kw = 0; kw < kw_n; ++kw)
-      valid_range(W, OW, sw, p->pad[2], kw * p->dil[2], &lo[kw], &hi[kw]);
+    const float *rows[64];
     for (int oh = 0; oh < OH; ++oh) {
       float *yrow = y + (int64_t)oh * OW;
-      for (int kh = 0; kh < KH; ++kh) {
-        int ih = oh * sh - p->pad[1] + kh * p->dil[1];
-        if (ih < 0 || ih >= H)
-          continue;
-        const float *xrow = x + (int64_t)ih * W;
-        for (int kw = 0; kw < kw_n; ++kw) {
-          float wv = w[kh * KW + kw];
-          const float *xs = xrow + kw * p->dil[2] - p->pad[2];
-          if (sw == 1) {
-            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
-              yrow[ow] += wv * xs[ow];
-          } else if (sw == 2) {
-            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
-              yrow[ow] += wv * xs[2 * ow];
-          } else {
-            for (int ow = lo[kw]; ow < hi[kw]; ++ow)
-              yrow[ow] += wv * xs[ow * sw];
-          }
-        }
+      for (int kh = 0; kh < KH && kh < 64; ++kh) {
+        int ih = oh * sh - p->pad[1] + kh * dh;
+        rows[kh] = ih >= 0 && ih < H ? x + (int64_t)ih * W : dw_zero_row;
       }
+      dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, 0, lo);
+      if (fast && KW == 3 && sw == 1)
+        dw_row_3x3_s1(yrow, rows, w, dw, pw, lo, hi);
+      else if (fast && KW == 3 && sw == 2)
+        dw_row_3x3_s2(yrow, rows, w, dw, pw, lo, hi);
+      else if (fast && KW == 5 && sw == 1)
+        dw_row_5x5_s1(yrow, rows, w, dw, pw, lo, hi);
+      else if (fast && KW == 5 && sw == 2)
+        dw_row_5x5_s2(yrow, rows, w, dw, pw, lo, hi);
+      else
+        dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, lo, hi);
+      dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, hi, OW);
     }
     if (ep)
       epilogue_channel(y, ep->residual ? ep->residual + nm * osp : NULL, osp,
@@ -182,9 +239,9 @@ void conv_forward(float *out, const float *inp, const float *weight,
         col = scratch;
       }
       float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mg, (int)osp,
-                  (int)K, 1.0f, weight + (int64_t)g * Mg * K, (int)K, col,
-                  (int)osp, 0.0f, y, (int)osp);
+      sgemm_forward(0, 0, Mg, (int)osp, (int)K, 1.0f,
+                    weight + (int64_t)g * Mg * K, (int)K, col, (int)osp, 0.0f,
+                    y, (int)osp);
     }
     if (ep) {
       epilogue e = *ep;
@@ -361,10 +418,10 @@ RT_KERNEL(rt_conv_transpose) {
   for (int b = 0; b < p.N; ++b)
     for (int g = 0; g < G; ++g) {
       /* col (Mg*k, isp) = w_g^T (Mg*k, Cg) @ x_g (Cg, isp) */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(Mg * kk),
-                  (int)isp, Cg, 1.0f, w + (int64_t)g * Cg * Mg * kk,
-                  (int)(Mg * kk), xd + ((int64_t)b * p.C + (int64_t)g * Cg) * isp,
-                  (int)isp, 0.0f, col, (int)isp);
+      sgemm_forward(1, 0, (int)(Mg * kk), (int)isp, Cg, 1.0f,
+                    w + (int64_t)g * Cg * Mg * kk, (int)(Mg * kk),
+                    xd + ((int64_t)b * p.C + (int64_t)g * Cg) * isp, (int)isp,
+                    0.0f, col, (int)isp);
       col2im_add(y + ((int64_t)b * p.M + (int64_t)g * Mg) * osp, col, Mg, &p,
                  outpad);
     }

@@ -6,6 +6,46 @@
 
 #include "kernels.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static void sgemm1(int ta, int tb, int M, int N, int K, float alpha,
+                   const float *a, int lda, const float *b, int ldb, float beta,
+                   float *c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a, lda, b, ldb,
+              beta, c, ldc);
+}
+
+void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
+                   const float *a, int lda, const float *b, int ldb,
+                   float beta, float *c, int ldc) {
+  if (M <= 0 || N <= 0)
+    return;
+  int T = rt_threads();
+  double work = (double)M * N * K;
+  if (T <= 1 || work < 2e6) {
+    sgemm1(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  int split_n = N >= 32 * T || N >= M;
+  int len = split_n ? N : M;
+  int chunk = (len + T - 1) / T;
+  chunk = (chunk + 15) / 16 * 16;
+  int parts = (len + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(parts)
+  for (int p = 0; p < parts; ++p) {
+    int lo = p * chunk, n = len - lo < chunk ? len - lo : chunk;
+    if (split_n)
+      sgemm1(ta, tb, M, n, K, alpha, a, lda, tb ? b + (size_t)lo * ldb : b + lo,
+             ldb, beta, c + lo, ldc);
+    else
+      sgemm1(ta, tb, n, N, K, alpha, ta ? a + lo : a + (size_t)lo * lda, lda, b,
+             ldb, beta, c + (size_t)lo * ldc, ldc);
+  }
+}
+
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c, c broadcast from (M|1,N|1). */
 RT_KERNEL(rt_gemm) {
   (void)rt;
@@ -46,9 +86,8 @@ RT_KERNEL(rt_gemm) {
     cbeta = 1.0f;
   }
   if (M && N)
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a->data,
-                ta ? M : K, b->data, tb ? K : N, cbeta, out, N);
+    sgemm_forward(ta, tb, M, N, K, alpha, a->data, ta ? M : K, b->data,
+                  tb ? K : N, cbeta, out, N);
   if (n->act != RT_ACT_NONE) {
     epilogue ep = {NULL, NULL, n->act, n->act_a, n->act_b};
     epilogue_forward(out, M, N, &ep);
@@ -109,8 +148,8 @@ RT_KERNEL(rt_matmul) {
   if (!b_batched) {
     /* one SGEMM: rows of every a matrix against the shared b */
     int64_t rows = a_batched ? batch * M : M;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)N,
-                (int)K, 1.0f, ad, (int)K, bd, (int)N, 0.0f, out, (int)N);
+    sgemm_forward(0, 0, (int)rows, (int)N, (int)K, 1.0f, ad, (int)K, bd,
+                  (int)N, 0.0f, out, (int)N);
     if (!a_batched)
       for (int64_t i = 1; i < batch; ++i)
         memcpy(out + i * M * N, out, (size_t)(M * N) * sizeof *out);
@@ -124,9 +163,8 @@ RT_KERNEL(rt_matmul) {
       oa += idx * sa[d];
       ob += idx * sb[d];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
-                (int)K, 1.0f, ad + oa, (int)K, bd + ob, (int)N, 0.0f,
-                out + i * M * N, (int)N);
+    sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,
+                  bd + ob, (int)N, 0.0f, out + i * M * N, (int)N);
   }
   return 0;
 }

@@ -37,6 +37,12 @@ RT_KERNEL(rt_conv);
 RT_KERNEL(rt_conv_transpose);
 
 /* ---- gemm.c ---- */
+/* c (M,N) = alpha * op(a) @ op(b) + beta * c, row-major, like cblas_sgemm.
+ * One pool of threads: the work is split over OpenMP threads (columns, or
+ * rows when N is small), each calling single-threaded OpenBLAS. */
+void sgemm_forward(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                   const float *a, int lda, const float *b, int ldb,
+                   float beta, float *c, int ldc);
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c; a is (M,K) or (K,M) if
  * trans_a, b is (K,N) or (N,K) if trans_b; c broadcasts to (M,N). */
 RT_KERNEL(rt_gemm);
