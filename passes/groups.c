@@ -224,7 +224,7 @@ void sp_gi_mark_reduced(sp_groups *g, sp_value_info *v, int dim, const char *by)
   for (int32_t i = 0; i < v->dims[dim].n; ++i) {
     sp_group *r = &g->raw[sp_groups_find(g, v->dims[dim].segs[i].group)];
     if (!r->reduced)
-      r->reduced_by = by;
+      r->reduced_by = sp_arena_strdup(&g->arena, by); // callers pass stack buffers
     r->reduced = 1;
   }
 }
