@@ -115,13 +115,19 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
     }
   } else {
     out = malloc(new_n * eb + 1);
+    // Dims after the last sliced one are copied as one contiguous run.
+    int last = -1;
+    for (int d = 0; d < rank; ++d)
+      if (idx[d])
+        last = d;
+    int64_t run = last < 0 ? old_n : stride[last];
     int64_t coord[16] = {0};
-    for (int64_t i = 0; i < new_n; ++i) {
+    for (int64_t i = 0; i < new_n; i += run) {
       int64_t src = 0;
-      for (int d = 0; d < rank; ++d)
+      for (int d = 0; d <= last; ++d)
         src += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
-      memcpy(out + i * eb, (const unsigned char *)data + src * eb, eb);
-      for (int d = rank - 1; d >= 0; --d) {
+      memcpy(out + i * eb, (const unsigned char *)data + src * eb, (size_t)(run * eb));
+      for (int d = last; d >= 0; --d) {
         if (++coord[d] < new_size[d])
           break;
         coord[d] = 0;
