@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sp/runtime.h"
@@ -349,7 +350,20 @@ enum {
   OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE
 };
 
+/* libgomp reads its wait policy when it is loaded, before main: re-exec once
+ * with a short spin (unless the user chose one) so that a busy machine does
+ * not leave threads spinning at every barrier while their partner waits for
+ * a core; on an idle machine the short spin costs microseconds per kernel. */
+static void short_omp_spin(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+    return;
+  setenv("GOMP_SPINCOUNT", "10000", 1);
+  execv("/proc/self/exe", argv);
+  /* exec failed: carry on with the default policy */
+}
+
 int main(int argc, char **argv) {
+  short_omp_spin(argv);
   static const struct option longopts[] = {
       {"input-dir", required_argument, NULL, OPT_INPUT_DIR},
       {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},

@@ -79,6 +79,45 @@ static void pool_forward(float *y, int64_t *indices, const float *x,
   }
 }
 
+/* 2D max/average pool without dilation: float loops over the clipped window. */
+static void pool2d_forward(float *y, const float *x, const pool_params *q,
+                           pool_kind kind) {
+  const int H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
+  const int KH = q->k[1], KW = q->k[2], sh = q->stride[1], sw = q->stride[2];
+  const int64_t isp = (int64_t)H * W, osp = (int64_t)OH * OW;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < q->NC; ++c) {
+    const float *xc = x + c * isp;
+    float *yc = y + c * osp;
+    for (int oh = 0; oh < OH; ++oh) {
+      int h0 = oh * sh - q->pad[1], h1 = h0 + KH;
+      int hend = h1 < H + q->pad_end[1] ? h1 : H + q->pad_end[1];
+      int hs = h0 < 0 ? 0 : h0, he = hend < H ? hend : H;
+      for (int ow = 0; ow < OW; ++ow) {
+        int w0 = ow * sw - q->pad[2], w1 = w0 + KW;
+        int wend = w1 < W + q->pad_end[2] ? w1 : W + q->pad_end[2];
+        int ws = w0 < 0 ? 0 : w0, we = wend < W ? wend : W;
+        float acc = kind == POOL_MAX ? -INFINITY : 0.0f;
+        for (int ih = hs; ih < he; ++ih) {
+          const float *row = xc + (int64_t)ih * W;
+          if (kind == POOL_MAX)
+            for (int iw = ws; iw < we; ++iw)
+              acc = row[iw] > acc ? row[iw] : acc;
+          else
+            for (int iw = ws; iw < we; ++iw)
+              acc += row[iw];
+        }
+        if (kind == POOL_AVG) {
+          int count = q->count_include_pad ? (hend - h0) * (wend - w0)
+                                           : (he - hs) * (we - ws);
+          acc = count > 0 ? acc / (float)count : 0.0f;
+        }
+        yc[(int64_t)oh * OW + ow] = acc;
+      }
+    }
+  }
+}
+
 static int pool_geometry(rt_node *n, pool_params *q, int *C, sp_error *err) {
   const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
   int ns = x->rank - 2;
@@ -135,6 +174,11 @@ static int run_pool(rt_node *n, pool_kind kind, sp_error *err) {
   if (kind == POOL_MAX && rt_attr_int(n, "storage_order", 0) != 0 && rt_out(n, 1))
     return rt_unsupported(err, n, "storage_order=1 has no kernel");
   rt_value *ind = rt_out(n, 1);
+  if (!ind && kind != POOL_LP && q.in[0] == 1 && q.k[0] == 1 && q.dil[1] == 1 &&
+      q.dil[2] == 1 && q.out[0] == 1) {
+    pool2d_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), &q, kind);
+    return 0;
+  }
   pool_forward(rt_f32(n->out[0]), ind ? ind->t.data : NULL, rt_f32(n->in[0]),
                &q, kind, C);
   return 0;
