@@ -97,6 +97,26 @@ static double apply(unary_op op, double x, double a, double b) {
   return x;
 }
 
+/* erf as a rational function of x on [-4, 4] (Eigen's fast float erf,
+ * within a few ulp): vectorises, unlike libm's erff. */
+static inline float erf_fast(float x) {
+  x = x < -4.0f ? -4.0f : x > 4.0f ? 4.0f : x;
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 + -2.10102402082508e-06f;
+  p = p * x2 + -5.69250639462346e-05f;
+  p = p * x2 + -7.34990630326855e-04f;
+  p = p * x2 + -2.95459980854025e-03f;
+  p = p * x2 + -1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 + -2.13374055278905e-04f;
+  q = q * x2 + -1.68282697438203e-03f;
+  q = q * x2 + -7.37332916720468e-03f;
+  q = q * x2 + -1.42647390514189e-02f;
+  return x * p / q;
+}
+
 #define FLOAT_LOOP(EXPR)                                                       \
   _Pragma("omp parallel for schedule(static) if (k > 32768)")                  \
   for (int64_t i = 0; i < k; ++i) {                                            \
@@ -121,8 +141,8 @@ static void unary_float(float *ys, const float *xs, int64_t k, unary_op op,
   case U_RECIP: FLOAT_LOOP(1.0f / x);
   case U_ABS: FLOAT_LOOP(fabsf(x));
   case U_NEG: FLOAT_LOOP(-x);
-  case U_ERF: FLOAT_LOOP(erff(x));
-  case U_GELU: FLOAT_LOOP(0.5f * x * (1.0f + erff(x * 0.70710678118654752f)));
+  case U_ERF: FLOAT_LOOP(erf_fast(x));
+  case U_GELU: FLOAT_LOOP(0.5f * x * (1.0f + erf_fast(x * 0.70710678118654752f)));
   default: FLOAT_LOOP((float)apply(op, x, a, b));
   }
 }
