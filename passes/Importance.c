@@ -63,6 +63,22 @@ static int member_norms(sp_groups *g, const sp_member *m, int64_t units, double 
   int64_t outer = n / (dim * inner);
   int64_t block = m->channels / units;
   (void)g;
+  if (inner == 1 && (p == 1.0 || p == 2.0)) {
+    // The member is the last dim (MatMul/Gemm output features): row-wise.
+    for (int64_t o = 0; o < outer; ++o) {
+      const float *row = w + o * dim + m->start;
+      if (block == 1 && p == 2.0)
+        for (int64_t c = 0; c < m->channels; ++c)
+          acc[c] += row[c] * row[c];
+      else if (block == 1)
+        for (int64_t c = 0; c < m->channels; ++c)
+          acc[c] += fabsf(row[c]);
+      else // heads: one lane sum per unit's block
+        for (int64_t u = 0; u < units; ++u)
+          acc[u] += lane_sum(row + u * block, block, p == 2.0);
+    }
+    return 0;
+  }
   // Only the member's rows: a weight read by many concat segments (DenseNet)
   // is walked once in total, not once per segment.
   for (int64_t o = 0; o < outer; ++o)

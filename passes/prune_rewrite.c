@@ -69,6 +69,12 @@ static int is_source(MlirOperation op) {
   return !strcmp(type, "Initializer") || !strcmp(type, "Constant");
 }
 
+static void release_buffer(void *user, const void *data, size_t size) {
+  (void)user;
+  (void)size;
+  free((void *)data);
+}
+
 /* Slices or zeroes the data of a constant (v, owner) along its changed dims. */
 static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_size, int mask,
                           int *counter) {
@@ -98,7 +104,7 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
   unsigned char *out;
   MlirType nt = t;
   if (mask) {
-    out = malloc(bytes ? bytes : 1);
+    out = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
     memcpy(out, data, bytes);
     // Zero every element whose index along a changed dim is dropped.
     for (int d = 0; d < rank; ++d) {
@@ -114,7 +120,7 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
       free(dropped);
     }
   } else {
-    out = malloc(new_n * eb + 1);
+    out = aligned_alloc(64, ((size_t)(new_n * eb) + 63) / 64 * 64 + 64);
     // Dims after the last sliced one are copied as one contiguous run.
     int last = -1;
     for (int d = 0; d < rank; ++d)
@@ -137,9 +143,11 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
   }
   char key[96];
   snprintf(key, sizeof key, "sp_pruned_%d", (*counter)++);
-  MlirAttribute na = sp_weight_create_copy(nt, key, out, (size_t)(mask ? old_n : new_n) * eb);
-  free(out);
+  // The blob owns `out` from here (freed when the context drops it): no second copy.
+  MlirAttribute na =
+      sp_weight_create(nt, key, out, (size_t)(mask ? old_n : new_n) * eb, release_buffer, NULL);
   if (mlirAttributeIsNull(na)) {
+    free(out);
     sp_emit_error(op, "sp-prune: cannot create the pruned weight");
     return -1;
   }
