@@ -1,5 +1,6 @@
 /* save.c - writing models atomically, streaming the weights once. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,19 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* Makes the renames durable too: they live in the directory. */
+static void sync_dir(const char *path) {
+  const char *base = base_name(path);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%.*s", base == path ? 1 : (int)(base - path),
+           base == path ? "." : path);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
 /* "<dir of path>/<name>", or "<dir of path>/<base name of path>.data". */
 static char *data_path_for(const char *path, const char *name) {
   const char *base = base_name(path);
@@ -317,6 +331,8 @@ static int save_model(const char *path, Onnx__ModelProto *model,
     rc = temp_rename(&out, s->err);
   if (rc < 0)
     temp_discard(&s->data);
+  else if (durable)
+    sync_dir(path);
   return rc;
 }
 
