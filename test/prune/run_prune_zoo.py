@@ -18,6 +18,9 @@ Prints one row per (model, ratio) and `N passed, M failed`; exit 1 on any failur
   /usr/bin/python3 test/prune/run_prune_zoo.py --sp-opt BIN --zoo DIR [--only NAME,..]
       [--ratios 0.1,0.3,0.5,0.7,0.9] [--work DIR] [--keep]
 
+Transformers (vit_b_16, tiny_encoder, tiny_gpt) also run head pruning alone
+(`ratio=0 head-ratio=0.5`) and with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`).
+
 Big models (vit_b_16, vgg16_bn, convnext_tiny, resnet50, densenet121) run at 0.3 and 0.7
 only (BIG_RATIOS) to keep the suite under ~10 minutes on 2 cores; --all-ratios runs all.
 """
@@ -41,6 +44,9 @@ MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densene
           'tiny_encoder', 'tiny_gpt']
 BIG = {'vit_b_16', 'vgg16_bn', 'convnext_tiny', 'resnet50', 'densenet121'}
 BIG_RATIOS = [0.3, 0.7]
+# Extra cases for transformers: label -> sp-prune options.
+TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5', 'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5'}
+TRANSFORMERS = {'vit_b_16', 'tiny_encoder', 'tiny_gpt'}
 TOL = 1e-4
 
 
@@ -101,12 +107,14 @@ def max_diff(a_list, b_list):
     return worst
 
 
-def run_case(args, ort, name, ratio, base, reduced, feeds, work):
+def run_case(args, ort, name, ratio, base, reduced, feeds, work, opts=None):
+    """One (model, ratio) case; opts replaces `ratio=R` in sp-prune's options."""
     src = os.path.join(args.zoo, f'{name}.onnx')
     row = {'model': name, 'ratio': ratio, 'ok': False}
+    opts = opts or f'ratio={ratio}'
     shrink = os.path.join(work, f'{name}-{ratio}-shrink.onnx')
     imp = 'sp-importance{criterion=l2}'
-    rc, err, secs = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio}}}', shrink)
+    rc, err, secs = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{{opts}}}', shrink)
     row['secs'] = secs
     if rc:
         row['why'] = 'sp-opt: ' + err.splitlines()[-1] if err else f'sp-opt exit {rc}'
@@ -131,7 +139,7 @@ def run_case(args, ort, name, ratio, base, reduced, feeds, work):
     extra = ' skip-reduced' if reduced else ''
     if reduced:
         oracle_shrink = os.path.join(work, f'{name}-{ratio}-oshrink.onnx')
-        rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio}{extra}}}',
+        rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{{opts}{extra}}}',
                             oracle_shrink)
         if rc:
             row['why'] = 'sp-opt (oracle shrink): ' + err[-200:]
@@ -141,7 +149,7 @@ def run_case(args, ort, name, ratio, base, reduced, feeds, work):
             row['why'] = 'ORT (oracle shrink): ' + str(reply.get('error'))[:200]
             return row
     mask = os.path.join(work, f'{name}-{ratio}-mask.onnx')
-    rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{ratio={ratio} mode=mask{extra}}}',
+    rc, err, _ = sp_opt(args.sp_opt, src, f'{imp},sp-prune{{{opts} mode=mask{extra}}}',
                         mask)
     if rc:
         row['why'] = 'sp-opt (mask): ' + err[-200:]
@@ -201,6 +209,14 @@ def main():
                     row = {'model': name, 'ratio': r, 'ok': False, 'why': f'{type(e).__name__}: {e}'}
                 rows.append(row)
                 print(fmt(row), flush=True)
+            for label, opts in (TRANSFORMER_CASES.items() if name in TRANSFORMERS else []):
+                try:
+                    row = run_case(args, ort, name, label, base, reduced, feeds, work, opts)
+                except Exception as e:  # noqa: BLE001
+                    row = {'model': name, 'ratio': label, 'ok': False,
+                           'why': f'{type(e).__name__}: {e}'}
+                rows.append(row)
+                print(fmt(row), flush=True)
     failed = sum(not r['ok'] for r in rows)
     print(f'{len(rows) - failed} passed, {failed} failed')
     if not args.work and not args.keep:
@@ -209,7 +225,7 @@ def main():
 
 
 def fmt(r):
-    cols = [f'{r["model"]:<20}', f'{r["ratio"]:<4}', 'PASS' if r['ok'] else 'FAIL']
+    cols = [f'{r["model"]:<20}', f'{r["ratio"]!s:<15}', 'PASS' if r['ok'] else 'FAIL']
     if 'params' in r:
         cols.append(f'params -{100 * r["params"]:5.1f}%  MACs -{100 * r["macs"]:5.1f}%')
     if 'diff' in r:
