@@ -49,7 +49,7 @@ void im2col_forward(float *col, const float *inp, int C,
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t rows = (int64_t)C * KD * KH * KW;
   const int64_t ospatial = (int64_t)OD * OH * OW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * ospatial > 32768)
   for (int64_t r = 0; r < rows; ++r) {
     int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
     int c = (int)(r / ((int64_t)KW * KH * KD));
@@ -118,7 +118,7 @@ static void epilogue_channel(float *restrict y, const float *restrict res,
 void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
   if (!ep || (!ep->bias && !ep->residual && ep->act == RT_ACT_NONE))
     return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)M * sp > 32768)
   for (int m = 0; m < M; ++m)
     epilogue_channel(out + (int64_t)m * sp,
                      ep->residual ? ep->residual + (int64_t)m * sp : NULL, sp,
@@ -187,7 +187,8 @@ static void depthwise_forward(float *out, const float *inp,
     hi = lo;
   int fast = dh >= 1 && KH <= 7 && (KH == KW) && (KW == 3 || KW == 5) &&
              sw <= 2 && W <= DW_MAX_W;
-#pragma omp parallel for schedule(static)
+  int64_t work = (int64_t)p->N * p->M * osp * KH * KW;
+#pragma omp parallel for schedule(static) if (work > 65536)
   for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
     int m = (int)(nm % p->M);
     int64_t nimg = nm / p->M;

@@ -29,8 +29,13 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
     sgemm1(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  int split_n = N >= 32 * T || N >= M;
+  /* split the larger of N and M into column/row blocks of >= 64 */
+  int split_n = N >= M;
   int len = split_n ? N : M;
+  if (len < 128 || work < 4e6) {
+    sgemm1(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   int chunk = (len + T - 1) / T;
   chunk = (chunk + 15) / 16 * 16;
   int parts = (len + chunk - 1) / chunk;

@@ -8,7 +8,7 @@
 void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
                        float eps, int N, int C, int64_t S) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
     int c = (int)(nc % C);
     float a = scale[c] / sqrtf(var[c] + eps);
@@ -23,7 +23,7 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
 void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols > 32768 && rows > 1)
   for (int64_t r = 0; r < rows; ++r) {
     const float *xr = x + r * cols;
     float *yr = y + r * cols;

@@ -85,7 +85,7 @@ static void pool2d_forward(float *y, const float *x, const pool_params *q,
   const int H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
   const int KH = q->k[1], KW = q->k[2], sh = q->stride[1], sw = q->stride[2];
   const int64_t isp = (int64_t)H * W, osp = (int64_t)OH * OW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (q->NC * osp * KH * KW > 32768)
   for (int64_t c = 0; c < q->NC; ++c) {
     const float *xc = x + c * isp;
     float *yc = y + c * osp;
@@ -206,7 +206,7 @@ static int global_pool(rt_node *n, int is_max, sp_error *err) {
   int64_t NC = x->dims[0] * x->dims[1], S = rt_dims_product(x, 2, x->rank);
   const float *xd = x->data;
   float *y = rt_f32(n->out[0]);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (NC * S > 32768)
   for (int64_t c = 0; c < NC; ++c) {
     const float *xc = xd + c * S;
     if (is_max) {
