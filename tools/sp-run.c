@@ -35,6 +35,7 @@ typedef struct options {
   float mean, std;
   int batch;
   int quiet;
+  int profile;
 } options;
 
 static void usage(FILE *out) {
@@ -55,6 +56,7 @@ static void usage(FILE *out) {
           "                        plain); pixels become (x/255 - mean) / std\n"
           "  --mean M, --std S     normalisation of --eval-idx (default 0 and 1)\n"
           "  --batch B             batch size of --eval-idx (default 100)\n"
+          "  --profile             with --bench: time per op type on stderr\n"
           "  --blas-core           print OpenBLAS's core type (and a hint if it is\n"
           "                        weaker than the CPU) and exit\n"
           "  -q, --quiet           no output summary on stdout\n"
@@ -347,7 +349,7 @@ done:
 
 enum {
   OPT_INPUT_DIR = 256, OPT_OUTPUT_DIR, OPT_RANDOM, OPT_SEED, OPT_DIM,
-  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE
+  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE, OPT_PROFILE
 };
 
 /* libgomp reads its wait policy when it is loaded, before main: re-exec once
@@ -377,6 +379,7 @@ int main(int argc, char **argv) {
       {"std", required_argument, NULL, OPT_STD},
       {"batch", required_argument, NULL, OPT_BATCH},
       {"blas-core", no_argument, NULL, OPT_CORE},
+      {"profile", no_argument, NULL, OPT_PROFILE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -419,6 +422,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", hint);
       return 0;
     }
+    case OPT_PROFILE: o.profile = 1; break;
     case 'q': o.quiet = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
@@ -448,7 +452,10 @@ int main(int argc, char **argv) {
   if (rc)
     goto out;
   if (o.bench > 0) {
+    sp_runtime_set_profile(rt, o.profile);
     rc = bench(rt, o.bench, &err);
+    if (!rc && o.profile)
+      sp_runtime_profile_print(rt, stderr);
   } else {
     rc = sp_runtime_run(rt, &err);
     if (!rc && o.output_dir)

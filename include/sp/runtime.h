@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sp/error.h"
 #include "sp/onnx.h"
@@ -79,6 +80,12 @@ const sp_tensor *sp_runtime_output_by_name(const sp_runtime *rt,
 /* Observer for intermediate values (NULL removes it). Takes effect at the
  * next run. */
 void sp_runtime_set_observer(sp_runtime *rt, sp_observer_fn fn, void *user);
+
+/* Per-node timing: when on, every run adds each node's time to its op
+ * type; sp_runtime_profile_print writes one line per op type (total ms,
+ * calls, share), slowest first. */
+void sp_runtime_set_profile(sp_runtime *rt, int on);
+void sp_runtime_profile_print(const sp_runtime *rt, FILE *out);
 
 /* Threads for the kernels (OpenMP) and for OpenBLAS; process-wide.
  * threads <= 0 means the number of online cores. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime_internal.h"
 
@@ -390,6 +391,7 @@ int sp_runtime_create(sp_onnx_model *model, int take_ownership,
   rt->owns_model = take_ownership;
   rt->path = model->path ? model->path : "<model>";
   sp_map_init(&rt->values_by_name);
+  sp_map_init(&rt->profile_by_op);
   int rc = build(rt, err);
   if (rc) {
     sp_error_prefix(err, rt->path);
@@ -422,6 +424,8 @@ void sp_runtime_free(sp_runtime *rt) {
   free(rt->arena);
   free(rt->scratch);
   sp_map_free(&rt->values_by_name);
+  sp_map_free(&rt->profile_by_op);
+  free(rt->profile_entries);
   if (rt->owns_model)
     sp_onnx_free(rt->model);
   free(rt);
@@ -539,6 +543,62 @@ int sp_runtime_bind_proto(sp_runtime *rt, const char *name,
                          tensor->dims, data, err);
 }
 
+/* ---- profile ---- */
+
+typedef struct rt_profile_entry {
+  const char *op;
+  double ms;
+  long calls;
+} rt_profile_entry;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void profile_add(sp_runtime *rt, const char *op, double ms) {
+  int found;
+  size_t k = (size_t)(uintptr_t)sp_map_get_str(&rt->profile_by_op, op, &found);
+  if (!found) {
+    if (rt->n_profile == rt->profile_cap) {
+      size_t cap = rt->profile_cap ? 2 * rt->profile_cap : 32;
+      rt_profile_entry *p = realloc(rt->profile_entries, cap * sizeof *p);
+      if (!p)
+        return;
+      rt->profile_entries = p;
+      rt->profile_cap = cap;
+    }
+    k = rt->n_profile++;
+    rt->profile_entries[k] = (rt_profile_entry){op, 0, 0};
+    if (sp_map_put_str(&rt->profile_by_op, op, (void *)(uintptr_t)k))
+      return;
+  }
+  rt->profile_entries[k].ms += ms;
+  rt->profile_entries[k].calls++;
+}
+
+void sp_runtime_set_profile(sp_runtime *rt, int on) { rt->profile = on; }
+
+static int by_ms_desc(const void *a, const void *b) {
+  const rt_profile_entry *x = a, *y = b;
+  return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
+}
+
+void sp_runtime_profile_print(const sp_runtime *rt, FILE *out) {
+  rt_profile_entry *e = malloc((rt->n_profile + 1) * sizeof *e);
+  if (!e)
+    return;
+  double total = 0;
+  for (size_t i = 0; i < rt->n_profile; ++i)
+    total += (e[i] = rt->profile_entries[i]).ms;
+  qsort(e, rt->n_profile, sizeof *e, by_ms_desc);
+  for (size_t i = 0; i < rt->n_profile; ++i)
+    fprintf(out, "%-24s %10.3f ms %7ld calls %5.1f%%\n", e[i].op, e[i].ms,
+            e[i].calls, total > 0 ? 100 * e[i].ms / total : 0);
+  free(e);
+}
+
 /* ---- run ---- */
 
 int sp_runtime_run(sp_runtime *rt, sp_error *err) {
@@ -560,10 +620,16 @@ int sp_runtime_run(sp_runtime *rt, sp_error *err) {
     if (n->skip)
       continue;
     int rc = 0;
+    double t0 = rt->profile ? now_ms() : 0;
     if (n->dynamic)
       rc = rt_infer_dynamic(rt, n, err);
     if (!rc)
       rc = n->op->forward(rt, n, err);
+    if (rt->profile)
+      profile_add(rt, n->act || n->fold_w || n->residual
+                          ? "Conv+fused"
+                          : n->proto->op_type,
+                  now_ms() - t0);
     if (rc) {
       sp_error_prefix(err, rt->path);
       return rc;

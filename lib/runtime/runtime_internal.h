@@ -102,6 +102,10 @@ struct sp_runtime {
   sp_observer_fn observer;
   void *observer_user;
   int planned_with_observer;
+  int profile;
+  sp_map profile_by_op; /* op type -> rt_profile_entry* */
+  struct rt_profile_entry *profile_entries;
+  size_t n_profile, profile_cap;
   sp_error *err; /* of the current call */
 };
 
