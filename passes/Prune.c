@@ -1,6 +1,7 @@
 /* sp-prune: decides which units of every prunable group go (per group by
  * `ratio`, or one threshold across groups with `global`; `head-ratio` for
- * attention-head groups; `round-to`, `max-ratio`, `protect`, `target-macs`),
+ * attention-head groups; `round-to`, `max-ratio`, `protect`, `target-macs`;
+ * `drop-layers` first removes whole residual blocks, prune_layers.c),
  * records them as `sp.keep` on the module, then slices (mode=shrink) or
  * zeroes (mode=mask) every member (prune_rewrite.c) and verifies the IR. */
 #include <fnmatch.h>
@@ -256,6 +257,13 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
       .mask = strcmp(sp_pass_arg_string(args, "mode"), "mask") == 0,
       .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
   };
+  long drop = sp_pass_arg_int(args, "drop-layers");
+  if (drop > 0) {
+    if (sp_prune_drop_layers(module, drop))
+      return -1;
+    // Scores of the old graph no longer match its groups.
+    mlirOperationRemoveDiscardableAttributeByName(module, sp_str("sp.importance"));
+  }
   sp_groups *g = sp_groups_analyze(module);
   if (!g)
     return -1;
@@ -270,7 +278,7 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
   size_t prunable = 0;
   for (size_t id = 0; id < g->num_groups; ++id)
     prunable += candidate(&g->groups[id], scores[id], &o);
-  if (!prunable && (o.ratio > 0 || o.target_macs > 0 || o.head_ratio > 0)) {
+  if (!prunable && (o.ratio > 0 || o.target_macs > 0 || o.head_ratio > 0) && drop <= 0) {
     sp_emit_error(module, "sp-prune: nothing is prunable (every group is pinned; see "
                           "sp-dependency-groups{dump=-})");
     rc = -1;
@@ -300,10 +308,14 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
   } else {
     decide(g, scores, &o, o.ratio, keep);
   }
+  int any = 0;
+  for (size_t id = 0; id < g->num_groups; ++id)
+    any |= keep[id] != NULL;
   if (!rc) {
     clear_annotations(g);
     write_keep(g, keep);
-    rc = sp_prune_rewrite(g, keep, o.mask);
+    if (any) // nothing to slice: leave the IR (and its shape chains) alone
+      rc = sp_prune_rewrite(g, keep, o.mask);
   }
   if (!rc && !mlirOperationVerify(module)) {
     sp_emit_error(module, "sp-prune: the IR does not verify after pruning");

@@ -10,4 +10,8 @@
  * `group` of depthwise convs. Emits errors at ops; 0 or -1. */
 int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask);
 
+/* Removes the `count` least important residual blocks (prune_layers.c);
+ * records their Add nodes in `sp.dropped_blocks`. 0 or -1 (error emitted). */
+int sp_prune_drop_layers(MlirOperation module, long count);
+
 #endif

@@ -62,6 +62,8 @@ static const sp_pass_option prune_options[] = {
      "prune until MACs <= this (<= 1: fraction of the model's MACs; 0: off)"},
     {"mode", SP_OPTION_ENUM, "shrink", "shrink|mask", 0, 0, 0,
      "shrink: remove the units; mask: zero their weights, keep shapes"},
+    {"drop-layers", SP_OPTION_INT, "0", NULL, 0, 100000, 0,
+     "first remove this many residual blocks, least important first (weight-based)"},
     {"skip-reduced", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
 };

@@ -19,7 +19,8 @@ Prints one row per (model, ratio) and `N passed, M failed`; exit 1 on any failur
       [--ratios 0.1,0.3,0.5,0.7,0.9] [--work DIR] [--keep]
 
 Transformers (vit_b_16, tiny_encoder, tiny_gpt) also run head pruning alone
-(`ratio=0 head-ratio=0.5`) and with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`).
+(`ratio=0 head-ratio=0.5`), with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`) and
+with layer dropping (`ratio=0.3 drop-layers=2`, also on resnet18).
 
 Big models (vit_b_16, vgg16_bn, convnext_tiny, resnet50, densenet121) run at 0.3 and 0.7
 only (BIG_RATIOS) to keep the suite under ~10 minutes on 2 cores; --all-ratios runs all.
@@ -45,8 +46,12 @@ MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densene
 BIG = {'vit_b_16', 'vgg16_bn', 'convnext_tiny', 'resnet50', 'densenet121'}
 BIG_RATIOS = [0.3, 0.7]
 # Extra cases for transformers: label -> sp-prune options.
-TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5', 'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5'}
+TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5',
+                     'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5',
+                     'drop2+0.3': 'ratio=0.3 drop-layers=2'}
 TRANSFORMERS = {'vit_b_16', 'tiny_encoder', 'tiny_gpt'}
+# Layer dropping on a CNN with identity shortcuts.
+EXTRA_CASES = {'resnet18': {'drop2+0.3': 'ratio=0.3 drop-layers=2'}}
 TOL = 1e-4
 
 
@@ -209,7 +214,9 @@ def main():
                     row = {'model': name, 'ratio': r, 'ok': False, 'why': f'{type(e).__name__}: {e}'}
                 rows.append(row)
                 print(fmt(row), flush=True)
-            for label, opts in (TRANSFORMER_CASES.items() if name in TRANSFORMERS else []):
+            extra = dict(TRANSFORMER_CASES) if name in TRANSFORMERS else {}
+            extra.update(EXTRA_CASES.get(name, {}))
+            for label, opts in extra.items():
                 try:
                     row = run_case(args, ort, name, label, base, reduced, feeds, work, opts)
                 except Exception as e:  # noqa: BLE001
