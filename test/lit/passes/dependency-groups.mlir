@@ -1,5 +1,10 @@
 // RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-dependency-groups{dump=-})' -o /dev/null | FileCheck %s
 // RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-dependency-groups)' | FileCheck %s --check-prefix=ATTR
+// RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-dependency-groups{dot=-})' -o /dev/null | FileCheck %s --check-prefix=DOT
+// DOT-LABEL: digraph groups {
+// DOT: g0 [shape=box,style=filled,fillcolor="lightblue",label="group 0\n4 units"];
+// DOT: g0 -> "conv1#0" [label="dim 1 [0,+4)"];
+// DOT: g1 [shape=box,style=filled,fillcolor="lightgray",label="group 1\n10 units\npinned"];
 
 // Each case lists its groups (dump=-): units, pin reason, and every member as
 // `value dim d [start, end) block b` (block = channels per unit in that member).
