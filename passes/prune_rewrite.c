@@ -132,7 +132,10 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
       int64_t src = 0;
       for (int d = 0; d <= last; ++d)
         src += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
-      memcpy(out + i * eb, (const unsigned char *)data + src * eb, (size_t)(run * eb));
+      if (run == 1 && eb == 4) // 1x1 kernels: one float per run, inlined copy
+        memcpy(out + i * 4, (const unsigned char *)data + src * 4, 4);
+      else
+        memcpy(out + i * eb, (const unsigned char *)data + src * eb, (size_t)(run * eb));
       for (int d = last; d >= 0; --d) {
         if (++coord[d] < new_size[d])
           break;
