@@ -59,7 +59,7 @@ int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
       if (tp->raw_data.len != bytes_n)
         rc = sp_error_set(err, "%s: raw data has %zu bytes, expected %zu", path,
                           tp->raw_data.len, bytes_n);
-      else
+      else if (bytes_n)
         memcpy(t->data, tp->raw_data.data, bytes_n);
     } else {
       size_t k = (size_t)t->numel;
@@ -67,19 +67,19 @@ int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
       case RT_FLOAT:
         if (tp->n_float_data != k)
           rc = -1;
-        else
+        else if (bytes_n)
           memcpy(t->data, tp->float_data, bytes_n);
         break;
       case RT_DOUBLE:
         if (tp->n_double_data != k)
           rc = -1;
-        else
+        else if (bytes_n)
           memcpy(t->data, tp->double_data, bytes_n);
         break;
       case RT_INT64:
         if (tp->n_int64_data != k)
           rc = -1;
-        else
+        else if (bytes_n)
           memcpy(t->data, tp->int64_data, bytes_n);
         break;
       case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
