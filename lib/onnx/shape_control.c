@@ -220,7 +220,8 @@ static void body_seed(infer_ctx *c, const Onnx__NodeProto *node, int64_t opset,
   int drop = -1; // the dim a scan input (or opset 8 batch) loses in the body
   if (scan && (int)i >= s.states) {
     int64_t a = s.batched ? 1 : s.in_axes[(i - (size_t)s.states) % SP_MAX_RANK];
-    drop = (int)(a < 0 ? a + src->rank : a);
+    a = a < 0 ? a + src->rank : a;
+    drop = a >= 0 && a < src->rank ? (int)a : -1;
   }
   for (int pass = 0; pass < 1 + (scan && s.batched); ++pass) {
     int d0 = pass ? 0 : drop; // opset 8 also drops the batch dim

@@ -88,6 +88,23 @@ static inline void sp_copy_dim(sp_value_info *dst, int di,
   dst->dims[di] = src->dims[si];
   dst->dim_params[di] = src->dim_params[si];
 }
+/* Dims beyond this are treated as unknown: no real tensor has them, and
+ * window and product arithmetic on them could overflow. */
+#define SP_DIM_LIMIT ((int64_t)1 << 40)
+/* a * b and a + b of sizes; -1 (unknown) if either is unknown (< 0) or the
+ * result overflows (a corrupt model must not be undefined behaviour). */
+static inline int64_t sp_dim_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+static inline int64_t sp_dim_add(int64_t a, int64_t b) {
+  int64_t r;
+  return a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) ? -1 : r;
+}
+/* x as a size: -1 unless a finite number in [0, SP_DIM_LIMIT]. */
+static inline int64_t sp_dim_from_double(double x) {
+  return x >= 0 && x <= (double)SP_DIM_LIMIT ? (int64_t)x : -1;
+}
 static inline void sp_set_dim(sp_value_info *dst, int di, int64_t d) {
   dst->dims[di] = d < 0 ? -1 : d;
   dst->dim_params[di] = NULL;

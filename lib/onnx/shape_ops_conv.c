@@ -47,9 +47,18 @@ static int read_spatial(const Onnx__NodeProto *node, sp_error *err, int n,
       read_list(node, err, "dilations", n, 1, s->dilations) ||
       read_list(node, err, "pads", 2 * n, 0, s->pads))
     return -1;
-  for (int i = 0; i < n; ++i)
+  const int64_t limit = (int64_t)1 << 30; // keeps window arithmetic in range
+  for (int i = 0; i < n; ++i) {
     if (s->strides[i] <= 0 || s->dilations[i] <= 0)
       return sp_shape_fail(err, node, "strides and dilations must be positive");
+    if (s->strides[i] > limit || s->dilations[i] > limit ||
+        s->kernel[i] > limit || s->pads[i] > limit || s->pads[i] < -limit ||
+        s->pads[n + i] > limit || s->pads[n + i] < -limit)
+      return sp_shape_fail(err, node,
+                           "kernel, stride, dilation or pad of "
+                           "spatial dim %d is out of range",
+                           i);
+  }
   char pad[32];
   sp_attr_str(node, "auto_pad", pad, sizeof pad);
   s->auto_pad = !strcmp(pad, "SAME_UPPER")   ? PAD_SAME_UPPER
@@ -72,7 +81,7 @@ static int64_t floor_div(int64_t a, int64_t b) {
  * -1 if unknown. */
 static int64_t window_out(const spatial *s, int i, int64_t size) {
   int64_t k = s->kernel[i];
-  if (size < 0)
+  if (size < 0 || size > SP_DIM_LIMIT)
     return -1;
   if (s->auto_pad == PAD_SAME_UPPER || s->auto_pad == PAD_SAME_LOWER)
     return ceil_div(size, s->strides[i]);
@@ -149,7 +158,7 @@ static int conv_core(const Onnx__NodeProto *node, sp_error *err,
   int64_t c = sp_rank_known(x) ? x->dims[1] : -1;
   int64_t wc = sp_rank_known(w) ? w->dims[1] : -1;
   int64_t m = sp_rank_known(w) ? w->dims[0] : -1;
-  if (c >= 0 && wc >= 0 && c != wc * group)
+  if (c >= 0 && wc >= 0 && c != sp_dim_mul(wc, group))
     return sp_shape_fail(err, node,
                          "input channels %lld do not match weight (%s) "
                          "channels %lld * group %lld",
@@ -211,7 +220,7 @@ int sp_shape_qlinear_conv(SP_SHAPE_FN_ARGS) {
 /* Spatial output size of ConvTranspose dim i for input size `size`. */
 static int64_t transpose_out(const spatial *s, int i, int64_t size,
                              int64_t out_pad) {
-  if (size < 0)
+  if (size < 0 || size > SP_DIM_LIMIT || out_pad < 0 || out_pad > SP_DIM_LIMIT)
     return -1;
   if (s->auto_pad == PAD_SAME_UPPER || s->auto_pad == PAD_SAME_LOWER)
     return size * s->strides[i];
@@ -252,7 +261,7 @@ int sp_shape_conv_transpose(SP_SHAPE_FN_ARGS) {
   sp_set_rank(&out[0], out[0].elem_type, rank);
   if (sp_rank_known(x))
     sp_copy_dim(&out[0], 0, x, 0);
-  int64_t m = sp_rank_known(w) && w->dims[1] >= 0 ? w->dims[1] * group : -1;
+  int64_t m = sp_rank_known(w) ? sp_dim_mul(w->dims[1], group) : -1;
   sp_set_dim(&out[0], 1, m);
   for (int i = 0; i < s.n; ++i) {
     int64_t size = sp_rank_known(x) ? x->dims[2 + i] : -1;
@@ -274,7 +283,7 @@ int sp_shape_pool(SP_SHAPE_FN_ARGS) {
   const sp_value_info *x = sp_in(in, n_in, 0);
   sp_set_unknown(&out[0], x ? x->elem_type : 0);
   int64_t kernel[SP_MAX_RANK];
-  int nk = sp_attr_ints(node, "kernel_shape", kernel, SP_MAX_RANK);
+  int nk = sp_attr_ints(node, "kernel_shape", kernel, SP_MAX_RANK - 2);
   int rank = sp_rank_known(x) ? x->rank : nk >= 0 ? nk + 2 : -1;
   if (rank >= 0 && rank < 3)
     return sp_shape_fail(err, node, "input must have rank >= 3, got %d", rank);
@@ -344,7 +353,7 @@ int sp_shape_max_unpool(SP_SHAPE_FN_ARGS) {
   for (int i = 0; i < s.n; ++i) {
     int64_t size = x->dims[2 + i];
     sp_set_dim(&out[0], 2 + i,
-               size < 0 || s.kernel[i] < 0
+               size < 0 || size > SP_DIM_LIMIT || s.kernel[i] < 0
                    ? -1
                    : (size - 1) * s.strides[i] + s.kernel[i] - s.pads[i] -
                          s.pads[s.n + i]);
@@ -404,8 +413,10 @@ int sp_shape_col2im(SP_SHAPE_FN_ARGS) {
   sp_copy_dim(&out[0], 0, x, 0);
   int64_t patch = 1;
   for (int i = 0; nb >= 0 && i < nb; ++i)
-    patch *= block[i];
-  if (nb >= 0 && x->dims[1] >= 0 && patch > 0 && x->dims[1] % patch)
+    patch = sp_dim_mul(patch, block[i]);
+  if (nb >= 0 && x->dims[1] >= 0 && patch <= 0)
+    return sp_shape_fail(err, node, "block_shape must be positive");
+  if (nb >= 0 && x->dims[1] >= 0 && x->dims[1] % patch)
     return sp_shape_fail(err, node,
                          "channels %lld are not divisible by the "
                          "block size %lld",
@@ -416,11 +427,15 @@ int sp_shape_col2im(SP_SHAPE_FN_ARGS) {
 
 // Crop(X (N,C,H,W), border [l,t,r,b], scale [h,w]?) -> the cropped image.
 int sp_shape_crop(SP_SHAPE_FN_ARGS) {
-  (void)n_out, (void)opset, (void)err;
+  (void)n_out, (void)opset;
   const sp_value_info *x = sp_in(in, n_in, 0);
   sp_same_as(&out[0], x);
   int64_t border[4] = {0, 0, 0, 0}, scale[2];
   sp_attr_ints(node, "border", border, 4);
+  for (int i = 0; i < 4; ++i)
+    if (border[i] < 0 || border[i] > SP_DIM_LIMIT)
+      return sp_shape_fail(err, node, "border %lld is out of range",
+                           (long long)border[i]);
   int has_scale = sp_attr_ints(node, "scale", scale, 2) == 2;
   if (!sp_rank_known(x) || x->rank != 4)
     return 0;

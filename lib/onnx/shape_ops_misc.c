@@ -133,11 +133,19 @@ int sp_shape_size(SP_SHAPE_FN_ARGS) {
   return 0;
 }
 
-/* Number of elements of Range over integers (exact). */
+/* Number of elements of Range over integers (exact; -1 if it overflows). */
 static int64_t range_count_int(int64_t start, int64_t limit, int64_t delta) {
+  int64_t span;
   if (delta > 0)
-    return limit > start ? 1 + (limit - start - 1) / delta : 0;
-  return start > limit ? 1 + (start - limit - 1) / -delta : 0;
+    return limit <= start ? 0
+           : __builtin_sub_overflow(limit, start, &span)
+               ? -1
+               : 1 + (span - 1) / delta;
+  if (start <= limit)
+    return 0;
+  if (__builtin_sub_overflow(start, limit, &span) || delta == INT64_MIN)
+    return -1;
+  return 1 + (span - 1) / -delta;
 }
 
 // Range(start, limit, delta) -> 1-D of max(ceil((limit-start)/delta), 0).
@@ -164,7 +172,7 @@ int sp_shape_range(SP_SHAPE_FN_ARGS) {
   double count = s->elem_type == SP_T_FLOAT
                      ? ceilf(((float)limit - (float)start) / (float)delta)
                      : ceil((limit - start) / delta);
-  sp_set_dim(&out[0], 0, count > 0 ? (int64_t)count : 0);
+  sp_set_dim(&out[0], 0, count > 0 ? sp_dim_from_double(count) : 0);
   return 0;
 }
 
@@ -198,6 +206,8 @@ static int64_t count_distinct(const sp_value_info *x, int axis) {
   if (n < 0 || (!x->has_value && !x->has_float_value))
     return -1;
   int64_t slices = axis < 0 ? n : x->dims[axis];
+  if (n == 0) // empty slices are all equal
+    return slices > 0 ? 1 : 0;
   int64_t inner = axis < 0 ? 1 : sp_dims_product(x, axis + 1, x->rank);
   int64_t outer = axis < 0 ? 1 : sp_dims_product(x, 0, axis), count = 0;
   for (int64_t k = 0; k < slices; ++k) {
@@ -319,7 +329,7 @@ int sp_shape_dynamic_quantize(SP_SHAPE_FN_ARGS) {
 /* A scalar input's integer value, or -1. */
 static int64_t scalar_int(const sp_value_info *v) {
   double x;
-  return sp_input_scalar(v, &x) ? (int64_t)x : -1;
+  return sp_input_scalar(v, &x) ? sp_dim_from_double(x) : -1;
 }
 
 // HannWindow/HammingWindow/BlackmanWindow(size) -> (size), output_datatype.
@@ -344,7 +354,7 @@ int sp_shape_dft(SP_SHAPE_FN_ARGS) {
   int64_t axis = sp_attr_int(node, "axis", 1);
   if (opset >= 20) { // axis moved to input 2 (default -2)
     double v = -2;
-    if (sp_in(in, n_in, 2) && !sp_input_scalar(in[2], &v)) {
+    if (sp_in(in, n_in, 2) && (!sp_input_scalar(in[2], &v) || fabs(v) > 64)) {
       sp_set_rank(&out[0], x->elem_type, x->rank);
       return 0;
     }
@@ -405,7 +415,8 @@ int sp_shape_tfidf(SP_SHAPE_FN_ARGS) {
   const Onnx__AttributeProto *a = sp_attr(node, "ngram_indexes");
   int64_t size = -1;
   for (size_t i = 0; a && i < a->n_ints; ++i)
-    size = a->ints[i] + 1 > size ? a->ints[i] + 1 : size;
+    if (a->ints[i] >= 0 && a->ints[i] < SP_DIM_LIMIT && a->ints[i] + 1 > size)
+      size = a->ints[i] + 1;
   sp_set_unknown(&out[0], SP_T_FLOAT);
   if (!sp_rank_known(x))
     return 0;

@@ -222,8 +222,8 @@ static int einsum_parse(const char *eq, einsum_term *terms, int max,
     if (t->n >= SP_MAX_RANK)
       return -1;
     if (*p == '.') {
-      if (p[1] != '.' || p[2] != '.')
-        return -1;
+      if (p[1] != '.' || p[2] != '.' || memchr(t->letters, '.', (size_t)t->n))
+        return -1; // one ellipsis per term
       p += 2;
       t->letters[t->n++] = '.';
     } else if (isalpha((unsigned char)*p)) {
@@ -284,6 +284,8 @@ int sp_shape_einsum(SP_SHAPE_FN_ARGS) {
   int explicit_out;
   int n_terms = einsum_parse(eq, terms, 16, &output, &explicit_out);
   sp_set_unknown(&out[0], n_in > 0 && in[0] ? in[0]->elem_type : 0);
+  if (n_terms < 0)
+    return sp_shape_fail(err, node, "cannot parse equation '%s'", eq);
   if (n_terms != n_in)
     return sp_shape_fail(err, node, "equation '%s' has %d inputs, node has %d",
                          eq, n_terms, n_in);
@@ -324,10 +326,15 @@ int sp_shape_einsum(SP_SHAPE_FN_ARGS) {
     return -1;
   if (!explicit_out)
     einsum_implicit(&z, n_ells > 0, &output);
+  int n_dots = 0;
+  for (int i = 0; i < output.n; ++i)
+    n_dots += output.letters[i] == '.';
+  if (n_dots > 1 || output.n - n_dots + n_dots * ell.rank > SP_MAX_RANK)
+    return 0;
   out[0].rank = 0;
   for (int i = 0; i < output.n; ++i) {
     if (output.letters[i] == '.') {
-      for (int j = 0; j < ell.rank && out[0].rank < SP_MAX_RANK; ++j)
+      for (int j = 0; j < ell.rank; ++j)
         sp_copy_dim(&out[0], out[0].rank++, &ell, j);
       continue;
     }

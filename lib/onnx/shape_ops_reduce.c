@@ -132,7 +132,7 @@ int sp_shape_topk(SP_SHAPE_FN_ARGS) {
     return sp_shape_fail(err, node, "k = %lld exceeds axis %d of size %lld",
                          (long long)k, axis, (long long)x->dims[axis]);
   for (int i = 0; i < n_out && i < 2; ++i)
-    sp_set_dim(&out[i], axis, k < 0 ? -1 : (int64_t)k);
+    sp_set_dim(&out[i], axis, sp_dim_from_double(k));
   return 0;
 }
 

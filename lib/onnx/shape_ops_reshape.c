@@ -16,10 +16,11 @@ typedef struct dim_pool {
 } dim_pool;
 
 static void pool_add(dim_pool *p, int64_t dim, const char *param) {
-  if (dim >= 0)
-    p->product *= dim;
-  else
-    p->params[p->n_dynamic++] = param;
+  int64_t product = sp_dim_mul(p->product, dim);
+  if (product >= 0)
+    p->product = product;
+  else // dynamic, or too large to be real: unknown either way
+    p->params[p->n_dynamic++] = dim < 0 ? param : NULL;
 }
 
 /* Removes from both pools the dynamic dims with the same name. */
@@ -150,10 +151,10 @@ static void merged_dim(const sp_value_info *x, int from, int to,
     if (x->dims[i] < 0)
       ++dynamic, which = i;
     else
-      product *= x->dims[i];
+      product = sp_dim_mul(product, x->dims[i]);
   }
-  if (!dynamic)
-    sp_set_dim(y, od, product);
+  if (!dynamic || product < 0) // product < 0: overflowed
+    sp_set_dim(y, od, dynamic ? -1 : product);
   else if (dynamic == 1 && product == 1)
     sp_copy_dim(y, od, x, which);
   else
@@ -290,9 +291,9 @@ int sp_shape_depth_to_space(SP_SHAPE_FN_ARGS) {
   if (!sp_rank_known(x))
     return 0;
   int64_t b = sp_attr_int(node, "blocksize", 0);
-  if (x->rank != 4 || b <= 0)
+  if (x->rank != 4 || b <= 0 || b > (1 << 20))
     return sp_shape_fail(err, node,
-                         "needs a 4-D input and a positive blocksize");
+                         "needs a 4-D input and a blocksize in [1, 2^20]");
   int64_t c = x->dims[1];
   if (c >= 0 && c % (b * b))
     return sp_shape_fail(err, node,
@@ -301,7 +302,7 @@ int sp_shape_depth_to_space(SP_SHAPE_FN_ARGS) {
                          (long long)c, (long long)(b * b));
   sp_set_dim(&out[0], 1, c < 0 ? -1 : c / (b * b));
   for (int d = 2; d < 4; ++d)
-    sp_set_dim(&out[0], d, x->dims[d] < 0 ? -1 : x->dims[d] * b);
+    sp_set_dim(&out[0], d, sp_dim_mul(x->dims[d], b));
   return 0;
 }
 
@@ -313,10 +314,10 @@ int sp_shape_space_to_depth(SP_SHAPE_FN_ARGS) {
   if (!sp_rank_known(x))
     return 0;
   int64_t b = sp_attr_int(node, "blocksize", 0);
-  if (x->rank != 4 || b <= 0)
+  if (x->rank != 4 || b <= 0 || b > (1 << 20))
     return sp_shape_fail(err, node,
-                         "needs a 4-D input and a positive blocksize");
-  sp_set_dim(&out[0], 1, x->dims[1] < 0 ? -1 : x->dims[1] * b * b);
+                         "needs a 4-D input and a blocksize in [1, 2^20]");
+  sp_set_dim(&out[0], 1, sp_dim_mul(x->dims[1], b * b));
   for (int d = 2; d < 4; ++d) {
     if (x->dims[d] >= 0 && x->dims[d] % b)
       return sp_shape_fail(err, node,

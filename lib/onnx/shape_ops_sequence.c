@@ -101,9 +101,9 @@ int sp_shape_split_to_sequence(SP_SHAPE_FN_ARGS) {
       }
     } else if (split->rank == 0 && sp_input_scalar(split, &piece) &&
                piece > 0) {
-      int64_t p = (int64_t)piece;
-      length = dim >= 0 ? (dim + p - 1) / p : -1;
-      sp_set_dim(&element, axis, dim >= 0 && dim % p == 0 ? p : -1);
+      int64_t p = sp_dim_from_double(piece);
+      length = dim >= 0 && p > 0 ? dim / p + (dim % p != 0) : -1;
+      sp_set_dim(&element, axis, dim >= 0 && p > 0 && dim % p == 0 ? p : -1);
     } else {
       length = split->rank == 1 ? split->dims[0] : -1;
       sp_set_dim(&element, axis, -1);
@@ -123,6 +123,8 @@ int sp_shape_concat_from_sequence(SP_SHAPE_FN_ARGS) {
     return 0;
   int new_axis = sp_attr_int(node, "new_axis", 0) != 0, axis;
   int rank = seq->rank + new_axis;
+  if (rank > SP_MAX_RANK)
+    return 0;
   if (sp_norm_axis(node, err, sp_attr_int(node, "axis", 0), rank, &axis))
     return -1;
   int64_t length = length_of(seq);
@@ -134,7 +136,7 @@ int sp_shape_concat_from_sequence(SP_SHAPE_FN_ARGS) {
       sp_set_dim(&out[0], d, length);
     } else {
       int64_t dim = seq->dims[s++];
-      sp_set_dim(&out[0], d, length >= 0 && dim >= 0 ? length * dim : -1);
+      sp_set_dim(&out[0], d, sp_dim_mul(length, dim));
     }
   }
   return 0;

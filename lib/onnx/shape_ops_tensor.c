@@ -13,8 +13,8 @@
 static void concat_values(const sp_value_info *const *in, int n_in, int axis,
                           sp_value_info *y) {
   int64_t total = sp_numel(y);
-  if (total < 0 || total > SP_MAX_KNOWN_VALUES)
-    return;
+  if (total <= 0 || total > SP_MAX_KNOWN_VALUES)
+    return; // (empty: the outer loop could be long for nothing)
   int floats = 0;
   for (int i = 0; i < n_in; ++i) {
     if (!in[i] || !(sp_has_ints(in[i]) || in[i]->has_float_value))
@@ -78,7 +78,7 @@ int sp_shape_concat(SP_SHAPE_FN_ARGS) {
                              "outside axis %d",
                              i, sp_dims_str(in[i], a, sizeof a),
                              sp_dims_str(first, b, sizeof b), axis);
-    sum = sum >= 0 && in[i]->dims[axis] >= 0 ? sum + in[i]->dims[axis] : -1;
+    sum = sp_dim_add(sum, in[i]->dims[axis]);
   }
   sp_set_dim(&out[0], axis, all_known ? sum : -1);
   if (n_in == 1)
@@ -120,16 +120,21 @@ int sp_shape_split(SP_SHAPE_FN_ARGS) {
   if (n > 0) {
     int64_t sum = 0;
     for (int i = 0; i < n; ++i)
-      sum += sizes[i];
+      if (sizes[i] < 0 || __builtin_add_overflow(sum, sizes[i], &sum))
+        return sp_shape_fail(err, node, "split size %lld is invalid",
+                             (long long)sizes[i]);
     if (dim >= 0 && sum != dim)
       return sp_shape_fail(err, node,
                            "split sizes sum to %lld, axis %d has %lld",
                            (long long)sum, axis, (long long)dim);
   } else if (n == 0 &&
              dim >= 0) { // equal parts; opset 18 allows a short last one
-    int64_t parts = sp_attr_int(node, "num_outputs", n_out);
-    int64_t chunk = (dim + parts - 1) / (parts ? parts : 1);
-    if (!sp_attr(node, "num_outputs") && dim % n_out)
+    if (sp_attr_int(node, "num_outputs", n_out) != n_out)
+      return sp_shape_fail(err, node, "num_outputs %lld but %d outputs",
+                           (long long)sp_attr_int(node, "num_outputs", 0),
+                           n_out);
+    int64_t chunk = n_out ? dim / n_out + (dim % n_out != 0) : 0;
+    if (!sp_attr(node, "num_outputs") && n_out && dim % n_out)
       return sp_shape_fail(err, node,
                            "axis %d of size %lld does not split into "
                            "%d equal parts",
@@ -210,12 +215,11 @@ static void slice_read(const Onnx__NodeProto *node,
                             : -2;
   }
   const sp_value_info *starts = sp_in(in, n_in, 1);
-  s->n = ns >= 0                                ? ns
-         : opset >= 10 && sp_numel(starts) >= 0 ? (int)sp_numel(starts)
-                                                : -1;
+  int64_t count = opset >= 10 ? sp_numel(starts) : -1;
+  s->n = ns >= 0 ? ns : count >= 0 && count <= SP_MAX_RANK ? (int)count : -1;
   s->known = ns >= 0 && ne == ns && (nt == -2 || nt == ns);
   s->axes_known = na >= 0 || na == -2;
-  if (s->n < 0 || (na >= 0 && na != s->n)) {
+  if (s->n < 0 || s->n > SP_MAX_RANK || (na >= 0 && na != s->n)) {
     s->axes_known = s->known = 0;
     return;
   }
@@ -391,9 +395,11 @@ int sp_shape_gather_nd(SP_SHAPE_FN_ARGS) {
   int64_t b = sp_attr_int(node, "batch_dims", 0), m = idx->dims[idx->rank - 1];
   if (m < 0)
     return 0;
-  if (b + m > x->rank)
-    return sp_shape_fail(err, node, "indices address %lld dims of rank-%d data",
-                         (long long)(b + m), x->rank);
+  if (b < 0 || b > x->rank || m > x->rank - b)
+    return sp_shape_fail(err, node,
+                         "indices address %lld dims after %lld batch dims of "
+                         "rank-%d data",
+                         (long long)m, (long long)b, x->rank);
   int r = 0;
   for (int d = 0; d < idx->rank - 1; ++d)
     sp_copy_dim(&out[0], r++, idx, d);
@@ -454,7 +460,7 @@ int sp_shape_tile(SP_SHAPE_FN_ARGS) {
     if (reps[d] < 0)
       return sp_shape_fail(err, node, "repeats must not be negative");
     if (x->dims[d] >= 0 || reps[d] != 1)
-      sp_set_dim(&out[0], d, x->dims[d] < 0 ? -1 : x->dims[d] * reps[d]);
+      sp_set_dim(&out[0], d, sp_dim_mul(x->dims[d], reps[d]));
   }
   return 0;
 }
@@ -487,15 +493,18 @@ int sp_shape_pad(SP_SHAPE_FN_ARGS) {
     int a;
     if (sp_norm_axis(node, err, axes[i], x->rank, &a))
       return -1;
-    int64_t d = x->dims[a], total = pads[i] + pads[n_axes + i];
-    if (d >= 0 && d + total < 0)
+    int64_t d = x->dims[a], total, size;
+    if (__builtin_add_overflow(pads[i], pads[n_axes + i], &total) ||
+        (d >= 0 && __builtin_add_overflow(d, total, &size)))
+      return sp_shape_fail(err, node, "pads of axis %d are out of range", a);
+    if (d >= 0 && size < 0)
       return sp_shape_fail(err, node,
                            "pads %lld,%lld make axis %d of size %lld "
                            "negative",
                            (long long)pads[i], (long long)pads[n_axes + i], a,
                            (long long)d);
     if (d >= 0 || total != 0)
-      sp_set_dim(&out[0], a, d < 0 ? -1 : d + total);
+      sp_set_dim(&out[0], a, d < 0 ? -1 : size);
   }
   return 0;
 }
@@ -513,7 +522,7 @@ static void scale_dim(const sp_value_info *x, int d, double scale,
     return;
   }
   float size = (float)x->dims[d] * (float)scale;
-  sp_set_dim(y, d, (int64_t)floorf(size));
+  sp_set_dim(y, d, sp_dim_from_double(floorf(size)));
 }
 
 /* Sizes adjusted by keep_aspect_ratio_policy (opset 18). */
@@ -532,7 +541,8 @@ static void keep_aspect(const Onnx__NodeProto *node, const sp_value_info *x,
     scale = larger ? (s > scale ? s : scale) : (s < scale ? s : scale);
   }
   for (int i = 0; i < n; ++i)
-    sizes[i] = (int64_t)floor(scale * (double)x->dims[axes[i]] + 0.5);
+    sizes[i] =
+        sp_dim_from_double(floor(scale * (double)x->dims[axes[i]] + 0.5));
 }
 
 // Resize(X, roi?, scales?, sizes?) -> sizes, or floor(X dims * scales).
@@ -667,7 +677,7 @@ int sp_shape_onehot(SP_SHAPE_FN_ARGS) {
   out[0].rank = rank;
   for (int d = 0, s = 0; d < rank; ++d) {
     if (d == axis)
-      sp_set_dim(&out[0], d, depth < 0 ? -1 : (int64_t)depth);
+      sp_set_dim(&out[0], d, sp_dim_from_double(depth));
     else
       sp_copy_dim(&out[0], d, idx, s++);
   }

@@ -109,11 +109,8 @@ void sp_same_as(sp_value_info *dst, const sp_value_info *src) {
 
 int64_t sp_dims_product(const sp_value_info *v, int from, int to) {
   int64_t n = 1;
-  for (int i = from; i < to; ++i) {
-    if (v->dims[i] < 0)
-      return -1;
-    n *= v->dims[i];
-  }
+  for (int i = from; i < to && n >= 0; ++i)
+    n = sp_dim_mul(n, v->dims[i]);
   return n;
 }
 
@@ -482,7 +479,7 @@ int sp_tensor_values(const Onnx__TensorProto *t, const void *data, size_t size,
     return 0;
   int64_t n = 1;
   for (size_t d = 0; d < t->n_dims; ++d)
-    n *= t->dims[d];
+    n = sp_dim_mul(n, t->dims[d]);
   if (n < 0 || n > SP_MAX_KNOWN_VALUES)
     return 0;
   if (!data && t->has_raw_data) {

@@ -733,6 +733,10 @@ static void test_einsum(void **state) {
       in(1, F32, cases[i].b);
     CHECK(12, cases[i].b ? 2 : 1, cases[i].y);
   }
+  attr_str(node("Einsum"), "equation", "...i...j->ij");
+  in(0, F32, "2x3x4");
+  CHECK_ERROR(12, 1, 1,
+              "node 'n' (Einsum): cannot parse equation '...i...j->ij'");
   attr_str(node("Einsum"), "equation", "ij,jk->ik");
   in(0, F32, "2x3");
   in(1, F32, "4x4");
@@ -1249,6 +1253,149 @@ static void test_constant_of_shape_shape_size_range(void **state) {
   node("NonZero");
   in(0, F32, "2x3");
   CHECK(13, 1, "2x?");
+}
+
+/* ---- robustness: random nodes for every op ---- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void) { // xorshift64: fixed seed, reproducible
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static int64_t pick(const int64_t *pool, size_t n) { return pool[rnd() % n]; }
+
+static const int64_t dim_pool[] = {
+    -1, 0, 1, 1, 2, 2, 3, 4, 7, 16, (int64_t)1 << 41, INT64_MAX};
+static const int64_t int_pool[] = {
+    -2, -1, 0, 0, 1, 1, 2, 3, 5, 100, INT64_MIN, INT64_MAX, (int64_t)1 << 40};
+#define PICK(pool) pick(pool, sizeof pool / sizeof *pool)
+
+/* Random attributes drawn from the names ops actually read. */
+static void random_attrs(Onnx__NodeProto *n) {
+  static const char *const ints[] = {"axes",
+                                     "perm",
+                                     "kernel_shape",
+                                     "strides",
+                                     "pads",
+                                     "dilations",
+                                     "split",
+                                     "starts",
+                                     "ends",
+                                     "output_shape",
+                                     "output_padding",
+                                     "shape",
+                                     "border",
+                                     "pooled_shape",
+                                     "ngram_indexes",
+                                     "scan_input_axes",
+                                     "scan_output_axes",
+                                     "scale"};
+  static const char *const one[] = {
+      "axis",          "group",           "keepdims", "to",
+      "blocksize",     "num_outputs",     "transA",   "transB",
+      "allowzero",     "batch_dims",      "k",        "hidden_size",
+      "layout",        "start",           "end",      "ceil_mode",
+      "new_axis",      "num_scan_inputs", "dtype",    "sample_size",
+      "num_groups",    "stash_type",      "onesided", "noop_with_empty_axes",
+      "output_height", "output_width",    "fmod"};
+  static const char *const strs[][2] = {
+      {"auto_pad", "SAME_UPPER"},
+      {"auto_pad", "VALID"},
+      {"equation", "ij,jk->ik"},
+      {"equation", "...ii->...i"},
+      {"equation", "a,b,c"},
+      {"equation", "->"},
+      {"direction", "bidirectional"},
+      {"reduction", "none"},
+      {"keep_aspect_ratio_policy", "not_smaller"},
+      {"to", "FLOAT"}};
+  int count = (int)(rnd() % 5);
+  for (int i = 0; i < count; ++i) {
+    switch (rnd() % 4) {
+    case 0: {
+      int64_t vals[6];
+      int len = (int)(rnd() % 7);
+      for (int k = 0; k < len; ++k)
+        vals[k] = PICK(int_pool);
+      attr_ints(n, ints[rnd() % (sizeof ints / sizeof *ints)], len, vals);
+      break;
+    }
+    case 1:
+      attr_int(n, one[rnd() % (sizeof one / sizeof *one)], PICK(int_pool));
+      break;
+    case 2: {
+      int k = (int)(rnd() % (sizeof strs / sizeof *strs));
+      attr_str(n, strs[k][0], strs[k][1]);
+      break;
+    }
+    default: {
+      float scales[4] = {1, 2, 0.5f, 1e30f};
+      attr_floats(n, "scales", (int)(rnd() % 5), scales);
+      break;
+    }
+    }
+  }
+}
+
+/* Input i: missing, unranked, or a random shape, sometimes with values. */
+static void random_input(int i) {
+  if (rnd() % 8 == 0) {
+    INP[i] = NULL;
+    return;
+  }
+  static const int32_t types[] = {F32, I64, SP_T_BOOL, SP_T_INT32};
+  sp_value_info *v = in(i, types[rnd() % 4], "unranked");
+  if (rnd() % 8 == 0)
+    return;
+  v->rank = (int)(rnd() % 6);
+  for (int d = 0; d < v->rank; ++d)
+    v->dims[d] = PICK(dim_pool) < 0 ? -1 : PICK(dim_pool);
+  int64_t numel = sp_numel(v);
+  if (numel < 0 || numel > SP_MAX_KNOWN_VALUES || rnd() % 2)
+    return;
+  int64_t ints[SP_MAX_KNOWN_VALUES];
+  double reals[SP_MAX_KNOWN_VALUES];
+  const char *params[SP_MAX_KNOWN_VALUES];
+  int partial = rnd() % 3 == 0; // some elements are named dynamic dims
+  for (int64_t k = 0; k < numel; ++k) {
+    ints[k] = partial && rnd() % 2 ? SP_UNKNOWN_VALUE : PICK(int_pool);
+    params[k] = ints[k] == SP_UNKNOWN_VALUE ? "N" : NULL;
+    reals[k] = (double)PICK(int_pool) / 3;
+  }
+  if (v->elem_type == F32)
+    fvals(v, (int)numel, reals);
+  else
+    sp_set_int_values(v, ints, params, numel);
+}
+
+/* Every op on random attributes and inputs: no crash, no undefined
+ * behaviour (run under SP_SANITIZE), errors name the node, outputs sane. */
+static void test_random_nodes(void **state) {
+  (void)state;
+  for (size_t op = 0; sp_shape_op_at(op); ++op) {
+    for (int iter = 0; iter < 150; ++iter) {
+      fx_free(F);
+      F = fx_new(8);
+      node(sp_shape_op_at(op));
+      random_attrs(N);
+      int n_in = (int)(rnd() % 7), n_out = 1 + (int)(rnd() % 4);
+      for (int i = 0; i < n_in; ++i)
+        random_input(i);
+      if (run((int64_t)(1 + rnd() % 21), n_in, n_out)) {
+        assert_true(strncmp(ERR.message, "node 'n' (", 10) == 0);
+        continue;
+      }
+      for (int o = 0; o < n_out; ++o) {
+        assert_true(OUT[o].rank >= -1 && OUT[o].rank <= SP_MAX_RANK);
+        for (int d = 0; d < OUT[o].rank; ++d)
+          assert_true(OUT[o].dims[d] >= -1);
+      }
+    }
+  }
 }
 
 /* ---- the driver on whole models ---- */
@@ -1826,6 +1973,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_constant, setup, teardown),
       cmocka_unit_test_setup_teardown(test_constant_of_shape_shape_size_range,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_random_nodes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_model_channel_shuffle, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_model_declared_disagreement_warns,
