@@ -86,8 +86,9 @@ const sp_value_info *sp_shape_lookup(const sp_shape_table *table,
 void sp_shape_table_free(sp_shape_table *table);
 
 /* One op's inference: reads inputs[i] (NULL for a missing optional input)
- * and the node's attributes, fills outputs[0..num_outputs). Returns 0, or -1
- * with err naming the node. Shared by the importer and the runtime. */
+ * and the node's attributes, fills outputs[0..num_outputs) (num_outputs >= 1,
+ * each initialised to rank -1, elem_type 0). Returns 0, or -1 with err naming
+ * the node. Shared by the importer and the runtime. */
 typedef int (*sp_shape_fn)(const Onnx__NodeProto *node,
                            const sp_value_info *const *inputs, int num_inputs,
                            sp_value_info *outputs, int num_outputs,

@@ -392,6 +392,8 @@ static int infer_node(infer_ctx *c, const Onnx__NodeProto *node) {
       reserve(c, node->n_input, node->n_output))
     return -1;
   int n_in = (int)node->n_input, n_out = (int)node->n_output;
+  if (n_out == 0)
+    return 0; // nothing to infer; shape functions may assume an output
   for (int i = 0; i < n_in; ++i) {
     const char *name = node->input[i];
     const sp_value_info *v = name[0] ? sp_infer_lookup(c, name) : NULL;

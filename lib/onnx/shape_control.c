@@ -111,15 +111,16 @@ typedef struct scan_layout {
 static void scan_layout_of(const infer_ctx *c, const Onnx__NodeProto *node,
                            int n_in, int64_t opset, scan_layout *s) {
   memset(s, 0, sizeof *s);
-  s->n_scan = (int)sp_attr_int(node, "num_scan_inputs", 0);
   s->batched = opset < 9;
   s->first_state = s->batched ? 1 : 0;
+  int64_t n_scan = sp_attr_int(node, "num_scan_inputs", 0);
+  s->n_scan = n_scan >= 0 && n_scan <= n_in - s->first_state ? (int)n_scan : 0;
   s->states = n_in - s->first_state - s->n_scan;
   sp_attr_ints(node, "scan_input_axes", s->in_axes, SP_MAX_RANK);
   sp_attr_ints(node, "scan_output_axes", s->out_axes, SP_MAX_RANK);
   int at = s->first_state + s->states;
   const sp_value_info *first =
-      at < n_in ? sp_infer_lookup(c, node->input[at]) : NULL;
+      at >= 0 && at < n_in ? sp_infer_lookup(c, node->input[at]) : NULL;
   s->length = s->batch = -1;
   if (!sp_rank_known(first))
     return;
@@ -297,8 +298,11 @@ int sp_infer_subgraphs(infer_ctx *c, const Onnx__NodeProto *node,
 int sp_infer_control_flow(infer_ctx *c, const Onnx__NodeProto *node, int n_in,
                           int n_out, int64_t opset) {
   const char *op = node->op_type;
-  if (!sp_shape_is_default_domain(node->domain))
+  if (!sp_shape_is_default_domain(node->domain) ||
+      !sp_shape_is_control_flow(op))
     return 0;
+  if (n_in == 0)
+    return 1; // malformed (If, Loop, SequenceMap read input 0): outputs unknown
   if (!strcmp(op, "If"))
     infer_if(c, node, n_out);
   else if (!strcmp(op, "Loop"))
