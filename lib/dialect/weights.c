@@ -29,6 +29,18 @@ static size_t alignment_of(const void *p) {
   return align;
 }
 
+static size_t element_bits(MlirType elem);
+
+// Bytes of one element of a tensor type (a power of two), at least 1.
+static size_t element_bytes(MlirType tensor_type) {
+  size_t bits = element_bits(mlirShapedTypeGetElementType(tensor_type));
+  size_t bytes = bits >= 8 ? bits / 8 : 1;
+  size_t pow2 = 1;
+  while (pow2 < bytes)
+    pow2 <<= 1;
+  return pow2;
+}
+
 static void on_blob_deleted(void *user, const void *data, size_t size,
                             size_t align) {
   (void)align;
@@ -50,9 +62,16 @@ static MlirAttribute create(MlirType tensor_type, const char *key,
   e->owned = owned;
   e->release = release;
   e->release_user = user;
+  // Weights mapped from a file may sit at any offset; MLIR only needs the
+  // declared alignment when it prints the blob, and a reparsed blob is
+  // allocated with it, so declare at least the element size.
+  size_t align = alignment_of(data);
+  size_t elem = element_bytes(tensor_type);
+  if (align < elem)
+    align = elem;
   MlirAttribute attr = mlirUnmanagedDenseResourceElementsAttrGet(
-      tensor_type, mlirStringRefCreateFromCString(key), (void *)data, size, alignment_of(data),
-      false, on_blob_deleted, e);
+      tensor_type, mlirStringRefCreateFromCString(key), (void *)data, size, align, false,
+      on_blob_deleted, e);
   if (mlirAttributeIsNull(attr) || sp_map_put_ptr(&weight_table, attr.ptr, e)) {
     free(e);
     return (MlirAttribute){NULL};

@@ -188,7 +188,8 @@ static MlirAttribute tensor_attr(importer *im, const Onnx__TensorProto *t,
     return mlirAttributeGetNull();
   const void *data;
   size_t size;
-  if (sp_onnx_tensor_bytes(im->model, t, &data, &size, im->err))
+  // Unaligned is fine: weights are handed to MLIR as they lie in the file.
+  if (sp_onnx_tensor_bytes_unaligned(im->model, t, &data, &size, im->err))
     return (MlirAttribute){(void *)-1};
   int64_t n = sp_onnx_tensor_numel(t);
   MlirType elem = mlirShapedTypeGetElementType(type);
