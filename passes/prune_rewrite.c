@@ -128,7 +128,38 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
         last = d;
     int64_t run = last < 0 ? old_n : stride[last];
     int64_t coord[16] = {0};
-    for (int64_t i = 0; i < new_n; i += run) {
+    int done = 0;
+    if (last == rank - 1 && rank > 1) {
+      // The innermost dim is sliced: copy its runs of consecutive kept indices
+      // (whole heads, neighbouring channels) with one memcpy each.
+      int64_t nk = new_size[last], nruns = 0;
+      int64_t *rs = malloc((size_t)nk * 2 * sizeof *rs);
+      for (int64_t k = 0; k < nk; ++k) {
+        if (k && idx[last][k] == idx[last][k - 1] + 1)
+          rs[2 * (nruns - 1) + 1]++;
+        else
+          rs[2 * nruns] = idx[last][k], rs[2 * nruns + 1] = 1, nruns++;
+      }
+      unsigned char *dst = out;
+      for (int64_t i = 0; i < new_n; i += nk) {
+        int64_t base = 0;
+        for (int d = 0; d < last; ++d)
+          base += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
+        for (int64_t r = 0; r < nruns; ++r) {
+          memcpy(dst, (const unsigned char *)data + (base + rs[2 * r]) * eb,
+                 (size_t)(rs[2 * r + 1] * eb));
+          dst += rs[2 * r + 1] * eb;
+        }
+        for (int d = last - 1; d >= 0; --d) {
+          if (++coord[d] < new_size[d])
+            break;
+          coord[d] = 0;
+        }
+      }
+      free(rs);
+      done = 1;
+    }
+    for (int64_t i = 0; !done && i < new_n; i += run) {
       int64_t src = 0;
       for (int d = 0; d <= last; ++d)
         src += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
