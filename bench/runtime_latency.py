@@ -2,8 +2,10 @@
 """Batch-1 latency of sp-run vs ONNX Runtime (onnxruntime-node), same thread count.
 
 For each model and thread count: `sp-run MODEL --bench N --threads T` (median of N timed
-runs after warm-up) and ORT's bench request (same input file, same runs). Prints one line
-per (model, threads) with both medians and the ratio sp/ORT (goal <= 1.25), and the
+runs after warm-up) and ORT's bench request (same input file, same runs), alternated for
+--rounds rounds; each side reports the best of its round medians, so a load spike from
+other processes on a shared machine hits neither side alone. Prints one line per
+(model, threads) with both latencies and the ratio sp/ORT (goal <= 1.25), and the
 OpenBLAS core type. OPENBLAS_CORETYPE is set for sp-run (default SkylakeX when the CPU has
 AVX-512F, else unset) so a mis-detected core does not distort the numbers.
 
@@ -37,6 +39,7 @@ def main():
     ap.add_argument('--models', default='resnet18,resnet50,mobilenet_v2,vit_b_16')
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--coretype', default='SkylakeX' if has_avx512() else '')
     args = ap.parse_args()
     env = dict(os.environ)
@@ -53,21 +56,28 @@ def main():
             for name in args.models.split(','):
                 model = os.path.join(args.zoo, f'{name}.onnx')
                 inp = os.path.join(args.zoo, f'{name}.input_0.pb')
-                p = subprocess.run([args.sp_run, model, '--random', '--bench', str(args.runs),
-                                    '--threads', str(threads)],
-                                   capture_output=True, text=True, env=env)
-                m = re.search(r'latency_ms median=([0-9.]+) min=([0-9.]+)', p.stdout)
-                if p.returncode or not m:
-                    print(f'{name:16s} {threads:3d} sp-run failed: {p.stderr.strip()}')
-                    continue
-                sp_ms = float(m.group(1))
                 info = ort.info(model)
                 in_name = info['inputs'][0]['name']
-                reply = ort.bench(model, inputs={in_name: ortlib.load_pb(inp)}, runs=args.runs)
-                if not reply.get('ok'):
-                    print(f"{name:16s} {threads:3d} ORT failed: {reply.get('error')}")
+                x = ortlib.load_pb(inp)
+                sp_runs, ort_runs, error = [], [], None
+                for _ in range(args.rounds):
+                    p = subprocess.run([args.sp_run, model, '--random', '--bench',
+                                        str(args.runs), '--threads', str(threads)],
+                                       capture_output=True, text=True, env=env)
+                    m = re.search(r'latency_ms median=([0-9.]+) min=([0-9.]+)', p.stdout)
+                    if p.returncode or not m:
+                        error = f'sp-run failed: {p.stderr.strip()}'
+                        break
+                    sp_runs.append(float(m.group(1)))
+                    reply = ort.bench(model, inputs={in_name: x}, runs=args.runs)
+                    if not reply.get('ok'):
+                        error = f"ORT failed: {reply.get('error')}"
+                        break
+                    ort_runs.append(reply['median_ms'])
+                if error:
+                    print(f'{name:16s} {threads:3d} {error}')
                     continue
-                ort_ms = reply['median_ms']
+                sp_ms, ort_ms = min(sp_runs), min(ort_runs)
                 ratio = sp_ms / ort_ms
                 worst = max(worst, ratio)
                 print(f'{name:16s} {threads:3d} {sp_ms:9.2f} {ort_ms:9.2f} {ratio:6.2f}',

@@ -125,6 +125,41 @@ static void test_conv_shapes(void **state) {
   }
 }
 
+/* Winograd F(2x2,3x3) against the naive loop: odd sizes (partial tiles),
+ * padding 0 and 1, batch 2, channel counts not multiples of 8, epilogues. */
+static void test_winograd(void **state) {
+  (void)state;
+  static const conv_case cases[] = {
+      {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1},
+      {2, 17, 19, 1, 9, 7, 3, 3, 1, 1, 1},
+      {1, 24, 16, 1, 11, 13, 3, 3, 1, 0, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    const conv_case *c = &cases[i];
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = c->N, p.C = c->C, p.M = c->M, p.group = 1;
+    p.in[0] = p.k[0] = p.out[0] = p.stride[0] = p.dil[0] = 1;
+    p.in[1] = c->H, p.in[2] = c->W, p.k[1] = p.k[2] = 3;
+    p.stride[1] = p.stride[2] = p.dil[1] = p.dil[2] = 1;
+    p.pad[1] = p.pad[2] = c->pad;
+    p.out[1] = c->H + 2 * c->pad - 2, p.out[2] = c->W + 2 * c->pad - 2;
+    assert_true(winograd_applies(&p));
+    size_t ni = (size_t)c->N * c->C * c->H * c->W, nw = (size_t)c->M * c->C * 9;
+    size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
+    float *x = rand_buf(ni, 11), *w = rand_buf(nw, 12), *b = rand_buf((size_t)c->M, 13);
+    float *res = rand_buf(no, 14), *y = calloc(no, sizeof *y), *ref = calloc(no, sizeof *ref);
+    float *u = malloc((size_t)16 * c->M * c->C * sizeof *u);
+    float *scratch = malloc(winograd_scratch_floats(&p) * sizeof(float));
+    winograd_weights(u, w, c->M, c->C);
+    epilogue ep = {b, res, RT_ACT_RELU, 0, 0};
+    winograd_forward(y, x, u, &p, &ep, scratch);
+    conv_ref(ref, x, w, b, res, RT_ACT_RELU, &p);
+    assert_close(y, ref, no, 1e-4f);
+    free(x), free(w), free(b), free(res), free(y), free(ref), free(u), free(scratch);
+  }
+}
+
 /* ---- normalisation and softmax ---- */
 
 static void test_batchnorm(void **state) {
@@ -210,6 +245,7 @@ static void test_op_table_sorted(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_shapes),
+      cmocka_unit_test(test_winograd),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),

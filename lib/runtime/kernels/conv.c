@@ -2,6 +2,7 @@
  * direct path for depthwise convs, bias/BatchNorm/residual/activation fused
  * into the epilogue; ConvTranspose as SGEMM + col2im. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -334,6 +335,21 @@ RT_KERNEL(rt_conv) {
     ep.bias = rt_f32(n->in[2]);
   if (n->residual)
     ep.residual = rt_f32(n->residual);
+  if (winograd_applies(&p) && n->in[1]->kind == RT_CONST) {
+    if (!n->state) {
+      n->state = malloc((size_t)16 * p.M * p.C * sizeof(float));
+      if (!n->state)
+        return rt_fail(err, n, "out of memory");
+      winograd_weights(n->state, w, p.M, p.C);
+    }
+    size_t ws = winograd_scratch_floats(&p);
+    float *scratch = rt_scratch(rt, ws * sizeof(float));
+    if (!scratch)
+      return rt_fail(err, n, "out of memory for Winograd (%zu floats)", ws);
+    winograd_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep,
+                     scratch);
+    return 0;
+  }
   float *scratch = NULL;
   size_t sc = conv_scratch_floats(&p);
   if (sc && !(scratch = rt_scratch(rt, sc * sizeof(float))))

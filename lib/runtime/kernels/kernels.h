@@ -32,6 +32,14 @@ size_t conv_scratch_floats(const conv_params *p);
 void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
 /* Applies ep to out (M, spatial) rows of one image. */
 void epilogue_forward(float *out, int M, int64_t spatial, const epilogue *ep);
+/* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
+int winograd_applies(const conv_params *p);
+/* u is (16, M, C), w is (M, C, 3, 3). */
+void winograd_weights(float *u, const float *w, int M, int C);
+size_t winograd_scratch_floats(const conv_params *p);
+/* out is (N,M,OH,OW), inp is (N,C,H,W), u from winograd_weights. */
+void winograd_forward(float *out, const float *inp, const float *u,
+                      const conv_params *p, const epilogue *ep, float *scratch);
 RT_KERNEL(rt_conv_prepare);
 RT_KERNEL(rt_conv);
 RT_KERNEL(rt_conv_transpose);
