@@ -147,8 +147,6 @@ static int has_origin(sp_groups *g, const sp_value_info *v, int d) {
   return 0;
 }
 
-static void clear_list(sp_value_info *v, int d) { v->dims[d].n = 0; }
-
 /* Result dim takes operand dim's list (same size; a dynamic result dim takes
  * the operand's concrete size). */
 static void pass_dim(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, int xd) {
@@ -265,14 +263,10 @@ static void rule_norm(sp_groups *g, MlirOperation op, const char *type, const sp
       sp_gi_join(g, x, xd, p, d, NULL);
     }
   }
-  if (c->reduces) {
-    int from = strcmp(type, "LayerNormalization") ? 2 : axis;
-    if (!strcmp(type, "LayerNormalization"))
-      for (int d = from; d < x->rank; ++d)
-        sp_gi_mark_reduced(g, x, d, type);
-    else // InstanceNormalization normalizes each channel over space: nothing across C.
-      (void)from;
-  }
+  // LayerNorm normalizes across its dims; InstanceNorm only over space.
+  if (c->reduces && !strcmp(type, "LayerNormalization"))
+    for (int d = axis; d < x->rank; ++d)
+      sp_gi_mark_reduced(g, x, d, type);
 }
 
 static void rule_softmax(sp_groups *g, MlirOperation op, const char *type) {
@@ -1024,5 +1018,4 @@ void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const s
   case SP_COUPLE_NONE:
   case SP_COUPLE_OPAQUE: break;
   }
-  (void)clear_list;
 }
