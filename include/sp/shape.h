@@ -36,16 +36,16 @@ typedef struct sp_value_info {
    * bounds, shape arithmetic done in float), as double. Never set together
    * with has_value or partial_value: they share storage. */
   int has_float_value;
-  /* A small integer tensor whose elements are known except the ones equal to
-   * SP_UNKNOWN_VALUE (dynamic dims read by Shape, named by value_params[i] or
-   * NULL). has_value is 0 then; lets Shape -> Gather -> Concat -> Reshape keep
-   * the batch dim symbolic. */
+  /* A shape vector (at most SP_MAX_RANK elements) whose elements are known
+   * except the ones equal to SP_UNKNOWN_VALUE (dynamic dims read by Shape,
+   * named by value_params[i] or NULL). has_value is 0 then; lets Shape ->
+   * Gather -> Concat -> Reshape keep the batch dim symbolic. */
   int partial_value;
   union {
     int64_t value[SP_MAX_KNOWN_VALUES];
     double float_value[SP_MAX_KNOWN_VALUES];
   };
-  const char *value_params[SP_MAX_KNOWN_VALUES];
+  const char *value_params[SP_MAX_RANK]; /* partial_value only */
   /* SP_VALUE_SEQUENCE: the number of elements, when known (SequenceEmpty,
    * SequenceConstruct, SequenceInsert into a known sequence). */
   int has_seq_length;

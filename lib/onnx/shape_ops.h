@@ -162,6 +162,11 @@ static inline int sp_is_int_type(int32_t t) {
          t == SP_T_INT8 || t == SP_T_UINT8 || t == SP_T_UINT16 ||
          t == SP_T_UINT32 || t == SP_T_UINT64 || t == SP_T_BOOL;
 }
+/* The name of element i of a partial value (NULL if known or unnamed). */
+static inline const char *sp_value_param(const sp_value_info *v, int64_t i) {
+  return v->partial_value && i >= 0 && i < SP_MAX_RANK ? v->value_params[i]
+                                                       : NULL;
+}
 /* 1 if v carries integer elements (all known, or partial). */
 static inline int sp_has_ints(const sp_value_info *v) {
   return v && (v->has_value || v->partial_value);
@@ -170,7 +175,8 @@ static inline int sp_has_ints(const sp_value_info *v) {
  * row-major element order (Reshape, Squeeze, Flatten, Unsqueeze). */
 void sp_keep_values(const sp_value_info *x, sp_value_info *y);
 /* Stores n integer elements (SP_UNKNOWN_VALUE allowed, named by params or
- * NULL) into v if n fits; sets has_value or partial_value. */
+ * NULL) into v if n fits (SP_MAX_RANK for a partial value); sets has_value
+ * or partial_value. */
 void sp_set_int_values(sp_value_info *v, const int64_t *vals,
                        const char *const *params, int64_t n);
 void sp_set_float_values(sp_value_info *v, const double *vals, int64_t n);

@@ -255,14 +255,14 @@ static int int_element(binary_op op, const sp_value_info *a, int64_t ia,
   *param = NULL;
   if (x != SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE)
     return int_op(op, x, y, python_mod, r);
-  if (compare_dim(op, x, a->value_params[ia], y, b->value_params[ib], r))
+  if (compare_dim(op, x, sp_value_param(a, ia), y, sp_value_param(b, ib), r))
     return 1;
   *r = SP_UNKNOWN_VALUE;
   if (x == SP_UNKNOWN_VALUE && y != SP_UNKNOWN_VALUE && keeps_param(op, y, 1))
-    *param = a->value_params[ia];
+    *param = sp_value_param(a, ia);
   else if (y == SP_UNKNOWN_VALUE && x != SP_UNKNOWN_VALUE &&
            keeps_param(op, x, 0))
-    *param = b->value_params[ib];
+    *param = sp_value_param(b, ib);
   return 1;
 }
 
@@ -498,7 +498,7 @@ int sp_shape_where(SP_SHAPE_FN_ARGS) {
     int64_t i = sp_broadcast_index(&out[0], k, src);
     ints[k] = src->has_float_value ? 0 : src->value[i];
     reals[k] = src->has_float_value ? src->float_value[i] : 0;
-    params[k] = src->has_float_value ? NULL : src->value_params[i];
+    params[k] = sp_value_param(src, i);
   }
   if (x->has_float_value)
     sp_set_float_values(&out[0], reals, n);
@@ -646,7 +646,7 @@ static void cast_values(const sp_value_info *x, int32_t t, sp_value_info *out) {
       params[k] = NULL;
       if (!x->has_float_value && x->value[k] == SP_UNKNOWN_VALUE) {
         r[k] = SP_UNKNOWN_VALUE;
-        params[k] = x->value_params[k];
+        params[k] = sp_value_param(x, k);
       } else if (!x->has_float_value && t != SP_T_BOOL &&
                  (t == SP_T_INT64 || t == SP_T_UINT64)) {
         r[k] = x->value[k];

@@ -67,7 +67,7 @@ static int reshape_dims(const Onnx__NodeProto *node, sp_error *err,
     int64_t v = shape->value[i];
     if (v == SP_UNKNOWN_VALUE) {
       sp_set_dim(y, i, -1);
-      y->dim_params[i] = shape->value_params[i];
+      y->dim_params[i] = sp_value_param(shape, i);
     } else if (v == 0 && !allowzero) {
       if (sp_rank_known(x) && i >= x->rank)
         return sp_shape_fail(err, node,

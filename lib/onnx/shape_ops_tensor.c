@@ -35,7 +35,7 @@ static void concat_values(const sp_value_info *const *in, int n_in, int axis,
           reals[k] = in[i]->float_value[o * chunk + j];
         } else {
           ints[k] = in[i]->value[o * chunk + j];
-          params[k] = in[i]->value_params[o * chunk + j];
+          params[k] = sp_value_param(in[i], o * chunk + j);
         }
       }
     }
@@ -146,11 +146,14 @@ int sp_shape_split(SP_SHAPE_FN_ARGS) {
   }
   for (int i = 0; i < n_out; ++i)
     sp_set_dim(&out[i], axis, n < 0 || (n == 0 && dim < 0) ? -1 : sizes[i]);
-  if (x->rank == 1 && sp_has_ints(x)) // split a shape vector
+  if (x->rank == 1 && sp_has_ints(x)) { // split a shape vector
+    const char *params[SP_MAX_KNOWN_VALUES];
+    for (int64_t k = 0; k < x->dims[0]; ++k)
+      params[k] = sp_value_param(x, k);
     for (int i = 0, at = 0; i < n_out && out[i].dims[0] >= 0;
          at += (int)out[i].dims[0], ++i)
-      sp_set_int_values(&out[i], x->value + at, x->value_params + at,
-                        out[i].dims[0]);
+      sp_set_int_values(&out[i], x->value + at, params + at, out[i].dims[0]);
+  }
   return 0;
 }
 
@@ -253,7 +256,7 @@ static void slice_values(const sp_value_info *x, const int64_t *first,
       reals[k] = x->float_value[src];
     } else {
       ints[k] = x->value[src];
-      params[k] = x->value_params[src];
+      params[k] = sp_value_param(x, src);
     }
   }
   if (x->has_float_value)
@@ -332,7 +335,7 @@ static int gather_values(const Onnx__NodeProto *node, sp_error *err,
     int64_t src = (o * dim + at) * inner + in_i;
     ints[k] = x->has_float_value ? 0 : x->value[src];
     reals[k] = x->has_float_value ? x->float_value[src] : 0;
-    params[k] = x->has_float_value ? NULL : x->value_params[src];
+    params[k] = sp_value_param(x, src);
   }
   if (x->has_float_value)
     sp_set_float_values(y, reals, n);

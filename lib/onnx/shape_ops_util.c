@@ -272,7 +272,8 @@ int sp_shape_from_values(const sp_value_info *shape, sp_value_info *dims) {
   for (int i = 0; i < n; ++i) {
     int64_t v = shape->value[i];
     sp_set_dim(dims, i, v == SP_UNKNOWN_VALUE ? -1 : v);
-    dims->dim_params[i] = v == SP_UNKNOWN_VALUE ? shape->value_params[i] : NULL;
+    dims->dim_params[i] =
+        v == SP_UNKNOWN_VALUE ? sp_value_param(shape, i) : NULL;
   }
   return 0;
 }
@@ -329,15 +330,15 @@ void sp_set_int_values(sp_value_info *v, const int64_t *vals,
   if (n < 0 || n > SP_MAX_KNOWN_VALUES)
     return;
   int partial = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    v->value[k] = vals[k];
-    v->value_params[k] = params ? params[k] : NULL;
+  for (int64_t k = 0; k < n; ++k)
     partial |= vals[k] == SP_UNKNOWN_VALUE;
-  }
-  if (partial)
-    v->partial_value = 1;
-  else
-    v->has_value = 1;
+  if (partial && n > SP_MAX_RANK)
+    return; // partial values are shape vectors: keep the struct small
+  memmove(v->value, vals, (size_t)n * sizeof *vals);
+  for (int64_t k = 0; partial && k < n; ++k)
+    v->value_params[k] = params ? params[k] : NULL;
+  v->partial_value = partial;
+  v->has_value = !partial;
 }
 
 void sp_set_float_values(sp_value_info *v, const double *vals, int64_t n) {
