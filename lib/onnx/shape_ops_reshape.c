@@ -227,6 +227,9 @@ int sp_shape_squeeze(SP_SHAPE_FN_ARGS) {
   int64_t axes[SP_MAX_RANK];
   int n = sp_axes_arg(node, in, n_in, 1, opset, 13, axes, SP_MAX_RANK);
   int drop[SP_MAX_RANK] = {0};
+  int64_t n_axes = sp_numel(sp_in(in, n_in, 1));
+  if (n == -2 && n_axes >= 0 && n_axes <= x->rank) // which axes: unknown
+    sp_set_rank(&out[0], x->elem_type, x->rank - (int)n_axes);
   if (n == -2)
     return 0;
   for (int i = 0; i < n; ++i) {
@@ -258,6 +261,10 @@ int sp_shape_unsqueeze(SP_SHAPE_FN_ARGS) {
   sp_set_unknown(&out[0], x ? x->elem_type : 0);
   int64_t axes[SP_MAX_RANK];
   int n = sp_axes_arg(node, in, n_in, 1, opset, 13, axes, SP_MAX_RANK);
+  int64_t n_axes = sp_numel(sp_in(in, n_in, 1));
+  if (sp_rank_known(x) && n == -2 && n_axes >= 0 &&
+      x->rank + n_axes <= SP_MAX_RANK) // which axes: unknown
+    sp_set_rank(&out[0], x->elem_type, x->rank + (int)n_axes);
   if (!sp_rank_known(x) || n < 0)
     return 0;
   int rank = x->rank + n, insert[SP_MAX_RANK] = {0};

@@ -988,6 +988,8 @@ static void test_squeeze_unsqueeze(void **state) {
   node("Unsqueeze");
   in_ints(1, 2, (int64_t[]){1, 3});
   CHECK(13, 2, "Nx1x3x1");
+  in(1, I64, "2"); // axes not known: only the rank
+  CHECK(13, 2, "?x?x?x?");
   // values pass through: a scalar becomes a 1-element shape vector
   in(0, I64, "scalar");
   ivals(&IN[0], 1, (int64_t[]){7});
