@@ -3,7 +3,8 @@
  * MACs count multiply-accumulates of the contractions (Conv, ConvTranspose,
  * Gemm, MatMul, Einsum), as fvcore and thop count conv and linear layers;
  * elementwise ops, norms and pools count 0. A dynamic dimension (batch)
- * counts as 1. Parameters are the elements of floating-point initializers,
+ * counts as 1, and the table says how many contractions had one (import with
+ * --dim batch=1 to make every shape static, e.g. attention's batch*heads). Parameters are the elements of floating-point initializers,
  * each counted once at its first user, except BatchNormalization's running
  * mean and variance (buffers, not parameters). */
 #include <cjson/cJSON.h>
@@ -22,6 +23,7 @@ typedef struct op_stats {
   char type[64]; /* ONNX op type */
   char *shape;   /* first result type */
   int64_t params, macs;
+  int dynamic; /* a contraction with a dynamic dim (counted as 1) */
 } op_stats;
 
 typedef struct type_stats {
@@ -45,6 +47,26 @@ static int64_t numel(MlirType t) {
   for (intptr_t i = 0; i < mlirShapedTypeGetRank(t); ++i)
     n *= dim(t, i);
   return n;
+}
+
+static int type_is_dynamic(MlirType t) {
+  if (!ranked(t))
+    return mlirTypeIsATensor(t);
+  for (intptr_t i = 0; i < mlirShapedTypeGetRank(t); ++i)
+    if (mlirShapedTypeIsDynamicSize(mlirShapedTypeGetDimSize(t, i)))
+      return 1;
+  return 0;
+}
+
+// True if a dynamic dim (counted as 1) entered op's MAC count.
+static int has_dynamic_dim(MlirOperation op) {
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i)
+    if (type_is_dynamic(mlirValueGetType(mlirOperationGetOperand(op, i))))
+      return 1;
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i)
+    if (type_is_dynamic(mlirValueGetType(mlirOperationGetResult(op, i))))
+      return 1;
+  return 0;
 }
 
 static int is_initializer(MlirValue v) {
@@ -109,7 +131,7 @@ static void print_count(FILE *out, int64_t v) {
 }
 
 static void write_table(FILE *out, const op_stats *ops, size_t n_ops, const type_stats *types,
-                        size_t n_types, int per_op, int64_t params, int64_t macs) {
+                        size_t n_types, int per_op, int64_t params, int64_t macs, int n_dynamic) {
   if (per_op) {
     fprintf(out, "%-40s %-20s %11s %11s  %s\n", "node", "op", "params", "MACs", "result");
     for (size_t i = 0; i < n_ops; ++i) {
@@ -134,15 +156,21 @@ static void write_table(FILE *out, const op_stats *ops, size_t n_ops, const type
   fputc(' ', out);
   print_count(out, macs);
   fprintf(out, "\n(exact: %lld parameters, %lld MACs)\n", (long long)params, (long long)macs);
+  if (n_dynamic)
+    fprintf(out,
+            "(%d contractions have dynamic dims, each counted as 1; import with "
+            "--dim NAME=VALUE for exact MACs)\n",
+            n_dynamic);
 }
 
 static char *json_text(const op_stats *ops, size_t n_ops, const type_stats *types,
-                       size_t n_types, int64_t params, int64_t macs) {
+                       size_t n_types, int64_t params, int64_t macs, int n_dynamic) {
   cJSON *root = cJSON_CreateObject();
   cJSON *total = cJSON_AddObjectToObject(root, "total");
   cJSON_AddNumberToObject(total, "params", (double)params);
   cJSON_AddNumberToObject(total, "macs", (double)macs);
   cJSON_AddNumberToObject(total, "ops", (double)n_ops);
+  cJSON_AddNumberToObject(total, "dynamic_contractions", (double)n_dynamic);
   cJSON *by_type = cJSON_AddObjectToObject(root, "by_type");
   for (size_t i = 0; i < n_types; ++i) {
     cJSON *t = cJSON_AddObjectToObject(by_type, types[i].type);
@@ -167,7 +195,8 @@ static char *json_text(const op_stats *ops, size_t n_ops, const type_stats *type
 
 static int write_output(MlirOperation module, const char *path, FILE *dflt, const char *text,
                         const op_stats *ops, size_t n_ops, const type_stats *types,
-                        size_t n_types, int per_op, int64_t params, int64_t macs) {
+                        size_t n_types, int per_op, int64_t params, int64_t macs,
+                        int n_dynamic) {
   FILE *out = strcmp(path, "-") == 0 ? dflt : fopen(path, "w");
   if (!out) {
     sp_emit_error(module, "sp-model-stats: cannot write '%s'", path);
@@ -176,7 +205,7 @@ static int write_output(MlirOperation module, const char *path, FILE *dflt, cons
   if (text)
     fprintf(out, "%s\n", text);
   else
-    write_table(out, ops, n_ops, types, n_types, per_op, params, macs);
+    write_table(out, ops, n_ops, types, n_types, per_op, params, macs, n_dynamic);
   if (out != dflt)
     fclose(out);
   else
@@ -197,6 +226,7 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
   sp_map counted;
   sp_map_init(&counted);
   int64_t params = 0, macs = 0;
+  int n_dynamic = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
        op = mlirOperationGetNextInBlock(op)) {
     char type[64];
@@ -216,6 +246,8 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
                    : strdup("");
     s->params = op_params(type, op, &counted);
     s->macs = sp_op_macs(op, type, sp_type_dim, NULL);
+    s->dynamic = s->macs && has_dynamic_dim(op);
+    n_dynamic += s->dynamic;
     params += s->params;
     macs += s->macs;
     if (n_types < sizeof types / sizeof types[0]) {
@@ -232,12 +264,12 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
   const char *table = sp_pass_arg_string(args, "table");
   if (table && strcmp(table, "none") != 0)
     rc |= write_output(module, table, stderr, NULL, ops, n_ops, types, n_types, per_op, params,
-                       macs);
+                       macs, n_dynamic);
   const char *json = sp_pass_arg_string(args, "json");
   if (json) {
-    char *text = json_text(ops, n_ops, types, n_types, params, macs);
+    char *text = json_text(ops, n_ops, types, n_types, params, macs, n_dynamic);
     rc |= write_output(module, json, stdout, text, ops, n_ops, types, n_types, per_op, params,
-                       macs);
+                       macs, n_dynamic);
     free(text);
   }
   for (size_t i = 0; i < n_ops; ++i) {

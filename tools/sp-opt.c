@@ -25,6 +25,7 @@ typedef struct options {
   int split_input, verify_diagnostics, print_after_all, timing, print_pipeline;
   long elide_limit;
   sp_onnx_save_options save;
+  tool_dims dims;
 } options;
 
 /* Named pipelines: `--pass-pipeline=NAME` runs the expansion. The text is
@@ -75,6 +76,8 @@ static void usage(FILE *out) {
           "  --mlir-timing                print the time of import, each pass and export\n"
           "  --mlir-elide-resource-strings-if-larger=N\n"
           "                               print weight blobs larger than N bytes as elided\n"
+          "  --dim NAME=VALUE             ONNX input: fix a symbolic input dim, e.g. batch=1\n"
+          "                               (exact MACs for attention; repeatable)\n"
           "  --external-data[=N]          ONNX output: tensors of >= N bytes (default 1024)\n"
           "                               go to OUTPUT.data\n"
           "  -h, --help                   this text and the list of sp passes\n\n");
@@ -83,7 +86,7 @@ static void usage(FILE *out) {
 }
 
 enum { OPT_PIPELINE = 256, OPT_EMIT, OPT_SPLIT, OPT_VERIFY, OPT_PRINT_AFTER, OPT_TIMING,
-       OPT_ELIDE, OPT_EXTERNAL, OPT_PRINT_PIPELINE };
+       OPT_ELIDE, OPT_EXTERNAL, OPT_PRINT_PIPELINE, OPT_DIM };
 
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option long_options[] = {
@@ -96,6 +99,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"mlir-timing", no_argument, NULL, OPT_TIMING},
       {"mlir-elide-resource-strings-if-larger", required_argument, NULL, OPT_ELIDE},
       {"external-data", optional_argument, NULL, OPT_EXTERNAL},
+      {"dim", required_argument, NULL, OPT_DIM},
       {"print-pipeline", no_argument, NULL, OPT_PRINT_PIPELINE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -124,6 +128,9 @@ static int parse_options(int argc, char **argv, options *o) {
     case OPT_EXTERNAL:
       o->save.external_threshold = optarg ? strtoul(optarg, NULL, 10) : 1024;
       if (!o->save.external_threshold) o->save.external_threshold = 1;
+      break;
+    case OPT_DIM:
+      if (tool_parse_dim(&o->dims, optarg)) return 2;
       break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return 2;
@@ -513,7 +520,7 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
     parse_expectations(v, text ? text : "", first_line);
   int rc = 0;
   if (!text) {
-    rc = tool_import_onnx(ctx, o->input, &model, &module, &err);
+    rc = tool_import_onnx(ctx, o->input, &o->dims, &model, &module, &err);
   } else {
     module = tool_parse_mlir(ctx, text, o->input, first_line);
     if (mlirModuleIsNull(module)) {

@@ -22,12 +22,13 @@ static void usage(FILE *out) {
           "  -o, --output FILE      output file (default: stdout for MLIR)\n"
           "  --external-data[=N]    store tensors of at least N bytes (default 1024)\n"
           "                         in OUT.onnx.data next to the model\n"
+          "  --dim NAME=VALUE       fix a symbolic input dim at import (repeatable)\n"
           "  --mlir-elide-resource-strings-if-larger=N\n"
           "                         print weight blobs larger than N bytes as elided\n"
           "  -h, --help             this text\n");
 }
 
-enum { OPT_IMPORT = 256, OPT_EXPORT, OPT_EXTERNAL, OPT_ELIDE };
+enum { OPT_IMPORT = 256, OPT_EXPORT, OPT_EXTERNAL, OPT_ELIDE, OPT_DIM };
 
 int main(int argc, char **argv) {
   static const struct option options[] = {
@@ -36,9 +37,11 @@ int main(int argc, char **argv) {
       {"output", required_argument, NULL, 'o'},
       {"external-data", optional_argument, NULL, OPT_EXTERNAL},
       {"mlir-elide-resource-strings-if-larger", required_argument, NULL, OPT_ELIDE},
+      {"dim", required_argument, NULL, OPT_DIM},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int mode = 0;
+  tool_dims dims = {0};
   const char *output = "-";
   long elide = 0;
   sp_onnx_save_options save = {0};
@@ -59,6 +62,10 @@ int main(int argc, char **argv) {
       break;
     case OPT_ELIDE:
       elide = strtol(optarg, NULL, 10);
+      break;
+    case OPT_DIM:
+      if (tool_parse_dim(&dims, optarg))
+        return 2;
       break;
     case 'h':
       usage(stdout);
@@ -90,7 +97,7 @@ int main(int argc, char **argv) {
   MlirModule module = {NULL};
   int rc = 1;
   if (mode == OPT_IMPORT) {
-    if (tool_import_onnx(ctx, input, &model, &module, &err) == 0 &&
+    if (tool_import_onnx(ctx, input, &dims, &model, &module, &err) == 0 &&
         tool_write_mlir(module, output, elide, &err) == 0)
       rc = 0;
   } else {

@@ -170,11 +170,31 @@ static void print_import_warning(void *user, const char *message) {
   fprintf(stderr, "%s: warning: %s\n", (const char *)user, message);
 }
 
-int tool_import_onnx(MlirContext ctx, const char *path, sp_onnx_model **model,
-                     MlirModule *out, sp_error *err) {
+int tool_parse_dim(tool_dims *dims, const char *text) {
+  const char *eq = strchr(text, '=');
+  char *end = NULL;
+  long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+  if (!eq || eq == text || !*(eq + 1) || *end || v < 0) {
+    fprintf(stderr, "--dim expects NAME=VALUE with VALUE >= 0, got '%s'\n", text);
+    return -1;
+  }
+  if (dims->count == (int)(sizeof dims->items / sizeof dims->items[0])) {
+    fprintf(stderr, "--dim: too many dims\n");
+    return -1;
+  }
+  dims->items[dims->count].name = strndup(text, (size_t)(eq - text));
+  dims->items[dims->count].value = v;
+  dims->count++;
+  return 0;
+}
+
+int tool_import_onnx(MlirContext ctx, const char *path, const tool_dims *dims,
+                     sp_onnx_model **model, MlirModule *out, sp_error *err) {
   if (sp_onnx_load(path, model, err))
     return -1;
-  return sp_import_onnx(ctx, *model, print_import_warning, (void *)path, out, err);
+  sp_import_options options = {print_import_warning, (void *)path, dims ? dims->items : NULL,
+                               dims ? dims->count : 0};
+  return sp_import_onnx(ctx, *model, &options, out, err);
 }
 
 int tool_write_mlir(MlirModule module, const char *path, long elide_limit, sp_error *err) {

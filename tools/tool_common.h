@@ -8,6 +8,7 @@
 
 #include "sp/error.h"
 #include "sp/onnx.h"
+#include "sp/translate.h"
 
 /* Whole file (or stdin for "-") into a NUL-terminated malloc'ed buffer. */
 char *tool_read_file(const char *path, size_t *size, sp_error *err);
@@ -24,9 +25,19 @@ void tool_install_diagnostics(MlirContext ctx, const char *input_name);
 MlirModule tool_parse_mlir(MlirContext ctx, const char *text,
                            const char *input_name, int first_line);
 
-/* Loads an ONNX file and imports it; *model must be freed after ctx. */
-int tool_import_onnx(MlirContext ctx, const char *path, sp_onnx_model **model,
-                     MlirModule *out, sp_error *err);
+/* Symbolic dims fixed by repeated --dim NAME=VALUE options. */
+typedef struct tool_dims {
+  sp_dim_binding items[16];
+  int count;
+} tool_dims;
+
+/* Parses "NAME=VALUE" into dims; prints the problem and returns -1 if bad. */
+int tool_parse_dim(tool_dims *dims, const char *text);
+
+/* Loads an ONNX file and imports it (dims may be NULL); *model must be freed
+ * after ctx. */
+int tool_import_onnx(MlirContext ctx, const char *path, const tool_dims *dims,
+                     sp_onnx_model **model, MlirModule *out, sp_error *err);
 
 /* Prints module as MLIR text to path ("-" = stdout), atomically for files.
  * elide_limit > 0 elides resource blobs larger than that many bytes. */

@@ -18,10 +18,26 @@
 /* Called with one-line warnings (e.g. value_info disagreeing with inference). */
 typedef void (*sp_import_warn_fn)(void *user, const char *message);
 
+/* A symbolic input dimension fixed to a value at import ("batch" = 1). */
+typedef struct sp_dim_binding {
+  const char *name;
+  int64_t value;
+} sp_dim_binding;
+
+typedef struct sp_import_options {
+  sp_import_warn_fn warn; /* may be NULL: warnings are dropped */
+  void *warn_user;
+  /* Graph-input dims named like a binding become static (every type that
+   * depends on them follows through shape inference). */
+  const sp_dim_binding *dims;
+  int num_dims;
+} sp_import_options;
+
 /* Imports model into a new module in ctx. The model must outlive ctx: the
- * module's weights point into it. Errors name the file and node. */
+ * module's weights point into it. options may be NULL. Errors name the file
+ * and node. */
 int sp_import_onnx(MlirContext ctx, sp_onnx_model *model,
-                   sp_import_warn_fn warn, void *warn_user, MlirModule *out,
+                   const sp_import_options *options, MlirModule *out,
                    sp_error *err);
 
 /* Builds an ONNX model from module (as produced by sp_import_onnx, possibly

@@ -588,8 +588,51 @@ static void shape_warning(void *user, const char *message) {
   (void)message;
 }
 
-int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, sp_import_warn_fn warn,
-                   void *warn_user, MlirModule *out, sp_error *err) {
+// Graph inputs with a dim named in bindings, as shape-inference overrides.
+static int dim_overrides(const Onnx__GraphProto *g, const sp_import_options *o,
+                         sp_value_info **out) {
+  *out = NULL;
+  if (!o || !o->num_dims)
+    return 0;
+  int n = 0;
+  sp_value_info *list = calloc(g->n_input + 1, sizeof *list);
+  for (size_t i = 0; i < g->n_input; ++i) {
+    const Onnx__TypeProto *t = g->input[i]->type;
+    if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type->shape ||
+        t->tensor_type->shape->n_dim > SP_MAX_RANK)
+      continue;
+    const Onnx__TensorShapeProto *shape = t->tensor_type->shape;
+    sp_value_info *vi = &list[n];
+    int bound = 0;
+    vi->name = g->input[i]->name;
+    vi->kind = SP_VALUE_TENSOR;
+    vi->elem_type = t->tensor_type->elem_type;
+    vi->rank = (int)shape->n_dim;
+    for (int d = 0; d < vi->rank; ++d) {
+      const Onnx__TensorShapeProto__Dimension *dim = shape->dim[d];
+      vi->dims[d] = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                        ? dim->dim_value
+                        : -1;
+      if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
+        continue;
+      vi->dim_params[d] = dim->dim_param;
+      for (int b = 0; b < o->num_dims; ++b)
+        if (strcmp(o->dims[b].name, dim->dim_param) == 0) {
+          vi->dims[d] = o->dims[b].value;
+          vi->dim_params[d] = NULL;
+          bound = 1;
+        }
+    }
+    n += bound;
+  }
+  *out = list;
+  return n;
+}
+
+int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, const sp_import_options *options,
+                   MlirModule *out, sp_error *err) {
+  sp_import_warn_fn warn = options ? options->warn : NULL;
+  void *warn_user = options ? options->warn_user : NULL;
   importer im = {.ctx = ctx, .model = model, .file = model->path, .err = err};
   im.unknown_loc = mlirLocationUnknownGet(ctx);
   sp_map_init(&im.values);
@@ -606,7 +649,12 @@ int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, sp_import_warn_fn warn
   sp_shape_options shape_options = {0};
   shape_options.warn = warn ? warn : shape_warning;
   shape_options.warn_user = warn ? warn_user : &im;
-  if (sp_infer_shapes(model, &shape_options, &im.shapes, err))
+  sp_value_info *overrides = NULL;
+  shape_options.num_input_overrides = dim_overrides(g, options, &overrides);
+  shape_options.input_overrides = overrides;
+  int inferred = sp_infer_shapes(model, &shape_options, &im.shapes, err);
+  free(overrides);
+  if (inferred)
     return -1;
   if (sp_onnx_topo_order(g, &order, err)) {
     sp_error_prefix(err, im.file);

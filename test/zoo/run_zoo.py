@@ -316,7 +316,9 @@ def run_model(args, ort, name):
 
     stats = os.path.join(work, 'stats.json')
     pipeline = f'--pass-pipeline=builtin.module(sp-model-stats{{json={stats}}})'
-    err = run_tool([args.sp_opt, model_path, '-o', '/dev/null', pipeline], args.timeout)
+    # batch = 1 makes every shape static, so batch*heads dims count exactly.
+    err = run_tool([args.sp_opt, model_path, '--dim', 'batch=1', '-o', '/dev/null', pipeline],
+                   args.timeout)
     if err:
         r.fail('stats', f'sp-opt: {err}')
     else:
