@@ -23,6 +23,18 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
                    float beta, float *c, int ldc) {
   if (M <= 0 || N <= 0)
     return;
+  if (M == 1 && K > 0) {
+    /* a row vector: c (N) = alpha * op(b)^T a + beta * c, a GEMV */
+    cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K,
+                tb ? K : N, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);
+    return;
+  }
+  if (N == 1 && K > 0) {
+    /* c (M) = alpha * op(a) b + beta * c */
+    cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? K : M,
+                ta ? M : K, alpha, a, lda, b, tb ? 1 : ldb, beta, c, ldc);
+    return;
+  }
   int T = rt_threads();
   double work = (double)M * N * K;
   if (T <= 1 || work < 2e6) {

@@ -79,12 +79,41 @@ static void pool_forward(float *y, int64_t *indices, const float *x,
   }
 }
 
+/* Max over a KxK window with stride S for outputs [lo, hi) of one row whose
+ * taps are all inside the input row; rows[0..nr) are the valid input rows.
+ * Constant K and S: the taps unroll and ow vectorises. */
+#define MAX_ROW(NAME, K, S)                                                    \
+  static void NAME(float *restrict y, const float *const *rows, int nr,       \
+                   int pad, int lo, int hi) {                                  \
+    for (int ow = lo; ow < hi; ++ow) {                                         \
+      float m = -INFINITY;                                                     \
+      for (int r = 0; r < nr; ++r)                                             \
+        for (int k = 0; k < K; ++k) {                                          \
+          float v = rows[r][ow * S - pad + k];                                 \
+          m = v > m ? v : m;                                                   \
+        }                                                                      \
+      y[ow] = m;                                                               \
+    }                                                                          \
+  }
+MAX_ROW(max_row_k3s2, 3, 2)
+MAX_ROW(max_row_k3s1, 3, 1)
+MAX_ROW(max_row_k2s2, 2, 2)
+
 /* 2D max/average pool without dilation: float loops over the clipped window. */
 static void pool2d_forward(float *y, const float *x, const pool_params *q,
                            pool_kind kind) {
   const int H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
   const int KH = q->k[1], KW = q->k[2], sh = q->stride[1], sw = q->stride[2];
   const int64_t isp = (int64_t)H * W, osp = (int64_t)OH * OW;
+  /* interior columns (every tap inside the row) for the fast max rows */
+  int ilo = 0, ihi = 0;
+  if ((KW == 3 && (sw == 1 || sw == 2)) || (KW == 2 && sw == 2)) {
+    ilo = (q->pad[2] + sw - 1) / sw;
+    ihi = (W - KW + q->pad[2]) / sw + 1;
+    ihi = ihi < OW ? ihi : OW;
+    if (ihi < ilo)
+      ihi = ilo;
+  }
 #pragma omp parallel for schedule(static) if (q->NC * osp * KH * KW > 32768)
   for (int64_t c = 0; c < q->NC; ++c) {
     const float *xc = x + c * isp;
@@ -97,6 +126,20 @@ static void pool2d_forward(float *y, const float *x, const pool_params *q,
         int w0 = ow * sw - q->pad[2], w1 = w0 + KW;
         int wend = w1 < W + q->pad_end[2] ? w1 : W + q->pad_end[2];
         int ws = w0 < 0 ? 0 : w0, we = wend < W ? wend : W;
+        if (kind == POOL_MAX && ow == ilo && ihi > ilo && he > hs && he - hs <= 8) {
+          const float *rows[8];
+          for (int ih = hs; ih < he; ++ih)
+            rows[ih - hs] = xc + (int64_t)ih * W;
+          float *yr = yc + (int64_t)oh * OW;
+          if (KW == 3 && sw == 2)
+            max_row_k3s2(yr, rows, he - hs, q->pad[2], ilo, ihi);
+          else if (KW == 3 && sw == 1)
+            max_row_k3s1(yr, rows, he - hs, q->pad[2], ilo, ihi);
+          else
+            max_row_k2s2(yr, rows, he - hs, q->pad[2], ilo, ihi);
+          ow = ihi - 1;
+          continue;
+        }
         float acc = kind == POOL_MAX ? -INFINITY : 0.0f;
         for (int ih = hs; ih < he; ++ih) {
           const float *row = xc + (int64_t)ih * W;
