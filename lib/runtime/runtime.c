@@ -580,6 +580,18 @@ static void profile_add(sp_runtime *rt, const char *op, double ms) {
 
 void sp_runtime_set_profile(sp_runtime *rt, int on) { rt->profile = on; }
 
+/* Convs are split by kind: their costs differ by orders of magnitude. */
+static const char *profile_label(const rt_node *n) {
+  if (strcmp(n->proto->op_type, "Conv") || n->n_in < 2 || !n->in[1])
+    return n->proto->op_type;
+  const sp_tensor *w = &n->in[1]->t;
+  if (rt_attr_int(n, "group", 1) > 1)
+    return w->dims[1] == 1 ? "Conv depthwise" : "Conv grouped";
+  if (rt_numel(w) == w->dims[0] * w->dims[1])
+    return "Conv 1x1";
+  return w->rank == 4 && w->dims[2] == 3 && w->dims[3] == 3 ? "Conv 3x3" : "Conv kxk";
+}
+
 static int by_ms_desc(const void *a, const void *b) {
   const rt_profile_entry *x = a, *y = b;
   return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
@@ -593,6 +605,13 @@ void sp_runtime_profile_print(const sp_runtime *rt, FILE *out) {
   for (size_t i = 0; i < rt->n_profile; ++i)
     total += (e[i] = rt->profile_entries[i]).ms;
   qsort(e, rt->n_profile, sizeof *e, by_ms_desc);
+  size_t unshared = 0;
+  for (size_t k = 0; k < rt->n_nodes; ++k)
+    for (int i = 0; i < rt->nodes[k].n_out && !rt->nodes[k].skip; ++i)
+      if (rt->nodes[k].out[i] && rt->nodes[k].out[i]->kind == RT_ARENA)
+        unshared += rt->nodes[k].out[i]->nbytes;
+  fprintf(out, "arena %.2f MB (%.2f MB of planned values without reuse)\n",
+          rt->arena_bytes / 1048576.0, unshared / 1048576.0);
   for (size_t i = 0; i < rt->n_profile; ++i)
     fprintf(out, "%-24s %10.3f ms %7ld calls %5.1f%%\n", e[i].op, e[i].ms,
             e[i].calls, total > 0 ? 100 * e[i].ms / total : 0);
@@ -626,10 +645,7 @@ int sp_runtime_run(sp_runtime *rt, sp_error *err) {
     if (!rc)
       rc = n->op->forward(rt, n, err);
     if (rt->profile)
-      profile_add(rt, n->act || n->fold_w || n->residual
-                          ? "Conv+fused"
-                          : n->proto->op_type,
-                  now_ms() - t0);
+      profile_add(rt, profile_label(n), now_ms() - t0);
     if (rc) {
       sp_error_prefix(err, rt->path);
       return rc;
