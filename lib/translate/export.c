@@ -478,6 +478,12 @@ static int export_node(exporter *ex, MlirOperation op, const char *op_type, int 
 
   const sp_op_signature *sig = is_nn ? sp_dialect_signature(op_type) : NULL;
   intptr_t n_in = mlirOperationGetNumOperands(op);
+  // Trailing operands that subgraphs capture by name are not ONNX inputs.
+  MlirAttribute captures = mlirOperationGetAttributeByName(op, sp_str("onnx.captures"));
+  if (!mlirAttributeIsNull(captures) && mlirAttributeIsAInteger(captures))
+    n_in -= mlirIntegerAttrGetValueInt(captures);
+  if (n_in < 0)
+    return op_error(ex, op, "onnx.captures exceeds the operand count", NULL);
   node->input = sp_arena_alloc(&ex->arena, (size_t)(n_in + SP_MAX_SEGMENTS + 1) * sizeof(char *));
   if (expand_segments(ex, op, sig ? sig->operands : NULL, sig ? sig->num_operands : 0,
                       "operand_segment_sizes", n_in, 1, node->input, &node->n_input))

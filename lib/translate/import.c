@@ -392,6 +392,61 @@ static MlirValue lookup_value(importer *im, const char *name) {
   return (MlirValue){sp_map_get_str(&im->values, name, NULL)};
 }
 
+static void collect_graph_captures(importer *im, const Onnx__GraphProto *g, sp_map *local,
+                                   sp_map *seen, MlirValue **list, size_t *n, size_t *cap);
+
+// Outer values a subgraph attribute reads by name; they become extra
+// operands (after onnx.captures) so MLIR sees the use and nothing drops them.
+static void collect_node_captures(importer *im, const Onnx__NodeProto *node, sp_map *local,
+                                  sp_map *seen, MlirValue **list, size_t *n, size_t *cap) {
+  for (size_t a = 0; a < node->n_attribute; ++a) {
+    const Onnx__AttributeProto *attr = node->attribute[a];
+    if (attr->g)
+      collect_graph_captures(im, attr->g, local, seen, list, n, cap);
+    for (size_t k = 0; k < attr->n_graphs; ++k)
+      collect_graph_captures(im, attr->graphs[k], local, seen, list, n, cap);
+  }
+}
+
+static void collect_graph_captures(importer *im, const Onnx__GraphProto *g, sp_map *local,
+                                   sp_map *seen, MlirValue **list, size_t *n, size_t *cap) {
+  for (size_t i = 0; i < g->n_input; ++i)
+    sp_map_put_str(local, g->input[i]->name, (void *)1);
+  for (size_t i = 0; i < g->n_initializer; ++i)
+    sp_map_put_str(local, g->initializer[i]->name, (void *)1);
+  for (size_t k = 0; k < g->n_node; ++k)
+    for (size_t o = 0; o < g->node[k]->n_output; ++o)
+      sp_map_put_str(local, g->node[k]->output[o], (void *)1);
+  for (size_t k = 0; k < g->n_node; ++k) {
+    const Onnx__NodeProto *node = g->node[k];
+    for (size_t i = 0; i < node->n_input; ++i) {
+      const char *name = node->input[i];
+      if (!*name || sp_map_get_str(local, name, NULL) || sp_map_get_str(seen, name, NULL))
+        continue;
+      MlirValue v = lookup_value(im, name);
+      if (mlirValueIsNull(v))
+        continue;
+      sp_map_put_str(seen, name, (void *)1);
+      if (*n == *cap)
+        *list = realloc(*list, (*cap = *cap * 2 + 8) * sizeof **list);
+      (*list)[(*n)++] = v;
+    }
+    collect_node_captures(im, node, local, seen, list, n, cap);
+  }
+  for (size_t i = 0; i < g->n_output; ++i) {
+    const char *name = g->output[i]->name;
+    if (sp_map_get_str(local, name, NULL) || sp_map_get_str(seen, name, NULL))
+      continue;
+    MlirValue v = lookup_value(im, name);
+    if (mlirValueIsNull(v))
+      continue;
+    sp_map_put_str(seen, name, (void *)1);
+    if (*n == *cap)
+      *list = realloc(*list, (*cap = *cap * 2 + 8) * sizeof **list);
+    (*list)[(*n)++] = v;
+  }
+}
+
 static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) {
   const sp_op_signature *sig =
       is_onnx_domain(node->domain) ? sp_dialect_signature(node->op_type) : NULL;
@@ -420,7 +475,18 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
                            &n_results)))
     sig = NULL; // arity of another opset version: keep the node as it is
 
-  MlirValue *operands = malloc((n_in + 1) * sizeof *operands);
+  // Values read by subgraphs (If/Loop/Scan bodies) from this scope.
+  MlirValue *captures = NULL;
+  size_t n_captures = 0, cap_captures = 0;
+  if (!sig) {
+    sp_map local, seen;
+    sp_map_init(&local);
+    sp_map_init(&seen);
+    collect_node_captures(im, node, &local, &seen, &captures, &n_captures, &cap_captures);
+    sp_map_free(&local);
+    sp_map_free(&seen);
+  }
+  MlirValue *operands = malloc((n_in + n_captures + 1) * sizeof *operands);
   MlirType *results = malloc((n_out + 1) * sizeof *results);
   MlirAttribute *names = malloc((n_out + 1) * sizeof *names);
   const char **result_names = malloc((n_out + 1) * sizeof *result_names);
@@ -431,6 +497,8 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
     else if (!sig)
       operands[n_operands++] = none_value(im); // keeps positions of onnx.* ops
   }
+  for (size_t i = 0; i < n_captures; ++i)
+    operands[n_operands++] = captures[i];
   for (size_t i = 0; i < n_out; ++i) {
     if (sig && !*node->output[i])
       continue;
@@ -441,7 +509,7 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
 
   char op_name[300];
   snprintf(op_name, sizeof op_name, "%s.%s", sig ? "nn" : "onnx", node->op_type);
-  size_t cap = node->n_attribute + 6;
+  size_t cap = node->n_attribute + 8;
   MlirNamedAttribute *attrs = malloc(cap * sizeof *attrs);
   size_t n_attr = 0;
   attrs[n_attr++] = sp_named(im->ctx, "onnx.names",
@@ -450,6 +518,8 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
     attrs[n_attr++] = sp_named(im->ctx, "onnx.domain", str_attr(im, node->domain));
   if (node->doc_string && *node->doc_string)
     attrs[n_attr++] = sp_named(im->ctx, "onnx.doc_string", str_attr(im, node->doc_string));
+  if (n_captures)
+    attrs[n_attr++] = sp_named(im->ctx, "onnx.captures", i64_attr(im, (int64_t)n_captures));
   if (sig && sig->operand_segments_attr)
     attrs[n_attr++] = sp_named(im->ctx, "operand_segment_sizes",
                                mlirDenseI32ArrayGet(im->ctx, sig->num_operands, in_sizes));
@@ -482,6 +552,7 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
       rc = define_value(im, result_names[i], mlirOperationGetResult(op, (intptr_t)i));
   }
   free(operands);
+  free(captures);
   free(results);
   free(names);
   free(result_names);

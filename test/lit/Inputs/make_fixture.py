@@ -130,9 +130,24 @@ def big_weights():
                              opset_imports=[helper.make_opsetid("", 13)])
 
 
+def if_capture():
+    """An If whose branches read 'r' from the enclosing graph by name only."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    out = helper.make_tensor_value_info("o", TensorProto.FLOAT, [1, 4])
+    then_g = helper.make_graph([helper.make_node("Neg", ["r"], ["o"])], "then", [], [out])
+    else_g = helper.make_graph([helper.make_node("Identity", ["r"], ["o"])], "else", [], [out])
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_g,
+                              else_branch=else_g)]
+    return helper.make_model(helper.make_graph(nodes, "g", [x, c], [y]),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
 FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missing_input,
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
-                                     future_ir, cycle, big_weights]}
+                                     future_ir, cycle, big_weights, if_capture]}
 
 if __name__ == "__main__":
     model = FIXTURES[sys.argv[1]]()
