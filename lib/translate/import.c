@@ -127,10 +127,13 @@ static MlirType type_from_proto(importer *im, const Onnx__TypeProto *t) {
 static MlirType value_type(importer *im, const char *name,
                            const Onnx__TypeProto *declared) {
   const sp_value_info *vi = im->shapes ? sp_shape_lookup(im->shapes, name) : NULL;
-  if (vi && vi->kind == SP_VALUE_TENSOR && vi->elem_type)
-    return tensor_type_from_dims(im, vi->elem_type, vi->rank, vi->dims);
   if (!declared)
     declared = sp_map_get_str(&im->declared, name, NULL);
+  // A declared sequence/optional/map type is authoritative over a tensor guess.
+  int declared_non_tensor = declared && declared->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+                            declared->value_case != ONNX__TYPE_PROTO__VALUE__NOT_SET;
+  if (vi && vi->kind == SP_VALUE_TENSOR && vi->elem_type && !declared_non_tensor)
+    return tensor_type_from_dims(im, vi->elem_type, vi->rank, vi->dims);
   return type_from_proto(im, declared);
 }
 
