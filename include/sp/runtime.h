@@ -87,8 +87,9 @@ void sp_runtime_set_observer(sp_runtime *rt, sp_observer_fn fn, void *user);
 void sp_runtime_set_profile(sp_runtime *rt, int on);
 void sp_runtime_profile_print(const sp_runtime *rt, FILE *out);
 
-/* Threads for the kernels (OpenMP) and for OpenBLAS; process-wide.
- * threads <= 0 means the number of online cores. */
+/* Threads for the kernels (OpenMP); GEMMs are split over the same threads,
+ * each calling single-threaded OpenBLAS. Process-wide. threads <= 0 means the
+ * number of online cores. */
 void sp_runtime_set_threads(int threads);
 
 /* Bytes of the activation arena of the current plan (0 before a run). */

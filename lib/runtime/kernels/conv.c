@@ -189,6 +189,7 @@ static void depthwise_forward(float *out, const float *inp,
   int fast = dh >= 1 && KH <= 7 && (KH == KW) && (KW == 3 || KW == 5) &&
              sw <= 2 && W <= DW_MAX_W;
   int64_t work = (int64_t)p->N * p->M * osp * KH * KW;
+  (void)work; /* only read by the OpenMP clause */
 #pragma omp parallel for schedule(static) if (work > 65536)
   for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
     int m = (int)(nm % p->M);

@@ -128,7 +128,7 @@ RT_KERNEL(rt_groupnorm) {
   if (G <= 0 || C % G)
     return rt_fail(err, n, "num_groups does not divide channels");
   const float *scale = rt_f32(n->in[1]), *bias = rt_f32(n->in[2]);
-  int per_channel = n->in[1]->t.numel == C && C != G ? 1 : n->in[1]->t.numel == C;
+  int per_channel = n->in[1]->t.numel == C; /* opset 21; opset 18: per group */
   float eps = rt_attr_float(n, "epsilon", 1e-5f);
   float *y = rt_f32(n->out[0]);
   const float *xd = x->data;
