@@ -4,8 +4,10 @@
 Result (the committed examples/fashion_resnet.onnx, default options):
   test top-1 91.33% on all 10,000 Fashion-MNIST test images after 3 epochs
   (84.54%, 88.60%, 91.33% after epochs 1-3); 77,754 parameters, 9.35 M MACs, 314 KiB.
-  Training took 2,680 s wall clock with 2 threads on a 2-core machine that was busy with
-  other builds (load average 8-10), 17.3 min of CPU time: about 9-10 min on an idle one.
+  Training time (never measured on an idle machine): 2,680 s wall clock / 17.3 min CPU
+  with 2 threads on a 2-core machine busy with other builds (load average 8-10); a second
+  run at nice 19 (load 4-6) took 1,319 s / 12.7 min CPU and wrote a byte-identical file.
+  Expect roughly 7-10 minutes on an idle 2-core machine.
 
 Model: 3x3 stem conv (16 ch) + BN + ReLU, then three stages of basic residual blocks
 (two 3x3 conv + BN, ReLU after the add) with 16/32/64 channels; stages 2 and 3 start
