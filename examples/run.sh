@@ -31,9 +31,13 @@ else
 fi
 
 echo "== 1. sp-opt: import $MODEL, count parameters and MACs, export again"
-echo "\$ sp-opt $MODEL --pass-pipeline='builtin.module(sp-model-stats)' -o \$tmp/roundtrip.onnx"
-"$BUILD/tools/sp-opt" "$MODEL" --pass-pipeline='builtin.module(sp-model-stats)' \
-  -o "$tmp/roundtrip.onnx" 2>&1
+# --dim batch=1 makes every shape static for exact counts; the round trip keeps the
+# symbolic batch.
+echo "\$ sp-opt $MODEL --dim batch=1 --pass-pipeline='builtin.module(sp-model-stats)' -o /dev/null"
+"$BUILD/tools/sp-opt" "$MODEL" --dim batch=1 --pass-pipeline='builtin.module(sp-model-stats)' \
+  -o /dev/null 2>&1
+echo "\$ sp-opt $MODEL -o \$tmp/roundtrip.onnx"
+"$BUILD/tools/sp-opt" "$MODEL" -o "$tmp/roundtrip.onnx"
 printf '%s: %s bytes; %s: %s bytes\n' "$MODEL" "$(stat -c %s "$MODEL")" \
   roundtrip.onnx "$(stat -c %s "$tmp/roundtrip.onnx")"
 
@@ -54,3 +58,8 @@ awk '/func\.func @main/ { print; next }
 echo
 echo "== 3. ONNX Runtime: original vs round-tripped model on $IMAGES Fashion-MNIST test images"
 "$PYTHON" examples/compare_ort.py "$MODEL" "$tmp/roundtrip.onnx" -n "$IMAGES"
+
+echo
+echo "== 4. Prune: dependency groups, L2 importance, prune-and-shrink, canonicalize"
+echo "\$ sp-opt $MODEL --pass-pipeline='builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},sp-prune{ratio=R round-to=4},sp-canonicalize)' -o pruned.onnx"
+"$PYTHON" examples/prune_report.py --build "$BUILD" --ratios "${SP_EXAMPLE_RATIOS:-0.1,0.25,0.5}"

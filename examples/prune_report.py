@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Prunes the example classifier at several ratios and prints a before/after
+table: parameters and MACs (sp-model-stats), ONNX Runtime batch-1 latency, and
+top-1 accuracy on the whole Fashion-MNIST test set (sp-run --eval-idx, sp's
+own C runtime). The pruned models are not fine-tuned: fine-tuning is the job
+of sp-train (a later issue), so accuracy here shows what pruning alone costs.
+
+  /usr/bin/python3 examples/prune_report.py [--build build] [--ratios 0.25,0.5]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "tools"))
+import numpy as np  # noqa: E402
+import ortlib  # noqa: E402
+
+DATA = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = 0.2860, 0.3530
+
+
+def stats(sp_opt, model):
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        subprocess.run([sp_opt, model, "--dim", "batch=1", "-o", "/dev/null",
+                        f"--pass-pipeline=builtin.module(sp-model-stats{{json={f.name} table=none}})"],
+                       check=True)
+        total = json.load(open(f.name))["total"]
+    return total["params"], total["macs"]
+
+
+def accuracy(sp_run, model):
+    out = subprocess.run([sp_run, model, "--threads", "1", "--eval-idx",
+                          f"{DATA}/t10k-images-idx3-ubyte.gz", f"{DATA}/t10k-labels-idx1-ubyte.gz",
+                          "--mean", str(MEAN), "--std", str(STD)],
+                         check=True, capture_output=True, text=True).stdout
+    m = re.search(r"top1=([0-9.]+)", out)
+    if not m:
+        sys.exit(f"prune_report: unexpected sp-run output: {out!r}")
+    return 100.0 * float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--model", default=os.path.join(HERE, "fashion_resnet.onnx"))
+    ap.add_argument("--ratios", default="0.1,0.25,0.5")
+    args = ap.parse_args()
+    tools = os.path.join(args.build, "tools")
+    sp_opt, sp_run = os.path.join(tools, "sp-opt"), os.path.join(tools, "sp-run")
+    image = np.random.default_rng(0).standard_normal((1, 1, 28, 28)).astype(np.float32)
+    rows = []
+    with tempfile.TemporaryDirectory() as work, ortlib.OrtServer(threads=1) as ort:
+        models = [("original", args.model)]
+        for r in args.ratios.split(","):
+            out = os.path.join(work, f"pruned_{r}.onnx")
+            pipeline = ("builtin.module(sp-canonicalize,sp-dependency-groups,"
+                        f"sp-importance{{criterion=l2}},sp-prune{{ratio={r} round-to=4}},"
+                        "sp-canonicalize{fold-bn=false})")
+            subprocess.run([sp_opt, args.model, f"--pass-pipeline={pipeline}", "-o", out],
+                           check=True)
+            models.append((f"ratio {r}", out))
+        for label, path in models:
+            params, macs = stats(sp_opt, path)
+            bench = ort.bench(path, inputs={"image": image}, runs=200, warmup=20)
+            rows.append((label, params, macs, bench["median_ms"], accuracy(sp_run, path)))
+    base = rows[0]
+    print(f"{'model':<12} {'params':>9} {'MACs':>11} {'ORT ms':>8} {'speedup':>8} {'top-1':>7}")
+    for label, params, macs, ms, acc in rows:
+        print(f"{label:<12} {params:>9,} {macs:>11,} {ms:>8.3f} {base[3] / ms:>7.2f}x {acc:>6.2f}%")
+    print("(top-1 on the 10,000 Fashion-MNIST test images via sp-run; pruned models not fine-tuned)")
+
+
+if __name__ == "__main__":
+    main()
