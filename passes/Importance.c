@@ -43,46 +43,63 @@ static double lane_sum(const float *x, int64_t n, int squares) {
   return sum;
 }
 
-/* acc[u] += sum |w|^p over the slice of unit u of member m. */
-static int member_norms(sp_groups *g, const sp_member *m, int64_t units, double p, double *acc) {
+/* acc[c] += row[c]^2 (or |row[c]|): each acc[c] is its own sum, so
+ * vectorizing over c keeps every result bit-identical. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#endif
+static void row_accumulate(double *restrict acc, const float *restrict row, int64_t n,
+                           int squares) {
+  if (squares)
+    for (int64_t c = 0; c < n; ++c)
+      acc[c] += row[c] * row[c];
+  else
+    for (int64_t c = 0; c < n; ++c)
+      acc[c] += fabsf(row[c]);
+}
+
+/* The f32 data of a weight member's value, or NULL (the member does not vote). */
+static const float *member_data(const sp_member *m, size_t *bytes) {
   MlirOperation owner = m->value->owner;
   MlirAttribute attr = mlirOperationGetAttributeByName(owner, sp_str("value"));
   MlirType t = mlirValueGetType(m->value->value);
   if (mlirAttributeIsNull(attr) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(t)))
-    return -1;
+    return NULL;
   const void *data;
-  size_t bytes;
-  if (sp_weight_data(attr, &data, &bytes, NULL))
-    return -1;
-  const float *w = data;
+  if (sp_weight_data(attr, &data, bytes, NULL))
+    return NULL;
+  return data;
+}
+
+/* acc[u] += sum |w|^p over the slice of unit u of member m, restricted to
+ * the outer indices [o_lo, o_hi) and channels [c_lo, c_hi) (absolute). The
+ * order of additions into each acc[u] is the order of a full walk, so walking
+ * consecutive ranges gives bit-identical sums. */
+static void member_span(const sp_member *m, const float *w, size_t bytes, int64_t units,
+                        double p, double *acc, int64_t o_lo, int64_t o_hi, int64_t c_lo,
+                        int64_t c_hi) {
   int64_t inner = 1;
   for (int d = m->dim + 1; d < m->value->rank; ++d)
     inner *= m->value->size[d];
   int64_t dim = m->value->size[m->dim];
-  int64_t n = (int64_t)(bytes / sizeof(float));
-  int64_t outer = n / (dim * inner);
   int64_t block = m->channels / units;
-  (void)g;
+  (void)bytes;
   if (inner == 1 && (p == 1.0 || p == 2.0)) {
     // The member is the last dim (MatMul/Gemm output features): row-wise.
-    for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t o = o_lo; o < o_hi; ++o) {
       const float *row = w + o * dim + m->start;
-      if (block == 1 && p == 2.0)
-        for (int64_t c = 0; c < m->channels; ++c)
-          acc[c] += row[c] * row[c];
-      else if (block == 1)
-        for (int64_t c = 0; c < m->channels; ++c)
-          acc[c] += fabsf(row[c]);
+      if (block == 1)
+        row_accumulate(acc, row, m->channels, p == 2.0);
       else // heads: one lane sum per unit's block
         for (int64_t u = 0; u < units; ++u)
           acc[u] += lane_sum(row + u * block, block, p == 2.0);
     }
-    return 0;
+    return;
   }
   // Only the member's rows: a weight read by many concat segments (DenseNet)
   // is walked once in total, not once per segment.
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t c = m->start; c < m->start + m->channels; ++c) {
+  for (int64_t o = o_lo; o < o_hi; ++o)
+    for (int64_t c = c_lo; c < c_hi; ++c) {
       double *a = &acc[(c - m->start) / block];
       const float *row = w + (o * dim + c) * inner;
       double sum = 0;
@@ -94,7 +111,80 @@ static int member_norms(sp_groups *g, const sp_member *m, int64_t units, double 
       }
       *a += sum;
     }
-  return 0;
+}
+
+static int64_t member_outer(const sp_member *m, size_t bytes) {
+  int64_t inner = 1;
+  for (int d = m->dim + 1; d < m->value->rank; ++d)
+    inner *= m->value->size[d];
+  int64_t n = (int64_t)(bytes / sizeof(float));
+  return n / (m->value->size[m->dim] * inner);
+}
+
+/* One weight slice to score: member `mb` of a prunable group, into acc. */
+typedef struct {
+  const sp_member *mb;
+  int64_t units;
+  double *acc;
+  int ok;
+  size_t order;
+} norm_job;
+
+static int by_value(const void *a, const void *b) {
+  const norm_job *x = a, *y = b;
+  uintptr_t u = (uintptr_t)x->mb->value, v = (uintptr_t)y->mb->value;
+  if (u != v)
+    return u < v ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* All jobs of one value: its data is walked once, slab by slab along dim 0
+ * (a slab stays in cache while every member takes its part), unless a
+ * member cannot be split that way. */
+static void value_norms(norm_job *jobs, size_t n, double p) {
+  size_t bytes;
+  const float *w = member_data(jobs[0].mb, &bytes);
+  if (!w)
+    return;
+  const sp_value_info *v = jobs[0].mb->value;
+  int fuse = n > 1 && v->rank >= 2 && (int64_t)(bytes / sizeof(float)) > 0;
+  int64_t total = 1;
+  for (int d = 0; d < v->rank; ++d)
+    total *= v->size[d];
+  fuse = fuse && total == (int64_t)(bytes / sizeof(float));
+  for (size_t j = 0; j < n && fuse; ++j) {
+    const sp_member *m = jobs[j].mb;
+    int64_t inner = 1;
+    for (int d = m->dim + 1; d < v->rank; ++d)
+      inner *= v->size[d];
+    if (m->dim == 0 && inner == 1)
+      fuse = 0;
+  }
+  for (size_t j = 0; j < n; ++j)
+    jobs[j].ok = 1;
+  if (!fuse) {
+    for (size_t j = 0; j < n; ++j) {
+      const sp_member *m = jobs[j].mb;
+      member_span(m, w, bytes, jobs[j].units, p, jobs[j].acc, 0, member_outer(m, bytes),
+                  m->start, m->start + m->channels);
+    }
+    return;
+  }
+  int64_t slabs = v->size[0];
+  for (int64_t s = 0; s < slabs; ++s)
+    for (size_t j = 0; j < n; ++j) {
+      const sp_member *m = jobs[j].mb;
+      if (m->dim == 0) {
+        if (s >= m->start && s < m->start + m->channels)
+          member_span(m, w, bytes, jobs[j].units, p, jobs[j].acc, 0, 1, s, s + 1);
+      } else {
+        int64_t per = 1; // outer indices of this member per slab
+        for (int d = 1; d < m->dim; ++d)
+          per *= v->size[d];
+        member_span(m, w, bytes, jobs[j].units, p, jobs[j].acc, s * per, (s + 1) * per,
+                    m->start, m->start + m->channels);
+      }
+    }
 }
 
 static int compare_desc(const void *a, const void *b) {
@@ -144,6 +234,44 @@ static void normalize(double *s, int64_t n, sp_importance_norm how) {
 double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
   double **scores = calloc(g->num_groups + 1, sizeof *scores);
   double p = o->criterion == SP_CRIT_L1 ? 1.0 : o->criterion == SP_CRIT_L2 ? 2.0 : o->p;
+  // Every weight slice of every prunable group, grouped by value so that
+  // each weight is read once however many groups hold its dims.
+  norm_job *jobs = NULL;
+  size_t num_jobs = 0, cap_jobs = 0, total_units = 0;
+  if (o->criterion != SP_CRIT_RANDOM)
+    for (size_t id = 0; id < g->num_groups; ++id) {
+      const sp_group_info *gi = &g->groups[id];
+      if (!sp_group_prunable(gi))
+        continue;
+      for (size_t m = 0; m < gi->num_members; ++m) {
+        const sp_member *mb = &gi->members[m];
+        if (!mb->value->is_weight || mb->value->is_stat)
+          continue;
+        if (num_jobs == cap_jobs)
+          jobs = realloc(jobs, (cap_jobs = cap_jobs ? 2 * cap_jobs : 64) * sizeof *jobs);
+        jobs[num_jobs] = (norm_job){mb, gi->units, NULL, 0, num_jobs};
+        num_jobs++;
+        total_units += (size_t)gi->units;
+      }
+    }
+  double *accs = calloc(total_units + 1, sizeof *accs);
+  size_t at = 0;
+  for (size_t j = 0; j < num_jobs; ++j) {
+    jobs[j].acc = accs + at;
+    at += (size_t)jobs[j].units;
+  }
+  double **acc_of = calloc(num_jobs + 1, sizeof *acc_of); // by original order, NULL: no vote
+  qsort(jobs, num_jobs, sizeof *jobs, by_value);
+  for (size_t j = 0; j < num_jobs;) {
+    size_t k = j + 1;
+    while (k < num_jobs && jobs[k].mb->value == jobs[j].mb->value)
+      k++;
+    value_norms(jobs + j, k - j, p);
+    for (size_t i = j; i < k; ++i)
+      acc_of[jobs[i].order] = jobs[i].ok ? jobs[i].acc : NULL;
+    j = k;
+  }
+  size_t next = 0;
   for (size_t id = 0; id < g->num_groups; ++id) {
     const sp_group_info *gi = &g->groups[id];
     if (!sp_group_prunable(gi))
@@ -158,14 +286,13 @@ double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
       normalize(s, units, o->normalize);
       continue;
     }
-    double *acc = malloc((size_t)units * sizeof *acc);
     int voters = 0;
     for (size_t m = 0; m < gi->num_members; ++m) {
       const sp_member *mb = &gi->members[m];
       if (!mb->value->is_weight || mb->value->is_stat)
         continue;
-      memset(acc, 0, (size_t)units * sizeof *acc);
-      if (member_norms(g, mb, units, p, acc))
+      const double *acc = acc_of[next++];
+      if (!acc)
         continue;
       for (int64_t u = 0; u < units; ++u) {
         double v = pow(acc[u], 1.0 / p);
@@ -179,9 +306,11 @@ double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
     if (o->reduce == SP_REDUCE_MEAN && voters > 1)
       for (int64_t u = 0; u < units; ++u)
         s[u] /= voters;
-    free(acc);
     normalize(s, units, o->normalize);
   }
+  free(acc_of);
+  free(accs);
+  free(jobs);
   return scores;
 }
 
