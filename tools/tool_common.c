@@ -182,7 +182,12 @@ int tool_parse_dim(tool_dims *dims, const char *text) {
     fprintf(stderr, "--dim: too many dims\n");
     return -1;
   }
-  dims->items[dims->count].name = strndup(text, (size_t)(eq - text));
+  if ((size_t)(eq - text) >= sizeof dims->names[0]) {
+    fprintf(stderr, "--dim: name too long in '%s'\n", text);
+    return -1;
+  }
+  snprintf(dims->names[dims->count], sizeof dims->names[0], "%.*s", (int)(eq - text), text);
+  dims->items[dims->count].name = dims->names[dims->count];
   dims->items[dims->count].value = v;
   dims->count++;
   return 0;

@@ -28,6 +28,7 @@ MlirModule tool_parse_mlir(MlirContext ctx, const char *text,
 /* Symbolic dims fixed by repeated --dim NAME=VALUE options. */
 typedef struct tool_dims {
   sp_dim_binding items[16];
+  char names[16][128]; /* items[i].name points here: nothing to free */
   int count;
 } tool_dims;
 
