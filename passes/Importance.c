@@ -261,7 +261,8 @@ double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
     at += (size_t)jobs[j].units;
   }
   double **acc_of = calloc(num_jobs + 1, sizeof *acc_of); // by original order, NULL: no vote
-  qsort(jobs, num_jobs, sizeof *jobs, by_value);
+  if (num_jobs) // qsort(NULL, 0, ...) is undefined
+    qsort(jobs, num_jobs, sizeof *jobs, by_value);
   for (size_t j = 0; j < num_jobs;) {
     size_t k = j + 1;
     while (k < num_jobs && jobs[k].mb->value == jobs[j].mb->value)
