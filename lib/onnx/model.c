@@ -162,7 +162,7 @@ static int map_model(const char *path, void **bytes, size_t *size,
   *size = (size_t)st.st_size;
   *bytes = NULL;
   if (*size > 0) {
-    *bytes = mmap(NULL, *size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    *bytes = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (*bytes == MAP_FAILED) {
       int e = errno;
       close(fd);
