@@ -313,19 +313,3 @@ void sp_emit_error(MlirOperation op, const char *fmt, ...) {
   va_end(ap);
   mlirEmitError(mlirOperationGetLocation(op), msg);
 }
-
-MlirOperation sp_find_main(MlirOperation module) {
-  MlirOperation found = {NULL};
-  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
-    if (name.length != 9 || strncmp(name.data, "func.func", 9) != 0)
-      continue;
-    MlirStringRef sym = mlirStringAttrGetValue(
-        mlirOperationGetAttributeByName(op, sp_str("sym_name")));
-    if (mlirOperationIsNull(found) || (sym.length == 4 && strncmp(sym.data, "main", 4) == 0))
-      found = op;
-  }
-  return found;
-}

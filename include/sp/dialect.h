@@ -43,6 +43,9 @@ typedef struct sp_op_signature {
  * unregistered "onnx.<OpType>" ops. */
 const sp_op_signature *sp_dialect_signature(const char *op_type);
 
+/* The func.func @main of module (or the first func.func); null if none. */
+MlirOperation sp_find_main(MlirOperation module);
+
 /* MlirStringRef of a NUL-terminated C string. */
 static inline MlirStringRef sp_str(const char *s) {
   return mlirStringRefCreateFromCString(s);

@@ -77,8 +77,6 @@ void sp_pass_print_help(FILE *out);
 void sp_emit_error(MlirOperation op, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The func.func @main of module (or the first func.func); null if none. */
-MlirOperation sp_find_main(MlirOperation module);
 
 /* Size of dim i of v as a MAC count sees it. */
 typedef int64_t (*sp_dim_fn)(void *user, MlirValue v, intptr_t i);

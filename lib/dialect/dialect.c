@@ -251,3 +251,19 @@ const char *sp_op_result_name(MlirOperation op, intptr_t i, size_t *len) {
     *len = s.length;
   return s.data;
 }
+
+MlirOperation sp_find_main(MlirOperation module) {
+  MlirOperation found = {NULL};
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length != 9 || strncmp(name.data, "func.func", 9) != 0)
+      continue;
+    MlirStringRef sym = mlirStringAttrGetValue(
+        mlirOperationGetAttributeByName(op, sp_str("sym_name")));
+    if (mlirOperationIsNull(found) || (sym.length == 4 && strncmp(sym.data, "main", 4) == 0))
+      found = op;
+  }
+  return found;
+}

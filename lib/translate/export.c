@@ -545,6 +545,30 @@ static char *module_string(exporter *ex, MlirOperation module_op, const char *na
   return copy_ref(ex, mlirStringAttrGetValue(a));
 }
 
+// The messages serialized in an array-of-strings module attribute (the
+// parts import keeps as protobuf bytes), unpacked into the arena.
+static int unpack_messages(exporter *ex, MlirOperation module_op, const char *name,
+                           const ProtobufCMessageDescriptor *descriptor, void ***out,
+                           size_t *count) {
+  MlirAttribute list = module_attr(module_op, name);
+  if (mlirAttributeIsNull(list))
+    return 0;
+  if (!mlirAttributeIsAArray(list))
+    return sp_error_set(ex->err, "module attribute %s is not an array", name);
+  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
+  intptr_t n = mlirArrayAttrGetNumElements(list);
+  void **items = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *items);
+  for (intptr_t i = 0; i < n; ++i) {
+    MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(list, i));
+    items[i] = protobuf_c_message_unpack(descriptor, &alloc, s.length, (const uint8_t *)s.data);
+    if (!items[i])
+      return sp_error_set(ex->err, "corrupt %s module attribute", name);
+  }
+  *out = items;
+  *count = (size_t)n;
+  return 0;
+}
+
 static int fill_model(exporter *ex, MlirOperation module_op, Onnx__ModelProto *m) {
   MlirAttribute ir = module_attr(module_op, "onnx.ir_version");
   m->has_ir_version = 1;
@@ -594,47 +618,12 @@ static int fill_model(exporter *ex, MlirOperation module_op, Onnx__ModelProto *m
       m->metadata_props[i] = e;
     }
   }
-  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
-  MlirAttribute fns = module_attr(module_op, "onnx.functions");
-  if (!mlirAttributeIsNull(fns)) {
-    intptr_t n = mlirArrayAttrGetNumElements(fns);
-    m->functions = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->functions);
-    for (intptr_t i = 0; i < n; ++i) {
-      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(fns, i));
-      m->functions[i] = onnx__function_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
-      if (!m->functions[i])
-        return sp_error_set(ex->err, "corrupt onnx.functions module attribute");
-    }
-    m->n_functions = (size_t)n;
-  }
-  MlirAttribute ti = module_attr(module_op, "onnx.training_info");
-  if (!mlirAttributeIsNull(ti)) {
-    intptr_t n = mlirArrayAttrGetNumElements(ti);
-    m->training_info = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->training_info);
-    for (intptr_t i = 0; i < n; ++i) {
-      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(ti, i));
-      m->training_info[i] = onnx__training_info_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
-      if (!m->training_info[i])
-        return sp_error_set(ex->err, "corrupt onnx.training_info module attribute");
-    }
-    m->n_training_info = (size_t)n;
-  }
+  if (unpack_messages(ex, module_op, "onnx.functions", &onnx__function_proto__descriptor,
+                      (void ***)&m->functions, &m->n_functions) ||
+      unpack_messages(ex, module_op, "onnx.training_info", &onnx__training_info_proto__descriptor,
+                      (void ***)&m->training_info, &m->n_training_info))
+    return -1;
   return 0;
-}
-
-static MlirOperation find_main(MlirModule module) {
-  MlirOperation found = {NULL};
-  for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(module));
-       !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op)) {
-    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
-    if (name.length == 9 && strncmp(name.data, "func.func", 9) == 0) {
-      MlirAttribute sym = mlirOperationGetAttributeByName(op, sp_str("sym_name"));
-      MlirStringRef s = mlirStringAttrGetValue(sym);
-      if (mlirOperationIsNull(found) || (s.length == 4 && strncmp(s.data, "main", 4) == 0))
-        found = op;
-    }
-  }
-  return found;
 }
 
 static MlirAttribute array_entry_dict(MlirAttribute array, intptr_t i) {
@@ -656,7 +645,7 @@ static const char *io_name(exporter *ex, MlirAttribute dict, const char *fallbac
 
 static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
   MlirOperation module_op = mlirModuleGetOperation(module);
-  MlirOperation fn = find_main(module);
+  MlirOperation fn = sp_find_main(module_op);
   if (mlirOperationIsNull(fn))
     return sp_error_set(ex->err, "module has no func.func to export");
   g->name = module_string(ex, module_op, "onnx.graph_name");
@@ -807,19 +796,10 @@ static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
   g->n_value_info = ex->n_vinfos;
   g->value_info = ex->vinfos;
 
-  ProtobufCAllocator alloc = {arena_alloc_cb, arena_free_cb, &ex->arena};
-  MlirAttribute sparse = module_attr(module_op, "onnx.sparse_initializers");
-  if (!mlirAttributeIsNull(sparse)) {
-    intptr_t n = mlirArrayAttrGetNumElements(sparse);
-    g->sparse_initializer = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *g->sparse_initializer);
-    for (intptr_t i = 0; i < n; ++i) {
-      MlirStringRef s = mlirStringAttrGetValue(mlirArrayAttrGetElement(sparse, i));
-      g->sparse_initializer[i] = onnx__sparse_tensor_proto__unpack(&alloc, s.length, (const uint8_t *)s.data);
-      if (!g->sparse_initializer[i])
-        return sp_error_set(ex->err, "corrupt onnx.sparse_initializers module attribute");
-    }
-    g->n_sparse_initializer = (size_t)n;
-  }
+  if (unpack_messages(ex, module_op, "onnx.sparse_initializers",
+                      &onnx__sparse_tensor_proto__descriptor, (void ***)&g->sparse_initializer,
+                      &g->n_sparse_initializer))
+    return -1;
   return 0;
 }
 

@@ -229,24 +229,40 @@ static int attribute_kind(const Onnx__AttributeProto *a) {
   return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED;
 }
 
-// Keeps an attribute sp does not model as its serialized AttributeProto.
-static MlirAttribute opaque_attribute(importer *im, const Onnx__AttributeProto *a) {
-  size_t n = onnx__attribute_proto__get_packed_size(a);
+// A protobuf message (any type) serialized into a string attribute.
+static MlirAttribute message_attr(importer *im, const void *message) {
+  const ProtobufCMessage *msg = message;
+  size_t n = protobuf_c_message_get_packed_size(msg);
   uint8_t *buf = malloc(n ? n : 1);
-  onnx__attribute_proto__pack(a, buf);
-  MlirNamedAttribute entry =
-      sp_named(im->ctx, "onnx.attribute", bytes_attr(im, buf, n));
+  protobuf_c_message_pack(msg, buf);
+  MlirAttribute a = bytes_attr(im, buf, n);
   free(buf);
+  return a;
+}
+
+// Serialized messages as an array attribute (parts sp never rewrites).
+static MlirAttribute message_array_attr(importer *im, void *const *messages, size_t count) {
+  MlirAttribute *items = malloc((count + 1) * sizeof *items);
+  for (size_t i = 0; i < count; ++i)
+    items[i] = message_attr(im, messages[i]);
+  MlirAttribute a = mlirArrayAttrGet(im->ctx, (intptr_t)count, items);
+  free(items);
+  return a;
+}
+
+// {key = serialized message}: how subgraphs and unmodelled attributes travel.
+static MlirAttribute wrapped_message(importer *im, const char *key, const void *message) {
+  MlirNamedAttribute entry = sp_named(im->ctx, key, message_attr(im, message));
   return mlirDictionaryAttrGet(im->ctx, 1, &entry);
 }
 
+// Keeps an attribute sp does not model as its serialized AttributeProto.
+static MlirAttribute opaque_attribute(importer *im, const Onnx__AttributeProto *a) {
+  return wrapped_message(im, "onnx.attribute", a);
+}
+
 static MlirAttribute graph_attribute(importer *im, const Onnx__GraphProto *g) {
-  size_t n = onnx__graph_proto__get_packed_size(g);
-  uint8_t *buf = malloc(n ? n : 1);
-  onnx__graph_proto__pack(g, buf);
-  MlirNamedAttribute entry = sp_named(im->ctx, "onnx.graph", bytes_attr(im, buf, n));
-  free(buf);
-  return mlirDictionaryAttrGet(im->ctx, 1, &entry);
+  return wrapped_message(im, "onnx.graph", g);
 }
 
 static MlirAttribute convert_attribute(importer *im, const Onnx__AttributeProto *a) {
@@ -339,11 +355,7 @@ static int import_initializer(importer *im, const Onnx__TensorProto *t) {
   MlirType type;
   if (mlirAttributeIsNull(value)) {
     // String tensors keep their TensorProto bytes.
-    size_t size = onnx__tensor_proto__get_packed_size(t);
-    uint8_t *buf = malloc(size ? size : 1);
-    onnx__tensor_proto__pack(t, buf);
-    attrs[n++] = sp_named(im->ctx, "onnx.tensor", bytes_attr(im, buf, size));
-    free(buf);
+    attrs[n++] = sp_named(im->ctx, "onnx.tensor", message_attr(im, t));
     int64_t dims[SP_MAX_RANK];
     for (size_t i = 0; i < t->n_dims && i < SP_MAX_RANK; ++i)
       dims[i] = t->dims[i];
@@ -604,42 +616,14 @@ static void add_module_attrs(importer *im, MlirOperation module_op) {
     free(names);
   }
   // Parts sp never rewrites travel as their serialized protobuf.
-  if (m->n_functions) {
-    MlirAttribute *items = malloc(m->n_functions * sizeof *items);
-    for (size_t i = 0; i < m->n_functions; ++i) {
-      size_t n = onnx__function_proto__get_packed_size(m->functions[i]);
-      uint8_t *buf = malloc(n ? n : 1);
-      onnx__function_proto__pack(m->functions[i], buf);
-      items[i] = bytes_attr(im, buf, n);
-      free(buf);
-    }
-    SET("onnx.functions", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_functions, items));
-    free(items);
-  }
-  if (m->n_training_info) {
-    MlirAttribute *items = malloc(m->n_training_info * sizeof *items);
-    for (size_t i = 0; i < m->n_training_info; ++i) {
-      size_t n = onnx__training_info_proto__get_packed_size(m->training_info[i]);
-      uint8_t *buf = malloc(n ? n : 1);
-      onnx__training_info_proto__pack(m->training_info[i], buf);
-      items[i] = bytes_attr(im, buf, n);
-      free(buf);
-    }
-    SET("onnx.training_info", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_training_info, items));
-    free(items);
-  }
-  if (g->n_sparse_initializer) {
-    MlirAttribute *items = malloc(g->n_sparse_initializer * sizeof *items);
-    for (size_t i = 0; i < g->n_sparse_initializer; ++i) {
-      size_t n = onnx__sparse_tensor_proto__get_packed_size(g->sparse_initializer[i]);
-      uint8_t *buf = malloc(n ? n : 1);
-      onnx__sparse_tensor_proto__pack(g->sparse_initializer[i], buf);
-      items[i] = bytes_attr(im, buf, n);
-      free(buf);
-    }
-    SET("onnx.sparse_initializers", mlirArrayAttrGet(im->ctx, (intptr_t)g->n_sparse_initializer, items));
-    free(items);
-  }
+  if (m->n_functions)
+    SET("onnx.functions", message_array_attr(im, (void *const *)m->functions, m->n_functions));
+  if (m->n_training_info)
+    SET("onnx.training_info",
+        message_array_attr(im, (void *const *)m->training_info, m->n_training_info));
+  if (g->n_sparse_initializer)
+    SET("onnx.sparse_initializers", message_array_attr(im, (void *const *)g->sparse_initializer,
+                                                       g->n_sparse_initializer));
 #undef SET
 }
 
