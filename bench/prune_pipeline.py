@@ -7,6 +7,13 @@ number of ops, `groups us/op` is the analysis time per op (the structural part, 
 concat-heavy graph such as densenet121 must not cost more per op than a ResNet);
 `MB/s` is the weight bytes read by importance + prune per second.
 
+`wall s` writes a new output file each run (the output is deleted before the run), as
+a first run does; `over s` is the same run when the output already exists: sp-opt
+renames its temporary file over it, and ext4 (auto_da_alloc) then pushes the new
+file's blocks to disk before the rename, ~40 ms for vit_b_16's 170 MB. That is the
+file system's price of a safe replace, not work sp does, so the goal is checked on
+`wall s` and `over s` is shown beside it.
+
   /usr/bin/python3 bench/prune_pipeline.py --sp-opt BUILD/tools/sp-opt --zoo BUILD/zoo
       [--runs 3] [--only NAME,..]
 """
@@ -58,23 +65,28 @@ def main():
     names = args.only.split(',') if args.only else list(GOALS)
     out = os.path.join(tempfile.mkdtemp(prefix='sp-bench-'), 'pruned.onnx')
     print(f'pipeline: {PIPELINE}')
-    print(f'{"model":<13} {"ops":>5} {"wall s":>7} {"goal":>5}  {"import":>7} {"groups":>7} '
+    print(f'{"model":<13} {"ops":>5} {"wall s":>7} {"over s":>7} {"goal":>5}  {"import":>7} {"groups":>7} '
           f'{"scores":>7} {"prune":>7} {"canon":>7} {"export":>7}  {"groups us/op":>12} {"MB/s":>6}')
     worst = 0.0
     for name in names:
         model = os.path.join(args.zoo, f'{name}.onnx')
         best = None
+        over = None
         for _ in range(args.runs):
+            if os.path.exists(out):
+                os.unlink(out)
             wall, stages = run_once(args.sp_opt, model, out)
             if best is None or wall < best[0]:
                 best = (wall, stages)
+            wall_over, _ = run_once(args.sp_opt, model, out)
+            over = wall_over if over is None else min(over, wall_over)
         wall, st = best
         ops = op_count(args.sp_opt, model)
         mb = os.path.getsize(model) / 1e6
         weights = st.get('sp-importance', 0) + st.get('sp-prune', 0)
         goal = GOALS.get(name, 0.3)
         worst = max(worst, wall / goal)
-        print(f'{name:<13} {ops:>5} {wall:7.3f} {goal:5.2f}  '
+        print(f'{name:<13} {ops:>5} {wall:7.3f} {over:7.3f} {goal:5.2f}  '
               f'{st.get("input (parse or ONNX import)", 0):7.3f} '
               f'{st.get("sp-dependency-groups", 0):7.3f} {st.get("sp-importance", 0):7.3f} '
               f'{st.get("sp-prune", 0):7.3f} {st.get("sp-canonicalize", 0):7.3f} '

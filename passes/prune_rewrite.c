@@ -104,7 +104,7 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
   unsigned char *out;
   MlirType nt = t;
   if (mask) {
-    out = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+    out = sp_weight_alloc(bytes);
     memcpy(out, data, bytes);
     // Zero every element whose index along a changed dim is dropped.
     for (int d = 0; d < rank; ++d) {
@@ -120,7 +120,7 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
       free(dropped);
     }
   } else {
-    out = aligned_alloc(64, ((size_t)(new_n * eb) + 63) / 64 * 64 + 64);
+    out = sp_weight_alloc((size_t)(new_n * eb));
     // Dims after the last sliced one are copied as one contiguous run.
     int last = -1;
     for (int d = 0; d < rank; ++d)
@@ -140,12 +140,22 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
         else
           rs[2 * nruns] = idx[last][k], rs[2 * nruns + 1] = 1, nruns++;
       }
+      // Mostly short runs (channels picked one by one): a gather loop beats
+      // one memcpy call per run.
+      int gather = eb == 4 && nruns * 8 > nk;
       unsigned char *dst = out;
       for (int64_t i = 0; i < new_n; i += nk) {
         int64_t base = 0;
         for (int d = 0; d < last; ++d)
           base += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
-        for (int64_t r = 0; r < nruns; ++r) {
+        if (gather) {
+          const float *src_row = (const float *)data + base;
+          float *dst_row = (float *)dst;
+          for (int64_t k = 0; k < nk; ++k)
+            dst_row[k] = src_row[idx[last][k]];
+          dst += nk * 4;
+        }
+        for (int64_t r = 0; !gather && r < nruns; ++r) {
           memcpy(dst, (const unsigned char *)data + (base + rs[2 * r]) * eb,
                  (size_t)(rs[2 * r + 1] * eb));
           dst += rs[2 * r + 1] * eb;

@@ -22,6 +22,11 @@ MlirAttribute sp_weight_create(MlirType tensor_type, const char *key,
                                const void *data, size_t size,
                                sp_weight_release_fn release, void *user);
 
+/* A buffer for weight bytes: 64-byte aligned (MLIR's blob alignment, SIMD
+ * loads) with 64 spare bytes (kernels may read one vector past the end).
+ * Free with free(). NULL when out of memory. */
+void *sp_weight_alloc(size_t size);
+
 /* Same, but copies data into a buffer owned by the context. */
 MlirAttribute sp_weight_create_copy(MlirType tensor_type, const char *key,
                                     const void *data, size_t size);

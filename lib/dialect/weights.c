@@ -85,10 +85,14 @@ MlirAttribute sp_weight_create(MlirType tensor_type, const char *key,
   return create(tensor_type, key, data, size, NULL, release, user);
 }
 
+void *sp_weight_alloc(size_t size) {
+  return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
+}
+
 MlirAttribute sp_weight_create_copy(MlirType tensor_type, const char *key,
                                     const void *data, size_t size) {
   // 64-byte alignment keeps SIMD kernels and MLIR's blob alignment happy.
-  void *copy = aligned_alloc(64, (size + 63) / 64 * 64 + 64);
+  void *copy = sp_weight_alloc(size);
   if (!copy)
     return (MlirAttribute){NULL};
   if (size)
@@ -173,7 +177,7 @@ int sp_weight_data(MlirAttribute attr, const void **data, size_t *size,
     return sp_error_set(err, "cannot read elements of this element type");
   int64_t n = mlirElementsAttrGetNumElements(attr);
   size_t bytes = (size_t)n * (bits / 8);
-  unsigned char *buf = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+  unsigned char *buf = sp_weight_alloc(bytes);
   if (!buf)
     return sp_error_set(err, "out of memory reading %zu bytes of weights", bytes);
   int fast = !is_resource && mlirAttributeIsADenseElements(attr) &&
