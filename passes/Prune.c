@@ -258,8 +258,14 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
       .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
   };
   long drop = sp_pass_arg_int(args, "drop-layers");
+  const char *calibration = sp_pass_arg_string(args, "calibration");
+  if (calibration && *calibration && drop <= 0) {
+    sp_emit_error(module, "sp-prune: calibration= scores residual blocks for drop-layers=N; "
+                          "without drop-layers it has no effect");
+    return -1;
+  }
   if (drop > 0) {
-    if (sp_prune_drop_layers(module, drop))
+    if (sp_prune_drop_layers(module, drop, calibration))
       return -1;
     // Scores of the old graph no longer match its groups.
     mlirOperationRemoveDiscardableAttributeByName(module, sp_str("sp.importance"));

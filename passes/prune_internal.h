@@ -2,6 +2,7 @@
 #ifndef SP_PRUNE_INTERNAL_H
 #define SP_PRUNE_INTERNAL_H
 
+#include "calibration.h"
 #include "sp/groups.h"
 
 /* Slices (mask = 0) or zeroes (mask = 1) every member of every group with a
@@ -10,8 +11,10 @@
  * `group` of depthwise convs. Emits errors at ops; 0 or -1. */
 int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask);
 
-/* Removes the `count` least important residual blocks (prune_layers.c);
- * records their Add nodes in `sp.dropped_blocks`. 0 or -1 (error emitted). */
-int sp_prune_drop_layers(MlirOperation module, long count);
+/* Removes the `count` least important residual blocks (prune_layers.c),
+ * scored on calibration data when `calibration` names a directory, else by
+ * weights; records the scores in `sp.block_importance` and the removed Add
+ * nodes in `sp.dropped_blocks`. 0 or -1 (error emitted). */
+int sp_prune_drop_layers(MlirOperation module, long count, const char *calibration);
 
 #endif

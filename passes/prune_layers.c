@@ -6,9 +6,12 @@
  * the branch or by the Add). Removing the block replaces the Add by s; the
  * branch becomes dead and is erased with its weights.
  *
- * Importance without calibration data (the weight-based fallback): the
- * branch's gain estimate sum ||W||_F^2 / fan_in over its Conv, Gemm and MatMul
- * weights (the mean-square output of W x for unit-variance x, per input). */
+ * Importance with calibration data (calibration.c): 1 - the mean cosine
+ * similarity of s and the Add's result per sample (ShortGPT's block
+ * influence), measured once on the model as given. Without it (the
+ * weight-based fallback): the branch's gain estimate sum ||W||_F^2 / fan_in
+ * over its Conv, Gemm and MatMul weights (the mean-square output of W x for
+ * unit-variance x, per input). */
 #include <math.h>
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
@@ -20,12 +23,6 @@
 #include "sp/hashmap.h"
 #include "sp/passes.h"
 #include "sp/weights.h"
-
-typedef struct block {
-  MlirOperation add;
-  MlirValue shortcut;
-  double importance;
-} block;
 
 static int is_source(MlirOperation op) {
   char type[64];
@@ -154,8 +151,7 @@ static int same_type(MlirValue a, MlirValue b) {
   return mlirTypeEqual(mlirValueGetType(a), mlirValueGetType(b));
 }
 
-/* Residual blocks of body with their importance; count in *n. */
-static block *find_blocks(MlirBlock body, size_t *n) {
+sp_residual_block *sp_find_residual_blocks(MlirBlock body, size_t *n) {
   sp_map position;
   sp_map_init(&position);
   intptr_t pos = 1;
@@ -163,7 +159,7 @@ static block *find_blocks(MlirBlock body, size_t *n) {
        op = mlirOperationGetNextInBlock(op))
     sp_map_put_ptr(&position, op.ptr, (void *)pos++);
   size_t cap = 16;
-  block *blocks = malloc(cap * sizeof *blocks);
+  sp_residual_block *blocks = malloc(cap * sizeof *blocks);
   *n = 0;
   char type[64];
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
@@ -184,7 +180,7 @@ static block *find_blocks(MlirBlock body, size_t *n) {
             gain += op_gain((MlirOperation){(void *)branch.slots[i].key});
         if (*n == cap)
           blocks = realloc(blocks, (cap *= 2) * sizeof *blocks);
-        blocks[(*n)++] = (block){op, s, gain};
+        blocks[(*n)++] = (sp_residual_block){op, s, gain};
         sp_map_free(&branch);
         break;
       }
@@ -218,27 +214,75 @@ static void erase_dead(MlirBlock body) {
   free(ops);
 }
 
-int sp_prune_drop_layers(MlirOperation module, long count) {
+/* Writes sp.block_importance = [["add name", score], ...] (model order). */
+static void record_importance(MlirOperation module, const sp_residual_block *blocks, size_t n) {
+  MlirContext ctx = mlirOperationGetContext(module);
+  MlirAttribute *rows = malloc((n + 1) * sizeof *rows);
+  for (size_t i = 0; i < n; ++i) {
+    char *name = sp_location_name(mlirOperationGetLocation(blocks[i].add), NULL);
+    MlirAttribute pair[2] = {mlirStringAttrGet(ctx, sp_str(name ? name : "?")),
+                             mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), blocks[i].importance)};
+    free(name);
+    rows[i] = mlirArrayAttrGet(ctx, 2, pair);
+  }
+  mlirOperationSetDiscardableAttributeByName(module, sp_str("sp.block_importance"),
+                                             mlirArrayAttrGet(ctx, (intptr_t)n, rows));
+  free(rows);
+}
+
+int sp_prune_drop_layers(MlirOperation module, long count, const char *calibration) {
   MlirOperation fn = sp_find_main(module);
   if (mlirOperationIsNull(fn))
     return sp_emit_error(module, "sp-prune: module has no func.func"), -1;
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0));
   MlirContext ctx = mlirOperationGetContext(module);
+  // Calibrated scores are measured once, on the model as given, keyed by Add.
+  sp_map calibrated;
+  sp_map_init(&calibrated);
+  size_t n0 = 0;
+  sp_residual_block *first = sp_find_residual_blocks(body, &n0);
+  double *influence = malloc((n0 + 1) * sizeof *influence);
+  if (calibration && *calibration && n0 > 0) {
+    if (sp_block_influence(module, calibration, first, n0, influence)) {
+      free(first);
+      free(influence);
+      sp_map_free(&calibrated);
+      return -1;
+    }
+    for (size_t i = 0; i < n0; ++i) {
+      first[i].importance = influence[i];
+      sp_map_put_ptr(&calibrated, first[i].add.ptr, &influence[i]);
+    }
+  }
+  record_importance(module, first, n0);
+  free(first);
   MlirAttribute *names = malloc((size_t)(count + 1) * sizeof *names);
-  for (long k = 0; k < count; ++k) {
+  int rc = 0;
+  for (long k = 0; k < count && !rc; ++k) {
     size_t n = 0;
-    block *blocks = find_blocks(body, &n);
+    sp_residual_block *blocks = sp_find_residual_blocks(body, &n);
     if (n == 0) {
       sp_emit_error(module, "sp-prune: drop-layers=%ld but the model has %ld removable "
                             "residual blocks", count, k);
       free(blocks);
-      free(names);
-      return -1;
+      rc = -1;
+      break;
     }
+    // A block that only became removable after a removal has no calibrated
+    // score: it goes after every scored block (weight-based among themselves).
     size_t best = 0;
-    for (size_t i = 1; i < n; ++i)
-      if (blocks[i].importance < blocks[best].importance)
+    int best_scored = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double *score = sp_map_get_ptr(&calibrated, blocks[i].add.ptr, NULL);
+      int scored = score != NULL;
+      if (scored)
+        blocks[i].importance = *score;
+      if (i == 0 || scored > best_scored ||
+          (scored == best_scored && blocks[i].importance < blocks[best].importance)) {
         best = i;
+        best_scored = scored;
+      }
+    }
     char *name = sp_location_name(mlirOperationGetLocation(blocks[best].add), NULL);
     names[k] = mlirStringAttrGet(ctx, sp_str(name ? name : "?"));
     free(name);
@@ -247,8 +291,11 @@ int sp_prune_drop_layers(MlirOperation module, long count) {
     free(blocks);
     erase_dead(body);
   }
-  mlirOperationSetDiscardableAttributeByName(module, sp_str("sp.dropped_blocks"),
-                                             mlirArrayAttrGet(ctx, count, names));
+  if (!rc)
+    mlirOperationSetDiscardableAttributeByName(module, sp_str("sp.dropped_blocks"),
+                                               mlirArrayAttrGet(ctx, count, names));
   free(names);
-  return 0;
+  free(influence);
+  sp_map_free(&calibrated);
+  return rc;
 }

@@ -63,7 +63,11 @@ static const sp_pass_option prune_options[] = {
     {"mode", SP_OPTION_ENUM, "shrink", "shrink|mask", 0, 0, 0,
      "shrink: remove the units; mask: zero their weights, keep shapes"},
     {"drop-layers", SP_OPTION_INT, "0", NULL, 0, 100000, 0,
-     "first remove this many residual blocks, least important first (weight-based)"},
+     "first remove this many residual blocks, least important first (by calibration "
+     "if given, else by weights)"},
+    {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "drop-layers scores blocks by 1 - cos(input, output) per sample on these inputs: a "
+     "directory of input_0.pb, ... (graph-input order) or of test_data_set_*/ subdirectories"},
     {"skip-reduced", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
 };

@@ -145,11 +145,79 @@ def if_capture():
                              opset_imports=[helper.make_opsetid("", 13)])
 
 
+def residual_mlp(tail=None):
+    """Three residual blocks y = x + x @ W on (N, 8) where calibration and the
+    weight-based fallback disagree. Calibration data lives in dims 0..3:
+      block_a: W = 10 on rows 4..7 only: huge weights (gain 200) that the data
+               never reaches (the block is the identity on it, influence 0);
+      block_b: W = 0.5 R, R a 90-degree rotation of dims 0..3 (gain 0.125,
+               cos = 1/sqrt(1.25), influence 0.106);
+      block_c: W = 2 R (gain 2, cos = 1/sqrt(5), influence 0.553).
+    Weights drop b first, then c; calibration drops a first, then b."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])
+    rot = np.zeros((8, 8), np.float32)
+    for i, j in [(0, 1), (2, 3)]:  # x @ rot maps (x_i, x_j) to (-x_j, x_i)
+        rot[j, i], rot[i, j] = -1, 1
+    wa = np.zeros((8, 8), np.float32)
+    wa[4:, :4] = 10
+    inits = [numpy_helper.from_array(wa, "wa"), numpy_helper.from_array(0.5 * rot, "wb"),
+             numpy_helper.from_array(2 * rot, "wc")]
+    nodes, prev = [], "x"
+    for b in "abc":
+        nodes += [helper.make_node("MatMul", [prev, f"w{b}"], [f"f{b}"], name=f"block_{b}_mm"),
+                  helper.make_node("Add", [prev, f"f{b}"], [f"y{b}"], name=f"block_{b}_add")]
+        prev = f"y{b}"
+    nodes[-1].output[0] = "y" if tail is None else "yc"
+    if tail == "scatter":  # an op the runtime has no kernel for, after the blocks
+        inits += [numpy_helper.from_array(np.zeros((1, 8), np.int64), "idx"),
+                  numpy_helper.from_array(np.zeros((1, 8), np.float32), "upd")]
+        nodes.append(helper.make_node("ScatterElements", ["yc", "idx", "upd"], ["y"],
+                                      name="scatter"))
+    return helper.make_model(helper.make_graph(nodes, "residual_mlp", [x], [y], inits),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
+def residual_mlp_scatter():
+    """residual_mlp followed by ScatterElements (no runtime kernel)."""
+    return residual_mlp("scatter")
+
+
+def residual_mlp_calibration(out):
+    """Calibration directories for residual_mlp under out: sets/ (two
+    test_data_set_* of batch 3 and 2), flat/ (input_0.pb), and broken ones:
+    empty/, wrong_shape/ (N x 5), extra/ (input_1.pb), no_input/ (a set
+    without input_0.pb)."""
+    def write(d, name, arr, tensor_name="x"):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(numpy_helper.from_array(arr, tensor_name).SerializeToString())
+
+    def data(n):
+        arr = np.zeros((n, 8), np.float32)
+        arr[:, :4] = rng.standard_normal((n, 4))
+        return arr
+    write(os.path.join(out, "sets", "test_data_set_0"), "input_0.pb", data(3))
+    write(os.path.join(out, "sets", "test_data_set_1"), "input_0.pb", data(2))
+    write(os.path.join(out, "flat"), "input_0.pb", data(4))
+    os.makedirs(os.path.join(out, "empty"), exist_ok=True)
+    write(os.path.join(out, "wrong_shape"), "input_0.pb", np.zeros((2, 5), np.float32))
+    write(os.path.join(out, "extra"), "input_0.pb", data(1))
+    write(os.path.join(out, "extra"), "input_1.pb", data(1), "")
+    os.makedirs(os.path.join(out, "no_input", "test_data_set_0"), exist_ok=True)
+
+
 FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missing_input,
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
-                                     future_ir, cycle, big_weights, if_capture]}
+                                     future_ir, cycle, big_weights, if_capture, residual_mlp,
+                                     residual_mlp_scatter]}
+# Data, not models: make_fixture.py NAME OUT_DIR.
+DATA = {f.__name__: f for f in [residual_mlp_calibration]}
 
 if __name__ == "__main__":
+    if sys.argv[1] in DATA:
+        DATA[sys.argv[1]](sys.argv[2])
+        sys.exit(0)
     model = FIXTURES[sys.argv[1]]()
     external = len(sys.argv) > 3 and sys.argv[3] == "--external"
     # The checker would refuse the deliberately broken fixtures: save raw.

@@ -1,0 +1,29 @@
+/* Residual blocks and their influence on calibration data, for sp-prune's
+ * drop-layers. Kept apart from prune_internal.h: calibration.c includes
+ * sp/runtime.h, whose sp_value_info is not sp/groups.h's. */
+#ifndef SP_CALIBRATION_H
+#define SP_CALIBRATION_H
+
+#include <mlir-c/IR.h>
+#include <stddef.h>
+
+/* A residual block y = Add(shortcut, branch) whose branch is private. */
+typedef struct sp_residual_block {
+  MlirOperation add;
+  MlirValue shortcut;
+  double importance; /* weight-based gain of the branch (prune_layers.c) */
+} sp_residual_block;
+
+/* The residual blocks of body in op order, with their weight-based
+ * importance; count in *n; malloc'ed (prune_layers.c). */
+sp_residual_block *sp_find_residual_blocks(MlirBlock body, size_t *n);
+
+/* Block influence on calibration data (calibration.c): influence[i] =
+ * 1 - mean over samples of cos(shortcut, Add result) of blocks[i], each
+ * flattened per sample (dim 0). dir holds input_0.pb, ... or
+ * test_data_set_N subdirectories. Runs module through sp_runtime; 0 or -1
+ * (error emitted at the module or the failing op). */
+int sp_block_influence(MlirOperation module, const char *dir,
+                       const sp_residual_block *blocks, size_t n, double *influence);
+
+#endif
