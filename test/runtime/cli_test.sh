@@ -57,4 +57,15 @@ if [ -f "$FM/t10k-images-idx3-ubyte.gz" ]; then
       --mean 0.2860 --std 0.3530 > "$T/acc.txt"
   grep -q '^accuracy top1=0.1000 (1000/10000)$' "$T/acc.txt" || fail "eval: $(cat "$T/acc.txt")"
 fi
+# OpenBLAS core check: force the generic Prescott kernels on a CPU with AVX2 (what
+# Debian's OpenBLAS does by itself on some AVX-512 Xeons) and expect one hint line
+# naming OPENBLAS_CORETYPE, from --blas-core and from a model run.
+if grep -qw avx2 /proc/cpuinfo; then
+  OPENBLAS_CORETYPE=Prescott "$SP_RUN" --blas-core > "$T/core.txt" 2> "$T/hint.txt"
+  [ "$(cat "$T/core.txt")" = Prescott ] || fail "blas-core: $(cat "$T/core.txt")"
+  grep -q "^sp: hint: OpenBLAS chose the 'Prescott' kernels .*set OPENBLAS_CORETYPE=" "$T/hint.txt" ||
+    fail "no OpenBLAS hint: $(cat "$T/hint.txt")"
+  OPENBLAS_CORETYPE=Prescott "$SP_RUN" "$T/clf.onnx" --random -q 2> "$T/hint.txt"
+  [ "$(grep -c 'OPENBLAS_CORETYPE=' "$T/hint.txt")" -eq 1 ] || fail "run hint: $(cat "$T/hint.txt")"
+fi
 echo "sp-run CLI: ok"
