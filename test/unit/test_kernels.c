@@ -116,6 +116,20 @@ static void test_conv_shapes(void **state) {
       {1, 6, 6, 6, 11, 10, 3, 3, 3, 3, 2},   /* depthwise dilation, stride 3 */
       {1, 1, 1, 1, 5, 5, 3, 3, 1, 0, 1},     /* single channel, no padding */
       {1, 9, 3, 1, 4, 4, 7, 7, 1, 3, 1},     /* kernel larger than input */
+      /* depthwise rows wider than a vector, odd widths, every stride phase */
+      {1, 5, 5, 5, 13, 37, 3, 3, 1, 1, 1},   /* 3x3 s1, width 37 */
+      {2, 3, 3, 3, 17, 29, 3, 3, 2, 1, 1},   /* 3x3 s2, batch 2, odd width */
+      {1, 3, 3, 3, 16, 16, 3, 3, 2, 1, 1},   /* 3x3 s2, even size (14->7 style) */
+      {1, 4, 4, 4, 7, 7, 3, 3, 1, 1, 1},     /* 7x7 map, rows below a vector */
+      {1, 3, 3, 3, 19, 23, 5, 5, 2, 2, 1},   /* 5x5 s2 */
+      {1, 2, 2, 2, 15, 21, 7, 7, 1, 3, 1},   /* 7x7 kernel (generic taps) */
+      {2, 3, 6, 3, 12, 20, 3, 3, 2, 0, 2},   /* multiplier 2, dilation 2, s2, no pad */
+      {1, 3, 3, 3, 9, 40, 3, 3, 3, 1, 1},    /* stride 3 */
+      {1, 2, 2, 2, 1, 33, 1, 3, 1, 1, 1},    /* one row (1-D style) */
+      /* pointwise: several column tiles, and row blocks when threads split M */
+      {1, 64, 64, 1, 48, 49, 1, 1, 1, 0, 1}, /* 1x1, N = 2352 > one tile */
+      {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */
+      {2, 40, 24, 1, 30, 30, 3, 3, 2, 1, 1}, /* im2col, batch 2, residual */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     run_conv_case(&cases[i], 0, 0, RT_ACT_NONE);

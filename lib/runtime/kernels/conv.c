@@ -1,6 +1,6 @@
-/* conv.c - Conv (1-3 spatial dims): im2col + SGEMM per image and group, a
- * direct path for depthwise convs, bias/BatchNorm/residual/activation fused
- * into the epilogue; ConvTranspose as SGEMM + col2im. */
+/* conv.c - Conv (1-3 spatial dims): im2col + SGEMM per image and group
+ * (depthwise convs go to depthwise.c), bias/BatchNorm/residual/activation
+ * fused into the epilogue; ConvTranspose as SGEMM + col2im. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +16,10 @@ static int is_pointwise(const conv_params *p) {
   return 1;
 }
 
-/* Direct 2D depthwise path: one input channel per group. */
-static int is_depthwise(const conv_params *p) {
-  return p->C == p->group && p->group > 1 && p->k[0] == 1 && p->in[0] == 1 &&
-         p->k[1] <= 64 && p->in[2] <= 8192;
-}
-
 size_t conv_scratch_floats(const conv_params *p) {
-  if (is_pointwise(p) || is_depthwise(p))
+  if (depthwise_applies(p))
+    return depthwise_scratch_floats(p);
+  if (is_pointwise(p))
     return 0;
   return (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
          (size_t)spatial(p->out);
@@ -126,110 +122,13 @@ void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
                      ep->bias ? ep->bias[m] : 0, ep);
 }
 
-/* Rows of zeros stand in for padding rows of a depthwise window. */
-#define DW_MAX_W 8192
-static const float dw_zero_row[DW_MAX_W + 64];
-
-/* One output row y[lo..hi) of a depthwise conv whose every tap is inside
- * the input: rows[kh] is input row (or zeros), taps read
- * rows[kh][ow*S + kw*dil - pad]. KH, KW, S constant so the taps unroll and
- * ow vectorises. */
-#define DW_ROW(NAME, KH, KW, S)                                                \
-  static void NAME(float *restrict y, const float *const *rows,               \
-                   const float *restrict w, int dil, int pad, int lo, int hi) { \
-    for (int ow = lo; ow < hi; ++ow) {                                         \
-      float acc = 0;                                                           \
-      for (int kh = 0; kh < KH; ++kh)                                          \
-        for (int kw = 0; kw < KW; ++kw)                                        \
-          acc += w[kh * KW + kw] * rows[kh][ow * S + kw * dil - pad];          \
-      y[ow] = acc;                                                             \
-    }                                                                          \
-  }
-DW_ROW(dw_row_3x3_s1, 3, 3, 1)
-DW_ROW(dw_row_3x3_s2, 3, 3, 2)
-DW_ROW(dw_row_5x5_s1, 5, 5, 1)
-DW_ROW(dw_row_5x5_s2, 5, 5, 2)
-
-/* Any size: taps checked against the input width (borders). */
-static void dw_row_any(float *restrict y, const float *const *rows,
-                       const float *restrict w, int KH, int KW, int s, int dil,
-                       int pad, int W, int lo, int hi) {
-  for (int ow = lo; ow < hi; ++ow) {
-    float acc = 0;
-    for (int kh = 0; kh < KH; ++kh)
-      for (int kw = 0; kw < KW; ++kw) {
-        int iw = ow * s + kw * dil - pad;
-        if (iw >= 0 && iw < W)
-          acc += w[kh * KW + kw] * rows[kh][iw];
-      }
-    y[ow] = acc;
-  }
-}
-
-/* Direct 2D depthwise conv: every group has one input channel (times a
- * channel multiplier). */
-static void depthwise_forward(float *out, const float *inp,
-                              const float *weight, const conv_params *p,
-                              const epilogue *ep) {
-  const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int KH = p->k[1], KW = p->k[2], sh = p->stride[1], sw = p->stride[2];
-  const int dh = p->dil[1], dw = p->dil[2], pw = p->pad[2];
-  const int mult = p->M / p->group;
-  const int64_t osp = (int64_t)OH * OW;
-  /* interior columns: every kw tap inside [0, W) */
-  int lo = 0, hi = OW;
-  for (int kw = 0; kw < KW; ++kw) {
-    int l, h;
-    valid_range(W, OW, sw, pw, kw * dw, &l, &h);
-    lo = l > lo ? l : lo;
-    hi = h < hi ? h : hi;
-  }
-  if (hi < lo)
-    hi = lo;
-  int fast = dh >= 1 && KH <= 7 && (KH == KW) && (KW == 3 || KW == 5) &&
-             sw <= 2 && W <= DW_MAX_W;
-  int64_t work = (int64_t)p->N * p->M * osp * KH * KW;
-  (void)work; /* only read by the OpenMP clause */
-#pragma omp parallel for schedule(static) if (work > 65536)
-  for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
-    int m = (int)(nm % p->M);
-    int64_t nimg = nm / p->M;
-    const float *x = inp + (nimg * p->C + m / mult) * (int64_t)H * W;
-    const float *w = weight + (int64_t)m * KH * KW;
-    float *y = out + nm * osp;
-    const float *rows[64];
-    for (int oh = 0; oh < OH; ++oh) {
-      float *yrow = y + (int64_t)oh * OW;
-      for (int kh = 0; kh < KH && kh < 64; ++kh) {
-        int ih = oh * sh - p->pad[1] + kh * dh;
-        rows[kh] = ih >= 0 && ih < H ? x + (int64_t)ih * W : dw_zero_row;
-      }
-      dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, 0, lo);
-      if (fast && KW == 3 && sw == 1)
-        dw_row_3x3_s1(yrow, rows, w, dw, pw, lo, hi);
-      else if (fast && KW == 3 && sw == 2)
-        dw_row_3x3_s2(yrow, rows, w, dw, pw, lo, hi);
-      else if (fast && KW == 5 && sw == 1)
-        dw_row_5x5_s1(yrow, rows, w, dw, pw, lo, hi);
-      else if (fast && KW == 5 && sw == 2)
-        dw_row_5x5_s2(yrow, rows, w, dw, pw, lo, hi);
-      else
-        dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, lo, hi);
-      dw_row_any(yrow, rows, w, KH, KW, sw, dw, pw, W, hi, OW);
-    }
-    if (ep)
-      epilogue_channel(y, ep->residual ? ep->residual + nm * osp : NULL, osp,
-                       ep->bias ? ep->bias[m] : 0, ep);
-  }
-}
-
 void conv_forward(float *out, const float *inp, const float *weight,
                   const conv_params *p, const epilogue *ep, float *scratch) {
   const int G = p->group, Cg = p->C / G, Mg = p->M / G;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   const int64_t K = (int64_t)Cg * spatial(p->k);
-  if (is_depthwise(p)) {
-    depthwise_forward(out, inp, weight, p, ep);
+  if (depthwise_applies(p)) {
+    depthwise_forward(out, inp, weight, p, ep, scratch);
     return;
   }
   int pointwise = is_pointwise(p);
@@ -242,15 +141,16 @@ void conv_forward(float *out, const float *inp, const float *weight,
         col = scratch;
       }
       float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
-      sgemm_forward(0, 0, Mg, (int)osp, (int)K, 1.0f,
-                    weight + (int64_t)g * Mg * K, (int)K, col, (int)osp, 0.0f,
-                    y, (int)osp);
-    }
-    if (ep) {
-      epilogue e = *ep;
-      if (e.residual)
-        e.residual += (int64_t)n * p->M * osp;
-      epilogue_forward(out + (int64_t)n * p->M * osp, p->M, osp, &e);
+      epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+      if (ep) {
+        e = *ep;
+        if (e.bias)
+          e.bias += (int64_t)g * Mg;
+        if (e.residual)
+          e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+      }
+      sgemm_epilogue_forward(y, weight + (int64_t)g * Mg * K, col, Mg, (int)K,
+                             (int)osp, &e);
     }
   }
 }

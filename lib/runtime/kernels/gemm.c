@@ -2,6 +2,7 @@
  * direct summation (small attention/test patterns). */
 #include <cblas.h>
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -60,6 +61,87 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
     else
       sgemm1(ta, tb, n, N, K, alpha, ta ? a + lo : a + (size_t)lo * lda, lda, b,
              ldb, beta, c + (size_t)lo * ldc, ldc);
+  }
+}
+
+/* Floats of one tile's output rows and input panel: both stay in L2 (>= 512
+ * KB on the CPUs we target) until the epilogue has run. */
+#define TILE_FLOATS (128 * 1024)
+
+/* y tile (rows, cols) with row stride ldy = bias[m] + res: OpenBLAS then
+ * accumulates into it (beta = 1) and skips its own zeroing pass. */
+static void tile_init(float *restrict y, int64_t ldy, int rows, int cols,
+                      const float *bias, const float *res) {
+  for (int m = 0; m < rows; ++m) {
+    float *restrict yr = y + m * ldy;
+    const float b = bias ? bias[m] : 0;
+    if (res) {
+      const float *restrict rr = res + m * ldy;
+      for (int j = 0; j < cols; ++j)
+        yr[j] = b + rr[j];
+    } else {
+      for (int j = 0; j < cols; ++j)
+        yr[j] = b;
+    }
+  }
+}
+
+static void tile_clamp(float *restrict y, int64_t ldy, int rows, int cols,
+                       float lo, float hi) {
+  for (int m = 0; m < rows; ++m) {
+    float *restrict yr = y + m * ldy;
+    for (int j = 0; j < cols; ++j) {
+      float v = yr[j];
+      yr[j] = v < lo ? lo : v > hi ? hi : v;
+    }
+  }
+}
+
+void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
+                            int K, int N, const epilogue *ep) {
+  if (M <= 0 || N <= 0)
+    return;
+  const float *bias = ep ? ep->bias : NULL, *res = ep ? ep->residual : NULL;
+  int act = ep && ep->act != RT_ACT_NONE;
+  float lo = -INFINITY, hi = INFINITY;
+  if (ep && ep->act == RT_ACT_RELU)
+    lo = 0;
+  else if (ep && ep->act == RT_ACT_CLIP)
+    lo = ep->a, hi = ep->b;
+  int T = (double)M * N * K < 2e6 ? 1 : rt_threads();
+  /* threads split the larger of M and N, as sgemm_forward does */
+  int row_blocks = T > 1 && M > N && M >= 16 * T ? T : 1;
+  int mb = (M + row_blocks - 1) / row_blocks;
+  mb = row_blocks > 1 ? (mb + 7) / 8 * 8 : mb;
+  row_blocks = (M + mb - 1) / mb;
+  /* column tiles: as wide as fit in L2, at least 256, a multiple of T */
+  int nb = TILE_FLOATS / (mb + K);
+  nb = nb < 256 ? 256 : nb;
+  int col_tiles = N / nb > 1 ? N / nb : 1;
+  if (row_blocks == 1 && T > 1)
+    col_tiles = (col_tiles + T - 1) / T * T;
+  nb = (N + col_tiles - 1) / col_tiles;
+  nb = (nb + 15) / 16 * 16;
+  col_tiles = (N + nb - 1) / nb;
+  int tiles = row_blocks * col_tiles;
+#pragma omp parallel for schedule(static) if (T > 1 && tiles > 1)
+  for (int t = 0; t < tiles; ++t) {
+    int m0 = t / col_tiles * mb, j0 = t % col_tiles * nb;
+    int rows = M - m0 < mb ? M - m0 : mb, cols = N - j0 < nb ? N - j0 : nb;
+    float *yt = y + (int64_t)m0 * N + j0;
+    float beta = 0;
+    if (bias || res) {
+      tile_init(yt, N, rows, cols, bias ? bias + m0 : NULL,
+                res ? res + (int64_t)m0 * N + j0 : NULL);
+      beta = 1;
+    }
+    if (tiles == 1) /* GEMV when M or N is 1, threads for small GEMMs */
+      sgemm_forward(0, 0, rows, cols, K, 1.0f, w, K, x, N, beta, yt, N);
+    else
+      sgemm1(0, 0, rows, cols, K, 1.0f, w + (int64_t)m0 * K, K, x + j0, N,
+             beta, yt, N);
+    if (act)
+      tile_clamp(yt, N, rows, cols, lo, hi);
   }
 }
 

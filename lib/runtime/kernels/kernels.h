@@ -32,6 +32,15 @@ size_t conv_scratch_floats(const conv_params *p);
 void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
 /* Applies ep to out (M, spatial) rows of one image. */
 void epilogue_forward(float *out, int M, int64_t spatial, const epilogue *ep);
+/* ---- depthwise.c: 2D convs with one input channel per group ---- */
+int depthwise_applies(const conv_params *p);
+/* Scratch for depthwise_forward at the current thread count. */
+size_t depthwise_scratch_floats(const conv_params *p);
+/* out is (N,M,OH,OW), inp is (N,C,H,W), weight is (M,1,KH,KW), M = C * mult;
+ * scratch holds depthwise_scratch_floats(p) floats. */
+void depthwise_forward(float *out, const float *inp, const float *weight,
+                       const conv_params *p, const epilogue *ep,
+                       float *scratch);
 /* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
 int winograd_applies(const conv_params *p);
 /* u is (16, M, C), w is (M, C, 3, 3). */
@@ -51,6 +60,10 @@ RT_KERNEL(rt_conv_transpose);
 void sgemm_forward(int trans_a, int trans_b, int M, int N, int K, float alpha,
                    const float *a, int lda, const float *b, int ldb,
                    float beta, float *c, int ldc);
+/* y (M,N) = w (M,K) @ x (K,N), then + bias[m] + residual (M,N) and the
+ * activation of ep (may be NULL), tile by tile while each tile is in cache. */
+void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
+                            int K, int N, const epilogue *ep);
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c; a is (M,K) or (K,M) if
  * trans_a, b is (K,N) or (N,K) if trans_b; c broadcasts to (M,N). */
 RT_KERNEL(rt_gemm);

@@ -1,0 +1,278 @@
+/* depthwise.c - direct 2D depthwise conv (one input channel per group, any
+ * channel multiplier, kernel size, stride, dilation, padding).
+ *
+ * Each input channel is first copied into a zero-padded buffer split into
+ * stride phases: plane (qh,qw) holds padded pixels (r*sh+qh, j*sw+qw). In a
+ * plane every tap (kh,kw) of output (oh,ow) sits at the flat index
+ * oh*Wq + ow + const, so one long loop over oh*Wq + ow (the Wq - OW columns
+ * past OW of each row are computed and dropped) covers many output rows with contiguous
+ * loads, with no border tests, for small 7x7 maps as well as 112x112 ones.
+ * The loop runs on chunks of rows that fit in L1; bias, residual and the
+ * clamp are applied while copying a chunk out. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Flat outputs per chunk: the chunk's sums stay in L1 until copied out. */
+#define DW_CHUNK 2048
+/* Larger kernels go through im2col + SGEMM, one group at a time. */
+#define DW_MAX_TAPS 256
+
+int depthwise_applies(const conv_params *p) {
+  return p->C == p->group && p->group > 1 && p->k[0] == 1 && p->in[0] == 1 &&
+         p->k[1] * p->k[2] <= DW_MAX_TAPS;
+}
+
+/* Eight floats, unaligned: GCC/clang vector extensions give AVX on AVX
+ * machines and pairs of SSE ops elsewhere, without intrinsics. */
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+#define V8_SLACK 8 /* floats read and written past n by the last vector */
+typedef int i8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16), aligned(4)));
+#define LD8(p) (*(const v8 *)(p))
+#define ST8(p, v) (*(v8 *)(p) = (v))
+
+/* dst[0..n) = src[0..n). Rows are 7 to 112 floats: the last vector
+ * overlaps the previous one instead of a scalar tail. */
+static inline void dw_copy(float *restrict dst, const float *restrict src,
+                           int n) {
+  if (n >= 8) {
+    for (int i = 0; i < n - 8; i += 8)
+      ST8(dst + i, LD8(src + i));
+    ST8(dst + n - 8, LD8(src + n - 8));
+  } else if (n >= 4) {
+    *(v4 *)dst = *(const v4 *)src;
+    *(v4 *)(dst + n - 4) = *(const v4 *)(src + n - 4);
+  } else {
+    for (int i = 0; i < n; ++i)
+      dst[i] = src[i];
+  }
+}
+
+/* dst[0..n) = src[0], src[2], ... src[2n-2] (never reads src[2n-1]). */
+static inline void dw_copy_even(float *restrict dst, const float *restrict src,
+                                int n) {
+#if defined(__clang__) || __GNUC__ >= 12
+  if (n >= 8) {
+    for (int j = 0;; j += 8) {
+      j = j < n - 8 ? j : n - 8;
+      v8 a = LD8(src + 2 * j), b = LD8(src + 2 * j + 7);
+      ST8(dst + j, __builtin_shufflevector(a, b, 0, 2, 4, 6, 9, 11, 13, 15));
+      if (j == n - 8)
+        return;
+    }
+  }
+#endif
+  for (int j = 0; j < n; ++j)
+    dst[j] = src[2 * j];
+}
+
+/* min(max(v, lo), hi) lane by lane, as the scalar v < lo ? lo : ... */
+static inline v8 v8_clamp(v8 v, v8 lo, v8 hi) {
+  i8 below = v < lo, above = v > hi;
+  v = (v8)(((i8)lo & below) | ((i8)v & ~below));
+  return (v8)(((i8)hi & above) | ((i8)v & ~above));
+}
+
+typedef struct dw_geom {
+  int Hq, Wq;    /* rows and columns of one stride-phase plane */
+  int64_t plane; /* floats per plane, Hq * Wq */
+  int rows;      /* output rows per chunk */
+  size_t per_thread; /* planes, slack, chunk sums, slack; 64-byte multiple */
+} dw_geom;
+
+static dw_geom dw_geometry(const conv_params *p) {
+  dw_geom g;
+  const int sh = p->stride[1], sw = p->stride[2];
+  /* padded extent the output reads, split into sh x sw phases */
+  int Hp = (p->out[1] - 1) * sh + (p->k[1] - 1) * p->dil[1] + 1;
+  int Wp = (p->out[2] - 1) * sw + (p->k[2] - 1) * p->dil[2] + 1;
+  g.Hq = (Hp + sh - 1) / sh;
+  g.Wq = (Wp + sw - 1) / sw;
+  g.plane = (int64_t)g.Hq * g.Wq;
+  g.rows = DW_CHUNK / g.Wq > 0 ? DW_CHUNK / g.Wq : 1;
+  if (g.rows > p->out[1])
+    g.rows = p->out[1];
+  size_t n = (size_t)sh * sw * g.plane + (size_t)g.rows * g.Wq + 2 * V8_SLACK;
+  g.per_thread = (n + 15) / 16 * 16;
+  return g;
+}
+
+size_t depthwise_scratch_floats(const conv_params *p) {
+  return dw_geometry(p).per_thread * (size_t)rt_threads();
+}
+
+/* planes (sh*sw, Hq, Wq) = padded, phase-split x (H, W). */
+static void dw_pack(float *restrict buf, const float *restrict x,
+                    const conv_params *p, const dw_geom *g) {
+  const int H = p->in[1], W = p->in[2], sh = p->stride[1], sw = p->stride[2];
+  const int ph = p->pad[1], pw = p->pad[2], Wq = g->Wq;
+  for (int qw = 0; qw < sw; ++qw) {
+    const int off = qw - pw;
+    /* columns j with 0 <= j*sw + off < W, found once per phase (idiv is
+     * slow next to copying a 7-wide row) */
+    int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    int hi = W - 1 - off < 0 ? 0 : (W - 1 - off) / sw + 1;
+    lo = lo < Wq ? lo : Wq;
+    hi = hi < Wq ? hi : Wq;
+    hi = hi > lo ? hi : lo;
+    for (int qh = 0; qh < sh; ++qh) {
+      float *plane = buf + (int64_t)(qh * sw + qw) * g->plane;
+      for (int r = 0; r < g->Hq; ++r) {
+        float *restrict dst = plane + (int64_t)r * Wq;
+        int ih = r * sh + qh - ph;
+        if (ih < 0 || ih >= H) {
+          for (int j = 0; j < Wq; ++j)
+            dst[j] = 0;
+          continue;
+        }
+        const float *restrict src = x + (int64_t)ih * W;
+        for (int j = 0; j < lo; ++j)
+          dst[j] = 0;
+        if (sw == 1)
+          dw_copy(dst + lo, src + lo + off, hi - lo);
+        else if (sw == 2)
+          dw_copy_even(dst + lo, src + 2 * lo + off, hi - lo);
+        else
+          for (int j = lo; j < hi; ++j)
+            dst[j] = src[(int64_t)j * sw + off];
+        for (int j = hi; j < Wq; ++j)
+          dst[j] = 0;
+      }
+    }
+  }
+}
+
+/* t[i] = sum over taps k of w[k] * src[k][i], i < n rounded up to 8. Tap
+ * counts fixed so the taps unroll and the weights stay in registers; three
+ * partial sums keep the FMA chains short. */
+#define DW_TAPS(NAME, T)                                                       \
+  static void NAME(float *restrict t, int64_t n, const float *const *src,     \
+                   const float *restrict w) {                                  \
+    const float *s[T];                                                         \
+    v8 wk[T];                                                                  \
+    for (int k = 0; k < T; ++k)                                                \
+      s[k] = src[k], wk[k] = (v8){0} + w[k];                                   \
+    for (int64_t i = 0; i < n; i += 8) {                                       \
+      v8 acc[3] = {{0}, {0}, {0}};                                             \
+      for (int k = 0; k < T; ++k)                                              \
+        acc[k % 3] += wk[k] * *(const v8 *)(s[k] + i);                         \
+      *(v8 *)(t + i) = (acc[0] + acc[1]) + acc[2];                             \
+    }                                                                          \
+  }
+DW_TAPS(dw_taps_9, 9)
+DW_TAPS(dw_taps_25, 25)
+
+static void dw_taps_any(float *restrict t, int64_t n, const float *const *src,
+                        const float *restrict w, int T) {
+  for (int64_t i = 0; i < n; i += 8) {
+    v8 acc = {0};
+    for (int k = 0; k < T; ++k)
+      acc += w[k] * *(const v8 *)(src[k] + i);
+    *(v8 *)(t + i) = acc;
+  }
+}
+
+/* y (rows, OW) = clamp(t (rows, Wq) + bias + res): the chunk leaves L1.
+ * Overlapping last vectors as in dw_copy (y and res never alias). */
+static void dw_store(float *restrict y, const float *restrict t,
+                     const float *restrict res, int rows, int OW, int Wq,
+                     float bias, float lo, float hi) {
+  const v8 b8 = (v8){0} + bias, lo8 = (v8){0} + lo, hi8 = (v8){0} + hi;
+  for (int r = 0; r < rows; ++r) {
+    const float *tr = t + (int64_t)r * Wq;
+    const float *rr = res ? res + (int64_t)r * OW : NULL;
+    float *yr = y + (int64_t)r * OW;
+    if (OW < 8) {
+      for (int ow = 0; ow < OW; ++ow) {
+        float v = tr[ow] + bias + (rr ? rr[ow] : 0.0f);
+        yr[ow] = v < lo ? lo : v > hi ? hi : v;
+      }
+      continue;
+    }
+    for (int i = 0;; i += 8) {
+      i = i < OW - 8 ? i : OW - 8;
+      v8 v = LD8(tr + i) + b8;
+      if (rr)
+        v += LD8(rr + i);
+      ST8(yr + i, v8_clamp(v, lo8, hi8));
+      if (i == OW - 8)
+        break;
+    }
+  }
+}
+
+void depthwise_forward(float *out, const float *inp, const float *weight,
+                       const conv_params *p, const epilogue *ep,
+                       float *scratch) {
+  const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int KH = p->k[1], KW = p->k[2], sh = p->stride[1], sw = p->stride[2];
+  const int dh = p->dil[1], dw = p->dil[2], T = KH * KW;
+  const int mult = p->M / p->group;
+  const int64_t osp = (int64_t)OH * OW;
+  const dw_geom g = dw_geometry(p);
+  float lo = -INFINITY, hi = INFINITY;
+  if (ep && ep->act == RT_ACT_RELU)
+    lo = 0;
+  else if (ep && ep->act == RT_ACT_CLIP)
+    lo = ep->a, hi = ep->b;
+  /* offset of tap k inside its plane, and which plane */
+  int64_t tap_off[DW_MAX_TAPS];
+  int tap_plane[DW_MAX_TAPS];
+  for (int kh = 0; kh < KH; ++kh)
+    for (int kw = 0; kw < KW; ++kw) {
+      int k = kh * KW + kw, rh = kh * dh, rw = kw * dw;
+      tap_plane[k] = (rh % sh) * sw + rw % sw;
+      tap_off[k] = (int64_t)(rh / sh) * g.Wq + rw / sw;
+    }
+  int64_t work = (int64_t)p->N * p->M * osp * T;
+  (void)work; /* only read by the OpenMP clause */
+#pragma omp parallel if (work > 65536)
+  {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    float *buf = scratch + (size_t)tid * g.per_thread;
+    float *sums = buf + (size_t)sh * sw * g.plane + V8_SLACK;
+    /* the last vector of a chunk reads up to 7 floats past the planes */
+    memset(sums - V8_SLACK, 0, V8_SLACK * sizeof *sums);
+    int64_t packed = -1; /* n*C + c now in buf: multiplier outputs reuse it */
+    const float *src[DW_MAX_TAPS];
+#pragma omp for schedule(static)
+    for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
+      /* divisions only when there is a batch or a multiplier */
+      int64_t nimg = p->N == 1 ? 0 : nm / p->M;
+      int m = (int)(nm - nimg * p->M);
+      int64_t nc = nimg * p->C + (mult == 1 ? m : m / mult);
+      if (nc != packed) {
+        dw_pack(buf, inp + nc * H * W, p, &g);
+        packed = nc;
+      }
+      const float *w = weight + (int64_t)m * T;
+      float *y = out + nm * osp;
+      const float *res = ep && ep->residual ? ep->residual + nm * osp : NULL;
+      float bias = ep && ep->bias ? ep->bias[m] : 0;
+      for (int oh = 0; oh < OH; oh += g.rows) {
+        int rows = OH - oh < g.rows ? OH - oh : g.rows;
+        /* the last row stops at OW: its dropped columns are not computed */
+        int64_t n = (int64_t)(rows - 1) * g.Wq + OW;
+        for (int k = 0; k < T; ++k)
+          src[k] = buf + tap_plane[k] * g.plane + (int64_t)oh * g.Wq + tap_off[k];
+        if (T == 9)
+          dw_taps_9(sums, n, src, w);
+        else if (T == 25)
+          dw_taps_25(sums, n, src, w);
+        else
+          dw_taps_any(sums, n, src, w, T);
+        dw_store(y + (int64_t)oh * OW, sums, res ? res + (int64_t)oh * OW : NULL,
+                 rows, OW, g.Wq, bias, lo, hi);
+      }
+    }
+  }
+}
