@@ -20,7 +20,8 @@ Prints one row per (model, ratio) and `N passed, M failed`; exit 1 on any failur
 
 Transformers (vit_b_16, tiny_encoder, tiny_gpt) also run head pruning alone
 (`ratio=0 head-ratio=0.5`), with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`) and
-with layer dropping (`ratio=0.3 drop-layers=2`, also on resnet18).
+with layer dropping (`ratio=0.3 drop-layers=2`, also on resnet18); resnet18, tiny_encoder
+and tiny_gpt also drop layers scored on calibration data (`calibration=DIR`).
 
 Big models (vit_b_16, vgg16_bn, convnext_tiny, resnet50, densenet121) run at 0.3 and 0.7
 only (BIG_RATIOS) to keep the suite under ~10 minutes on 2 cores; --all-ratios runs all.
@@ -39,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import ortlib  # noqa: E402
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
 
 MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densenet121',
           'vgg16_bn', 'efficientnet_b0', 'shufflenet_v2_x1_0', 'convnext_tiny', 'vit_b_16',
@@ -50,8 +52,11 @@ TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5',
                      'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5',
                      'drop2+0.3': 'ratio=0.3 drop-layers=2'}
 TRANSFORMERS = {'vit_b_16', 'tiny_encoder', 'tiny_gpt'}
-# Layer dropping on a CNN with identity shortcuts.
-EXTRA_CASES = {'resnet18': {'drop2+0.3': 'ratio=0.3 drop-layers=2'}}
+# Layer dropping on a CNN with identity shortcuts; blocks scored on calibration data
+# ({cal}: the zoo input plus 3 random inputs, written by calibration_dir) as well.
+DROP_CAL = {'drop2+cal+0.3': 'ratio=0.3 drop-layers=2 calibration={cal}'}
+EXTRA_CASES = {'resnet18': {'drop2+0.3': 'ratio=0.3 drop-layers=2', **DROP_CAL},
+               'tiny_encoder': DROP_CAL, 'tiny_gpt': DROP_CAL}
 TOL = 1e-4
 
 
@@ -99,6 +104,24 @@ def random_inputs(model_path, seed=0):
         else:
             feeds[inp.name] = rng.standard_normal(dims).astype(np.float32)
     return feeds
+
+
+def calibration_dir(args, name, work):
+    """work/NAME-calibration/test_data_set_K/input_*.pb: the zoo's own input (K = 0)
+    and random inputs of seeds 1..3, for sp-prune{calibration=...}."""
+    src = os.path.join(args.zoo, f'{name}.onnx')
+    out = os.path.join(work, f'{name}-calibration')
+    for k in range(4):
+        d = os.path.join(out, f'test_data_set_{k}')
+        os.makedirs(d, exist_ok=True)
+        zoo_input = os.path.join(args.zoo, f'{name}.input_0.pb')
+        if k == 0 and os.path.exists(zoo_input):
+            shutil.copy(zoo_input, os.path.join(d, 'input_0.pb'))
+            continue
+        for i, (inp, arr) in enumerate(random_inputs(src, seed=k).items()):
+            with open(os.path.join(d, f'input_{i}.pb'), 'wb') as f:
+                f.write(numpy_helper.from_array(arr, inp).SerializeToString())
+    return out
 
 
 def max_diff(a_list, b_list):
@@ -218,6 +241,8 @@ def main():
             extra.update(EXTRA_CASES.get(name, {}))
             for label, opts in extra.items():
                 try:
+                    if '{cal}' in opts:
+                        opts = opts.format(cal=calibration_dir(args, name, work))
                     row = run_case(args, ort, name, label, base, reduced, feeds, work, opts)
                 except Exception as e:  # noqa: BLE001
                     row = {'model': name, 'ratio': label, 'ok': False,
