@@ -44,11 +44,15 @@ static double weight_gain(MlirValue w, int out_dim) {
   size_t bytes;
   if (sp_weight_data(attr, &data, &bytes, NULL))
     return 0;
-  const float *x = data;
+  // Zero-copy weights may sit at any byte offset of the model file.
+  const unsigned char *bytes_at = data;
   size_t n = bytes / sizeof(float);
   double sum = 0;
-  for (size_t i = 0; i < n; ++i)
-    sum += (double)x[i] * x[i];
+  for (size_t i = 0; i < n; ++i) {
+    float x;
+    memcpy(&x, bytes_at + i * sizeof x, sizeof x);
+    sum += (double)x * x;
+  }
   int64_t out = mlirShapedTypeGetDimSize(t, out_dim < 0 ? mlirShapedTypeGetRank(t) - 1 : out_dim);
   double fan_in = out > 0 ? (double)n / (double)out : 1;
   return sum / fan_in;
