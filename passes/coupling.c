@@ -263,9 +263,10 @@ static void rule_norm(sp_groups *g, MlirOperation op, const char *type, const sp
       sp_gi_join(g, x, xd, p, d, NULL);
     }
   }
-  // LayerNorm normalizes across its dims; InstanceNorm only over space.
-  if (c->reduces && !strcmp(type, "LayerNormalization"))
-    for (int d = axis; d < x->rank; ++d)
+  // LayerNorm normalizes across its dims, InstanceNorm over dims 2.. (space,
+  // or channels within a group in torch's GroupNorm export).
+  if (c->reduces)
+    for (int d = strcmp(type, "LayerNormalization") ? 2 : axis; d < x->rank; ++d)
       sp_gi_mark_reduced(g, x, d, type);
 }
 
@@ -333,6 +334,20 @@ static void rule_reduce(sp_groups *g, MlirOperation op, const char *type) {
 
 static int is_weight_value(const sp_value_info *v) { return v && v->is_weight; }
 
+/* (v, d) of `rows` equal rows joins a helper list holding the list of
+ * (row, rd) once per row: the groups of v are refined at the row boundaries
+ * and every row's groups unify with row's (same positions in every row). */
+static void join_rows(sp_groups *g, sp_value_info *v, int d, sp_value_info *row, int rd,
+                      int64_t rows, const char *why) {
+  sp_value_info *t = sp_gi_scratch(g, 1, &v->size[d], v->value);
+  const sp_seglist *l = &row->dims[rd];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int32_t s = 0; s < l->n; ++s)
+      sp_gi_push(g, t, 0, l->segs[s].group, r * row->size[rd] + l->segs[s].start,
+                 l->segs[s].channels);
+  sp_gi_join(g, v, d, t, 0, why);
+}
+
 static void rule_conv(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0), *w = operand(g, op, 1), *b = operand(g, op, 2);
   sp_value_info *y = result(g, op, 0);
@@ -345,6 +360,7 @@ static void rule_conv(sp_groups *g, MlirOperation op) {
   if (b && b->is_weight)
     b->maskable = 1;
   int64_t group = sp_op_attr_int(op, "group", 1);
+  int64_t c = x->size[1], o = w->size[0];
   pass_dim(g, y, 0, x, 0);
   if (group == 1) {
     sp_gi_join(g, x, 1, w, 1, "conv input channels");
@@ -352,14 +368,28 @@ static void rule_conv(sp_groups *g, MlirOperation op) {
     if (b)
       sp_gi_join(g, w, 0, b, 0, NULL);
     sp_gi_copy(g, y, 1, w, 0, 1);
-  } else if (group == x->size[1] && w->size[1] == 1 && w->size[0] == x->size[1]) {
-    // Depthwise: channel c in, filter c, channel c out; `group` follows C.
-    sp_gi_join(g, x, 1, w, 0, "depthwise conv");
+  } else if (group == c && w->size[1] == 1 && o % c == 0 && y->size[1] == o &&
+             !is_dynamic(x, 1)) {
+    // Depthwise, channel multiplier k = O/C: output c*k + m reads input c,
+    // so output channels go k at a time with their input; `group` follows C.
+    sp_gi_copy(g, y, 1, x, 1, o / c);
+    sp_gi_join(g, y, 1, w, 0, "depthwise conv");
     if (b)
       sp_gi_join(g, w, 0, b, 0, NULL);
-    sp_gi_copy(g, y, 1, x, 1, 1);
+  } else if (group > 1 && c % group == 0 && w->size[1] * group == c && o % group == 0 &&
+             y->size[1] == o && !is_dynamic(x, 1)) {
+    // Grouped: `group` stays; the same positions go in every conv group. The
+    // output is G segments of one new group of O/G units, the input joins G
+    // copies of the weight's C/G in-channels.
+    int32_t out = sp_gi_new_group(g, o / group, 1);
+    for (int64_t r = 0; r < group; ++r)
+      sp_gi_push(g, y, 1, out, r * (o / group), o / group);
+    sp_gi_join(g, y, 1, w, 0, "grouped conv output channels");
+    if (b)
+      sp_gi_join(g, w, 0, b, 0, NULL);
+    join_rows(g, x, 1, w, 1, group, "grouped conv input channels");
   } else {
-    const char *why = "grouped conv (not depthwise)";
+    const char *why = "grouped conv of unknown channels";
     sp_groups_pin_value(g, x, 1, why);
     sp_groups_pin_value(g, w, 0, why);
     sp_gi_mark_origin(g, w, 0);
@@ -845,11 +875,158 @@ static int split_dim(sp_groups *g, sp_value_info *x, int xd, sp_value_info *r, i
       u = k;
       k = t;
     }
+    // Units that become whole rows (a norm group, a head) are heads; a merge
+    // undone (units already rows) is not.
+    root->head |= u != root->units;
     root->units = u;
-    root->head = 1;
     sp_gi_push(g, r, od, l->segs[s].group, l->segs[s].start / inner, rows);
   }
   return 1;
+}
+
+/* Merge x[i0..i1) into r[rd]: only one of the dims may carry channels. */
+static void reshape_merge(sp_groups *g, sp_value_info *x, int i0, int i1, sp_value_info *r,
+                          int rd) {
+  int carrier = -1, count = 0;
+  for (int d = i0; d < i1; ++d)
+    if (x->size[d] > 1 && has_origin(g, x, d))
+      carrier = d, count++;
+  if (count > 1) {
+    for (int d = i0; d < i1; ++d)
+      sp_groups_pin_value(g, x, d, "reshape merges two channel dims");
+    sp_gi_pin_fresh(g, r, rd, "reshape merges two channel dims");
+    return;
+  }
+  if (carrier < 0) {
+    // No channels yet; a dim that gains them later must not be cut off.
+    int big = 0, only = -1;
+    for (int d = i0; d < i1; ++d)
+      if (x->size[d] > 1)
+        big++, only = d;
+    if (big == 1) {
+      sp_gi_copy(g, r, rd, x, only, 1);
+    } else {
+      for (int d = i0; d < i1; ++d)
+        sp_groups_pin_value(g, x, d, "reshape merges dims");
+      sp_gi_pin_fresh(g, r, rd, "reshape merges dims");
+    }
+    return;
+  }
+  int64_t inner = 1, outer = 1;
+  for (int d = carrier + 1; d < i1; ++d)
+    inner *= x->size[d];
+  for (int d = i0; d < carrier; ++d)
+    outer *= x->size[d];
+  for (int64_t o = 0; o < outer; ++o) {
+    const sp_seglist *l = &x->dims[carrier];
+    int64_t base = o * x->size[carrier] * inner;
+    for (int32_t s = 0; s < l->n; ++s)
+      sp_gi_push(g, r, rd, l->segs[s].group, base + l->segs[s].start * inner,
+                 l->segs[s].channels * inner);
+  }
+}
+
+/* Split x[xd] into the non-1 dims of r[j0..j1), outermost first; the inner
+ * remainder lives in a scratch value until the last step. */
+static void reshape_split(sp_groups *g, sp_value_info *x, int xd, sp_value_info *r, int j0,
+                          int j1) {
+  if (!has_origin(g, x, xd)) {
+    sp_groups_pin_value(g, x, xd, "reshape splits dims");
+    for (int d = j0; d < j1; ++d)
+      sp_gi_pin_fresh(g, r, d, "reshape splits dims");
+    return;
+  }
+  int dims[16], m = 0;
+  for (int d = j0; d < j1 && m < 16; ++d)
+    if (r->size[d] > 1)
+      dims[m++] = d;
+  sp_value_info *cur = x;
+  int cd = xd;
+  int64_t rest = x->size[xd];
+  for (int k = 0; k + 1 < m; ++k) {
+    rest /= r->size[dims[k]];
+    sp_value_info *t = r;
+    int td = dims[k + 1];
+    if (k + 2 < m) {
+      t = sp_gi_scratch(g, 1, &rest, x->value);
+      td = 0;
+    }
+    if (split_dim(g, cur, cd, r, dims[k], t, td, r->size[dims[k]], rest,
+                  "reshape splits a unit of a group"))
+      break;
+    cur = t;
+    cd = td;
+  }
+}
+
+/* Several dims of x become several dims of r (GroupNorm's (N, C, H, W) ->
+ * (N, G, C/G*H*W) and back): through the common refinement of both shapes,
+ * when their strides divide each other, as a split into it and a merge out
+ * of it. 0 on success, -1 when there is none. */
+static int reshape_regroup(sp_groups *g, sp_value_info *x, int i0, int i1, sp_value_info *r,
+                           int j0, int j1) {
+  enum { MAXF = 32 };
+  int64_t strides[MAXF + 1];
+  int n = 0;
+  int64_t inner = 1;
+  for (int pass = 0; pass < 2; ++pass) { // suffix products of both runs
+    sp_value_info *v = pass ? r : x;
+    int lo = pass ? j0 : i0, hi = pass ? j1 : i1;
+    inner = 1;
+    for (int d = hi - 1; d >= lo; --d) {
+      int seen = 0;
+      for (int k = 0; k < n; ++k)
+        seen |= strides[k] == inner;
+      if (!seen && n < MAXF)
+        strides[n++] = inner;
+      inner *= v->size[d];
+    }
+  }
+  for (int a = 0; a < n; ++a) // descending
+    for (int b = a + 1; b < n; ++b)
+      if (strides[b] > strides[a]) {
+        int64_t t = strides[a];
+        strides[a] = strides[b];
+        strides[b] = t;
+      }
+  int64_t total = inner, f[MAXF];
+  for (int k = 0; k < n; ++k) {
+    int64_t above = k ? strides[k - 1] : total;
+    if (above % strides[k])
+      return -1;
+    f[k] = above / strides[k];
+  }
+  // A dim with inner product p and size s covers the fine dims whose
+  // strides lie in [p, p*s).
+  sp_value_info *fine = sp_gi_scratch(g, n, f, x->value);
+  for (int pass = 0; pass < 2; ++pass) {
+    sp_value_info *v = pass ? r : x;
+    int lo = pass ? j0 : i0, hi = pass ? j1 : i1;
+    int64_t p = 1;
+    for (int d = hi - 1; d >= lo; --d) {
+      int last = 0;
+      while (strides[last] != p)
+        last++;
+      p *= v->size[d];
+      int first = last;
+      while (first > 0 && strides[first - 1] < p)
+        first--;
+      if (v->size[d] == 1)
+        continue;
+      if (!pass) { // x dim d -> fine[first..last]
+        if (first == last)
+          sp_gi_copy(g, fine, first, x, d, 1);
+        else
+          reshape_split(g, x, d, fine, first, last + 1);
+      } else { // fine[first..last] -> r dim d
+        if (first == last)
+          pass_dim(g, r, d, fine, first);
+        else
+          reshape_merge(g, fine, first, last + 1, r, d);
+      }
+    }
+  }
+  return 0;
 }
 
 static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
@@ -902,80 +1079,10 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
     if (ni == 1 && nj == 1) {
       pass_dim(g, r, j0, x, i0);
     } else if (nj == 1) {
-      // Merge x[i0..i) into r[j0]: only one of the dims may carry channels.
-      int carrier = -1, count = 0;
-      for (int d = i0; d < i; ++d)
-        if (x->size[d] > 1 && has_origin(g, x, d))
-          carrier = d, count++;
-      if (count > 1) {
-        for (int d = i0; d < i; ++d)
-          sp_groups_pin_value(g, x, d, "reshape merges two channel dims");
-        sp_gi_pin_fresh(g, r, j0, "reshape merges two channel dims");
-        continue;
-      }
-      if (carrier < 0) {
-        // No channels yet; a dim that gains them later must not be cut off.
-        int big = 0, only = -1;
-        for (int d = i0; d < i; ++d)
-          if (x->size[d] > 1)
-            big++, only = d;
-        if (big == 1) {
-          sp_gi_copy(g, r, j0, x, only, 1);
-        } else {
-          for (int d = i0; d < i; ++d)
-            sp_groups_pin_value(g, x, d, "reshape merges dims");
-          sp_gi_pin_fresh(g, r, j0, "reshape merges dims");
-        }
-        continue;
-      }
-      int64_t inner = 1, outer = 1;
-      for (int d = carrier + 1; d < i; ++d)
-        inner *= x->size[d];
-      for (int d = i0; d < carrier; ++d)
-        outer *= x->size[d];
-      for (int64_t o = 0; o < outer; ++o) {
-        const sp_seglist *l = &x->dims[carrier];
-        int64_t base = o * x->size[carrier] * inner;
-        for (int32_t s = 0; s < l->n; ++s)
-          sp_gi_push(g, r, j0, l->segs[s].group, base + l->segs[s].start * inner,
-                     l->segs[s].channels * inner);
-      }
+      reshape_merge(g, x, i0, i, r, j0);
     } else if (ni == 1) {
-      // Split x[i0] into the non-1 dims of r[j0..j), outermost first; the
-      // inner remainder lives in a scratch value until the last step.
-      if (!has_origin(g, x, i0)) {
-        sp_groups_pin_value(g, x, i0, "reshape splits dims");
-        for (int d = j0; d < j; ++d)
-          sp_gi_pin_fresh(g, r, d, "reshape splits dims");
-        continue;
-      }
-      int dims[16], m = 0;
-      for (int d = j0; d < j && m < 16; ++d)
-        if (r->size[d] > 1)
-          dims[m++] = d;
-      sp_value_info *cur = x;
-      int cd = i0;
-      int64_t rest = x->size[i0];
-      for (int k = 0; k + 1 < m; ++k) {
-        rest /= r->size[dims[k]];
-        sp_value_info *t = r;
-        int td = dims[k + 1];
-        if (k + 2 < m) {
-          t = sp_arena_alloc(&g->arena, sizeof *t);
-          t->rank = 1;
-          t->size = sp_arena_alloc(&g->arena, sizeof *t->size);
-          t->dims = sp_arena_alloc(&g->arena, sizeof *t->dims);
-          t->size[0] = rest;
-          t->value = x->value;
-          td = 0;
-        }
-        if (split_dim(g, cur, cd, r, dims[k], t, td, r->size[dims[k]], rest,
-                      "reshape splits a unit of a group"))
-          break;
-        cur = t;
-        cd = td;
-      }
-    } else {
+      reshape_split(g, x, i0, r, j0, j);
+    } else if (reshape_regroup(g, x, i0, i, r, j0, j)) {
       for (int d = i0; d < i; ++d)
         sp_groups_pin_value(g, x, d, "reshape regroups dims");
       for (int d = j0; d < j; ++d)

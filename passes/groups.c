@@ -182,6 +182,21 @@ void sp_gi_copy(sp_groups *g, sp_value_info *v, int d, const sp_value_info *src,
     sp_gi_push(g, v, d, s->segs[i].group, s->segs[i].start * mul, s->segs[i].channels * mul);
 }
 
+sp_value_info *sp_gi_scratch(sp_groups *g, int rank, const int64_t *size, MlirValue like) {
+  sp_value_info *t = sp_arena_alloc(&g->arena, sizeof *t);
+  t->value = like;
+  t->rank = rank;
+  t->size = sp_arena_alloc(&g->arena, (size_t)(rank + 1) * sizeof *t->size);
+  t->dims = sp_arena_alloc(&g->arena, (size_t)(rank + 1) * sizeof *t->dims);
+  memcpy(t->size, size, (size_t)rank * sizeof *t->size);
+  if (g->num_scratch == g->cap_scratch) {
+    g->cap_scratch = g->cap_scratch ? g->cap_scratch * 2 : 16;
+    g->scratch = realloc(g->scratch, g->cap_scratch * sizeof *g->scratch);
+  }
+  g->scratch[g->num_scratch++] = t;
+  return t;
+}
+
 void sp_gi_fill_fresh(sp_groups *g, sp_value_info *v) {
   for (int d = 0; d < v->rank; ++d)
     if (v->dims[d].n == 0 && v->size[d] > 1)
@@ -531,6 +546,10 @@ void sp_groups_free(sp_groups *g) {
   for (size_t i = 0; i < g->num_values; ++i)
     for (int d = 0; d < g->values[i]->rank; ++d)
       free(g->values[i]->dims[d].segs);
+  for (size_t i = 0; i < g->num_scratch; ++i)
+    for (int d = 0; d < g->scratch[i]->rank; ++d)
+      free(g->scratch[i]->dims[d].segs);
+  free(g->scratch);
   free(g->values);
   free(g->raw);
   free(g->groups);

@@ -67,6 +67,9 @@ void sp_gi_join(sp_groups *g, sp_value_info *a, int da, sp_value_info *b, int db
 /* Makes offset a segment boundary of (v, d) by splitting the group cut there;
  * -1 when offset is not on a unit boundary. */
 int sp_gi_refine_at(sp_groups *g, sp_value_info *v, int d, int64_t offset);
+/* A helper value of the given sizes (named after `like`) whose segment lists
+ * a rule uses while it couples dims; freed with the analysis, never a member. */
+sp_value_info *sp_gi_scratch(sp_groups *g, int rank, const int64_t *size, MlirValue like);
 /* Fills every still-empty dim of size > 1 with a fresh group. */
 void sp_gi_fill_fresh(sp_groups *g, sp_value_info *v);
 /* Gives an empty (v, d) a fresh group and pins every group of (v, d): for

@@ -1,7 +1,7 @@
 /* The rewrite half of sp-prune: given kept units per group, slice (shrink)
  * or zero (mask) every member. Shrink also rewrites what encodes sizes:
  * Reshape targets, Slice bounds, Split sizes, the `group` of depthwise
- * convs, and every result type. */
+ * convs (C / (C/G) of the new shapes), and every result type. */
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
 #include <stdio.h>
@@ -503,11 +503,13 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
       int64_t group = sp_op_attr_int(op, "group", 1);
       MlirType wt = mlirValueGetType(mlirOperationGetOperand(op, 1));
       MlirType xt = mlirValueGetType(mlirOperationGetOperand(op, 0));
-      if (group > 1 && mlirShapedTypeGetDimSize(wt, 1) == 1) {
+      // C / (C/G): a depthwise conv's `group` follows its channels, a grouped
+      // conv (same positions pruned in every group) keeps its own.
+      int64_t c = mlirShapedTypeGetDimSize(xt, 1), cg = mlirShapedTypeGetDimSize(wt, 1);
+      if (group > 1 && cg > 0 && c > 0 && c % cg == 0 && c / cg != group) {
         MlirContext ctx = mlirOperationGetContext(op);
-        mlirOperationSetAttributeByName(
-            op, sp_str("group"),
-            mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), mlirShapedTypeGetDimSize(xt, 1)));
+        mlirOperationSetAttributeByName(op, sp_str("group"),
+                                        mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), c / cg));
       }
     } else if (!strcmp(type, "Reshape")) {
       rc = rewrite_reshape(op, changed);

@@ -85,6 +85,8 @@ typedef struct sp_groups {
   sp_group_info *groups;
   size_t num_groups;
   sp_map evaluated; /* small integer tensors already evaluated (shape_eval.c) */
+  sp_value_info **scratch; /* rank-1 helper lists of coupling rules (never members) */
+  size_t num_scratch, cap_scratch;
   int failed;
 } sp_groups;
 

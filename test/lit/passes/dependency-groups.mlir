@@ -176,25 +176,126 @@ func.func @depthwise(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
 
 // -----
 
-// A grouped conv that is not depthwise pins the channels on both sides.
-// CHECK: 3 groups, 0 prunable
-// CHECK-NEXT: group 0: 4 units, pinned: grouped conv (not depthwise)
+// ResNeXt-style block: the grouped conv (G = 2) keeps `group` and prunes the
+// same positions in every conv group. Its output is 2 segments of one group
+// of 3 units (the bias and conv3's in-channels follow); its input joins two
+// copies of the filter's 4 in-channels, so conv1's 8 filters become one
+// group of 4 units listed twice.
+// CHECK: 4 groups, 3 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w0#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w1#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   w3#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w4#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   conv0#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   conv3#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   add#0 dim 1 [0, 4) block 1
+// CHECK-NEXT: group 1: 4 units
 // CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
-// CHECK-NEXT:   conv#0 dim 1 [0, 4) block 1
-// CHECK-NEXT: group 1: 4 units, pinned: grouped conv (not depthwise)
-// CHECK-NEXT:   gw#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w1#0 dim 0 [4, 8) block 1 weight
 // CHECK-NEXT:   w2#0 dim 1 [0, 4) block 1 weight
-// CHECK-NEXT:   gconv#0 dim 1 [0, 4) block 1
-// CHECK-NEXT: group 2: 2 units, pinned: graph output
-// CHECK-NEXT:   w2#0 dim 0 [0, 2) block 1 weight
-// CHECK-NEXT:   pwconv#0 dim 1 [0, 2) block 1
-func.func @grouped(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
-  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
-  %gw = "nn.Initializer"() {value = dense<1.0> : tensor<4x2x1x1xf32>} : () -> tensor<4x2x1x1xf32> loc("gw")
+// CHECK-NEXT:   conv1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   conv1#0 dim 1 [4, 8) block 1
+// CHECK-NEXT:   relu1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   relu1#0 dim 1 [4, 8) block 1
+// CHECK-NEXT: group 2: 3 units
+// CHECK-NEXT:   w2#0 dim 0 [0, 3) block 1 weight
+// CHECK-NEXT:   w2#0 dim 0 [3, 6) block 1 weight
+// CHECK-NEXT:   b2#0 dim 0 [0, 3) block 1 weight
+// CHECK-NEXT:   b2#0 dim 0 [3, 6) block 1 weight
+// CHECK-NEXT:   w3#0 dim 1 [0, 3) block 1 weight
+// CHECK-NEXT:   w3#0 dim 1 [3, 6) block 1 weight
+// CHECK-NEXT:   gconv#0 dim 1 [0, 3) block 1
+// CHECK-NEXT:   gconv#0 dim 1 [3, 6) block 1
+// CHECK-NEXT: group 3: 2 units, pinned: graph output
+// CHECK-NEXT:   w4#0 dim 0 [0, 2) block 1 weight
+// CHECK-NEXT:   conv4#0 dim 1 [0, 2) block 1
+// The annotations list one (dim, group, start, units, block) per segment.
+// ATTR-LABEL: func.func @resnext
+// ATTR: "nn.Conv"({{.*}}) {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, sp.groups = {{\[\[}}array<i64: 1, 2, 0, 3, 1>, array<i64: 1, 2, 3, 3, 1>]]}
+func.func @resnext(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %w0 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w0")
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x4x1x1xf32>} : () -> tensor<8x4x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<6x4x3x3xf32>} : () -> tensor<6x4x3x3xf32> loc("w2")
+  %b2 = "nn.Initializer"() {value = dense<1.0> : tensor<6xf32>} : () -> tensor<6xf32> loc("b2")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<4x6x1x1xf32>} : () -> tensor<4x6x1x1xf32> loc("w3")
+  %w4 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w4")
+  %a = "nn.Conv"(%x, %w0) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv0")
+  %b = "nn.Conv"(%a, %w1) : (tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>) -> tensor<1x8x8x8xf32> loc("conv1")
+  %c = "nn.Relu"(%b) : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> loc("relu1")
+  %d = "nn.Conv"(%c, %w2, %b2) {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x8xf32>, tensor<6x4x3x3xf32>, tensor<6xf32>) -> tensor<1x6x8x8xf32> loc("gconv")
+  %e = "nn.Conv"(%d, %w3) : (tensor<1x6x8x8xf32>, tensor<4x6x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv3")
+  %f = "nn.Add"(%e, %a) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> loc("add")
+  %o = "nn.Conv"(%f, %w4) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32> loc("conv4")
+  return %o : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// A grouped conv (G = 2, 4 channels per group) reading a Concat of 3 + 5
+// channels: the concat boundary at 3 refines the filter's in-channels into
+// [0, 3) and [3, 4), in both conv groups, and that cuts conv_b's 5 filters
+// into 1 + 3 + 1. Positions 0..2 of each conv group (conv_a and conv_b's
+// filters 1..3) are one group, position 3 (conv_b's 0 and 4) another.
+// CHECK: 4 groups, 2 prunable
+// CHECK-NEXT: group 0: 3 units
+// CHECK-NEXT:   wa#0 dim 0 [0, 3) block 1 weight
+// CHECK-NEXT:   wb#0 dim 0 [1, 4) block 1 weight
+// CHECK-NEXT:   gw#0 dim 1 [0, 3) block 1 weight
+// CHECK-NEXT:   conv_a#0 dim 1 [0, 3) block 1
+// CHECK-NEXT:   conv_b#0 dim 1 [1, 4) block 1
+// CHECK-NEXT:   concat#0 dim 1 [0, 3) block 1
+// CHECK-NEXT:   concat#0 dim 1 [4, 7) block 1
+// CHECK-NEXT: group 1: 1 units, not prunable
+// CHECK-NEXT:   wb#0 dim 0 [0, 1) block 1 weight
+// CHECK-NEXT:   wb#0 dim 0 [4, 5) block 1 weight
+// CHECK-NEXT:   gw#0 dim 1 [3, 4) block 1 weight
+// CHECK-NEXT:   conv_b#0 dim 1 [0, 1) block 1
+// CHECK-NEXT:   conv_b#0 dim 1 [4, 5) block 1
+// CHECK-NEXT:   concat#0 dim 1 [3, 4) block 1
+// CHECK-NEXT:   concat#0 dim 1 [7, 8) block 1
+// CHECK-NEXT: group 2: 2 units
+// CHECK-NEXT:   gw#0 dim 0 [0, 2) block 1 weight
+// CHECK-NEXT:   gw#0 dim 0 [2, 4) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 2) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [2, 4) block 1 weight
+// CHECK-NEXT:   gconv#0 dim 1 [0, 2) block 1
+// CHECK-NEXT:   gconv#0 dim 1 [2, 4) block 1
+// CHECK-NEXT: group 3: 2 units, pinned: graph output
+func.func @grouped_concat(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %wa = "nn.Initializer"() {value = dense<1.0> : tensor<3x3x1x1xf32>} : () -> tensor<3x3x1x1xf32> loc("wa")
+  %wb = "nn.Initializer"() {value = dense<1.0> : tensor<5x3x1x1xf32>} : () -> tensor<5x3x1x1xf32> loc("wb")
+  %gw = "nn.Initializer"() {value = dense<1.0> : tensor<4x4x1x1xf32>} : () -> tensor<4x4x1x1xf32> loc("gw")
   %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %a = "nn.Conv"(%x, %wa) : (tensor<1x3x8x8xf32>, tensor<3x3x1x1xf32>) -> tensor<1x3x8x8xf32> loc("conv_a")
+  %b = "nn.Conv"(%x, %wb) : (tensor<1x3x8x8xf32>, tensor<5x3x1x1xf32>) -> tensor<1x5x8x8xf32> loc("conv_b")
+  %c = "onnx.Concat"(%a, %b) {axis = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<1x5x8x8xf32>) -> tensor<1x8x8x8xf32> loc("concat")
+  %d = "nn.Conv"(%c, %gw) {group = 2 : i64} : (tensor<1x8x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32> loc("gconv")
+  %e = "nn.Conv"(%d, %w2) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32> loc("pwconv")
+  return %e : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// Depthwise conv with a channel multiplier of 2 (8 filters over 4 channels):
+// output channels 2c and 2c+1 read input c, so they go with it (block 2).
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   dw#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   db#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 8) block 2 weight
+// CHECK-NEXT:   conv#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   dwconv#0 dim 1 [0, 8) block 2
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @depthwise_multiplier(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %dw = "nn.Initializer"() {value = dense<1.0> : tensor<8x1x3x3xf32>} : () -> tensor<8x1x3x3xf32> loc("dw")
+  %db = "nn.Initializer"() {value = dense<1.0> : tensor<8xf32>} : () -> tensor<8xf32> loc("db")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
   %a = "nn.Conv"(%x, %w1) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv")
-  %b = "nn.Conv"(%a, %gw) {group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x8x8xf32> loc("gconv")
-  %c = "nn.Conv"(%b, %w2) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32> loc("pwconv")
+  %b = "nn.Conv"(%a, %dw, %db) {group = 4 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32> loc("dwconv")
+  %c = "nn.Conv"(%b, %w2) : (tensor<1x8x8x8xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x8x8xf32> loc("pwconv")
   return %c : tensor<1x2x8x8xf32>
 }
 
@@ -474,4 +575,77 @@ func.func @embedding(%ids: tensor<1x5xi64>) -> tensor<1x5x3xf32> {
   %6 = "nn.Transpose"(%wh) {perm = array<i64: 1, 0>} : (tensor<3x8xf32>) -> tensor<8x3xf32> loc("head_t")
   %7 = "nn.MatMul"(%5, %6) : (tensor<1x5x8xf32>, tensor<8x3xf32>) -> tensor<1x5x3xf32> loc("logits")
   return %7 : tensor<1x5x3xf32>
+}
+
+// -----
+
+// GroupNorm as torch exports it (opset 17): Reshape (N, 8, H, W) -> (N, 4, -1),
+// InstanceNormalization with per-group scale and bias, Reshape back, Mul by
+// gamma, Add beta. The regrouping reshape goes through (4, 2, H, W): the conv's
+// channels become 4 units of 2 (one norm group each, marked as heads), so whole
+// norm groups are pruned and the statistics of the others do not change.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units (heads)
+// CHECK-NEXT:   w#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   b#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   gamma#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   beta#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 8) block 2 weight
+// CHECK-NEXT:   in_scale#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   in_bias#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   conv#0 dim 1 [0, 8) block 2
+// CHECK-NEXT:   gn_groups#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   gn_norm#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   gn_back#0 dim 1 [0, 8) block 2
+// CHECK-NEXT:   gn_scale#0 dim 1 [0, 8) block 2
+// CHECK-NEXT:   gn_shift#0 dim 1 [0, 8) block 2
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @groupnorm(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w")
+  %b = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0]> : tensor<8xf32>} : () -> tensor<8xf32> loc("b")
+  %gamma = "nn.Initializer"() {value = dense<1.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("gamma")
+  %beta = "nn.Initializer"() {value = dense<0.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("beta")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
+  %t = "nn.Constant"() {value = dense<[0, 4, -1]> : tensor<3xi64>} : () -> tensor<3xi64> loc("target")
+  %s = "nn.Constant"() {value = dense<1.0> : tensor<4xf32>} : () -> tensor<4xf32> loc("in_scale")
+  %z = "nn.Constant"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32> loc("in_bias")
+  %0 = "nn.Conv"(%x, %w, %b) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32> loc("conv")
+  %1 = "nn.Reshape"(%0, %t) : (tensor<1x8x4x4xf32>, tensor<3xi64>) -> tensor<1x4x32xf32> loc("gn_groups")
+  %2 = "nn.InstanceNormalization"(%1, %s, %z) {epsilon = 1.0E-5 : f32} : (tensor<1x4x32xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x32xf32> loc("gn_norm")
+  %3 = "nn.Shape"(%0) : (tensor<1x8x4x4xf32>) -> tensor<4xi64> loc("gn_shape")
+  %4 = "nn.Reshape"(%2, %3) : (tensor<1x4x32xf32>, tensor<4xi64>) -> tensor<1x8x4x4xf32> loc("gn_back")
+  %5 = "nn.Mul"(%4, %gamma) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_scale")
+  %6 = "nn.Add"(%5, %beta) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_shift")
+  %7 = "nn.Conv"(%6, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %7 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// GroupNorm with one group normalizes across every channel: the channels
+// stay one unit each (the reshape merges and splits them back) and the group
+// is marked reduced, as under LayerNorm.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 8 units, reduced by InstanceNormalization
+// CHECK-NEXT:   w#0 dim 0 [0, 8) block 1 weight
+// CHECK:        gn_groups#0 dim 2 [0, 128) block 16
+// CHECK:        gn_back#0 dim 1 [0, 8) block 1
+func.func @groupnorm_one(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w")
+  %b = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0]> : tensor<8xf32>} : () -> tensor<8xf32> loc("b")
+  %gamma = "nn.Initializer"() {value = dense<1.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("gamma")
+  %beta = "nn.Initializer"() {value = dense<0.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("beta")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
+  %t = "nn.Constant"() {value = dense<[0, 1, -1]> : tensor<3xi64>} : () -> tensor<3xi64> loc("target")
+  %s = "nn.Constant"() {value = dense<1.0> : tensor<1xf32>} : () -> tensor<1xf32> loc("in_scale")
+  %z = "nn.Constant"() {value = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32> loc("in_bias")
+  %0 = "nn.Conv"(%x, %w, %b) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32> loc("conv")
+  %1 = "nn.Reshape"(%0, %t) : (tensor<1x8x4x4xf32>, tensor<3xi64>) -> tensor<1x1x128xf32> loc("gn_groups")
+  %2 = "nn.InstanceNormalization"(%1, %s, %z) {epsilon = 1.0E-5 : f32} : (tensor<1x1x128xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x128xf32> loc("gn_norm")
+  %3 = "nn.Shape"(%0) : (tensor<1x8x4x4xf32>) -> tensor<4xi64> loc("gn_shape")
+  %4 = "nn.Reshape"(%2, %3) : (tensor<1x1x128xf32>, tensor<4xi64>) -> tensor<1x8x4x4xf32> loc("gn_back")
+  %5 = "nn.Mul"(%4, %gamma) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_scale")
+  %6 = "nn.Add"(%5, %beta) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_shift")
+  %7 = "nn.Conv"(%6, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %7 : tensor<1x2x4x4xf32>
 }

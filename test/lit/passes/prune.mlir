@@ -134,3 +134,110 @@ func.func @gqa(%x: tensor<1x5x16xf32>) -> tensor<1x5x16xf32> {
   %r = "nn.Add"(%o, %x) : (tensor<1x5x16xf32>, tensor<1x5x16xf32>) -> tensor<1x5x16xf32> loc("residual")
   return %r : tensor<1x5x16xf32>
 }
+
+// -----
+
+// Grouped conv (G = 2) in a ResNeXt-style block: `group` stays 2 and the same
+// positions go in every conv group. conv1's filters are one group of 4 units
+// listed twice (unit u = channels u and 4 + u); with 2-norms dominated by the
+// bias units 0 and 3 stay: channels 0, 3, 4, 7 (biases 10, 13, 14, 17). The
+// grouped conv's own output group (3 units, gw rows 0.1, 2, 3 per conv group)
+// keeps units 1 and 2: channels 1, 2, 4, 5 (biases 11, 12, 14, 15).
+// CHECK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64: 0, 3>, array<i64: 1, 2>, array<i64>]}
+// CHECK-DAG: %[[W1:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<4x2x1x1xf32>}
+// CHECK-DAG: %[[B1:.*]] = "nn.Initializer"() {value = dense_resource<[[B1R:.*]]> : tensor<4xf32>}
+// CHECK-DAG: %[[GW:.*]] = "nn.Initializer"() {value = dense_resource<[[GWR:.*]]> : tensor<4x2x1x1xf32>}
+// CHECK-DAG: %[[GB:.*]] = "nn.Initializer"() {value = dense_resource<[[GBR:.*]]> : tensor<4xf32>}
+// CHECK-DAG: %[[W3:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<2x4x1x1xf32>}
+// CHECK: "nn.Conv"(%{{.*}}, %[[W1]], %[[B1]]) : (tensor<1x2x4x4xf32>, tensor<4x2x1x1xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+// CHECK: "nn.Conv"(%{{.*}}, %[[GW]], %[[GB]]) {group = 2 : i64} : (tensor<1x4x4x4xf32>, tensor<4x2x1x1xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+// CHECK: "nn.Conv"(%{{.*}}, %[[W3]]) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: [[B1R]]: "0x4000000000002041000050410000604100008841"
+// CHECK: [[GWR]]: "0x400000000000004000000040000040400000404000000040000000400000404000004040"
+// CHECK: [[GBR]]: "0x4000000000003041000040410000604100007041"
+// Mask mode zeroes the same channels and keeps `group` and every shape.
+// MASK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64: 0, 3>, array<i64: 1, 2>, array<i64>]}
+// MASK: "nn.Conv"(%{{.*}}, %{{.*}}, %{{.*}}) {group = 2 : i64} : (tensor<1x8x4x4xf32>, tensor<6x4x1x1xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+// MASK: "0x400000000000204100000000000000000000504100006041000000000000000000008841"
+// MASK: "0x40000000000000000000304100004041000000000000604100007041"
+func.func @grouped(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w0 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w0")
+  %w1 = "nn.Initializer"() {value = dense<[[[[3.0]], [[3.0]], [[3.0]], [[3.0]]], [[[0.1]], [[0.1]], [[0.1]], [[0.1]]], [[[0.2]], [[0.2]], [[0.2]], [[0.2]]], [[[3.0]], [[3.0]], [[3.0]], [[3.0]]], [[[3.0]], [[3.0]], [[3.0]], [[3.0]]], [[[0.1]], [[0.1]], [[0.1]], [[0.1]]], [[[0.2]], [[0.2]], [[0.2]], [[0.2]]], [[[3.0]], [[3.0]], [[3.0]], [[3.0]]]]> : tensor<8x4x1x1xf32>} : () -> tensor<8x4x1x1xf32> loc("w1")
+  %b1 = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0]> : tensor<8xf32>} : () -> tensor<8xf32> loc("b1")
+  %w2 = "nn.Initializer"() {value = dense<[[[[0.1]], [[0.1]], [[0.1]], [[0.1]]], [[[2.0]], [[2.0]], [[2.0]], [[2.0]]], [[[3.0]], [[3.0]], [[3.0]], [[3.0]]], [[[0.1]], [[0.1]], [[0.1]], [[0.1]]], [[[2.0]], [[2.0]], [[2.0]], [[2.0]]], [[[3.0]], [[3.0]], [[3.0]], [[3.0]]]]> : tensor<6x4x1x1xf32>} : () -> tensor<6x4x1x1xf32> loc("gw")
+  %b2 = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0]> : tensor<6xf32>} : () -> tensor<6xf32> loc("gb")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<4x6x1x1xf32>} : () -> tensor<4x6x1x1xf32> loc("w3")
+  %w4 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w4")
+  %a = "nn.Conv"(%x, %w0) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv0")
+  %b = "nn.Conv"(%a, %w1, %b1) : (tensor<1x4x4x4xf32>, tensor<8x4x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %c = "nn.Relu"(%b) : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> loc("relu1")
+  %d = "nn.Conv"(%c, %w2, %b2) {group = 2 : i64} : (tensor<1x8x4x4xf32>, tensor<6x4x1x1xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32> loc("gconv")
+  %e = "nn.Conv"(%d, %w3) : (tensor<1x6x4x4xf32>, tensor<4x6x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv3")
+  %f = "nn.Add"(%e, %a) : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> loc("add")
+  %o = "nn.Conv"(%f, %w4) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv4")
+  return %o : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Depthwise conv with channel multiplier 2: a dropped input channel takes its
+// two output channels, and `group` follows the kept input channels.
+// CHECK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64>]}
+// CHECK-DAG: %[[DW:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<4x1x3x3xf32>}
+// CHECK-DAG: %[[DB:.*]] = "nn.Initializer"() {value = dense_resource<[[DBR:.*]]> : tensor<4xf32>}
+// CHECK: "nn.Conv"(%{{.*}}, %[[DW]], %[[DB]]) {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+// CHECK: "nn.Conv"(%{{.*}}, %{{.*}}) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32>
+// CHECK: [[DBR]]: "0x4000000000006041000070410000804100008841"
+// MASK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64>]}
+// MASK: "nn.Conv"(%{{.*}}, %{{.*}}, %{{.*}}) {group = 4 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+func.func @depthwise_multiplier(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %dw = "nn.Initializer"() {value = dense<1.0> : tensor<8x1x3x3xf32>} : () -> tensor<8x1x3x3xf32> loc("dw")
+  %db = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0]> : tensor<8xf32>} : () -> tensor<8xf32> loc("db")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
+  %a = "nn.Conv"(%x, %w1) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv")
+  %b = "nn.Conv"(%a, %dw, %db) {group = 4 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x4x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32> loc("dwconv")
+  %c = "nn.Conv"(%b, %w2) : (tensor<1x8x8x8xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x8x8xf32> loc("pwconv")
+  return %c : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// GroupNorm (torch's export): whole norm groups go. The conv's biases make
+// groups 2 and 3 (channels 4..7) the strongest; the Reshape targets become
+// (1, 2, 32) and the conv's (new) shape, the InstanceNormalization parameters
+// keep 2 of 4 entries, gamma and beta 4 of 8.
+// CHECK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64>]}
+// CHECK-DAG: %[[B:.*]] = "nn.Initializer"() {value = dense_resource<[[BR:.*]]> : tensor<4xf32>}
+// CHECK-DAG: %[[G:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<4x1x1xf32>}
+// CHECK-DAG: %[[S:.*]] = "nn.Constant"() {value = dense_resource<{{.*}}> : tensor<2xf32>}
+// CHECK: %[[C:.*]] = "nn.Conv"(%{{.*}}, %{{.*}}, %[[B]]) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+// CHECK: %[[T1:.*]] = "nn.Constant"() {value = dense<[1, 2, 32]> : tensor<3xi64>}
+// CHECK: %[[R:.*]] = "nn.Reshape"(%[[C]], %[[T1]]) : (tensor<1x4x4x4xf32>, tensor<3xi64>) -> tensor<1x2x32xf32>
+// CHECK: %[[N:.*]] = "nn.InstanceNormalization"(%[[R]], %[[S]], %{{.*}}) {{.*}} : (tensor<1x2x32xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x32xf32>
+// CHECK: %[[T2:.*]] = "nn.Constant"() {value = dense<[1, 4, 4, 4]> : tensor<4xi64>}
+// CHECK: %[[BACK:.*]] = "nn.Reshape"(%[[N]], %[[T2]]) : (tensor<1x2x32xf32>, tensor<4xi64>) -> tensor<1x4x4x4xf32>
+// CHECK: "nn.Mul"(%[[BACK]], %[[G]]) : (tensor<1x4x4x4xf32>, tensor<4x1x1xf32>) -> tensor<1x4x4x4xf32>
+// CHECK: [[BR]]: "0x4000000000006041000070410000804100008841"
+// Mask mode zeroes norm groups 0 and 1 and keeps the shapes.
+// MASK-LABEL: module attributes {sp.keep = [array<i64: 2, 3>, array<i64>]}
+// MASK: "nn.Reshape"(%{{.*}}, %{{.*}}) : (tensor<1x8x4x4xf32>, tensor<3xi64>) -> tensor<1x4x32xf32>
+func.func @groupnorm(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w")
+  %b = "nn.Initializer"() {value = dense<[10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0]> : tensor<8xf32>} : () -> tensor<8xf32> loc("b")
+  %gamma = "nn.Initializer"() {value = dense<1.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("gamma")
+  %beta = "nn.Initializer"() {value = dense<0.0> : tensor<8x1x1xf32>} : () -> tensor<8x1x1xf32> loc("beta")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
+  %t = "nn.Constant"() {value = dense<[0, 4, -1]> : tensor<3xi64>} : () -> tensor<3xi64> loc("target")
+  %s = "nn.Constant"() {value = dense<1.0> : tensor<4xf32>} : () -> tensor<4xf32> loc("in_scale")
+  %z = "nn.Constant"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32> loc("in_bias")
+  %0 = "nn.Conv"(%x, %w, %b) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32> loc("conv")
+  %1 = "nn.Reshape"(%0, %t) : (tensor<1x8x4x4xf32>, tensor<3xi64>) -> tensor<1x4x32xf32> loc("gn_groups")
+  %2 = "nn.InstanceNormalization"(%1, %s, %z) {epsilon = 1.0E-5 : f32} : (tensor<1x4x32xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x32xf32> loc("gn_norm")
+  %3 = "nn.Shape"(%0) : (tensor<1x8x4x4xf32>) -> tensor<4xi64> loc("gn_shape")
+  %4 = "nn.Reshape"(%2, %3) : (tensor<1x4x32xf32>, tensor<4xi64>) -> tensor<1x8x4x4xf32> loc("gn_back")
+  %5 = "nn.Mul"(%4, %gamma) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_scale")
+  %6 = "nn.Add"(%5, %beta) : (tensor<1x8x4x4xf32>, tensor<8x1x1xf32>) -> tensor<1x8x4x4xf32> loc("gn_shift")
+  %7 = "nn.Conv"(%6, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %7 : tensor<1x2x4x4xf32>
+}
