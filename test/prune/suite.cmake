@@ -9,3 +9,12 @@ if(TARGET sp-opt)
                    --work ${CMAKE_BINARY_DIR}/prune-zoo-work)
   set_tests_properties(prune.zoo PROPERTIES LABELS full TIMEOUT 1800 FIXTURES_REQUIRED sp_zoo)
 endif()
+
+# Regression models (grouped conv, depthwise multiplier, GroupNorm): exported by
+# torch, must prune (not pin) and pass the same checks at ratio 0.5.
+if(TARGET sp-opt)
+  add_test(NAME prune.regression
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_regression.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --work ${CMAKE_BINARY_DIR}/prune-regression-work)
+  set_tests_properties(prune.regression PROPERTIES LABELS full TIMEOUT 600)
+endif()

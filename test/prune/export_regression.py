@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Tiny torch models for the structures Torch-Pruning got wrong (issue 4): a ResNeXt
+block (grouped 3x3 conv, G=4, with a residual), a depthwise conv with channel
+multiplier 2, GroupNorm blocks (torch exports them as Reshape -> InstanceNormalization
+-> Reshape -> Mul -> Add at opset 17) with 4 groups and with 1 group.
+
+  /usr/bin/python3 test/prune/export_regression.py OUT_DIR
+
+Writes OUT_DIR/NAME.onnx for every NAME in MODELS (skips files that exist)."""
+import os
+import sys
+
+import torch
+from torch import nn
+
+MODELS = ['resnext_block', 'depthwise_mult', 'groupnorm_block', 'groupnorm_layer']
+
+
+def randomize(model):
+    """Non-trivial BatchNorm statistics and affine parameters (defaults are 0/1)."""
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+            m.weight.data = 0.5 + torch.rand(m.weight.shape, generator=g)
+            m.bias.data = 0.1 * torch.randn(m.bias.shape, generator=g)
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean = 0.1 * torch.randn(m.running_mean.shape, generator=g)
+            m.running_var = 0.5 + torch.rand(m.running_var.shape, generator=g)
+    return model
+
+
+class ResNeXtBlock(nn.Module):
+    """Stem, then 1x1 -> grouped 3x3 (G=4) -> 1x1 with an identity shortcut."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16),
+                                  nn.ReLU())
+        self.branch = nn.Sequential(
+            nn.Conv2d(16, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1, groups=4, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 16, 1, bias=False), nn.BatchNorm2d(16))
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(x + self.branch(x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class DepthwiseMult(nn.Module):
+    """Depthwise conv with channel multiplier 2 (8 -> 16 channels, groups=8)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.Conv2d(8, 16, 3, padding=1, groups=8), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 8, 1), nn.ReLU())
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.body(x), 1), 1))
+
+
+class GroupNormBlock(nn.Module):
+    """conv -> GroupNorm -> ReLU twice, with a residual; `groups` norm groups."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.GroupNorm(groups, 16),
+                                  nn.ReLU())
+        # The 12-channel conv has no norm after it: a group no norm reads across.
+        self.branch = nn.Sequential(nn.Conv2d(16, 24, 3, padding=1), nn.GroupNorm(groups, 24),
+                                    nn.ReLU(), nn.Conv2d(24, 12, 1), nn.ReLU(),
+                                    nn.Conv2d(12, 16, 1), nn.GroupNorm(groups, 16))
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(x + self.branch(x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def build(name):
+    torch.manual_seed(0)
+    return randomize({'resnext_block': ResNeXtBlock, 'depthwise_mult': DepthwiseMult,
+                      'groupnorm_block': lambda: GroupNormBlock(4),
+                      'groupnorm_layer': lambda: GroupNormBlock(1)}[name]()).eval()
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name in MODELS:
+        path = os.path.join(out, f'{name}.onnx')
+        if os.path.exists(path):
+            continue
+        torch.onnx.export(build(name), torch.randn(1, 3, 16, 16), path + '.tmp', opset_version=17,
+                          input_names=['input'], output_names=['logits'], do_constant_folding=True)
+        os.replace(path + '.tmp', path)
+        print(f'wrote {path}')
+
+
+if __name__ == '__main__':
+    main()
