@@ -256,6 +256,18 @@ static MlirValue i64_constant(MlirOperation before, const int64_t *vals, intptr_
   return mlirOperationGetResult(c, 0);
 }
 
+static MlirValue insert_op(MlirOperation before, const char *name, MlirType t, intptr_t n,
+                           const MlirValue *operands, MlirNamedAttribute *attr) {
+  MlirOperationState st = mlirOperationStateGet(sp_str(name), new_loc(before, name + 3));
+  mlirOperationStateAddResults(&st, 1, &t);
+  mlirOperationStateAddOperands(&st, n, operands);
+  if (attr)
+    mlirOperationStateAddAttributes(&st, 1, attr);
+  MlirOperation op = mlirOperationCreate(&st);
+  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, op);
+  return mlirOperationGetResult(op, 0);
+}
+
 static int is_constant_value(MlirValue v) {
   return mlirValueIsAOpResult(v) && is_source(mlirOpResultGetOwner(v));
 }
@@ -264,43 +276,133 @@ static int dynamic(MlirValue v, intptr_t d) {
   return mlirShapedTypeIsDynamicSize(mlirShapedTypeGetDimSize(mlirValueGetType(v), d));
 }
 
-/* Reshape: a constant target from the (new) result type: static dims as is,
- * a dynamic dim copied from the input (0) or inferred (-1). */
-static int rewrite_reshape(MlirOperation op, int changed) {
+/* Whether computing v reads a value whose type pruning changed (a Shape of a
+ * pruned tensor): then v's value changes too. Shape arithmetic is a small
+ * DAG; past `budget` ops the answer is a conservative yes. */
+static int reads_changed(MlirValue v, const sp_map *changed, int *budget) {
+  if (sp_map_get_ptr(changed, v.ptr, NULL))
+    return 1;
+  if (!mlirValueIsAOpResult(v))
+    return 0;
+  if (--*budget < 0)
+    return 1;
+  MlirOperation op = mlirOpResultGetOwner(v);
+  char type[64];
+  sp_op_type(op, type, sizeof type);
+  if (!strcmp(type, "Shape") || !strcmp(type, "Size")) // read the type, not the data
+    return sp_map_get_ptr(changed, mlirOperationGetOperand(op, 0).ptr, NULL) != NULL;
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i)
+    if (reads_changed(mlirOperationGetOperand(op, i), changed, budget))
+      return 1;
+  return 0;
+}
+
+/* The values of a constant i64 vector (at most max), or -1. */
+static int constant_i64s(MlirValue v, int64_t *out, int max) {
+  if (!is_constant_value(v))
+    return -1;
+  MlirAttribute attr = mlirOperationGetAttributeByName(mlirOpResultGetOwner(v), sp_str("value"));
+  MlirType t = mlirValueGetType(v);
+  const void *data;
+  size_t bytes;
+  if (mlirAttributeIsNull(attr) || !mlirShapedTypeHasRank(t) || mlirShapedTypeGetRank(t) > 1 ||
+      !mlirTypeIsAInteger(mlirShapedTypeGetElementType(t)) ||
+      mlirIntegerTypeGetWidth(mlirShapedTypeGetElementType(t)) != 64 ||
+      sp_weight_data(attr, &data, &bytes, NULL) || bytes / 8 > (size_t)max)
+    return -1;
+  memcpy(out, data, bytes);
+  return (int)(bytes / 8);
+}
+
+/* The value computing entry d of a 1-D shape vector: the Concat piece that
+ * holds it, else the whole vector. */
+static MlirValue entry_source(MlirValue shape, intptr_t d) {
+  if (!mlirValueIsAOpResult(shape))
+    return shape;
+  MlirOperation op = mlirOpResultGetOwner(shape);
+  char type[64];
+  sp_op_type(op, type, sizeof type);
+  if (strcmp(type, "Concat") || sp_op_attr_int(op, "axis", 0) != 0)
+    return shape;
+  for (intptr_t i = 0, at = 0; i < mlirOperationGetNumOperands(op); ++i) {
+    MlirValue piece = mlirOperationGetOperand(op, i);
+    MlirType t = mlirValueGetType(piece);
+    if (!mlirShapedTypeHasRank(t) || mlirShapedTypeGetRank(t) != 1 || dynamic(piece, 0))
+      return shape;
+    at += mlirShapedTypeGetDimSize(t, 0);
+    if (d < at)
+      return piece;
+  }
+  return shape;
+}
+
+/* Reshape: static dims of the (new) result type become constants. Dynamic
+ * dims: one alone is inferred (-1); of several, each keeps its entry of the
+ * old target when that stays valid (a constant entry, or a computed one that
+ * reads nothing pruning changed: Swin's padded windows, batch sizes read with
+ * Shape), else one is inferred and the rest copy the input's dim at the same
+ * position (0). Computed entries that stay make the target
+ * Where(static dims, new sizes, old target). A computed target that reads
+ * nothing pruning changed is left as it is. */
+static int rewrite_reshape(MlirOperation op, int changed, const sp_map *changed_values) {
   if (mlirOperationGetNumOperands(op) < 2)
     return 0;
   MlirValue shape = mlirOperationGetOperand(op, 1);
-  if (!changed && is_constant_value(shape))
+  int budget = 256;
+  if (!changed && (is_constant_value(shape) || !reads_changed(shape, changed_values, &budget)))
     return 0;
   MlirValue x = mlirOperationGetOperand(op, 0), y = mlirOperationGetResult(op, 0);
-  MlirType yt = mlirValueGetType(y), xt = mlirValueGetType(x);
+  MlirType yt = mlirValueGetType(y), xt = mlirValueGetType(x), st = mlirValueGetType(shape);
   if (!mlirShapedTypeHasRank(yt) || !mlirShapedTypeHasRank(xt))
     return 0;
   intptr_t rank = mlirShapedTypeGetRank(yt), xrank = mlirShapedTypeGetRank(xt);
-  int64_t target[16];
-  int allowzero = sp_op_attr_int(op, "allowzero", 0) != 0, ndyn = 0, minus = 0;
   if (rank > 16)
     return sp_emit_error(op, "sp-prune: Reshape of rank > 16"), -1;
+  int64_t target[16], old[16];
+  int fixed[16], ndyn = 0, minus = 0, computed = 0;
+  int allowzero = sp_op_attr_int(op, "allowzero", 0) != 0;
   for (intptr_t d = 0; d < rank; ++d)
     ndyn += dynamic(y, d);
+  int nold = ndyn > 1 ? constant_i64s(shape, old, 16) : -1;
+  int vector = mlirShapedTypeHasRank(st) && mlirShapedTypeGetRank(st) == 1 &&
+               mlirShapedTypeGetDimSize(st, 0) == rank;
   for (intptr_t d = 0; d < rank; ++d) {
+    fixed[d] = 1;
     if (!dynamic(y, d)) {
       target[d] = mlirShapedTypeGetDimSize(yt, d);
       if (target[d] == 0 && !allowzero)
         return sp_emit_error(op, "sp-prune: Reshape to a zero-size dim"), -1;
-    } else if (ndyn > 1 && !allowzero && d < xrank && dynamic(x, d)) {
-      target[d] = 0; // the input's dynamic dim at the same position
-    } else {
+    } else if (ndyn == 1) {
       target[d] = -1;
       minus++;
+    } else if (nold == rank) {
+      target[d] = old[d];
+    } else if (nold < 0 && vector &&
+               !reads_changed(entry_source(shape, d), changed_values, &(int){256})) {
+      target[d] = 0; // placeholder: Where takes the computed entry
+      fixed[d] = 0;
+      computed = 1;
+    } else if (!minus) {
+      target[d] = -1;
+      minus++;
+    } else if (!allowzero && d < xrank && dynamic(x, d)) {
+      target[d] = 0; // the input's dynamic dim at the same position
+    } else {
+      return sp_emit_error(op, "sp-prune: cannot write this Reshape's target "
+                               "(several dynamic dims)"), -1;
     }
   }
-  if (minus > 1) {
-    sp_emit_error(op, "sp-prune: cannot write this Reshape's target as a constant "
-                      "(several dynamic dims)");
-    return -1;
+  if (!computed) {
+    set_operand(op, 1, i64_constant(op, target, rank));
+    return 0;
   }
-  set_operand(op, 1, i64_constant(op, target, rank));
+  MlirContext ctx = mlirOperationGetContext(op);
+  int64_t n[1] = {rank};
+  MlirType bt = mlirRankedTensorTypeGet(1, n, mlirIntegerTypeGet(ctx, 1), mlirAttributeGetNull());
+  MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrBoolGet(bt, rank, fixed));
+  MlirValue operands[3] = {insert_op(op, "nn.Constant", bt, 0, NULL, &value),
+                           i64_constant(op, target, rank), shape};
+  mlirOperationSetOperand(op, 1, insert_op(op, "nn.Where", st, 3, operands, NULL));
   return 0;
 }
 
@@ -327,7 +429,8 @@ static int64_t count_below(const int64_t *idx, int64_t n, int64_t bound) {
 }
 
 /* Slice: bounds (read from the analysis) mapped onto the kept channels. */
-static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *keep) {
+static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *keep,
+                         const sp_map *changed_values) {
   sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
   intptr_t is = input_at(op, 1), ie = input_at(op, 2), ia = input_at(op, 3);
   if (!x || x->rank <= 0 || is < 0 || ie < 0)
@@ -343,8 +446,13 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
     for (int i = 0; i < n; ++i)
       axes[i] = i;
   }
-  int changed = !is_constant_value(mlirOperationGetOperand(op, is)) ||
-                !is_constant_value(mlirOperationGetOperand(op, ie));
+  // Computed bounds stay computed unless they read a pruned value's shape or
+  // cut a pruned dim: the analysis's sizes of dynamic dims are stand-ins.
+  MlirValue vs = mlirOperationGetOperand(op, is), ve = mlirOperationGetOperand(op, ie);
+  int computed = !is_constant_value(vs) || !is_constant_value(ve), budget = 256;
+  int changed = computed && (reads_changed(vs, changed_values, &budget) ||
+                             reads_changed(ve, changed_values, &budget));
+  int unknown = 0;
   for (int i = 0; i < n; ++i) {
     int a = (int)(axes[i] < 0 ? axes[i] + x->rank : axes[i]);
     if (a < 0 || a >= x->rank)
@@ -361,6 +469,8 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
       e = count_below(idx, kn, e);
       changed = 1;
       free(idx);
+    } else if (computed && dynamic(mlirOperationGetOperand(op, 0), a)) {
+      unknown = 1;
     }
     starts[i] = s;
     ends[i] = e;
@@ -368,6 +478,9 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   }
   if (!changed)
     return 0;
+  if (unknown)
+    return sp_emit_error(op, "sp-prune: cannot rewrite this Slice's computed bounds "
+                             "(they also cut a dim of unknown size)"), -1;
   set_operand(op, is, i64_constant(op, starts, n));
   set_operand(op, ie, i64_constant(op, ends, n));
   if (ia >= 0)
@@ -407,18 +520,6 @@ static int rewrite_split(MlirOperation op) {
 }
 
 /* A new op `name` with one result of type t, operands, inserted before `before`. */
-static MlirValue insert_op(MlirOperation before, const char *name, MlirType t, intptr_t n,
-                           const MlirValue *operands, MlirNamedAttribute *attr) {
-  MlirOperationState st = mlirOperationStateGet(sp_str(name), new_loc(before, name + 3));
-  mlirOperationStateAddResults(&st, 1, &t);
-  mlirOperationStateAddOperands(&st, n, operands);
-  if (attr)
-    mlirOperationStateAddAttributes(&st, 1, attr);
-  MlirOperation op = mlirOperationCreate(&st);
-  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, op);
-  return mlirOperationGetResult(op, 0);
-}
-
 /* Expand: entries of the target shape at shrunk channel dims become 1 (the
  * input's size wins), as Where(mask, 1, shape) so dynamic entries stay. */
 static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g,
@@ -512,9 +613,9 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
                                         mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), c / cg));
       }
     } else if (!strcmp(type, "Reshape")) {
-      rc = rewrite_reshape(op, changed);
+      rc = rewrite_reshape(op, changed, &changed_values);
     } else if (!strcmp(type, "Slice")) {
-      rc = rewrite_slice(g, op, keep);
+      rc = rewrite_slice(g, op, keep, &changed_values);
     } else if (!strcmp(type, "Expand")) {
       rc = rewrite_expand(op, &changed_values, g, keep);
     } else if (!strcmp(type, "Split") && changed) {
