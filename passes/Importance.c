@@ -24,22 +24,30 @@ static uint64_t splitmix(uint64_t x) {
 
 /* Sum of |x| (p = 1) or x*x (p = 2) with 8 independent lanes, so the
  * compiler vectorizes without reassociating one accumulator. */
+/* x[i] of weight bytes that sit wherever the model file put them (raw_data
+ * is rarely 4-byte aligned): a memcpy load, one unaligned vector move. */
+static inline float at(const float *x, int64_t i) {
+  float v;
+  memcpy(&v, (const char *)x + i * 4, 4);
+  return v;
+}
+
 static double lane_sum(const float *x, int64_t n, int squares) {
   float lane[8] = {0};
   int64_t k = 0;
   if (squares)
     for (; k + 8 <= n; k += 8)
       for (int j = 0; j < 8; ++j)
-        lane[j] += x[k + j] * x[k + j];
+        lane[j] += at(x, k + j) * at(x, k + j);
   else
     for (; k + 8 <= n; k += 8)
       for (int j = 0; j < 8; ++j)
-        lane[j] += fabsf(x[k + j]);
+        lane[j] += fabsf(at(x, k + j));
   double sum = 0;
   for (int j = 0; j < 8; ++j)
     sum += lane[j];
   for (; k < n; ++k)
-    sum += squares ? (double)x[k] * x[k] : fabsf(x[k]);
+    sum += squares ? (double)at(x, k) * at(x, k) : fabsf(at(x, k));
   return sum;
 }
 
@@ -52,10 +60,10 @@ static void row_accumulate(double *restrict acc, const float *restrict row, int6
                            int squares) {
   if (squares)
     for (int64_t c = 0; c < n; ++c)
-      acc[c] += row[c] * row[c];
+      acc[c] += at(row, c) * at(row, c);
   else
     for (int64_t c = 0; c < n; ++c)
-      acc[c] += fabsf(row[c]);
+      acc[c] += fabsf(at(row, c));
 }
 
 /* The f32 data of a weight member's value, or NULL (the member does not vote). */
@@ -107,7 +115,7 @@ static void member_span(const sp_member *m, const float *w, size_t bytes, int64_
         sum = lane_sum(row, inner, p == 2.0);
       } else {
         for (int64_t k = 0; k < inner; ++k)
-          sum += pow(fabs(row[k]), p);
+          sum += pow(fabs(at(row, k)), p);
       }
       *a += sum;
     }

@@ -149,10 +149,10 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
         for (int d = 0; d < last; ++d)
           base += (idx[d] ? idx[d][coord[d]] : coord[d]) * stride[d];
         if (gather) {
-          const float *src_row = (const float *)data + base;
-          float *dst_row = (float *)dst;
+          // Byte copies: raw_data in the model file is rarely 4-byte aligned.
+          const unsigned char *src_row = (const unsigned char *)data + base * 4;
           for (int64_t k = 0; k < nk; ++k)
-            dst_row[k] = src_row[idx[last][k]];
+            memcpy(dst + k * 4, src_row + idx[last][k] * 4, 4);
           dst += nk * 4;
         }
         for (int64_t r = 0; !gather && r < nruns; ++r) {
