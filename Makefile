@@ -4,7 +4,7 @@
 #   test   deps + build, then every ctest test (fast and full)
 #   check  build, then the fast tests only (lit, unit)
 #   run    deps + build, then examples/run.sh
-#   asan   AddressSanitizer/UBSan build in build-asan/, fast tests
+#   asan   AddressSanitizer/UBSan build in build-asan/, fast tests + label asan (prune.regression)
 #   fuzz   clang-19 libFuzzer build in build-fuzz/, the fuzz tests
 #   clean  remove the build trees
 
@@ -35,7 +35,7 @@ run: build
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSP_SANITIZE=ON
 	cmake --build build-asan --parallel $(JOBS)
-	$(CTEST) --test-dir build-asan -L fast
+	$(CTEST) --test-dir build-asan -L 'fast|asan'
 
 fuzz: deps
 	CC=clang-19 CXX=clang++-19 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSP_FUZZ=ON

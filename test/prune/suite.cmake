@@ -16,5 +16,5 @@ if(TARGET sp-opt)
   add_test(NAME prune.regression
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_regression.py
                    --sp-opt $<TARGET_FILE:sp-opt> --work ${CMAKE_BINARY_DIR}/prune-regression-work)
-  set_tests_properties(prune.regression PROPERTIES LABELS full TIMEOUT 600)
+  set_tests_properties(prune.regression PROPERTIES LABELS "full;asan" TIMEOUT 600)
 endif()
