@@ -23,8 +23,7 @@ Transformers (vit_b_16, tiny_encoder, tiny_gpt) also run head pruning alone
 with layer dropping (`ratio=0.3 drop-layers=2`, also on resnet18); resnet18, tiny_encoder
 and tiny_gpt also drop layers scored on calibration data (`calibration=DIR`).
 
-Big models (vit_b_16, vgg16_bn, convnext_tiny, resnet50, densenet121) run at 0.3 and 0.7
-only (BIG_RATIOS) to keep the suite under ~10 minutes on 2 cores; --all-ratios runs all.
+Every model runs at every ratio (about 6 minutes on 2 cores).
 """
 
 import argparse
@@ -45,8 +44,6 @@ from onnx import numpy_helper  # noqa: E402
 MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densenet121',
           'vgg16_bn', 'efficientnet_b0', 'shufflenet_v2_x1_0', 'convnext_tiny', 'vit_b_16',
           'tiny_encoder', 'tiny_gpt']
-BIG = {'vit_b_16', 'vgg16_bn', 'convnext_tiny', 'resnet50', 'densenet121'}
-BIG_RATIOS = [0.3, 0.7]
 # Extra cases for transformers: label -> sp-prune options.
 TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5',
                      'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5',
@@ -204,12 +201,18 @@ def main():
     ap.add_argument('--sp-opt', required=True)
     ap.add_argument('--zoo', required=True)
     ap.add_argument('--only')
+    ap.add_argument('--every-model', action='store_true',
+                    help='every NAME.onnx in --zoo instead of the zoo list')
     ap.add_argument('--ratios', default='0.1,0.3,0.5,0.7,0.9')
-    ap.add_argument('--all-ratios', action='store_true')
     ap.add_argument('--work')
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()
-    names = args.only.split(',') if args.only else MODELS
+    if args.only:
+        names = args.only.split(',')
+    elif args.every_model:
+        names = sorted(f[:-5] for f in os.listdir(args.zoo) if f.endswith('.onnx'))
+    else:
+        names = MODELS
     ratios = [float(r) for r in args.ratios.split(',')]
     work = args.work or tempfile.mkdtemp(prefix='sp-prune-zoo-')
     os.makedirs(work, exist_ok=True)
@@ -228,9 +231,7 @@ def main():
             base = stats(args.sp_opt, src, work)
             reduced = has_reduced_groups(args.sp_opt, src, work)
             feeds = random_inputs(src)
-            model_ratios = BIG_RATIOS if name in BIG and not args.all_ratios and \
-                args.ratios == ap.get_default('ratios') else ratios
-            for r in model_ratios:
+            for r in ratios:
                 try:
                     row = run_case(args, ort, name, r, base, reduced, feeds, work)
                 except Exception as e:  # noqa: BLE001  (one bad case must not stop the suite)

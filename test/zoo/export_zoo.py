@@ -22,7 +22,12 @@ Counting conventions (as fvcore/thop for conv and linear; one MAC = one multiply
                                 as Linear
            everything else (norms, activations, pooling, softmax, adds) counts 0.
 
-  /usr/bin/python3 test/zoo/export_zoo.py OUTDIR [--only NAME[,NAME]] [--force] [--list]
+  /usr/bin/python3 test/zoo/export_zoo.py OUTDIR [--set zoo|prune] [--only NAME[,NAME]]
+                                          [--force] [--list]
+
+--set prune exports the prune suite's wider set instead (PRUNE_SET: concat-heavy,
+grouped-conv, SE, window-attention and segmentation models the zoo lacks; only
+test/prune's prune.torchvision uses them).
 
 Models are cached: one whose four files exist and whose expected.json was written by this
 exact script is skipped unless --force.
@@ -159,6 +164,34 @@ ZOO = {
 }
 
 
+class SegmentationOut(nn.Module):
+    """A torchvision segmentation model with its 'out' map as the only output."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.model = getattr(torchvision.models.segmentation, name)(
+            weights=None, weights_backbone=None)
+
+    def forward(self, x):
+        return self.model(x)['out']
+
+
+# Pruned by prune.torchvision only (--set prune): structures the zoo lacks.
+PRUNE_SET = {
+    'squeezenet1_1': (tv('squeezenet1_1'), image_input, 13, {}),      # Fire: concat of two expands
+    'googlenet': (lambda: torchvision.models.googlenet(weights=None, aux_logits=False,
+                                                       init_weights=True),
+                  image_input, 13, {}),                                # Inception: 4-way concats
+    'mnasnet0_5': (tv('mnasnet0_5'), image_input, 13, {}),
+    'regnet_y_400mf': (tv('regnet_y_400mf'), image_input, 13, {}),    # grouped convs + SE
+    'resnext50_32x4d': (tv('resnext50_32x4d'), image_input, 13, {}),  # 32-group convs
+    'efficientnet_v2_s': (tv('efficientnet_v2_s'), image_input, 13, {}),
+    'swin_t': (tv('swin_t'), image_input, 14, {}),                     # run-time shape arithmetic
+    'lraspp_mobilenet_v3_large': (lambda: SegmentationOut('lraspp_mobilenet_v3_large'),
+                                  image_input, 13, {}),                # image-shaped output
+}
+
+
 def randomize(model):
     """Make every parameter tensor distinct and non-constant. torch.onnx.export merges
     initializers with identical contents (zero biases, the deep-copied layers of
@@ -286,7 +319,7 @@ def cached(outdir, name):
 
 
 def export(outdir, name):
-    make, make_input, opset, extra_axes = ZOO[name]
+    make, make_input, opset, extra_axes = {**ZOO, **PRUNE_SET}[name]
     torch.manual_seed(SEED)
     model = make().eval()
     randomize(model)
@@ -346,17 +379,20 @@ def export(outdir, name):
 def main():
     ap = argparse.ArgumentParser(description='Export sp\'s model zoo to ONNX.')
     ap.add_argument('outdir')
+    ap.add_argument('--set', choices=('zoo', 'prune'), default='zoo',
+                    help='the zoo, or the prune suite\'s wider set')
     ap.add_argument('--only', help='comma-separated model names')
     ap.add_argument('--force', action='store_true', help='re-export cached models')
     ap.add_argument('--list', action='store_true', help='print the model names and exit')
     args = ap.parse_args()
+    models = PRUNE_SET if args.set == 'prune' else ZOO
     if args.list:
-        print('\n'.join(ZOO))
+        print('\n'.join(models))
         return 0
-    names = args.only.split(',') if args.only else list(ZOO)
-    unknown = [n for n in names if n not in ZOO]
+    names = args.only.split(',') if args.only else list(models)
+    unknown = [n for n in names if n not in models]
     if unknown:
-        print(f"error: unknown model(s) {', '.join(unknown)}; known: {', '.join(ZOO)}",
+        print(f"error: unknown model(s) {', '.join(unknown)}; known: {', '.join(models)}",
               file=sys.stderr)
         return 2
     os.makedirs(args.outdir, exist_ok=True)
