@@ -644,6 +644,17 @@ static void rule_transpose(sp_groups *g, MlirOperation op) {
       pass_dim(g, r, d, x, (int)perm[d]);
 }
 
+/* The one index of a Gather with a constant single index, normalized to
+ * [0, size); -1 otherwise. */
+static int64_t gather_index(sp_groups *g, MlirOperation op, int64_t size) {
+  int64_t k[2];
+  if (mlirOperationGetNumOperands(op) < 2 ||
+      sp_eval_ints(g, mlirOperationGetOperand(op, 1), k, 2) != 1 || k[0] == SP_UNKNOWN)
+    return -1;
+  k[0] = k[0] < 0 ? k[0] + size : k[0];
+  return k[0] >= 0 && k[0] < size ? k[0] : -1;
+}
+
 static void rule_gather(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0), *idx = operand(g, op, 1), *r = result(g, op, 0);
   if (!x || !idx)
@@ -652,9 +663,14 @@ static void rule_gather(sp_groups *g, MlirOperation op) {
   if (axis < 0 || axis >= x->rank || r->rank != x->rank + idx->rank - 1)
     return;
   if (has_origin(g, x, axis)) {
-    sp_groups_pin_value(g, x, axis, "Gather along a channel dim");
-    for (int d = 0; d < idx->rank; ++d)
-      sp_gi_pin_fresh(g, r, axis + d, "Gather along a channel dim");
+    // One constant index k is a Slice [k, k+1) (then the dim goes or is 1):
+    // refine the groups there; sp-prune maps k onto the kept channels.
+    int64_t k = gather_index(g, op, x->size[axis]);
+    if (k < 0 || sp_gi_refine_at(g, x, axis, k) || sp_gi_refine_at(g, x, axis, k + 1)) {
+      sp_groups_pin_value(g, x, axis, "Gather along a channel dim");
+      for (int d = 0; d < idx->rank; ++d)
+        sp_gi_pin_fresh(g, r, axis + d, "Gather along a channel dim");
+    }
   }
   for (int d = 0; d < axis; ++d)
     pass_dim(g, r, d, x, d);
@@ -926,6 +942,39 @@ static void reshape_merge(sp_groups *g, sp_value_info *x, int i0, int i1, sp_val
   }
 }
 
+/* Is dim d of v only ever taken apart one index at a time (every use, through
+ * Transposes, a Gather of one constant index along it: Swin's `qkv[0]`)? */
+static int unstacked(sp_groups *g, MlirValue v, int d, int depth) {
+  MlirOpOperand use = mlirValueGetFirstUse(v);
+  if (depth > 8 || mlirOpOperandIsNull(use))
+    return 0;
+  for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation user = mlirOpOperandGetOwner(use);
+    char type[64];
+    sp_op_type(user, type, sizeof type);
+    if (mlirOpOperandGetOperandNumber(use) != 0)
+      return 0;
+    MlirType t = mlirValueGetType(v);
+    if (!strcmp(type, "Gather")) {
+      int rank = (int)mlirShapedTypeGetRank(t);
+      if (norm_axis(sp_op_attr_int(user, "axis", 0), rank) != d ||
+          gather_index(g, user, mlirShapedTypeGetDimSize(t, d)) < 0)
+        return 0;
+      continue;
+    }
+    int64_t perm[16];
+    int n = sp_op_attr_ints(user, "perm", perm, 16), rd = -1;
+    if (strcmp(type, "Transpose") || n < 0)
+      return 0;
+    for (int i = 0; i < n; ++i)
+      if (perm[i] == d)
+        rd = i;
+    if (rd < 0 || !unstacked(g, mlirOperationGetResult(user, 0), rd, depth + 1))
+      return 0;
+  }
+  return 1;
+}
+
 /* Split x[xd] into the non-1 dims of r[j0..j1), outermost first; the inner
  * remainder lives in a scratch value until the last step. */
 static void reshape_split(sp_groups *g, sp_value_info *x, int xd, sp_value_info *r, int j0,
@@ -940,6 +989,15 @@ static void reshape_split(sp_groups *g, sp_value_info *x, int xd, sp_value_info 
   for (int d = j0; d < j1 && m < 16; ++d)
     if (r->size[d] > 1)
       dims[m++] = d;
+  // An outer dim only ever indexed one entry at a time (q, k, v of a fused
+  // projection) holds no units: cut the channels at its rows so the rows
+  // case pairs them and the dims inside (heads) carry the group.
+  if (m > 1 && unstacked(g, r->value, dims[0], 0)) {
+    int64_t row = x->size[xd] / r->size[dims[0]];
+    for (int64_t o = 1; o < r->size[dims[0]]; ++o)
+      if (sp_gi_refine_at(g, x, xd, o * row))
+        break;
+  }
   sp_value_info *cur = x;
   int cd = xd;
   int64_t rest = x->size[xd];
@@ -1029,12 +1087,39 @@ static int reshape_regroup(sp_groups *g, sp_value_info *x, int i0, int i1, sp_va
   return 0;
 }
 
+/* A Reshape whose leading sizes are unknown (Swin's `attn.view(B // nW, nW,
+ * heads, N, N)`): the static dims both shapes end with map 1:1 (the flat
+ * index splits the same way), the leading dims are pinned. */
+static void reshape_suffix(sp_groups *g, MlirOperation op, sp_value_info *x, sp_value_info *r,
+                           const char *why) {
+  int i = x->rank, j = r->rank;
+  MlirType xt = mlirValueGetType(x->value), rt = mlirValueGetType(r->value);
+  while (i > 0 && j > 0 && !is_dynamic(x, i - 1) && !is_dynamic(r, j - 1) &&
+         mlirShapedTypeGetDimSize(xt, i - 1) == mlirShapedTypeGetDimSize(rt, j - 1))
+    i--, j--;
+  if (j == r->rank) {
+    sp_gi_pin_all(g, op, why);
+    return;
+  }
+  for (int d = 0; d < i; ++d)
+    sp_groups_pin_value(g, x, d, why);
+  for (int d = 0; d < j; ++d) {
+    if (is_dynamic(r, d) && r->size[d] < 1) // a failed evaluation's leftovers
+      r->size[d] = 1;
+    sp_gi_pin_fresh(g, r, d, why);
+  }
+  for (int d = j; d < r->rank; ++d) {
+    r->size[d] = mlirShapedTypeGetDimSize(rt, d);
+    pass_dim(g, r, d, x, d - j + i);
+  }
+}
+
 static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
   sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
   if (!x)
     return;
   if (reshape_sizes(g, op, type, x, r)) {
-    sp_gi_pin_all(g, op, "reshape with unknown target");
+    reshape_suffix(g, op, x, r, "reshape with unknown target");
     return;
   }
   if (!strcmp(type, "Reshape")) {
@@ -1045,7 +1130,7 @@ static void rule_reshape(sp_groups *g, MlirOperation op, const char *type) {
         copyable += d < x->rank && is_dynamic(x, d) && x->size[d] == r->size[d];
       }
     if (dyn > 1 && dyn - copyable > 1) {
-      sp_gi_pin_all(g, op, "Reshape target has several dynamic dims");
+      reshape_suffix(g, op, x, r, "Reshape target has several dynamic dims");
       return;
     }
   }

@@ -488,6 +488,46 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   return 0;
 }
 
+/* Gather of one constant index along a shrunk dim (the analysis kept that
+ * channel as a group of its own): the index counts the kept channels before it. */
+static int rewrite_gather(sp_groups *g, MlirOperation op, unsigned char *const *keep) {
+  sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
+  if (!x || x->rank <= 0 || mlirOperationGetNumOperands(op) < 2)
+    return 0;
+  int64_t axis = sp_op_attr_int(op, "axis", 0);
+  axis = axis < 0 ? axis + x->rank : axis;
+  if (axis < 0 || axis >= x->rank)
+    return 0;
+  int64_t kn = 0, k;
+  int64_t *idx = kept_indices(g, x, (int)axis, keep, &kn);
+  if (!idx)
+    return 0;
+  MlirValue iv = mlirOperationGetOperand(op, 1);
+  MlirType it = mlirValueGetType(iv);
+  MlirType elem = mlirShapedTypeGetElementType(it);
+  int rc = 0;
+  if (sp_eval_ints(g, iv, &k, 1) != 1 || !mlirShapedTypeHasRank(it) ||
+      mlirShapedTypeGetRank(it) > 1 || !mlirTypeIsAInteger(elem)) {
+    sp_emit_error(op, "sp-prune: cannot rewrite this Gather's index");
+    rc = -1;
+  } else {
+    k = k < 0 ? k + x->size[axis] : k;
+    int64_t at = count_below(idx, kn, k);
+    if (at >= kn || idx[at] != k) {
+      sp_emit_error(op, "sp-prune: Gather reads a pruned channel");
+      rc = -1;
+    } else {
+      MlirAttribute v = mlirIntegerTypeGetWidth(elem) == 32
+                            ? mlirDenseElementsAttrInt32Get(it, 1, &(int32_t){(int32_t)at})
+                            : mlirDenseElementsAttrInt64Get(it, 1, &at);
+      MlirNamedAttribute value = sp_named(mlirOperationGetContext(op), "value", v);
+      set_operand(op, 1, insert_op(op, "nn.Constant", it, 0, NULL, &value));
+    }
+  }
+  free(idx);
+  return rc;
+}
+
 static int rewrite_split(MlirOperation op) {
   intptr_t nr = mlirOperationGetNumResults(op);
   MlirValue x = mlirOperationGetOperand(op, 0);
@@ -616,6 +656,8 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
       rc = rewrite_reshape(op, changed, &changed_values);
     } else if (!strcmp(type, "Slice")) {
       rc = rewrite_slice(g, op, keep, &changed_values);
+    } else if (!strcmp(type, "Gather") && changed) {
+      rc = rewrite_gather(g, op, keep);
     } else if (!strcmp(type, "Expand")) {
       rc = rewrite_expand(op, &changed_values, g, keep);
     } else if (!strcmp(type, "Split") && changed) {

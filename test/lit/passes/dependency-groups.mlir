@@ -649,3 +649,94 @@ func.func @groupnorm_one(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %7 = "nn.Conv"(%6, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %7 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Swin's fused projection: `qkv.reshape(B, N, 3, heads, head_dim).permute(2, 0,
+// 3, 1, 4)` then `qkv[0]`, `qkv[1]`, `qkv[2]` (Gathers of one constant index).
+// The size-3 dim is only ever indexed, so the reshape cuts the 24 channels at
+// q|k|v and pairs the three rows: one group of 2 heads listed three times, on
+// the heads dim, not pinned. The relative-position bias (1, heads, N, N) joins
+// it, and so does the window mask's `view(B // nW, nW, heads, N, N)` whose
+// leading sizes are unknown (a graph input here): the dims both shapes end with
+// map 1:1.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 8 units, pinned: graph input
+// CHECK:      group 1: 2 units (heads){{$}}
+// CHECK-NEXT:   qkv_w#0 dim 1 [0, 8) block 4 weight
+// CHECK-NEXT:   qkv_w#0 dim 1 [8, 16) block 4 weight
+// CHECK-NEXT:   qkv_w#0 dim 1 [16, 24) block 4 weight
+// CHECK-NEXT:   qkv_b#0 dim 0 [0, 8) block 4 weight
+// CHECK-NEXT:   qkv_b#0 dim 0 [8, 16) block 4 weight
+// CHECK-NEXT:   qkv_b#0 dim 0 [16, 24) block 4 weight
+// CHECK-NEXT:   pos_bias#0 dim 1 [0, 2) block 1 weight
+// CHECK-NEXT:   proj_w#0 dim 0 [0, 8) block 4 weight
+// CHECK:        qkv_heads#0 dim 3 [0, 2) block 1
+// CHECK-NEXT:   qkv_t#0 dim 2 [0, 2) block 1
+// CHECK-NEXT:   q#0 dim 1 [0, 2) block 1
+// CHECK-NEXT:   k#0 dim 1 [0, 2) block 1
+// CHECK-NEXT:   v#0 dim 1 [0, 2) block 1
+// CHECK:        windows#0 dim 2 [0, 2) block 1
+// CHECK-NEXT:   masked#0 dim 2 [0, 2) block 1
+// CHECK-NEXT:   unwindows#0 dim 1 [0, 2) block 1
+// CHECK:        attn_merge#0 dim 2 [0, 8) block 4
+func.func @fused_qkv_gather(%x: tensor<1x4x8xf32>, %t: tensor<5xi64>, %mask: tensor<1x?x1x4x4xf32>) -> tensor<?x4x8xf32> {
+  %wqkv = "nn.Initializer"() {value = dense<1.0> : tensor<8x24xf32>} : () -> tensor<8x24xf32> loc("qkv_w")
+  %bqkv = "nn.Initializer"() {value = dense<[0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0]> : tensor<24xf32>} : () -> tensor<24xf32> loc("qkv_b")
+  %bias = "nn.Initializer"() {value = dense<0.25> : tensor<1x2x4x4xf32>} : () -> tensor<1x2x4x4xf32> loc("pos_bias")
+  %wo = "nn.Initializer"() {value = dense<1.0> : tensor<8x8xf32>} : () -> tensor<8x8xf32> loc("proj_w")
+  %s5 = "nn.Constant"() {value = dense<[1, 4, 3, 2, 4]> : tensor<5xi64>} : () -> tensor<5xi64> loc("s5")
+  %s4 = "nn.Constant"() {value = dense<[-1, 2, 4, 4]> : tensor<4xi64>} : () -> tensor<4xi64> loc("s4")
+  %s3 = "nn.Constant"() {value = dense<[-1, 4, 8]> : tensor<3xi64>} : () -> tensor<3xi64> loc("s3")
+  %i0 = "nn.Constant"() {value = dense<0> : tensor<i64>} : () -> tensor<i64> loc("i0")
+  %i1 = "nn.Constant"() {value = dense<1> : tensor<i64>} : () -> tensor<i64> loc("i1")
+  %i2 = "nn.Constant"() {value = dense<2> : tensor<i64>} : () -> tensor<i64> loc("i2")
+  %0 = "nn.MatMul"(%x, %wqkv) : (tensor<1x4x8xf32>, tensor<8x24xf32>) -> tensor<1x4x24xf32> loc("qkv_mm")
+  %1 = "nn.Add"(%bqkv, %0) : (tensor<24xf32>, tensor<1x4x24xf32>) -> tensor<1x4x24xf32> loc("qkv")
+  %2 = "nn.Reshape"(%1, %s5) : (tensor<1x4x24xf32>, tensor<5xi64>) -> tensor<1x4x3x2x4xf32> loc("qkv_heads")
+  %3 = "nn.Transpose"(%2) {perm = array<i64: 2, 0, 3, 1, 4>} : (tensor<1x4x3x2x4xf32>) -> tensor<3x1x2x4x4xf32> loc("qkv_t")
+  %q = "nn.Gather"(%3, %i0) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("q")
+  %k = "nn.Gather"(%3, %i1) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("k")
+  %v = "nn.Gather"(%3, %i2) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("v")
+  %kt = "nn.Transpose"(%k) {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("k_t")
+  %s = "nn.MatMul"(%q, %kt) : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("scores")
+  %sb = "nn.Add"(%s, %bias) : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("scores_bias")
+  %w = "nn.Reshape"(%sb, %t) : (tensor<1x2x4x4xf32>, tensor<5xi64>) -> tensor<?x?x2x4x4xf32> loc("windows")
+  %wm = "nn.Add"(%w, %mask) : (tensor<?x?x2x4x4xf32>, tensor<1x?x1x4x4xf32>) -> tensor<?x?x2x4x4xf32> loc("masked")
+  %u = "nn.Reshape"(%wm, %s4) : (tensor<?x?x2x4x4xf32>, tensor<4xi64>) -> tensor<?x2x4x4xf32> loc("unwindows")
+  %p = "nn.Softmax"(%u) {axis = -1 : i64} : (tensor<?x2x4x4xf32>) -> tensor<?x2x4x4xf32> loc("softmax")
+  %a = "nn.MatMul"(%p, %v) : (tensor<?x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<?x2x4x4xf32> loc("attn")
+  %a1 = "nn.Transpose"(%a) {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x2x4x4xf32>) -> tensor<?x4x2x4xf32> loc("attn_t")
+  %a2 = "nn.Reshape"(%a1, %s3) : (tensor<?x4x2x4xf32>, tensor<3xi64>) -> tensor<?x4x8xf32> loc("attn_merge")
+  %o = "nn.MatMul"(%a2, %wo) : (tensor<?x4x8xf32>, tensor<8x8xf32>) -> tensor<?x4x8xf32> loc("proj")
+  %r = "nn.Add"(%o, %x) : (tensor<?x4x8xf32>, tensor<1x4x8xf32>) -> tensor<?x4x8xf32> loc("residual")
+  return %r : tensor<?x4x8xf32>
+}
+
+// -----
+
+// A Gather of one constant index along a channel dim is a Slice of one channel:
+// conv1's group is cut at 2 and 3, channels 0-1 stay prunable. An index that
+// is not constant pins (conv3).
+// CHECK: 5 groups, 1 prunable
+// CHECK-NEXT: group 0: 2 units{{$}}
+// CHECK-NEXT:   w1#0 dim 0 [0, 2) block 1 weight
+// CHECK:      group 2: 4 units, pinned: Gather along a channel dim
+// CHECK-NEXT:   w3#0 dim 0 [0, 4) block 1 weight
+// CHECK:      group 3: 1 units, not prunable
+// CHECK-NEXT:   w1#0 dim 0 [2, 3) block 1 weight
+// CHECK:      group 4: 1 units, not prunable
+// CHECK-NEXT:   w1#0 dim 0 [3, 4) block 1 weight
+func.func @gather_channel(%x: tensor<1x3x8x8xf32>, %j: tensor<i64>) -> (tensor<1x2x8x8xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) {
+  %w1 = "nn.Initializer"() {value = dense<[[[[0.1]], [[0.1]], [[0.1]]], [[[2.0]], [[2.0]], [[2.0]]], [[[1.0]], [[1.0]], [[1.0]]], [[[1.0]], [[1.0]], [[1.0]]]]> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w3")
+  %i2 = "nn.Constant"() {value = dense<2> : tensor<i64>} : () -> tensor<i64> loc("i2")
+  %a = "nn.Conv"(%x, %w1) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv1")
+  %r = "nn.Relu"(%a) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> loc("relu")
+  %b = "nn.Conv"(%r, %w2) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32> loc("conv2")
+  %g = "nn.Gather"(%r, %i2) {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<i64>) -> tensor<1x8x8xf32> loc("take2")
+  %c = "nn.Conv"(%x, %w3) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv3")
+  %h = "nn.Gather"(%c, %j) {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<i64>) -> tensor<1x8x8xf32> loc("take_j")
+  return %b, %g, %h : tensor<1x2x8x8xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>
+}

@@ -241,3 +241,85 @@ func.func @groupnorm(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %7 = "nn.Conv"(%6, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %7 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Swin-style fused qkv with `qkv[0..2]` Gathers: head 1 (bias 5) stays. The
+// Gathers keep their indices (the q/k/v dim does not shrink), the heads dim
+// and every size-carrying operand follow: the window view's computed target
+// keeps its leading entries (Where), the relative-position bias loses head 0.
+// CHECK-LABEL: module attributes {sp.keep = [array<i64>, array<i64: 1>]}
+// CHECK-DAG: %[[W:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<8x12xf32>}
+// CHECK-DAG: %[[B:.*]] = "nn.Initializer"() {value = dense_resource<[[BR:.*]]> : tensor<12xf32>}
+// CHECK-DAG: %[[PB:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<1x1x4x4xf32>}
+// CHECK-DAG: %[[I0:.*]] = "nn.Constant"() {value = dense<0> : tensor<i64>}
+// CHECK-DAG: %[[I1:.*]] = "nn.Constant"() {value = dense<1> : tensor<i64>}
+// CHECK-DAG: %[[I2:.*]] = "nn.Constant"() {value = dense<2> : tensor<i64>}
+// CHECK: %[[T5:.*]] = "nn.Constant"() {value = dense<[1, 4, 3, 1, 4]> : tensor<5xi64>}
+// CHECK: "nn.Reshape"(%{{.*}}, %[[T5]]) : (tensor<1x4x12xf32>, tensor<5xi64>) -> tensor<1x4x3x1x4xf32>
+// CHECK: %[[QKV:.*]] = "nn.Transpose"(%{{.*}}) {perm = array<i64: 2, 0, 3, 1, 4>} : (tensor<1x4x3x1x4xf32>) -> tensor<3x1x1x4x4xf32>
+// CHECK: "nn.Gather"(%[[QKV]], %[[I0]]) {axis = 0 : i64} : (tensor<3x1x1x4x4xf32>, tensor<i64>) -> tensor<1x1x4x4xf32>
+// CHECK: "nn.Gather"(%[[QKV]], %[[I1]]) {axis = 0 : i64} : (tensor<3x1x1x4x4xf32>, tensor<i64>) -> tensor<1x1x4x4xf32>
+// CHECK: "nn.Gather"(%[[QKV]], %[[I2]]) {axis = 0 : i64} : (tensor<3x1x1x4x4xf32>, tensor<i64>) -> tensor<1x1x4x4xf32>
+// CHECK: "nn.Add"(%{{.*}}, %[[PB]]) : (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+// CHECK: %[[WT:.*]] = "nn.Where"(%{{.*}}, %{{.*}}, %arg1) : (tensor<5xi1>, tensor<5xi64>, tensor<5xi64>) -> tensor<5xi64>
+// CHECK: "nn.Reshape"(%{{.*}}, %[[WT]]) : (tensor<1x1x4x4xf32>, tensor<5xi64>) -> tensor<?x?x1x4x4xf32>
+// CHECK: %[[T4:.*]] = "nn.Constant"() {value = dense<[-1, 1, 4, 4]> : tensor<4xi64>}
+// CHECK: "nn.Reshape"(%{{.*}}, %[[T4]]) : (tensor<?x?x1x4x4xf32>, tensor<4xi64>) -> tensor<?x1x4x4xf32>
+// CHECK: "nn.MatMul"(%{{.*}}, %{{.*}}) : (tensor<?x4x4xf32>, tensor<4x8xf32>) -> tensor<?x4x8xf32>
+// Kept biases: q, k and v of head 1.
+// CHECK: [[BR]]: "0x400000000000A0400000A0400000A0400000A0400000A0400000A0400000A0400000A0400000A0400000A0400000A0400000A040"
+func.func @fused_qkv_gather_prune(%x: tensor<1x4x8xf32>, %t: tensor<5xi64>, %mask: tensor<1x?x1x4x4xf32>) -> tensor<?x4x8xf32> {
+  %wqkv = "nn.Initializer"() {value = dense<1.0> : tensor<8x24xf32>} : () -> tensor<8x24xf32> loc("qkv_w")
+  %bqkv = "nn.Initializer"() {value = dense<[0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0]> : tensor<24xf32>} : () -> tensor<24xf32> loc("qkv_b")
+  %bias = "nn.Initializer"() {value = dense<0.25> : tensor<1x2x4x4xf32>} : () -> tensor<1x2x4x4xf32> loc("pos_bias")
+  %wo = "nn.Initializer"() {value = dense<1.0> : tensor<8x8xf32>} : () -> tensor<8x8xf32> loc("proj_w")
+  %s5 = "nn.Constant"() {value = dense<[1, 4, 3, 2, 4]> : tensor<5xi64>} : () -> tensor<5xi64> loc("s5")
+  %s4 = "nn.Constant"() {value = dense<[-1, 2, 4, 4]> : tensor<4xi64>} : () -> tensor<4xi64> loc("s4")
+  %s3 = "nn.Constant"() {value = dense<[-1, 4, 8]> : tensor<3xi64>} : () -> tensor<3xi64> loc("s3")
+  %i0 = "nn.Constant"() {value = dense<0> : tensor<i64>} : () -> tensor<i64> loc("i0")
+  %i1 = "nn.Constant"() {value = dense<1> : tensor<i64>} : () -> tensor<i64> loc("i1")
+  %i2 = "nn.Constant"() {value = dense<2> : tensor<i64>} : () -> tensor<i64> loc("i2")
+  %0 = "nn.MatMul"(%x, %wqkv) : (tensor<1x4x8xf32>, tensor<8x24xf32>) -> tensor<1x4x24xf32> loc("qkv_mm")
+  %1 = "nn.Add"(%bqkv, %0) : (tensor<24xf32>, tensor<1x4x24xf32>) -> tensor<1x4x24xf32> loc("qkv")
+  %2 = "nn.Reshape"(%1, %s5) : (tensor<1x4x24xf32>, tensor<5xi64>) -> tensor<1x4x3x2x4xf32> loc("qkv_heads")
+  %3 = "nn.Transpose"(%2) {perm = array<i64: 2, 0, 3, 1, 4>} : (tensor<1x4x3x2x4xf32>) -> tensor<3x1x2x4x4xf32> loc("qkv_t")
+  %q = "nn.Gather"(%3, %i0) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("q")
+  %k = "nn.Gather"(%3, %i1) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("k")
+  %v = "nn.Gather"(%3, %i2) {axis = 0 : i64} : (tensor<3x1x2x4x4xf32>, tensor<i64>) -> tensor<1x2x4x4xf32> loc("v")
+  %kt = "nn.Transpose"(%k) {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("k_t")
+  %s = "nn.MatMul"(%q, %kt) : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("scores")
+  %sb = "nn.Add"(%s, %bias) : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> loc("scores_bias")
+  %w = "nn.Reshape"(%sb, %t) : (tensor<1x2x4x4xf32>, tensor<5xi64>) -> tensor<?x?x2x4x4xf32> loc("windows")
+  %wm = "nn.Add"(%w, %mask) : (tensor<?x?x2x4x4xf32>, tensor<1x?x1x4x4xf32>) -> tensor<?x?x2x4x4xf32> loc("masked")
+  %u = "nn.Reshape"(%wm, %s4) : (tensor<?x?x2x4x4xf32>, tensor<4xi64>) -> tensor<?x2x4x4xf32> loc("unwindows")
+  %p = "nn.Softmax"(%u) {axis = -1 : i64} : (tensor<?x2x4x4xf32>) -> tensor<?x2x4x4xf32> loc("softmax")
+  %a = "nn.MatMul"(%p, %v) : (tensor<?x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<?x2x4x4xf32> loc("attn")
+  %a1 = "nn.Transpose"(%a) {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x2x4x4xf32>) -> tensor<?x4x2x4xf32> loc("attn_t")
+  %a2 = "nn.Reshape"(%a1, %s3) : (tensor<?x4x2x4xf32>, tensor<3xi64>) -> tensor<?x4x8xf32> loc("attn_merge")
+  %o = "nn.MatMul"(%a2, %wo) : (tensor<?x4x8xf32>, tensor<8x8xf32>) -> tensor<?x4x8xf32> loc("proj")
+  %r = "nn.Add"(%o, %x) : (tensor<?x4x8xf32>, tensor<1x4x8xf32>) -> tensor<?x4x8xf32> loc("residual")
+  return %r : tensor<?x4x8xf32>
+}
+
+// -----
+
+// Gather of channel 2 of conv1 (a one-channel group of its own): channel 0
+// (norm 0.17) goes, so the index becomes 1.
+// CHECK-LABEL: module attributes {sp.keep = [array<i64: 1>, array<i64>, array<i64>, array<i64>, array<i64>]}
+// CHECK: %[[R:.*]] = "nn.Relu"(%{{.*}}) : (tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32>
+// CHECK: %[[I:.*]] = "nn.Constant"() {value = dense<1> : tensor<i64>}
+// CHECK: "nn.Gather"(%[[R]], %[[I]]) {axis = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<i64>) -> tensor<1x8x8xf32>
+func.func @gather_channel_prune(%x: tensor<1x3x8x8xf32>, %j: tensor<i64>) -> (tensor<1x2x8x8xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>) {
+  %w1 = "nn.Initializer"() {value = dense<[[[[0.1]], [[0.1]], [[0.1]]], [[[2.0]], [[2.0]], [[2.0]]], [[[1.0]], [[1.0]], [[1.0]]], [[[1.0]], [[1.0]], [[1.0]]]]> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w3")
+  %i2 = "nn.Constant"() {value = dense<2> : tensor<i64>} : () -> tensor<i64> loc("i2")
+  %a = "nn.Conv"(%x, %w1) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv1")
+  %r = "nn.Relu"(%a) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> loc("relu")
+  %b = "nn.Conv"(%r, %w2) : (tensor<1x4x8x8xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x8x8xf32> loc("conv2")
+  %g = "nn.Gather"(%r, %i2) {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<i64>) -> tensor<1x8x8xf32> loc("take2")
+  %c = "nn.Conv"(%x, %w3) : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x8x8xf32> loc("conv3")
+  %h = "nn.Gather"(%c, %j) {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<i64>) -> tensor<1x8x8xf32> loc("take_j")
+  return %b, %g, %h : tensor<1x2x8x8xf32>, tensor<1x8x8xf32>, tensor<1x8x8xf32>
+}
