@@ -30,7 +30,7 @@ static float *rand_buf(size_t n, uint32_t seed) {
 
 static void assert_close(const float *a, const float *b, size_t n, float tol) {
   for (size_t i = 0; i < n; ++i)
-    if (fabsf(a[i] - b[i]) > tol * (1 + fabsf(b[i]))) {
+    if (!(fabsf(a[i] - b[i]) <= tol * (1 + fabsf(b[i])))) { /* NaN fails */
       fail_msg("element %zu: %g != %g", i, (double)a[i], (double)b[i]);
     }
 }
@@ -137,6 +137,71 @@ static void test_conv_shapes(void **state) {
     run_conv_case(&cases[i], 1, 1, RT_ACT_RELU);
     run_conv_case(&cases[i], 1, 0, RT_ACT_CLIP);
   }
+}
+
+/* pointwise_forward (packed 6-row panels, 6x16 tiles) against a naive
+ * matrix product: M around the panel height, P around the strip width and
+ * the column tail, C odd; every epilogue; the AVX2 and the portable
+ * micro-kernel. */
+static void test_pointwise(void **state) {
+  (void)state;
+  static const int Ms[] = {1, 5, 6, 7, 13, 96}, Cs[] = {1, 3, 17, 96};
+  static const int Ps[] = {1, 7, 15, 16, 17, 49, 3136};
+  for (size_t mi = 0; mi < 6; ++mi)
+    for (size_t ci = 0; ci < 4; ++ci)
+      for (size_t pi = 0; pi < 7; ++pi) {
+        int M = Ms[mi], C = Cs[ci], P = Ps[pi], N = P == 17 ? 2 : 1;
+        conv_params p;
+        memset(&p, 0, sizeof p);
+        p.N = N, p.C = C, p.M = M, p.group = 1;
+        for (int d = 0; d < 3; ++d)
+          p.in[d] = p.out[d] = p.k[d] = p.stride[d] = p.dil[d] = 1;
+        p.in[2] = p.out[2] = P;
+        size_t ni = (size_t)N * C * P, no = (size_t)N * M * P;
+        float *x = rand_buf(ni, 21), *w = rand_buf((size_t)M * C, 22);
+        float *b = rand_buf((size_t)M, 23), *res = rand_buf(no, 24);
+        float *y = malloc(no * sizeof *y), *ref = malloc(no * sizeof *ref);
+        double *acc = malloc(no * sizeof *acc);
+        float *wp = malloc(pointwise_packed_floats(M, C) * sizeof *wp);
+        pointwise_pack(wp, w, M, C);
+        for (int n = 0; n < N; ++n)
+          for (int m = 0; m < M; ++m)
+            for (int j = 0; j < P; ++j) {
+              double a = 0;
+              for (int c = 0; c < C; ++c)
+                a += (double)w[(size_t)m * C + c] * x[((size_t)n * C + c) * P + j];
+              acc[((size_t)n * M + m) * P + j] = a;
+            }
+        for (int simd = 0; simd < 2; ++simd)
+          for (int e = 0; e < 4; ++e) {
+            rt_act act = e == 2 ? RT_ACT_RELU : e == 3 ? RT_ACT_CLIP : RT_ACT_NONE;
+            epilogue ep = {e ? b : NULL, e >= 1 && e != 2 ? res : NULL, act,
+                           -0.5f, 0.5f};
+            for (size_t o = 0; o < no; ++o) {
+              double v = acc[o] + (ep.bias ? b[o / P % M] : 0) +
+                         (ep.residual ? res[o] : 0);
+              if (act == RT_ACT_RELU && v < 0)
+                v = 0;
+              if (act == RT_ACT_CLIP)
+                v = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
+              ref[o] = (float)v;
+            }
+            memset(y, 0xff, no * sizeof *y); /* NaN: every element written */
+            pointwise_set_simd(simd);
+            pointwise_forward(y, x, wp, &p, &ep);
+            assert_close(y, ref, no, 1e-4f);
+          }
+        free(x), free(w), free(b), free(res), free(y), free(ref), free(acc),
+            free(wp);
+      }
+  pointwise_set_simd(1);
+  conv_params q;
+  memset(&q, 0, sizeof q);
+  q.N = q.C = q.M = q.group = 1;
+  for (int d = 0; d < 3; ++d)
+    q.in[d] = q.out[d] = q.k[d] = q.stride[d] = q.dil[d] = 1;
+  q.stride[2] = 2;
+  assert_false(pointwise_applies(&q));
 }
 
 /* Winograd F(2x2,3x3) against the naive loop: odd sizes (partial tiles),
@@ -259,6 +324,7 @@ static void test_op_table_sorted(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_shapes),
+      cmocka_unit_test(test_pointwise),
       cmocka_unit_test(test_winograd),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),

@@ -251,6 +251,16 @@ RT_KERNEL(rt_conv) {
                      scratch);
     return 0;
   }
+  if (pointwise_applies(&p) && n->in[1]->kind == RT_CONST) {
+    if (!n->state) {
+      n->state = malloc(pointwise_packed_floats(p.M, p.C) * sizeof(float));
+      if (!n->state)
+        return rt_fail(err, n, "out of memory");
+      pointwise_pack(n->state, w, p.M, p.C);
+    }
+    pointwise_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep);
+    return 0;
+  }
   float *scratch = NULL;
   size_t sc = conv_scratch_floats(&p);
   if (sc && !(scratch = rt_scratch(rt, sc * sizeof(float))))

@@ -41,6 +41,22 @@ size_t depthwise_scratch_floats(const conv_params *p);
 void depthwise_forward(float *out, const float *inp, const float *weight,
                        const conv_params *p, const epilogue *ep,
                        float *scratch);
+/* ---- pointwise.c: 1x1 stride-1 group-1 convs, x read in place ---- */
+/* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and the AVX2+FMA
+ * kernel can run (the CPU has it and SP_NO_AVX2 is unset). */
+int pointwise_applies(const conv_params *p);
+/* Floats of pointwise_pack's output for w (M, C). */
+size_t pointwise_packed_floats(int M, int C);
+/* wp is (ceil(M/6), C, 6): w (M, C) in 6-row panels interleaved by c, the
+ * rows past M zero. Done once per plan. */
+void pointwise_pack(float *wp, const float *w, int M, int C);
+/* out is (N,M,spatial), inp is (N,C,spatial), wp from pointwise_pack; the
+ * epilogue is applied in registers before out is stored. */
+void pointwise_forward(float *out, const float *inp, const float *wp,
+                       const conv_params *p, const epilogue *ep);
+/* For tests: 0 forces the portable C micro-kernel, 1 the AVX2 one (when
+ * the CPU has it). */
+void pointwise_set_simd(int on);
 /* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
 int winograd_applies(const conv_params *p);
 /* u is (16, M, C), w is (M, C, 3, 3). */

@@ -1,0 +1,276 @@
+/* pointwise.c - 1x1 stride-1 group-1 convs as y (M,P) = w (M,C) @ x (C,P)
+ * without packing x: w is packed once per plan into 6-row panels, and a 6x16
+ * AVX2/FMA micro-kernel reads x rows in place (stride P), applying bias,
+ * residual and the clamp in registers before the only store of y. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SP_HAVE_AVX2_KERNEL 1
+#include <immintrin.h>
+#endif
+
+#define MR 6  /* rows of w per panel */
+#define NR 16 /* columns of x per strip (two ymm) */
+/* Floats of x per column block: it stays in L2 while every panel of w
+ * passes over it (each panel, 6*C floats, stays in L1). */
+#define BLOCK_FLOATS (32 * 1024)
+/* Tails of at most this many columns go column by column (a 16-wide masked
+ * tile costs as much as 16 columns). */
+#define COLUMN_TAIL 4
+
+static int simd_state = -1; /* -1: not decided yet */
+
+static int cpu_has_avx2_fma(void) {
+#ifdef SP_HAVE_AVX2_KERNEL
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
+
+/* The AVX2 kernel runs when the CPU has AVX2+FMA and SP_NO_AVX2 is unset
+ * (or "0"); decided once. */
+static int use_simd(void) {
+  int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
+  if (s < 0) {
+    const char *env = getenv("SP_NO_AVX2");
+    s = cpu_has_avx2_fma() && !(env && *env && strcmp(env, "0"));
+    __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
+  }
+  return s;
+}
+
+void pointwise_set_simd(int on) {
+  __atomic_store_n(&simd_state, on && cpu_has_avx2_fma(), __ATOMIC_RELAXED);
+}
+
+int pointwise_applies(const conv_params *p) {
+  for (int d = 0; d < 3; ++d)
+    if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0)
+      return 0;
+  return p->group == 1 && use_simd();
+}
+
+size_t pointwise_packed_floats(int M, int C) {
+  /* + 2: the column kernel loads 8 floats from the last 6 */
+  return (size_t)(M + MR - 1) / MR * MR * (size_t)C + 2;
+}
+
+void pointwise_pack(float *wp, const float *w, int M, int C) {
+  for (int m0 = 0; m0 < M; m0 += MR)
+    for (int c = 0; c < C; ++c)
+      for (int r = 0; r < MR; ++r)
+        *wp++ = m0 + r < M ? w[(size_t)(m0 + r) * C + c] : 0.0f;
+  wp[0] = wp[1] = 0.0f;
+}
+
+/* What the epilogue of one tile needs; bias and res point at the tile's
+ * first row (res at its first element). */
+typedef struct tile_ep {
+  const float *bias, *res;
+  int clamp;
+  float lo, hi;
+} tile_ep;
+
+/* y (rows<=6, cols<=16), row stride P = wp panel (C,6) @ x (C, cols). */
+static void tile_generic(float *y, const float *x, const float *wp, int C,
+                         int64_t P, int rows, int cols, const tile_ep *e) {
+  float acc[MR][NR];
+  memset(acc, 0, sizeof acc);
+  for (int c = 0; c < C; ++c, x += P, wp += MR)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < cols; ++j)
+        acc[r][j] += wp[r] * x[j];
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j) {
+      float v = acc[r][j] + (e->bias ? e->bias[r] : 0.0f);
+      if (e->res)
+        v += e->res[r * P + j];
+      if (e->clamp)
+        v = v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+      y[r * P + j] = v;
+    }
+}
+
+#ifdef SP_HAVE_AVX2_KERNEL
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* One row of the epilogue: + bias + residual, clamp (NaN passes, as in
+ * tile_clamp), store; masked when the strip is short. */
+#define EP_ROW(r)                                                              \
+  if (r < rows) {                                                              \
+    __m256 v0 = a##r##0, v1 = a##r##1;                                         \
+    if (e->bias) {                                                             \
+      __m256 b = _mm256_broadcast_ss(e->bias + r);                             \
+      v0 = _mm256_add_ps(v0, b), v1 = _mm256_add_ps(v1, b);                    \
+    }                                                                          \
+    if (e->res) {                                                              \
+      const float *rr = e->res + r * P;                                        \
+      v0 = _mm256_add_ps(v0, full ? _mm256_loadu_ps(rr)                        \
+                                  : _mm256_maskload_ps(rr, m0));               \
+      v1 = _mm256_add_ps(v1, full ? _mm256_loadu_ps(rr + 8)                    \
+                                  : _mm256_maskload_ps(rr + 8, m1));           \
+    }                                                                          \
+    if (e->clamp) {                                                            \
+      v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));                           \
+      v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));                           \
+    }                                                                          \
+    float *yr = y + r * P;                                                     \
+    if (full) {                                                                \
+      _mm256_storeu_ps(yr, v0), _mm256_storeu_ps(yr + 8, v1);                  \
+    } else {                                                                   \
+      _mm256_maskstore_ps(yr, m0, v0), _mm256_maskstore_ps(yr + 8, m1, v1);    \
+    }                                                                          \
+  }
+
+#define FMA_ROW(r)                                                             \
+  {                                                                            \
+    __m256 w = _mm256_broadcast_ss(wp + r);                                    \
+    a##r##0 = _mm256_fmadd_ps(w, x0, a##r##0);                                 \
+    a##r##1 = _mm256_fmadd_ps(w, x1, a##r##1);                                 \
+  }
+
+/* As tile_generic: 12 accumulators, each c loads two x vectors and
+ * broadcasts 6 weights. full: cols == 16 (no masks). */
+static inline AVX2 __attribute__((always_inline)) void
+tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
+          int rows, int cols, const tile_ep *e, const int full) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+  __m256 a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  __m256 a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  for (int c = 0; c < C; ++c, x += P, wp += MR) {
+    __m256 x0 = full ? _mm256_loadu_ps(x) : _mm256_maskload_ps(x, m0);
+    __m256 x1 = full ? _mm256_loadu_ps(x + 8) : _mm256_maskload_ps(x + 8, m1);
+    FMA_ROW(0) FMA_ROW(1) FMA_ROW(2) FMA_ROW(3) FMA_ROW(4) FMA_ROW(5)
+  }
+  const __m256 lo = _mm256_set1_ps(e->lo), hi = _mm256_set1_ps(e->hi);
+  EP_ROW(0) EP_ROW(1) EP_ROW(2) EP_ROW(3) EP_ROW(4) EP_ROW(5)
+}
+
+/* One column of a tile (a short tail, e.g. the 49th of a 7x7 map): the 6
+ * rows of the panel are one vector, x[c] is broadcast; two accumulators
+ * over even and odd c. */
+static AVX2 void column_avx2(float *y, const float *x, const float *wp, int C,
+                             int64_t P, int rows, const tile_ep *e) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  int c = 0;
+  for (; c + 1 < C; c += 2, x += 2 * P, wp += 2 * MR) {
+    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + P),
+                           _mm256_loadu_ps(wp + MR), acc1);
+  }
+  if (c < C)
+    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
+  float v[8];
+  _mm256_storeu_ps(v, _mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < rows; ++r) {
+    float t = v[r] + (e->bias ? e->bias[r] : 0.0f);
+    if (e->res)
+      t += e->res[r * P];
+    if (e->clamp)
+      t = t < e->lo ? e->lo : t > e->hi ? e->hi : t;
+    y[r * P] = t;
+  }
+}
+
+static AVX2 void tile_avx2_full(float *y, const float *x, const float *wp,
+                                int C, int64_t P, int rows,
+                                const tile_ep *e) {
+  tile_avx2(y, x, wp, C, P, rows, NR, e, 1);
+}
+
+static AVX2 void tile_avx2_part(float *y, const float *x, const float *wp,
+                                int C, int64_t P, int rows, int cols,
+                                const tile_ep *e) {
+  tile_avx2(y, x, wp, C, P, rows, cols, e, 0);
+}
+#endif
+
+/* Panels [p0, p1) over column strips [s0, s1) of one image. */
+static void run_block(float *y, const float *x, const float *wp, int M, int C,
+                      int64_t P, int p0, int p1, int64_t s0, int64_t s1,
+                      const epilogue *ep, int simd) {
+  tile_ep e = {NULL, NULL, 0, -INFINITY, INFINITY};
+  if (ep && ep->act == RT_ACT_RELU)
+    e.clamp = 1, e.lo = 0;
+  else if (ep && ep->act == RT_ACT_CLIP)
+    e.clamp = 1, e.lo = ep->a, e.hi = ep->b;
+  (void)simd;
+  for (int pn = p0; pn < p1; ++pn) {
+    int m0 = pn * MR, rows = M - m0 < MR ? M - m0 : MR;
+    const float *wpp = wp + (size_t)pn * MR * C;
+    e.bias = ep && ep->bias ? ep->bias + m0 : NULL;
+    for (int64_t s = s0; s < s1; ++s) {
+      int64_t j0 = s * NR;
+      int cols = P - j0 < NR ? (int)(P - j0) : NR;
+      float *yt = y + (int64_t)m0 * P + j0;
+      e.res = ep && ep->residual ? ep->residual + (int64_t)m0 * P + j0 : NULL;
+#ifdef SP_HAVE_AVX2_KERNEL
+      if (simd) {
+        if (cols == NR)
+          tile_avx2_full(yt, x + j0, wpp, C, P, rows, &e);
+        else if (cols <= COLUMN_TAIL)
+          for (int j = 0; j < cols; ++j) {
+            tile_ep ej = e;
+            ej.res = e.res ? e.res + j : NULL;
+            column_avx2(yt + j, x + j0 + j, wpp, C, P, rows, &ej);
+          }
+        else
+          tile_avx2_part(yt, x + j0, wpp, C, P, rows, cols, &e);
+        continue;
+      }
+#endif
+      tile_generic(yt, x + j0, wpp, C, P, rows, cols, &e);
+    }
+  }
+}
+
+void pointwise_forward(float *out, const float *inp, const float *wp,
+                       const conv_params *p, const epilogue *ep) {
+  const int M = p->M, C = p->C;
+  const int64_t P = (int64_t)p->out[0] * p->out[1] * p->out[2];
+  if (M <= 0 || P <= 0)
+    return;
+  const int simd = use_simd();
+  const int panels = (M + MR - 1) / MR;
+  const int64_t strips = (P + NR - 1) / NR;
+  int64_t sb = BLOCK_FLOATS / ((int64_t)NR * (C > 0 ? C : 1));
+  sb = sb < 1 ? 1 : sb;
+  int64_t blocks = (strips + sb - 1) / sb;
+  int T = (double)M * C * P < 1e6 ? 1 : rt_threads();
+  int groups = 1; /* panel groups: threads split rows when columns are few */
+  if (T > 1 && strips >= 4 * T)
+    blocks = (blocks + T - 1) / T * T;
+  else if (T > 1)
+    groups = T < panels ? T : panels;
+  sb = (strips + blocks - 1) / blocks;
+  blocks = (strips + sb - 1) / sb;
+  const int64_t tasks = blocks * groups;
+  for (int n = 0; n < p->N; ++n) {
+    const float *x = inp + (int64_t)n * C * P;
+    float *y = out + (int64_t)n * M * P;
+    epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+    if (ep) {
+      e = *ep;
+      if (e.residual)
+        e.residual += (int64_t)n * M * P;
+    }
+#pragma omp parallel for schedule(static) if (T > 1 && tasks > 1)
+    for (int64_t t = 0; t < tasks; ++t) {
+      int64_t b = t % blocks;
+      int g = (int)(t / blocks);
+      int64_t s0 = b * sb, s1 = s0 + sb < strips ? s0 + sb : strips;
+      int p0 = (int)((int64_t)g * panels / groups);
+      int p1 = (int)((int64_t)(g + 1) * panels / groups);
+      run_block(y, x, wp, M, C, P, p0, p1, s0, s1, &e, simd);
+    }
+  }
+}
