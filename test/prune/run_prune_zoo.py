@@ -18,8 +18,8 @@ Prints one row per (model, ratio) and `N passed, M failed`; exit 1 on any failur
   /usr/bin/python3 test/prune/run_prune_zoo.py --sp-opt BIN --zoo DIR [--only NAME,..]
       [--ratios 0.1,0.3,0.5,0.7,0.9] [--work DIR] [--keep]
 
-Transformers (vit_b_16, tiny_encoder, tiny_gpt) also run head pruning alone
-(`ratio=0 head-ratio=0.5`), with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`) and
+Transformers (vit_b_16, tiny_encoder, tiny_gpt; swin_t of the wider set) also run head
+pruning alone (`ratio=0 head-ratio=0.5`), with FFN/channel pruning (`ratio=0.3 head-ratio=0.5`) and
 with layer dropping (`ratio=0.3 drop-layers=2`, also on resnet18); resnet18, tiny_encoder
 and tiny_gpt also drop layers scored on calibration data (`calibration=DIR`).
 
@@ -48,7 +48,7 @@ MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'densene
 TRANSFORMER_CASES = {'heads0.5': 'ratio=0 head-ratio=0.5',
                      'heads0.5+ffn0.3': 'ratio=0.3 head-ratio=0.5',
                      'drop2+0.3': 'ratio=0.3 drop-layers=2'}
-TRANSFORMERS = {'vit_b_16', 'tiny_encoder', 'tiny_gpt'}
+TRANSFORMERS = {'vit_b_16', 'tiny_encoder', 'tiny_gpt', 'swin_t'}
 # Layer dropping on a CNN with identity shortcuts; blocks scored on calibration data
 # ({cal}: the zoo input plus 3 random inputs, written by calibration_dir) as well.
 DROP_CAL = {'drop2+cal+0.3': 'ratio=0.3 drop-layers=2 calibration={cal}'}
