@@ -1,12 +1,13 @@
-/* Block influence on calibration data for sp-prune{drop-layers calibration=DIR}.
+/* Running a model on calibration data inside a pass, and block influence for
+ * sp-prune{drop-layers calibration=DIR} (sp-recalibrate-bn uses the runner too).
  *
  * The measure is ShortGPT's block influence: 1 - cos(x, y) between a residual
  * block's input x (the shortcut) and output y (the Add result), each flattened
  * per sample (dim 0), averaged over every calibration sample. A block that
  * barely changes its input scores near 0 and goes first.
  *
- * Route: clone the module, return every shortcut and Add result as extra
- * graph outputs of the clone (so fusion stays on and no ONNX names have to be
+ * Route (sp_calibration_run): clone the module, return the values to observe
+ * (here every shortcut and Add result) as extra graph outputs of the clone (so fusion stays on and no ONNX names have to be
  * guessed), export it to a temporary ONNX file, run it with sp_runtime on
  * each calibration set, read the extra outputs by index. The runs use one
  * thread unless OMP_NUM_THREADS is set: sp-opt keeps libgomp's spinning wait
@@ -44,11 +45,11 @@ static int by_name(const void *a, const void *b) {
 
 /* The calibration sets of dir: dir itself when it holds input_0.pb, else its
  * test_data_set_* subdirectories, sorted. NULL-terminated, malloc'ed. */
-static char **list_sets(MlirOperation module, const char *dir) {
+static char **list_sets(MlirOperation module, const char *pass, const char *dir) {
   char path[4096];
   struct stat st;
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    sp_emit_error(module, "sp-prune: calibration directory '%s': %s", dir,
+    sp_emit_error(module, "%s: calibration directory '%s': %s", pass, dir,
                   stat(dir, &st) != 0 ? strerror(errno) : "not a directory");
     return NULL;
   }
@@ -60,7 +61,7 @@ static char **list_sets(MlirOperation module, const char *dir) {
   }
   DIR *d = opendir(dir);
   if (!d) {
-    sp_emit_error(module, "sp-prune: calibration directory '%s': %s", dir, strerror(errno));
+    sp_emit_error(module, "%s: calibration directory '%s': %s", pass, dir, strerror(errno));
     free(sets);
     return NULL;
   }
@@ -76,8 +77,8 @@ static char **list_sets(MlirOperation module, const char *dir) {
   }
   closedir(d);
   if (n == 0) {
-    sp_emit_error(module, "sp-prune: calibration directory '%s' has neither input_0.pb nor "
-                          "test_data_set_* subdirectories", dir);
+    sp_emit_error(module, "%s: calibration directory '%s' has neither input_0.pb nor "
+                          "test_data_set_* subdirectories", pass, dir);
     free(sets);
     return NULL;
   }
@@ -99,7 +100,7 @@ static const char *strip_path(const sp_error *err, const char *path) {
 }
 
 /* Emits msg at the op of main named by "node 'X'" in it, else at the module. */
-static void emit_at_node(MlirOperation module, const char *msg) {
+static void emit_at_node(MlirOperation module, const char *pass, const char *msg) {
   MlirOperation at = module;
   const char *q = strstr(msg, "node '");
   if (q) {
@@ -119,7 +120,7 @@ static void emit_at_node(MlirOperation module, const char *msg) {
       }
     }
   }
-  sp_emit_error(at, "sp-prune: calibration: %s", msg);
+  sp_emit_error(at, "%s: calibration: %s", pass, msg);
 }
 
 static MlirOperation *body_ops(MlirBlock body, size_t *n) {
@@ -144,10 +145,10 @@ static MlirValue cloned_value(MlirValue v, const sp_map *index, MlirBlock clone_
   return mlirOperationGetResult(clone_ops[i], mlirOpResultGetResultNumber(v));
 }
 
-/* Builds the clone with every block's shortcut and output returned after the
- * original results, and exports it to path. slot[2*b] / slot[2*b+1] are the
- * output indices of block b's input / output. 0 or -1 (err set). */
-static int export_probe(MlirOperation module, const sp_residual_block *blocks, size_t n,
+/* Builds the clone with values[0..n) (values of module's main) returned
+ * after the original results, and exports it to path. slot[i] is the output
+ * index of values[i]. 0 or -1 (err set). */
+static int export_probe(MlirOperation module, const MlirValue *values, size_t n,
                         const char *path, int *slot, sp_error *err) {
   MlirOperation fn = sp_find_main(module);
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0));
@@ -164,24 +165,21 @@ static int export_probe(MlirOperation module, const sp_residual_block *blocks, s
   MlirOperation *clone_ops = body_ops(clone_body, &n_clone_ops);
   MlirOperation ret = mlirBlockGetTerminator(clone_body);
   intptr_t n_ret = mlirOperationGetNumOperands(ret);
-  MlirValue *results = malloc(((size_t)n_ret + 2 * n + 1) * sizeof *results);
+  MlirValue *results = malloc(((size_t)n_ret + n + 1) * sizeof *results);
   for (intptr_t i = 0; i < n_ret; ++i)
     results[i] = mlirOperationGetOperand(ret, i);
   intptr_t n_results = n_ret;
   sp_map added; // clone value -> output index + 1
   sp_map_init(&added);
-  for (size_t b = 0; b < n; ++b) {
-    MlirValue pair[2] = {blocks[b].shortcut, mlirOperationGetResult(blocks[b].add, 0)};
-    for (int k = 0; k < 2; ++k) {
-      MlirValue v = cloned_value(pair[k], &index, clone_body, clone_ops);
-      intptr_t at = (intptr_t)sp_map_get_ptr(&added, v.ptr, NULL);
-      if (!at) {
-        results[n_results++] = v;
-        at = n_results;
-        sp_map_put_ptr(&added, v.ptr, (void *)at);
-      }
-      slot[2 * b + (size_t)k] = (int)(at - 1);
+  for (size_t i = 0; i < n; ++i) {
+    MlirValue v = cloned_value(values[i], &index, clone_body, clone_ops);
+    intptr_t at = (intptr_t)sp_map_get_ptr(&added, v.ptr, NULL);
+    if (!at) {
+      results[n_results++] = v;
+      at = n_results;
+      sp_map_put_ptr(&added, v.ptr, (void *)at);
     }
+    slot[i] = (int)(at - 1);
   }
   mlirOperationSetOperands(ret, n_results, results);
   MlirContext ctx = mlirOperationGetContext(module);
@@ -249,7 +247,8 @@ static int64_t add_cosines(const sp_tensor *x, const sp_tensor *y, double *sum) 
 
 /* Binds set/input_K.pb to the graph inputs (by name when every file names a
  * different input, else in order). 0 or -1 (error emitted). */
-static int bind_set(MlirOperation module, sp_runtime *rt, const char *set, const char *model) {
+static int bind_set(MlirOperation module, const char *pass, sp_runtime *rt, const char *set,
+                    const char *model) {
   int n_inputs = sp_runtime_num_inputs(rt);
   enum { MAX_FILES = 256 };
   sp_tensor *files[MAX_FILES];
@@ -262,7 +261,7 @@ static int bind_set(MlirOperation module, sp_runtime *rt, const char *set, const
     if (!is_file(paths[n]))
       break;
     if (sp_tensor_read_pb(paths[n], &files[n], &err)) {
-      sp_emit_error(module, "sp-prune: calibration: %s", err.message);
+      sp_emit_error(module, "%s: calibration: %s", pass, err.message);
       rc = -1;
       break;
     }
@@ -278,19 +277,19 @@ static int bind_set(MlirOperation module, sp_runtime *rt, const char *set, const
     named = found;
   }
   if (!rc && !named && n < n_inputs) {
-    sp_emit_error(module, "sp-prune: calibration: no %s/input_%d.pb for graph input '%s'", set,
-                  n, sp_runtime_input_info(rt, n)->name);
+    sp_emit_error(module, "%s: calibration: no %s/input_%d.pb for graph input '%s'", pass,
+                  set, n, sp_runtime_input_info(rt, n)->name);
     rc = -1;
   } else if (!rc && !named && n > n_inputs) {
-    sp_emit_error(module, "sp-prune: calibration: %s has no graph input to bind to (the model "
-                          "has %d)", paths[n_inputs], n_inputs);
+    sp_emit_error(module, "%s: calibration: %s has no graph input to bind to (the model "
+                          "has %d)", pass, paths[n_inputs], n_inputs);
     rc = -1;
   }
   for (int i = 0; i < n && !rc; ++i) {
     const char *name = named ? files[i]->name : sp_runtime_input_info(rt, i)->name;
     if (sp_runtime_bind(rt, name, files[i]->elem_type, files[i]->rank, files[i]->dims,
                         files[i]->data, &err)) {
-      sp_emit_error(module, "sp-prune: calibration: %s does not fit graph input '%s': %s",
+      sp_emit_error(module, "%s: calibration: %s does not fit graph input '%s': %s", pass,
                     paths[i], name, strip_path(&err, model));
       rc = -1;
     }
@@ -302,31 +301,30 @@ static int bind_set(MlirOperation module, sp_runtime *rt, const char *set, const
   return rc;
 }
 
-int sp_block_influence(MlirOperation module, const char *dir, const sp_residual_block *blocks,
-                       size_t n, double *influence) {
-  char **sets = list_sets(module, dir);
+int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
+                       const MlirValue *values, size_t n, sp_calibration_fn fn, void *user) {
+  char **sets = list_sets(module, pass, dir);
   if (!sets)
     return -1;
   const char *tmp = getenv("TMPDIR");
   char tmpdir[4096], path[4200];
   snprintf(tmpdir, sizeof tmpdir, "%s/sp-calibration-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(tmpdir)) {
-    sp_emit_error(module, "sp-prune: calibration: cannot create a directory in %s: %s",
+    sp_emit_error(module, "%s: calibration: cannot create a directory in %s: %s", pass,
                   tmp && *tmp ? tmp : "/tmp", strerror(errno));
     free_sets(sets);
     return -1;
   }
   snprintf(path, sizeof path, "%s/model.onnx", tmpdir);
-  int *slot = malloc((2 * n + 1) * sizeof *slot);
-  double *sum = calloc(n + 1, sizeof *sum);
-  int64_t *samples = calloc(n + 1, sizeof *samples);
+  int *slot = malloc((n + 1) * sizeof *slot);
+  const sp_tensor **out = malloc((n + 1) * sizeof *out);
   sp_runtime *rt = NULL;
   sp_error err;
-  int rc = export_probe(module, blocks, n, path, slot, &err);
+  int rc = export_probe(module, values, n, path, slot, &err);
   if (rc)
-    sp_emit_error(module, "sp-prune: calibration: cannot export the model: %s", err.message);
+    sp_emit_error(module, "%s: calibration: cannot export the model: %s", pass, err.message);
   else if ((rc = sp_runtime_load(path, &rt, &err)) != 0)
-    emit_at_node(module, strip_path(&err, path));
+    emit_at_node(module, pass, strip_path(&err, path));
   unlink(path); // the runtime keeps its mapping
   rmdir(tmpdir);
 #ifdef _OPENMP
@@ -335,32 +333,59 @@ int sp_block_influence(MlirOperation module, const char *dir, const sp_residual_
     omp_set_num_threads(1);
 #endif
   for (size_t s = 0; !rc && sets[s]; ++s) {
-    if ((rc = bind_set(module, rt, sets[s], path)))
+    if ((rc = bind_set(module, pass, rt, sets[s], path)))
       break;
     if ((rc = sp_runtime_run(rt, &err))) {
-      emit_at_node(module, strip_path(&err, path));
+      emit_at_node(module, pass, strip_path(&err, path));
       break;
     }
-    for (size_t b = 0; b < n; ++b)
-      samples[b] += add_cosines(sp_runtime_output(rt, slot[2 * b]),
-                                sp_runtime_output(rt, slot[2 * b + 1]), &sum[b]);
+    for (size_t i = 0; i < n; ++i)
+      out[i] = sp_runtime_output(rt, slot[i]);
+    rc = fn(user, out, n);
   }
 #ifdef _OPENMP
   omp_set_num_threads(threads);
 #endif
+  sp_runtime_free(rt);
+  free(out);
+  free(slot);
+  free_sets(sets);
+  return rc ? -1 : 0;
+}
+
+typedef struct influence_sums {
+  double *sum;
+  int64_t *samples;
+} influence_sums;
+
+/* out holds (shortcut, Add result) of every block in turn. */
+static int add_block_cosines(void *user, const sp_tensor *const *out, size_t n) {
+  influence_sums *acc = user;
+  for (size_t b = 0; 2 * b < n; ++b)
+    acc->samples[b] += add_cosines(out[2 * b], out[2 * b + 1], &acc->sum[b]);
+  return 0;
+}
+
+int sp_block_influence(MlirOperation module, const char *dir, const sp_residual_block *blocks,
+                       size_t n, double *influence) {
+  MlirValue *values = calloc(2 * n + 1, sizeof *values);
+  for (size_t b = 0; b < n; ++b) {
+    values[2 * b] = blocks[b].shortcut;
+    values[2 * b + 1] = mlirOperationGetResult(blocks[b].add, 0);
+  }
+  influence_sums acc = {calloc(n + 1, sizeof *acc.sum), calloc(n + 1, sizeof *acc.samples)};
+  int rc = sp_calibration_run(module, "sp-prune", dir, values, 2 * n, add_block_cosines, &acc);
   for (size_t b = 0; !rc && b < n; ++b) {
-    if (samples[b] == 0) {
+    if (acc.samples[b] == 0) {
       sp_emit_error(blocks[b].add, "sp-prune: calibration: no samples reached this block "
                                    "(empty batch in '%s'?)", dir);
       rc = -1;
     } else {
-      influence[b] = 1.0 - sum[b] / (double)samples[b];
+      influence[b] = 1.0 - acc.sum[b] / (double)acc.samples[b];
     }
   }
-  sp_runtime_free(rt);
-  free(samples);
-  free(sum);
-  free(slot);
-  free_sets(sets);
+  free(acc.samples);
+  free(acc.sum);
+  free(values);
   return rc ? -1 : 0;
 }

@@ -1,11 +1,25 @@
-/* Residual blocks and their influence on calibration data, for sp-prune's
- * drop-layers. Kept apart from prune_internal.h: calibration.c includes
+/* Running the model on calibration data inside a pass (sp-prune's
+ * drop-layers, sp-recalibrate-bn), and residual blocks' influence on it. Kept apart from prune_internal.h: calibration.c includes
  * sp/runtime.h, whose sp_value_info is not sp/groups.h's. */
 #ifndef SP_CALIBRATION_H
 #define SP_CALIBRATION_H
 
 #include <mlir-c/IR.h>
 #include <stddef.h>
+
+struct sp_tensor; /* sp/runtime.h */
+
+/* Called once per calibration set with out[i] the tensor of values[i] (owned
+ * by the runtime, valid during the call). 0, or -1 (error emitted) to stop. */
+typedef int (*sp_calibration_fn)(void *user, const struct sp_tensor *const *out, size_t n);
+
+/* Runs module (unchanged: a clone is exported) with sp_runtime on every
+ * calibration set of dir, observing values[0..n) of its main function: dir
+ * holds input_0.pb, ... (graph-input order, or named after the inputs) or
+ * test_data_set_N subdirectories of them. pass prefixes the diagnostics.
+ * 0 or -1 (error emitted at the module or the failing op). */
+int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
+                       const MlirValue *values, size_t n, sp_calibration_fn fn, void *user);
 
 /* A residual block y = Add(shortcut, branch) whose branch is private. */
 typedef struct sp_residual_block {
