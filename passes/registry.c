@@ -72,6 +72,15 @@ static const sp_pass_option prune_options[] = {
      "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
 };
 
+static const sp_pass_option recalibrate_bn_options[] = {
+    {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "inputs to measure on: a directory of input_0.pb, ... (graph-input order) or of "
+     "test_data_set_*/ subdirectories"},
+    {"rounds", SP_OPTION_INT, "0", NULL, 0, 100000, 0,
+     "at most this many runs; BNs deeper than that are measured in the last one "
+     "(0: one run per BN level, each after every BN upstream is updated)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -88,6 +97,10 @@ static const sp_pass_info registry[] = {
     {"sp-canonicalize",
      "Fold static shape arithmetic, remove dead ops, identities and zero-width channels",
      canonicalize_options, COUNT(canonicalize_options), sp_canonicalize_run},
+    {"sp-recalibrate-bn",
+     "Recompute every BatchNormalization's running mean and variance on calibration data "
+     "(adaptive BN after pruning)",
+     recalibrate_bn_options, COUNT(recalibrate_bn_options), sp_recalibrate_bn_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

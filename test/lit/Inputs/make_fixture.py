@@ -207,12 +207,117 @@ def residual_mlp_calibration(out):
     os.makedirs(os.path.join(out, "no_input", "test_data_set_0"), exist_ok=True)
 
 
+def bn_chain(tail=None):
+    """Conv -> BN -> Relu -> Conv -> BN on (N, 2, 1, 2) with wrong running
+    statistics (bn1: mean 0, var 1; bn2: mean 5, var 9) and epsilon 0, so
+    that on bn_chain_calibration's data every value is a small dyadic
+    rational and the recalibrated statistics are exact in float32:
+      conv1 = diag(1, 2), bias (0, 1); bn1 scale (1, 2), bias (0, 0.5);
+      conv2 = [[1, 1], [1, -1]], no bias; bn2 scale 1, bias 0."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 1, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 1, 2])
+    f = np.float32
+    inits = [numpy_helper.from_array(np.diag([1, 2]).astype(f).reshape(2, 2, 1, 1), "w1"),
+             numpy_helper.from_array(np.array([0, 1], f), "b1"),
+             numpy_helper.from_array(np.array([1, 2], f), "bn1_scale"),
+             numpy_helper.from_array(np.array([0, 0.5], f), "bn1_bias"),
+             numpy_helper.from_array(np.array([0, 0], f), "bn1_mean"),
+             numpy_helper.from_array(np.array([1, 1], f), "bn1_var"),
+             numpy_helper.from_array(np.array([[1, 1], [1, -1]], f).reshape(2, 2, 1, 1), "w2"),
+             numpy_helper.from_array(np.array([1, 1], f), "bn2_scale"),
+             numpy_helper.from_array(np.array([0, 0], f), "bn2_bias"),
+             numpy_helper.from_array(np.array([5, 5], f), "bn2_mean"),
+             numpy_helper.from_array(np.array([9, 9], f), "bn2_var")]
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["a"], name="conv1"),
+             helper.make_node("BatchNormalization", ["a", "bn1_scale", "bn1_bias", "bn1_mean",
+                                                     "bn1_var"], ["n"], name="bn1", epsilon=0.0),
+             helper.make_node("Relu", ["n"], ["r"], name="relu"),
+             helper.make_node("Conv", ["r", "w2"], ["b"], name="conv2"),
+             helper.make_node("BatchNormalization", ["b", "bn2_scale", "bn2_bias", "bn2_mean",
+                                                     "bn2_var"], ["y"], name="bn2", epsilon=0.0)]
+    if tail == "scatter":  # an op the runtime has no kernel for, after the BNs
+        nodes[-1].output[0] = "yb"
+        inits += [numpy_helper.from_array(np.zeros((1, 2, 1, 2), np.int64), "idx"),
+                  numpy_helper.from_array(np.zeros((1, 2, 1, 2), f), "upd")]
+        nodes.append(helper.make_node("ScatterElements", ["yb", "idx", "upd"], ["y"],
+                                      name="scatter"))
+    return helper.make_model(helper.make_graph(nodes, "bn_chain", [x], [y], inits),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
+def bn_chain_scatter():
+    """bn_chain followed by ScatterElements (no runtime kernel)."""
+    return bn_chain("scatter")
+
+
+def bn_skipped():
+    """BNs sp-recalibrate-bn leaves alone: bn_const (running mean from a
+    Constant node) and bn_train (training_mode=1, opset 15)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 2, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 2, 2])
+    ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
+    inits = [numpy_helper.from_array(ones, "scale"), numpy_helper.from_array(zeros, "bias"),
+             numpy_helper.from_array(zeros, "mean"), numpy_helper.from_array(ones, "var")]
+    nodes = [helper.make_node("Constant", [], ["cmean"], name="cmean",
+                              value=numpy_helper.from_array(zeros, "cmean")),
+             helper.make_node("BatchNormalization", ["x", "scale", "bias", "cmean", "var"],
+                              ["h"], name="bn_const"),
+             helper.make_node("BatchNormalization", ["h", "scale", "bias", "mean", "var"],
+                              ["y"], name="bn_train", training_mode=1)]
+    return helper.make_model(helper.make_graph(nodes, "bn_skipped", [x], [y], inits),
+                             opset_imports=[helper.make_opsetid("", 15)])
+
+
+def bn_chain_reference(x, bn1_fixed):
+    """(mean, var) per channel of bn1's and bn2's inputs in bn_chain on x
+    (N, 2, 1, 2), population variance; bn1 normalises with its own recomputed
+    statistics when bn1_fixed, else with the fixture's wrong ones."""
+    x = x.astype(np.float64)
+    a = np.stack([x[:, 0], 2 * x[:, 1] + 1], 1)
+    stats = [(a.mean((0, 2, 3)), a.var((0, 2, 3)))]
+    mean, var = stats[0] if bn1_fixed else (np.zeros(2), np.ones(2))
+    n = (a - mean[None, :, None, None]) / np.sqrt(var)[None, :, None, None]
+    r = np.maximum(n * np.array([1, 2])[None, :, None, None] +
+                   np.array([0, 0.5])[None, :, None, None], 0)
+    b = np.stack([r[:, 0] + r[:, 1], r[:, 0] - r[:, 1]], 1)
+    stats.append((b.mean((0, 2, 3)), b.var((0, 2, 3))))
+    return stats
+
+
+def bn_chain_calibration(out):
+    """Calibration data for bn_chain under out: sets/ (test_data_set_0 of
+    batch 3, test_data_set_1 of batch 1) where bn1's input takes (1, 3) and
+    (1, 5) four times each per channel (mean (2, 3), var (1, 4)), empty_set/
+    (a set of batch 0); and out/expected.txt, bn_chain_reference's statistics
+    as bn_stats.py prints them, for dependency order (rounds=0) and for
+    rounds=1 (bn2 measured before bn1 is corrected)."""
+    order = np.random.default_rng(1).permutation(8)
+    x = np.zeros((4, 2, 1, 2), np.float32)
+    x[:, 0].flat[order] = [1, 3] * 4
+    x[:, 1].flat[np.random.default_rng(2).permutation(8)] = [0, 2] * 4
+    for i, part in enumerate([x[:3], x[3:]]):
+        d = os.path.join(out, "sets", f"test_data_set_{i}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(part, "x").SerializeToString())
+    os.makedirs(os.path.join(out, "empty_set"), exist_ok=True)
+    with open(os.path.join(out, "empty_set", "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(np.zeros((0, 2, 1, 2), np.float32), "x")
+                .SerializeToString())
+    for name, fixed in [("expected", True), ("expected_rounds1", False)]:
+        with open(os.path.join(out, name + ".txt"), "w") as f:
+            for bn, (mean, var) in zip(["bn1", "bn2"], bn_chain_reference(x, fixed)):
+                f.write(f"{bn} mean {' '.join(f'{v:.9g}' for v in mean.astype(np.float32))}"
+                        f" var {' '.join(f'{v:.9g}' for v in var.astype(np.float32))}\n")
+
+
 FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missing_input,
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
                                      future_ir, cycle, big_weights, if_capture, residual_mlp,
-                                     residual_mlp_scatter]}
+                                     residual_mlp_scatter, bn_chain, bn_chain_scatter,
+                                     bn_skipped]}
 # Data, not models: make_fixture.py NAME OUT_DIR.
-DATA = {f.__name__: f for f in [residual_mlp_calibration]}
+DATA = {f.__name__: f for f in [residual_mlp_calibration, bn_chain_calibration]}
 
 if __name__ == "__main__":
     if sys.argv[1] in DATA:
