@@ -268,6 +268,25 @@ def bn_skipped():
                              opset_imports=[helper.make_opsetid("", 15)])
 
 
+def bn_shared():
+    """bnA -> Add(h, h) -> bnB on bn_chain's input, both BNs reading one
+    initializer "mv" as running mean and variance: recalibration must give
+    each its own copy (bnA: x's statistics; bnB: mean 0, var 4)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 1, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 1, 2])
+    f = np.float32
+    inits = [numpy_helper.from_array(np.ones(2, f), "s"),
+             numpy_helper.from_array(np.zeros(2, f), "b"),
+             numpy_helper.from_array(np.zeros(2, f), "mv")]
+    nodes = [helper.make_node("BatchNormalization", ["x", "s", "b", "mv", "mv"], ["h"],
+                              name="bnA", epsilon=0.0),
+             helper.make_node("Add", ["h", "h"], ["h2"], name="add"),
+             helper.make_node("BatchNormalization", ["h2", "s", "b", "mv", "mv"], ["y"],
+                              name="bnB", epsilon=0.0)]
+    return helper.make_model(helper.make_graph(nodes, "bn_shared", [x], [y], inits),
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
 def bn_chain_reference(x, bn1_fixed):
     """(mean, var) per channel of bn1's and bn2's inputs in bn_chain on x
     (N, 2, 1, 2), population variance; bn1 normalises with its own recomputed
@@ -315,7 +334,7 @@ FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missin
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
                                      future_ir, cycle, big_weights, if_capture, residual_mlp,
                                      residual_mlp_scatter, bn_chain, bn_chain_scatter,
-                                     bn_skipped]}
+                                     bn_skipped, bn_shared]}
 # Data, not models: make_fixture.py NAME OUT_DIR.
 DATA = {f.__name__: f for f in [residual_mlp_calibration, bn_chain_calibration]}
 
