@@ -91,7 +91,8 @@ def main():
         for label, path in models:
             params, macs = stats(sp_opt, path)
             bench = ort.bench(path, inputs={"image": image}, runs=200, warmup=20)
-            recalibrated = recalibrate(sp_opt, path, calibration, path[:-5] + "_bn.onnx")
+            recalibrated = recalibrate(sp_opt, path, calibration,
+                                       os.path.join(work, f"{label.replace(' ', '_')}_bn.onnx"))
             rows.append((label, params, macs, bench["median_ms"], accuracy(sp_run, path),
                          accuracy(sp_run, recalibrated)))
     base = rows[0]
