@@ -5,7 +5,9 @@
 #      (sp-model-stats) and writes the model back out as ONNX;
 #   2. sp-translate shows the same model in sp's nn dialect (MLIR);
 #   3. examples/compare_ort.py runs the original and the round-tripped model in ONNX
-#      Runtime on Fashion-MNIST test images: same accuracy, same logits (<= 1e-5).
+#      Runtime on Fashion-MNIST test images: same accuracy, same logits (<= 1e-5);
+#   4. examples/prune_report.py prunes it at three ratios and prints parameters, MACs,
+#      ONNX Runtime latency and top-1 (sp-run), also after sp-recalibrate-bn.
 # Environment: BUILD (default build), SP_EXAMPLE_IMAGES (default 1000),
 # SP_EXAMPLE_KEEP=1 keeps the temporary directory.
 set -euo pipefail
@@ -60,6 +62,7 @@ echo "== 3. ONNX Runtime: original vs round-tripped model on $IMAGES Fashion-MNI
 "$PYTHON" examples/compare_ort.py "$MODEL" "$tmp/roundtrip.onnx" -n "$IMAGES"
 
 echo
-echo "== 4. Prune: dependency groups, L2 importance, prune-and-shrink, canonicalize"
+echo "== 4. Prune: dependency groups, L2 importance, prune-and-shrink, canonicalize;"
+echo "      then adaptive BatchNorm (sp-recalibrate-bn) on 512 training images"
 echo "\$ sp-opt $MODEL --pass-pipeline='builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},sp-prune{ratio=R round-to=4},sp-canonicalize)' -o pruned.onnx"
 "$PYTHON" examples/prune_report.py --build "$BUILD" --ratios "${SP_EXAMPLE_RATIOS:-0.1,0.25,0.5}"
