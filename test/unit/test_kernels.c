@@ -97,6 +97,15 @@ static void run_conv_case(const conv_case *c, int with_bias, int with_res,
   conv_forward(y, x, w, &p, &ep, scratch);
   conv_ref(ref, x, w, with_bias ? b : NULL, with_res ? res : NULL, act, &p);
   assert_close(y, ref, no, 1e-4f);
+  if (c->G == 1) { /* the packed kernel, as rt_conv runs it */
+    int K = c->C * c->KH * c->KW;
+    float *wp = malloc(pointwise_packed_floats(c->M, K) * sizeof *wp);
+    pointwise_pack(wp, w, c->M, K);
+    memset(y, 0xff, no * sizeof *y);
+    conv_packed_forward(y, x, wp, &p, &ep, scratch);
+    assert_close(y, ref, no, 1e-4f);
+    free(wp);
+  }
   free(x), free(w), free(b), free(res), free(y), free(ref), free(scratch);
 }
 

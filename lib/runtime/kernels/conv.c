@@ -155,6 +155,28 @@ void conv_forward(float *out, const float *inp, const float *weight,
   }
 }
 
+void conv_packed_forward(float *out, const float *inp, const float *wp,
+                         const conv_params *p, const epilogue *ep,
+                         float *scratch) {
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int K = p->C * (int)spatial(p->k);
+  if (is_pointwise(p)) {
+    pointwise_forward(out, inp, wp, p, ep);
+    return;
+  }
+  for (int n = 0; n < p->N; ++n) {
+    im2col_forward(scratch, inp + (int64_t)n * p->C * isp, p->C, p);
+    epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+    if (ep) {
+      e = *ep;
+      if (e.residual)
+        e.residual += (int64_t)n * p->M * osp;
+    }
+    packed_gemm_forward(out + (int64_t)n * p->M * osp, scratch, wp, p->M, K,
+                        osp, &e);
+  }
+}
+
 /* ---- node adapters ---- */
 
 /* Fills p from the node; input is (N,C,spatial...), weight (M,C/g,k...).
@@ -251,14 +273,22 @@ RT_KERNEL(rt_conv) {
                      scratch);
     return 0;
   }
-  if (pointwise_applies(&p) && n->in[1]->kind == RT_CONST) {
+  /* group-1 convs with constant weights: weights packed once per plan */
+  const int K = p.C * (int)spatial(p.k);
+  if (p.group == 1 && n->in[1]->kind == RT_CONST &&
+      packed_gemm_applies(p.M, K, spatial(p.out))) {
     if (!n->state) {
-      n->state = malloc(pointwise_packed_floats(p.M, p.C) * sizeof(float));
+      n->state = malloc(pointwise_packed_floats(p.M, K) * sizeof(float));
       if (!n->state)
         return rt_fail(err, n, "out of memory");
-      pointwise_pack(n->state, w, p.M, p.C);
+      pointwise_pack(n->state, w, p.M, K);
     }
-    pointwise_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep);
+    float *scratch = NULL;
+    size_t sc = conv_scratch_floats(&p);
+    if (sc && !(scratch = rt_scratch(rt, sc * sizeof(float))))
+      return rt_fail(err, n, "out of memory for im2col (%zu floats)", sc);
+    conv_packed_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep,
+                        scratch);
     return 0;
   }
   float *scratch = NULL;

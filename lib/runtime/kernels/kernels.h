@@ -27,6 +27,12 @@ typedef struct epilogue {
  * scratch holds conv_scratch_floats(p) floats. */
 void conv_forward(float *out, const float *inp, const float *weight,
                   const conv_params *p, const epilogue *ep, float *scratch);
+/* As conv_forward for group-1 convs, with wp = pointwise_pack(weight, M,
+ * C*KD*KH*KW) (packed once per plan): im2col (none for 1x1) and
+ * packed_gemm_forward per image. */
+void conv_packed_forward(float *out, const float *inp, const float *wp,
+                         const conv_params *p, const epilogue *ep,
+                         float *scratch);
 size_t conv_scratch_floats(const conv_params *p);
 /* col is (C*KD*KH*KW, OD*OH*OW) for one image of C channels. */
 void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
@@ -45,6 +51,10 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
 /* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and the AVX2+FMA
  * kernel can run (the CPU has it and SP_NO_AVX2 is unset). */
 int pointwise_applies(const conv_params *p);
+/* Nonzero when packed_gemm_forward should run y (M,P) = w (M,K) @ x (K,P):
+ * the AVX2+FMA kernel can run (the CPU has it and SP_NO_AVX2 is unset) and
+ * the shape is one it beats OpenBLAS on. */
+int packed_gemm_applies(int M, int K, int64_t P);
 /* Floats of pointwise_pack's output for w (M, C). */
 size_t pointwise_packed_floats(int M, int C);
 /* wp is (ceil(M/6), C, 6): w (M, C) in 6-row panels interleaved by c, the
@@ -54,6 +64,11 @@ void pointwise_pack(float *wp, const float *w, int M, int C);
  * epilogue is applied in registers before out is stored. */
 void pointwise_forward(float *out, const float *inp, const float *wp,
                        const conv_params *p, const epilogue *ep);
+/* y (M,P) = w (M,K) @ x (K,P), + bias[m] + residual (M,P), then the
+ * activation of ep (may be NULL); wp is pointwise_pack(w, M, K). One image;
+ * threads split columns (or rows when P is small). */
+void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
+                         int K, int64_t P, const epilogue *ep);
 /* For tests: 0 forces the portable C micro-kernel, 1 the AVX2 one (when
  * the CPU has it). */
 void pointwise_set_simd(int on);

@@ -17,7 +17,7 @@
 #define NR 16 /* columns of x per strip (two ymm) */
 /* Floats of x per column block: it stays in L2 while every panel of w
  * passes over it (each panel, 6*C floats, stays in L1). */
-#define BLOCK_FLOATS (32 * 1024)
+#define BLOCK_FLOATS (64 * 1024)
 /* Tails of at most this many columns go column by column (a 16-wide masked
  * tile costs as much as 16 columns). */
 #define COLUMN_TAIL 4
@@ -47,6 +47,14 @@ static int use_simd(void) {
 
 void pointwise_set_simd(int on) {
   __atomic_store_n(&simd_state, on && cpu_has_avx2_fma(), __ATOMIC_RELAXED);
+}
+
+int packed_gemm_applies(int M, int K, int64_t P) {
+  (void)M;
+  /* measured (Zen 4, one thread): OpenBLAS, which packs x into contiguous
+   * panels, is 7-15% faster once K >= 256 on maps of 14x14 and up; the
+   * direct kernel wins or ties everywhere else (7x7 maps, K < 256) */
+  return use_simd() && !(K >= 256 && P >= 196);
 }
 
 int pointwise_applies(const conv_params *p) {
@@ -156,19 +164,24 @@ tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
 }
 
 /* One column of a tile (a short tail, e.g. the 49th of a 7x7 map): the 6
- * rows of the panel are one vector, x[c] is broadcast; two accumulators
- * over even and odd c. */
+ * rows of the panel are one vector, x[c] is broadcast; four accumulators
+ * over c mod 4 hide the FMA latency. */
 static AVX2 void column_avx2(float *y, const float *x, const float *wp, int C,
                              int64_t P, int rows, const tile_ep *e) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   int c = 0;
-  for (; c + 1 < C; c += 2, x += 2 * P, wp += 2 * MR) {
+  for (; c + 3 < C; c += 4, x += 4 * P, wp += 4 * MR) {
     acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + P),
                            _mm256_loadu_ps(wp + MR), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * P),
+                           _mm256_loadu_ps(wp + 2 * MR), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * P),
+                           _mm256_loadu_ps(wp + 3 * MR), acc3);
   }
-  if (c < C)
+  for (; c < C; ++c, x += P, wp += MR)
     acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
+  acc0 = _mm256_add_ps(acc0, acc2), acc1 = _mm256_add_ps(acc1, acc3);
   float v[8];
   _mm256_storeu_ps(v, _mm256_add_ps(acc0, acc1));
   for (int r = 0; r < rows; ++r) {
@@ -233,19 +246,17 @@ static void run_block(float *y, const float *x, const float *wp, int M, int C,
   }
 }
 
-void pointwise_forward(float *out, const float *inp, const float *wp,
-                       const conv_params *p, const epilogue *ep) {
-  const int M = p->M, C = p->C;
-  const int64_t P = (int64_t)p->out[0] * p->out[1] * p->out[2];
+void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
+                         int K, int64_t P, const epilogue *ep) {
   if (M <= 0 || P <= 0)
     return;
   const int simd = use_simd();
   const int panels = (M + MR - 1) / MR;
   const int64_t strips = (P + NR - 1) / NR;
-  int64_t sb = BLOCK_FLOATS / ((int64_t)NR * (C > 0 ? C : 1));
+  int64_t sb = BLOCK_FLOATS / ((int64_t)NR * (K > 0 ? K : 1));
   sb = sb < 1 ? 1 : sb;
   int64_t blocks = (strips + sb - 1) / sb;
-  int T = (double)M * C * P < 1e6 ? 1 : rt_threads();
+  int T = (double)M * K * P < 1e6 ? 1 : rt_threads();
   int groups = 1; /* panel groups: threads split rows when columns are few */
   if (T > 1 && strips >= 4 * T)
     blocks = (blocks + T - 1) / T * T;
@@ -254,23 +265,29 @@ void pointwise_forward(float *out, const float *inp, const float *wp,
   sb = (strips + blocks - 1) / blocks;
   blocks = (strips + sb - 1) / sb;
   const int64_t tasks = blocks * groups;
+#pragma omp parallel for schedule(static) if (T > 1 && tasks > 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    int64_t b = t % blocks;
+    int g = (int)(t / blocks);
+    int64_t s0 = b * sb, s1 = s0 + sb < strips ? s0 + sb : strips;
+    int p0 = (int)((int64_t)g * panels / groups);
+    int p1 = (int)((int64_t)(g + 1) * panels / groups);
+    run_block(y, x, wp, M, K, P, p0, p1, s0, s1, ep, simd);
+  }
+}
+
+void pointwise_forward(float *out, const float *inp, const float *wp,
+                       const conv_params *p, const epilogue *ep) {
+  const int M = p->M, C = p->C;
+  const int64_t P = (int64_t)p->out[0] * p->out[1] * p->out[2];
   for (int n = 0; n < p->N; ++n) {
-    const float *x = inp + (int64_t)n * C * P;
-    float *y = out + (int64_t)n * M * P;
     epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
     if (ep) {
       e = *ep;
       if (e.residual)
         e.residual += (int64_t)n * M * P;
     }
-#pragma omp parallel for schedule(static) if (T > 1 && tasks > 1)
-    for (int64_t t = 0; t < tasks; ++t) {
-      int64_t b = t % blocks;
-      int g = (int)(t / blocks);
-      int64_t s0 = b * sb, s1 = s0 + sb < strips ? s0 + sb : strips;
-      int p0 = (int)((int64_t)g * panels / groups);
-      int p1 = (int)((int64_t)(g + 1) * panels / groups);
-      run_block(y, x, wp, M, C, P, p0, p1, s0, s1, &e, simd);
-    }
+    packed_gemm_forward(out + (int64_t)n * M * P, inp + (int64_t)n * C * P,
+                        wp, M, C, P, &e);
   }
 }
