@@ -68,6 +68,9 @@ void im2col_forward(float *col, const float *inp, int C,
           drow[ow] = 0;
         if (p->stride[2] == 1)
           memcpy(drow + lo, srow + lo + off, (size_t)(hi - lo) * sizeof *drow);
+        else if (p->stride[2] == 2) /* constant stride: vectorised */
+          for (int ow = lo; ow < hi; ++ow)
+            drow[ow] = srow[2 * ow + off];
         else
           for (int ow = lo; ow < hi; ++ow)
             drow[ow] = srow[ow * p->stride[2] + off];
