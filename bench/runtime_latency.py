@@ -8,6 +8,9 @@ other processes on a shared machine hits neither side alone. Prints one line per
 (model, threads) with both latencies and the ratio sp/ORT (goal <= 1.25), the same for the
 fastest single run (least disturbed by other load), and the OpenBLAS core type. OPENBLAS_CORETYPE is set for sp-run (default SkylakeX when the CPU has
 AVX-512F, else unset) so a mis-detected core does not distort the numbers.
+GOMP_SPINCOUNT=10000 is set for sp-run too: it is what sp-run picks on an idle
+machine, but ORT's pool (which spins by default) is still winding down when sp-run
+starts, and sp-run's load check would then pick the passive wait.
 
   bench/runtime_latency.py --sp-run build/tools/sp-run --zoo build/zoo
                            [--models resnet18,resnet50,mobilenet_v2,vit_b_16]
@@ -45,6 +48,7 @@ def main():
     env = dict(os.environ)
     if args.coretype:
         env['OPENBLAS_CORETYPE'] = args.coretype
+    env.setdefault('GOMP_SPINCOUNT', '10000')
     core = subprocess.run(
         [args.sp_run, '--blas-core'], capture_output=True, text=True, env=env).stdout.strip()
     print(f'OpenBLAS core: {core or "?"}'

@@ -169,6 +169,10 @@ void winograd_forward(float *out, const float *inp, const float *u,
         }
       }
     }
+    // The 16 products are independent: one per thread at a time balances
+    // where splitting each small product (56x56 or 14x14 maps) would not.
+    // Inside the parallel loop sgemm_forward's own region runs one thread.
+#pragma omp parallel for schedule(static) if ((double)M * T * C > 1e5)
     for (int k = 0; k < 16; ++k)
       sgemm_forward(0, 0, M, T, C, 1.0f, u + (size_t)k * M * C, C,
                     v + (size_t)k * C * T, T, 0.0f, mo + (size_t)k * M * T, T);
