@@ -24,6 +24,26 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
                    float beta, float *c, int ldc) {
   if (M <= 0 || N <= 0)
     return;
+  if (M == 1 && K > 0 && tb && (double)N * K >= 2.5e5 && rt_threads() > 1) {
+    /* a classifier head (1x1280 . 1280x1000 at batch 1) is read from memory:
+     * each thread takes a block of rows of b, 8 lanes per dot product */
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; ++n) {
+      const float *row = b + (size_t)n * ldb;
+      float lane[8] = {0};
+      int k = 0;
+      for (; k + 8 <= K; k += 8)
+        for (int j = 0; j < 8; ++j)
+          lane[j] += row[k + j] * a[(size_t)(k + j) * (ta ? lda : 1)];
+      float dot = 0;
+      for (int j = 0; j < 8; ++j)
+        dot += lane[j];
+      for (; k < K; ++k)
+        dot += row[k] * a[(size_t)k * (ta ? lda : 1)];
+      c[n] = alpha * dot + (beta != 0.0f ? beta * c[n] : 0.0f);
+    }
+    return;
+  }
   if (M == 1 && K > 0) {
     /* a row vector: c (N) = alpha * op(b)^T a + beta * c, a GEMV */
     cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K,
