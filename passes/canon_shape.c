@@ -261,23 +261,17 @@ static pval *evaluate(evaluator *ev, MlirOperation op, long n) {
       long a = attr_ints(op, "axes", axes);
       na = a < 0 ? 1 : a;
     } else {
-      // Operands by segment: data, starts, ends, axes?, steps?
-      MlirAttribute seg = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
-      int sizes[5] = {1, 1, 1, 0, 0};
-      if (!mlirAttributeIsNull(seg) && mlirDenseArrayGetNumElements(seg) == 5)
-        for (int i = 0; i < 5; ++i)
-          sizes[i] = mlirDenseI32ArrayGetElement(seg, i);
-      else
-        for (int i = 3; i < 5; ++i)
-          sizes[i] = nops > i;
-      if (!sizes[1] || !sizes[2])
+      // Operands by ONNX position: data, starts, ends, axes?, steps?
+      intptr_t is = sp_op_input(op, 1), ie = sp_op_input(op, 2);
+      intptr_t ia = sp_op_input(op, 3), ist = sp_op_input(op, 4);
+      if (is < 0 || ie < 0)
         return NULL;
-      ns = known_operand(ev, op, 1, starts);
-      ne = known_operand(ev, op, 2, ends);
-      if (sizes[3])
-        na = known_operand(ev, op, 3, axes);
-      if (sizes[4])
-        nst = known_operand(ev, op, 3 + sizes[3], steps);
+      ns = known_operand(ev, op, is, starts);
+      ne = known_operand(ev, op, ie, ends);
+      if (ia >= 0)
+        na = known_operand(ev, op, ia, axes);
+      if (ist >= 0)
+        nst = known_operand(ev, op, ist, steps);
     }
     if (ns != 1 || ne != 1 || na != 1 || nst != 1 || canon_axis(axes[0], 1) != 0 || !steps[0])
       return NULL;

@@ -159,21 +159,6 @@ static void pass_dim(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, i
 
 static int norm_axis(int64_t axis, int rank) { return (int)(axis < 0 ? axis + rank : axis); }
 
-/* Operand index of ONNX input position `pos` (segment sizes honoured), or -1. */
-static intptr_t input_at(MlirOperation op, int pos) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
-  if (mlirAttributeIsNull(a))
-    return pos < mlirOperationGetNumOperands(op) ? pos : -1;
-  intptr_t at = 0;
-  for (intptr_t i = 0; i < mlirDenseArrayGetNumElements(a); ++i) {
-    int32_t n = mlirDenseI32ArrayGetElement(a, i);
-    if (i == pos)
-      return n ? at : -1;
-    at += n;
-  }
-  return -1;
-}
-
 /* --- rules ----------------------------------------------------------------- */
 
 static void rule_identity(sp_groups *g, MlirOperation op) {
@@ -556,7 +541,7 @@ static void rule_split(sp_groups *g, MlirOperation op) {
 }
 
 static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
-  intptr_t i = input_at(op, pos);
+  intptr_t i = sp_op_input(op, pos);
   return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
 }
 

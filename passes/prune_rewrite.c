@@ -297,23 +297,6 @@ static int reads_changed(MlirValue v, const sp_map *changed, int *budget) {
   return 0;
 }
 
-/* The values of a constant i64 vector (at most max), or -1. */
-static int constant_i64s(MlirValue v, int64_t *out, int max) {
-  if (!is_constant_value(v))
-    return -1;
-  MlirAttribute attr = mlirOperationGetAttributeByName(mlirOpResultGetOwner(v), sp_str("value"));
-  MlirType t = mlirValueGetType(v);
-  const void *data;
-  size_t bytes;
-  if (mlirAttributeIsNull(attr) || !mlirShapedTypeHasRank(t) || mlirShapedTypeGetRank(t) > 1 ||
-      !mlirTypeIsAInteger(mlirShapedTypeGetElementType(t)) ||
-      mlirIntegerTypeGetWidth(mlirShapedTypeGetElementType(t)) != 64 ||
-      sp_weight_data(attr, &data, &bytes, NULL) || bytes / 8 > (size_t)max)
-    return -1;
-  memcpy(out, data, bytes);
-  return (int)(bytes / 8);
-}
-
 /* The value computing entry d of a 1-D shape vector: the Concat piece that
  * holds it, else the whole vector. */
 static MlirValue entry_source(MlirValue shape, intptr_t d) {
@@ -344,7 +327,8 @@ static MlirValue entry_source(MlirValue shape, intptr_t d) {
  * position (0). Computed entries that stay make the target
  * Where(static dims, new sizes, old target). A computed target that reads
  * nothing pruning changed is left as it is. */
-static int rewrite_reshape(MlirOperation op, int changed, const sp_map *changed_values) {
+static int rewrite_reshape(sp_groups *g, MlirOperation op, int changed,
+                           const sp_map *changed_values) {
   if (mlirOperationGetNumOperands(op) < 2)
     return 0;
   MlirValue shape = mlirOperationGetOperand(op, 1);
@@ -363,7 +347,7 @@ static int rewrite_reshape(MlirOperation op, int changed, const sp_map *changed_
   int allowzero = sp_op_attr_int(op, "allowzero", 0) != 0;
   for (intptr_t d = 0; d < rank; ++d)
     ndyn += dynamic(y, d);
-  int nold = ndyn > 1 ? constant_i64s(shape, old, 16) : -1;
+  int nold = ndyn > 1 && is_constant_value(shape) ? sp_eval_ints(g, shape, old, 16) : -1;
   int vector = mlirShapedTypeHasRank(st) && mlirShapedTypeGetRank(st) == 1 &&
                mlirShapedTypeGetDimSize(st, 0) == rank;
   for (intptr_t d = 0; d < rank; ++d) {
@@ -406,21 +390,6 @@ static int rewrite_reshape(MlirOperation op, int changed, const sp_map *changed_
   return 0;
 }
 
-/* Index operand of ONNX input position pos (segment sizes honoured), or -1. */
-static intptr_t input_at(MlirOperation op, int pos) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
-  if (mlirAttributeIsNull(a))
-    return pos < mlirOperationGetNumOperands(op) ? pos : -1;
-  intptr_t at = 0;
-  for (intptr_t i = 0; i < mlirDenseArrayGetNumElements(a); ++i) {
-    int32_t n = mlirDenseI32ArrayGetElement(a, i);
-    if (i == pos)
-      return n ? at : -1;
-    at += n;
-  }
-  return -1;
-}
-
 static int64_t count_below(const int64_t *idx, int64_t n, int64_t bound) {
   int64_t c = 0;
   while (c < n && idx[c] < bound)
@@ -432,7 +401,7 @@ static int64_t count_below(const int64_t *idx, int64_t n, int64_t bound) {
 static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *keep,
                          const sp_map *changed_values) {
   sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
-  intptr_t is = input_at(op, 1), ie = input_at(op, 2), ia = input_at(op, 3);
+  intptr_t is = sp_op_input(op, 1), ie = sp_op_input(op, 2), ia = sp_op_input(op, 3);
   if (!x || x->rank <= 0 || is < 0 || ie < 0)
     return 0;
   int64_t starts[16], ends[16], axes[16];
@@ -653,7 +622,7 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
                                         mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), c / cg));
       }
     } else if (!strcmp(type, "Reshape")) {
-      rc = rewrite_reshape(op, changed, &changed_values);
+      rc = rewrite_reshape(g, op, changed, &changed_values);
     } else if (!strcmp(type, "Slice")) {
       rc = rewrite_slice(g, op, keep, &changed_values);
     } else if (!strcmp(type, "Gather") && changed) {

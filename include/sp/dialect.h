@@ -65,6 +65,11 @@ char *sp_print_location(MlirLocation loc);
  * is_node_name may be NULL. */
 char *sp_location_name(MlirLocation loc, int *is_node_name);
 
+/* The operand index of ONNX input position pos of an nn op (one value per
+ * position; operand_segment_sizes honoured when present), or -1 when that
+ * optional input is absent. */
+intptr_t sp_op_input(MlirOperation op, int pos);
+
 /* The op's discardable string-array attribute `onnx.names` entry i, or NULL. */
 const char *sp_op_result_name(MlirOperation op, intptr_t i, size_t *len);
 

@@ -238,6 +238,20 @@ char *sp_location_name(MlirLocation loc, int *is_node_name) {
   return result;
 }
 
+intptr_t sp_op_input(MlirOperation op, int pos) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("operand_segment_sizes"));
+  if (mlirAttributeIsNull(a))
+    return pos < mlirOperationGetNumOperands(op) ? pos : -1;
+  intptr_t at = 0;
+  for (intptr_t i = 0; i < mlirDenseArrayGetNumElements(a); ++i) {
+    int32_t n = mlirDenseI32ArrayGetElement(a, i);
+    if (i == pos)
+      return n ? at : -1;
+    at += n;
+  }
+  return -1;
+}
+
 const char *sp_op_result_name(MlirOperation op, intptr_t i, size_t *len) {
   MlirAttribute names = mlirOperationGetAttributeByName(op, sp_str("onnx.names"));
   if (mlirAttributeIsNull(names) || !mlirAttributeIsAArray(names) ||
