@@ -13,7 +13,6 @@ not to the pruned model.
   /usr/bin/python3 bench/half_width_reference.py --sp-opt BUILD/tools/sp-opt --zoo BUILD/zoo
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -23,8 +22,9 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'tools'))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'prune'))
+sys.path.insert(0, HERE)
 import ortlib  # noqa: E402
-from run_prune_zoo import random_inputs  # noqa: E402
+from prune_speedup import batch1_inputs, macs  # noqa: E402
 
 PIPELINE = 'sp-importance{criterion=l2},sp-prune{ratio=0.5 round-to=8},sp-canonicalize'
 
@@ -39,13 +39,6 @@ def half_width_models():
         'convnext_tiny': ConvNeXt([CNBlockConfig(48, 96, 3), CNBlockConfig(96, 192, 3),
                                    CNBlockConfig(192, 384, 9), CNBlockConfig(384, None, 3)]),
     }
-
-
-def macs(sp_opt, model):
-    p = subprocess.run([sp_opt, model, '--dim', 'batch=1', '--pass-pipeline',
-                        'builtin.module(sp-model-stats{json=- table=none})', '-o', '/dev/null'],
-                       capture_output=True, text=True, check=True)
-    return json.loads(p.stdout)['total']['macs']
 
 
 def main():
@@ -76,17 +69,11 @@ def main():
             if macs(args.sp_opt, pruned) != macs(args.sp_opt, native):
                 print(f'{name}: pruned and native half-width MACs differ')
                 return 1
-            feeds = random_inputs(src)
-            for k in feeds:
-                feeds[k] = feeds[k][:1]
-            best = {}
-            for _ in range(args.rounds):
-                for m in (src, pruned, native):
-                    r = ort.bench(m, inputs=feeds, runs=args.runs, warmup=3)
-                    if not r.get('ok'):
-                        print(f'{name}: ORT failed on {m}: {r.get("error")}')
-                        return 1
-                    best[m] = min(best.get(m, 1e9), r['median_ms'])
+            best, err = ort.bench_rounds([src, pruned, native], inputs=batch1_inputs(src),
+                                         runs=args.runs, rounds=args.rounds)
+            if err:
+                print(f'{name}: ORT failed: {err}')
+                return 1
             print(f'{name:<15} {best[src]:8.2f} {best[pruned]:9.2f} {best[native]:9.2f} '
                   f'{best[pruned] / best[native]:13.2f}')
     return 0

@@ -291,6 +291,19 @@ class OrtServer:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
+    def bench_rounds(self, models, inputs=None, runs=20, rounds=3, warmup=3):
+        """Times models in alternating rounds (each a median of runs) and keeps each
+        model's best round, so a load spike from other processes hits no model alone.
+        Returns ({model: best median_ms}, None), or (None, error) on the first failure."""
+        best = {}
+        for _ in range(rounds):
+            for m in models:
+                r = self.bench(m, inputs=inputs, runs=runs, warmup=warmup)
+                if not r.get('ok'):
+                    return None, f'{os.path.basename(m)}: {r.get("error")}'
+                best[m] = min(best.get(m, float('inf')), r['median_ms'])
+        return best, None
+
     def info(self, model):
         return self.request({'op': 'info', 'model': os.path.abspath(model)})
 
