@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <omp.h>
 
 #include "../../lib/runtime/kernels/kernels.h"
 
@@ -214,14 +215,21 @@ static void test_pointwise(void **state) {
 }
 
 /* Winograd F(2x2,3x3) against the naive loop: odd sizes (partial tiles),
- * padding 0 and 1, batch 2, channel counts not multiples of 8, epilogues. */
+ * padding 0 and 1, batch 2, channel counts not multiples of 6 or 8, every
+ * epilogue; 1 and 2 threads (threads split tiles on big maps, output
+ * channels on small ones), whole-image and 16-tile chunks (chunks that start
+ * and end inside a tile row), both micro-kernels. */
 static void test_winograd(void **state) {
   (void)state;
   static const conv_case cases[] = {
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1},
       {2, 17, 19, 1, 9, 7, 3, 3, 1, 1, 1},
       {1, 24, 16, 1, 11, 13, 3, 3, 1, 0, 1},
+      {1, 16, 23, 1, 37, 30, 3, 3, 1, 1, 1}, /* 342 tiles: threads split tiles */
+      {2, 20, 16, 1, 29, 33, 3, 3, 1, 0, 1},
   };
+  static const rt_act acts[] = {RT_ACT_NONE, RT_ACT_RELU, RT_ACT_CLIP};
+  int max_threads = rt_threads();
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     const conv_case *c = &cases[i];
     conv_params p;
@@ -237,14 +245,29 @@ static void test_winograd(void **state) {
     size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
     float *x = rand_buf(ni, 11), *w = rand_buf(nw, 12), *b = rand_buf((size_t)c->M, 13);
     float *res = rand_buf(no, 14), *y = calloc(no, sizeof *y), *ref = calloc(no, sizeof *ref);
-    float *u = malloc((size_t)16 * c->M * c->C * sizeof *u);
-    float *scratch = malloc(winograd_scratch_floats(&p) * sizeof(float));
-    winograd_weights(u, w, c->M, c->C);
-    epilogue ep = {b, res, RT_ACT_RELU, 0, 0};
-    winograd_forward(y, x, u, &p, &ep, scratch);
-    conv_ref(ref, x, w, b, res, RT_ACT_RELU, &p);
-    assert_close(y, ref, no, 1e-4f);
-    free(x), free(w), free(b), free(res), free(y), free(ref), free(u), free(scratch);
+    float *u = malloc((size_t)c->M * c->C * sizeof *u);
+    float *up = malloc(winograd_weights_floats(c->M, c->C) * sizeof *up);
+    winograd_weights(up, u, w, c->M, c->C);
+    for (int variant = 0; variant < 12; ++variant) {
+      int threads = variant % 2 ? 2 : 1, small_chunks = variant / 2 % 2;
+      rt_act act = acts[variant / 4];
+      int simd = variant / 4 != 1; /* the portable kernel once per case */
+      omp_set_num_threads(threads);
+      winograd_set_chunk_bytes(small_chunks ? 1 : 0);
+      pointwise_set_simd(simd);
+      float *scratch = malloc(winograd_scratch_floats(&p) * sizeof(float));
+      /* residual only with a bias, as the fused conv hands them over */
+      epilogue ep = {b, act == RT_ACT_RELU ? res : NULL, act, 0, 6};
+      memset(y, 0xff, no * sizeof *y); /* NaN: every output must be written */
+      winograd_forward(y, x, up, &p, &ep, scratch);
+      conv_ref(ref, x, w, b, ep.residual, act, &p);
+      assert_close(y, ref, no, 1e-4f);
+      free(scratch);
+    }
+    omp_set_num_threads(max_threads);
+    winograd_set_chunk_bytes(0);
+    pointwise_set_simd(1);
+    free(x), free(w), free(b), free(res), free(y), free(ref), free(u), free(up);
   }
 }
 

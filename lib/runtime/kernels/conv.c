@@ -263,10 +263,15 @@ RT_KERNEL(rt_conv) {
     ep.residual = rt_f32(n->residual);
   if (winograd_applies(&p) && n->in[1]->kind == RT_CONST) {
     if (!n->state) {
-      n->state = malloc((size_t)16 * p.M * p.C * sizeof(float));
-      if (!n->state)
+      float *u = malloc((size_t)p.M * p.C * sizeof(float));
+      float *up = malloc(winograd_weights_floats(p.M, p.C) * sizeof(float));
+      if (!up || !u) {
+        free(u), free(up);
         return rt_fail(err, n, "out of memory");
-      winograd_weights(n->state, w, p.M, p.C);
+      }
+      winograd_weights(up, u, w, p.M, p.C);
+      free(u);
+      n->state = up;
     }
     size_t ws = winograd_scratch_floats(&p);
     float *scratch = rt_scratch(rt, ws * sizeof(float));

@@ -69,17 +69,29 @@ void pointwise_forward(float *out, const float *inp, const float *wp,
  * threads split columns (or rows when P is small). */
 void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
                          int K, int64_t P, const epilogue *ep);
+/* y (M,P) rows of the 6-row panels [p0, p1) = w (M,K) @ x (K,P), no
+ * epilogue, on the calling thread only; wp is pointwise_pack(w, M, K). */
+void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
+                        int K, int64_t P, int p0, int p1);
 /* For tests: 0 forces the portable C micro-kernel, 1 the AVX2 one (when
  * the CPU has it). */
 void pointwise_set_simd(int on);
 /* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
 int winograd_applies(const conv_params *p);
-/* u is (16, M, C), w is (M, C, 3, 3). */
-void winograd_weights(float *u, const float *w, int M, int C);
+/* Floats of winograd_weights' output. */
+size_t winograd_weights_floats(int M, int C);
+/* up is the 16 transformed (M, C) weight matrices of w (M, C, 3, 3), each
+ * pointwise_pack'ed; u is scratch of M*C floats. Done once per plan. */
+void winograd_weights(float *up, float *u, const float *w, int M, int C);
+/* Scratch for winograd_forward at the current thread count. */
 size_t winograd_scratch_floats(const conv_params *p);
-/* out is (N,M,OH,OW), inp is (N,C,H,W), u from winograd_weights. */
-void winograd_forward(float *out, const float *inp, const float *u,
+/* out is (N,M,OH,OW), inp is (N,C,H,W), up from winograd_weights; the
+ * epilogue is applied by the output transform. */
+void winograd_forward(float *out, const float *inp, const float *up,
                       const conv_params *p, const epilogue *ep, float *scratch);
+/* For tests: chunk bytes of winograd_forward (0: the default), so small
+ * shapes take several chunks. */
+void winograd_set_chunk_bytes(size_t bytes);
 RT_KERNEL(rt_conv_prepare);
 RT_KERNEL(rt_conv);
 RT_KERNEL(rt_conv_transpose);

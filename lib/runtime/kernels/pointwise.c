@@ -276,6 +276,11 @@ void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
   }
 }
 
+void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
+                        int K, int64_t P, int p0, int p1) {
+  run_block(y, x, wp, M, K, P, p0, p1, 0, (P + NR - 1) / NR, NULL, use_simd());
+}
+
 void pointwise_forward(float *out, const float *inp, const float *wp,
                        const conv_params *p, const epilogue *ep) {
   const int M = p->M, C = p->C;
