@@ -56,7 +56,8 @@ static void usage(FILE *out) {
           "                        plain); pixels become (x/255 - mean) / std\n"
           "  --mean M, --std S     normalisation of --eval-idx (default 0 and 1)\n"
           "  --batch B             batch size of --eval-idx (default 100)\n"
-          "  --profile             with --bench: time per op type on stderr\n"
+          "  --profile[=nodes]     with --bench: time per op type (or per node)\n"
+          "                        on stderr\n"
           "  --blas-core           print OpenBLAS's core type (and a hint if it is\n"
           "                        weaker than the CPU) and exit\n"
           "  -q, --quiet           no output summary on stdout\n"
@@ -400,7 +401,7 @@ int main(int argc, char **argv) {
       {"std", required_argument, NULL, OPT_STD},
       {"batch", required_argument, NULL, OPT_BATCH},
       {"blas-core", no_argument, NULL, OPT_CORE},
-      {"profile", no_argument, NULL, OPT_PROFILE},
+      {"profile", optional_argument, NULL, OPT_PROFILE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -443,7 +444,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", hint);
       return 0;
     }
-    case OPT_PROFILE: o.profile = 1; break;
+    case OPT_PROFILE:
+      if (optarg && strcmp(optarg, "nodes") && strcmp(optarg, "ops")) {
+        fprintf(stderr, "sp-run: error: --profile takes 'ops' or 'nodes'\n");
+        return 2;
+      }
+      o.profile = optarg && !strcmp(optarg, "nodes") ? SP_PROFILE_NODES : SP_PROFILE_OPS;
+      break;
     case 'q': o.quiet = 1; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;

@@ -81,10 +81,12 @@ const sp_tensor *sp_runtime_output_by_name(const sp_runtime *rt,
  * next run. */
 void sp_runtime_set_observer(sp_runtime *rt, sp_observer_fn fn, void *user);
 
-/* Per-node timing: when on, every run adds each node's time to its op
- * type; sp_runtime_profile_print writes one line per op type (total ms,
- * calls, share), slowest first. */
-void sp_runtime_set_profile(sp_runtime *rt, int on);
+/* Per-node timing: with SP_PROFILE_OPS every run adds each node's time to
+ * its op type, with SP_PROFILE_NODES to the node itself (named by its first
+ * output); sp_runtime_profile_print writes one line per entry (total ms,
+ * calls, share), slowest first. 0 turns it off. */
+enum { SP_PROFILE_OPS = 1, SP_PROFILE_NODES = 2 };
+void sp_runtime_set_profile(sp_runtime *rt, int mode);
 void sp_runtime_profile_print(const sp_runtime *rt, FILE *out);
 
 /* Threads for the kernels (OpenMP); GEMMs are split over the same threads,

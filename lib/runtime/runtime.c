@@ -546,7 +546,8 @@ int sp_runtime_bind_proto(sp_runtime *rt, const char *name,
 /* ---- profile ---- */
 
 typedef struct rt_profile_entry {
-  const char *op;
+  const char *key;  /* op type, or the node's first output with SP_PROFILE_NODES */
+  const char *kind; /* op type (convs by kind) */
   double ms;
   long calls;
 } rt_profile_entry;
@@ -557,9 +558,15 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void profile_add(sp_runtime *rt, const char *op, double ms) {
+static const char *profile_label(const rt_node *n);
+
+static void profile_add(sp_runtime *rt, const rt_node *n, double ms) {
+  const char *kind = profile_label(n);
+  const char *key = kind;
+  if (rt->profile == SP_PROFILE_NODES && n->n_out > 0 && n->out[0])
+    key = n->out[0]->t.name;
   int found;
-  size_t k = (size_t)(uintptr_t)sp_map_get_str(&rt->profile_by_op, op, &found);
+  size_t k = (size_t)(uintptr_t)sp_map_get_str(&rt->profile_by_op, key, &found);
   if (!found) {
     if (rt->n_profile == rt->profile_cap) {
       size_t cap = rt->profile_cap ? 2 * rt->profile_cap : 32;
@@ -570,15 +577,15 @@ static void profile_add(sp_runtime *rt, const char *op, double ms) {
       rt->profile_cap = cap;
     }
     k = rt->n_profile++;
-    rt->profile_entries[k] = (rt_profile_entry){op, 0, 0};
-    if (sp_map_put_str(&rt->profile_by_op, op, (void *)(uintptr_t)k))
+    rt->profile_entries[k] = (rt_profile_entry){key, kind, 0, 0};
+    if (sp_map_put_str(&rt->profile_by_op, key, (void *)(uintptr_t)k))
       return;
   }
   rt->profile_entries[k].ms += ms;
   rt->profile_entries[k].calls++;
 }
 
-void sp_runtime_set_profile(sp_runtime *rt, int on) { rt->profile = on; }
+void sp_runtime_set_profile(sp_runtime *rt, int mode) { rt->profile = mode; }
 
 /* Convs are split by kind: their costs differ by orders of magnitude. */
 static const char *profile_label(const rt_node *n) {
@@ -612,9 +619,14 @@ void sp_runtime_profile_print(const sp_runtime *rt, FILE *out) {
         unshared += rt->nodes[k].out[i]->nbytes;
   fprintf(out, "arena %.2f MB (%.2f MB of planned values without reuse)\n",
           rt->arena_bytes / 1048576.0, unshared / 1048576.0);
-  for (size_t i = 0; i < rt->n_profile; ++i)
-    fprintf(out, "%-24s %10.3f ms %7ld calls %5.1f%%\n", e[i].op, e[i].ms,
-            e[i].calls, total > 0 ? 100 * e[i].ms / total : 0);
+  for (size_t i = 0; i < rt->n_profile; ++i) {
+    if (e[i].key != e[i].kind) /* per node: name, then its kind */
+      fprintf(out, "%s [%s]", e[i].key, e[i].kind);
+    else
+      fprintf(out, "%-24s", e[i].key);
+    fprintf(out, " %10.3f ms %7ld calls %5.1f%%\n", e[i].ms, e[i].calls,
+            total > 0 ? 100 * e[i].ms / total : 0);
+  }
   free(e);
 }
 
@@ -645,7 +657,7 @@ int sp_runtime_run(sp_runtime *rt, sp_error *err) {
     if (!rc)
       rc = n->op->forward(rt, n, err);
     if (rt->profile)
-      profile_add(rt, profile_label(n), now_ms() - t0);
+      profile_add(rt, n, now_ms() - t0);
     if (rc) {
       sp_error_prefix(err, rt->path);
       return rc;

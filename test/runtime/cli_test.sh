@@ -33,6 +33,15 @@ grep -q '^y: \[3, 10\] float: 1 0 0' "$T/out.txt" || fail "random run: $(cat "$T
 [ "$(wc -l < "$T/bench.txt")" -eq 1 ] || fail "bench printed more than one line"
 grep -Eq '^latency_ms median=[0-9.]+ min=[0-9.]+$' "$T/bench.txt" || fail "bench: $(cat "$T/bench.txt")"
 
+# --profile: one line per op type; --profile=nodes: one per node, named by its output
+"$SP_RUN" "$T/clf.onnx" --bench 2 --threads 1 --profile 2> "$T/prof.txt" > /dev/null
+grep -Eq '^Gemm +[0-9.]+ ms +5 calls' "$T/prof.txt" || fail "profile: $(cat "$T/prof.txt")"
+"$SP_RUN" "$T/clf.onnx" --bench 2 --threads 1 --profile=nodes 2> "$T/prof.txt" > /dev/null
+grep -Eq '^y \[Gemm\] +[0-9.]+ ms +5 calls' "$T/prof.txt" || fail "profile=nodes: $(cat "$T/prof.txt")"
+grep -Eq '^flat \[Reshape\] ' "$T/prof.txt" || fail "profile=nodes: $(cat "$T/prof.txt")"
+if "$SP_RUN" "$T/clf.onnx" --bench 2 --profile=layers 2> "$T/err.txt"; then fail "--profile=layers accepted"; fi
+grep -q "profile" "$T/err.txt" || fail "profile usage: $(cat "$T/err.txt")"
+
 # --input-dir / --output-dir
 "$PY" -c "
 import numpy as np, sys; sys.path.insert(0, '$(dirname "$0")/../tools'); import ortlib
