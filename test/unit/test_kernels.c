@@ -136,6 +136,10 @@ static void test_conv_shapes(void **state) {
       {2, 3, 6, 3, 12, 20, 3, 3, 2, 0, 2},   /* multiplier 2, dilation 2, s2, no pad */
       {1, 3, 3, 3, 9, 40, 3, 3, 3, 1, 1},    /* stride 3 */
       {1, 2, 2, 2, 1, 33, 1, 3, 1, 1, 1},    /* one row (1-D style) */
+      /* "same" stride-1 depthwise (flat loop, column masks) at its limits */
+      {1, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1},     /* 9 outputs: overlapping vectors */
+      {1, 2, 2, 2, 9, 1, 3, 3, 1, 1, 1},     /* one column: every tap masked */
+      {1, 2, 4, 2, 4, 5, 7, 7, 1, 3, 1},     /* kernel wider than the map, mult 2 */
       /* pointwise: several column tiles, and row blocks when threads split M */
       {1, 64, 64, 1, 48, 49, 1, 1, 1, 0, 1}, /* 1x1, N = 2352 > one tile */
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */

@@ -86,8 +86,34 @@ typedef struct dw_geom {
   size_t per_thread; /* planes, slack, chunk sums, slack; 64-byte multiple */
 } dw_geom;
 
+/* Stride 1, no dilation, odd square kernel up to 7x7 with "same" padding:
+ * the output has the input's row pitch, so a flat vector loop over the
+ * plane needs no phase split, only zero rows above and below and a mask
+ * per column offset against wrapping into the next row. */
+#define DW_SAME_MAX_K 7
+static int dw_same_applies(const conv_params *p) {
+  const int K = p->k[1];
+  return p->stride[1] == 1 && p->stride[2] == 1 && p->dil[1] == 1 &&
+         p->dil[2] == 1 && K == p->k[2] && K % 2 == 1 && K <= DW_SAME_MAX_K &&
+         p->pad[1] == K / 2 && p->pad[2] == K / 2 && p->out[1] == p->in[1] &&
+         p->out[2] == p->in[2] && (int64_t)p->out[1] * p->out[2] >= 8;
+}
+
+/* Zeros before and after the plane in the "same" path's buffer: every tap
+ * of every vector (the last one overlaps back) stays inside. */
+static int64_t dw_same_margin(const conv_params *p) {
+  return (int64_t)(p->k[1] / 2) * (p->in[2] + 1) + V8_SLACK;
+}
+
 static dw_geom dw_geometry(const conv_params *p) {
   dw_geom g;
+  if (dw_same_applies(p)) { /* margin, plane, margin; K column masks */
+    memset(&g, 0, sizeof g);
+    int64_t n = (int64_t)p->in[1] * p->in[2];
+    size_t f = (size_t)(2 * dw_same_margin(p) + n + (int64_t)p->k[1] * n);
+    g.per_thread = (f + 15) / 16 * 16;
+    return g;
+  }
   const int sh = p->stride[1], sw = p->stride[2];
   /* padded extent the output reads, split into sh x sw phases */
   int Hp = (p->out[1] - 1) * sh + (p->k[1] - 1) * p->dil[1] + 1;
@@ -207,6 +233,105 @@ static void dw_store(float *restrict y, const float *restrict t,
   }
 }
 
+/* mask (K, n): row kw is 1 where column + kw - K/2 of flat position f of
+ * an (H, W) plane is inside [0, W), else 0 (row K/2 is all ones). */
+static void dw_same_masks(float *mask, int K, int W, int64_t n) {
+  for (int kw = 0; kw < K; ++kw)
+    for (int64_t f = 0, col = 0; f < n; ++f, col = col + 1 == W ? 0 : col + 1) {
+      int64_t c = col + kw - K / 2;
+      mask[kw * n + f] = c >= 0 && c < W ? 1.0f : 0.0f;
+    }
+}
+
+/* y (n) = clamp(bias + res + sum over taps of w * x), x the zero-margined
+ * plane with row pitch W (x[f] is pixel f), K fixed per instance so the
+ * taps unroll. Column sums are masked once per kernel column. The last
+ * vector overlaps the one before (y and res never alias x or each other). */
+static inline __attribute__((always_inline)) void
+dw_same_plane(float *restrict y, const float *restrict x,
+              const float *restrict w, const float *restrict mask, int W,
+              int64_t n, float bias, const float *restrict res, float lo,
+              float hi, const int K) {
+  const int r = K / 2;
+  const v8 b8 = (v8){0} + bias, lo8 = (v8){0} + lo, hi8 = (v8){0} + hi;
+  v8 wk[DW_SAME_MAX_K * DW_SAME_MAX_K];
+  for (int k = 0; k < K * K; ++k)
+    wk[k] = (v8){0} + w[k];
+  for (int64_t i = 0;; i += 8) {
+    i = i < n - 8 ? i : n - 8;
+    v8 acc = b8;
+    for (int kw = 0; kw < K; ++kw) {
+      v8 col = {0};
+      for (int kh = 0; kh < K; ++kh)
+        col += wk[kh * K + kw] * LD8(x + i + (int64_t)(kh - r) * W + (kw - r));
+      acc += kw == r ? col : col * LD8(mask + kw * n + i);
+    }
+    if (res)
+      acc += LD8(res + i);
+    ST8(y + i, v8_clamp(acc, lo8, hi8));
+    if (i == n - 8)
+      break;
+  }
+}
+
+static void dw_same_plane_3(float *y, const float *x, const float *w,
+                            const float *mask, int W, int64_t n, float bias,
+                            const float *res, float lo, float hi) {
+  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 3);
+}
+
+static void dw_same_plane_5(float *y, const float *x, const float *w,
+                            const float *mask, int W, int64_t n, float bias,
+                            const float *res, float lo, float hi) {
+  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 5);
+}
+
+static void dw_same_plane_7(float *y, const float *x, const float *w,
+                            const float *mask, int W, int64_t n, float bias,
+                            const float *res, float lo, float hi) {
+  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 7);
+}
+
+/* The dw_same_applies case of depthwise_forward. */
+static void dw_same_forward(float *out, const float *inp, const float *weight,
+                            const conv_params *p, const epilogue *ep,
+                            float *scratch, float lo, float hi) {
+  const int K = p->k[1], W = p->in[2], mult = p->M / p->group;
+  const int64_t n = (int64_t)p->in[1] * W, margin = dw_same_margin(p);
+  const size_t per_thread = dw_geometry(p).per_thread;
+  void (*plane)(float *, const float *, const float *, const float *, int,
+                int64_t, float, const float *, float, float) =
+      K == 3 ? dw_same_plane_3 : K == 5 ? dw_same_plane_5 : dw_same_plane_7;
+  int64_t work = (int64_t)p->N * p->M * n * K * K;
+  (void)work; /* only read by the OpenMP clause */
+#pragma omp parallel if (work > 65536)
+  {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    float *buf = scratch + (size_t)tid * per_thread;
+    float *x = buf + margin, *mask = x + n + margin;
+    memset(buf, 0, margin * sizeof *buf);
+    memset(x + n, 0, margin * sizeof *buf);
+    dw_same_masks(mask, K, W, n);
+    int64_t copied = -1; /* n*C + c now in buf: multiplier outputs reuse it */
+#pragma omp for schedule(static)
+    for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
+      int64_t nimg = p->N == 1 ? 0 : nm / p->M;
+      int m = (int)(nm - nimg * p->M);
+      int64_t nc = nimg * p->C + (mult == 1 ? m : m / mult);
+      if (nc != copied) {
+        memcpy(x, inp + nc * n, n * sizeof *x);
+        copied = nc;
+      }
+      plane(out + nm * n, x, weight + (int64_t)m * K * K, mask, W, n,
+            ep && ep->bias ? ep->bias[m] : 0.0f,
+            ep && ep->residual ? ep->residual + nm * n : NULL, lo, hi);
+    }
+  }
+}
+
 void depthwise_forward(float *out, const float *inp, const float *weight,
                        const conv_params *p, const epilogue *ep,
                        float *scratch) {
@@ -221,6 +346,10 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
     lo = 0;
   else if (ep && ep->act == RT_ACT_CLIP)
     lo = ep->a, hi = ep->b;
+  if (dw_same_applies(p)) {
+    dw_same_forward(out, inp, weight, p, ep, scratch, lo, hi);
+    return;
+  }
   /* offset of tap k inside its plane, and which plane */
   int64_t tap_off[DW_MAX_TAPS];
   int tap_plane[DW_MAX_TAPS];
