@@ -245,8 +245,8 @@ static int assign_offsets(sp_runtime *rt, sp_error *err) {
   free(done);
   free(live);
   if (total > rt->arena_cap) {
-    void *p = NULL;
-    if (posix_memalign(&p, ARENA_ALIGN, total))
+    void *p = rt_alloc_huge(total);
+    if (!p)
       return sp_error_set(err, "out of memory: arena of %zu bytes", total);
     free(rt->arena);
     rt->arena = p;

@@ -167,6 +167,8 @@ int rt_infer_dynamic(sp_runtime *rt, rt_node *n, sp_error *err);
 
 /* Threads of the kernels (OpenMP), 1 without OpenMP. */
 int rt_threads(void);
+/* malloc-compatible (free() it) buffer, on 2 MB pages when it is that big. */
+void *rt_alloc_huge(size_t bytes);
 /* OpenBLAS itself runs single-threaded inside the OpenMP workers. */
 void rt_blas_single_thread(void);
 
