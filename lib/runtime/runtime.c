@@ -605,6 +605,8 @@ void sp_runtime_set_profile(sp_runtime *rt, int mode) { rt->profile = mode; }
 
 /* Convs are split by kind: their costs differ by orders of magnitude. */
 static const char *profile_label(const rt_node *n) {
+  if (strcmp(n->op->name, n->proto->op_type)) /* a fused node */
+    return n->op->name;
   if (strcmp(n->proto->op_type, "Conv") || n->n_in < 2 || !n->in[1])
     return n->proto->op_type;
   const sp_tensor *w = &n->in[1]->t;

@@ -56,6 +56,7 @@ typedef enum rt_act {
   RT_ACT_NONE = 0,
   RT_ACT_RELU,
   RT_ACT_CLIP, /* min(max(x, a), b) */
+  RT_ACT_GELU, /* x/2 (1 + erf(x/sqrt 2)); MatMul only */
 } rt_act;
 
 struct rt_node {
@@ -69,7 +70,10 @@ struct rt_node {
   int dynamic; /* an output shape is unknown until run time */
   int skip;    /* fused into another node or constant */
   /* Fusion (plan time, no observer): folded weights and epilogue. */
-  float *fold_w, *fold_b; /* owned: weights/bias with BatchNorm folded in */
+  /* owned: weights/bias with BatchNorm folded in; a MatMul's bias (N);
+   * a fused LayerNorm's scale and bias (N) */
+  float *fold_w, *fold_b;
+  float norm_eps; /* fused LayerNorm */
   rt_act act;
   float act_a, act_b;
   rt_value *residual; /* conv: added before the activation */

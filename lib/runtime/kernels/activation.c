@@ -146,6 +146,11 @@ static inline float exp_fast(float x) {
   }                                                                            \
   break
 
+void gelu_forward(float *y, const float *x, int64_t k) {
+  for (int64_t i = 0; i < k; ++i)
+    y[i] = 0.5f * x[i] * (1.0f + erf_fast(x[i] * 0.70710678118654752f));
+}
+
 /* y, x are (k) floats. */
 static void unary_float(float *ys, const float *xs, int64_t k, unary_op op,
                         float a, float b) {

@@ -84,6 +84,65 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
   }
 }
 
+/* c block (rows, cols), row stride ldc: + bias[j] + res[i][j] (before the
+ * product when init, so SGEMM accumulates onto it), or the activation
+ * (after). res has c's layout. */
+static void matmul_block_init(float *c, int64_t ldc, int rows, int cols,
+                              const float *bias, const float *res) {
+  for (int i = 0; i < rows; ++i) {
+    float *restrict cr = c + i * ldc;
+    const float *restrict rr = res ? res + i * ldc : NULL;
+    for (int j = 0; j < cols; ++j)
+      cr[j] = (bias ? bias[j] : 0.0f) + (rr ? rr[j] : 0.0f);
+  }
+}
+
+static void matmul_block_act(float *c, int64_t ldc, int rows, int cols,
+                             rt_act act, float lo, float hi) {
+  for (int i = 0; i < rows; ++i) {
+    float *restrict cr = c + i * ldc;
+    if (act == RT_ACT_GELU) {
+      gelu_forward(cr, cr, cols);
+      continue;
+    }
+    if (act == RT_ACT_RELU)
+      lo = 0, hi = INFINITY;
+    for (int j = 0; j < cols; ++j)
+      cr[j] = cr[j] < lo ? lo : cr[j] > hi ? hi : cr[j];
+  }
+}
+
+void matmul_epilogue_forward(int M, int N, int K, const float *a,
+                             const float *b, float *c, const float *bias,
+                             const float *res, rt_act act, float lo, float hi) {
+  if (M <= 0 || N <= 0)
+    return;
+  int T = (double)M * N * K < 2e6 ? 1 : rt_threads();
+  /* threads take rows when there are enough (the next op, a LayerNorm or
+   * another MatMul, reads rows), else columns */
+  int split_m = M >= 32 * T;
+  int len = split_m ? M : N;
+  int chunk = (len + T - 1) / T;
+  chunk = split_m ? chunk : (chunk + 15) / 16 * 16;
+  int parts = (len + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
+  for (int p = 0; p < parts; ++p) {
+    int lo_i = p * chunk, n = len - lo_i < chunk ? len - lo_i : chunk;
+    int rows = split_m ? n : M, cols = split_m ? N : n;
+    int64_t at = split_m ? (int64_t)lo_i * N : lo_i;
+    float beta = 0.0f;
+    if (bias || res) {
+      matmul_block_init(c + at, N, rows, cols, bias ? bias + (split_m ? 0 : lo_i) : NULL,
+                        res ? res + at : NULL);
+      beta = 1.0f;
+    }
+    sgemm1(0, 0, rows, cols, K, 1.0f, split_m ? a + (int64_t)lo_i * K : a, K,
+           split_m ? b : b + lo_i, N, beta, c + at, N);
+    if (act != RT_ACT_NONE)
+      matmul_block_act(c + at, N, rows, cols, act, lo, hi);
+  }
+}
+
 /* Floats of one tile's output rows and input panel: both stay in L2 (>= 512
  * KB on the CPUs we target) until the epilogue has run. */
 #define TILE_FLOATS (128 * 1024)
@@ -204,6 +263,12 @@ RT_KERNEL(rt_gemm) {
       memcpy(out + (int64_t)i * N, bias, (size_t)N * sizeof *out);
     cbeta = 1.0f;
   }
+  if (n->residual) { /* fuse.c's Add: accumulated onto like the bias */
+    const float *r = rt_f32(n->residual);
+    for (int64_t i = 0; i < (int64_t)M * N; ++i)
+      out[i] = (cbeta != 0.0f ? out[i] : 0.0f) + r[i];
+    cbeta = 1.0f;
+  }
   if (M && N)
     sgemm_forward(ta, tb, M, N, K, alpha, a->data, ta ? M : K, b->data,
                   tb ? K : N, cbeta, out, N);
@@ -264,26 +329,46 @@ RT_KERNEL(rt_matmul) {
     stra *= da;
     strb *= db;
   }
-  if (!b_batched) {
+  /* fuse.c's bias (N), residual (out's shape) and activation */
+  const float *bias = n->fold_b, *res = n->residual ? rt_f32(n->residual) : NULL;
+  const int fused = bias || res || n->act != RT_ACT_NONE;
+  if (!b_batched && (a_batched || batch == 1)) {
     /* one SGEMM: rows of every a matrix against the shared b */
     int64_t rows = a_batched ? batch * M : M;
-    sgemm_forward(0, 0, (int)rows, (int)N, (int)K, 1.0f, ad, (int)K, bd,
-                  (int)N, 0.0f, out, (int)N);
-    if (!a_batched)
-      for (int64_t i = 1; i < batch; ++i)
-        memcpy(out + i * M * N, out, (size_t)(M * N) * sizeof *out);
+    if (fused)
+      matmul_epilogue_forward((int)rows, (int)N, (int)K, ad, bd, out, bias, res,
+                              n->act, n->act_a, n->act_b);
+    else
+      sgemm_forward(0, 0, (int)rows, (int)N, (int)K, 1.0f, ad, (int)K, bd,
+                    (int)N, 0.0f, out, (int)N);
     return 0;
   }
-  for (int64_t i = 0; i < batch; ++i) {
-    int64_t rem = i, oa = 0, ob = 0;
-    for (int d = rbatch - 1; d >= 0; --d) {
-      int64_t idx = rem % bdims[d];
-      rem /= bdims[d];
-      oa += idx * sa[d];
-      ob += idx * sb[d];
+  if (!b_batched) {
+    /* one a, one b, a batch of copies */
+    sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad, (int)K, bd, (int)N,
+                  0.0f, out, (int)N);
+    for (int64_t i = 1; i < batch; ++i)
+      memcpy(out + i * M * N, out, (size_t)(M * N) * sizeof *out);
+  } else {
+    for (int64_t i = 0; i < batch; ++i) {
+      int64_t rem = i, oa = 0, ob = 0;
+      for (int d = rbatch - 1; d >= 0; --d) {
+        int64_t idx = rem % bdims[d];
+        rem /= bdims[d];
+        oa += idx * sa[d];
+        ob += idx * sb[d];
+      }
+      sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,
+                    bd + ob, (int)N, 0.0f, out + i * M * N, (int)N);
     }
-    sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,
-                  bd + ob, (int)N, 0.0f, out + i * M * N, (int)N);
+  }
+  if (fused) {
+    int64_t rows = total / N;
+    for (int64_t i = 0; i < rows && (bias || res); ++i) /* before the act */
+      for (int64_t j = 0; j < N; ++j)
+        out[i * N + j] += (bias ? bias[j] : 0.0f) + (res ? res[i * N + j] : 0.0f);
+    if (n->act != RT_ACT_NONE)
+      matmul_block_act(out, N, (int)rows, (int)N, n->act, n->act_a, n->act_b);
   }
   return 0;
 }

@@ -107,6 +107,12 @@ void sgemm_forward(int trans_a, int trans_b, int M, int N, int K, float alpha,
  * activation of ep (may be NULL), tile by tile while each tile is in cache. */
 void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
                             int K, int N, const epilogue *ep);
+/* c (M,N) = act(a (M,K) @ b (K,N) + bias (N) + res (M,N)); bias, res may be
+ * NULL; lo, hi bound RT_ACT_CLIP. Threads split rows (or columns when rows
+ * are few) and each applies the epilogue to its own block. */
+void matmul_epilogue_forward(int M, int N, int K, const float *a,
+                             const float *b, float *c, const float *bias,
+                             const float *res, rt_act act, float lo, float hi);
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c; a is (M,K) or (K,M) if
  * trans_a, b is (K,N) or (N,K) if trans_b; c broadcasts to (M,N). */
 RT_KERNEL(rt_gemm);
@@ -126,6 +132,9 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
                        float eps, int N, int C, int64_t S);
 /* y, x are (rows, cols): normalise each row, then * scale + bias (cols). */
+/* As LayerNormalization over the last axis, for a node that fuse.c made
+ * from ReduceMean..Add: scale fold_w, bias fold_b, epsilon norm_eps. */
+RT_KERNEL(rt_fused_layernorm);
 void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out);
@@ -136,6 +145,8 @@ RT_KERNEL(rt_groupnorm);
 RT_KERNEL(rt_lrn);
 
 /* ---- activation.c ---- */
+/* y (k) = x/2 (1 + erf(x/sqrt 2)); y may be x. Serial. */
+void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);
 RT_KERNEL(rt_unary);
 RT_KERNEL(rt_clip);

@@ -20,6 +20,36 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
   }
 }
 
+/* Sum of x[0..n) in 8 lanes (vectorises without reassociation flags). */
+static float sum8(const float *x, int64_t n) {
+  float lane[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j)
+      lane[j] += x[i + j];
+  float s = 0;
+  for (; i < n; ++i)
+    s += x[i];
+  for (int j = 0; j < 8; ++j)
+    s += lane[j];
+  return s;
+}
+
+/* Sum of (x[i] - m)^2 over x[0..n), as sum8. */
+static float sqdev8(const float *x, int64_t n, float m) {
+  float lane[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j)
+      lane[j] += (x[i + j] - m) * (x[i + j] - m);
+  float s = 0;
+  for (; i < n; ++i)
+    s += (x[i] - m) * (x[i] - m);
+  for (int j = 0; j < 8; ++j)
+    s += lane[j];
+  return s;
+}
+
 void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out) {
@@ -27,25 +57,32 @@ void layernorm_forward(float *y, const float *x, const float *scale,
   for (int64_t r = 0; r < rows; ++r) {
     const float *xr = x + r * cols;
     float *yr = y + r * cols;
-    double sum = 0, sq = 0;
-    for (int64_t i = 0; i < cols; ++i)
-      sum += xr[i];
-    double mean = cols ? sum / (double)cols : 0;
-    for (int64_t i = 0; i < cols; ++i) {
-      double d = xr[i] - mean;
-      sq += d * d;
-    }
-    float invstd = (float)(1.0 / sqrt((cols ? sq / (double)cols : 0) + eps));
-    float m = (float)mean;
-    for (int64_t i = 0; i < cols; ++i) {
-      float v = (xr[i] - m) * invstd;
-      yr[i] = v * (scale ? scale[i] : 1.0f) + (bias ? bias[i] : 0.0f);
-    }
+    /* two passes (mean, then squared deviations): no cancellation */
+    float m = cols ? sum8(xr, cols) / (float)cols : 0.0f;
+    float var = cols ? sqdev8(xr, cols, m) / (float)cols : 0.0f;
+    float invstd = 1.0f / sqrtf(var + eps);
+    if (scale && bias)
+      for (int64_t i = 0; i < cols; ++i)
+        yr[i] = (xr[i] - m) * invstd * scale[i] + bias[i];
+    else
+      for (int64_t i = 0; i < cols; ++i)
+        yr[i] = (xr[i] - m) * invstd * (scale ? scale[i] : 1.0f) +
+                (bias ? bias[i] : 0.0f);
     if (mean_out)
       mean_out[r] = m;
     if (invstd_out)
       invstd_out[r] = invstd;
   }
+}
+
+RT_KERNEL(rt_fused_layernorm) {
+  (void)rt, (void)err;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t cols = x->rank ? x->dims[x->rank - 1] : 1;
+  int64_t rows = cols ? rt_numel(&n->in[0]->t) / cols : 0;
+  layernorm_forward(rt_f32(n->out[0]), x->data, n->fold_w, n->fold_b,
+                    n->norm_eps, rows, cols, NULL, NULL);
+  return 0;
 }
 
 RT_KERNEL(rt_batchnorm) {

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""sp-run's plan-time fusions (lib/runtime/fuse.c) on small graphs in the forms
+torch.onnx writes before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
+Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds. For each graph: the
+outputs match numpy, and --profile=nodes shows which nodes ran, so a pattern
+that stops fusing (or fuses where an intermediate has another consumer) fails.
+
+  fusion_test.py --sp-run build/tools/sp-run
+"""
+import argparse
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto as TP, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
+import ortlib  # noqa: E402
+
+ROWS, COLS, HID = 5, 24, 40
+rng = np.random.default_rng(7)
+
+
+def const(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, np.float32), name)
+
+
+def layernorm_nodes(x, out, prefix, affine=True, axes=(-1,)):
+    p = prefix
+    nodes = [
+        helper.make_node('ReduceMean', [x], [p + 'mean'], axes=list(axes)),
+        helper.make_node('Sub', [x, p + 'mean'], [p + 'd']),
+        helper.make_node('Pow', [p + 'd', p + 'two'], [p + 'd2']),
+        helper.make_node('ReduceMean', [p + 'd2'], [p + 'var'], axes=list(axes)),
+        helper.make_node('Add', [p + 'var', p + 'eps'], [p + 've']),
+        helper.make_node('Sqrt', [p + 've'], [p + 'sd']),
+        helper.make_node('Div', [p + 'd', p + 'sd'], [p + 'q' if affine else out]),
+    ]
+    inits = [const(p + 'two', 2.0), const(p + 'eps', 1e-5)]
+    if affine:
+        nodes += [helper.make_node('Mul', [p + 'q', p + 'gamma'], [p + 'scaled']),
+                  helper.make_node('Add', [p + 'beta', p + 'scaled'], [out])]
+        inits += [const(p + 'gamma', rng.uniform(0.5, 1.5, COLS)),
+                  const(p + 'beta', rng.uniform(-1, 1, COLS))]
+    return nodes, inits
+
+
+def layernorm_ref(x, gamma=None, beta=None):
+    m = x.mean(-1, keepdims=True)
+    y = (x - m) / np.sqrt(((x - m) ** 2).mean(-1, keepdims=True) + 1e-5)
+    return y * gamma + beta if gamma is not None else y
+
+
+def gelu_ref(x):
+    erf = np.vectorize(math.erf)
+    return 0.5 * x * (1 + erf(x / math.sqrt(2))).astype(np.float32)
+
+
+def build_block(prefix_extra_use=False):
+    """x -> LN -> MatMul+bias -> GELU -> MatMul+bias -> + x (a transformer MLP)."""
+    nodes, inits = layernorm_nodes('x', 'ln', 'ln_')
+    w1, b1 = rng.normal(0, 0.2, (COLS, HID)), rng.normal(0, 0.1, HID)
+    w2, b2 = rng.normal(0, 0.2, (HID, COLS)), rng.normal(0, 0.1, COLS)
+    inits += [const('w1', w1), const('b1', b1), const('w2', w2), const('b2', b2),
+              const('sqrt2', math.sqrt(2)), const('one', 1.0), const('half', 0.5)]
+    nodes += [
+        helper.make_node('MatMul', ['ln', 'w1'], ['h0']),
+        helper.make_node('Add', ['b1', 'h0'], ['h']),
+        helper.make_node('Div', ['h', 'sqrt2'], ['hs']),
+        helper.make_node('Erf', ['hs'], ['he']),
+        helper.make_node('Add', ['he', 'one'], ['he1']),
+        helper.make_node('Mul', ['h', 'he1'], ['hm']),
+        helper.make_node('Mul', ['hm', 'half'], ['g']),
+        helper.make_node('MatMul', ['g', 'w2'], ['o0']),
+        helper.make_node('Add', ['o0', 'b2'], ['o1']),
+        helper.make_node('Add', ['x', 'o1'], ['y']),
+    ]
+    outputs = [helper.make_tensor_value_info('y', TP.FLOAT, [ROWS, COLS])]
+    if prefix_extra_use:  # the LN's centred input and GELU's erf are outputs too
+        outputs += [helper.make_tensor_value_info('ln_d', TP.FLOAT, [ROWS, COLS]),
+                    helper.make_tensor_value_info('he', TP.FLOAT, [ROWS, HID])]
+    g = helper.make_graph(nodes, 'mlp_block',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [ROWS, COLS])],
+                          outputs, inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)])
+    weights = {i.name: numpy_helper.to_array(i) for i in inits}
+
+    def ref(x):
+        ln = layernorm_ref(x, weights['ln_gamma'], weights['ln_beta'])
+        h = ln @ w1.astype(np.float32) + b1.astype(np.float32)
+        y = x + (gelu_ref(h) @ w2.astype(np.float32) + b2.astype(np.float32))
+        outs = [y]
+        if prefix_extra_use:
+            outs += [x - x.mean(-1, keepdims=True),
+                     np.vectorize(math.erf)(h / math.sqrt(2)).astype(np.float32)]
+        return outs
+    return model, ref
+
+
+def build_plain_layernorm():
+    """LayerNorm without scale and bias, axes given as [1] (the last of rank 2)."""
+    nodes, inits = layernorm_nodes('x', 'y', 'p_', affine=False, axes=(1,))
+    g = helper.make_graph(nodes, 'plain_ln',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [ROWS, COLS])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [ROWS, COLS])],
+                          inits)
+    return (helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]),
+            lambda x: [layernorm_ref(x)])
+
+
+def build_not_last_axis():
+    """ReduceMean over axis 0: not a LayerNorm over the last axis, no fusion."""
+    nodes, inits = layernorm_nodes('x', 'y', 'a_', affine=False, axes=(0,))
+    g = helper.make_graph(nodes, 'axis0',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [ROWS, COLS])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [ROWS, COLS])],
+                          inits)
+
+    def ref(x):
+        m = x.mean(0, keepdims=True)
+        return [(x - m) / np.sqrt(((x - m) ** 2).mean(0, keepdims=True) + 1e-5)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
+def run(sp_run, model, ref, work, name):
+    """Runs model under sp-run; returns the op kinds that ran (from the profile)."""
+    path = os.path.join(work, name + '.onnx')
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    x = rng.normal(0, 1, (ROWS, COLS)).astype(np.float32)
+    indir, outdir = os.path.join(work, name + '_in'), os.path.join(work, name + '_out')
+    os.makedirs(indir, exist_ok=True)
+    ortlib.save_pb(x, os.path.join(indir, 'input_0.pb'), 'x')
+    p = subprocess.run([sp_run, path, '--input-dir', indir, '--output-dir', outdir,
+                        '--threads', '1', '-q'], capture_output=True, text=True)
+    if p.returncode:
+        raise AssertionError(f'{name}: sp-run failed: {p.stderr.strip()}')
+    for i, want in enumerate(ref(x)):
+        got = ortlib.load_pb(os.path.join(outdir, f'output_{i}.pb'))
+        err = float(np.max(np.abs(got - want) / (1 + np.abs(want))))
+        if not err <= 1e-5:
+            raise AssertionError(f'{name}: output {i} differs from numpy by {err:.3g}')
+    p = subprocess.run([sp_run, path, '--random', '--bench', '1', '--threads', '1',
+                        '--profile=nodes'], capture_output=True, text=True)
+    kinds = re.findall(r'^\S+ \[([^\]]+)\]', p.stderr, re.M)
+    return sorted(kinds)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--sp-run', required=True)
+    args = ap.parse_args()
+    failures = 0
+    cases = [
+        # the whole MLP block: one LayerNorm and two MatMuls run, nothing else
+        ('block', build_block(), ['LayerNorm (fused)', 'MatMul', 'MatMul']),
+        # the LayerNorm's centred input and GELU's erf are graph outputs: both
+        # chains run node by node; the MatMuls still take bias and residual
+        ('block_outputs', build_block(prefix_extra_use=True),
+         ['Add', 'Add', 'Add', 'Div', 'Div', 'Erf', 'MatMul', 'MatMul', 'Mul', 'Mul',
+          'Mul', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
+        ('plain_layernorm', build_plain_layernorm(), ['LayerNorm (fused)']),
+        ('not_last_axis', build_not_last_axis(),
+         ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
+    ]
+    with tempfile.TemporaryDirectory() as work:
+        for name, (model, ref), want in cases:
+            try:
+                kinds = run(args.sp_run, model, ref, work, name)
+                if kinds != sorted(want):
+                    raise AssertionError(f'{name}: ran {kinds}, want {sorted(want)}')
+                print(f'ok   {name}: {", ".join(kinds)}')
+            except AssertionError as e:
+                print(f'FAIL {e}')
+                failures += 1
+    print(f'{len(cases) - failures} passed, {failures} failed')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
