@@ -350,6 +350,10 @@ RT_KERNEL(rt_matmul) {
     for (int64_t i = 1; i < batch; ++i)
       memcpy(out + i * M * N, out, (size_t)(M * N) * sizeof *out);
   } else {
+    /* attention's per-head products: threads take whole matrices (one
+     * region instead of one per head, and no product split too finely) */
+    const int by_matrix = batch >= rt_threads() && (double)M * N * K < 5e7;
+#pragma omp parallel for schedule(static) if (by_matrix && rt_threads() > 1)
     for (int64_t i = 0; i < batch; ++i) {
       int64_t rem = i, oa = 0, ob = 0;
       for (int d = rbatch - 1; d >= 0; --d) {
@@ -358,8 +362,12 @@ RT_KERNEL(rt_matmul) {
         oa += idx * sa[d];
         ob += idx * sb[d];
       }
-      sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,
-                    bd + ob, (int)N, 0.0f, out + i * M * N, (int)N);
+      if (by_matrix)
+        sgemm1(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K, bd + ob,
+               (int)N, 0.0f, out + i * M * N, (int)N);
+      else
+        sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,
+                      bd + ob, (int)N, 0.0f, out + i * M * N, (int)N);
     }
   }
   if (fused) {
