@@ -140,6 +140,11 @@ static void test_conv_shapes(void **state) {
       {1, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1},     /* 9 outputs: overlapping vectors */
       {1, 2, 2, 2, 9, 1, 3, 3, 1, 1, 1},     /* one column: every tap masked */
       {1, 2, 4, 2, 4, 5, 7, 7, 1, 3, 1},     /* kernel wider than the map, mult 2 */
+      /* stride-2 depthwise with padding K/2 (phase planes, output pitch) */
+      {1, 3, 3, 3, 6, 6, 3, 3, 2, 1, 1},     /* 3x3 outputs: overlapping vectors */
+      {1, 3, 6, 3, 11, 10, 3, 3, 2, 1, 1},   /* odd rows, multiplier 2 */
+      {2, 2, 2, 2, 15, 13, 7, 7, 2, 3, 1},   /* 7x7 kernel, batch 2 */
+      {1, 2, 2, 2, 14, 14, 5, 5, 2, 2, 1},   /* 5x5, 14 -> 7 */
       /* pointwise: several column tiles, and row blocks when threads split M */
       {1, 64, 64, 1, 48, 49, 1, 1, 1, 0, 1}, /* 1x1, N = 2352 > one tile */
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */

@@ -105,8 +105,37 @@ static int64_t dw_same_margin(const conv_params *p) {
   return (int64_t)(p->k[1] / 2) * (p->in[2] + 1) + V8_SLACK;
 }
 
+/* Stride 2, no dilation, odd square kernel up to 7x7, padding K/2: the
+ * input is split into 4 phase planes (row parity, column parity) with the
+ * output's row pitch, so again one flat vector loop writes y directly; a
+ * tap reads its plane at a fixed offset (rows above or below come from
+ * zero margin rows, columns left or right are masked against wrapping). */
+static int dw_s2_applies(const conv_params *p) {
+  const int K = p->k[1];
+  return p->stride[1] == 2 && p->stride[2] == 2 && p->dil[1] == 1 &&
+         p->dil[2] == 1 && K == p->k[2] && K % 2 == 1 && K <= DW_SAME_MAX_K &&
+         p->pad[1] == K / 2 && p->pad[2] == K / 2 &&
+         p->out[1] == (p->in[1] + 2 * (K / 2) - K) / 2 + 1 &&
+         p->out[2] == (p->in[2] + 2 * (K / 2) - K) / 2 + 1 &&
+         (int64_t)p->out[1] * p->out[2] >= 8;
+}
+
+/* Rows of zeros above and below each phase plane, and floats of a plane
+ * with its margins (every tap of every vector stays inside). */
+static int dw_s2_margin_rows(const conv_params *p) { return p->k[1] / 4 + 1; }
+static int64_t dw_s2_plane_floats(const conv_params *p) {
+  return (int64_t)(p->out[1] + 2 * dw_s2_margin_rows(p)) * p->out[2] + 2 * V8_SLACK;
+}
+
 static dw_geom dw_geometry(const conv_params *p) {
   dw_geom g;
+  if (dw_s2_applies(p)) { /* 4 phase planes; K column masks */
+    memset(&g, 0, sizeof g);
+    int64_t n = (int64_t)p->out[1] * p->out[2];
+    size_t f = (size_t)(4 * dw_s2_plane_floats(p) + (int64_t)p->k[1] * n);
+    g.per_thread = (f + 15) / 16 * 16;
+    return g;
+  }
   if (dw_same_applies(p)) { /* margin, plane, margin; K column masks */
     memset(&g, 0, sizeof g);
     int64_t n = (int64_t)p->in[1] * p->in[2];
@@ -332,6 +361,137 @@ static void dw_same_forward(float *out, const float *inp, const float *weight,
   }
 }
 
+/* For tap offset a = k - K/2 (row or column): the phase (parity) it reads
+ * and its offset in phase-plane rows or columns: input 2i + a = 2(i + d) + q. */
+static inline int dw_s2_phase(int a) { return a & 1; }
+static inline int dw_s2_shift(int a) { return (a - (a & 1)) / 2; }
+
+/* mask (K, n): row kw is 1 where output column ow + shift(kw - K/2) of flat
+ * position f of an (OH, OW) map is inside [0, OW). */
+static void dw_s2_masks(float *mask, int K, int OW, int64_t n) {
+  for (int kw = 0; kw < K; ++kw)
+    for (int64_t f = 0, col = 0; f < n; ++f, col = col + 1 == OW ? 0 : col + 1) {
+      int64_t c = col + dw_s2_shift(kw - K / 2);
+      mask[kw * n + f] = c >= 0 && c < OW ? 1.0f : 0.0f;
+    }
+}
+
+/* planes (4, margin + OH + margin rows, OW) + slack: plane 2*rq + cq row R
+ * holds x (H, W) row 2R + rq, columns 2J + cq (zeros past the input). The
+ * margins and slack stay zero from dw_s2_forward's memset. */
+static void dw_s2_pack(float *planes, const float *x, const conv_params *p) {
+  const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t pf = dw_s2_plane_floats(p);
+  const int64_t top = V8_SLACK + (int64_t)dw_s2_margin_rows(p) * OW;
+  for (int rq = 0; rq < 2; ++rq)
+    for (int R = 0; R < OH; ++R) {
+      float *e = planes + (2 * rq) * pf + top + (int64_t)R * OW;
+      float *o = planes + (2 * rq + 1) * pf + top + (int64_t)R * OW;
+      int ih = 2 * R + rq;
+      if (ih >= H) {
+        memset(e, 0, OW * sizeof *e);
+        memset(o, 0, OW * sizeof *o);
+        continue;
+      }
+      const float *src = x + (int64_t)ih * W;
+      int ne = (W + 1) / 2 < OW ? (W + 1) / 2 : OW, no = W / 2 < OW ? W / 2 : OW;
+      dw_copy_even(e, src, ne);
+      if (no > 0)
+        dw_copy_even(o, src + 1, no);
+      for (int j = ne; j < OW; ++j)
+        e[j] = 0;
+      for (int j = no; j < OW; ++j)
+        o[j] = 0;
+    }
+}
+
+/* y (n = OH*OW) = clamp(bias + res + taps) from the phase planes (plane q
+ * at planes + q*pf, its row 0 at top): K fixed per instance. */
+static inline __attribute__((always_inline)) void
+dw_s2_plane(float *restrict y, const float *restrict planes, int64_t pf,
+            int64_t top, const float *restrict w, const float *restrict mask,
+            int OW, int64_t n, float bias, const float *restrict res, float lo,
+            float hi, const int K) {
+  const v8 b8 = (v8){0} + bias, lo8 = (v8){0} + lo, hi8 = (v8){0} + hi;
+  v8 wk[DW_SAME_MAX_K * DW_SAME_MAX_K];
+  for (int k = 0; k < K * K; ++k)
+    wk[k] = (v8){0} + w[k];
+  const float *src[DW_SAME_MAX_K * DW_SAME_MAX_K];
+  for (int kh = 0; kh < K; ++kh)
+    for (int kw = 0; kw < K; ++kw) {
+      int ah = kh - K / 2, aw = kw - K / 2;
+      src[kh * K + kw] = planes + (2 * dw_s2_phase(ah) + dw_s2_phase(aw)) * pf +
+                         top + (int64_t)dw_s2_shift(ah) * OW + dw_s2_shift(aw);
+    }
+  for (int64_t i = 0;; i += 8) {
+    i = i < n - 8 ? i : n - 8;
+    v8 acc = b8;
+    for (int kw = 0; kw < K; ++kw) {
+      v8 col = {0};
+      for (int kh = 0; kh < K; ++kh)
+        col += wk[kh * K + kw] * LD8(src[kh * K + kw] + i);
+      acc += dw_s2_shift(kw - K / 2) == 0 ? col : col * LD8(mask + kw * n + i);
+    }
+    if (res)
+      acc += LD8(res + i);
+    ST8(y + i, v8_clamp(acc, lo8, hi8));
+    if (i == n - 8)
+      break;
+  }
+}
+
+#define DW_S2_PLANE(K)                                                         \
+  static void dw_s2_plane_##K(float *y, const float *planes, int64_t pf,      \
+                              int64_t top, const float *w, const float *mask, \
+                              int OW, int64_t n, float bias, const float *res, \
+                              float lo, float hi) {                            \
+    dw_s2_plane(y, planes, pf, top, w, mask, OW, n, bias, res, lo, hi, K);    \
+  }
+DW_S2_PLANE(3)
+DW_S2_PLANE(5)
+DW_S2_PLANE(7)
+
+/* The dw_s2_applies case of depthwise_forward. */
+static void dw_s2_forward(float *out, const float *inp, const float *weight,
+                          const conv_params *p, const epilogue *ep,
+                          float *scratch, float lo, float hi) {
+  const int K = p->k[1], OW = p->out[2], mult = p->M / p->group;
+  const int64_t isp = (int64_t)p->in[1] * p->in[2];
+  const int64_t n = (int64_t)p->out[1] * OW, pf = dw_s2_plane_floats(p);
+  const int64_t top = V8_SLACK + (int64_t)dw_s2_margin_rows(p) * OW;
+  const size_t per_thread = dw_geometry(p).per_thread;
+  void (*plane)(float *, const float *, int64_t, int64_t, const float *,
+                const float *, int, int64_t, float, const float *, float,
+                float) =
+      K == 3 ? dw_s2_plane_3 : K == 5 ? dw_s2_plane_5 : dw_s2_plane_7;
+  int64_t work = (int64_t)p->N * p->M * n * K * K;
+  (void)work; /* only read by the OpenMP clause */
+#pragma omp parallel if (work > 65536)
+  {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    float *planes = scratch + (size_t)tid * per_thread, *mask = planes + 4 * pf;
+    memset(planes, 0, (size_t)(4 * pf) * sizeof *planes);
+    dw_s2_masks(mask, K, OW, n);
+    int64_t packed = -1; /* n*C + c now in the planes */
+#pragma omp for schedule(static)
+    for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
+      int64_t nimg = p->N == 1 ? 0 : nm / p->M;
+      int m = (int)(nm - nimg * p->M);
+      int64_t nc = nimg * p->C + (mult == 1 ? m : m / mult);
+      if (nc != packed) {
+        dw_s2_pack(planes, inp + nc * isp, p);
+        packed = nc;
+      }
+      plane(out + nm * n, planes, pf, top, weight + (int64_t)m * K * K, mask,
+            OW, n, ep && ep->bias ? ep->bias[m] : 0.0f,
+            ep && ep->residual ? ep->residual + nm * n : NULL, lo, hi);
+    }
+  }
+}
+
 void depthwise_forward(float *out, const float *inp, const float *weight,
                        const conv_params *p, const epilogue *ep,
                        float *scratch) {
@@ -348,6 +508,10 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
     lo = ep->a, hi = ep->b;
   if (dw_same_applies(p)) {
     dw_same_forward(out, inp, weight, p, ep, scratch, lo, hi);
+    return;
+  }
+  if (dw_s2_applies(p)) {
+    dw_s2_forward(out, inp, weight, p, ep, scratch, lo, hi);
     return;
   }
   /* offset of tap k inside its plane, and which plane */
