@@ -11,6 +11,9 @@ AVX-512F, else unset) so a mis-detected core does not distort the numbers.
 GOMP_SPINCOUNT=10000 is set for sp-run too: it is what sp-run picks on an idle
 machine, but ORT's pool (which spins by default) is still winding down when sp-run
 starts, and sp-run's load check would then pick the passive wait.
+Each 2-thread line also prints the core-to-core round trip (bench/core_pingpong.c,
+compiled here with cc) measured before and after it: on a VM whose vCPUs sometimes
+sit far apart (~400 ns instead of ~70), both runtimes' 2-thread times move with it.
 
   bench/runtime_latency.py --sp-run build/tools/sp-run --zoo build/zoo
                            [--models resnet18,resnet50,mobilenet_v2,vit_b_16]
@@ -21,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'tools'))
@@ -33,6 +37,25 @@ def has_avx512():
             return ' avx512f' in f.read()
     except OSError:
         return False
+
+
+def build_pingpong(work):
+    """bench/core_pingpong.c compiled into work, or None without a compiler."""
+    exe = os.path.join(work, 'core_pingpong')
+    try:
+        subprocess.run([os.environ.get('CC', 'cc'), '-O2', '-pthread',
+                        os.path.join(HERE, 'core_pingpong.c'), '-o', exe],
+                       check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return exe
+
+
+def pingpong(exe):
+    if not exe:
+        return '?'
+    p = subprocess.run([exe], capture_output=True, text=True)
+    return p.stdout.strip() or '?'
 
 
 def main():
@@ -53,8 +76,10 @@ def main():
         [args.sp_run, '--blas-core'], capture_output=True, text=True, env=env).stdout.strip()
     print(f'OpenBLAS core: {core or "?"}'
           f" (OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', 'unset')})")
+    work = tempfile.mkdtemp(prefix='sp-bench-')
+    probe = build_pingpong(work)
     print(f"{'model':16s} {'thr':>3s} {'sp med':>9s} {'ort med':>9s} {'ratio':>6s}"
-          f"   {'sp min':>9s} {'ort min':>9s} {'ratio':>6s}")
+          f"   {'sp min':>9s} {'ort min':>9s} {'ratio':>6s}   core round trip ns")
     worst = 0.0
     for threads in [int(t) for t in args.threads.split(',')]:
         with ortlib.OrtServer(threads=threads) as ort:
@@ -64,6 +89,7 @@ def main():
                 info = ort.info(model)
                 in_name = info['inputs'][0]['name']
                 x = ortlib.load_pb(inp)
+                trip_before = pingpong(probe) if threads > 1 else ''
                 sp_runs, ort_runs, sp_mins, ort_mins, error = [], [], [], [], None
                 for _ in range(args.rounds):
                     p = subprocess.run([args.sp_run, model, '--random', '--bench',
@@ -88,10 +114,14 @@ def main():
                 ratio = sp_ms / ort_ms
                 min_ratio = min(sp_mins) / min(ort_mins)
                 worst = max(worst, ratio)
+                trips = f'   {trip_before} -> {pingpong(probe)}' if threads > 1 else ''
                 print(f'{name:16s} {threads:3d} {sp_ms:9.2f} {ort_ms:9.2f} {ratio:6.2f}'
-                      f'   {min(sp_mins):9.2f} {min(ort_mins):9.2f} {min_ratio:6.2f}',
-                      flush=True)
+                      f'   {min(sp_mins):9.2f} {min(ort_mins):9.2f} {min_ratio:6.2f}'
+                      f'{trips}', flush=True)
     print(f'worst ratio of medians {worst:.2f} (goal <= 1.25)')
+    if probe:
+        os.remove(probe)
+    os.rmdir(work)
     return 0
 
 
