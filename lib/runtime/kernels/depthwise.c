@@ -86,60 +86,45 @@ typedef struct dw_geom {
   size_t per_thread; /* planes, slack, chunk sums, slack; 64-byte multiple */
 } dw_geom;
 
-/* Stride 1, no dilation, odd square kernel up to 7x7 with "same" padding:
- * the output has the input's row pitch, so a flat vector loop over the
- * plane needs no phase split, only zero rows above and below and a mask
- * per column offset against wrapping into the next row. */
-#define DW_SAME_MAX_K 7
-static int dw_same_applies(const conv_params *p) {
-  const int K = p->k[1];
-  return p->stride[1] == 1 && p->stride[2] == 1 && p->dil[1] == 1 &&
-         p->dil[2] == 1 && K == p->k[2] && K % 2 == 1 && K <= DW_SAME_MAX_K &&
-         p->pad[1] == K / 2 && p->pad[2] == K / 2 && p->out[1] == p->in[1] &&
-         p->out[2] == p->in[2] && (int64_t)p->out[1] * p->out[2] >= 8;
-}
-
-/* Zeros before and after the plane in the "same" path's buffer: every tap
- * of every vector (the last one overlaps back) stays inside. */
-static int64_t dw_same_margin(const conv_params *p) {
-  return (int64_t)(p->k[1] / 2) * (p->in[2] + 1) + V8_SLACK;
-}
-
-/* Stride 2, no dilation, odd square kernel up to 7x7, padding K/2: the
- * input is split into 4 phase planes (row parity, column parity) with the
- * output's row pitch, so again one flat vector loop writes y directly; a
- * tap reads its plane at a fixed offset (rows above or below come from
- * zero margin rows, columns left or right are masked against wrapping). */
-static int dw_s2_applies(const conv_params *p) {
-  const int K = p->k[1];
-  return p->stride[1] == 2 && p->stride[2] == 2 && p->dil[1] == 1 &&
-         p->dil[2] == 1 && K == p->k[2] && K % 2 == 1 && K <= DW_SAME_MAX_K &&
+/* The flat path: stride 1 or 2, no dilation, an odd square kernel up to
+ * 7x7 with padding K/2. The input plane is copied (stride 1) or split into
+ * its four (row, column) parity planes (stride 2) at the output's row pitch,
+ * between zero margin rows, so every tap of every output is the plane read
+ * at one fixed offset: one flat vector loop writes the output plane with
+ * bias, residual and clamp in registers. A tap whose column lies left or
+ * right of the output column is masked (0/1 per position) where it would
+ * wrap into the neighbouring row. */
+#define DW_FLAT_MAX_K 7
+static int dw_flat_applies(const conv_params *p) {
+  const int K = p->k[1], s = p->stride[1];
+  return (s == 1 || s == 2) && p->stride[2] == s && p->dil[1] == 1 &&
+         p->dil[2] == 1 && K == p->k[2] && K % 2 == 1 && K <= DW_FLAT_MAX_K &&
          p->pad[1] == K / 2 && p->pad[2] == K / 2 &&
-         p->out[1] == (p->in[1] + 2 * (K / 2) - K) / 2 + 1 &&
-         p->out[2] == (p->in[2] + 2 * (K / 2) - K) / 2 + 1 &&
+         p->out[1] == (p->in[1] - 1) / s + 1 && p->out[2] == (p->in[2] - 1) / s + 1 &&
          (int64_t)p->out[1] * p->out[2] >= 8;
 }
 
-/* Rows of zeros above and below each phase plane, and floats of a plane
- * with its margins (every tap of every vector stays inside). */
-static int dw_s2_margin_rows(const conv_params *p) { return p->k[1] / 4 + 1; }
-static int64_t dw_s2_plane_floats(const conv_params *p) {
-  return (int64_t)(p->out[1] + 2 * dw_s2_margin_rows(p)) * p->out[2] + 2 * V8_SLACK;
+/* Tap offset a = k - K/2 (a row or a column) at stride s: input s*i + a is
+ * parity plane dw_flat_phase's entry i + dw_flat_shift. */
+static inline int dw_flat_phase(int a, int s) { return s == 1 ? 0 : a & 1; }
+static inline int dw_flat_shift(int a, int s) { return s == 1 ? a : (a - (a & 1)) / 2; }
+
+/* Zero rows above and below each plane; floats of a plane with its margins
+ * and slack (every tap of every vector stays inside). */
+static int dw_flat_margin_rows(const conv_params *p) {
+  return dw_flat_shift(p->k[1] / 2, p->stride[1]) + 1;
+}
+static int64_t dw_flat_plane_floats(const conv_params *p) {
+  return (int64_t)(p->out[1] + 2 * dw_flat_margin_rows(p)) * p->out[2] + 2 * V8_SLACK;
 }
 
 static dw_geom dw_geometry(const conv_params *p) {
   dw_geom g;
-  if (dw_s2_applies(p)) { /* 4 phase planes; K column masks */
+  if (dw_flat_applies(p)) { /* 1 or 4 planes; K column masks */
     memset(&g, 0, sizeof g);
     int64_t n = (int64_t)p->out[1] * p->out[2];
-    size_t f = (size_t)(4 * dw_s2_plane_floats(p) + (int64_t)p->k[1] * n);
-    g.per_thread = (f + 15) / 16 * 16;
-    return g;
-  }
-  if (dw_same_applies(p)) { /* margin, plane, margin; K column masks */
-    memset(&g, 0, sizeof g);
-    int64_t n = (int64_t)p->in[1] * p->in[2];
-    size_t f = (size_t)(2 * dw_same_margin(p) + n + (int64_t)p->k[1] * n);
+    int planes = p->stride[1] * p->stride[1];
+    size_t f = (size_t)(planes * dw_flat_plane_floats(p) + (int64_t)p->k[1] * n);
     g.per_thread = (f + 15) / 16 * 16;
     return g;
   }
@@ -262,127 +247,27 @@ static void dw_store(float *restrict y, const float *restrict t,
   }
 }
 
-/* mask (K, n): row kw is 1 where column + kw - K/2 of flat position f of
- * an (H, W) plane is inside [0, W), else 0 (row K/2 is all ones). */
-static void dw_same_masks(float *mask, int K, int W, int64_t n) {
-  for (int kw = 0; kw < K; ++kw)
-    for (int64_t f = 0, col = 0; f < n; ++f, col = col + 1 == W ? 0 : col + 1) {
-      int64_t c = col + kw - K / 2;
-      mask[kw * n + f] = c >= 0 && c < W ? 1.0f : 0.0f;
-    }
-}
-
-/* y (n) = clamp(bias + res + sum over taps of w * x), x the zero-margined
- * plane with row pitch W (x[f] is pixel f), K fixed per instance so the
- * taps unroll. Column sums are masked once per kernel column. The last
- * vector overlaps the one before (y and res never alias x or each other). */
-static inline __attribute__((always_inline)) void
-dw_same_plane(float *restrict y, const float *restrict x,
-              const float *restrict w, const float *restrict mask, int W,
-              int64_t n, float bias, const float *restrict res, float lo,
-              float hi, const int K) {
-  const int r = K / 2;
-  const v8 b8 = (v8){0} + bias, lo8 = (v8){0} + lo, hi8 = (v8){0} + hi;
-  v8 wk[DW_SAME_MAX_K * DW_SAME_MAX_K];
-  for (int k = 0; k < K * K; ++k)
-    wk[k] = (v8){0} + w[k];
-  for (int64_t i = 0;; i += 8) {
-    i = i < n - 8 ? i : n - 8;
-    v8 acc = b8;
-    for (int kw = 0; kw < K; ++kw) {
-      v8 col = {0};
-      for (int kh = 0; kh < K; ++kh)
-        col += wk[kh * K + kw] * LD8(x + i + (int64_t)(kh - r) * W + (kw - r));
-      acc += kw == r ? col : col * LD8(mask + kw * n + i);
-    }
-    if (res)
-      acc += LD8(res + i);
-    ST8(y + i, v8_clamp(acc, lo8, hi8));
-    if (i == n - 8)
-      break;
-  }
-}
-
-static void dw_same_plane_3(float *y, const float *x, const float *w,
-                            const float *mask, int W, int64_t n, float bias,
-                            const float *res, float lo, float hi) {
-  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 3);
-}
-
-static void dw_same_plane_5(float *y, const float *x, const float *w,
-                            const float *mask, int W, int64_t n, float bias,
-                            const float *res, float lo, float hi) {
-  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 5);
-}
-
-static void dw_same_plane_7(float *y, const float *x, const float *w,
-                            const float *mask, int W, int64_t n, float bias,
-                            const float *res, float lo, float hi) {
-  dw_same_plane(y, x, w, mask, W, n, bias, res, lo, hi, 7);
-}
-
-/* The dw_same_applies case of depthwise_forward. */
-static void dw_same_forward(float *out, const float *inp, const float *weight,
-                            const conv_params *p, const epilogue *ep,
-                            float *scratch, float lo, float hi) {
-  const int K = p->k[1], W = p->in[2], mult = p->M / p->group;
-  const int64_t n = (int64_t)p->in[1] * W, margin = dw_same_margin(p);
-  const size_t per_thread = dw_geometry(p).per_thread;
-  void (*plane)(float *, const float *, const float *, const float *, int,
-                int64_t, float, const float *, float, float) =
-      K == 3 ? dw_same_plane_3 : K == 5 ? dw_same_plane_5 : dw_same_plane_7;
-  int64_t work = (int64_t)p->N * p->M * n * K * K;
-  (void)work; /* only read by the OpenMP clause */
-#pragma omp parallel if (work > 65536)
-  {
-    int tid = 0;
-#ifdef _OPENMP
-    tid = omp_get_thread_num();
-#endif
-    float *buf = scratch + (size_t)tid * per_thread;
-    float *x = buf + margin, *mask = x + n + margin;
-    memset(buf, 0, margin * sizeof *buf);
-    memset(x + n, 0, margin * sizeof *buf);
-    dw_same_masks(mask, K, W, n);
-    int64_t copied = -1; /* n*C + c now in buf: multiplier outputs reuse it */
-#pragma omp for schedule(static)
-    for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
-      int64_t nimg = p->N == 1 ? 0 : nm / p->M;
-      int m = (int)(nm - nimg * p->M);
-      int64_t nc = nimg * p->C + (mult == 1 ? m : m / mult);
-      if (nc != copied) {
-        memcpy(x, inp + nc * n, n * sizeof *x);
-        copied = nc;
-      }
-      plane(out + nm * n, x, weight + (int64_t)m * K * K, mask, W, n,
-            ep && ep->bias ? ep->bias[m] : 0.0f,
-            ep && ep->residual ? ep->residual + nm * n : NULL, lo, hi);
-    }
-  }
-}
-
-/* For tap offset a = k - K/2 (row or column): the phase (parity) it reads
- * and its offset in phase-plane rows or columns: input 2i + a = 2(i + d) + q. */
-static inline int dw_s2_phase(int a) { return a & 1; }
-static inline int dw_s2_shift(int a) { return (a - (a & 1)) / 2; }
-
-/* mask (K, n): row kw is 1 where output column ow + shift(kw - K/2) of flat
- * position f of an (OH, OW) map is inside [0, OW). */
-static void dw_s2_masks(float *mask, int K, int OW, int64_t n) {
+/* mask (K, n): row kw is 1 where the column tap kw reads for flat position
+ * f of the (OH, OW) output is inside [0, OW) of its plane. */
+static void dw_flat_masks(float *mask, int K, int s, int OW, int64_t n) {
   for (int kw = 0; kw < K; ++kw)
     for (int64_t f = 0, col = 0; f < n; ++f, col = col + 1 == OW ? 0 : col + 1) {
-      int64_t c = col + dw_s2_shift(kw - K / 2);
+      int64_t c = col + dw_flat_shift(kw - K / 2, s);
       mask[kw * n + f] = c >= 0 && c < OW ? 1.0f : 0.0f;
     }
 }
 
-/* planes (4, margin + OH + margin rows, OW) + slack: plane 2*rq + cq row R
- * holds x (H, W) row 2R + rq, columns 2J + cq (zeros past the input). The
- * margins and slack stay zero from dw_s2_forward's memset. */
-static void dw_s2_pack(float *planes, const float *x, const conv_params *p) {
+/* planes (s*s, margin + OH + margin rows, OW) + slack from x (H, W): plane
+ * s*rq + cq row R holds input row s*R + rq, columns s*J + cq (zeros past
+ * the input). The margins and slack stay zero from dw_flat_forward's memset. */
+static void dw_flat_pack(float *planes, const float *x, const conv_params *p) {
   const int H = p->in[1], W = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int64_t pf = dw_s2_plane_floats(p);
-  const int64_t top = V8_SLACK + (int64_t)dw_s2_margin_rows(p) * OW;
+  const int64_t pf = dw_flat_plane_floats(p);
+  const int64_t top = V8_SLACK + (int64_t)dw_flat_margin_rows(p) * OW;
+  if (p->stride[1] == 1) { /* OW == W: the plane as it is */
+    memcpy(planes + top, x, (size_t)H * W * sizeof *x);
+    return;
+  }
   for (int rq = 0; rq < 2; ++rq)
     for (int R = 0; R < OH; ++R) {
       float *e = planes + (2 * rq) * pf + top + (int64_t)R * OW;
@@ -405,24 +290,19 @@ static void dw_s2_pack(float *planes, const float *x, const conv_params *p) {
     }
 }
 
-/* y (n = OH*OW) = clamp(bias + res + taps) from the phase planes (plane q
- * at planes + q*pf, its row 0 at top): K fixed per instance. */
+/* y (n) = clamp(bias + res + sum over taps of w * src[tap][f]); src from
+ * dw_flat_forward, K fixed per instance so the taps unroll. Column sums are
+ * masked once per kernel column that is shifted. The last vector overlaps
+ * the one before (y and res never alias the planes or each other). */
 static inline __attribute__((always_inline)) void
-dw_s2_plane(float *restrict y, const float *restrict planes, int64_t pf,
-            int64_t top, const float *restrict w, const float *restrict mask,
-            int OW, int64_t n, float bias, const float *restrict res, float lo,
-            float hi, const int K) {
+dw_flat_plane(float *restrict y, const float *const *src,
+              const float *restrict w, const float *restrict mask,
+              const int *shifted, int64_t n, float bias,
+              const float *restrict res, float lo, float hi, const int K) {
   const v8 b8 = (v8){0} + bias, lo8 = (v8){0} + lo, hi8 = (v8){0} + hi;
-  v8 wk[DW_SAME_MAX_K * DW_SAME_MAX_K];
+  v8 wk[DW_FLAT_MAX_K * DW_FLAT_MAX_K];
   for (int k = 0; k < K * K; ++k)
     wk[k] = (v8){0} + w[k];
-  const float *src[DW_SAME_MAX_K * DW_SAME_MAX_K];
-  for (int kh = 0; kh < K; ++kh)
-    for (int kw = 0; kw < K; ++kw) {
-      int ah = kh - K / 2, aw = kw - K / 2;
-      src[kh * K + kw] = planes + (2 * dw_s2_phase(ah) + dw_s2_phase(aw)) * pf +
-                         top + (int64_t)dw_s2_shift(ah) * OW + dw_s2_shift(aw);
-    }
   for (int64_t i = 0;; i += 8) {
     i = i < n - 8 ? i : n - 8;
     v8 acc = b8;
@@ -430,7 +310,7 @@ dw_s2_plane(float *restrict y, const float *restrict planes, int64_t pf,
       v8 col = {0};
       for (int kh = 0; kh < K; ++kh)
         col += wk[kh * K + kw] * LD8(src[kh * K + kw] + i);
-      acc += dw_s2_shift(kw - K / 2) == 0 ? col : col * LD8(mask + kw * n + i);
+      acc += shifted[kw] ? col * LD8(mask + kw * n + i) : col;
     }
     if (res)
       acc += LD8(res + i);
@@ -440,30 +320,32 @@ dw_s2_plane(float *restrict y, const float *restrict planes, int64_t pf,
   }
 }
 
-#define DW_S2_PLANE(K)                                                         \
-  static void dw_s2_plane_##K(float *y, const float *planes, int64_t pf,      \
-                              int64_t top, const float *w, const float *mask, \
-                              int OW, int64_t n, float bias, const float *res, \
-                              float lo, float hi) {                            \
-    dw_s2_plane(y, planes, pf, top, w, mask, OW, n, bias, res, lo, hi, K);    \
+#define DW_FLAT_PLANE(K)                                                       \
+  static void dw_flat_plane_##K(float *y, const float *const *src,            \
+                                const float *w, const float *mask,            \
+                                const int *shifted, int64_t n, float bias,    \
+                                const float *res, float lo, float hi) {       \
+    dw_flat_plane(y, src, w, mask, shifted, n, bias, res, lo, hi, K);         \
   }
-DW_S2_PLANE(3)
-DW_S2_PLANE(5)
-DW_S2_PLANE(7)
+DW_FLAT_PLANE(3)
+DW_FLAT_PLANE(5)
+DW_FLAT_PLANE(7)
 
-/* The dw_s2_applies case of depthwise_forward. */
-static void dw_s2_forward(float *out, const float *inp, const float *weight,
-                          const conv_params *p, const epilogue *ep,
-                          float *scratch, float lo, float hi) {
-  const int K = p->k[1], OW = p->out[2], mult = p->M / p->group;
+/* The dw_flat_applies case of depthwise_forward. */
+static void dw_flat_forward(float *out, const float *inp, const float *weight,
+                            const conv_params *p, const epilogue *ep,
+                            float *scratch, float lo, float hi) {
+  const int K = p->k[1], s = p->stride[1], OW = p->out[2], mult = p->M / p->group;
   const int64_t isp = (int64_t)p->in[1] * p->in[2];
-  const int64_t n = (int64_t)p->out[1] * OW, pf = dw_s2_plane_floats(p);
-  const int64_t top = V8_SLACK + (int64_t)dw_s2_margin_rows(p) * OW;
+  const int64_t n = (int64_t)p->out[1] * OW, pf = dw_flat_plane_floats(p);
+  const int64_t top = V8_SLACK + (int64_t)dw_flat_margin_rows(p) * OW;
   const size_t per_thread = dw_geometry(p).per_thread;
-  void (*plane)(float *, const float *, int64_t, int64_t, const float *,
-                const float *, int, int64_t, float, const float *, float,
-                float) =
-      K == 3 ? dw_s2_plane_3 : K == 5 ? dw_s2_plane_5 : dw_s2_plane_7;
+  void (*plane)(float *, const float *const *, const float *, const float *,
+                const int *, int64_t, float, const float *, float, float) =
+      K == 3 ? dw_flat_plane_3 : K == 5 ? dw_flat_plane_5 : dw_flat_plane_7;
+  int shifted[DW_FLAT_MAX_K];
+  for (int kw = 0; kw < K; ++kw)
+    shifted[kw] = dw_flat_shift(kw - K / 2, s) != 0;
   int64_t work = (int64_t)p->N * p->M * n * K * K;
   (void)work; /* only read by the OpenMP clause */
 #pragma omp parallel if (work > 65536)
@@ -472,21 +354,29 @@ static void dw_s2_forward(float *out, const float *inp, const float *weight,
 #ifdef _OPENMP
     tid = omp_get_thread_num();
 #endif
-    float *planes = scratch + (size_t)tid * per_thread, *mask = planes + 4 * pf;
-    memset(planes, 0, (size_t)(4 * pf) * sizeof *planes);
-    dw_s2_masks(mask, K, OW, n);
-    int64_t packed = -1; /* n*C + c now in the planes */
+    float *planes = scratch + (size_t)tid * per_thread, *mask = planes + s * s * pf;
+    memset(planes, 0, (size_t)(s * s * pf) * sizeof *planes);
+    dw_flat_masks(mask, K, s, OW, n);
+    const float *src[DW_FLAT_MAX_K * DW_FLAT_MAX_K];
+    for (int kh = 0; kh < K; ++kh)
+      for (int kw = 0; kw < K; ++kw) {
+        int ah = kh - K / 2, aw = kw - K / 2;
+        src[kh * K + kw] =
+            planes + (s * dw_flat_phase(ah, s) + dw_flat_phase(aw, s)) * pf + top +
+            (int64_t)dw_flat_shift(ah, s) * OW + dw_flat_shift(aw, s);
+      }
+    int64_t packed = -1; /* n*C + c now in the planes: multiplier outputs reuse it */
 #pragma omp for schedule(static)
     for (int64_t nm = 0; nm < (int64_t)p->N * p->M; ++nm) {
       int64_t nimg = p->N == 1 ? 0 : nm / p->M;
       int m = (int)(nm - nimg * p->M);
       int64_t nc = nimg * p->C + (mult == 1 ? m : m / mult);
       if (nc != packed) {
-        dw_s2_pack(planes, inp + nc * isp, p);
+        dw_flat_pack(planes, inp + nc * isp, p);
         packed = nc;
       }
-      plane(out + nm * n, planes, pf, top, weight + (int64_t)m * K * K, mask,
-            OW, n, ep && ep->bias ? ep->bias[m] : 0.0f,
+      plane(out + nm * n, src, weight + (int64_t)m * K * K, mask, shifted, n,
+            ep && ep->bias ? ep->bias[m] : 0.0f,
             ep && ep->residual ? ep->residual + nm * n : NULL, lo, hi);
     }
   }
@@ -506,12 +396,8 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
     lo = 0;
   else if (ep && ep->act == RT_ACT_CLIP)
     lo = ep->a, hi = ep->b;
-  if (dw_same_applies(p)) {
-    dw_same_forward(out, inp, weight, p, ep, scratch, lo, hi);
-    return;
-  }
-  if (dw_s2_applies(p)) {
-    dw_s2_forward(out, inp, weight, p, ep, scratch, lo, hi);
+  if (dw_flat_applies(p)) {
+    dw_flat_forward(out, inp, weight, p, ep, scratch, lo, hi);
     return;
   }
   /* offset of tap k inside its plane, and which plane */
