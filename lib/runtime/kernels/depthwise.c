@@ -268,8 +268,8 @@ static void dw_flat_pack(float *planes, const float *x, const conv_params *p) {
     memcpy(planes + top, x, (size_t)H * W * sizeof *x);
     return;
   }
-  for (int rq = 0; rq < 2; ++rq)
-    for (int R = 0; R < OH; ++R) {
+  for (int R = 0; R < OH; ++R) /* input rows in order: one forward stream */
+    for (int rq = 0; rq < 2; ++rq) {
       float *e = planes + (2 * rq) * pf + top + (int64_t)R * OW;
       float *o = planes + (2 * rq + 1) * pf + top + (int64_t)R * OW;
       int ih = 2 * R + rq;
