@@ -146,9 +146,18 @@ static inline float exp_fast(float x) {
   }                                                                            \
   break
 
+/* min(max(v, 0), 1); NaN passes through. */
+static inline float clamp01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
+
 void gelu_forward(float *y, const float *x, int64_t k) {
   for (int64_t i = 0; i < k; ++i)
     y[i] = 0.5f * x[i] * (1.0f + erf_fast(x[i] * 0.70710678118654752f));
+}
+
+void silu_forward(float *y, int64_t k) {
+#pragma omp parallel for schedule(static) if (k > 32768)
+  for (int64_t i = 0; i < k; ++i)
+    y[i] = y[i] / (1.0f + exp_fast(-y[i]));
 }
 
 /* y, x are (k) floats. */
@@ -158,8 +167,10 @@ static void unary_float(float *ys, const float *xs, int64_t k, unary_op op,
   case U_RELU: FLOAT_LOOP(x > 0 ? x : 0);
   case U_LEAKY: FLOAT_LOOP(x >= 0 ? x : a * x);
   case U_SIGMOID: FLOAT_LOOP(1.0f / (1.0f + exp_fast(-x)));
-  case U_HSIGMOID: FLOAT_LOOP(fmaxf(0.0f, fminf(1.0f, a * x + b)));
-  case U_HSWISH: FLOAT_LOOP(x * fmaxf(0.0f, fminf(1.0f, x * (1.0f / 6) + 0.5f)));
+  /* clamps as ternaries: fmaxf/fminf are library calls unless NaNs are ruled
+   * out, and kept mobilenet_v3's HardSigmoids from vectorising (5 of 8 ms) */
+  case U_HSIGMOID: FLOAT_LOOP(clamp01(a * x + b));
+  case U_HSWISH: FLOAT_LOOP(x * clamp01(x * (1.0f / 6) + 0.5f));
   case U_TANH: FLOAT_LOOP(tanhf(x));
   case U_EXP: FLOAT_LOOP(x > 88.7f ? INFINITY : exp_fast(x));
   case U_LOG: FLOAT_LOOP(logf(x));
