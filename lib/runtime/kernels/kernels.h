@@ -132,6 +132,8 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
                        float eps, int N, int C, int64_t S);
 /* y, x are (rows, cols): normalise each row, then * scale + bias (cols). */
+/* Sum of x (n) in 8 lanes (vectorises without reassociation flags). */
+float sum8_forward(const float *x, int64_t n);
 /* As LayerNormalization over the last axis, for a node that fuse.c made
  * from ReduceMean..Add: scale fold_w, bias fold_b, epsilon norm_eps. */
 RT_KERNEL(rt_fused_layernorm);
@@ -145,6 +147,8 @@ RT_KERNEL(rt_groupnorm);
 RT_KERNEL(rt_lrn);
 
 /* ---- activation.c ---- */
+/* y (k) = y sigmoid(y), in place; threads split y. */
+void silu_forward(float *y, int64_t k);
 /* y (k) = x/2 (1 + erf(x/sqrt 2)); y may be x. Serial. */
 void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);

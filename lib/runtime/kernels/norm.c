@@ -20,8 +20,7 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
   }
 }
 
-/* Sum of x[0..n) in 8 lanes (vectorises without reassociation flags). */
-static float sum8(const float *x, int64_t n) {
+float sum8_forward(const float *x, int64_t n) {
   float lane[8] = {0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -58,7 +57,7 @@ void layernorm_forward(float *y, const float *x, const float *scale,
     const float *xr = x + r * cols;
     float *yr = y + r * cols;
     /* two passes (mean, then squared deviations): no cancellation */
-    float m = cols ? sum8(xr, cols) / (float)cols : 0.0f;
+    float m = cols ? sum8_forward(xr, cols) / (float)cols : 0.0f;
     float var = cols ? sqdev8(xr, cols, m) / (float)cols : 0.0f;
     float invstd = 1.0f / sqrtf(var + eps);
     if (scale && bias)

@@ -258,10 +258,7 @@ static int global_pool(rt_node *n, int is_max, sp_error *err) {
         m = xc[i] > m ? xc[i] : m;
       y[c] = m;
     } else {
-      float s = 0;
-      for (int64_t i = 0; i < S; ++i)
-        s += xc[i];
-      y[c] = S ? s / (float)S : 0;
+      y[c] = S ? sum8_forward(xc, S) / (float)S : 0;
     }
   }
   return 0;
