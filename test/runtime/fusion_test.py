@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """sp-run's plan-time fusions (lib/runtime/fuse.c) on small graphs in the forms
 torch.onnx writes before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
-Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds. For each graph: the
+Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU as Sigmoid/Mul
+after a Conv. For each graph: the
 outputs match numpy, and --profile=nodes shows which nodes ran, so a pattern
 that stops fusing (or fuses where an intermediate has another consumer) fails.
 
@@ -128,12 +129,38 @@ def build_not_last_axis():
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_conv_silu(sigmoid_is_output=False):
+    """x (1,4,6,6) -> Conv 3x3 (8 channels, bias) -> x * Sigmoid(x) (EfficientNet's SiLU)."""
+    w, b = rng.normal(0, 0.3, (8, 4, 3, 3)), rng.normal(0, 0.1, 8)
+    nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c'], pads=[1, 1, 1, 1]),
+             helper.make_node('Sigmoid', ['c'], ['s']),
+             helper.make_node('Mul', ['s', 'c'], ['y'])]
+    outputs = [helper.make_tensor_value_info('y', TP.FLOAT, [1, 8, 6, 6])]
+    if sigmoid_is_output:
+        outputs.append(helper.make_tensor_value_info('s', TP.FLOAT, [1, 8, 6, 6]))
+    g = helper.make_graph(nodes, 'conv_silu',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [1, 4, 6, 6])],
+                          outputs, [const('w', w), const('b', b)])
+
+    def ref(x):
+        x = x.reshape(1, 4, 6, 6)
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        c = np.zeros((1, 8, 6, 6), np.float32)
+        for i in range(6):
+            for j in range(6):
+                c[0, :, i, j] = np.tensordot(w, xp[0, :, i:i + 3, j:j + 3], 3) + b
+        s = 1 / (1 + np.exp(-c))
+        return [c * s, s] if sigmoid_is_output else [c * s]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
 def run(sp_run, model, ref, work, name):
     """Runs model under sp-run; returns the op kinds that ran (from the profile)."""
     path = os.path.join(work, name + '.onnx')
     onnx.checker.check_model(model)
     onnx.save(model, path)
-    x = rng.normal(0, 1, (ROWS, COLS)).astype(np.float32)
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    x = rng.normal(0, 1, dims).astype(np.float32)
     indir, outdir = os.path.join(work, name + '_in'), os.path.join(work, name + '_out')
     os.makedirs(indir, exist_ok=True)
     ortlib.save_pb(x, os.path.join(indir, 'input_0.pb'), 'x')
@@ -166,6 +193,10 @@ def main():
          ['Add', 'Add', 'Add', 'Div', 'Div', 'Erf', 'MatMul', 'MatMul', 'Mul', 'Mul',
           'Mul', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
         ('plain_layernorm', build_plain_layernorm(), ['LayerNorm (fused)']),
+        # SiLU joins the conv; not when the sigmoid is wanted as an output
+        ('conv_silu', build_conv_silu(), ['Conv 3x3']),
+        ('conv_silu_output', build_conv_silu(sigmoid_is_output=True),
+         ['Conv 3x3', 'Mul', 'Sigmoid']),
         ('not_last_axis', build_not_last_axis(),
          ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
     ]

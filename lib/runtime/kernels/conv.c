@@ -248,13 +248,22 @@ RT_KERNEL(rt_conv_prepare) {
   return 0;
 }
 
+/* The part of fuse.c's activation that the epilogue cannot take. */
+static int conv_post_act(rt_node *n) {
+  if (n->act == RT_ACT_SILU)
+    silu_forward(rt_f32(n->out[0]), rt_numel(&n->out[0]->t));
+  return 0;
+}
+
 RT_KERNEL(rt_conv) {
   conv_params p;
   int rc = conv_geometry(n, &p, 0, err);
   if (rc)
     return rc;
   const float *w = n->fold_w ? n->fold_w : rt_f32(n->in[1]);
-  epilogue ep = {NULL, NULL, n->act, n->act_a, n->act_b};
+  /* SiLU has no in-register form: it runs after the epilogue (conv_post_act) */
+  epilogue ep = {NULL, NULL, n->act == RT_ACT_SILU ? RT_ACT_NONE : n->act,
+                 n->act_a, n->act_b};
   if (n->fold_b)
     ep.bias = n->fold_b;
   else if (rt_in(n, 2))
@@ -279,7 +288,7 @@ RT_KERNEL(rt_conv) {
       return rt_fail(err, n, "out of memory for Winograd (%zu floats)", ws);
     winograd_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep,
                      scratch);
-    return 0;
+    return conv_post_act(n);
   }
   /* group-1 convs with constant weights: weights packed once per plan */
   const int K = p.C * (int)spatial(p.k);
@@ -297,14 +306,14 @@ RT_KERNEL(rt_conv) {
       return rt_fail(err, n, "out of memory for im2col (%zu floats)", sc);
     conv_packed_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep,
                         scratch);
-    return 0;
+    return conv_post_act(n);
   }
   float *scratch = NULL;
   size_t sc = conv_scratch_floats(&p);
   if (sc && !(scratch = rt_scratch(rt, sc * sizeof(float))))
     return rt_fail(err, n, "out of memory for im2col (%zu floats)", sc);
   conv_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), w, &p, &ep, scratch);
-  return 0;
+  return conv_post_act(n);
 }
 
 /* col (C/g*k, in spatial) of one group scattered back into y (M/g, out). */
