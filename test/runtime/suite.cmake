@@ -26,10 +26,10 @@ if(TARGET sp-run)
                    --work ${CMAKE_BINARY_DIR}/runtime-zoo)
   set_tests_properties(runtime.zoo PROPERTIES LABELS full TIMEOUT 1800
                        FIXTURES_REQUIRED sp_zoo)
-  add_test(NAME runtime.fusion
-           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/fusion_test.py
+  add_test(NAME runtime.graphs
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/graph_test.py
                    --sp-run $<TARGET_FILE:sp-run>)
-  set_tests_properties(runtime.fusion PROPERTIES LABELS fast)
+  set_tests_properties(runtime.graphs PROPERTIES LABELS fast)
   add_test(NAME runtime.cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_test.sh $<TARGET_FILE:sp-run>)
   set_tests_properties(runtime.cli PROPERTIES LABELS fast)
 endif()

@@ -340,6 +340,19 @@ static int64_t pad_index(int64_t i, int64_t dim, int mode) {
   return ((i % dim) + dim) % dim; /* wrap */
 }
 
+/* k elements of es bytes at dst, each a copy of fill. */
+static void fill_elems(char *dst, const char *fill, size_t es, int64_t k) {
+  int zero = 1;
+  for (size_t b = 0; b < es; ++b)
+    zero &= fill[b] == 0;
+  if (zero) {
+    memset(dst, 0, (size_t)k * es);
+    return;
+  }
+  for (int64_t j = 0; j < k; ++j)
+    memcpy(dst + j * (int64_t)es, fill, es);
+}
+
 RT_KERNEL(rt_pad) {
   (void)rt;
   int rc = need_type(n, err);
@@ -394,6 +407,19 @@ RT_KERNEL(rt_pad) {
         off += i * xs[d];
     }
     char *dst = (char *)y->data + row * L * (int64_t)es;
+    if (mode == 0) { /* constant: fill, one copy of the kept run, fill */
+      int64_t lo = r ? pads[r - 1] : 0, xl = r ? x->dims[r - 1] : 1;
+      int64_t j0 = fill_row ? L : lo > 0 ? (lo < L ? lo : L) : 0;
+      int64_t j1 = fill_row ? L : lo + xl < L ? lo + xl : L;
+      j1 = j1 > j0 ? j1 : j0;
+      fill_elems(dst, fill, es, j0);
+      if (j1 > j0)
+        memcpy(dst + j0 * (int64_t)es,
+               (const char *)x->data + (off + j0 - lo) * (int64_t)es,
+               (size_t)(j1 - j0) * es);
+      fill_elems(dst + j1 * (int64_t)es, fill, es, L - j1);
+      continue;
+    }
     for (int64_t j = 0; j < L; ++j) {
       int64_t i = r ? pad_index(j - pads[r - 1], x->dims[r - 1], mode) : 0;
       if (fill_row || i < 0)

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""sp-run's plan-time fusions (lib/runtime/fuse.c) on small graphs in the forms
-torch.onnx writes before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
-Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU as Sigmoid/Mul
-after a Conv. For each graph: the
-outputs match numpy, and --profile=nodes shows which nodes ran, so a pattern
-that stops fusing (or fuses where an intermediate has another consumer) fails.
+"""Small graphs through sp-run against numpy, for what the ONNX conformance
+data does not reach:
+- the plan-time fusions (lib/runtime/fuse.c) in the forms torch.onnx writes
+  before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
+  Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU as Sigmoid/Mul
+  after a Conv. --profile=nodes shows which nodes ran, so a pattern that stops
+  fusing (or fuses where an intermediate has another consumer) fails;
+- kernel fast paths: constant Pad (cropping, a fill value, int64).
 
-  fusion_test.py --sp-run build/tools/sp-run
+  graph_test.py --sp-run build/tools/sp-run
 """
 import argparse
 import math
@@ -154,6 +156,27 @@ def build_conv_silu(sigmoid_is_output=False):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_pad(dtype, pads, value):
+    """Pad (constant mode, opset 13) of a (2,3,4,5) input; negative pads crop."""
+    tp = TP.FLOAT if dtype == np.float32 else TP.INT64
+    nodes = [helper.make_node('Pad', ['x', 'pads', 'value'], ['y'], mode='constant')]
+    inits = [numpy_helper.from_array(np.array(pads, np.int64), 'pads'),
+             numpy_helper.from_array(np.array(value, dtype), 'value')]
+    shape = [2, 3, 4, 5]
+    out = [shape[i] + pads[i] + pads[i + 4] for i in range(4)]
+    g = helper.make_graph(nodes, 'pad', [helper.make_tensor_value_info('x', tp, shape)],
+                          [helper.make_tensor_value_info('y', tp, out)], inits)
+
+    def ref(x):
+        x = x.astype(dtype)
+        lo, hi = pads[:4], pads[4:]
+        crop = tuple(slice(max(0, -a), x.shape[i] - max(0, -b))
+                     for i, (a, b) in enumerate(zip(lo, hi)))
+        return [np.pad(x[crop], [(max(0, a), max(0, b)) for a, b in zip(lo, hi)],
+                       constant_values=value)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
+
+
 def run(sp_run, model, ref, work, name):
     """Runs model under sp-run; returns the op kinds that ran (from the profile)."""
     path = os.path.join(work, name + '.onnx')
@@ -161,6 +184,8 @@ def run(sp_run, model, ref, work, name):
     onnx.save(model, path)
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     x = rng.normal(0, 1, dims).astype(np.float32)
+    if model.graph.input[0].type.tensor_type.elem_type == TP.INT64:
+        x = (x * 100).astype(np.int64)
     indir, outdir = os.path.join(work, name + '_in'), os.path.join(work, name + '_out')
     os.makedirs(indir, exist_ok=True)
     ortlib.save_pb(x, os.path.join(indir, 'input_0.pb'), 'x')
@@ -197,6 +222,10 @@ def main():
         ('conv_silu', build_conv_silu(), ['Conv 3x3']),
         ('conv_silu_output', build_conv_silu(sigmoid_is_output=True),
          ['Conv 3x3', 'Mul', 'Sigmoid']),
+        # constant Pad: one copy per row between fills; crops, fill values, int64
+        ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),
+        ('pad_crop_fill', build_pad(np.float32, [0, -1, 2, -2, 1, 0, -1, 3], 2.5), ['Pad']),
+        ('pad_int64', build_pad(np.int64, [1, 0, 0, -3, 0, 2, 1, 0], 7), ['Pad']),
         ('not_last_axis', build_not_last_axis(),
          ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
     ]
