@@ -99,6 +99,22 @@ MAX_ROW(max_row_k3s2, 3, 2)
 MAX_ROW(max_row_k3s1, 3, 1)
 MAX_ROW(max_row_k2s2, 2, 2)
 
+/* As MAX_ROW for the average: the window sum times scale (1 / count). */
+#define AVG_ROW(NAME, K, S)                                                    \
+  static void NAME(float *restrict y, const float *const *rows, int nr,       \
+                   int pad, int lo, int hi, float scale) {                     \
+    for (int ow = lo; ow < hi; ++ow) {                                         \
+      float sum = 0;                                                           \
+      for (int r = 0; r < nr; ++r)                                             \
+        for (int k = 0; k < K; ++k)                                            \
+          sum += rows[r][ow * S - pad + k];                                    \
+      y[ow] = sum * scale;                                                     \
+    }                                                                          \
+  }
+AVG_ROW(avg_row_k3s2, 3, 2)
+AVG_ROW(avg_row_k3s1, 3, 1)
+AVG_ROW(avg_row_k2s2, 2, 2)
+
 /* 2D max/average pool without dilation: float loops over the clipped window. */
 static void pool2d_forward(float *y, const float *x, const pool_params *q,
                            pool_kind kind) {
@@ -126,17 +142,29 @@ static void pool2d_forward(float *y, const float *x, const pool_params *q,
         int w0 = ow * sw - q->pad[2], w1 = w0 + KW;
         int wend = w1 < W + q->pad_end[2] ? w1 : W + q->pad_end[2];
         int ws = w0 < 0 ? 0 : w0, we = wend < W ? wend : W;
-        if (kind == POOL_MAX && ow == ilo && ihi > ilo && he > hs && he - hs <= 8) {
+        if (ow == ilo && ihi > ilo && he > hs && he - hs <= 8) {
           const float *rows[8];
           for (int ih = hs; ih < he; ++ih)
             rows[ih - hs] = xc + (int64_t)ih * W;
           float *yr = yc + (int64_t)oh * OW;
-          if (KW == 3 && sw == 2)
-            max_row_k3s2(yr, rows, he - hs, q->pad[2], ilo, ihi);
-          else if (KW == 3 && sw == 1)
-            max_row_k3s1(yr, rows, he - hs, q->pad[2], ilo, ihi);
-          else
-            max_row_k2s2(yr, rows, he - hs, q->pad[2], ilo, ihi);
+          const int nr = he - hs, pw = q->pad[2];
+          if (kind == POOL_MAX) {
+            if (KW == 3 && sw == 2)
+              max_row_k3s2(yr, rows, nr, pw, ilo, ihi);
+            else if (KW == 3 && sw == 1)
+              max_row_k3s1(yr, rows, nr, pw, ilo, ihi);
+            else
+              max_row_k2s2(yr, rows, nr, pw, ilo, ihi);
+          } else { /* interior columns: the window is KW wide */
+            int count = (q->count_include_pad ? hend - h0 : nr) * KW;
+            float scale = 1.0f / (float)count;
+            if (KW == 3 && sw == 2)
+              avg_row_k3s2(yr, rows, nr, pw, ilo, ihi, scale);
+            else if (KW == 3 && sw == 1)
+              avg_row_k3s1(yr, rows, nr, pw, ilo, ihi, scale);
+            else
+              avg_row_k2s2(yr, rows, nr, pw, ilo, ihi, scale);
+          }
           ow = ihi - 1;
           continue;
         }
