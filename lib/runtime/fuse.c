@@ -2,7 +2,7 @@
  *   Conv -> BatchNormalization      folded into the conv's weights and bias
  *   MatMul -> Add(constant (N))     bias in the MatMul epilogue
  *   Conv/Gemm/MatMul -> Add(residual)  residual added in the epilogue
- *   Conv/Gemm/MatMul -> Relu | Clip activation in the epilogue
+ *   Conv/Gemm/MatMul/BatchNormalization -> Relu | Clip  activation in the epilogue
  *   MatMul -> Div, Erf, Add, Mul, Mul  exact GELU in the MatMul epilogue
  *   Conv -> Sigmoid, Mul            SiLU, a pass right after the conv
  *   ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div[, Mul][, Add]
@@ -388,6 +388,12 @@ int rt_fuse(sp_runtime *rt, sp_error *err) {
       continue;
     if (!strcmp(n->proto->op_type, "ReduceMean")) {
       rc = fuse_layernorm(rt, &u, n);
+      continue;
+    }
+    if (!strcmp(n->proto->op_type, "BatchNormalization")) {
+      /* one left standing (DenseNet's BN -> Relu -> Conv): clamp as it writes */
+      if (n->n_out == 1 && n->out[0] && n->out[0]->t.elem_type == RT_FLOAT)
+        fuse_act(rt, &u, n);
       continue;
     }
     int is_conv = !strcmp(n->proto->op_type, "Conv");

@@ -4,7 +4,7 @@ data does not reach:
 - the plan-time fusions (lib/runtime/fuse.c) in the forms torch.onnx writes
   before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
   Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU as Sigmoid/Mul
-  after a Conv. --profile=nodes shows which nodes ran, so a pattern that stops
+  after a Conv, a Relu after a BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
 - kernel fast paths: constant Pad (cropping, a fill value, int64).
 
@@ -156,6 +156,26 @@ def build_conv_silu(sigmoid_is_output=False):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_bn_relu():
+    """x (1,3,4,5) -> BatchNormalization -> Relu (DenseNet's pre-activation)."""
+    scale, bias = rng.uniform(0.5, 2, 3), rng.normal(0, 1, 3)
+    mean, var = rng.normal(0, 0.5, 3), rng.uniform(0.5, 2, 3)
+    nodes = [helper.make_node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['n'],
+                              epsilon=1e-3),
+             helper.make_node('Relu', ['n'], ['y'])]
+    g = helper.make_graph(nodes, 'bn_relu',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [1, 3, 4, 5])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [1, 3, 4, 5])],
+                          [const('s', scale), const('b', bias), const('m', mean),
+                           const('v', var)])
+
+    def ref(x):
+        c = (slice(None), None, None)
+        y = (x - mean[c]) / np.sqrt(var[c] + 1e-3) * scale[c] + bias[c]
+        return [np.maximum(y, 0).astype(np.float32)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
 def build_pad(dtype, pads, value):
     """Pad (constant mode, opset 13) of a (2,3,4,5) input; negative pads crop."""
     tp = TP.FLOAT if dtype == np.float32 else TP.INT64
@@ -222,6 +242,7 @@ def main():
         ('conv_silu', build_conv_silu(), ['Conv 3x3']),
         ('conv_silu_output', build_conv_silu(sigmoid_is_output=True),
          ['Conv 3x3', 'Mul', 'Sigmoid']),
+        ('bn_relu', build_bn_relu(), ['BatchNormalization']),
         # constant Pad: one copy per row between fills; crops, fill values, int64
         ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),
         ('pad_crop_fill', build_pad(np.float32, [0, -1, 2, -2, 1, 0, -1, 3], 2.5), ['Pad']),

@@ -289,14 +289,18 @@ static void test_batchnorm(void **state) {
   float scale[5], bias[5], mean[5], var[5];
   for (int c = 0; c < C; ++c)
     scale[c] = 0.5f + c, bias[c] = -c, mean[c] = 0.1f * c, var[c] = 1.0f + c;
-  batchnorm_forward(y, x, scale, bias, mean, var, 1e-5f, N, C, S);
-  for (int n = 0; n < N; ++n)
-    for (int c = 0; c < C; ++c)
-      for (int i = 0; i < S; ++i) {
-        size_t k = ((size_t)n * C + c) * S + i;
-        float ref = (x[k] - mean[c]) / sqrtf(var[c] + 1e-5f) * scale[c] + bias[c];
-        assert_true(fabsf(y[k] - ref) < 1e-5f);
-      }
+  for (int clamp = 0; clamp < 2; ++clamp) { /* plain, and a fused Clip(0, 1.5) */
+    float lo = clamp ? 0.0f : -INFINITY, hi = clamp ? 1.5f : INFINITY;
+    batchnorm_forward(y, x, scale, bias, mean, var, 1e-5f, N, C, S, lo, hi);
+    for (int n = 0; n < N; ++n)
+      for (int c = 0; c < C; ++c)
+        for (int i = 0; i < S; ++i) {
+          size_t k = ((size_t)n * C + c) * S + i;
+          float ref = (x[k] - mean[c]) / sqrtf(var[c] + 1e-5f) * scale[c] + bias[c];
+          ref = ref < lo ? lo : ref > hi ? hi : ref;
+          assert_true(fabsf(y[k] - ref) < 1e-5f);
+        }
+  }
   free(x), free(y);
 }
 

@@ -127,16 +127,17 @@ RT_KERNEL(rt_global_maxpool);
 RT_KERNEL(rt_lppool);
 
 /* ---- norm.c ---- */
-/* y, x are (N,C,S); mean, var, scale, bias are (C). */
+/* y, x are (N,C,S); mean, var, scale, bias are (C); the result is clamped
+ * to [lo, hi] (fuse.c's Relu/Clip; -inf, inf for none). */
 void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
-                       float eps, int N, int C, int64_t S);
-/* y, x are (rows, cols): normalise each row, then * scale + bias (cols). */
+                       float eps, int N, int C, int64_t S, float lo, float hi);
 /* Sum of x (n) in 8 lanes (vectorises without reassociation flags). */
 float sum8_forward(const float *x, int64_t n);
 /* As LayerNormalization over the last axis, for a node that fuse.c made
  * from ReduceMean..Add: scale fold_w, bias fold_b, epsilon norm_eps. */
 RT_KERNEL(rt_fused_layernorm);
+/* y, x are (rows, cols): normalise each row, then * scale + bias (cols). */
 void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out);

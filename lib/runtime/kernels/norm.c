@@ -7,7 +7,7 @@
 
 void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
-                       float eps, int N, int C, int64_t S) {
+                       float eps, int N, int C, int64_t S, float lo, float hi) {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
     int c = (int)(nc % C);
@@ -15,8 +15,10 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
     float b = bias[c] - mean[c] * a;
     const float *xc = x + nc * S;
     float *yc = y + nc * S;
-    for (int64_t i = 0; i < S; ++i)
-      yc[i] = xc[i] * a + b;
+    for (int64_t i = 0; i < S; ++i) {
+      float v = xc[i] * a + b;
+      yc[i] = v < lo ? lo : v > hi ? hi : v;
+    }
   }
 }
 
@@ -97,10 +99,15 @@ RT_KERNEL(rt_batchnorm) {
     return rt_unsupported(err, n, "training mode has no kernel");
   const sp_tensor *x = &n->in[0]->t;
   int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
+  float lo = -INFINITY, hi = INFINITY; /* fuse.c's Relu/Clip */
+  if (n->act == RT_ACT_RELU)
+    lo = 0;
+  else if (n->act == RT_ACT_CLIP)
+    lo = n->act_a, hi = n->act_b;
   batchnorm_forward(rt_f32(n->out[0]), x->data, rt_f32(n->in[1]),
                     rt_f32(n->in[2]), rt_f32(n->in[3]), rt_f32(n->in[4]),
                     rt_attr_float(n, "epsilon", 1e-5f), N, C,
-                    rt_dims_product(x, 2, x->rank));
+                    rt_dims_product(x, 2, x->rank), lo, hi);
   return 0;
 }
 
