@@ -4,7 +4,8 @@
  *   Conv/Gemm/MatMul -> Add(residual)  residual added in the epilogue
  *   Conv/Gemm/MatMul/BatchNormalization -> Relu | Clip  activation in the epilogue
  *   MatMul -> Div, Erf, Add, Mul, Mul  exact GELU in the MatMul epilogue
- *   Conv -> Sigmoid, Mul            SiLU, a pass right after the conv
+ *   Conv -> Sigmoid | HardSigmoid, Mul  SiLU / HardSwish, a pass right
+ *                                   after the conv
  *   ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div[, Mul][, Add]
  *                                   one LayerNorm over the last axis
  * (the last two are how torch.onnx writes GELU and LayerNorm before opset
@@ -276,20 +277,30 @@ static int fuse_gelu(sp_runtime *rt, const uses *u, rt_node *mm) {
   return 1;
 }
 
-/* Conv output x -> Sigmoid(x) -> Mul(x, .): SiLU/Swish (EfficientNet). */
-static int fuse_silu(sp_runtime *rt, const uses *u, rt_node *conv) {
+/* Conv output x -> Sigmoid(x) | HardSigmoid(x) -> Mul(x, .): SiLU
+ * (EfficientNet) or HardSwish (MobileNetV3), a pass after the conv. */
+static int fuse_gate(sp_runtime *rt, const uses *u, rt_node *conv) {
   rt_value *x = conv->out[0];
   rt_node *c[2];
   if (conv->act != RT_ACT_NONE || !x || x->kind != RT_ARENA || x->is_output ||
       u->count[vindex(rt, x)] != 2 || consumers_of(rt, x, c, 2) != 2)
     return 0;
-  rt_node *sig = is_op(c[0], "Sigmoid") ? c[0] : is_op(c[1], "Sigmoid") ? c[1] : NULL;
-  rt_node *mul = sig ? sole_consumer(rt, u, sig, "Mul") : NULL;
-  if (!mul || (mul != c[0] && mul != c[1]) || other_input(mul, sig->out[0]) != x ||
+  rt_node *gate = NULL;
+  for (int i = 0; i < 2; ++i)
+    if (is_op(c[i], "Sigmoid") || is_op(c[i], "HardSigmoid"))
+      gate = c[i];
+  rt_node *mul = gate ? sole_consumer(rt, u, gate, "Mul") : NULL;
+  if (!mul || (mul != c[0] && mul != c[1]) || other_input(mul, gate->out[0]) != x ||
       !same_shape(&mul->out[0]->t, &x->t))
     return 0;
-  sig->skip = 1;
-  conv->act = RT_ACT_SILU;
+  if (!strcmp(gate->proto->op_type, "Sigmoid")) {
+    conv->act = RT_ACT_SILU;
+  } else {
+    conv->act = RT_ACT_HSWISH;
+    conv->act_a = rt_attr_float(gate, "alpha", 0.2f);
+    conv->act_b = rt_attr_float(gate, "beta", 0.5f);
+  }
+  gate->skip = 1;
   take_output(conv, mul);
   return 1;
 }
@@ -413,7 +424,7 @@ int rt_fuse(sp_runtime *rt, sp_error *err) {
     fuse_residual(rt, &u, n);
     if (is_matmul && fuse_gelu(rt, &u, n))
       continue;
-    if (is_conv && fuse_silu(rt, &u, n))
+    if (is_conv && fuse_gate(rt, &u, n))
       continue;
     fuse_act(rt, &u, n);
   }

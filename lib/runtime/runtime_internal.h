@@ -58,6 +58,7 @@ typedef enum rt_act {
   RT_ACT_CLIP, /* min(max(x, a), b) */
   RT_ACT_GELU, /* x/2 (1 + erf(x/sqrt 2)); MatMul only */
   RT_ACT_SILU, /* x sigmoid(x); Conv only, a pass after the epilogue */
+  RT_ACT_HSWISH, /* x min(max(a x + b, 0), 1); as SiLU */
 } rt_act;
 
 struct rt_node {

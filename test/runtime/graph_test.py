@@ -3,8 +3,9 @@
 data does not reach:
 - the plan-time fusions (lib/runtime/fuse.c) in the forms torch.onnx writes
   before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
-  Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU as Sigmoid/Mul
-  after a Conv, a Relu after a BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
+  Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU and HardSwish
+  as Sigmoid/Mul and HardSigmoid/Mul after a Conv, a Relu after a
+  BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
 - kernel fast paths: constant Pad (cropping, a fill value, int64).
 
@@ -131,12 +132,14 @@ def build_not_last_axis():
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
-def build_conv_silu(sigmoid_is_output=False):
-    """x (1,4,6,6) -> Conv 3x3 (8 channels, bias) -> x * Sigmoid(x) (EfficientNet's SiLU)."""
+def build_conv_gate(sigmoid_is_output=False, hard=False):
+    """x (1,4,6,6) -> Conv 3x3 (8 channels, bias) -> x * Sigmoid(x) (EfficientNet's
+    SiLU) or x * HardSigmoid(x) (MobileNetV3's HardSwish as torch exports it)."""
     w, b = rng.normal(0, 0.3, (8, 4, 3, 3)), rng.normal(0, 0.1, 8)
+    gate = (helper.make_node('HardSigmoid', ['c'], ['s'], alpha=1 / 6, beta=0.5) if hard
+            else helper.make_node('Sigmoid', ['c'], ['s']))
     nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c'], pads=[1, 1, 1, 1]),
-             helper.make_node('Sigmoid', ['c'], ['s']),
-             helper.make_node('Mul', ['s', 'c'], ['y'])]
+             gate, helper.make_node('Mul', ['s', 'c'], ['y'])]
     outputs = [helper.make_tensor_value_info('y', TP.FLOAT, [1, 8, 6, 6])]
     if sigmoid_is_output:
         outputs.append(helper.make_tensor_value_info('s', TP.FLOAT, [1, 8, 6, 6]))
@@ -151,7 +154,7 @@ def build_conv_silu(sigmoid_is_output=False):
         for i in range(6):
             for j in range(6):
                 c[0, :, i, j] = np.tensordot(w, xp[0, :, i:i + 3, j:j + 3], 3) + b
-        s = 1 / (1 + np.exp(-c))
+        s = np.clip(c / 6 + 0.5, 0, 1) if hard else 1 / (1 + np.exp(-c))
         return [c * s, s] if sigmoid_is_output else [c * s]
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
@@ -239,9 +242,10 @@ def main():
           'Mul', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
         ('plain_layernorm', build_plain_layernorm(), ['LayerNorm (fused)']),
         # SiLU joins the conv; not when the sigmoid is wanted as an output
-        ('conv_silu', build_conv_silu(), ['Conv 3x3']),
-        ('conv_silu_output', build_conv_silu(sigmoid_is_output=True),
+        ('conv_silu', build_conv_gate(), ['Conv 3x3']),
+        ('conv_silu_output', build_conv_gate(sigmoid_is_output=True),
          ['Conv 3x3', 'Mul', 'Sigmoid']),
+        ('conv_hardswish', build_conv_gate(hard=True), ['Conv 3x3']),
         ('bn_relu', build_bn_relu(), ['BatchNormalization']),
         # constant Pad: one copy per row between fills; crops, fill values, int64
         ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),

@@ -160,6 +160,12 @@ void silu_forward(float *y, int64_t k) {
     y[i] = y[i] / (1.0f + exp_fast(-y[i]));
 }
 
+void hardswish_forward(float *y, int64_t k, float a, float b) {
+#pragma omp parallel for schedule(static) if (k > 32768)
+  for (int64_t i = 0; i < k; ++i)
+    y[i] = y[i] * clamp01(a * y[i] + b);
+}
+
 /* y, x are (k) floats. */
 static void unary_float(float *ys, const float *xs, int64_t k, unary_op op,
                         float a, float b) {

@@ -252,6 +252,9 @@ RT_KERNEL(rt_conv_prepare) {
 static int conv_post_act(rt_node *n) {
   if (n->act == RT_ACT_SILU)
     silu_forward(rt_f32(n->out[0]), rt_numel(&n->out[0]->t));
+  else if (n->act == RT_ACT_HSWISH)
+    hardswish_forward(rt_f32(n->out[0]), rt_numel(&n->out[0]->t), n->act_a,
+                      n->act_b);
   return 0;
 }
 
@@ -261,9 +264,10 @@ RT_KERNEL(rt_conv) {
   if (rc)
     return rc;
   const float *w = n->fold_w ? n->fold_w : rt_f32(n->in[1]);
-  /* SiLU has no in-register form: it runs after the epilogue (conv_post_act) */
-  epilogue ep = {NULL, NULL, n->act == RT_ACT_SILU ? RT_ACT_NONE : n->act,
-                 n->act_a, n->act_b};
+  /* SiLU and HardSwish have no in-register form: they run after the
+   * epilogue (conv_post_act) */
+  const int post = n->act == RT_ACT_SILU || n->act == RT_ACT_HSWISH;
+  epilogue ep = {NULL, NULL, post ? RT_ACT_NONE : n->act, n->act_a, n->act_b};
   if (n->fold_b)
     ep.bias = n->fold_b;
   else if (rt_in(n, 2))

@@ -150,6 +150,8 @@ RT_KERNEL(rt_lrn);
 /* ---- activation.c ---- */
 /* y (k) = y sigmoid(y), in place; threads split y. */
 void silu_forward(float *y, int64_t k);
+/* y (k) = y min(max(a y + b, 0), 1), in place (x HardSigmoid(x)). */
+void hardswish_forward(float *y, int64_t k, float a, float b);
 /* y (k) = x/2 (1 + erf(x/sqrt 2)); y may be x. Serial. */
 void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);
