@@ -108,8 +108,8 @@ void sgemm_forward(int trans_a, int trans_b, int M, int N, int K, float alpha,
 void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
                             int K, int N, const epilogue *ep);
 /* c (M,N) = act(a (M,K) @ b (K,N) + bias (N) + res (M,N)); bias, res may be
- * NULL; lo, hi bound RT_ACT_CLIP. Threads split rows (or columns when rows
- * are few) and each applies the epilogue to its own block. */
+ * NULL; lo, hi bound RT_ACT_CLIP. Threads split the larger of M and N and
+ * each applies the epilogue to its own block. */
 void matmul_epilogue_forward(int M, int N, int K, const float *a,
                              const float *b, float *c, const float *bias,
                              const float *res, rt_act act, float lo, float hi);
