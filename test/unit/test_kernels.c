@@ -165,10 +165,10 @@ static void test_conv_shapes(void **state) {
 static void test_pointwise(void **state) {
   (void)state;
   static const int Ms[] = {1, 5, 6, 7, 13, 96}, Cs[] = {1, 3, 17, 96};
-  static const int Ps[] = {1, 7, 15, 16, 17, 49, 3136};
+  static const int Ps[] = {1, 7, 15, 16, 17, 49, 196, 3136}; /* 196: panels split */
   for (size_t mi = 0; mi < 6; ++mi)
     for (size_t ci = 0; ci < 4; ++ci)
-      for (size_t pi = 0; pi < 7; ++pi) {
+      for (size_t pi = 0; pi < 8; ++pi) {
         int M = Ms[mi], C = Cs[ci], P = Ps[pi], N = P == 17 ? 2 : 1;
         conv_params p;
         memset(&p, 0, sizeof p);
