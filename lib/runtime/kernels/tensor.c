@@ -76,8 +76,11 @@ RT_KERNEL(rt_view) {
   if (y->t.numel != x->t.numel)
     return rt_fail(err, n, "%lld elements into a shape of %lld",
                    (long long)x->t.numel, (long long)y->t.numel);
+  /* training mode drops at random, unless the ratio is 0 (torch.onnx
+   * writes that for attention dropout with p = 0, e.g. Swin) */
   if (!strcmp(n->proto->op_type, "Dropout") && rt_in(n, 2) &&
-      n->in[2]->t.numel && rt_get_double(&n->in[2]->t, 0) != 0)
+      n->in[2]->t.numel && rt_get_double(&n->in[2]->t, 0) != 0 &&
+      (!rt_in(n, 1) || !n->in[1]->t.numel || rt_get_double(&n->in[1]->t, 0) != 0))
     return rt_unsupported(err, n, "training mode (random dropout) has no kernel");
   if (y->kind == RT_ALIAS)
     y->t.data = x->t.data;
@@ -285,6 +288,67 @@ RT_KERNEL(rt_gather_elements) {
       off += (d == axis ? i : c) * xs[d];
     }
     memcpy((char *)y->data + j * (int64_t)es, (const char *)x->data + off * (int64_t)es, es);
+  }
+  return 0;
+}
+
+/* y = x with the slices named by indices (..., k) replaced by (reduction
+ * none) or combined with (add, mul, max, min; float) updates (..., x.dims[k:]). */
+RT_KERNEL(rt_scatter_nd) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (!rc)
+    rc = rt_check_types(err, n, 1, RT_INT64, 0);
+  if (rc)
+    return rc;
+  if (n->n_in < 3 || !n->in[2])
+    return rt_fail(err, n, "needs inputs data, indices and updates");
+  const sp_tensor *x = &n->in[0]->t, *ind = &n->in[1]->t, *upd = &n->in[2]->t;
+  sp_tensor *y = &n->out[0]->t;
+  char red_s[8];
+  rt_attr_str(n, "reduction", red_s, sizeof red_s, "none");
+  int red = !strcmp(red_s, "add") ? 1 : !strcmp(red_s, "mul") ? 2
+            : !strcmp(red_s, "max") ? 3 : !strcmp(red_s, "min") ? 4
+            : !strcmp(red_s, "none") ? 0 : -1;
+  if (red < 0 || (red > 0 && x->elem_type != RT_FLOAT))
+    return rt_unsupported(err, n, "reduction '%s' on this type has no kernel", red_s);
+  if (upd->elem_type != x->elem_type)
+    return rt_fail(err, n, "updates and data differ in element type");
+  int k = ind->rank ? (int)ind->dims[ind->rank - 1] : 0;
+  if (ind->rank < 1 || k > x->rank)
+    return rt_fail(err, n, "indices' last dim %d exceeds the data rank %d", k, x->rank);
+  size_t es = esize(x);
+  int64_t xs[SP_MAX_RANK];
+  strides_of(x, xs);
+  int64_t slice = rt_dims_product(x, k, x->rank), count = k ? ind->numel / k : 0;
+  if (upd->numel != count * slice)
+    return rt_fail(err, n, "updates hold %lld values, expected %lld",
+                   (long long)upd->numel, (long long)(count * slice));
+  if (y->data != x->data)
+    memcpy(y->data, x->data, (size_t)x->numel * es);
+  const int64_t *id = ind->data;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t off = 0;
+    for (int j = 0; j < k; ++j) {
+      int64_t v = id[i * k + j], dim = x->dims[j];
+      if (v < -dim || v >= dim)
+        return rt_fail(err, n, "index %lld out of range [%lld, %lld)",
+                       (long long)v, (long long)-dim, (long long)dim);
+      off += (v < 0 ? v + dim : v) * xs[j];
+    }
+    char *dst = (char *)y->data + off * (int64_t)es;
+    const char *src = (const char *)upd->data + i * slice * (int64_t)es;
+    if (red == 0) {
+      memcpy(dst, src, (size_t)slice * es);
+      continue;
+    }
+    float *d = (float *)dst;
+    const float *u = (const float *)src;
+    for (int64_t e = 0; e < slice; ++e)
+      d[e] = red == 1   ? d[e] + u[e]
+             : red == 2 ? d[e] * u[e]
+             : red == 3 ? (u[e] > d[e] ? u[e] : d[e])
+                        : (u[e] < d[e] ? u[e] : d[e]);
   }
   return 0;
 }
@@ -569,6 +633,41 @@ static double source_coord(coord_mode m, double o, double scale, int64_t in,
   }
 }
 
+/* Whether output index o of a dim reads exactly input o (no resize). */
+static int resize_keeps_dim(const int64_t *lo, const float *w, int64_t n,
+                            int linear) {
+  for (int64_t o = 0; o < n; ++o)
+    if (lo[o] != o || (linear && w[o] != 0))
+      return 0;
+  return 1;
+}
+
+/* y (NC, OH, OW) from x (NC, H, W) with per-row and per-column source
+ * indices and weights (separable: rows blend two interpolated rows), the
+ * common NCHW image resize; threads split output rows. */
+static void resize_2d(float *y, const float *x, int64_t NC, int64_t H,
+                      int64_t W, int64_t OH, int64_t OW, const int64_t *ylo,
+                      const int64_t *yhi, const float *wy, const int64_t *xlo,
+                      const int64_t *xhi, const float *wx, int linear) {
+#pragma omp parallel for schedule(static) if (NC * OH * OW > 32768)
+  for (int64_t row = 0; row < NC * OH; ++row) {
+    int64_t nc = row / OH, oh = row - nc * OH;
+    const float *r0 = x + (nc * H + ylo[oh]) * W, *r1 = x + (nc * H + yhi[oh]) * W;
+    float *yr = y + row * OW, b = linear ? wy[oh] : 0.0f;
+    if (!linear) {
+      for (int64_t ow = 0; ow < OW; ++ow)
+        yr[ow] = r0[xlo[ow]];
+      continue;
+    }
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      float a = wx[ow];
+      float top = r0[xlo[ow]] + a * (r0[xhi[ow]] - r0[xlo[ow]]);
+      float bot = r1[xlo[ow]] + a * (r1[xhi[ow]] - r1[xlo[ow]]);
+      yr[ow] = top + b * (bot - top);
+    }
+  }
+}
+
 RT_KERNEL(rt_resize) {
   int rc = need_type(n, err);
   if (rc)
@@ -667,6 +766,12 @@ RT_KERNEL(rt_resize) {
   strides_of(x, xs);
   const float *xd = x->data;
   float *yd = y->data;
+  if (r == 4 && resize_keeps_dim(lo[0], w[0], y->dims[0], linear) &&
+      resize_keeps_dim(lo[1], w[1], y->dims[1], linear)) {
+    resize_2d(yd, xd, x->dims[0] * x->dims[1], x->dims[2], x->dims[3], y->dims[2],
+              y->dims[3], lo[2], hi[2], w[2], lo[3], hi[3], w[3], linear);
+    return 0;
+  }
   int active[SP_MAX_RANK], na = 0;
   for (int d = 0; d < r; ++d)
     if (linear && (y->dims[d] != x->dims[d] || scales[d] != 1.0))
