@@ -108,6 +108,7 @@ static const rt_op OPS[] = {
     {"Reshape", NULL, rt_view, VIEW},
     {"Resize", NULL, rt_resize, 0},
     {"Round", rt_unary_prepare, rt_unary, 0},
+    {"ScatterND", NULL, rt_scatter_nd, 0},
     {"Selu", rt_unary_prepare, rt_unary, 0},
     {"Shape", NULL, rt_shape, 0},
     {"Sigmoid", rt_unary_prepare, rt_unary, 0},

@@ -62,8 +62,11 @@ static void fill_info(sp_value_info *o, const sp_tensor *t) {
   case RT_UINT8:
   case RT_INT8:
     o->has_value = 1;
+    /* int64 exactly: through a double, INT64_MAX (Slice's "to the end")
+     * came back as INT64_MIN and emptied Swin's cyclic-shift slices */
     for (int64_t k = 0; k < t->numel; ++k)
-      o->value[k] = (int64_t)rt_get_double(t, k);
+      o->value[k] = t->elem_type == RT_INT64 ? ((const int64_t *)t->data)[k]
+                                             : (int64_t)rt_get_double(t, k);
     break;
   case RT_FLOAT:
   case RT_DOUBLE:

@@ -7,7 +7,8 @@ data does not reach:
   as Sigmoid/Mul and HardSigmoid/Mul after a Conv, a Relu after a
   BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
-- kernel fast paths: constant Pad (cropping, a fill value, int64).
+- kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
+  training mode with ratio 0 (the identity).
 
   graph_test.py --sp-run build/tools/sp-run
 """
@@ -179,6 +180,17 @@ def build_bn_relu():
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_dropout_p0():
+    """Dropout with training_mode true and ratio 0 (torch's attention dropout
+    with p = 0 in Swin): the identity, not random."""
+    nodes = [helper.make_node('Dropout', ['x', 'ratio', 'training'], ['y'])]
+    inits = [const('ratio', 0.0), numpy_helper.from_array(np.array(True), 'training')]
+    g = helper.make_graph(nodes, 'dropout_p0',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [ROWS, COLS])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [ROWS, COLS])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), lambda x: [x]
+
+
 def build_pad(dtype, pads, value):
     """Pad (constant mode, opset 13) of a (2,3,4,5) input; negative pads crop."""
     tp = TP.FLOAT if dtype == np.float32 else TP.INT64
@@ -251,6 +263,7 @@ def main():
         ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),
         ('pad_crop_fill', build_pad(np.float32, [0, -1, 2, -2, 1, 0, -1, 3], 2.5), ['Pad']),
         ('pad_int64', build_pad(np.int64, [1, 0, 0, -3, 0, 2, 1, 0], 7), ['Pad']),
+        ('dropout_p0', build_dropout_p0(), ['Dropout']),
         ('not_last_axis', build_not_last_axis(),
          ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
     ]

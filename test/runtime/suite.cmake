@@ -26,6 +26,14 @@ if(TARGET sp-run)
                    --work ${CMAKE_BINARY_DIR}/runtime-zoo)
   set_tests_properties(runtime.zoo PROPERTIES LABELS full TIMEOUT 1800
                        FIXTURES_REQUIRED sp_zoo)
+  # the wider torchvision set that prune.export writes (SqueezeNet, GoogLeNet,
+  # MNASNet, RegNetY, ResNeXt, EfficientNetV2, Swin-T, LRASPP) against ORT too
+  add_test(NAME runtime.torchvision
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_zoo_runtime.py
+                   --sp-run $<TARGET_FILE:sp-run> --zoo ${CMAKE_BINARY_DIR}/zoo-prune
+                   --work ${CMAKE_BINARY_DIR}/runtime-zoo-prune)
+  set_tests_properties(runtime.torchvision PROPERTIES LABELS full TIMEOUT 900
+                       FIXTURES_REQUIRED sp_zoo_prune)
   add_test(NAME runtime.graphs
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/graph_test.py
                    --sp-run $<TARGET_FILE:sp-run>)

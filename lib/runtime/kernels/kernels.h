@@ -186,6 +186,7 @@ RT_KERNEL(rt_split);
 RT_KERNEL(rt_slice);
 RT_KERNEL(rt_gather);
 RT_KERNEL(rt_gather_elements);
+RT_KERNEL(rt_scatter_nd);
 RT_KERNEL(rt_expand);
 RT_KERNEL(rt_tile);
 RT_KERNEL(rt_pad);
