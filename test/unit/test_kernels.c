@@ -98,10 +98,12 @@ static void run_conv_case(const conv_case *c, int with_bias, int with_res,
   conv_forward(y, x, w, &p, &ep, scratch);
   conv_ref(ref, x, w, with_bias ? b : NULL, with_res ? res : NULL, act, &p);
   assert_close(y, ref, no, 1e-4f);
-  if (c->G == 1) { /* the packed kernel, as rt_conv runs it */
-    int K = c->C * c->KH * c->KW;
-    float *wp = malloc(pointwise_packed_floats(c->M, K) * sizeof *wp);
-    pointwise_pack(wp, w, c->M, K);
+  if (!depthwise_applies(&p)) { /* the packed kernel, group by group, as rt_conv runs it */
+    int Mg = c->M / c->G, K = c->C / c->G * c->KH * c->KW;
+    size_t per = pointwise_packed_floats(Mg, K);
+    float *wp = malloc(per * (size_t)c->G * sizeof *wp);
+    for (int g = 0; g < c->G; ++g)
+      pointwise_pack(wp + (size_t)g * per, w + (size_t)g * Mg * K, Mg, K);
     memset(y, 0xff, no * sizeof *y);
     conv_packed_forward(y, x, wp, &p, &ep, scratch);
     assert_close(y, ref, no, 1e-4f);
@@ -149,6 +151,10 @@ static void test_conv_shapes(void **state) {
       {1, 64, 64, 1, 48, 49, 1, 1, 1, 0, 1}, /* 1x1, N = 2352 > one tile */
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */
       {2, 40, 24, 1, 30, 30, 3, 3, 2, 1, 1}, /* im2col, batch 2, residual */
+      /* grouped, RegNet/ResNeXt style: threads take groups */
+      {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
+      {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
+      {1, 24, 36, 3, 10, 10, 1, 1, 1, 0, 1},  /* grouped 1x1 (ShuffleNet v1 style) */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     run_conv_case(&cases[i], 0, 0, RT_ACT_NONE);

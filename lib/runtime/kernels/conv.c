@@ -7,6 +7,10 @@
 
 #include "kernels.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 static int64_t spatial(const int *s) { return (int64_t)s[0] * s[1] * s[2]; }
 
 static int is_pointwise(const conv_params *p) {
@@ -21,8 +25,9 @@ size_t conv_scratch_floats(const conv_params *p) {
     return depthwise_scratch_floats(p);
   if (is_pointwise(p))
     return 0;
+  /* grouped convs: one im2col buffer per thread (threads take groups) */
   return (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
-         (size_t)spatial(p->out);
+         (size_t)spatial(p->out) * (size_t)(p->group > 1 ? rt_threads() : 1);
 }
 
 /* Output positions o in [lo, hi) read input index o*s - pad + k*dil inside
@@ -135,13 +140,23 @@ void conv_forward(float *out, const float *inp, const float *weight,
     return;
   }
   int pointwise = is_pointwise(p);
+  /* groups are independent: threads take whole groups, each product on
+   * one thread (RegNet/ResNeXt groups are 8-64 channels, too small to split) */
+  const int by_group = G > 1 && rt_threads() > 1;
+  const size_t col_floats = (size_t)K * (size_t)osp;
   for (int n = 0; n < p->N; ++n) {
+#pragma omp parallel for schedule(static) if (by_group)
     for (int g = 0; g < G; ++g) {
       const float *x = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
       const float *col = x;
       if (!pointwise) {
-        im2col_forward(scratch, x, Cg, p);
-        col = scratch;
+        int tid = 0;
+#ifdef _OPENMP
+        tid = by_group ? omp_get_thread_num() : 0;
+#endif
+        float *buf = scratch + (size_t)tid * col_floats;
+        im2col_forward(buf, x, Cg, p);
+        col = buf;
       }
       float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
       epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
@@ -158,11 +173,53 @@ void conv_forward(float *out, const float *inp, const float *weight,
   }
 }
 
+/* conv_packed_forward for group > 1: threads take whole groups, each group
+ * an im2col (none for 1x1) and one serial packed product with its slice of
+ * the epilogue. */
+static void conv_packed_groups(float *out, const float *inp, const float *wp,
+                               const conv_params *p, const epilogue *ep,
+                               float *scratch) {
+  const int G = p->group, Cg = p->C / G, Mg = p->M / G;
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int K = Cg * (int)spatial(p->k), pointwise = is_pointwise(p);
+  const size_t wp_floats = pointwise_packed_floats(Mg, K);
+  const size_t col_floats = (size_t)K * (size_t)osp;
+  for (int n = 0; n < p->N; ++n) {
+#pragma omp parallel for schedule(static) if (rt_threads() > 1)
+    for (int g = 0; g < G; ++g) {
+      const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
+      if (!pointwise) {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        float *buf = scratch + (size_t)tid * col_floats;
+        im2col_forward(buf, col, Cg, p);
+        col = buf;
+      }
+      epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+      if (ep) {
+        e = *ep;
+        if (e.bias)
+          e.bias += (int64_t)g * Mg;
+        if (e.residual)
+          e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+      }
+      packed_gemm_serial(out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp, col,
+                         wp + (size_t)g * wp_floats, Mg, K, osp, &e);
+    }
+  }
+}
+
 void conv_packed_forward(float *out, const float *inp, const float *wp,
                          const conv_params *p, const epilogue *ep,
                          float *scratch) {
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   const int K = p->C * (int)spatial(p->k);
+  if (p->group > 1) {
+    conv_packed_groups(out, inp, wp, p, ep, scratch);
+    return;
+  }
   if (is_pointwise(p)) {
     pointwise_forward(out, inp, wp, p, ep);
     return;
@@ -294,15 +351,19 @@ RT_KERNEL(rt_conv) {
                      scratch);
     return conv_post_act(n);
   }
-  /* group-1 convs with constant weights: weights packed once per plan */
-  const int K = p.C * (int)spatial(p.k);
-  if (p.group == 1 && n->in[1]->kind == RT_CONST &&
-      packed_gemm_applies(p.M, K, spatial(p.out))) {
+  /* dense and grouped convs with constant weights: each group's weights
+   * packed once per plan */
+  const int G = p.group, Mg = p.M / G, K = p.C / G * (int)spatial(p.k);
+  if (!depthwise_applies(&p) && n->in[1]->kind == RT_CONST &&
+      packed_gemm_applies(Mg, K, spatial(p.out))) {
     if (!n->state) {
-      n->state = malloc(pointwise_packed_floats(p.M, K) * sizeof(float));
-      if (!n->state)
+      size_t per = pointwise_packed_floats(Mg, K);
+      float *wp = malloc(per * (size_t)G * sizeof(float));
+      if (!wp)
         return rt_fail(err, n, "out of memory");
-      pointwise_pack(n->state, w, p.M, K);
+      for (int g = 0; g < G; ++g)
+        pointwise_pack(wp + (size_t)g * per, w + (size_t)g * Mg * K, Mg, K);
+      n->state = wp;
     }
     float *scratch = NULL;
     size_t sc = conv_scratch_floats(&p);

@@ -27,9 +27,10 @@ typedef struct epilogue {
  * scratch holds conv_scratch_floats(p) floats. */
 void conv_forward(float *out, const float *inp, const float *weight,
                   const conv_params *p, const epilogue *ep, float *scratch);
-/* As conv_forward for group-1 convs, with wp = pointwise_pack(weight, M,
- * C*KD*KH*KW) (packed once per plan): im2col (none for 1x1) and
- * packed_gemm_forward per image. */
+/* As conv_forward for dense and grouped (not depthwise) convs, with wp the
+ * G blocks pointwise_pack(weight of group g, M/G, C/G*KD*KH*KW) (packed once
+ * per plan): im2col (none for 1x1) and packed products per image; threads
+ * split each product (G == 1) or take whole groups. */
 void conv_packed_forward(float *out, const float *inp, const float *wp,
                          const conv_params *p, const epilogue *ep,
                          float *scratch);
@@ -69,6 +70,10 @@ void pointwise_forward(float *out, const float *inp, const float *wp,
  * threads split columns (or rows when P is small). */
 void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
                          int K, int64_t P, const epilogue *ep);
+/* As packed_gemm_forward on the calling thread only (for callers that split
+ * the work themselves, e.g. by conv group). */
+void packed_gemm_serial(float *y, const float *x, const float *wp, int M,
+                        int K, int64_t P, const epilogue *ep);
 /* y (M,P) rows of the 6-row panels [p0, p1) = w (M,K) @ x (K,P), no
  * epilogue, on the calling thread only; wp is pointwise_pack(w, M, K). */
 void packed_gemm_panels(float *y, const float *x, const float *wp, int M,

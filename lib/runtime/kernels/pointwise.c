@@ -289,6 +289,12 @@ void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
   }
 }
 
+void packed_gemm_serial(float *y, const float *x, const float *wp, int M,
+                        int K, int64_t P, const epilogue *ep) {
+  run_block(y, x, wp, M, K, P, 0, (M + MR - 1) / MR, 0, (P + NR - 1) / NR, ep,
+            use_simd());
+}
+
 void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
                         int K, int64_t P, int p0, int p1) {
   run_block(y, x, wp, M, K, P, p0, p1, 0, (P + NR - 1) / NR, NULL, use_simd());
