@@ -130,32 +130,32 @@ void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
                      ep->bias ? ep->bias[m] : 0, ep);
 }
 
-void conv_forward(float *out, const float *inp, const float *weight,
-                  const conv_params *p, const epilogue *ep, float *scratch) {
+/* Each image group by group: im2col (none for 1x1) into the calling
+ * thread's buffer, then the group's product with its slice of the epilogue;
+ * threads take whole groups when there are several (RegNet/ResNeXt groups
+ * are 8-64 channels, too small to split). w: with packed, G blocks of
+ * pointwise_pack(group weights, M/G, K) for packed_gemm_serial; else the
+ * weight rows for sgemm_epilogue_forward (which threads a lone group). */
+static void conv_groups(float *out, const float *inp, const float *w,
+                        int packed, const conv_params *p, const epilogue *ep,
+                        float *scratch) {
   const int G = p->group, Cg = p->C / G, Mg = p->M / G;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
-  const int64_t K = (int64_t)Cg * spatial(p->k);
-  if (depthwise_applies(p)) {
-    depthwise_forward(out, inp, weight, p, ep, scratch);
-    return;
-  }
-  int pointwise = is_pointwise(p);
-  /* groups are independent: threads take whole groups, each product on
-   * one thread (RegNet/ResNeXt groups are 8-64 channels, too small to split) */
-  const int by_group = G > 1 && rt_threads() > 1;
+  const int K = Cg * (int)spatial(p->k), pointwise = is_pointwise(p);
+  const size_t w_floats = packed ? pointwise_packed_floats(Mg, K) : (size_t)Mg * K;
   const size_t col_floats = (size_t)K * (size_t)osp;
+  const int by_group = G > 1 && rt_threads() > 1;
   for (int n = 0; n < p->N; ++n) {
 #pragma omp parallel for schedule(static) if (by_group)
     for (int g = 0; g < G; ++g) {
-      const float *x = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
-      const float *col = x;
+      const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
       if (!pointwise) {
         int tid = 0;
 #ifdef _OPENMP
         tid = by_group ? omp_get_thread_num() : 0;
 #endif
         float *buf = scratch + (size_t)tid * col_floats;
-        im2col_forward(buf, x, Cg, p);
+        im2col_forward(buf, col, Cg, p);
         col = buf;
       }
       float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
@@ -167,48 +167,21 @@ void conv_forward(float *out, const float *inp, const float *weight,
         if (e.residual)
           e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
       }
-      sgemm_epilogue_forward(y, weight + (int64_t)g * Mg * K, col, Mg, (int)K,
-                             (int)osp, &e);
+      if (packed)
+        packed_gemm_serial(y, col, w + (size_t)g * w_floats, Mg, K, osp, &e);
+      else
+        sgemm_epilogue_forward(y, w + (size_t)g * w_floats, col, Mg, K,
+                               (int)osp, &e);
     }
   }
 }
 
-/* conv_packed_forward for group > 1: threads take whole groups, each group
- * an im2col (none for 1x1) and one serial packed product with its slice of
- * the epilogue. */
-static void conv_packed_groups(float *out, const float *inp, const float *wp,
-                               const conv_params *p, const epilogue *ep,
-                               float *scratch) {
-  const int G = p->group, Cg = p->C / G, Mg = p->M / G;
-  const int64_t isp = spatial(p->in), osp = spatial(p->out);
-  const int K = Cg * (int)spatial(p->k), pointwise = is_pointwise(p);
-  const size_t wp_floats = pointwise_packed_floats(Mg, K);
-  const size_t col_floats = (size_t)K * (size_t)osp;
-  for (int n = 0; n < p->N; ++n) {
-#pragma omp parallel for schedule(static) if (rt_threads() > 1)
-    for (int g = 0; g < G; ++g) {
-      const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
-      if (!pointwise) {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        float *buf = scratch + (size_t)tid * col_floats;
-        im2col_forward(buf, col, Cg, p);
-        col = buf;
-      }
-      epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
-      if (ep) {
-        e = *ep;
-        if (e.bias)
-          e.bias += (int64_t)g * Mg;
-        if (e.residual)
-          e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
-      }
-      packed_gemm_serial(out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp, col,
-                         wp + (size_t)g * wp_floats, Mg, K, osp, &e);
-    }
-  }
+void conv_forward(float *out, const float *inp, const float *weight,
+                  const conv_params *p, const epilogue *ep, float *scratch) {
+  if (depthwise_applies(p))
+    depthwise_forward(out, inp, weight, p, ep, scratch);
+  else
+    conv_groups(out, inp, weight, 0, p, ep, scratch);
 }
 
 void conv_packed_forward(float *out, const float *inp, const float *wp,
@@ -217,7 +190,7 @@ void conv_packed_forward(float *out, const float *inp, const float *wp,
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   const int K = p->C * (int)spatial(p->k);
   if (p->group > 1) {
-    conv_packed_groups(out, inp, wp, p, ep, scratch);
+    conv_groups(out, inp, wp, 1, p, ep, scratch);
     return;
   }
   if (is_pointwise(p)) {
