@@ -189,6 +189,13 @@ static int consumers_of(sp_runtime *rt, const rt_value *v, rt_node **out,
   return k;
 }
 
+/* Whether v is a plain intermediate read by exactly two nodes (into c). */
+static int two_consumers(sp_runtime *rt, const uses *u, const rt_value *v,
+                         rt_node **c) {
+  return v && v->kind == RT_ARENA && !v->is_output &&
+         u->count[vindex(rt, v)] == 2 && consumers_of(rt, v, c, 2) == 2;
+}
+
 static int is_op(const rt_node *n, const char *op) {
   return n && !strcmp(n->proto->op_type, op) && n->n_out >= 1 && n->out[0] &&
          n->out[0]->kind == RT_ARENA && !n->dynamic;
@@ -246,8 +253,7 @@ static int fuse_matmul_bias(sp_runtime *rt, const uses *u, rt_node *mm) {
 static int fuse_gelu(sp_runtime *rt, const uses *u, rt_node *mm) {
   rt_value *x = mm->out[0];
   rt_node *c[2];
-  if (mm->act != RT_ACT_NONE || !x || x->kind != RT_ARENA || x->is_output ||
-      u->count[vindex(rt, x)] != 2 || consumers_of(rt, x, c, 2) != 2)
+  if (mm->act != RT_ACT_NONE || !two_consumers(rt, u, x, c))
     return 0;
   rt_node *scale = NULL, *times = NULL;
   for (int i = 0; i < 2; ++i) {
@@ -282,8 +288,7 @@ static int fuse_gelu(sp_runtime *rt, const uses *u, rt_node *mm) {
 static int fuse_gate(sp_runtime *rt, const uses *u, rt_node *conv) {
   rt_value *x = conv->out[0];
   rt_node *c[2];
-  if (conv->act != RT_ACT_NONE || !x || x->kind != RT_ARENA || x->is_output ||
-      u->count[vindex(rt, x)] != 2 || consumers_of(rt, x, c, 2) != 2)
+  if (conv->act != RT_ACT_NONE || !two_consumers(rt, u, x, c))
     return 0;
   rt_node *gate = NULL;
   for (int i = 0; i < 2; ++i)
@@ -340,8 +345,7 @@ static int fuse_layernorm(sp_runtime *rt, const uses *u, rt_node *r1) {
     return 0;
   rt_value *d = sub->out[0];
   rt_node *c[2], *pow = NULL, *div = NULL;
-  if (d->kind != RT_ARENA || d->is_output || u->count[vindex(rt, d)] != 2 ||
-      consumers_of(rt, d, c, 2) != 2)
+  if (!two_consumers(rt, u, d, c))
     return 0;
   for (int i = 0; i < 2; ++i) {
     if (is_op(c[i], "Pow") && c[i]->in[0] == d && const_near(c[i]->in[1], 2.0f))
