@@ -231,9 +231,10 @@ static void test_pointwise(void **state) {
 
 /* Winograd F(2x2,3x3) against the naive loop: odd sizes (partial tiles),
  * padding 0 and 1, batch 2, channel counts not multiples of 6 or 8, every
- * epilogue; 1 and 2 threads (threads split tiles on big maps, output
- * channels on small ones), whole-image and 16-tile chunks (chunks that start
- * and end inside a tile row), both micro-kernels. */
+ * epilogue; 1, 2, 3 and 8 threads (threads split tiles on big maps, output
+ * channels on small ones, both when there are more threads than tile
+ * groups), whole-image and 16-tile chunks (chunks that start and end inside
+ * a tile row), both micro-kernels. */
 static void test_winograd(void **state) {
   (void)state;
   static const conv_case cases[] = {
@@ -263,10 +264,11 @@ static void test_winograd(void **state) {
     float *u = malloc((size_t)c->M * c->C * sizeof *u);
     float *up = malloc(winograd_weights_floats(c->M, c->C) * sizeof *up);
     winograd_weights(up, u, w, c->M, c->C);
-    for (int variant = 0; variant < 12; ++variant) {
-      int threads = variant % 2 ? 2 : 1, small_chunks = variant / 2 % 2;
-      rt_act act = acts[variant / 4];
-      int simd = variant / 4 != 1; /* the portable kernel once per case */
+    static const int thread_counts[] = {1, 2, 3, 8}; /* 3, 8: tile x channel groups */
+    for (int variant = 0; variant < 24; ++variant) {
+      int threads = thread_counts[variant % 4], small_chunks = variant / 4 % 2;
+      rt_act act = acts[variant / 8];
+      int simd = variant / 8 != 1; /* the portable kernel once per case */
       omp_set_num_threads(threads);
       winograd_set_chunk_bytes(small_chunks ? 1 : 0);
       pointwise_set_simd(simd);

@@ -21,8 +21,9 @@ static const float wino_zero_row[WINO_MAX_W + 8];
  * fewer weight passes beat keeping the chunk in L2: 512 KB 41.0 ms, 4 MB
  * 38.8 ms (resnet18, one thread). */
 #define CHUNK_BYTES (4 * 1024 * 1024)
-/* Below this many tiles per thread, threads split output channels instead
- * of tiles (each transforms the whole, small, input itself). */
+/* Threads split the tiles into groups of at least this many; the threads
+ * left over split the output channels of a tile group (each of them
+ * transforms that group's input itself). */
 #define TILES_PER_THREAD 64
 #define PANEL_ROWS 6 /* pointwise_pack's panel height */
 
@@ -41,15 +42,19 @@ void winograd_set_chunk_bytes(size_t bytes) { chunk_bytes = bytes; }
 typedef struct wino_geom {
   int TH, TW, T;      /* tile rows, tiles per row, tiles */
   int chunk;          /* most tiles per chunk: whole 16-column strips */
-  int split_channels; /* threads split output channels, not tiles */
+  int tile_groups, channel_groups; /* thread t: tile group t / channel_groups */
   size_t per_thread;  /* scratch floats of one thread */
 } wino_geom;
 
 static wino_geom wino_geometry(const conv_params *p, int threads) {
   wino_geom g;
   g.TH = (p->out[1] + 1) / 2, g.TW = (p->out[2] + 1) / 2, g.T = g.TH * g.TW;
-  g.split_channels = threads > 1 && g.T < TILES_PER_THREAD * threads;
-  int mine = g.split_channels ? g.T : (g.T + threads - 1) / threads;
+  /* 2 threads: tiles on 56x56 and 28x28 maps, channels on 14x14 and 7x7 */
+  int tg = g.T / TILES_PER_THREAD;
+  tg = tg < 1 ? 1 : tg > threads ? threads : tg;
+  g.channel_groups = (threads + tg - 1) / tg;
+  g.tile_groups = threads / g.channel_groups;
+  int mine = (g.T + g.tile_groups - 1) / g.tile_groups;
   size_t bytes = chunk_bytes ? chunk_bytes : CHUNK_BYTES;
   int chunk = (int)(bytes / (16 * sizeof(float) * (size_t)(p->C + p->M)));
   chunk = chunk < 16 ? 16 : chunk / 16 * 16;
@@ -332,11 +337,13 @@ void winograd_forward(float *out, const float *inp, const float *up,
 #endif
       float *v = scratch + (size_t)tid * g.per_thread; /* (16, C, chunk) */
       float *mo = v + (size_t)16 * C * g.chunk;         /* (16, M, chunk) */
-      int t_lo = 0, t_hi = g.T, p0 = 0, p1 = panels;
-      if (g.split_channels)
-        p0 = panels * tid / nt, p1 = panels * (tid + 1) / nt;
-      else
-        t_lo = (int)((int64_t)g.T * tid / nt), t_hi = (int)((int64_t)g.T * (tid + 1) / nt);
+      /* nt < threads when the runtime gave fewer: the split follows nt */
+      const int cgs = nt == threads ? g.channel_groups : 1, tgs = nt / cgs;
+      const int tgi = tid / cgs, cgi = tid % cgs;
+      int t_lo = (int)((int64_t)g.T * tgi / tgs), t_hi = (int)((int64_t)g.T * (tgi + 1) / tgs);
+      int p0 = panels * cgi / cgs, p1 = panels * (cgi + 1) / cgs;
+      if (tgi >= tgs)
+        t_hi = t_lo; /* a thread left over */
       const int m0 = p0 * PANEL_ROWS, m1 = p1 * PANEL_ROWS < M ? p1 * PANEL_ROWS : M;
       for (int t0 = t_lo; t0 < t_hi && p1 > p0; t0 += g.chunk) {
         int cnt = t_hi - t0 < g.chunk ? t_hi - t0 : g.chunk;
