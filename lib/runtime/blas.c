@@ -35,6 +35,14 @@ int rt_threads(void) {
 #endif
 }
 
+int rt_thread_num(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 const char *sp_runtime_blas_core(void) {
   const char *name = openblas_get_corename();
   return name ? name : "unknown";

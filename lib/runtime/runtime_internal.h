@@ -173,6 +173,9 @@ int rt_infer_dynamic(sp_runtime *rt, rt_node *n, sp_error *err);
 
 /* Threads of the kernels (OpenMP), 1 without OpenMP. */
 int rt_threads(void);
+/* This thread's number in the current parallel region (0 outside one or
+ * without OpenMP): which slice of per-thread scratch is its own. */
+int rt_thread_num(void);
 /* malloc-compatible (free() it) buffer, on 2 MB pages when it is that big. */
 void *rt_alloc_huge(size_t bytes);
 /* OpenBLAS itself runs single-threaded inside the OpenMP workers. */

@@ -7,10 +7,6 @@
 
 #include "kernels.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 static int64_t spatial(const int *s) { return (int64_t)s[0] * s[1] * s[2]; }
 
 static int is_pointwise(const conv_params *p) {
@@ -150,11 +146,7 @@ static void conv_groups(float *out, const float *inp, const float *w,
     for (int g = 0; g < G; ++g) {
       const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
       if (!pointwise) {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = by_group ? omp_get_thread_num() : 0;
-#endif
-        float *buf = scratch + (size_t)tid * col_floats;
+        float *buf = scratch + (size_t)rt_thread_num() * col_floats;
         im2col_forward(buf, col, Cg, p);
         col = buf;
       }

@@ -14,10 +14,6 @@
 
 #include "kernels.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 /* Flat outputs per chunk: the chunk's sums stay in L1 until copied out. */
 #define DW_CHUNK 2048
 /* Larger kernels go through im2col + SGEMM, one group at a time. */
@@ -350,10 +346,7 @@ static void dw_flat_forward(float *out, const float *inp, const float *weight,
   (void)work; /* only read by the OpenMP clause */
 #pragma omp parallel if (work > 65536)
   {
-    int tid = 0;
-#ifdef _OPENMP
-    tid = omp_get_thread_num();
-#endif
+    const int tid = rt_thread_num();
     float *planes = scratch + (size_t)tid * per_thread, *mask = planes + s * s * pf;
     memset(planes, 0, (size_t)(s * s * pf) * sizeof *planes);
     dw_flat_masks(mask, K, s, OW, n);
@@ -413,10 +406,7 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
   (void)work; /* only read by the OpenMP clause */
 #pragma omp parallel if (work > 65536)
   {
-    int tid = 0;
-#ifdef _OPENMP
-    tid = omp_get_thread_num();
-#endif
+    const int tid = rt_thread_num();
     float *buf = scratch + (size_t)tid * g.per_thread;
     float *sums = buf + (size_t)sh * sw * g.plane + V8_SLACK;
     /* the last vector of a chunk reads up to 7 floats past the planes */
