@@ -60,8 +60,26 @@ static void usage(FILE *out) {
           "                        on stderr\n"
           "  --blas-core           print OpenBLAS's core type (and a hint if it is\n"
           "                        weaker than the CPU) and exit\n"
+          "  --version             print the version, the kernel set in use (SP_ISA=\n"
+          "                        generic|avx2|avx512 forces one) and the OpenBLAS core\n"
           "  -q, --quiet           no output summary on stdout\n"
           "  -h, --help            this text\n");
+}
+
+/* Three lines: version; kernel set in use and the ones this CPU runs;
+ * OpenBLAS core (and the hint when it is weaker than the CPU). */
+static void print_version(void) {
+  static const char *const sets[] = {"generic", "avx2", "avx512"};
+  printf("sp-run %s\n", SP_VERSION);
+  printf("kernels: %s (this CPU runs:", sp_runtime_isa());
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; ++i)
+    if (sp_runtime_isa_supported(sets[i]))
+      printf(" %s", sets[i]);
+  printf(")\n");
+  char hint[256];
+  printf("openblas: %s\n", sp_runtime_blas_core());
+  if (sp_runtime_blas_check(hint, sizeof hint))
+    fprintf(stderr, "%s\n", hint);
 }
 
 static int fail(int rc, const sp_error *err) {
@@ -350,7 +368,8 @@ done:
 
 enum {
   OPT_INPUT_DIR = 256, OPT_OUTPUT_DIR, OPT_RANDOM, OPT_SEED, OPT_DIM,
-  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE, OPT_PROFILE
+  OPT_THREADS, OPT_BENCH, OPT_EVAL, OPT_MEAN, OPT_STD, OPT_BATCH, OPT_CORE, OPT_PROFILE,
+  OPT_VERSION
 };
 
 /* Whether other runnable threads hold half the cores or more right now
@@ -401,6 +420,7 @@ int main(int argc, char **argv) {
       {"std", required_argument, NULL, OPT_STD},
       {"batch", required_argument, NULL, OPT_BATCH},
       {"blas-core", no_argument, NULL, OPT_CORE},
+      {"version", no_argument, NULL, OPT_VERSION},
       {"profile", optional_argument, NULL, OPT_PROFILE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
@@ -444,6 +464,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", hint);
       return 0;
     }
+    case OPT_VERSION:
+      print_version();
+      return 0;
     case OPT_PROFILE:
       if (optarg && strcmp(optarg, "nodes") && strcmp(optarg, "ops")) {
         fprintf(stderr, "sp-run: error: --profile takes 'ops' or 'nodes'\n");

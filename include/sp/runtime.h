@@ -106,6 +106,15 @@ int sp_runtime_blas_check(char *buf, size_t size);
 /* OpenBLAS's core name ("SkylakeX", "Prescott", ...). */
 const char *sp_runtime_blas_core(void);
 
+/* The kernel set in use: "generic" (any x86-64 or other CPU), "avx2"
+ * (x86-64-v3: AVX2, FMA) or "avx512" (x86-64-v4: AVX-512 F/BW/DQ/VL). Chosen
+ * once per process, at the first call or first load: the best set the CPU
+ * runs, or the one named by the environment variable SP_ISA (a set the CPU
+ * cannot run falls back to the best one, with one line on stderr). */
+const char *sp_runtime_isa(void);
+/* 1 if this build has the kernel set isa and the CPU runs it, else 0. */
+int sp_runtime_isa_supported(const char *isa);
+
 /* Reads a TensorProto file into a malloc'ed tensor (free with
  * sp_tensor_free). name is the proto's name (may be ""). Returns 0, -1,
  * or SP_RT_UNSUPPORTED for an element type the runtime does not handle. */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
+#include "runtime_internal.h"
 
 typedef struct uses {
   int *count;        /* per value: consuming nodes (+1 if a graph output) */
@@ -328,9 +328,6 @@ static int reduces_last_axis(const rt_node *r) {
          rt_attr_int(r, "keepdims", 1) == 1;
 }
 
-static const rt_op fused_layernorm_op = {"LayerNorm (fused)", NULL,
-                                         rt_fused_layernorm, 0};
-
 /* r1 = ReduceMean(x) -> d = Sub(x, r1) -> Pow(d, 2) -> ReduceMean ->
  * Add(eps) -> Sqrt -> q = Div(d, .) [-> Mul(q, scale)] [-> Add(., bias)]:
  * r1 becomes one LayerNorm of x over the last axis. */
@@ -379,7 +376,7 @@ static int fuse_layernorm(sp_runtime *rt, const uses *u, rt_node *r1) {
       (bias && !(r1->fold_b = copy_floats(bias))))
     return -1;
   r1->norm_eps = rt_f32(eps_v)[0];
-  r1->op = &fused_layernorm_op;
+  r1->op = rt_kernels_active()->fused_layernorm;
   r1->n_in = 1; /* opset 18's axes input is read no more */
   sub->skip = pow->skip = r2->skip = eps->skip = sqrt->skip = 1;
   if (last != div)

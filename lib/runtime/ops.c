@@ -1,8 +1,8 @@
 /* ops.c - the op table: ONNX op type -> prepare/forward (ggml style). Adding
- * an op: a kernel in kernels/<family>.c, its declaration in kernels.h, one
- * row here (kept sorted by name for bsearch). */
-#include <stdlib.h>
-#include <string.h>
+ * an op: a kernel in kernels/<family>.c, its declaration in kernels.h and its
+ * name in kernels/isa.h, one row here (kept sorted by name for bsearch).
+ * Compiled once per ISA level like the kernels: rt_kernel_set is one set. */
+#include <stddef.h>
 
 #include "kernels/kernels.h"
 
@@ -138,16 +138,10 @@ static const rt_op OPS[] = {
     {"Xor", rt_binary_prepare, rt_binary, 0},
 };
 
-#define N_OPS (sizeof OPS / sizeof OPS[0])
+/* fuse.c makes it from a ReduceMean..Add chain; not an ONNX op type. */
+static const rt_op fused_layernorm_op = {"LayerNorm (fused)", NULL,
+                                         rt_fused_layernorm, 0};
 
-static int cmp_op(const void *key, const void *elem) {
-  return strcmp(key, ((const rt_op *)elem)->name);
-}
-
-const rt_op *rt_op_find(const char *domain, const char *op_type) {
-  if (domain && domain[0] && strcmp(domain, "ai.onnx"))
-    return NULL;
-  return bsearch(op_type, OPS, N_OPS, sizeof OPS[0], cmp_op);
-}
-
-const char *rt_op_at(size_t i) { return i < N_OPS ? OPS[i].name : NULL; }
+const rt_kernels rt_kernel_set = {SP_KERNEL_ISA_NAME, OPS,
+                                  sizeof OPS / sizeof OPS[0],
+                                  &fused_layernorm_op};

@@ -158,7 +158,16 @@ int rt_axis(int64_t axis, int rank);
 /* Workspace for the running node, grown as needed (never freed per run). */
 void *rt_scratch(sp_runtime *rt, size_t bytes);
 
-/* ---- ops ---- */
+/* ---- ops: one table per kernel set (ops.c, compiled per ISA) ---- */
+typedef struct rt_kernels {
+  const char *isa;              /* "generic", "avx2", "avx512" */
+  const rt_op *ops;             /* sorted by name */
+  size_t n_ops;
+  const rt_op *fused_layernorm; /* fuse.c's ReduceMean..Add chain */
+} rt_kernels;
+/* The kernel set chosen for this process (isa.c; see sp_runtime_isa). */
+const rt_kernels *rt_kernels_active(void);
+/* The active set's op for op_type (NULL when unsupported). */
 const rt_op *rt_op_find(const char *domain, const char *op_type);
 /* The i-th supported op type (sorted), NULL past the end. */
 const char *rt_op_at(size_t i);

@@ -10,7 +10,10 @@ data does not reach:
 - kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
   training mode with ratio 0 (the identity).
 
-  graph_test.py --sp-run build/tools/sp-run
+  graph_test.py --sp-run build/tools/sp-run [--isa generic|avx2|avx512]
+
+--isa runs every case on that kernel set (SP_ISA); exit 77 (skipped) when the
+CPU cannot run it.
 """
 import argparse
 import math
@@ -242,7 +245,15 @@ def run(sp_run, model, ref, work, name):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--sp-run', required=True)
+    ap.add_argument('--isa', help='kernel set to run on (SP_ISA)')
     args = ap.parse_args()
+    if args.isa:
+        os.environ['SP_ISA'] = args.isa
+        version = subprocess.run([args.sp_run, '--version'], capture_output=True,
+                                 text=True, check=True).stdout
+        if f'kernels: {args.isa} ' not in version:
+            print(f'skipped: this CPU cannot run the {args.isa} kernels\n{version}')
+            return 77
     failures = 0
     cases = [
         # the whole MLP block: one LayerNorm and two MatMuls run, nothing else

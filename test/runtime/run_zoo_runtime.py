@@ -4,6 +4,10 @@
 model and `N passed, M failed`; exits 1 on any failure.
 
   run_zoo_runtime.py --sp-run BUILD/tools/sp-run --zoo BUILD/zoo [--only a,b] [--work DIR]
+                     [--isa generic|avx2|avx512]
+
+--isa runs sp-run on that kernel set (SP_ISA); exit 77 (skipped) when the CPU
+cannot run it.
 """
 import argparse
 import glob
@@ -26,7 +30,15 @@ def main():
     ap.add_argument('--tol', type=float, default=1e-4)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--work', default=None)
+    ap.add_argument('--isa', help='kernel set to run on (SP_ISA)')
     args = ap.parse_args()
+    if args.isa:
+        os.environ['SP_ISA'] = args.isa
+        version = subprocess.run([args.sp_run, '--version'], capture_output=True,
+                                 text=True, check=True).stdout
+        if f'kernels: {args.isa} ' not in version:
+            print(f'skipped: this CPU cannot run the {args.isa} kernels\n{version}')
+            return 77
     models = sorted(glob.glob(os.path.join(args.zoo, '*.onnx')))
     if args.only:
         keep = set(args.only.split(','))

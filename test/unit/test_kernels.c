@@ -1,11 +1,15 @@
 /* test_kernels.c - runtime kernels against naive reference loops on odd
  * shapes: 1x1, stride 2, padding, dilation, groups, depthwise, batch > 1,
- * channel counts that are not multiples of 8, fused epilogues. */
+ * channel counts that are not multiples of 8, fused epilogues. Built once
+ * per kernel set (test_kernels_generic, _avx2, _avx512: SP_KERNEL_ISA names
+ * the set whose functions it calls), so every ISA path meets the same
+ * references. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,8 +170,7 @@ static void test_conv_shapes(void **state) {
 
 /* pointwise_forward (packed 6-row panels, 6x16 tiles) against a naive
  * matrix product: M around the panel height, P around the strip width and
- * the column tail, C odd; every epilogue; the AVX2 and the portable
- * micro-kernel. */
+ * the column tail, C odd; every epilogue; this kernel set's micro-kernel. */
 static void test_pointwise(void **state) {
   (void)state;
   static const int Ms[] = {1, 5, 6, 7, 13, 96}, Cs[] = {1, 3, 17, 96};
@@ -197,29 +200,26 @@ static void test_pointwise(void **state) {
                 a += (double)w[(size_t)m * C + c] * x[((size_t)n * C + c) * P + j];
               acc[((size_t)n * M + m) * P + j] = a;
             }
-        for (int simd = 0; simd < 2; ++simd)
-          for (int e = 0; e < 4; ++e) {
-            rt_act act = e == 2 ? RT_ACT_RELU : e == 3 ? RT_ACT_CLIP : RT_ACT_NONE;
-            epilogue ep = {e ? b : NULL, e >= 1 && e != 2 ? res : NULL, act,
-                           -0.5f, 0.5f};
-            for (size_t o = 0; o < no; ++o) {
-              double v = acc[o] + (ep.bias ? b[o / P % M] : 0) +
-                         (ep.residual ? res[o] : 0);
-              if (act == RT_ACT_RELU && v < 0)
-                v = 0;
-              if (act == RT_ACT_CLIP)
-                v = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
-              ref[o] = (float)v;
-            }
-            memset(y, 0xff, no * sizeof *y); /* NaN: every element written */
-            pointwise_set_simd(simd);
-            pointwise_forward(y, x, wp, &p, &ep);
-            assert_close(y, ref, no, 1e-4f);
+        for (int e = 0; e < 4; ++e) {
+          rt_act act = e == 2 ? RT_ACT_RELU : e == 3 ? RT_ACT_CLIP : RT_ACT_NONE;
+          epilogue ep = {e ? b : NULL, e >= 1 && e != 2 ? res : NULL, act,
+                         -0.5f, 0.5f};
+          for (size_t o = 0; o < no; ++o) {
+            double v = acc[o] + (ep.bias ? b[o / P % M] : 0) +
+                       (ep.residual ? res[o] : 0);
+            if (act == RT_ACT_RELU && v < 0)
+              v = 0;
+            if (act == RT_ACT_CLIP)
+              v = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
+            ref[o] = (float)v;
           }
+          memset(y, 0xff, no * sizeof *y); /* NaN: every element written */
+          pointwise_forward(y, x, wp, &p, &ep);
+          assert_close(y, ref, no, 1e-4f);
+        }
         free(x), free(w), free(b), free(res), free(y), free(ref), free(acc),
             free(wp);
       }
-  pointwise_set_simd(1);
   conv_params q;
   memset(&q, 0, sizeof q);
   q.N = q.C = q.M = q.group = 1;
@@ -234,7 +234,7 @@ static void test_pointwise(void **state) {
  * epilogue; 1, 2, 3 and 8 threads (threads split tiles on big maps, output
  * channels on small ones, both when there are more threads than tile
  * groups), whole-image and 16-tile chunks (chunks that start and end inside
- * a tile row), both micro-kernels. */
+ * a tile row), this kernel set's micro-kernel. */
 static void test_winograd(void **state) {
   (void)state;
   static const conv_case cases[] = {
@@ -268,10 +268,8 @@ static void test_winograd(void **state) {
     for (int variant = 0; variant < 24; ++variant) {
       int threads = thread_counts[variant % 4], small_chunks = variant / 4 % 2;
       rt_act act = acts[variant / 8];
-      int simd = variant / 8 != 1; /* the portable kernel once per case */
       omp_set_num_threads(threads);
       winograd_set_chunk_bytes(small_chunks ? 1 : 0);
-      pointwise_set_simd(simd);
       float *scratch = malloc(winograd_scratch_floats(&p) * sizeof(float));
       /* residual only with a bias, as the fused conv hands them over */
       epilogue ep = {b, act == RT_ACT_RELU ? res : NULL, act, 0, 6};
@@ -283,7 +281,6 @@ static void test_winograd(void **state) {
     }
     omp_set_num_threads(max_threads);
     winograd_set_chunk_bytes(0);
-    pointwise_set_simd(1);
     free(x), free(w), free(b), free(res), free(y), free(ref), free(u), free(up);
   }
 }
@@ -363,18 +360,31 @@ static void test_softmax(void **state) {
 
 static void test_op_table_sorted(void **state) {
   (void)state;
-  const char *prev = NULL, *name;
-  for (size_t i = 0; (name = rt_op_at(i)); ++i) {
-    if (prev)
-      assert_true(strcmp(prev, name) < 0);
+  const rt_kernels *set = &rt_kernel_set; /* this ISA's table */
+  assert_string_equal(set->isa, SP_KERNEL_ISA_NAME);
+  for (size_t i = 1; i < set->n_ops; ++i)
+    assert_true(strcmp(set->ops[i - 1].name, set->ops[i].name) < 0);
+  /* the active set (whichever the CPU picked) has the same op types */
+  const char *name;
+  size_t i = 0;
+  for (; (name = rt_op_at(i)); ++i) {
+    assert_true(i < set->n_ops);
+    assert_string_equal(name, set->ops[i].name);
     assert_non_null(rt_op_find("", name));
-    prev = name;
   }
+  assert_int_equal(i, set->n_ops);
   assert_null(rt_op_find("", "NoSuchOp"));
   assert_null(rt_op_find("com.microsoft", "Conv"));
 }
 
 int main(void) {
+  /* kernels of a set this CPU cannot run would die of SIGILL: skip (ctest
+   * SKIP_RETURN_CODE) */
+  if (!sp_runtime_isa_supported(SP_KERNEL_ISA_NAME)) {
+    printf("test_kernels: this CPU cannot run the %s kernels; skipped\n",
+           SP_KERNEL_ISA_NAME);
+    return 77;
+  }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_shapes),
       cmocka_unit_test(test_pointwise),

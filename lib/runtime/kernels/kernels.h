@@ -1,10 +1,17 @@
 /* kernels.h - the flat forward kernels (float buffers, shapes in comments)
  * and the node adapters the op table points at. One file per op family;
- * a *_backward beside each *_forward later. */
+ * a *_backward beside each *_forward later. Every file here is compiled once
+ * per ISA level (isa.h renames what it exports), so a kernel is written once
+ * in portable C or GCC vector types and vectorised for each level; code for
+ * one instruction set sits under #if __AVX2__ / __AVX512F__ in its own file. */
 #ifndef SP_RUNTIME_KERNELS_H
 #define SP_RUNTIME_KERNELS_H
 
 #include "../runtime_internal.h"
+#include "isa.h" /* every name below is renamed per ISA level */
+
+/* This set's op table (ops.c); isa.c reaches it as rt_kernel_set_<isa>. */
+extern const rt_kernels rt_kernel_set;
 
 /* Adapter: reads the node's attributes and tensors, calls a *_forward. */
 #define RT_KERNEL(name) int name(sp_runtime *rt, rt_node *n, sp_error *err)
@@ -49,12 +56,12 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
                        const conv_params *p, const epilogue *ep,
                        float *scratch);
 /* ---- pointwise.c: 1x1 stride-1 group-1 convs, x read in place ---- */
-/* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and the AVX2+FMA
- * kernel can run (the CPU has it and SP_NO_AVX2 is unset). */
+/* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and this kernel
+ * set has a vector micro-kernel (not the generic set). */
 int pointwise_applies(const conv_params *p);
 /* Nonzero when packed_gemm_forward should run y (M,P) = w (M,K) @ x (K,P):
- * the AVX2+FMA kernel can run (the CPU has it and SP_NO_AVX2 is unset) and
- * the shape is one it beats OpenBLAS on. */
+ * this kernel set has a vector micro-kernel and the shape is one it beats
+ * OpenBLAS on. */
 int packed_gemm_applies(int M, int K, int64_t P);
 /* Floats of pointwise_pack's output for w (M, C). */
 size_t pointwise_packed_floats(int M, int C);
@@ -78,9 +85,6 @@ void packed_gemm_serial(float *y, const float *x, const float *wp, int M,
  * epilogue, on the calling thread only; wp is pointwise_pack(w, M, K). */
 void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
                         int K, int64_t P, int p0, int p1);
-/* For tests: 0 forces the portable C micro-kernel, 1 the AVX2 one (when
- * the CPU has it). */
-void pointwise_set_simd(int on);
 /* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
 int winograd_applies(const conv_params *p);
 /* Floats of winograd_weights' output. */

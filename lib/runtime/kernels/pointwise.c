@@ -8,9 +8,13 @@
 
 #include "kernels.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SP_HAVE_AVX2_KERNEL 1
+/* The vector micro-kernel of this kernel set (kernels are compiled once per
+ * ISA level); the generic set has none and leaves 1x1 convs to OpenBLAS. */
+#if defined(__AVX2__) && defined(__FMA__)
+#define SIMD_TILE 1
 #include <immintrin.h>
+#else
+#define SIMD_TILE 0
 #endif
 
 #define MR 6  /* rows of w per panel */
@@ -22,46 +26,19 @@
  * tile costs as much as 16 columns). */
 #define COLUMN_TAIL 4
 
-static int simd_state = -1; /* -1: not decided yet */
-
-static int cpu_has_avx2_fma(void) {
-#ifdef SP_HAVE_AVX2_KERNEL
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return 0;
-#endif
-}
-
-/* The AVX2 kernel runs when the CPU has AVX2+FMA and SP_NO_AVX2 is unset
- * (or "0"); decided once. */
-static int use_simd(void) {
-  int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
-  if (s < 0) {
-    const char *env = getenv("SP_NO_AVX2");
-    s = cpu_has_avx2_fma() && !(env && *env && strcmp(env, "0"));
-    __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
-  }
-  return s;
-}
-
-void pointwise_set_simd(int on) {
-  __atomic_store_n(&simd_state, on && cpu_has_avx2_fma(), __ATOMIC_RELAXED);
-}
-
 int packed_gemm_applies(int M, int K, int64_t P) {
   (void)M;
   /* measured (Zen 4, one thread): OpenBLAS, which packs x into contiguous
    * panels, is 7-15% faster once K >= 256 on maps of 14x14 and up; the
    * direct kernel wins or ties everywhere else (7x7 maps, K < 256) */
-  return use_simd() && !(K >= 256 && P >= 196);
+  return SIMD_TILE && !(K >= 256 && P >= 196);
 }
 
 int pointwise_applies(const conv_params *p) {
   for (int d = 0; d < 3; ++d)
     if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0)
       return 0;
-  return p->group == 1 && use_simd();
+  return p->group == 1 && SIMD_TILE;
 }
 
 size_t pointwise_packed_floats(int M, int C) {
@@ -85,6 +62,7 @@ typedef struct tile_ep {
   float lo, hi;
 } tile_ep;
 
+#if !SIMD_TILE
 /* y (rows<=6, cols<=16), row stride P = wp panel (C,6) @ x (C, cols). */
 static void tile_generic(float *y, const float *x, const float *wp, int C,
                          int64_t P, int rows, int cols, const tile_ep *e) {
@@ -104,9 +82,7 @@ static void tile_generic(float *y, const float *x, const float *wp, int C,
       y[r * P + j] = v;
     }
 }
-
-#ifdef SP_HAVE_AVX2_KERNEL
-#define AVX2 __attribute__((target("avx2,fma")))
+#else
 
 /* One row of the epilogue: + bias + residual, clamp (NaN passes, as in
  * tile_clamp), store; masked when the strip is short. */
@@ -145,7 +121,7 @@ static void tile_generic(float *y, const float *x, const float *wp, int C,
 
 /* As tile_generic: 12 accumulators, each c loads two x vectors and
  * broadcasts 6 weights. full: cols == 16 (no masks). */
-static inline AVX2 __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) void
 tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
           int rows, int cols, const tile_ep *e, const int full) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -166,7 +142,7 @@ tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
 /* One column of a tile (a short tail, e.g. the 49th of a 7x7 map): the 6
  * rows of the panel are one vector, x[c] is broadcast; four accumulators
  * over c mod 4 hide the FMA latency. */
-static AVX2 void column_avx2(float *y, const float *x, const float *wp, int C,
+static void column_avx2(float *y, const float *x, const float *wp, int C,
                              int64_t P, int rows, const tile_ep *e) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   int c = 0;
@@ -194,13 +170,13 @@ static AVX2 void column_avx2(float *y, const float *x, const float *wp, int C,
   }
 }
 
-static AVX2 void tile_avx2_full(float *y, const float *x, const float *wp,
+static void tile_avx2_full(float *y, const float *x, const float *wp,
                                 int C, int64_t P, int rows,
                                 const tile_ep *e) {
   tile_avx2(y, x, wp, C, P, rows, NR, e, 1);
 }
 
-static AVX2 void tile_avx2_part(float *y, const float *x, const float *wp,
+static void tile_avx2_part(float *y, const float *x, const float *wp,
                                 int C, int64_t P, int rows, int cols,
                                 const tile_ep *e) {
   tile_avx2(y, x, wp, C, P, rows, cols, e, 0);
@@ -210,13 +186,12 @@ static AVX2 void tile_avx2_part(float *y, const float *x, const float *wp,
 /* Panels [p0, p1) over column strips [s0, s1) of one image. */
 static void run_block(float *y, const float *x, const float *wp, int M, int C,
                       int64_t P, int p0, int p1, int64_t s0, int64_t s1,
-                      const epilogue *ep, int simd) {
+                      const epilogue *ep) {
   tile_ep e = {NULL, NULL, 0, -INFINITY, INFINITY};
   if (ep && ep->act == RT_ACT_RELU)
     e.clamp = 1, e.lo = 0;
   else if (ep && ep->act == RT_ACT_CLIP)
     e.clamp = 1, e.lo = ep->a, e.hi = ep->b;
-  (void)simd;
   for (int pn = p0; pn < p1; ++pn) {
     int m0 = pn * MR, rows = M - m0 < MR ? M - m0 : MR;
     const float *wpp = wp + (size_t)pn * MR * C;
@@ -226,22 +201,20 @@ static void run_block(float *y, const float *x, const float *wp, int M, int C,
       int cols = P - j0 < NR ? (int)(P - j0) : NR;
       float *yt = y + (int64_t)m0 * P + j0;
       e.res = ep && ep->residual ? ep->residual + (int64_t)m0 * P + j0 : NULL;
-#ifdef SP_HAVE_AVX2_KERNEL
-      if (simd) {
-        if (cols == NR)
-          tile_avx2_full(yt, x + j0, wpp, C, P, rows, &e);
-        else if (cols <= COLUMN_TAIL)
-          for (int j = 0; j < cols; ++j) {
-            tile_ep ej = e;
-            ej.res = e.res ? e.res + j : NULL;
-            column_avx2(yt + j, x + j0 + j, wpp, C, P, rows, &ej);
-          }
-        else
-          tile_avx2_part(yt, x + j0, wpp, C, P, rows, cols, &e);
-        continue;
-      }
-#endif
+#if SIMD_TILE
+      if (cols == NR)
+        tile_avx2_full(yt, x + j0, wpp, C, P, rows, &e);
+      else if (cols <= COLUMN_TAIL)
+        for (int j = 0; j < cols; ++j) {
+          tile_ep ej = e;
+          ej.res = e.res ? e.res + j : NULL;
+          column_avx2(yt + j, x + j0 + j, wpp, C, P, rows, &ej);
+        }
+      else
+        tile_avx2_part(yt, x + j0, wpp, C, P, rows, cols, &e);
+#else
       tile_generic(yt, x + j0, wpp, C, P, rows, cols, &e);
+#endif
     }
   }
 }
@@ -250,7 +223,6 @@ void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
                          int K, int64_t P, const epilogue *ep) {
   if (M <= 0 || P <= 0)
     return;
-  const int simd = use_simd();
   const int panels = (M + MR - 1) / MR;
   const int64_t strips = (P + NR - 1) / NR;
   int64_t sb = BLOCK_FLOATS / ((int64_t)NR * (K > 0 ? K : 1));
@@ -285,19 +257,18 @@ void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
     int64_t s0 = b * sb, s1 = s0 + sb < strips ? s0 + sb : strips;
     int p0 = (int)((int64_t)g * panels / groups);
     int p1 = (int)((int64_t)(g + 1) * panels / groups);
-    run_block(y, x, wp, M, K, P, p0, p1, s0, s1, ep, simd);
+    run_block(y, x, wp, M, K, P, p0, p1, s0, s1, ep);
   }
 }
 
 void packed_gemm_serial(float *y, const float *x, const float *wp, int M,
                         int K, int64_t P, const epilogue *ep) {
-  run_block(y, x, wp, M, K, P, 0, (M + MR - 1) / MR, 0, (P + NR - 1) / NR, ep,
-            use_simd());
+  run_block(y, x, wp, M, K, P, 0, (M + MR - 1) / MR, 0, (P + NR - 1) / NR, ep);
 }
 
 void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
                         int K, int64_t P, int p0, int p1) {
-  run_block(y, x, wp, M, K, P, p0, p1, 0, (P + NR - 1) / NR, NULL, use_simd());
+  run_block(y, x, wp, M, K, P, p0, p1, 0, (P + NR - 1) / NR, NULL);
 }
 
 void pointwise_forward(float *out, const float *inp, const float *wp,

@@ -404,11 +404,10 @@ static int64_t pad_index(int64_t i, int64_t dim, int mode) {
   return ((i % dim) + dim) % dim; /* wrap */
 }
 
-/* k elements of es bytes at dst, each a copy of fill. */
-static void fill_elems(char *dst, const char *fill, size_t es, int64_t k) {
-  int zero = 1;
-  for (size_t b = 0; b < es; ++b)
-    zero &= fill[b] == 0;
+/* k elements of es bytes at dst, each a copy of fill (all zero bytes when
+ * zero is set). */
+static void fill_elems(char *dst, const char *fill, int zero, size_t es,
+                       int64_t k) {
   if (zero) {
     memset(dst, 0, (size_t)k * es);
     return;
@@ -446,6 +445,8 @@ RT_KERNEL(rt_pad) {
              : !strcmp(mode_s, "wrap")  ? 3 : 0;
   size_t es = esize(x);
   char fill[16] = {0};
+  if (es == 0 || es > sizeof fill)
+    return rt_fail(err, n, "element type %d is not supported", x->elem_type);
   if (n->opset < 11) {
     double v = rt_attr_float(n, "value", 0);
     if (x->elem_type == RT_FLOAT) {
@@ -455,6 +456,9 @@ RT_KERNEL(rt_pad) {
   } else if (rt_in(n, 2) && n->in[2]->t.numel) {
     memcpy(fill, n->in[2]->t.data, es);
   }
+  int fill_zero = 1;
+  for (size_t b = 0; b < es; ++b)
+    fill_zero &= fill[b] == 0;
   int64_t xs[SP_MAX_RANK];
   strides_of(x, xs);
   int r = y->rank;
@@ -476,12 +480,12 @@ RT_KERNEL(rt_pad) {
       int64_t j0 = fill_row ? L : lo > 0 ? (lo < L ? lo : L) : 0;
       int64_t j1 = fill_row ? L : lo + xl < L ? lo + xl : L;
       j1 = j1 > j0 ? j1 : j0;
-      fill_elems(dst, fill, es, j0);
+      fill_elems(dst, fill, fill_zero, es, j0);
       if (j1 > j0)
         memcpy(dst + j0 * (int64_t)es,
                (const char *)x->data + (off + j0 - lo) * (int64_t)es,
                (size_t)(j1 - j0) * es);
-      fill_elems(dst + j1 * (int64_t)es, fill, es, L - j1);
+      fill_elems(dst + j1 * (int64_t)es, fill, fill_zero, es, L - j1);
       continue;
     }
     for (int64_t j = 0; j < L; ++j) {
