@@ -98,8 +98,9 @@ void sp_runtime_set_threads(int threads);
 size_t sp_runtime_arena_bytes(const sp_runtime *rt);
 
 /* OpenBLAS core check: fills buf with a one-line hint when OpenBLAS picked
- * a weaker core than the CPU supports (AVX-512F -> SkylakeX, AVX2 ->
- * Haswell) and returns 1; returns 0 (buf = "") when fine. The runtime
+ * a weaker core than the CPU supports (Intel with AVX-512F -> SkylakeX; AVX2,
+ * and AMD's AVX-512 -> Haswell or Zen) and returns 1; returns 0 (buf = "")
+ * when fine. The runtime
  * prints the hint to stderr once per process, at the first load. */
 int sp_runtime_blas_check(char *buf, size_t size);
 

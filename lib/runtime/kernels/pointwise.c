@@ -17,8 +17,14 @@
 #define SIMD_TILE 0
 #endif
 
-#define MR 6  /* rows of w per panel */
+#define MR 6 /* rows of w per panel */
+#if defined(__AVX512F__)
+#define TILE_AVX512 1
+#define NR 32 /* columns of x per strip (two zmm) */
+#else
+#define TILE_AVX512 0
 #define NR 16 /* columns of x per strip (two ymm) */
+#endif
 /* Floats of x per column block: it stays in L2 while every panel of w
  * passes over it (each panel, 6*C floats, stays in L1). */
 #define BLOCK_FLOATS (64 * 1024)
@@ -170,17 +176,81 @@ static void column_avx2(float *y, const float *x, const float *wp, int C,
   }
 }
 
-static void tile_avx2_full(float *y, const float *x, const float *wp,
-                                int C, int64_t P, int rows,
-                                const tile_ep *e) {
-  tile_avx2(y, x, wp, C, P, rows, NR, e, 1);
+#if !TILE_AVX512
+/* y (rows, cols<=16) of one strip. */
+static void tile_simd(float *y, const float *x, const float *wp, int C,
+                      int64_t P, int rows, int cols, const tile_ep *e) {
+  if (cols == NR)
+    tile_avx2(y, x, wp, C, P, rows, NR, e, 1);
+  else
+    tile_avx2(y, x, wp, C, P, rows, cols, e, 0);
+}
+#else
+/* As EP_ROW for zmm: masked by k0/k1 when the strip is short. */
+#define EP_ROW512(r)                                                           \
+  if (r < rows) {                                                              \
+    __m512 v0 = a##r##0, v1 = a##r##1;                                         \
+    if (e->bias) {                                                             \
+      __m512 b = _mm512_set1_ps(e->bias[r]);                                   \
+      v0 = _mm512_add_ps(v0, b), v1 = _mm512_add_ps(v1, b);                    \
+    }                                                                          \
+    if (e->res) {                                                              \
+      const float *rr = e->res + r * P;                                        \
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(k0, rr));                   \
+      if (vecs == 2)                                                           \
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(k1, rr + 16));            \
+    }                                                                          \
+    if (e->clamp) {                                                            \
+      v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));                           \
+      v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));                           \
+    }                                                                          \
+    float *yr = y + r * P;                                                     \
+    _mm512_mask_storeu_ps(yr, k0, v0);                                         \
+    if (vecs == 2)                                                             \
+      _mm512_mask_storeu_ps(yr + 16, k1, v1);                                  \
+  }
+
+#define FMA_ROW512(r)                                                          \
+  {                                                                            \
+    __m512 w = _mm512_set1_ps(wp[r]);                                          \
+    a##r##0 = _mm512_fmadd_ps(w, x0, a##r##0);                                 \
+    if (vecs == 2)                                                             \
+      a##r##1 = _mm512_fmadd_ps(w, x1, a##r##1);                               \
+  }
+
+/* As tile_avx2 with zmm: 6 rows x (16 vecs) columns, 12 accumulators at
+ * vecs == 2; short strips load and store under masks. */
+static inline __attribute__((always_inline)) void
+tile_avx512(float *y, const float *x, const float *wp, int C, int64_t P,
+            int rows, int cols, const tile_ep *e, const int vecs) {
+  const __mmask16 k0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+  const __mmask16 k1 = cols >= 32   ? 0xffff
+                       : cols <= 16 ? 0
+                                    : (__mmask16)((1u << (cols - 16)) - 1);
+  __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+  __m512 a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  __m512 a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  for (int c = 0; c < C; ++c, x += P, wp += MR) {
+    __m512 x0 = k0 == 0xffff ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(k0, x);
+    __m512 x1 = _mm512_setzero_ps();
+    if (vecs == 2)
+      x1 = k1 == 0xffff ? _mm512_loadu_ps(x + 16) : _mm512_maskz_loadu_ps(k1, x + 16);
+    FMA_ROW512(0) FMA_ROW512(1) FMA_ROW512(2)
+    FMA_ROW512(3) FMA_ROW512(4) FMA_ROW512(5)
+  }
+  const __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
+  EP_ROW512(0) EP_ROW512(1) EP_ROW512(2) EP_ROW512(3) EP_ROW512(4) EP_ROW512(5)
 }
 
-static void tile_avx2_part(float *y, const float *x, const float *wp,
-                                int C, int64_t P, int rows, int cols,
-                                const tile_ep *e) {
-  tile_avx2(y, x, wp, C, P, rows, cols, e, 0);
+/* y (rows, cols<=32) of one strip: one zmm of columns when 16 do. */
+static void tile_simd(float *y, const float *x, const float *wp, int C,
+                      int64_t P, int rows, int cols, const tile_ep *e) {
+  if (cols > 16)
+    tile_avx512(y, x, wp, C, P, rows, cols, e, 2);
+  else
+    tile_avx512(y, x, wp, C, P, rows, cols, e, 1);
 }
+#endif
 #endif
 
 /* Panels [p0, p1) over column strips [s0, s1) of one image. */
@@ -202,16 +272,14 @@ static void run_block(float *y, const float *x, const float *wp, int M, int C,
       float *yt = y + (int64_t)m0 * P + j0;
       e.res = ep && ep->residual ? ep->residual + (int64_t)m0 * P + j0 : NULL;
 #if SIMD_TILE
-      if (cols == NR)
-        tile_avx2_full(yt, x + j0, wpp, C, P, rows, &e);
-      else if (cols <= COLUMN_TAIL)
+      if (cols <= COLUMN_TAIL)
         for (int j = 0; j < cols; ++j) {
           tile_ep ej = e;
           ej.res = e.res ? e.res + j : NULL;
           column_avx2(yt + j, x + j0 + j, wpp, C, P, rows, &ej);
         }
       else
-        tile_avx2_part(yt, x + j0, wpp, C, P, rows, cols, &e);
+        tile_simd(yt, x + j0, wpp, C, P, rows, cols, &e);
 #else
       tile_generic(yt, x + j0, wpp, C, P, rows, cols, &e);
 #endif
