@@ -91,17 +91,17 @@ static void canonicalize_body(canon_ctx *c) {
   }
 }
 
-static void write_stats(const canon_stats *s, const char *path) {
-  FILE *out = strcmp(path, "-") == 0 ? stderr : fopen(path, "w");
+static int write_stats(MlirOperation module, const canon_stats *s, const char *path) {
+  sp_output o;
+  FILE *out = sp_pass_output_open(module, "sp-canonicalize", &o, path, stderr);
   if (!out)
-    return;
+    return -1;
   fprintf(out,
           "sp-canonicalize: folded=%ld reshape_targets=%ld identities=%ld chains=%ld "
           "concat_inputs=%ld zero_branches=%ld bn_folded=%ld constants_merged=%ld removed=%ld\n",
           s->folded, s->reshape_targets, s->identities, s->chains, s->concat_inputs,
           s->zero_branches, s->bn_folded, s->constants_merged, s->removed);
-  if (out != stderr)
-    fclose(out);
+  return sp_pass_output_close(module, "sp-canonicalize", &o);
 }
 
 int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args) {
@@ -122,6 +122,6 @@ int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args) {
   }
   const char *stats = sp_pass_arg_string(args, "stats");
   if (stats && *stats)
-    write_stats(&c.stats, stats);
+    return write_stats(module, &c.stats, stats);
   return 0;
 }

@@ -97,20 +97,6 @@ static void annotate_module(sp_groups *g) {
   free(rows);
 }
 
-static FILE *open_out(MlirOperation module, const char *path) {
-  FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-  if (!f)
-    sp_emit_error(module, "sp-dependency-groups: cannot write '%s'", path);
-  return f;
-}
-
-static void close_out(FILE *f) {
-  if (f == stdout)
-    fflush(f);
-  else
-    fclose(f);
-}
-
 void sp_groups_dump_text(sp_groups *g, FILE *out) {
   size_t prunable = 0;
   for (size_t i = 0; i < g->num_groups; ++i)
@@ -163,21 +149,22 @@ int sp_dependency_groups_run(MlirOperation module, const sp_pass_args *args) {
   annotate_module(g);
   int rc = 0;
   const char *dump = sp_pass_arg_string(args, "dump");
+  sp_output out;
   if (dump) {
-    FILE *f = open_out(module, dump);
+    FILE *f = sp_pass_output_open(module, "sp-dependency-groups", &out, dump, stdout);
     if (f) {
       sp_groups_dump_text(g, f);
-      close_out(f);
+      rc |= sp_pass_output_close(module, "sp-dependency-groups", &out);
     } else {
       rc = -1;
     }
   }
   const char *dot = sp_pass_arg_string(args, "dot");
   if (dot) {
-    FILE *f = open_out(module, dot);
+    FILE *f = sp_pass_output_open(module, "sp-dependency-groups", &out, dot, stdout);
     if (f) {
       dump_dot(g, f);
-      close_out(f);
+      rc |= sp_pass_output_close(module, "sp-dependency-groups", &out);
     } else {
       rc = -1;
     }

@@ -197,20 +197,15 @@ static int write_output(MlirOperation module, const char *path, FILE *dflt, cons
                         const op_stats *ops, size_t n_ops, const type_stats *types,
                         size_t n_types, int per_op, int64_t params, int64_t macs,
                         int n_dynamic) {
-  FILE *out = strcmp(path, "-") == 0 ? dflt : fopen(path, "w");
-  if (!out) {
-    sp_emit_error(module, "sp-model-stats: cannot write '%s'", path);
+  sp_output o;
+  FILE *out = sp_pass_output_open(module, "sp-model-stats", &o, path, dflt);
+  if (!out)
     return -1;
-  }
   if (text)
     fprintf(out, "%s\n", text);
   else
     write_table(out, ops, n_ops, types, n_types, per_op, params, macs, n_dynamic);
-  if (out != dflt)
-    fclose(out);
-  else
-    fflush(out);
-  return 0;
+  return sp_pass_output_close(module, "sp-model-stats", &o);
 }
 
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {

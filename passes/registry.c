@@ -1,5 +1,6 @@
 /* The one list of sp passes: names, options, summaries, entry points. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/Diagnostics.h>
@@ -329,4 +330,40 @@ void sp_emit_error(MlirOperation op, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   mlirEmitError(mlirOperationGetLocation(op), msg);
+}
+
+FILE *sp_pass_output_open(MlirOperation op, const char *pass, sp_output *out,
+                          const char *path, FILE *dflt) {
+  sp_error err = {{0}};
+  if (!strcmp(path, "-")) { /* the pass's default stream, checked on close */
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    out->slot = -1;
+    out->file = dflt;
+    return dflt;
+  }
+  if (sp_output_open(out, path, &err) < 0) {
+    sp_emit_error(op, "%s: %s", pass, err.message);
+    return NULL;
+  }
+  return out->file;
+}
+
+int sp_pass_output_close(MlirOperation op, const char *pass, sp_output *out) {
+  sp_error err = {{0}};
+  int rc;
+  if (out->file == stdout || out->file == stderr || !strcmp(out->path, "-")) {
+    errno = 0;
+    rc = fflush(out->file) != 0 || ferror(out->file) ? -1 : 0;
+    if (rc)
+      sp_error_set(&err, "cannot write '%s': %s",
+                   out->file == stderr ? "standard error" : "standard output",
+                   strerror(errno ? errno : EIO));
+    out->file = NULL;
+  } else {
+    rc = sp_output_close(out, &err);
+  }
+  if (rc)
+    sp_emit_error(op, "%s: %s", pass, err.message);
+  return rc;
 }

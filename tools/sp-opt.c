@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sp/dialect.h"
+#include "sp/output.h"
 #include "sp/passes.h"
 #include "sp/translate.h"
 #include "tool_common.h"
@@ -515,6 +516,7 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
   sp_error err = {{0}};
   sp_onnx_model *model = NULL;
   MlirModule module = {NULL};
+  long errors_before = tool_errors_printed();
   double t0 = tool_now();
   if (v)
     parse_expectations(v, text ? text : "", first_line);
@@ -537,7 +539,8 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
   // The output of a chunk whose diagnostics are under test is not interesting.
   if (rc == 0 && !v)
     rc = write_output(module, o, first_chunk, t, &err);
-  if (rc && !v)
+  // one line per failure: a pass that emitted its error needs no summary
+  if (rc && !v && tool_errors_printed() == errors_before)
     fprintf(stderr, "sp-opt: %s\n", err.message);
   if (!mlirModuleIsNull(module))
     mlirModuleDestroy(module);
@@ -546,6 +549,7 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
 }
 
 int main(int argc, char **argv) {
+  sp_output_remove_on_signal(); // no temp file outlives Ctrl-C
   options o;
   int rc = parse_options(argc, argv, &o);
   if (rc)
@@ -636,5 +640,9 @@ int main(int argc, char **argv) {
   verifier_reset(&v);
   pipeline_free(&p);
   sp_context_destroy(ctx);
+  if (!failed && sp_output_check_stdout(&err)) {
+    fprintf(stderr, "sp-opt: %s\n", err.message);
+    failed = 1;
+  }
   return failed ? 1 : 0;
 }

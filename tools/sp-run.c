@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sp/output.h"
 #include "sp/runtime.h"
 
 #define MAX_DIMS 32
@@ -189,7 +190,7 @@ static int bind_random(sp_runtime *rt, const options *o, sp_error *err) {
 
 static int write_outputs(sp_runtime *rt, const char *dir, sp_error *err) {
   if (mkdir(dir, 0777) && errno != EEXIST)
-    return sp_error_set(err, "%s: cannot create directory", dir);
+    return sp_error_set(err, "cannot create directory '%s': %s", dir, strerror(errno));
   char path[4096];
   for (int i = 0; i < sp_runtime_num_outputs(rt); ++i) {
     snprintf(path, sizeof path, "%s/output_%d.pb", dir, i);
@@ -406,6 +407,7 @@ static void choose_omp_wait(char **argv) {
 }
 
 int main(int argc, char **argv) {
+  sp_output_remove_on_signal(); // no temp file outlives Ctrl-C
   choose_omp_wait(argv);
   static const struct option longopts[] = {
       {"input-dir", required_argument, NULL, OPT_INPUT_DIR},
@@ -516,5 +518,7 @@ int main(int argc, char **argv) {
   }
 out:
   sp_runtime_free(rt);
+  if (!rc && sp_output_check_stdout(&err))
+    rc = -1;
   return rc ? fail(rc, &err) : 0;
 }

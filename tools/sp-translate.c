@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sp/dialect.h"
+#include "sp/output.h"
 #include "sp/translate.h"
 #include "tool_common.h"
 
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
       {"dim", required_argument, NULL, OPT_DIM},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
+  sp_output_remove_on_signal(); // no temp file outlives Ctrl-C
   int mode = 0;
   tool_dims dims = {0};
   const char *output = "-";
@@ -113,6 +115,8 @@ int main(int argc, char **argv) {
         rc = 0;
     }
   }
+  if (rc == 0 && sp_output_check_stdout(&err))
+    rc = 1;
   if (rc)
     fprintf(stderr, "sp-translate: %s\n", err.message);
   if (!mlirModuleIsNull(module))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sp/dialect.h"
+#include "sp/output.h"
 #include "sp/translate.h"
 
 char *tool_read_file(const char *path, size_t *size, sp_error *err) {
@@ -58,9 +59,10 @@ int tool_is_onnx_path(const char *path) {
 
 typedef struct diag_state {
   const char *input_name;
+  long errors; /* error diagnostics printed so far */
 } diag_state;
 
-static diag_state diagnostics = {"-"};
+static diag_state diagnostics = {"-", 0};
 
 static void print_to_file(MlirStringRef s, void *user) {
   fwrite(s.data, 1, s.length, (FILE *)user);
@@ -77,6 +79,7 @@ static const char *severity_name(MlirDiagnosticSeverity s) {
 
 static MlirLogicalResult print_diagnostic(MlirDiagnostic d, void *user) {
   diag_state *st = user;
+  st->errors += mlirDiagnosticGetSeverity(d) == MlirDiagnosticError;
   int is_node = 0;
   char *where = sp_location_name(mlirDiagnosticGetLocation(d), &is_node);
   if (where && is_node)
@@ -91,6 +94,8 @@ static MlirLogicalResult print_diagnostic(MlirDiagnostic d, void *user) {
   fputc('\n', stderr);
   return mlirLogicalResultSuccess();
 }
+
+long tool_errors_printed(void) { return diagnostics.errors; }
 
 void tool_install_diagnostics(MlirContext ctx, const char *input_name) {
   diagnostics.input_name = input_name;
@@ -203,53 +208,18 @@ int tool_import_onnx(MlirContext ctx, const char *path, const tool_dims *dims,
 }
 
 int tool_write_mlir(MlirModule module, const char *path, long elide_limit, sp_error *err) {
+  sp_output out;
+  if (sp_output_open(&out, path, err) < 0)
+    return -1;
   MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
   // Locations carry ONNX node names, so text round-trips keep them.
   mlirOpPrintingFlagsEnableDebugInfo(flags, true, false);
   if (elide_limit > 0)
     mlirOpPrintingFlagsElideLargeResourceString(flags, elide_limit);
-  if (strcmp(path, "-") == 0) {
-    mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    mlirOpPrintingFlagsDestroy(flags);
-    return 0;
-  }
-  // Atomic: a temp file next to the output, renamed when complete.
-  size_t n = strlen(path) + 16;
-  char *tmp = malloc(n);
-  snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd >= 0) {
-    // mkstemp makes 0600 files; outputs should look like any other file.
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-  }
-  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (!f) {
-    sp_error_set(err, "cannot write '%s': %s", path, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(tmp);
-    }
-    free(tmp);
-    mlirOpPrintingFlagsDestroy(flags);
-    return -1;
-  }
-  mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, f);
-  fputc('\n', f);
+  mlirOperationPrintWithFlags(mlirModuleGetOperation(module), flags, print_to_file, out.file);
+  fputc('\n', out.file);
   mlirOpPrintingFlagsDestroy(flags);
-  int bad = ferror(f);
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    sp_error_set(err, "cannot write '%s': %s", path, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return -1;
-  }
-  free(tmp);
-  return 0;
+  return sp_output_close(&out, err);
 }
 
 double tool_now(void) {

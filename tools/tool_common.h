@@ -19,6 +19,9 @@ int tool_is_onnx_path(const char *path);
 /* Diagnostics go to stderr as "<file>:<line>:<col>: error: msg" or
  * "<file>: node 'conv1': error: msg". Install once per context. */
 void tool_install_diagnostics(MlirContext ctx, const char *input_name);
+/* Error diagnostics printed so far: a failure already reported by one need
+ * no second line. */
+long tool_errors_printed(void);
 
 /* Parses MLIR text whose first line is line first_line of input_name (so
  * diagnostics point into the original file). Null module on failure. */

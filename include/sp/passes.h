@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "sp/error.h"
+#include "sp/output.h"
 
 typedef enum sp_option_kind {
   SP_OPTION_FLOAT,
@@ -76,6 +77,15 @@ void sp_pass_print_help(FILE *out);
 /* Emits an error diagnostic at op's location (printf-style). */
 void sp_emit_error(MlirOperation op, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A pass's side output (dump=, dot=, json=, table=, stats=): "-" is the
+ * stream dflt, any other path a file written as sp/output.h says (atomic,
+ * devices in place, every write checked). Returns the stream to write to,
+ * or NULL after emitting "<pass>: cannot write ..." at op. */
+FILE *sp_pass_output_open(MlirOperation op, const char *pass, sp_output *out,
+                          const char *path, FILE *dflt);
+/* Completes it: 0, or -1 after emitting the write error at op. */
+int sp_pass_output_close(MlirOperation op, const char *pass, sp_output *out);
 
 
 /* Size of dim i of v as a MAC count sees it. */

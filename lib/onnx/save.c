@@ -7,105 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "onnx_internal.h"
+#include <sys/file.h>
 
-/* A file being written as "<path>.tmp.XXXXXX" and renamed over path. */
-typedef struct temp_file {
-  const char *path;
-  char *tmp;
-  FILE *file;
-} temp_file;
+#include "onnx_internal.h"
+#include "sp/output.h"
 
 static int write_error(sp_error *err, const char *path, int e) {
   return sp_error_set(err, "cannot write '%s': %s", path, strerror(e));
-}
-
-/* The current umask, read without changing it (umask() would race with
- * other threads creating files). */
-static mode_t current_umask(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[128];
-  unsigned mask = 022;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "Umask: %o", &mask) == 1)
-      break;
-  if (f)
-    fclose(f);
-  return (mode_t)mask;
-}
-
-/* mkstemp makes 0600 files; give the result the mode a plain create would. */
-static mode_t target_mode(const char *path) {
-  struct stat st;
-  if (stat(path, &st) == 0)
-    return st.st_mode & 07777;
-  return 0666 & ~current_umask();
-}
-
-static void temp_discard(temp_file *t) {
-  if (t->file)
-    fclose(t->file);
-  if (t->tmp)
-    unlink(t->tmp);
-  free(t->tmp);
-  t->file = NULL;
-  t->tmp = NULL;
-}
-
-static int temp_open(temp_file *t, const char *path, sp_error *err) {
-  size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-  t->path = path;
-  t->file = NULL;
-  t->tmp = malloc(n);
-  if (!t->tmp)
-    return write_error(err, path, ENOMEM);
-  snprintf(t->tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(t->tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(t->tmp);
-    t->tmp = NULL;
-    return write_error(err, path, e);
-  }
-  if (fchmod(fd, target_mode(path)) < 0 || !(t->file = fdopen(fd, "wb"))) {
-    int e = errno;
-    close(fd);
-    temp_discard(t);
-    return write_error(err, path, e);
-  }
-  // Large buffer: most protobuf appends are a few bytes of tags and names.
-  setvbuf(t->file, NULL, _IOFBF, 1 << 20);
-  return 0;
-}
-
-/* Flushes and closes the temp file; the rename happens in temp_rename. */
-static int temp_close(temp_file *t, int durable, sp_error *err) {
-  errno = 0; // ferror alone sets no errno: report EIO then
-  int failed = fflush(t->file) != 0 || ferror(t->file) ||
-               (durable && fsync(fileno(t->file)) != 0);
-  int e = errno;
-  if (fclose(t->file) != 0 && !failed) {
-    failed = 1;
-    e = errno;
-  }
-  t->file = NULL;
-  if (failed) {
-    write_error(err, t->path, e ? e : EIO);
-    temp_discard(t);
-    return -1;
-  }
-  return 0;
-}
-
-static int temp_rename(temp_file *t, sp_error *err) {
-  if (rename(t->tmp, t->path) < 0) {
-    int e = errno;
-    temp_discard(t);
-    return write_error(err, t->path, e);
-  }
-  free(t->tmp);
-  t->tmp = NULL;
-  return 0;
 }
 
 /* ProtobufCBuffer that streams packed bytes into a FILE. */
@@ -136,7 +44,8 @@ typedef struct moved_tensor {
 typedef struct save_state {
   size_t threshold;
   const char *location; /* external file name as written in the model */
-  temp_file data;       /* external-data file; data.file NULL until needed */
+  sp_output data;       /* external-data file, once has_data */
+  int has_data;
   const char *path;     /* the model file, for messages */
   const char *data_path;
   uint64_t data_size;
@@ -168,8 +77,11 @@ static int append_data(save_state *s, const Onnx__TensorProto *t,
   size_t len = t->raw_data.len;
   uint64_t align = len >= 65536 ? 4096 : 64;
   uint64_t pad = (align - s->data_size % align) % align;
-  if (!s->data.file && temp_open(&s->data, s->data_path, s->err) < 0)
-    return -1;
+  if (!s->has_data) {
+    if (sp_output_open(&s->data, s->data_path, s->err) < 0)
+      return -1;
+    s->has_data = 1;
+  }
   errno = 0;
   if (fwrite(zeros, 1, pad, s->data.file) != pad ||
       fwrite(t->raw_data.data, 1, len, s->data.file) != len)
@@ -271,17 +183,17 @@ static void restore_tensors(save_state *s) {
 }
 
 static int pack_model(const char *path, Onnx__ModelProto *model, int durable,
-                      temp_file *out, sp_error *err) {
-  if (temp_open(out, path, err) < 0)
+                      sp_output *out, sp_error *err) {
+  if (sp_output_open(out, path, err) < 0)
     return -1;
   file_sink sink = {{sink_append}, out->file, 0};
   errno = 0;
   protobuf_c_message_pack_to_buffer(&model->base, &sink.base);
   if (sink.error) {
-    temp_discard(out);
+    sp_output_discard(out);
     return write_error(err, path, sink.error);
   }
-  return temp_close(out, durable, err);
+  return sp_output_finish(out, durable, err);
 }
 
 static const char *base_name(const char *path) {
@@ -289,17 +201,13 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-/* Makes the renames durable too: they live in the directory. */
-static void sync_dir(const char *path) {
+/* The directory holding path, opened (-1 if it cannot be). */
+static int open_dir(const char *path) {
   const char *base = base_name(path);
   char dir[4096];
   snprintf(dir, sizeof dir, "%.*s", base == path ? 1 : (int)(base - path),
            base == path ? "." : path);
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
+  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* "<dir of path>/<name>", or "<dir of path>/<base name of path>.data". */
@@ -316,23 +224,31 @@ static char *data_path_for(const char *path, const char *name) {
 
 static int save_model(const char *path, Onnx__ModelProto *model,
                       const sp_onnx_save_options *options, save_state *s) {
-  temp_file out = {0};
+  sp_output out = {0};
+  out.slot = -1;
   int durable = options && options->durable;
   int rc = model->graph ? place_graph(s, model->graph, 0) : 0;
-  if (rc == 0 && s->data.file)
-    rc = temp_close(&s->data, durable, s->err);
+  if (rc == 0 && s->has_data)
+    rc = sp_output_finish(&s->data, durable, s->err);
   if (rc == 0)
     rc = pack_model(path, model, durable, &out, s->err);
   restore_tensors(s);
-  // Data first: a model must never point at a data file not yet in place.
-  if (rc == 0 && s->data.tmp && (rc = temp_rename(&s->data, s->err)) < 0)
-    temp_discard(&out);
+  // Two saves of one model + data pair at once must not end with the model of
+  // one and the data of the other: the pair is renamed under a lock on the
+  // directory. Data first: a model never points at a data file not in place.
+  int dir = rc == 0 && (s->has_data || durable) ? open_dir(path) : -1;
+  if (dir >= 0 && s->has_data)
+    flock(dir, LOCK_EX);
+  if (rc == 0 && s->has_data && (rc = sp_output_commit(&s->data, s->err)) < 0)
+    sp_output_discard(&out);
   if (rc == 0)
-    rc = temp_rename(&out, s->err);
-  if (rc < 0)
-    temp_discard(&s->data);
-  else if (durable)
-    sync_dir(path);
+    rc = sp_output_commit(&out, s->err);
+  if (rc < 0 && s->has_data)
+    sp_output_discard(&s->data);
+  else if (rc == 0 && durable && dir >= 0)
+    fsync(dir); // the renames live in the directory
+  if (dir >= 0)
+    close(dir); // and releases the lock
   return rc;
 }
 

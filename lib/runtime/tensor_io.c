@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime_internal.h"
+#include "sp/output.h"
 
 void sp_tensor_free(sp_tensor *t) {
   if (!t)
@@ -136,10 +137,7 @@ int sp_tensor_write_pb(const char *path, const sp_tensor *t, sp_error *err) {
   if (!buf)
     return sp_error_set(err, "%s: out of memory", path);
   onnx__tensor_proto__pack(&tp, buf);
-  FILE *f = fopen(path, "wb");
-  int ok = f && fwrite(buf, 1, size, f) == size;
-  if (f && fclose(f))
-    ok = 0;
+  int rc = sp_output_write_all(path, buf, size, err); /* atomic, checked */
   free(buf);
-  return ok ? 0 : sp_error_set(err, "%s: cannot write", path);
+  return rc;
 }
