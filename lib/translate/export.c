@@ -670,7 +670,9 @@ static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
   }
 
   // Graph outputs name their producers, so no Identity is needed in the
-  // common case; a value returned twice or an argument gets an Identity.
+  // common case; nor for an argument or a value returned again under the name
+  // it already has (ONNX allows both, and callers bind outputs by name). A
+  // value returned under a second name gets an Identity.
   MlirOperation ret = mlirBlockGetTerminator(body);
   intptr_t n_out = mlirOperationGetNumOperands(ret);
   const char **out_names = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *out_names);
@@ -680,7 +682,10 @@ static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
     char fallback[32];
     snprintf(fallback, sizeof fallback, "output_%ld", (long)i);
     const char *wanted = io_name(ex, array_entry_dict(res_attrs, i), fallback);
-    if (!value_name(ex, v) && !name_taken(ex, wanted)) {
+    const char *has = value_name(ex, v);
+    if (has && !strcmp(has, wanted)) {
+      out_names[i] = has;
+    } else if (!has && !name_taken(ex, wanted)) {
       out_names[i] = claim_name(ex, wanted);
       sp_map_put_ptr(&ex->names, v.ptr, (void *)out_names[i]);
     } else {

@@ -209,5 +209,32 @@ def sigterm_mid_write_leaves_no_temp_file(t):
         expect(open(out).read() == 'previous', 'the previous output was changed')
 
 
+@case
+def graph_output_names_are_kept(t):
+    # an output that is also an input, and one listed twice: callers bind by name
+    g = helper.make_graph(
+        [helper.make_node('Relu', ['x'], ['y'], name='relu')], 'g',
+        [helper.make_tensor_value_info('x', TP.FLOAT, [2])],
+        [helper.make_tensor_value_info(n, TP.FLOAT, [2]) for n in ('x', 'y', 'y')])
+    model = t.model(g)
+    out = t.path('out.onnx')
+    t.run('sp-opt', model, '-o', out).ok()
+    import onnx
+    m = onnx.load(out)
+    onnx.checker.check_model(m)
+    names = [o.name for o in m.graph.output]
+    expect(names == ['x', 'y', 'y'], f'outputs renamed: {names}')
+    expect([n.op_type for n in m.graph.node] == ['Relu'], 'extra nodes added')
+    # a value returned under two names keeps both names (one Identity)
+    g = helper.make_graph(
+        [helper.make_node('Relu', ['x'], ['y'], name='relu'),
+         helper.make_node('Identity', ['y'], ['z'], name='id')], 'g',
+        [helper.make_tensor_value_info('x', TP.FLOAT, [2])],
+        [helper.make_tensor_value_info(n, TP.FLOAT, [2]) for n in ('y', 'z')])
+    t.run('sp-opt', t.model(g, 'two.onnx'), '-o', out).ok()
+    names = [o.name for o in onnx.load(out).graph.output]
+    expect(names == ['y', 'z'], f'outputs renamed: {names}')
+
+
 if __name__ == '__main__':
     probe.main()
