@@ -13,6 +13,7 @@
 #include "sp/dialect.h"
 #include "sp/output.h"
 #include "sp/passes.h"
+#include "sp/pipeline.h"
 #include "sp/translate.h"
 #include "tool_common.h"
 
@@ -29,35 +30,9 @@ typedef struct options {
   tool_dims dims;
 } options;
 
-/* Named pipelines: `--pass-pipeline=NAME` runs the expansion. The text is
- * parsed only when used, so a name may mention passes not built yet. */
-typedef struct named_pipeline {
-  const char *name, *summary, *expansion;
-} named_pipeline;
-
-static const named_pipeline named_pipelines[] = {
-    {"sp-cleanup", "canonicalize an exported model (BatchNorm folded), before and after upstream",
-     "builtin.module(sp-canonicalize{fold-bn=true},canonicalize,cse,sp-canonicalize{fold-bn=true})"},
-    {"sp-prune-cnn", "prune half the channels of a CNN by L2 norm, multiples of 8",
-     "builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},"
-     "sp-prune{ratio=0.5 round-to=8},sp-canonicalize)"},
-    {"sp-prune-transformer", "prune 30% of a transformer's FFN and head channels by L2 norm",
-     "builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},"
-     "sp-prune{ratio=0.3 round-to=8},sp-canonicalize)"},
-    {NULL, NULL, NULL},
-};
-
-// The expansion of a pipeline name, or text itself when it is not a name.
-static const char *expand_pipeline(const char *text) {
-  for (const named_pipeline *p = named_pipelines; text && p->name; ++p)
-    if (strcmp(text, p->name) == 0)
-      return p->expansion;
-  return text;
-}
-
 static void print_named_pipelines(FILE *out) {
   fprintf(out, "\nnamed pipelines (use as --pass-pipeline=NAME; --print-pipeline shows the expansion):\n");
-  for (const named_pipeline *p = named_pipelines; p->name; ++p)
+  for (const sp_named_pipeline *p = sp_named_pipelines; p->name; ++p)
     fprintf(out, "  %-24s %s\n      = %s\n", p->name, p->summary, p->expansion);
 }
 
@@ -111,7 +86,7 @@ static int parse_options(int argc, char **argv, options *o) {
   while ((c = getopt_long(argc, argv, "o:h", long_options, NULL)) != -1) {
     switch (c) {
     case 'o': o->output = optarg; break;
-    case OPT_PIPELINE: o->pipeline = expand_pipeline(optarg); break;
+    case OPT_PIPELINE: o->pipeline = sp_pipeline_expand(optarg); break;
     case OPT_PRINT_PIPELINE: o->print_pipeline = 1; break;
     case OPT_EMIT:
       if (strcmp(optarg, "mlir") == 0) o->emit = EMIT_MLIR;
@@ -154,108 +129,6 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* --- pipeline ------------------------------------------------------------ */
 
-/* One step of the pipeline: an sp pass with parsed options, or upstream
- * pipeline text handed to MLIR. Each runs in its own pass manager so it can
- * be timed and printed. */
-typedef struct stage {
-  char *text; /* the element as written, e.g. "sp-model-stats{json=-}" */
-  const sp_pass_info *sp_pass;
-  sp_pass_args args;
-  double seconds;
-} stage;
-
-typedef struct pipeline {
-  stage *stages;
-  size_t count;
-} pipeline;
-
-static void pipeline_free(pipeline *p) {
-  for (size_t i = 0; i < p->count; ++i) {
-    free(p->stages[i].text);
-    if (p->stages[i].sp_pass)
-      sp_pass_args_free(&p->stages[i].args);
-  }
-  free(p->stages);
-}
-
-static void trim(const char **b, const char **e) {
-  while (*b < *e && (**b == ' ' || **b == '\n' || **b == '\t')) (*b)++;
-  while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\n' || (*e)[-1] == '\t')) (*e)--;
-}
-
-static int add_stage(pipeline *p, const char *b, const char *e, sp_error *err) {
-  trim(&b, &e);
-  if (b == e)
-    return 0;
-  stage s = {0};
-  s.text = strndup(b, (size_t)(e - b));
-  size_t name_len = strcspn(s.text, "{(");
-  s.sp_pass = sp_pass_lookup(s.text, name_len);
-  if (!s.sp_pass && strncmp(s.text, "sp-", 3) == 0) {
-    sp_error_set(err, "unknown pass '%.*s' (sp-opt --help lists sp's passes)", (int)name_len,
-                 s.text);
-    free(s.text);
-    return -1;
-  }
-  if (s.sp_pass) {
-    char *body = NULL;
-    if (s.text[name_len] == '{') {
-      char *close = strrchr(s.text, '}');
-      if (!close || close[1]) {
-        sp_error_set(err, "pass '%s': options must be written as NAME{k=v ...}", s.text);
-        free(s.text);
-        return -1;
-      }
-      body = strndup(s.text + name_len + 1, (size_t)(close - s.text - (long)name_len - 1));
-    } else if (s.text[name_len]) {
-      sp_error_set(err, "pass '%s': unexpected text after the pass name", s.text);
-      free(s.text);
-      return -1;
-    }
-    int rc = sp_pass_args_parse(s.sp_pass, body, &s.args, err);
-    free(body);
-    if (rc) {
-      free(s.text);
-      return -1;
-    }
-  }
-  p->stages = realloc(p->stages, (p->count + 1) * sizeof *p->stages);
-  p->stages[p->count++] = s;
-  return 0;
-}
-
-// Splits "builtin.module(a,b{x=1},func.func(cse))" into its top-level elements.
-static int parse_pipeline(const char *text, pipeline *p, sp_error *err) {
-  memset(p, 0, sizeof *p);
-  if (!text)
-    return 0;
-  const char *b = text, *e = text + strlen(text);
-  trim(&b, &e);
-  const char *prefix = "builtin.module(";
-  size_t pl = strlen(prefix);
-  if ((size_t)(e - b) >= pl && strncmp(b, prefix, pl) == 0) {
-    if (e[-1] != ')')
-      return sp_error_set(err, "pass pipeline: missing ')' at the end of '%s'", text);
-    b += pl;
-    e--;
-  }
-  int depth = 0;
-  const char *start = b;
-  for (const char *c = b; c < e; ++c) {
-    if (*c == '(' || *c == '{') depth++;
-    else if (*c == ')' || *c == '}') {
-      if (--depth < 0)
-        return sp_error_set(err, "pass pipeline: unbalanced '%c' in '%s'", *c, text);
-    } else if (*c == ',' && depth == 0) {
-      if (add_stage(p, start, c, err)) return -1;
-      start = c + 1;
-    }
-  }
-  if (depth != 0)
-    return sp_error_set(err, "pass pipeline: unbalanced brackets in '%s'", text);
-  return add_stage(p, start, e, err);
-}
-
 typedef struct upstream_error {
   char message[SP_ERROR_MAX];
 } upstream_error;
@@ -267,7 +140,7 @@ static void collect_pipeline_error(MlirStringRef s, void *user) {
 }
 
 // Builds a pass manager for one stage; validates upstream text too.
-static MlirPassManager stage_pass_manager(MlirContext ctx, stage *s, int print_after,
+static MlirPassManager stage_pass_manager(MlirContext ctx, sp_stage *s, int print_after,
                                           sp_error *err) {
   (void)print_after;
   MlirPassManager pm = mlirPassManagerCreateOnOperation(ctx, sp_str("builtin.module"));
@@ -441,7 +314,7 @@ typedef struct timing {
   double import_s, export_s;
 } timing;
 
-static void print_timing(const pipeline *p, const timing *t) {
+static void print_timing(const sp_pipeline *p, const timing *t) {
   double total = t->import_s + t->export_s;
   for (size_t i = 0; i < p->count; ++i)
     total += p->stages[i].seconds;
@@ -467,11 +340,11 @@ static void print_stderr(MlirStringRef s, void *user) {
   fwrite(s.data, 1, s.length, stderr);
 }
 
-static int run_pipeline(MlirContext ctx, MlirModule module, pipeline *p, const options *o,
+static int run_pipeline(MlirContext ctx, MlirModule module, sp_pipeline *p, const options *o,
                         sp_error *err) {
   MlirOperation op = mlirModuleGetOperation(module);
   for (size_t i = 0; i < p->count; ++i) {
-    stage *s = &p->stages[i];
+    sp_stage *s = &p->stages[i];
     MlirPassManager pm = stage_pass_manager(ctx, s, o->print_after_all, err);
     if (mlirPassManagerIsNull(pm))
       return -1;
@@ -512,7 +385,7 @@ static int write_output(MlirModule module, const options *o, int first_chunk, ti
 
 // Processes one input chunk (or a whole ONNX model). Returns 0 on success.
 static int process_chunk(MlirContext ctx, const char *text, int first_line, const options *o,
-                         pipeline *p, int first_chunk, timing *t, verifier *v) {
+                         sp_pipeline *p, int first_chunk, timing *t, verifier *v) {
   sp_error err = {{0}};
   sp_onnx_model *model = NULL;
   MlirModule module = {NULL};
@@ -559,15 +432,15 @@ int main(int argc, char **argv) {
     return 0;
   }
   sp_error err = {{0}};
-  pipeline p;
-  if (parse_pipeline(o.pipeline, &p, &err)) {
+  sp_pipeline p;
+  if (sp_pipeline_parse(o.pipeline, &p, &err)) {
     fprintf(stderr, "sp-opt: %s\n", err.message);
     return 1;
   }
   MlirContext ctx = sp_context_create(&err);
   if (mlirContextIsNull(ctx)) {
     fprintf(stderr, "sp-opt: %s\n", err.message);
-    pipeline_free(&p);
+    sp_pipeline_free(&p);
     return 1;
   }
   // Upstream pass names are checked before any input is read.
@@ -575,7 +448,7 @@ int main(int argc, char **argv) {
     MlirPassManager pm = stage_pass_manager(ctx, &p.stages[i], 0, &err);
     if (mlirPassManagerIsNull(pm)) {
       fprintf(stderr, "sp-opt: %s\n", err.message);
-      pipeline_free(&p);
+      sp_pipeline_free(&p);
       sp_context_destroy(ctx);
       return 1;
     }
@@ -638,7 +511,7 @@ int main(int argc, char **argv) {
   if (o.verify_diagnostics)
     mlirContextDetachDiagnosticHandler(ctx, handler);
   verifier_reset(&v);
-  pipeline_free(&p);
+  sp_pipeline_free(&p);
   sp_context_destroy(ctx);
   if (!failed && sp_output_check_stdout(&err)) {
     fprintf(stderr, "sp-opt: %s\n", err.message);
