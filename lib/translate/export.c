@@ -674,6 +674,10 @@ static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
   // it already has (ONNX allows both, and callers bind outputs by name). A
   // value returned under a second name gets an Identity.
   MlirOperation ret = mlirBlockGetTerminator(body);
+  MlirStringRef ret_name =
+      mlirOperationIsNull(ret) ? sp_str("") : mlirIdentifierStr(mlirOperationGetName(ret));
+  if (ret_name.length != 11 || memcmp(ret_name.data, "func.return", 11))
+    return sp_error_set(ex->err, "the graph function does not end in func.return");
   intptr_t n_out = mlirOperationGetNumOperands(ret);
   const char **out_names = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *out_names);
   int *needs_identity = sp_arena_alloc(&ex->arena, (size_t)(n_out + 1) * sizeof *needs_identity);

@@ -1,4 +1,6 @@
-# libFuzzer target for the ONNX reader: -DSP_FUZZ=ON with clang only.
+# libFuzzer targets (-DSP_FUZZ=ON with clang only): the ONNX reader, the pass
+# pipeline parser, MLIR input files (resources included) and sp-run's input
+# binding.
 # The ONNX and support sources are compiled again into the fuzzer with its
 # instrumentation, so the normal libraries (and gcc builds) are untouched.
 if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -31,9 +33,75 @@ if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
                    -rss_limit_mb=2048 -print_final_stats=1
                    ${SP_FUZZ_DIR}/onnx_reader_corpus
                    ${SP_FUZZ_DIR}/onnx_reader_seeds
-                   ${CMAKE_CURRENT_LIST_DIR}/regressions)
+                   ${CMAKE_CURRENT_LIST_DIR}/regressions/onnx_reader)
   set_tests_properties(fuzz.onnx_reader PROPERTIES
                        LABELS full FIXTURES_REQUIRED onnx_reader_seeds
                        TIMEOUT 600)
   file(MAKE_DIRECTORY ${SP_FUZZ_DIR}/onnx_reader_corpus)
+
+  # The text fuzzers (pipeline, MLIR input) and the runtime's input binding.
+  # The sources under test are compiled into each target with the fuzzer's
+  # instrumentation; what they call beyond that (MLIR, the kernel sets) comes
+  # from the clang-built libraries of this build tree.
+  add_test(NAME fuzz.text.seeds
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/make_text_seeds.py
+                   ${SP_FUZZ_ROOT} ${SP_FUZZ_DIR}/text_seeds)
+  set_tests_properties(fuzz.text.seeds PROPERTIES LABELS full FIXTURES_SETUP text_seeds)
+  add_test(NAME fuzz.run.seeds
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/make_run_seeds.py
+                   ${SP_FUZZ_DIR}/run_binding)
+  set_tests_properties(fuzz.run.seeds PROPERTIES LABELS full FIXTURES_SETUP run_seeds)
+
+  # sp_fuzz_target(NAME SOURCES... LIBS ...): one libFuzzer program
+  function(sp_fuzz_target name)
+    cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+    add_executable(${name} ${F_SOURCES})
+    sp_target_defaults(${name})
+    target_compile_options(${name} PRIVATE ${SP_FUZZ_FLAGS})
+    target_link_options(${name} PRIVATE ${SP_FUZZ_FLAGS})
+    target_link_libraries(${name} PRIVATE ${F_LIBS})
+    set_target_properties(${name} PROPERTIES LINKER_LANGUAGE CXX)
+  endfunction()
+  # sp_fuzz_test(NAME TARGET FIXTURE ENV CORPUS... ): runs it for SP_FUZZ_SECONDS over
+  # a kept corpus (first directory), the seeds and regressions/
+  function(sp_fuzz_test name target fixture env)
+    file(MAKE_DIRECTORY ${SP_FUZZ_DIR}/${name}_corpus)
+    add_test(NAME fuzz.${name}
+             COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+                     ${env} $<TARGET_FILE:${target}>
+                     -max_total_time=${SP_FUZZ_SECONDS} -timeout=10 -max_len=65536
+                     -rss_limit_mb=2048 -print_final_stats=1
+                     ${SP_FUZZ_DIR}/${name}_corpus ${ARGN})
+    set_tests_properties(fuzz.${name} PROPERTIES LABELS full FIXTURES_REQUIRED ${fixture}
+                         TIMEOUT 600)
+  endfunction()
+
+  sp_fuzz_target(fuzz_pipeline
+                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_pipeline.c
+                         ${SP_FUZZ_ROOT}/passes/pipeline.c ${SP_FUZZ_ROOT}/passes/registry.c
+                 LIBS sp_passes)
+  sp_fuzz_test(pipeline fuzz_pipeline text_seeds "" ${SP_FUZZ_DIR}/text_seeds/pipeline
+               ${CMAKE_CURRENT_LIST_DIR}/regressions/pipeline)
+
+  sp_fuzz_target(fuzz_mlir_input
+                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_mlir_input.c
+                         ${SP_FUZZ_ROOT}/tools/tool_common.c
+                         ${SP_FUZZ_ROOT}/lib/translate/export.c ${SP_FUZZ_ROOT}/lib/dialect/weights.c
+                 LIBS sp_translate sp_dialect)
+  sp_fuzz_test(mlir_input fuzz_mlir_input text_seeds "" ${SP_FUZZ_DIR}/text_seeds/mlir
+               ${CMAKE_CURRENT_LIST_DIR}/regressions/mlir_input)
+
+  file(GLOB SP_FUZZ_RUNTIME_SOURCES CONFIGURE_DEPENDS ${SP_FUZZ_ROOT}/lib/runtime/*.c)
+  list(REMOVE_ITEM SP_FUZZ_RUNTIME_SOURCES ${SP_FUZZ_ROOT}/lib/runtime/ops.c)
+  sp_fuzz_target(fuzz_run_binding
+                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_run_binding.c ${SP_FUZZ_RUNTIME_SOURCES}
+                 LIBS sp_runtime)
+  target_include_directories(fuzz_run_binding PRIVATE ${OPENBLAS_INCLUDE})
+  foreach(isa ${SP_KERNEL_ISAS})
+    string(TOUPPER ${isa} ISA)
+    target_compile_definitions(fuzz_run_binding PRIVATE SP_HAVE_ISA_${ISA})
+  endforeach()
+  sp_fuzz_test(run_binding fuzz_run_binding run_seeds
+               SP_FUZZ_RUN_MODEL=${SP_FUZZ_DIR}/run_binding/model.onnx
+               ${SP_FUZZ_DIR}/run_binding/seeds ${CMAKE_CURRENT_LIST_DIR}/regressions/run_binding)
 endif()

@@ -141,6 +141,7 @@ static void conv_groups(float *out, const float *inp, const float *w,
   const size_t w_floats = packed ? pointwise_packed_floats(Mg, K) : (size_t)Mg * K;
   const size_t col_floats = (size_t)K * (size_t)osp;
   const int by_group = G > 1 && rt_threads() > 1;
+  (void)by_group; /* read by the pragma only: unused without OpenMP */
   for (int n = 0; n < p->N; ++n) {
 #pragma omp parallel for schedule(static) if (by_group)
     for (int g = 0; g < G; ++g) {

@@ -90,6 +90,38 @@ static void tile_generic(float *y, const float *x, const float *wp, int C,
 }
 #else
 
+/* One column of a tile (a short tail, e.g. the 49th of a 7x7 map): the 6
+ * rows of the panel are one vector, x[c] is broadcast; four accumulators
+ * over c mod 4 hide the FMA latency. */
+static void column_avx2(float *y, const float *x, const float *wp, int C,
+                        int64_t P, int rows, const tile_ep *e) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  int c = 0;
+  for (; c + 3 < C; c += 4, x += 4 * P, wp += 4 * MR) {
+    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + P),
+                           _mm256_loadu_ps(wp + MR), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * P),
+                           _mm256_loadu_ps(wp + 2 * MR), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * P),
+                           _mm256_loadu_ps(wp + 3 * MR), acc3);
+  }
+  for (; c < C; ++c, x += P, wp += MR)
+    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
+  acc0 = _mm256_add_ps(acc0, acc2), acc1 = _mm256_add_ps(acc1, acc3);
+  float v[8];
+  _mm256_storeu_ps(v, _mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < rows; ++r) {
+    float t = v[r] + (e->bias ? e->bias[r] : 0.0f);
+    if (e->res)
+      t += e->res[r * P];
+    if (e->clamp)
+      t = t < e->lo ? e->lo : t > e->hi ? e->hi : t;
+    y[r * P] = t;
+  }
+}
+
+#if !TILE_AVX512
 /* One row of the epilogue: + bias + residual, clamp (NaN passes, as in
  * tile_clamp), store; masked when the strip is short. */
 #define EP_ROW(r)                                                              \
@@ -145,38 +177,6 @@ tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
   EP_ROW(0) EP_ROW(1) EP_ROW(2) EP_ROW(3) EP_ROW(4) EP_ROW(5)
 }
 
-/* One column of a tile (a short tail, e.g. the 49th of a 7x7 map): the 6
- * rows of the panel are one vector, x[c] is broadcast; four accumulators
- * over c mod 4 hide the FMA latency. */
-static void column_avx2(float *y, const float *x, const float *wp, int C,
-                             int64_t P, int rows, const tile_ep *e) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-  int c = 0;
-  for (; c + 3 < C; c += 4, x += 4 * P, wp += 4 * MR) {
-    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + P),
-                           _mm256_loadu_ps(wp + MR), acc1);
-    acc2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * P),
-                           _mm256_loadu_ps(wp + 2 * MR), acc2);
-    acc3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * P),
-                           _mm256_loadu_ps(wp + 3 * MR), acc3);
-  }
-  for (; c < C; ++c, x += P, wp += MR)
-    acc0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x), _mm256_loadu_ps(wp), acc0);
-  acc0 = _mm256_add_ps(acc0, acc2), acc1 = _mm256_add_ps(acc1, acc3);
-  float v[8];
-  _mm256_storeu_ps(v, _mm256_add_ps(acc0, acc1));
-  for (int r = 0; r < rows; ++r) {
-    float t = v[r] + (e->bias ? e->bias[r] : 0.0f);
-    if (e->res)
-      t += e->res[r * P];
-    if (e->clamp)
-      t = t < e->lo ? e->lo : t > e->hi ? e->hi : t;
-    y[r * P] = t;
-  }
-}
-
-#if !TILE_AVX512
 /* y (rows, cols<=16) of one strip. */
 static void tile_simd(float *y, const float *x, const float *wp, int C,
                       int64_t P, int rows, int cols, const tile_ep *e) {

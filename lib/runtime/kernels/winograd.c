@@ -320,6 +320,7 @@ void winograd_forward(float *out, const float *inp, const float *up,
   const size_t packed = pointwise_packed_floats(M, C);
   const int panels = (M + PANEL_ROWS - 1) / PANEL_ROWS;
   const int parallel = threads > 1 && (double)M * C * g.T > 1e5;
+  (void)parallel; /* read by the pragma only: unused without OpenMP */
   for (int n = 0; n < p->N; ++n) {
     const float *x = inp + (size_t)n * C * H * W;
     float *y = out + (size_t)n * M * OH * OW;
