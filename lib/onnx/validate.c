@@ -175,6 +175,29 @@ static int check_subgraphs(const Onnx__NodeProto *node, const char *label,
   return 0;
 }
 
+/* Index of the first output of node that may be "" (an omitted optional
+ * output, or one of a variadic list): the ONNX schemas of the default domain
+ * (onnx.defs, opsets 1-23). The outputs of every other default-domain op are
+ * required; other domains' schemas are unknown, so anything goes there. */
+static size_t first_omittable_output(const Onnx__NodeProto *node) {
+  static const struct {
+    const char *op;
+    size_t first;
+  } omittable[] = {
+      {"Attention", 1}, {"BatchNormalization", 1}, {"Dropout", 1}, {"GRU", 0},
+      {"If", 0}, {"LSTM", 0}, {"LayerNormalization", 1}, {"Loop", 0},
+      {"MaxPool", 1}, {"RNN", 0}, {"Scan", 0}, {"SequenceMap", 0},
+      {"SoftmaxCrossEntropyLoss", 1}, {"Split", 0}, {"Unique", 1},
+  };
+  const char *domain = node->domain ? node->domain : "";
+  if (*domain && strcmp(domain, "ai.onnx") != 0)
+    return 0;
+  for (size_t i = 0; i < sizeof omittable / sizeof omittable[0]; ++i)
+    if (!strcmp(node->op_type, omittable[i].op))
+      return omittable[i].first;
+  return node->n_output;
+}
+
 static int check_nodes(const scope *s, const char *where, int depth,
                        sp_error *err) {
   const Onnx__GraphProto *g = s->graph;
@@ -188,6 +211,11 @@ static int check_nodes(const scope *s, const char *where, int depth,
       if (node->input[j][0] && !visible(s, node->input[j]))
         return sp_error_set(err, "%s%s: input '%s' is not defined", where,
                             label, node->input[j]);
+    size_t omittable = first_omittable_output(node);
+    for (size_t j = 0; j < node->n_output && j < omittable; ++j)
+      if (!node->output[j][0])
+        return sp_error_set(err, "%s%s: output %zu has an empty name, but only "
+                            "optional outputs may be omitted", where, label, j);
     if (check_subgraphs(node, label, s, where, depth, err) < 0)
       return -1;
   }
