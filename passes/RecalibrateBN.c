@@ -133,7 +133,7 @@ typedef struct round_ctx {
 } round_ctx;
 
 /* Merges one set's statistics of every observed BN input into its totals. */
-static int accumulate(void *user, const sp_tensor *const *out, size_t n) {
+static int accumulate(void *user, const char *batch, const sp_tensor *const *out, size_t n) {
   round_ctx *r = user;
   for (size_t i = 0; i < n; ++i) {
     bn_stats *bn = r->bns[i];
@@ -162,6 +162,13 @@ static int accumulate(void *user, const sp_tensor *const *out, size_t n) {
         const float *p = data + (o * bn->channels + c) * inner;
         for (int64_t k = 0; k < inner; ++k)
           m2 += (p[k] - mean) * (p[k] - mean);
+      }
+      // Finite floats cannot overflow these double sums: the input has NaN or Inf.
+      if (!isfinite(m2)) {
+        sp_emit_error(bn->op, PASS ": calibration: NaN or Inf in the input of this "
+                              "BatchNormalization (channel %lld) on calibration batch '%s'",
+                      (long long)c, batch);
+        return -1;
       }
       // Chan et al.: merge (count, mean, m2) with this set's (per, mean, m2).
       double total = bn->count + per, delta = mean - bn->mean[c];
@@ -222,9 +229,20 @@ static int run_round(MlirOperation module, const char *dir, bn_stats **bns, size
     }
     float *mean = malloc((size_t)bn->channels * sizeof *mean + 1);
     float *var = malloc((size_t)bn->channels * sizeof *var + 1);
-    for (int64_t c = 0; c < bn->channels; ++c) {
+    for (int64_t c = 0; c < bn->channels && !rc; ++c) {
       mean[c] = (float)bn->mean[c];
       var[c] = (float)(bn->m2[c] / bn->count);
+      if (!isfinite(var[c])) {
+        sp_emit_error(bn->op, PASS ": calibration: the variance of channel %lld, %g, "
+                              "overflows float32 (calibration data in '%s')",
+                      (long long)c, bn->m2[c] / bn->count, dir);
+        rc = -1;
+      }
+    }
+    if (rc) {
+      free(mean);
+      free(var);
+      break;
     }
     write_stat(bn->op, 3, mean, bn->channels, "mean", counter);
     write_stat(bn->op, 4, var, bn->channels, "var", counter);

@@ -341,7 +341,13 @@ int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
     }
     for (size_t i = 0; i < n; ++i)
       out[i] = sp_runtime_output(rt, slot[i]);
-    rc = fn(user, out, n);
+    char batch[4200];
+    snprintf(batch, sizeof batch, "%s/input_1.pb", sets[s]);
+    if (!is_file(batch))
+      snprintf(batch, sizeof batch, "%s/input_0.pb", sets[s]);
+    else
+      snprintf(batch, sizeof batch, "%s", sets[s]);
+    rc = fn(user, batch, out, n);
   }
 #ifdef _OPENMP
   omp_set_num_threads(threads);
@@ -354,15 +360,24 @@ int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
 }
 
 typedef struct influence_sums {
+  const sp_residual_block *blocks;
   double *sum;
   int64_t *samples;
 } influence_sums;
 
 /* out holds (shortcut, Add result) of every block in turn. */
-static int add_block_cosines(void *user, const sp_tensor *const *out, size_t n) {
+static int add_block_cosines(void *user, const char *batch, const sp_tensor *const *out,
+                             size_t n) {
   influence_sums *acc = user;
-  for (size_t b = 0; 2 * b < n; ++b)
+  for (size_t b = 0; 2 * b < n; ++b) {
     acc->samples[b] += add_cosines(out[2 * b], out[2 * b + 1], &acc->sum[b]);
+    // NaN would rank the blocks arbitrarily: which ones are dropped is a guess.
+    if (!isfinite(acc->sum[b])) {
+      sp_emit_error(acc->blocks[b].add, "sp-prune: calibration: NaN or Inf reaches this "
+                                        "block on calibration batch '%s'", batch);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -373,7 +388,8 @@ int sp_block_influence(MlirOperation module, const char *dir, const sp_residual_
     values[2 * b] = blocks[b].shortcut;
     values[2 * b + 1] = mlirOperationGetResult(blocks[b].add, 0);
   }
-  influence_sums acc = {calloc(n + 1, sizeof *acc.sum), calloc(n + 1, sizeof *acc.samples)};
+  influence_sums acc = {blocks, calloc(n + 1, sizeof *acc.sum),
+                        calloc(n + 1, sizeof *acc.samples)};
   int rc = sp_calibration_run(module, "sp-prune", dir, values, 2 * n, add_block_cosines, &acc);
   for (size_t b = 0; !rc && b < n; ++b) {
     if (acc.samples[b] == 0) {

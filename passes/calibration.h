@@ -10,8 +10,11 @@
 struct sp_tensor; /* sp/runtime.h */
 
 /* Called once per calibration set with out[i] the tensor of values[i] (owned
- * by the runtime, valid during the call). 0, or -1 (error emitted) to stop. */
-typedef int (*sp_calibration_fn)(void *user, const struct sp_tensor *const *out, size_t n);
+ * by the runtime, valid during the call); batch names the set for errors
+ * (its input_0.pb when that is its only file, else its directory). 0, or -1
+ * (error emitted) to stop. */
+typedef int (*sp_calibration_fn)(void *user, const char *batch,
+                                 const struct sp_tensor *const *out, size_t n);
 
 /* Runs module (unchanged: a clone is exported) with sp_runtime on every
  * calibration set of dir, observing values[0..n) of its main function: dir
