@@ -358,6 +358,191 @@ static void test_softmax(void **state) {
   free(x), free(y), free(ly);
 }
 
+/* ---- backward kernels against central finite differences ---- */
+
+/* sum r . y, in double. */
+static double dot(const float *r, const float *y, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i)
+    s += (double)r[i] * y[i];
+  return s;
+}
+
+static void assert_grad(const double *num, const float *ana, size_t n,
+                        double tol, const char *what) {
+  for (size_t i = 0; i < n; ++i)
+    if (!(fabs(num[i] - ana[i]) <= tol * (1 + fabs(num[i]))))
+      fail_msg("%s[%zu]: analytic %g, finite differences %g", what, i,
+               (double)ana[i], num[i]);
+}
+
+/* conv_backward on odd geometries (stride, padding, dilation, groups,
+ * depthwise with multiplier, batch 2): L = r . conv(x, w) + b is linear in
+ * each of x, w, b, so central differences with step 1 are exact up to
+ * rounding. */
+static void test_conv_backward(void **state) {
+  (void)state;
+  static const conv_case cases[] = {
+      {2, 3, 4, 1, 6, 5, 3, 3, 1, 1, 1}, {1, 4, 6, 2, 7, 7, 3, 3, 2, 1, 1},
+      {1, 3, 6, 3, 5, 6, 3, 3, 1, 1, 1}, /* depthwise x2 */
+      {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
+  };
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+    const conv_case *c = &cases[ci];
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = c->N, p.C = c->C, p.M = c->M, p.group = c->G;
+    p.in[0] = p.k[0] = p.out[0] = p.stride[0] = p.dil[0] = 1;
+    p.in[1] = c->H, p.in[2] = c->W, p.k[1] = c->KH, p.k[2] = c->KW;
+    p.stride[1] = p.stride[2] = c->stride, p.dil[1] = p.dil[2] = c->dil;
+    p.pad[1] = p.pad[2] = c->pad;
+    p.out[1] = (c->H + 2 * c->pad - c->dil * (c->KH - 1) - 1) / c->stride + 1;
+    p.out[2] = (c->W + 2 * c->pad - c->dil * (c->KW - 1) - 1) / c->stride + 1;
+    size_t ni = (size_t)c->N * c->C * c->H * c->W;
+    size_t nw = (size_t)c->M * (c->C / c->G) * c->KH * c->KW;
+    size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
+    float *x = rand_buf(ni, 31), *w = rand_buf(nw, 32), *b = rand_buf((size_t)c->M, 33);
+    float *r = rand_buf(no, 34), *y = malloc(no * sizeof *y);
+    float *dx = calloc(ni, sizeof *dx), *dw = calloc(nw, sizeof *dw);
+    float *db = calloc((size_t)c->M, sizeof *db);
+    float *scratch = malloc((conv_backward_scratch_floats(&p) + 1) * sizeof(float));
+    conv_backward(dx, dw, db, r, x, w, &p, scratch);
+    double *num = malloc((ni > nw ? ni : nw) * sizeof *num);
+    float *params[3] = {x, w, b}, *grads[3] = {dx, dw, db};
+    size_t sizes[3] = {ni, nw, (size_t)c->M};
+    static const char *names[3] = {"dinp", "dweight", "dbias"};
+    for (int t = 0; t < 3; ++t) {
+      for (size_t i = 0; i < sizes[t]; ++i) {
+        float keep = params[t][i];
+        params[t][i] = keep + 1;
+        conv_ref(y, x, w, b, NULL, RT_ACT_NONE, &p);
+        double up = dot(r, y, no);
+        params[t][i] = keep - 1;
+        conv_ref(y, x, w, b, NULL, RT_ACT_NONE, &p);
+        num[i] = (up - dot(r, y, no)) / 2;
+        params[t][i] = keep;
+      }
+      assert_grad(num, grads[t], sizes[t], 1e-4, names[t]);
+    }
+    /* gradients accumulate (+=): a second call doubles them */
+    for (size_t i = 0; i < nw; ++i)
+      num[i] = 2.0 * dw[i];
+    conv_backward(NULL, dw, NULL, r, x, w, &p, scratch);
+    assert_grad(num, dw, nw, 1e-4, "dweight after two calls");
+    free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
+    free(scratch), free(num);
+  }
+}
+
+/* Training-mode BatchNormalization in double, for the differences. */
+static double bn_loss(const float *x, const float *scale, const float *bias,
+                      const float *r, int N, int C, int S, double eps) {
+  double L = 0;
+  for (int c = 0; c < C; ++c) {
+    double m = 0, v = 0;
+    for (int n = 0; n < N; ++n)
+      for (int i = 0; i < S; ++i)
+        m += x[((size_t)n * C + c) * S + i];
+    m /= (double)N * S;
+    for (int n = 0; n < N; ++n)
+      for (int i = 0; i < S; ++i) {
+        double d = x[((size_t)n * C + c) * S + i] - m;
+        v += d * d;
+      }
+    v /= (double)N * S;
+    for (int n = 0; n < N; ++n)
+      for (int i = 0; i < S; ++i) {
+        size_t k = ((size_t)n * C + c) * S + i;
+        L += r[k] * ((x[k] - m) / sqrt(v + eps) * scale[c] + bias[c]);
+      }
+  }
+  return L;
+}
+
+static void test_batchnorm_backward(void **state) {
+  (void)state;
+  const int N = 3, C = 4, S = 5;
+  const size_t nx = (size_t)N * C * S;
+  float *x = rand_buf(nx, 41), *scale = rand_buf(C, 42), *bias = rand_buf(C, 43);
+  float *r = rand_buf(nx, 44), *y = malloc(nx * sizeof *y);
+  float mean[4], invstd[4], var[4], dscale[4] = {0}, dbias[4] = {0};
+  float *dx = calloc(nx, sizeof *dx);
+  batchnorm_train_forward(y, mean, invstd, var, x, scale, bias, 1e-5f, N, C, S);
+  assert_true(fabs(dot(r, y, nx) - bn_loss(x, scale, bias, r, N, C, S, 1e-5)) < 1e-4);
+  batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S);
+  const double h = 1e-3;
+  double num[60];
+  float *params[3] = {x, scale, bias}, *grads[3] = {dx, dscale, dbias};
+  size_t sizes[3] = {nx, C, C};
+  static const char *names[3] = {"dx", "dscale", "dbias"};
+  for (int t = 0; t < 3; ++t) {
+    for (size_t i = 0; i < sizes[t]; ++i) {
+      float keep = params[t][i];
+      params[t][i] = keep + (float)h;
+      double up = bn_loss(x, scale, bias, r, N, C, S, 1e-5);
+      params[t][i] = keep - (float)h;
+      num[i] = (up - bn_loss(x, scale, bias, r, N, C, S, 1e-5)) / (2 * h);
+      params[t][i] = keep;
+    }
+    assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
+  }
+  free(x), free(scale), free(bias), free(r), free(y), free(dx);
+}
+
+/* Softmax cross-entropy (label smoothing 0.1) in double. */
+static double xent(const float *z, const int64_t *labels, int B, int K, double eps) {
+  double L = 0;
+  for (int b = 0; b < B; ++b) {
+    double m = -INFINITY, s = 0;
+    for (int k = 0; k < K; ++k)
+      m = fmax(m, z[b * K + k]);
+    for (int k = 0; k < K; ++k)
+      s += exp(z[b * K + k] - m);
+    for (int k = 0; k < K; ++k)
+      L -= ((k == labels[b] ? 1 - eps : 0) + eps / K) * (z[b * K + k] - m - log(s));
+  }
+  return L / B;
+}
+
+static void test_small_backward(void **state) {
+  (void)state;
+  /* softmax cross-entropy */
+  const int B = 3, K = 5;
+  float *z = rand_buf(B * K, 51), dz[15];
+  for (int i = 0; i < B * K; ++i)
+    z[i] *= 4;
+  const int64_t labels[3] = {0, 4, 2}, bad[3] = {0, 5, 2};
+  float loss = softmax_xent_forward_backward(dz, z, labels, B, K, 0.1f);
+  assert_true(fabs(loss - xent(z, labels, B, K, 0.1)) < 1e-5);
+  double num[15];
+  for (int i = 0; i < B * K; ++i) {
+    float keep = z[i];
+    z[i] = keep + 1e-3f;
+    double up = xent(z, labels, B, K, 0.1);
+    z[i] = keep - 1e-3f;
+    num[i] = (up - xent(z, labels, B, K, 0.1)) / 2e-3;
+    z[i] = keep;
+  }
+  assert_grad(num, dz, (size_t)B * K, 2e-3, "dlogits");
+  assert_true(isnan(softmax_xent_forward_backward(dz, z, bad, B, K, 0)));
+  /* relu, clip and global average pooling: exact rules */
+  const float x[6] = {-1, 0, 0.5f, 2, 7, -3}, dy[6] = {1, 2, 3, 4, 5, 6};
+  float dx[6] = {10, 10, 10, 10, 10, 10};
+  relu_backward(dx, dy, x, 6);
+  const float want_relu[6] = {10, 10, 13, 14, 15, 10};
+  assert_memory_equal(dx, want_relu, sizeof dx);
+  memset(dx, 0, sizeof dx);
+  clip_backward(dx, dy, x, 0, 6, 6);
+  const float want_clip[6] = {0, 2, 3, 4, 0, 0};
+  assert_memory_equal(dx, want_clip, sizeof dx);
+  const float gy[2] = {3, -6};
+  float gx[6] = {0};
+  global_avgpool_backward(gx, gy, 2, 3);
+  const float want_gap[6] = {1, 1, 1, -2, -2, -2};
+  assert_memory_equal(gx, want_gap, sizeof gx);
+  free(z);
+}
+
 static void test_op_table_sorted(void **state) {
   (void)state;
   const rt_kernels *set = &rt_kernel_set; /* this ISA's table */
@@ -393,6 +578,9 @@ int main(void) {
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),
       cmocka_unit_test(test_op_table_sorted),
+      cmocka_unit_test(test_conv_backward),
+      cmocka_unit_test(test_batchnorm_backward),
+      cmocka_unit_test(test_small_backward),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

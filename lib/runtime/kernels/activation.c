@@ -334,6 +334,45 @@ RT_KERNEL(rt_clip) {
   return 0;
 }
 
+void relu_backward(float *dx, const float *dy, const float *x, int64_t k) {
+  for (int64_t i = 0; i < k; ++i)
+    dx[i] += x[i] > 0 ? dy[i] : 0.0f;
+}
+
+void clip_backward(float *dx, const float *dy, const float *x, float lo,
+                   float hi, int64_t k) {
+  for (int64_t i = 0; i < k; ++i)
+    dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
+}
+
+float softmax_xent_forward_backward(float *dlogits, const float *logits,
+                                    const int64_t *labels, int B, int K,
+                                    float eps) {
+  double loss = 0;
+  softmax_forward(dlogits, logits, B, K, 1, 0); /* probabilities */
+  for (int b = 0; b < B; ++b) {
+    if (labels[b] < 0 || labels[b] >= K)
+      return NAN;
+    float *d = dlogits + (int64_t)b * K;
+    const float *z = logits + (int64_t)b * K;
+    float m = -INFINITY;
+    for (int k = 0; k < K; ++k)
+      m = z[k] > m ? z[k] : m;
+    double sum = 0;
+    for (int k = 0; k < K; ++k)
+      sum += exp((double)z[k] - m);
+    const double lse = log(sum) + m; /* log-sum-exp in doubles: exact loss */
+    double row = 0;
+    for (int k = 0; k < K; ++k) {
+      const float target = (k == labels[b] ? 1.0f - eps : 0.0f) + eps / K;
+      row -= target * ((double)z[k] - lse);
+      d[k] = (d[k] - target) / B;
+    }
+    loss += row;
+  }
+  return (float)(loss / B);
+}
+
 void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
                      int64_t inner, int log) {
   if (inner == 1) {

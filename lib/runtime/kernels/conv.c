@@ -82,6 +82,75 @@ void im2col_forward(float *col, const float *inp, int C,
   }
 }
 
+void im2col_backward(float *dinp, const float *dcol, int C,
+                     const conv_params *p) {
+  const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int D = p->in[0], H = p->in[1], W = p->in[2];
+  const int64_t ospatial = (int64_t)OD * OH * OW;
+  /* threads take input channels: each owns its rows of dinp */
+#pragma omp parallel for schedule(static) if ((int64_t)C * KD * KH * KW * ospatial > 32768)
+  for (int c = 0; c < C; ++c)
+    for (int kd = 0; kd < KD; ++kd)
+      for (int kh = 0; kh < KH; ++kh)
+        for (int kw = 0; kw < KW; ++kw) {
+          const float *src =
+              dcol + ((((int64_t)c * KD + kd) * KH + kh) * KW + kw) * ospatial;
+          int lo, hi;
+          valid_range(W, OW, p->stride[2], p->pad[2], kw * p->dil[2], &lo, &hi);
+          const int off = kw * p->dil[2] - p->pad[2];
+          for (int od = 0; od < OD; ++od) {
+            int id = od * p->stride[0] - p->pad[0] + kd * p->dil[0];
+            if (id < 0 || id >= D)
+              continue;
+            for (int oh = 0; oh < OH; ++oh) {
+              int ih = oh * p->stride[1] - p->pad[1] + kh * p->dil[1];
+              if (ih < 0 || ih >= H)
+                continue;
+              const float *srow = src + ((int64_t)od * OH + oh) * OW;
+              float *drow = dinp + (((int64_t)c * D + id) * H + ih) * W;
+              for (int ow = lo; ow < hi; ++ow)
+                drow[ow * p->stride[2] + off] += srow[ow];
+            }
+          }
+        }
+}
+
+size_t conv_backward_scratch_floats(const conv_params *p) {
+  /* one image's im2col and its gradient, for one group */
+  return 2 * (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
+         (size_t)spatial(p->out);
+}
+
+void conv_backward(float *dinp, float *dweight, float *dbias,
+                   const float *dout, const float *inp, const float *weight,
+                   const conv_params *p, float *scratch) {
+  const int G = p->group, Cg = p->C / G, Mg = p->M / G;
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int K = Cg * (int)spatial(p->k);
+  float *col = scratch, *dcol = scratch + (size_t)K * (size_t)osp;
+  for (int n = 0; n < p->N; ++n)
+    for (int g = 0; g < G; ++g) {
+      const float *x = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
+      const float *dy = dout + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+      const float *w = weight + (int64_t)g * Mg * K;
+      if (dbias)
+        for (int m = 0; m < Mg; ++m)
+          dbias[g * Mg + m] += sum8_forward(dy + (int64_t)m * osp, osp);
+      if (dweight) { /* dw (Mg,K) += dy (Mg,osp) @ col^T (osp,K) */
+        im2col_forward(col, x, Cg, p);
+        sgemm_forward(0, 1, Mg, K, (int)osp, 1.0f, dy, (int)osp, col, (int)osp,
+                      1.0f, dweight + (int64_t)g * Mg * K, K);
+      }
+      if (dinp) { /* dcol (K,osp) = w^T (K,Mg) @ dy (Mg,osp), scattered back */
+        sgemm_forward(1, 0, K, (int)osp, Mg, 1.0f, w, K, dy, (int)osp, 0.0f,
+                      dcol, (int)osp);
+        im2col_backward(dinp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp,
+                        dcol, Cg, p);
+      }
+    }
+}
+
 /* y (n) += bias (+ res), then the activation: one pass. */
 static void epilogue_channel(float *restrict y, const float *restrict res,
                              int64_t n, float bias, const epilogue *ep) {
@@ -347,41 +416,6 @@ RT_KERNEL(rt_conv) {
   return conv_post_act(n);
 }
 
-/* col (C/g*k, in spatial) of one group scattered back into y (M/g, out). */
-static void col2im_add(float *y, const float *col, int Mg,
-                       const conv_params *p, const int64_t *outpad) {
-  (void)outpad;
-  const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
-  const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int D = p->in[0], H = p->in[1], W = p->in[2];
-  const int64_t isp = (int64_t)D * H * W;
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < Mg; ++m)
-    for (int kd = 0; kd < KD; ++kd)
-      for (int kh = 0; kh < KH; ++kh)
-        for (int kw = 0; kw < KW; ++kw) {
-          const float *c =
-              col + ((((int64_t)m * KD + kd) * KH + kh) * KW + kw) * isp;
-          for (int id = 0; id < D; ++id) {
-            int od = id * p->stride[0] - p->pad[0] + kd * p->dil[0];
-            if (od < 0 || od >= OD)
-              continue;
-            for (int ih = 0; ih < H; ++ih) {
-              int oh = ih * p->stride[1] - p->pad[1] + kh * p->dil[1];
-              if (oh < 0 || oh >= OH)
-                continue;
-              const float *crow = c + ((int64_t)id * H + ih) * W;
-              float *yrow = y + (((int64_t)m * OD + od) * OH + oh) * OW;
-              for (int iw = 0; iw < W; ++iw) {
-                int ow = iw * p->stride[2] - p->pad[2] + kw * p->dil[2];
-                if (ow >= 0 && ow < OW)
-                  yrow[ow] += crow[iw];
-              }
-            }
-          }
-        }
-}
-
 /* y is (N,M,out...), x is (N,C,in...), w is (C,M/g,k...). */
 RT_KERNEL(rt_conv_transpose) {
   if (n->n_in < 2 || !n->in[0] || !n->in[1])
@@ -414,6 +448,10 @@ RT_KERNEL(rt_conv_transpose) {
   const int G = p.group, Cg = p.C / G, Mg = p.M / G;
   const int64_t isp = spatial(p.in), osp = spatial(p.out);
   const int64_t kk = spatial(p.k);
+  /* scattering col back is im2col's adjoint with input and output swapped */
+  conv_params swapped = p;
+  memcpy(swapped.in, p.out, sizeof p.out);
+  memcpy(swapped.out, p.in, sizeof p.in);
   size_t sc = (size_t)Mg * kk * isp;
   float *col = rt_scratch(rt, sc * sizeof(float));
   if (!col)
@@ -428,8 +466,8 @@ RT_KERNEL(rt_conv_transpose) {
                     w + (int64_t)g * Cg * Mg * kk, (int)(Mg * kk),
                     xd + ((int64_t)b * p.C + (int64_t)g * Cg) * isp, (int)isp,
                     0.0f, col, (int)isp);
-      col2im_add(y + ((int64_t)b * p.M + (int64_t)g * Mg) * osp, col, Mg, &p,
-                 outpad);
+      im2col_backward(y + ((int64_t)b * p.M + (int64_t)g * Mg) * osp, col,
+                      Mg, &swapped);
     }
   if (rt_in(n, 2)) {
     epilogue ep = {rt_f32(n->in[2]), NULL, RT_ACT_NONE, 0, 0};

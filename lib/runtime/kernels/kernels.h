@@ -44,6 +44,19 @@ void conv_packed_forward(float *out, const float *inp, const float *wp,
 size_t conv_scratch_floats(const conv_params *p);
 /* col is (C*KD*KH*KW, OD*OH*OW) for one image of C channels. */
 void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
+/* The adjoint: dinp (C,D,H,W) += every dcol entry at the input position
+ * im2col_forward read it from. */
+void im2col_backward(float *dinp, const float *dcol, int C,
+                     const conv_params *p);
+/* Backward of conv_forward without epilogue: dinp (N,C,D,H,W) +=,
+ * dweight (M,C/group,KD,KH,KW) +=, dbias (M) += from dout (N,M,OD,OH,OW);
+ * any of the three may be NULL. scratch holds
+ * conv_backward_scratch_floats(p) floats. Serial over images and groups;
+ * the products and im2col thread inside. */
+void conv_backward(float *dinp, float *dweight, float *dbias,
+                   const float *dout, const float *inp, const float *weight,
+                   const conv_params *p, float *scratch);
+size_t conv_backward_scratch_floats(const conv_params *p);
 /* Applies ep to out (M, spatial) rows of one image. */
 void epilogue_forward(float *out, int M, int64_t spatial, const epilogue *ep);
 /* ---- depthwise.c: 2D convs with one input channel per group ---- */
@@ -129,6 +142,8 @@ RT_KERNEL(rt_matmul);
 RT_KERNEL(rt_einsum);
 
 /* ---- pool.c ---- */
+/* dx (NC,S) += dy (NC) / S: GlobalAveragePool's backward. */
+void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S);
 RT_KERNEL(rt_maxpool);
 RT_KERNEL(rt_avgpool);
 RT_KERNEL(rt_global_avgpool);
@@ -141,6 +156,19 @@ RT_KERNEL(rt_lppool);
 void batchnorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var,
                        float eps, int N, int C, int64_t S, float lo, float hi);
+/* Training-mode BatchNormalization of x (N,C,S) with batch statistics:
+ * y = (x - mean) * invstd * scale + bias per channel; writes mean and
+ * invstd (C) for the backward and var (C), the biased batch variance. */
+void batchnorm_train_forward(float *y, float *mean, float *invstd, float *var,
+                             const float *x, const float *scale,
+                             const float *bias, float eps, int N, int C,
+                             int64_t S);
+/* Its backward: dx (N,C,S) +=, dscale (C) +=, dbias (C) += from dy;
+ * mean, invstd from batchnorm_train_forward. */
+void batchnorm_backward(float *dx, float *dscale, float *dbias,
+                        const float *dy, const float *x, const float *mean,
+                        const float *invstd, const float *scale, int N, int C,
+                        int64_t S);
 /* Sum of x (n) in 8 lanes (vectorises without reassociation flags). */
 float sum8_forward(const float *x, int64_t n);
 /* As LayerNormalization over the last axis, for a node that fuse.c made
@@ -170,6 +198,17 @@ RT_KERNEL(rt_prelu);
 /* y, x are (outer, axis, inner); softmax over axis. */
 void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
                      int64_t inner, int log);
+/* dx (k) += dy where x > 0 (Relu; x is its input); clip's between lo, hi. */
+void relu_backward(float *dx, const float *dy, const float *x, int64_t k);
+void clip_backward(float *dx, const float *dy, const float *x, float lo,
+                   float hi, int64_t k);
+/* Mean softmax cross-entropy of logits (B,K) against labels (B) with label
+ * smoothing eps (target 1-eps on the label, eps/K spread over all K);
+ * dlogits (B,K) = d(loss)/d(logits) (written, not accumulated). Returns the
+ * loss; NaN when a label is outside [0, K). */
+float softmax_xent_forward_backward(float *dlogits, const float *logits,
+                                    const int64_t *labels, int B, int K,
+                                    float eps);
 RT_KERNEL(rt_softmax);
 RT_KERNEL(rt_hardmax);
 

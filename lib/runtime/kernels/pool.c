@@ -16,6 +16,14 @@ typedef struct pool_params {
   float p; /* LpPool exponent */
 } pool_params;
 
+void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S) {
+  for (int64_t nc = 0; nc < NC; ++nc) {
+    const float g = dy[nc] / (float)S;
+    for (int64_t i = 0; i < S; ++i)
+      dx[nc * S + i] += g;
+  }
+}
+
 /* y is (NC, OD,OH,OW), x is (NC, D,H,W); indices (optional) as ONNX MaxPool
  * (flat index into x of each image's (C,D,H,W), row-major). */
 static void pool_forward(float *y, int64_t *indices, const float *x,
