@@ -15,6 +15,7 @@
 #include "sp/passes.h"
 #include "sp/pipeline.h"
 #include "sp/translate.h"
+#include "sp/weights.h"
 #include "tool_common.h"
 
 /* --- command line -------------------------------------------------------- */
@@ -404,6 +405,8 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
     } else if (!mlirOperationVerify(mlirModuleGetOperation(module))) {
       rc = -1;
       snprintf(err.message, sizeof err.message, "%s: input does not verify", o->input);
+    } else if (sp_weights_verify(mlirModuleGetOperation(module))) {
+      rc = -1; // emitted at the op whose weight blob is missing or short
     }
   }
   t->import_s += tool_now() - t0;

@@ -11,6 +11,7 @@
 #include "sp/dialect.h"
 #include "sp/output.h"
 #include "sp/translate.h"
+#include "sp/weights.h"
 #include "tool_common.h"
 
 static void usage(FILE *out) {
@@ -111,13 +112,15 @@ int main(int argc, char **argv) {
         snprintf(err.message, sizeof err.message, "%s: cannot parse MLIR input", input);
       else if (!mlirOperationVerify(mlirModuleGetOperation(module)))
         snprintf(err.message, sizeof err.message, "%s: input does not verify", input);
+      else if (sp_weights_verify(mlirModuleGetOperation(module)))
+        err.message[0] = 0; // emitted at the op whose weight blob is missing or short
       else if (sp_export_onnx(module, output, &save, &err) == 0)
         rc = 0;
     }
   }
   if (rc == 0 && sp_output_check_stdout(&err))
     rc = 1;
-  if (rc)
+  if (rc && err.message[0])
     fprintf(stderr, "sp-translate: %s\n", err.message);
   if (!mlirModuleIsNull(module))
     mlirModuleDestroy(module);
