@@ -221,7 +221,7 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
   sp_map counted;
   sp_map_init(&counted);
   int64_t params = 0, macs = 0;
-  int n_dynamic = 0;
+  int n_dynamic = 0, overflow = 0;
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
        op = mlirOperationGetNextInBlock(op)) {
     char type[64];
@@ -241,10 +241,16 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
                    : strdup("");
     s->params = op_params(type, op, &counted);
     s->macs = sp_op_macs(op, type, sp_type_dim, NULL);
+    if (s->macs < 0 || __builtin_add_overflow(macs, s->macs, &macs) ||
+        __builtin_add_overflow(params, s->params, &params)) {
+      sp_emit_error(op, "sp-model-stats: %s of this %s (result %s) does not fit in int64",
+                    s->macs < 0 ? "the MAC count" : "the running total of MACs or parameters",
+                    type, s->shape);
+      overflow = 1;
+      break;
+    }
     s->dynamic = s->macs && has_dynamic_dim(op);
     n_dynamic += s->dynamic;
-    params += s->params;
-    macs += s->macs;
     if (n_types < sizeof types / sizeof types[0]) {
       type_stats *t = type_entry(types, &n_types, type);
       t->count++;
@@ -254,14 +260,14 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
   }
   // Alphabetical per-type rows: stable output for diffs and tests.
   qsort(types, n_types, sizeof types[0], compare_types);
-  int rc = 0;
+  int rc = overflow;
   int per_op = sp_pass_arg_bool(args, "per-op");
   const char *table = sp_pass_arg_string(args, "table");
-  if (table && strcmp(table, "none") != 0)
+  if (table && strcmp(table, "none") != 0 && !overflow)
     rc |= write_output(module, table, stderr, NULL, ops, n_ops, types, n_types, per_op, params,
                        macs, n_dynamic);
   const char *json = sp_pass_arg_string(args, "json");
-  if (json) {
+  if (json && !overflow) {
     char *text = json_text(ops, n_ops, types, n_types, params, macs, n_dynamic);
     rc |= write_output(module, json, stdout, text, ops, n_ops, types, n_types, per_op, params,
                        macs, n_dynamic);

@@ -164,15 +164,19 @@ static int64_t kept_dim(void *user, MlirValue v, intptr_t i) {
   return vi && i < vi->rank ? sp_groups_kept_size(c->g, vi, (int)i, c->keep) : d;
 }
 
-/* MACs of the model with `keep` applied, counted as sp-model-stats counts. */
+/* MACs of the model with `keep` applied, counted as sp-model-stats counts;
+ * INT64_MAX when the count does not fit (larger than any target). */
 static int64_t estimate_macs(sp_groups *g, unsigned char *const *keep) {
   mac_ctx c = {g, keep};
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(g->func, 0));
   int64_t total = 0;
   char type[64];
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op))
-    total += sp_op_macs(op, sp_op_type(op, type, sizeof type), kept_dim, &c);
+       op = mlirOperationGetNextInBlock(op)) {
+    int64_t macs = sp_op_macs(op, sp_op_type(op, type, sizeof type), kept_dim, &c);
+    if (macs < 0 || __builtin_add_overflow(total, macs, &total))
+      return INT64_MAX;
+  }
   return total;
 }
 

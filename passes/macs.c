@@ -1,6 +1,7 @@
 /* MACs of one op (one multiply-add = 1 MAC), shared by sp-model-stats and
  * sp-prune's target-macs= search. Dims come through a callback so sp-prune
- * can count a model it has not rewritten yet. */
+ * can count a model it has not rewritten yet. Every product is checked: a
+ * count that does not fit in int64 is -1, never a wrapped number. */
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
 #include <string.h>
@@ -17,13 +18,19 @@ static int ranked(MlirType t) { return mlirTypeIsATensor(t) && mlirShapedTypeHas
 
 static int64_t size(const counter *c, MlirValue v, intptr_t i) { return c->dim(c->user, v, i); }
 
+/* a * b, or -1 if either is -1 (already overflowed) or the product overflows. */
+static int64_t mul(int64_t a, int64_t b) {
+  int64_t r;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+
 static int64_t numel(const counter *c, MlirValue v) {
   MlirType t = mlirValueGetType(v);
   if (!ranked(t))
     return 0;
   int64_t n = 1;
   for (intptr_t i = 0; i < mlirShapedTypeGetRank(t); ++i)
-    n *= size(c, v, i);
+    n = mul(n, size(c, v, i));
   return n;
 }
 
@@ -45,8 +52,8 @@ static int64_t conv_macs(const counter *c, MlirOperation op) {
     return 0;
   int64_t per_output = 1;
   for (intptr_t i = 1; i < rank(w); ++i)
-    per_output *= size(c, w, i);
-  return numel(c, y) * per_output;
+    per_output = mul(per_output, size(c, w, i));
+  return mul(numel(c, y), per_output);
 }
 
 // ConvTranspose: X is (N, C, *spatial), W is (C, M/group, *kernel).
@@ -56,8 +63,8 @@ static int64_t conv_transpose_macs(const counter *c, MlirOperation op) {
     return 0;
   int64_t per_input = 1;
   for (intptr_t i = 1; i < rank(w); ++i)
-    per_input *= size(c, w, i);
-  return numel(c, x) * per_input;
+    per_input = mul(per_input, size(c, w, i));
+  return mul(numel(c, x), per_input);
 }
 
 // Gemm: Y (M, N) = A (M, K) x B (K, N), transposes aside.
@@ -66,7 +73,7 @@ static int64_t gemm_macs(const counter *c, MlirOperation op) {
   if (rank(a) != 2 || rank(y) < 0)
     return 0;
   int64_t k = int_attr(op, "transA", 0) ? size(c, a, 0) : size(c, a, 1);
-  return numel(c, y) * k;
+  return mul(numel(c, y), k);
 }
 
 // MatMul: every output element is a dot product over A's last dim.
@@ -76,7 +83,7 @@ static int64_t matmul_macs(const counter *c, MlirOperation op) {
     return 0;
   int64_t k = size(c, a, rank(a) - 1);
   int64_t outputs = rank(y) == 0 ? 1 : numel(c, y);
-  return outputs * k;
+  return mul(outputs, k);
 }
 
 // Einsum: the product of the extents of every distinct index letter.
@@ -108,7 +115,7 @@ static int64_t einsum_macs(const counter *c, MlirOperation op) {
   int64_t macs = 1;
   for (int i = 0; i < 128; ++i)
     if (extent[i])
-      macs *= extent[i];
+      macs = mul(macs, extent[i]);
   return macs;
 }
 

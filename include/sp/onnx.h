@@ -70,8 +70,26 @@ int sp_onnx_topo_order(const Onnx__GraphProto *graph, size_t **order,
  * 4-bit types and unknown types. */
 size_t sp_onnx_elem_size(int32_t elem_type);
 
-/* Number of elements of a TensorProto (product of dims; 1 for a scalar);
- * -1 if a dim is negative or the product overflows. */
+/* Newest opset of the default ONNX domain sp knows. A model importing a newer
+ * one loads with a warning; its ops are read as this opset defines them. */
+#define SP_ONNX_MAX_OPSET 21
+
+/* Most elements a tensor may have: 2^59, so that its bytes (at most 16 per
+ * element) fit in int64 and size_t. Every element count in sp (shape
+ * inference, the runtime, MAC counts) is checked against it. */
+#define SP_ONNX_MAX_NUMEL ((int64_t)1 << 59)
+
+/* Number of elements of dims[0..rank) (1 for a scalar); -1 if a dim is
+ * negative or the product of the non-zero dims exceeds SP_ONNX_MAX_NUMEL
+ * (so every partial product, e.g. a stride, fits too). */
+int64_t sp_onnx_dims_numel(const int64_t *dims, size_t rank);
+
+/* Sets err to "<what> has N elements (AxBxC), more than a tensor can have
+ * (2^59)" for dims that sp_onnx_dims_numel rejects; returns -1. */
+int sp_onnx_numel_error(sp_error *err, const char *what, const int64_t *dims,
+                        size_t rank);
+
+/* Number of elements of a TensorProto: sp_onnx_dims_numel of its dims. */
 int64_t sp_onnx_tensor_numel(const Onnx__TensorProto *tensor);
 
 /* The little-endian raw bytes of a tensor whatever its storage: raw_data

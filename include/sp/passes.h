@@ -93,7 +93,8 @@ typedef int64_t (*sp_dim_fn)(void *user, MlirValue v, intptr_t i);
 /* The dim of v's type, a dynamic dim counting as 1. */
 int64_t sp_type_dim(void *user, MlirValue v, intptr_t i);
 /* MACs of op (ONNX op type `type`): Conv, ConvTranspose, Gemm, MatMul,
- * Einsum; 0 for other ops (passes/macs.c). */
+ * Einsum; 0 for other ops, -1 when the count does not fit in int64
+ * (passes/macs.c). */
 int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user);
 
 /* Pass entry points, one per file in passes/. */

@@ -232,6 +232,44 @@ static void merge_declared(infer_ctx *c, const Onnx__NodeProto *node,
   }
 }
 
+/* ---- limits ---- */
+
+/* A value whose dims are all static has at most SP_ONNX_MAX_NUMEL elements,
+ * so nothing downstream (buffers, kernels, MAC counts) overflows. v is a
+ * graph input (node NULL) or an output of node. */
+static int check_numel(infer_ctx *c, const Onnx__NodeProto *node,
+                       const sp_value_info *v) {
+  for (int i = 0; i < v->rank; ++i)
+    if (v->dims[i] < 0)
+      return 0;
+  if (v->rank < 0 || sp_onnx_dims_numel(v->dims, (size_t)v->rank) >= 0)
+    return 0;
+  char what[SP_ERROR_MAX];
+  if (node)
+    snprintf(what, sizeof what, "node '%s' (%s): output '%s'",
+             sp_node_label(node), node->op_type, v->name);
+  else
+    snprintf(what, sizeof what, "input '%s'", v->name);
+  return sp_onnx_numel_error(c->err, what, v->dims, (size_t)v->rank);
+}
+
+/* ONNX dims are >= 0 or named; shape_to_info would read -5 as "dynamic". */
+static int check_declared_dims(infer_ctx *c, const Onnx__ValueInfoProto *vi) {
+  const Onnx__TypeProto *tp = vi->type;
+  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+      !tp->tensor_type->shape)
+    return 0;
+  const Onnx__TensorShapeProto *shape = tp->tensor_type->shape;
+  for (size_t i = 0; i < shape->n_dim; ++i)
+    if (shape->dim[i]->value_case ==
+            ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+        shape->dim[i]->dim_value < 0)
+      return sp_error_set(c->err,
+                          "input '%s': dim %zu is %lld (a dim is a size >= 0 or a name)",
+                          vi->name, i, (long long)shape->dim[i]->dim_value);
+  return 0;
+}
+
 /* ---- seeding a graph ---- */
 
 static int table_full(infer_ctx *c) {
@@ -314,6 +352,8 @@ static int seed_inputs(infer_ctx *c, const Onnx__GraphProto *g, int is_main,
     entry *e = table_add(c->table, vi->name);
     if (!e)
       return table_full(c);
+    if (check_declared_dims(c, vi))
+      return -1;
     const sp_value_info *o = is_main ? find_override(c, vi->name) : NULL;
     if (o)
       e->info = *o;
@@ -326,6 +366,8 @@ static int seed_inputs(infer_ctx *c, const Onnx__GraphProto *g, int is_main,
       sp_copy_shape(&e->info, &seeds[i]);
     e->info.name = vi->name;
     e->defined = 1;
+    if (check_numel(c, NULL, &e->info))
+      return -1;
   }
   return 0;
 }
@@ -383,7 +425,7 @@ static int store_output(infer_ctx *c, const Onnx__NodeProto *node, size_t i) {
     merge_declared(c, node, e->declared, v);
   e->info = *v;
   e->defined = 1;
-  return 0;
+  return check_numel(c, node, v);
 }
 
 static int infer_node(infer_ctx *c, const Onnx__NodeProto *node) {

@@ -53,15 +53,40 @@ const char *sp_onnx_type_name(int32_t elem_type, char buf[32]) {
   return buf;
 }
 
-int64_t sp_onnx_tensor_numel(const Onnx__TensorProto *tensor) {
+int64_t sp_onnx_dims_numel(const int64_t *dims, size_t rank) {
   int64_t numel = 1;
-  for (size_t i = 0; i < tensor->n_dims; ++i) {
-    int64_t d = tensor->dims[i];
-    if (d < 0 || (d > 0 && numel > INT64_MAX / d))
+  int empty = 0;
+  for (size_t i = 0; i < rank; ++i) {
+    if (dims[i] < 0)
       return -1;
-    numel *= d;
+    empty |= dims[i] == 0;
+    if (dims[i] > 0 && (__builtin_mul_overflow(numel, dims[i], &numel) ||
+                        numel > SP_ONNX_MAX_NUMEL))
+      return -1;
   }
-  return numel;
+  return empty ? 0 : numel;
+}
+
+int sp_onnx_numel_error(sp_error *err, const char *what, const int64_t *dims,
+                        size_t rank) {
+  char shape[256] = "";
+  double count = 1;
+  int negative = 0;
+  for (size_t i = 0, used = 0; i < rank; ++i) {
+    negative |= dims[i] < 0;
+    count *= dims[i] > 0 ? (double)dims[i] : 1.0;
+    if (used < sizeof shape)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld",
+                               i ? "x" : "", (long long)dims[i]);
+  }
+  if (negative)
+    return sp_error_set(err, "%s has a negative dim (%s)", what, shape);
+  return sp_error_set(err, "%s has %.3g elements (%s), more than a tensor can have (2^59)",
+                      what, count, shape);
+}
+
+int64_t sp_onnx_tensor_numel(const Onnx__TensorProto *tensor) {
+  return sp_onnx_dims_numel(tensor->dims, tensor->n_dims);
 }
 
 static const char *tensor_name(const Onnx__TensorProto *t) {

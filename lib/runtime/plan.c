@@ -270,6 +270,19 @@ static void warn_ignore(void *user, const char *message) {
   (void)message;
 }
 
+int rt_infer_shapes(sp_runtime *rt, const sp_shape_options *options,
+                    sp_shape_table **out, sp_error *err) {
+  if (!sp_infer_shapes(rt->model, options, out, err))
+    return 0;
+  /* sp_infer_shapes prefixes the path; the caller does too. */
+  const char *p = rt->path;
+  size_t len = strlen(p);
+  if (!strncmp(err->message, p, len) && err->message[len] == ':')
+    memmove(err->message, err->message + len + 2,
+            strlen(err->message + len + 2) + 1);
+  return -1;
+}
+
 int rt_plan(sp_runtime *rt, sp_error *err) {
   rt_plan_reset(rt);
   sp_value_info *overrides = calloc(rt->n_inputs + 1, sizeof *overrides);
@@ -278,17 +291,10 @@ int rt_plan(sp_runtime *rt, sp_error *err) {
   for (int i = 0; i < rt->n_inputs; ++i)
     fill_info(&overrides[i], &rt->inputs[i]->t);
   sp_shape_options opts = {overrides, rt->n_inputs, warn_ignore, NULL};
-  int rc = sp_infer_shapes(rt->model, &opts, &rt->shapes, err);
+  int rc = rt_infer_shapes(rt, &opts, &rt->shapes, err);
   free(overrides);
-  if (rc) {
-    /* sp_infer_shapes prefixes the path; the caller does too. */
-    const char *p = rt->path;
-    size_t len = strlen(p);
-    if (!strncmp(err->message, p, len) && err->message[len] == ':')
-      memmove(err->message, err->message + len + 2,
-              strlen(err->message + len + 2) + 1);
+  if (rc)
     return -1;
-  }
   if (build_nodes(rt, err))
     return -1;
   type_outputs(rt);
@@ -347,6 +353,13 @@ int rt_infer_dynamic(sp_runtime *rt, rt_node *n, sp_error *err) {
     for (int d = 0; d < outs[i].rank; ++d)
       v->t.dims[d] = outs[i].dims[d];
     v->t.numel = rt_numel(&v->t);
+    if (v->t.numel < 0) {
+      char what[SP_ERROR_MAX];
+      snprintf(what, sizeof what, "node '%s' (%s): output '%s'", rt_node_label(n),
+               p->op_type, v->t.name);
+      rc = sp_onnx_numel_error(err, what, v->t.dims, (size_t)v->t.rank);
+      break;
+    }
     size_t bytes = (size_t)v->t.numel * sp_tensor_elem_size(v->t.elem_type);
     if (v->kind == RT_ALIAS)
       continue;

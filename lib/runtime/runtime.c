@@ -97,10 +97,7 @@ int rt_attr_is(const rt_node *n, const char *name, const char *s,
 /* ---- values ---- */
 
 int64_t rt_numel(const sp_tensor *t) {
-  int64_t k = 1;
-  for (int d = 0; d < t->rank; ++d)
-    k *= t->dims[d];
-  return k;
+  return t->rank < 0 ? -1 : sp_onnx_dims_numel(t->dims, (size_t)t->rank);
 }
 
 int64_t rt_dims_product(const sp_tensor *t, int from, int to) {
@@ -322,7 +319,7 @@ static int build(sp_runtime *rt, sp_error *err) {
       return -1;
   }
   sp_shape_table *declared = NULL;
-  if (sp_infer_shapes(rt->model, NULL, &declared, err))
+  if (rt_infer_shapes(rt, NULL, &declared, err))
     return -1;
   for (size_t i = 0; i < g->n_input; ++i) {
     const char *name = g->input[i]->name;
@@ -335,6 +332,13 @@ static int build(sp_runtime *rt, sp_error *err) {
     }
     v->kind = RT_INPUT;
     const sp_value_info *info = sp_shape_lookup(declared, name);
+    if (info && info->kind != SP_VALUE_TENSOR) {
+      static const char *const kinds[] = {"tensor", "sequence", "optional", "map or other"};
+      sp_shape_table_free(declared);
+      sp_error_set(err, "input '%s' is not a tensor (declared %s); the runtime takes tensor "
+                   "inputs only", name, kinds[info->kind]);
+      return SP_RT_UNSUPPORTED;
+    }
     sp_value_info *decl = &rt->input_info[rt->n_inputs];
     if (info)
       *decl = *info;
@@ -501,18 +505,22 @@ int sp_runtime_bind(sp_runtime *rt, const char *name, int32_t elem_type,
   if (decl->kind == SP_VALUE_TENSOR && decl->rank >= 0 && decl->rank != rank)
     return sp_error_set(err, "%s: input '%s': rank %d, expected %d", rt->path,
                         name, rank, decl->rank);
-  int64_t numel = 1;
   for (int d = 0; d < rank; ++d) {
     if (dims[d] < 0)
-      return sp_error_set(err, "%s: input '%s': negative dim %d", rt->path,
-                          name, d);
+      return sp_error_set(err, "%s: input '%s': dim %d is %lld (negative)",
+                          rt->path, name, d, (long long)dims[d]);
     if (decl->rank == rank && decl->dims[d] >= 0 && decl->dims[d] != dims[d])
       return sp_error_set(err, "%s: input '%s': dim %d is %lld, expected %lld",
                           rt->path, name, d, (long long)dims[d],
                           (long long)decl->dims[d]);
-    numel *= dims[d];
   }
-  size_t bytes = (size_t)numel * es;
+  int64_t numel = sp_onnx_dims_numel(dims, (size_t)rank);
+  if (numel < 0) {
+    char what[SP_ERROR_MAX];
+    snprintf(what, sizeof what, "%s: input '%s'", rt->path, name);
+    return sp_onnx_numel_error(err, what, dims, (size_t)rank);
+  }
+  size_t bytes = (size_t)numel * es; /* < 2^63: numel <= 2^59, es <= 16 */
   int changed = !v->bound || v->t.rank != rank || v->t.elem_type != elem_type;
   for (int d = 0; d < rank && !changed; ++d)
     changed = v->t.dims[d] != dims[d];
@@ -521,7 +529,8 @@ int sp_runtime_bind(sp_runtime *rt, const char *name, int32_t elem_type,
   if (bytes > v->heap_cap || !v->heap) {
     void *p = NULL;
     if (posix_memalign(&p, 64, bytes ? bytes : 64))
-      return sp_error_set(err, "%s: input '%s': out of memory", rt->path, name);
+      return sp_error_set(err, "%s: input '%s': out of memory for %zu bytes",
+                          rt->path, name, bytes);
     free(v->heap);
     v->heap = p;
     v->heap_cap = bytes;

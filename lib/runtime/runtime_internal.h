@@ -143,8 +143,11 @@ static inline rt_value *rt_out(const rt_node *n, int i) {
   return i < n->n_out ? n->out[i] : NULL;
 }
 static inline float *rt_f32(const rt_value *v) { return (float *)v->t.data; }
+/* Elements of t: sp_onnx_dims_numel, so -1 when a dim is negative or there
+ * are more than SP_ONNX_MAX_NUMEL. Bound inputs, planned values and
+ * constants are checked once, so kernels multiply their dims freely. */
 int64_t rt_numel(const sp_tensor *t);
-/* Product of dims[from..to). */
+/* Product of dims[from..to) of a checked tensor. */
 int64_t rt_dims_product(const sp_tensor *t, int from, int to);
 /* Reads an integer tensor (int32/int64) into vals (up to max); count or -1. */
 int rt_read_ints(const rt_value *v, int64_t *vals, int max);
@@ -175,6 +178,10 @@ const char *rt_op_at(size_t i);
 /* Plan: shape inference, fusion, lifetimes, arena (plan.c). */
 int rt_plan(sp_runtime *rt, sp_error *err);
 void rt_plan_reset(sp_runtime *rt);
+/* sp_infer_shapes over rt's model, its error without the path (the caller
+ * prefixes it). */
+int rt_infer_shapes(sp_runtime *rt, const sp_shape_options *options,
+                    sp_shape_table **out, sp_error *err);
 /* Fusion pass over the planned nodes (fuse.c). */
 int rt_fuse(sp_runtime *rt, sp_error *err);
 /* Run-time shape inference for a dynamic node; (re)allocates its outputs. */
