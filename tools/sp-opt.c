@@ -4,12 +4,14 @@
  *   sp-opt test.mlir --split-input-file --verify-diagnostics
  */
 #include <getopt.h>
+#include <limits.h>
 #include <mlir-c/Diagnostics.h>
 #include <mlir-c/Pass.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sp/dialect.h"
 #include "sp/output.h"
 #include "sp/passes.h"
@@ -57,13 +59,23 @@ static void usage(FILE *out) {
           "                               (exact MACs for attention; repeatable)\n"
           "  --external-data[=N]          ONNX output: tensors of >= N bytes (default 1024)\n"
           "                               go to OUTPUT.data\n"
-          "  -h, --help                   this text and the list of sp passes\n\n");
+          "  -h, --help                   this text and the list of sp passes\n\n"
+          "Numbers (N, VALUE) are whole base-10 integers >= 0; anything else is an error.\n"
+          "A tensor may have at most 2^59 elements. An ONNX model importing an opset newer\n"
+          "than sp knows (%d) is read with a warning, its ops as that opset defines them.\n"
+          "Input that is not an .onnx file is MLIR text (a NUL byte in it is an error).\n\n",
+          SP_ONNX_MAX_OPSET);
   sp_pass_print_help(out);
   print_named_pipelines(out);
 }
 
 enum { OPT_PIPELINE = 256, OPT_EMIT, OPT_SPLIT, OPT_VERIFY, OPT_PRINT_AFTER, OPT_TIMING,
        OPT_ELIDE, OPT_EXTERNAL, OPT_PRINT_PIPELINE, OPT_DIM };
+
+static int usage_error(const sp_error *err) {
+  fprintf(stderr, "sp-opt: error: %s\n", err->message);
+  return 2;
+}
 
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option long_options[] = {
@@ -83,6 +95,9 @@ static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->input = "-";
   o->output = "-";
+  sp_error err;
+  int64_t num;
+  size_t len;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", long_options, NULL)) != -1) {
     switch (c) {
@@ -101,12 +116,20 @@ static int parse_options(int argc, char **argv, options *o) {
     case OPT_VERIFY: o->verify_diagnostics = 1; break;
     case OPT_PRINT_AFTER: o->print_after_all = 1; break;
     case OPT_TIMING: o->timing = 1; break;
-    case OPT_ELIDE: o->elide_limit = strtol(optarg, NULL, 10); break;
+    case OPT_ELIDE:
+      if (cli_parse_int("--mlir-elide-resource-strings-if-larger", optarg, 0, LONG_MAX, &num,
+                        &err))
+        return usage_error(&err);
+      o->elide_limit = (long)num;
+      break;
     case OPT_EXTERNAL:
-      o->save.external_threshold = optarg ? strtoul(optarg, NULL, 10) : 1024;
-      if (!o->save.external_threshold) o->save.external_threshold = 1;
+      num = 1024;
+      if (optarg && cli_parse_int("--external-data", optarg, 0, INT64_MAX, &num, &err))
+        return usage_error(&err);
+      o->save.external_threshold = num ? (size_t)num : 1;
       break;
     case OPT_DIM:
+      if (cli_parse_dim(optarg, &len, &num, &err)) return usage_error(&err);
       if (tool_parse_dim(&o->dims, optarg)) return 2;
       break;
     case 'h': usage(stdout); exit(0);
@@ -417,7 +440,7 @@ static int process_chunk(MlirContext ctx, const char *text, int first_line, cons
     rc = write_output(module, o, first_chunk, t, &err);
   // one line per failure: a pass that emitted its error needs no summary
   if (rc && !v && tool_errors_printed() == errors_before)
-    fprintf(stderr, "sp-opt: %s\n", err.message);
+    fprintf(stderr, "sp-opt: error: %s\n", err.message);
   if (!mlirModuleIsNull(module))
     mlirModuleDestroy(module);
   sp_onnx_free(model);
@@ -472,9 +495,14 @@ int main(int argc, char **argv) {
     if (o.verify_diagnostics)
       failed = verifier_check(&v, o.input) != 0;
   } else {
-    char *text = tool_read_file(o.input, NULL, &err);
+    size_t size = 0;
+    char *text = tool_read_file(o.input, &size, &err);
+    if (text && cli_check_text(o.input, text, size, &err)) {
+      free(text);
+      text = NULL;
+    }
     if (!text) {
-      fprintf(stderr, "sp-opt: %s\n", err.message);
+      fprintf(stderr, "sp-opt: error: %s\n", err.message);
       failed = 1;
     } else {
       // Chunks are separated by lines that are exactly "// -----".

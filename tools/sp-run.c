@@ -8,7 +8,9 @@
  * (input_0.pb, ... in graph-input order; output_0.pb, ...). Exit status:
  * 0 ok, 1 error, 2 usage, 3 the model needs an op or type with no kernel. */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cli.h"
 #include "sp/output.h"
 #include "sp/runtime.h"
 
@@ -43,14 +46,15 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: sp-run MODEL.onnx [options]\n"
           "\n"
-          "  --input-dir DIR       read DIR/input_0.pb, input_1.pb, ... (graph-input order,\n"
-          "                        or by name when every file names an input)\n"
+          "  --input-dir DIR       read DIR/input_0.pb, input_1.pb, ... (by name when every\n"
+          "                        file has a name, else in graph-input order)\n"
           "  --output-dir DIR      write DIR/output_0.pb, ... (graph-output order)\n"
           "  --random              random inputs (floats uniform in [0,1), ints 0)\n"
           "  --seed S              seed of --random (default 1)\n"
           "  --dim NAME=VALUE      value of a symbolic dimension (default 1); repeatable\n"
-          "  --threads T           kernel and OpenBLAS threads (default: all cores)\n"
-          "  --bench N             N timed runs after 3 warm-up runs; prints\n"
+          "  --threads T           kernel and OpenBLAS threads, 1 to 1024 (default: all\n"
+          "                        cores)\n"
+          "  --bench N             N >= 1 timed runs after 3 warm-up runs; prints\n"
           "                        'latency_ms median=X min=Y'\n"
           "  --eval-idx IMAGES LABELS\n"
           "                        top-1 accuracy of a classifier on IDX files (.gz or\n"
@@ -64,7 +68,13 @@ static void usage(FILE *out) {
           "  --version             print the version, the kernel set in use (SP_ISA=\n"
           "                        generic|avx2|avx512 forces one) and the OpenBLAS core\n"
           "  -q, --quiet           no output summary on stdout\n"
-          "  -h, --help            this text\n");
+          "  -h, --help            this text\n"
+          "\n"
+          "Numbers are whole base-10 values (--dim, --threads, --bench, --batch, --seed\n"
+          "up to 2^32-1); anything else is a usage error. A tensor may have at most 2^59\n"
+          "elements. A model importing an opset newer than sp knows (%d) runs with a\n"
+          "warning on stderr, its ops read as that opset defines them.\n",
+          SP_ONNX_MAX_OPSET);
 }
 
 /* Three lines: version; kernel set in use and the ones this CPU runs;
@@ -88,52 +98,102 @@ static int fail(int rc, const sp_error *err) {
   return rc == SP_RT_UNSUPPORTED ? 3 : 1;
 }
 
+/* A bad option value: its message, exit status 2 (usage). */
+static int usage_error(const sp_error *err) {
+  fprintf(stderr, "sp-run: error: %s\n", err->message);
+  return 2;
+}
+
+/* sp_runtime_load, with a warning when the model's opset is newer than sp
+ * knows: its ops then run as SP_ONNX_MAX_OPSET defines them. */
+static int load(const char *path, sp_runtime **rt, sp_error *err) {
+  sp_onnx_model *model;
+  *rt = NULL;
+  if (sp_onnx_load(path, &model, err))
+    return -1;
+  for (size_t i = 0; i < model->proto->n_opset_import; ++i) {
+    const Onnx__OperatorSetIdProto *o = model->proto->opset_import[i];
+    if ((!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx")) &&
+        o->version > SP_ONNX_MAX_OPSET)
+      fprintf(stderr, "sp-run: warning: %s: opset %lld is newer than supported (%d)\n", path,
+              (long long)o->version, SP_ONNX_MAX_OPSET);
+  }
+  return sp_runtime_create(model, 1, rt, err);
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
 /* ---- inputs ---- */
 
+/* Reads path (input_K.pb) into *out, saying what is wrong with it when it
+ * is a directory or empty rather than a TensorProto. 1 if it does not exist. */
+static int read_input_file(const char *path, sp_tensor **out, sp_error *err) {
+  struct stat st;
+  *out = NULL;
+  if (stat(path, &st))
+    return errno == ENOENT ? 1 : sp_error_set(err, "%s: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return sp_error_set(err, "%s: is a directory, not a TensorProto file", path);
+  if (S_ISREG(st.st_mode) && st.st_size == 0)
+    return sp_error_set(err, "%s: empty file (0 bytes), not a TensorProto", path);
+  return sp_tensor_read_pb(path, out, err);
+}
+
+/* Binds DIR/input_0.pb, input_1.pb, ...: by name when every file names a
+ * tensor (a name the model has no input for is an error, not a fallback to
+ * position), else in graph-input order. */
 static int bind_dir(sp_runtime *rt, const char *dir, sp_error *err) {
+  struct stat st;
+  if (stat(dir, &st))
+    return sp_error_set(err, "--input-dir %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return sp_error_set(err, "--input-dir %s: not a directory", dir);
   int n_inputs = sp_runtime_num_inputs(rt);
   sp_tensor *files[256];
-  int n = 0;
   char path[4096];
+  int n = 0, rc = 0;
   for (; n < 256; ++n) {
     snprintf(path, sizeof path, "%s/input_%d.pb", dir, n);
-    if (!exists(path))
+    rc = read_input_file(path, &files[n], err);
+    if (rc)
       break;
-    int rc = sp_tensor_read_pb(path, &files[n], err);
-    if (rc) {
-      for (int i = 0; i < n; ++i)
-        sp_tensor_free(files[i]);
-      return rc;
-    }
   }
+  if (rc == 1)
+    rc = 0;
   int by_name = n > 0;
-  for (int i = 0; i < n && by_name; ++i) {
-    int found = 0;
-    for (int k = 0; k < n_inputs; ++k)
-      found |= !strcmp(files[i]->name, sp_runtime_input_info(rt, k)->name);
-    for (int j = 0; j < i; ++j)
-      found &= strcmp(files[i]->name, files[j]->name) != 0;
-    by_name = found;
-  }
-  int rc = 0;
-  if (!by_name && n != n_inputs)
-    rc = sp_error_set(err, "%s: %d input files but the model has %d inputs", dir,
+  for (int i = 0; i < n && by_name; ++i)
+    by_name = files[i]->name[0] != '\0';
+  for (int i = 0; i < n && by_name && !rc; ++i)
+    for (int j = 0; j < i && !rc; ++j)
+      if (!strcmp(files[i]->name, files[j]->name))
+        rc = sp_error_set(err, "%s/input_%d.pb and input_%d.pb both name input '%s'", dir,
+                          j, i, files[i]->name);
+  if (!rc && n == 0 && n_inputs > 0)
+    rc = sp_error_set(err, "--input-dir %s: no input_0.pb (the model has %d input%s)", dir,
+                      n_inputs, n_inputs == 1 ? "" : "s");
+  else if (!rc && !by_name && n != n_inputs)
+    rc = sp_error_set(err, "--input-dir %s: %d input files but the model has %d inputs", dir,
                       n, n_inputs);
   for (int i = 0; i < n && !rc; ++i) {
     const char *name = by_name ? files[i]->name : sp_runtime_input_info(rt, i)->name;
     rc = sp_runtime_bind(rt, name, files[i]->elem_type, files[i]->rank,
                          files[i]->dims, files[i]->data, err);
+    if (rc) {
+      snprintf(path, sizeof path, "%s/input_%d.pb", dir, i);
+      sp_error_prefix(err, path);
+    }
+  }
+  for (int k = 0; k < n_inputs && by_name && !rc; ++k) {
+    const char *name = sp_runtime_input_info(rt, k)->name;
+    int found = 0;
+    for (int i = 0; i < n; ++i)
+      found |= !strcmp(files[i]->name, name);
+    if (!found)
+      rc = sp_error_set(err, "--input-dir %s: no input_N.pb names input '%s'", dir, name);
   }
   for (int i = 0; i < n; ++i)
     sp_tensor_free(files[i]);
@@ -153,7 +213,7 @@ static int bind_random(sp_runtime *rt, const options *o, sp_error *err) {
     const sp_value_info *info = sp_runtime_input_info(rt, i);
     if (info->rank < 0)
       return sp_error_set(err, "input '%s' has unknown rank", info->name);
-    int64_t dims[SP_MAX_RANK], numel = 1;
+    int64_t dims[SP_MAX_RANK];
     for (int d = 0; d < info->rank; ++d) {
       dims[d] = info->dims[d];
       if (dims[d] < 0) {
@@ -162,7 +222,12 @@ static int bind_random(sp_runtime *rt, const options *o, sp_error *err) {
           if (info->dim_params[d] && !strcmp(info->dim_params[d], o->dim_names[k]))
             dims[d] = o->dim_values[k];
       }
-      numel *= dims[d];
+    }
+    int64_t numel = sp_onnx_dims_numel(dims, (size_t)info->rank);
+    if (numel < 0) {
+      char what[SP_ERROR_MAX];
+      snprintf(what, sizeof what, "--random: input '%s'", info->name);
+      return sp_onnx_numel_error(err, what, dims, (size_t)info->rank);
     }
     size_t es = sp_tensor_elem_size(info->elem_type);
     if (!es)
@@ -170,7 +235,8 @@ static int bind_random(sp_runtime *rt, const options *o, sp_error *err) {
                           info->name, (int)info->elem_type);
     void *data = calloc((size_t)(numel ? numel : 1), es);
     if (!data)
-      return sp_error_set(err, "out of memory");
+      return sp_error_set(err, "--random: input '%s': out of memory for %lld x %zu bytes",
+                          info->name, (long long)numel, es);
     if (info->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
       for (int64_t k = 0; k < numel; ++k)
         ((float *)data)[k] = (float)(xorshift(&state) / 4294967296.0);
@@ -307,7 +373,9 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
     goto done;
   }
   int64_t count = be32(img + 4), rows = be32(img + 8), cols = be32(img + 12);
-  if ((int64_t)be32(lab + 4) != count || ni < 16 + (size_t)(count * rows * cols) ||
+  int64_t header[3] = {count, rows, cols};
+  int64_t pixels = sp_onnx_dims_numel(header, 3); /* -1: more than any file holds */
+  if ((int64_t)be32(lab + 4) != count || pixels < 0 || ni - 16 < (size_t)pixels ||
       nl < 8 + (size_t)count) {
     rc = sp_error_set(err, "%s: sizes of images and labels do not match", o->eval_images);
     goto done;
@@ -321,7 +389,7 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
   int rank = in->rank > 0 ? in->rank : 4;
   int64_t per = rows * cols;
   int64_t correct = 0, done_n = 0;
-  batch = malloc((size_t)(o->batch * per) * sizeof *batch);
+  batch = malloc((size_t)((count < o->batch ? count : o->batch) * per + 1) * sizeof *batch);
   if (!batch) {
     rc = sp_error_set(err, "out of memory");
     goto done;
@@ -428,26 +496,43 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   options o = {.seed = 1, .std = 1.0f, .batch = 100};
+  sp_error err;
+  int64_t num;
+  double real;
   int c;
   while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
     switch (c) {
     case OPT_INPUT_DIR: o.input_dir = optarg; break;
     case OPT_OUTPUT_DIR: o.output_dir = optarg; break;
     case OPT_RANDOM: o.random = 1; break;
-    case OPT_SEED: o.seed = (uint32_t)strtoul(optarg, NULL, 10); break;
+    case OPT_SEED:
+      if (cli_parse_int("--seed", optarg, 0, UINT32_MAX, &num, &err))
+        return usage_error(&err);
+      o.seed = (uint32_t)num;
+      break;
     case OPT_DIM: {
-      char *eq = strchr(optarg, '=');
-      if (!eq || o.n_dims == MAX_DIMS) {
-        fprintf(stderr, "sp-run: error: --dim wants NAME=VALUE\n");
+      size_t len;
+      if (cli_parse_dim(optarg, &len, &num, &err))
+        return usage_error(&err);
+      if (o.n_dims == MAX_DIMS) {
+        fprintf(stderr, "sp-run: error: --dim: more than %d dims\n", MAX_DIMS);
         return 2;
       }
-      *eq = '\0';
+      optarg[len] = '\0';
       o.dim_names[o.n_dims] = optarg;
-      o.dim_values[o.n_dims++] = strtoll(eq + 1, NULL, 10);
+      o.dim_values[o.n_dims++] = num;
       break;
     }
-    case OPT_THREADS: o.threads = atoi(optarg); break;
-    case OPT_BENCH: o.bench = atoi(optarg); break;
+    case OPT_THREADS:
+      if (cli_parse_int("--threads", optarg, 1, 1024, &num, &err))
+        return usage_error(&err);
+      o.threads = (int)num;
+      break;
+    case OPT_BENCH:
+      if (cli_parse_int("--bench", optarg, 1, INT_MAX, &num, &err))
+        return usage_error(&err);
+      o.bench = (int)num;
+      break;
     case OPT_EVAL:
       if (optind >= argc) {
         fprintf(stderr, "sp-run: error: --eval-idx wants IMAGES LABELS\n");
@@ -456,9 +541,26 @@ int main(int argc, char **argv) {
       o.eval_images = optarg;
       o.eval_labels = argv[optind++];
       break;
-    case OPT_MEAN: o.mean = strtof(optarg, NULL); break;
-    case OPT_STD: o.std = strtof(optarg, NULL); break;
-    case OPT_BATCH: o.batch = atoi(optarg); break;
+    case OPT_MEAN:
+      if (cli_parse_double("--mean", optarg, -FLT_MAX, FLT_MAX, &real, &err))
+        return usage_error(&err);
+      o.mean = (float)real;
+      break;
+    case OPT_STD:
+      if (cli_parse_double("--std", optarg, -FLT_MAX, FLT_MAX, &real, &err))
+        return usage_error(&err);
+      if ((float)real == 0) {
+        fprintf(stderr, "sp-run: error: --std: %s would divide every pixel by zero\n",
+                optarg);
+        return 2;
+      }
+      o.std = (float)real;
+      break;
+    case OPT_BATCH:
+      if (cli_parse_int("--batch", optarg, 1, 1 << 20, &num, &err))
+        return usage_error(&err);
+      o.batch = (int)num;
+      break;
     case OPT_CORE: {
       char hint[256];
       printf("%s\n", sp_runtime_blas_core());
@@ -481,15 +583,14 @@ int main(int argc, char **argv) {
     default: usage(stderr); return 2;
     }
   }
-  if (optind != argc - 1 || o.batch <= 0 || o.std == 0) {
+  if (optind != argc - 1) {
     usage(stderr);
     return 2;
   }
   o.model = argv[optind];
   sp_runtime_set_threads(o.threads);
-  sp_error err;
   sp_runtime *rt;
-  int rc = sp_runtime_load(o.model, &rt, &err);
+  int rc = load(o.model, &rt, &err);
   if (rc)
     return fail(rc, &err);
   if (o.eval_images) {

@@ -4,10 +4,12 @@
  *   sp-translate --export-onnx model.mlir -o model.onnx [--external-data[=BYTES]]
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sp/dialect.h"
 #include "sp/output.h"
 #include "sp/translate.h"
@@ -27,7 +29,18 @@ static void usage(FILE *out) {
           "  --dim NAME=VALUE       fix a symbolic input dim at import (repeatable)\n"
           "  --mlir-elide-resource-strings-if-larger=N\n"
           "                         print weight blobs larger than N bytes as elided\n"
-          "  -h, --help             this text\n");
+          "  -h, --help             this text\n"
+          "\n"
+          "Numbers (N, VALUE) are whole base-10 integers >= 0; anything else is an error.\n"
+          "A tensor may have at most 2^59 elements. A model importing an opset newer than\n"
+          "sp knows (%d) is imported with a warning, its ops read as that opset defines\n"
+          "them. MLIR input with a NUL byte in it is an error.\n",
+          SP_ONNX_MAX_OPSET);
+}
+
+static int usage_error(const sp_error *err) {
+  fprintf(stderr, "sp-translate: error: %s\n", err->message);
+  return 2;
 }
 
 enum { OPT_IMPORT = 256, OPT_EXPORT, OPT_EXTERNAL, OPT_ELIDE, OPT_DIM };
@@ -48,6 +61,9 @@ int main(int argc, char **argv) {
   const char *output = "-";
   long elide = 0;
   sp_onnx_save_options save = {0};
+  sp_error err = {{0}};
+  int64_t num;
+  size_t len;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
     switch (c) {
@@ -59,14 +75,20 @@ int main(int argc, char **argv) {
       output = optarg;
       break;
     case OPT_EXTERNAL:
-      save.external_threshold = optarg ? strtoul(optarg, NULL, 10) : 1024;
-      if (!save.external_threshold)
-        save.external_threshold = 1;
+      num = 1024;
+      if (optarg && cli_parse_int("--external-data", optarg, 0, INT64_MAX, &num, &err))
+        return usage_error(&err);
+      save.external_threshold = num ? (size_t)num : 1;
       break;
     case OPT_ELIDE:
-      elide = strtol(optarg, NULL, 10);
+      if (cli_parse_int("--mlir-elide-resource-strings-if-larger", optarg, 0, LONG_MAX, &num,
+                        &err))
+        return usage_error(&err);
+      elide = (long)num;
       break;
     case OPT_DIM:
+      if (cli_parse_dim(optarg, &len, &num, &err))
+        return usage_error(&err);
       if (tool_parse_dim(&dims, optarg))
         return 2;
       break;
@@ -89,7 +111,6 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  sp_error err = {{0}};
   MlirContext ctx = sp_context_create(&err);
   if (mlirContextIsNull(ctx)) {
     fprintf(stderr, "sp-translate: %s\n", err.message);
@@ -104,7 +125,12 @@ int main(int argc, char **argv) {
         tool_write_mlir(module, output, elide, &err) == 0)
       rc = 0;
   } else {
-    char *text = tool_read_file(input, NULL, &err);
+    size_t size = 0;
+    char *text = tool_read_file(input, &size, &err);
+    if (text && cli_check_text(input, text, size, &err)) {
+      free(text);
+      text = NULL;
+    }
     if (text) {
       module = tool_parse_mlir(ctx, text, input, 1);
       free(text);
@@ -121,7 +147,7 @@ int main(int argc, char **argv) {
   if (rc == 0 && sp_output_check_stdout(&err))
     rc = 1;
   if (rc && err.message[0])
-    fprintf(stderr, "sp-translate: %s\n", err.message);
+    fprintf(stderr, "sp-translate: error: %s\n", err.message);
   if (!mlirModuleIsNull(module))
     mlirModuleDestroy(module);
   sp_context_destroy(ctx);

@@ -704,6 +704,15 @@ int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, const sp_import_option
   MlirLocation *arg_locs = NULL;
   MlirValue *returned = NULL;
 
+  for (size_t i = 0; i < model->proto->n_opset_import && warn; ++i) {
+    const Onnx__OperatorSetIdProto *o = model->proto->opset_import[i];
+    if (is_onnx_domain(o->domain) && o->version > SP_ONNX_MAX_OPSET) {
+      char message[128];
+      snprintf(message, sizeof message, "opset %lld is newer than supported (%d)",
+               (long long)o->version, SP_ONNX_MAX_OPSET);
+      warn(warn_user, message);
+    }
+  }
   sp_shape_options shape_options = {0};
   shape_options.warn = warn ? warn : shape_warning;
   shape_options.warn_user = warn ? warn_user : &im;
