@@ -148,6 +148,10 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "sp-opt: ONNX output needs -o FILE\n");
     return 2;
   }
+  if (tool_check_output(o->input, o->output, &err)) {
+    fprintf(stderr, "sp-opt: error: %s\n", err.message);
+    return 2;
+  }
   return 0;
 }
 

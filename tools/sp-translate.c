@@ -110,6 +110,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sp-translate: --export-onnx needs -o OUT.onnx\n");
     return 2;
   }
+  if (tool_check_output(input, output, &err)) {
+    fprintf(stderr, "sp-translate: error: %s\n", err.message);
+    return 2;
+  }
 
   MlirContext ctx = sp_context_create(&err);
   if (mlirContextIsNull(ctx)) {

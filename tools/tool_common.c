@@ -222,6 +222,16 @@ int tool_write_mlir(MlirModule module, const char *path, long elide_limit, sp_er
   return sp_output_close(&out, err);
 }
 
+int tool_check_output(const char *input, const char *output, sp_error *err) {
+  struct stat in, out;
+  if (!strcmp(input, "-") || !strcmp(output, "-") || stat(input, &in) < 0 ||
+      stat(output, &out) < 0 || !S_ISREG(out.st_mode))
+    return 0;
+  if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+    return sp_error_set(err, "output '%s' is the input file; write to another path", output);
+  return 0;
+}
+
 double tool_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -48,6 +48,10 @@ int tool_import_onnx(MlirContext ctx, const char *path, const tool_dims *dims,
 int tool_write_mlir(MlirModule module, const char *path, long elide_limit,
                     sp_error *err);
 
+/* 0, or -1 with err set when output names the same file as input (an
+ * input is never overwritten, not even on request). */
+int tool_check_output(const char *input, const char *output, sp_error *err);
+
 /* Monotonic seconds. */
 double tool_now(void);
 

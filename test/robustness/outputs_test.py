@@ -210,6 +210,19 @@ def sigterm_mid_write_leaves_no_temp_file(t):
 
 
 @case
+def the_input_is_never_overwritten(t):
+    model = conv_model(t)
+    before = open(model, 'rb').read()
+    t.run('sp-opt', model, '-o', model).fails(r"output '.*model.onnx' is the input file", rc=2)
+    os.symlink('model.onnx', t.path('alias.onnx'))
+    t.run('sp-opt', model, '-o', t.path('alias.onnx')).fails(r'is the input file', rc=2)
+    mlir = t.path('m.mlir')
+    t.run('sp-translate', '--import-onnx', model, '-o', mlir).ok()
+    t.run('sp-translate', '--export-onnx', mlir, '-o', mlir).fails(r'is the input file', rc=2)
+    expect(open(model, 'rb').read() == before, 'the input was changed')
+
+
+@case
 def graph_output_names_are_kept(t):
     # an output that is also an input, and one listed twice: callers bind by name
     g = helper.make_graph(
