@@ -89,6 +89,25 @@ enum { SP_PROFILE_OPS = 1, SP_PROFILE_NODES = 2 };
 void sp_runtime_set_profile(sp_runtime *rt, int mode);
 void sp_runtime_profile_print(const sp_runtime *rt, FILE *out);
 
+/* Training (lib/train builds on these). In training mode a run keeps every
+ * value for the backward pass, fuses nothing, runs BatchNormalization on
+ * batch statistics (and moves its running statistics, which must then be
+ * bound writable), and caches nothing derived from weights. Switching
+ * replans at the next run. */
+int sp_runtime_set_training(sp_runtime *rt, int on);
+/* Points the float initializer name at data (its values copied there
+ * first), which the caller owns and may change between runs; grad, if not
+ * NULL, receives d(loss)/d(name) (added to, never cleared) at each
+ * sp_runtime_backward. */
+int sp_runtime_bind_parameter(sp_runtime *rt, const char *name, float *data,
+                              float *grad, sp_error *err);
+/* After a training run: propagates output_grads[i] (d(loss)/d(output i),
+ * the output's shape, or NULL for none) back through the graph in reverse
+ * node order. Returns SP_RT_UNSUPPORTED naming the first node on the way
+ * whose op has no backward kernel. */
+int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
+                        sp_error *err);
+
 /* Threads for the kernels (OpenMP); GEMMs are split over the same threads,
  * each calling single-threaded OpenBLAS. Process-wide. threads <= 0 means the
  * number of online cores. */

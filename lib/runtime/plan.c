@@ -306,9 +306,13 @@ int rt_plan(sp_runtime *rt, sp_error *err) {
     if (rc)
       return rc;
   }
-  if (!rt->observer && rt_fuse(rt, err))
+  /* an observer sees every ONNX value; training differentiates each node */
+  if (!rt->observer && !rt->training && rt_fuse(rt, err))
     return -1;
   lifetimes(rt);
+  if (rt->training) /* the backward pass reads every forward value */
+    for (size_t i = 0; i < rt->n_values; ++i)
+      root_of(&rt->values[i])->last_use = INT_MAX;
   if (assign_offsets(rt, err))
     return -1;
   rt->planned = 1;

@@ -443,6 +443,7 @@ void sp_runtime_free(sp_runtime *rt) {
   free(rt->outputs);
   free(rt->arena);
   free(rt->scratch);
+  free(rt->grads);
   sp_map_free(&rt->values_by_name);
   sp_map_free(&rt->profile_by_op);
   free(rt->profile_entries);

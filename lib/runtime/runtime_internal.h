@@ -37,6 +37,7 @@ typedef struct rt_value {
   int is_output;
   int bound; /* RT_INPUT: bound since creation */
   int has_proto_info; /* value appears in the graph (for diagnostics) */
+  float *grad; /* training: d(loss)/d(value), same shape; NULL if none */
 } rt_value;
 
 typedef struct rt_node rt_node;
@@ -49,6 +50,10 @@ typedef struct rt_op {
   int (*prepare)(sp_runtime *rt, rt_node *n, sp_error *err);
   int (*forward)(sp_runtime *rt, rt_node *n, sp_error *err);
   int alias; /* output 0 has the bytes of input 0 (a view) */
+  /* Training (backward.c): adds d(loss)/d(input) into each non-NULL
+   * n->in[i]->grad from the outputs' grads and the forward values, which
+   * the training plan keeps alive. NULL: the op cannot be trained through. */
+  int (*backward)(sp_runtime *rt, rt_node *n, sp_error *err);
 } rt_op;
 
 /* Fused epilogues applied by conv/gemm after the bias. */
@@ -105,6 +110,12 @@ struct sp_runtime {
   void *scratch; /* per-node workspace, grows, never shrinks */
   size_t scratch_cap;
   sp_shape_table *shapes;
+  /* Training (sp_runtime_set_training): no fusion, every value kept for the
+   * backward pass, BatchNormalization on batch statistics, no weight
+   * caches (weights change every step). */
+  int training;
+  float *grads; /* the gradients of the values that are not parameters */
+  size_t grads_cap;
   sp_observer_fn observer;
   void *observer_user;
   int planned_with_observer;

@@ -296,19 +296,47 @@ RT_KERNEL(rt_unary) {
 }
 
 /* y = min(max(x, lo), hi); bounds from inputs 1, 2 (opset >= 11) or attrs. */
+RT_KERNEL(rt_unary_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  if (strcmp(n->proto->op_type, "Relu"))
+    return rt_unsupported(err, n, "%s has no backward kernel", n->proto->op_type);
+  relu_backward(n->in[0]->grad, n->out[0]->grad, rt_f32(n->in[0]),
+                n->in[0]->t.numel);
+  return 0;
+}
+
+/* Clip's bounds: attributes before opset 11, optional inputs since. */
+static void clip_bounds(const rt_node *n, double *lo, double *hi) {
+  *lo = -INFINITY, *hi = INFINITY;
+  if (n->opset < 11) {
+    *lo = rt_attr_float(n, "min", -INFINITY);
+    *hi = rt_attr_float(n, "max", INFINITY);
+    return;
+  }
+  if (rt_in(n, 1) && n->in[1]->t.numel)
+    *lo = rt_get_double(&n->in[1]->t, 0);
+  if (rt_in(n, 2) && n->in[2]->t.numel)
+    *hi = rt_get_double(&n->in[2]->t, 0);
+}
+
+RT_KERNEL(rt_clip_backward) {
+  (void)rt, (void)err;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  double lo, hi;
+  clip_bounds(n, &lo, &hi);
+  clip_backward(n->in[0]->grad, n->out[0]->grad, rt_f32(n->in[0]), (float)lo,
+                (float)hi, n->in[0]->t.numel);
+  return 0;
+}
+
 RT_KERNEL(rt_clip) {
   (void)rt;
   const sp_tensor *x = &n->in[0]->t;
-  double lo = -INFINITY, hi = INFINITY;
-  if (n->opset < 11) {
-    lo = rt_attr_float(n, "min", -INFINITY);
-    hi = rt_attr_float(n, "max", INFINITY);
-  } else {
-    if (rt_in(n, 1) && n->in[1]->t.numel)
-      lo = rt_get_double(&n->in[1]->t, 0);
-    if (rt_in(n, 2) && n->in[2]->t.numel)
-      hi = rt_get_double(&n->in[2]->t, 0);
-  }
+  double lo, hi;
+  clip_bounds(n, &lo, &hi);
   int64_t k = x->numel;
   if (x->elem_type == RT_FLOAT) {
     const float *xs = x->data;
@@ -343,34 +371,6 @@ void clip_backward(float *dx, const float *dy, const float *x, float lo,
                    float hi, int64_t k) {
   for (int64_t i = 0; i < k; ++i)
     dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
-}
-
-float softmax_xent_forward_backward(float *dlogits, const float *logits,
-                                    const int64_t *labels, int B, int K,
-                                    float eps) {
-  double loss = 0;
-  softmax_forward(dlogits, logits, B, K, 1, 0); /* probabilities */
-  for (int b = 0; b < B; ++b) {
-    if (labels[b] < 0 || labels[b] >= K)
-      return NAN;
-    float *d = dlogits + (int64_t)b * K;
-    const float *z = logits + (int64_t)b * K;
-    float m = -INFINITY;
-    for (int k = 0; k < K; ++k)
-      m = z[k] > m ? z[k] : m;
-    double sum = 0;
-    for (int k = 0; k < K; ++k)
-      sum += exp((double)z[k] - m);
-    const double lse = log(sum) + m; /* log-sum-exp in doubles: exact loss */
-    double row = 0;
-    for (int k = 0; k < K; ++k) {
-      const float target = (k == labels[b] ? 1.0f - eps : 0.0f) + eps / K;
-      row -= target * ((double)z[k] - lse);
-      d[k] = (d[k] - target) / B;
-    }
-    loss += row;
-  }
-  return (float)(loss / B);
 }
 
 void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,

@@ -340,6 +340,23 @@ RT_KERNEL(rt_conv_prepare) {
   return 0;
 }
 
+RT_KERNEL(rt_conv_backward) {
+  conv_params p;
+  int rc = conv_geometry(n, &p, 0, err);
+  if (rc)
+    return rc;
+  if (!n->out[0]->grad)
+    return 0;
+  size_t sc = conv_backward_scratch_floats(&p);
+  float *scratch = rt_scratch(rt, sc * sizeof(float));
+  if (!scratch)
+    return rt_fail(err, n, "out of memory for the backward im2col (%zu floats)", sc);
+  rt_value *b = rt_in(n, 2);
+  conv_backward(n->in[0]->grad, n->in[1]->grad, b ? b->grad : NULL,
+                n->out[0]->grad, rt_f32(n->in[0]), rt_f32(n->in[1]), &p, scratch);
+  return 0;
+}
+
 /* The part of fuse.c's activation that the epilogue cannot take. */
 static int conv_post_act(rt_node *n) {
   if (n->act == RT_ACT_SILU)
@@ -366,7 +383,9 @@ RT_KERNEL(rt_conv) {
     ep.bias = rt_f32(n->in[2]);
   if (n->residual)
     ep.residual = rt_f32(n->residual);
-  if (winograd_applies(&p) && n->in[1]->kind == RT_CONST) {
+  /* weight caches (Winograd, packed panels) only while weights are fixed */
+  const int cache = n->in[1]->kind == RT_CONST && !rt->training;
+  if (winograd_applies(&p) && cache) {
     if (!n->state) {
       float *u = malloc((size_t)p.M * p.C * sizeof(float));
       float *up = malloc(winograd_weights_floats(p.M, p.C) * sizeof(float));
@@ -389,7 +408,7 @@ RT_KERNEL(rt_conv) {
   /* dense and grouped convs with constant weights: each group's weights
    * packed once per plan */
   const int G = p.group, Mg = p.M / G, K = p.C / G * (int)spatial(p.k);
-  if (!depthwise_applies(&p) && n->in[1]->kind == RT_CONST &&
+  if (!depthwise_applies(&p) && cache &&
       packed_gemm_applies(Mg, K, spatial(p.out))) {
     if (!n->state) {
       size_t per = pointwise_packed_floats(Mg, K);

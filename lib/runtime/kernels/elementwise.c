@@ -53,6 +53,47 @@ void rt_broadcast_strides(const sp_tensor *t, const sp_tensor *out,
   }
 }
 
+/* d (t's shape) += scale * dy (out's shape) [* other, broadcast likewise],
+ * summed over the dims t was broadcast along. */
+static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
+                        const sp_tensor *out, const float *other,
+                        const sp_tensor *ot, float scale) {
+  int64_t st[SP_MAX_RANK], so[SP_MAX_RANK] = {0}, idx[SP_MAX_RANK] = {0};
+  rt_broadcast_strides(t, out, st);
+  if (other)
+    rt_broadcast_strides(ot, out, so);
+  int64_t at = 0, ao = 0;
+  for (int64_t i = 0; i < out->numel; ++i) {
+    d[at] += scale * dy[i] * (other ? other[ao] : 1.0f);
+    for (int k = out->rank - 1; k >= 0; --k) { /* odometer over out */
+      at += st[k], ao += so[k];
+      if (++idx[k] < out->dims[k])
+        break;
+      at -= st[k] * out->dims[k], ao -= so[k] * out->dims[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+/* Add, Sub, Mul with broadcasting (float). */
+RT_KERNEL(rt_binary_backward) {
+  (void)rt;
+  const char *op = n->proto->op_type;
+  const float *dy = n->out[0]->grad;
+  if (!dy)
+    return 0;
+  if (strcmp(op, "Add") && strcmp(op, "Sub") && strcmp(op, "Mul"))
+    return rt_unsupported(err, n, "%s has no backward kernel", op);
+  const sp_tensor *y = &n->out[0]->t, *a = &n->in[0]->t, *b = &n->in[1]->t;
+  const int mul = !strcmp(op, "Mul");
+  if (n->in[0]->grad)
+    reduce_grad(n->in[0]->grad, a, dy, y, mul ? b->data : NULL, b, 1.0f);
+  if (n->in[1]->grad)
+    reduce_grad(n->in[1]->grad, b, dy, y, mul ? a->data : NULL, a,
+                strcmp(op, "Sub") ? 1.0f : -1.0f);
+  return 0;
+}
+
 /* Collapses out's dims with the operands' strides; returns the new rank. */
 static int collapse(int rank, int64_t *dims, int64_t (*st)[SP_MAX_RANK],
                     int n_ops) {

@@ -226,6 +226,44 @@ void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
 }
 
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c, c broadcast from (M|1,N|1). */
+/* Y = alpha op(A) op(B) + beta C: dA, dB through two products each way of
+ * transposing, dC summed over the dims C is broadcast along. */
+RT_KERNEL(rt_gemm_backward) {
+  (void)rt, (void)err;
+  const float *dy = n->out[0]->grad;
+  if (!dy)
+    return 0;
+  const sp_tensor *a = &n->in[0]->t, *b = &n->in[1]->t;
+  const int ta = (int)rt_attr_int(n, "transA", 0), tb = (int)rt_attr_int(n, "transB", 0);
+  const float alpha = rt_attr_float(n, "alpha", 1.0f), beta = rt_attr_float(n, "beta", 1.0f);
+  const int M = (int)n->out[0]->t.dims[0], N = (int)n->out[0]->t.dims[1];
+  const int K = (int)(ta ? a->dims[0] : a->dims[1]);
+  float *da = n->in[0]->grad, *db = n->in[1]->grad;
+  if (da && M && K) { /* op(A) (M,K): dY (M,N) op(B)^T (N,K) */
+    if (!ta)
+      sgemm_forward(0, !tb, M, K, N, alpha, dy, N, b->data, tb ? K : N, 1.0f, da, K);
+    else /* A (K,M): op(B) (K,N) dY^T */
+      sgemm_forward(tb, 1, K, M, N, alpha, b->data, tb ? K : N, dy, N, 1.0f, da, M);
+  }
+  if (db && K && N) { /* op(B) (K,N): op(A)^T (K,M) dY (M,N) */
+    if (!tb)
+      sgemm_forward(!ta, 0, K, N, M, alpha, a->data, ta ? M : K, dy, N, 1.0f, db, N);
+    else /* B (N,K): dY^T op(A) */
+      sgemm_forward(1, ta, N, K, M, alpha, dy, N, a->data, ta ? M : K, 1.0f, db, K);
+  }
+  rt_value *c = rt_in(n, 2);
+  if (c && c->grad && beta != 0.0f) {
+    const sp_tensor *ct = &c->t;
+    const int64_t cm = ct->rank == 2 ? ct->dims[0] : 1;
+    const int64_t cn = ct->rank >= 1 ? ct->dims[ct->rank - 1] : 1;
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j)
+        c->grad[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)] +=
+            beta * dy[(int64_t)i * N + j];
+  }
+  return 0;
+}
+
 RT_KERNEL(rt_gemm) {
   (void)rt;
   if (n->n_in < 2 || !n->in[0] || !n->in[1])

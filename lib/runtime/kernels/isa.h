@@ -26,11 +26,12 @@
 #define softmax_forward KSYM(softmax_forward)
 #define relu_backward KSYM(relu_backward)
 #define clip_backward KSYM(clip_backward)
-#define softmax_xent_forward_backward KSYM(softmax_xent_forward_backward)
 #define rt_clip KSYM(rt_clip)
+#define rt_clip_backward KSYM(rt_clip_backward)
 #define rt_hardmax KSYM(rt_hardmax)
 #define rt_softmax KSYM(rt_softmax)
 #define rt_unary KSYM(rt_unary)
+#define rt_unary_backward KSYM(rt_unary_backward)
 #define rt_unary_prepare KSYM(rt_unary_prepare)
 /* conv.c */
 #define conv_forward KSYM(conv_forward)
@@ -42,6 +43,7 @@
 #define epilogue_forward KSYM(epilogue_forward)
 #define im2col_forward KSYM(im2col_forward)
 #define rt_conv KSYM(rt_conv)
+#define rt_conv_backward KSYM(rt_conv_backward)
 #define rt_conv_prepare KSYM(rt_conv_prepare)
 #define rt_conv_transpose KSYM(rt_conv_transpose)
 /* depthwise.c */
@@ -50,6 +52,7 @@
 #define depthwise_scratch_floats KSYM(depthwise_scratch_floats)
 /* elementwise.c */
 #define rt_binary KSYM(rt_binary)
+#define rt_binary_backward KSYM(rt_binary_backward)
 #define rt_binary_prepare KSYM(rt_binary_prepare)
 #define rt_broadcast_strides KSYM(rt_broadcast_strides)
 #define rt_not KSYM(rt_not)
@@ -61,6 +64,7 @@
 #define sgemm_forward KSYM(sgemm_forward)
 #define rt_einsum KSYM(rt_einsum)
 #define rt_gemm KSYM(rt_gemm)
+#define rt_gemm_backward KSYM(rt_gemm_backward)
 #define rt_matmul KSYM(rt_matmul)
 /* norm.c */
 #define batchnorm_forward KSYM(batchnorm_forward)
@@ -69,6 +73,7 @@
 #define layernorm_forward KSYM(layernorm_forward)
 #define sum8_forward KSYM(sum8_forward)
 #define rt_batchnorm KSYM(rt_batchnorm)
+#define rt_batchnorm_backward KSYM(rt_batchnorm_backward)
 #define rt_fused_layernorm KSYM(rt_fused_layernorm)
 #define rt_groupnorm KSYM(rt_groupnorm)
 #define rt_instancenorm KSYM(rt_instancenorm)
@@ -87,6 +92,7 @@
 #define global_avgpool_backward KSYM(global_avgpool_backward)
 #define rt_avgpool KSYM(rt_avgpool)
 #define rt_global_avgpool KSYM(rt_global_avgpool)
+#define rt_global_avgpool_backward KSYM(rt_global_avgpool_backward)
 #define rt_global_maxpool KSYM(rt_global_maxpool)
 #define rt_lppool KSYM(rt_lppool)
 #define rt_maxpool KSYM(rt_maxpool)
@@ -117,6 +123,7 @@
 #define rt_transpose KSYM(rt_transpose)
 #define rt_trilu KSYM(rt_trilu)
 #define rt_view KSYM(rt_view)
+#define rt_view_backward KSYM(rt_view_backward)
 /* winograd.c */
 #define winograd_applies KSYM(winograd_applies)
 #define winograd_forward KSYM(winograd_forward)

@@ -116,6 +116,7 @@ void winograd_forward(float *out, const float *inp, const float *up,
 void winograd_set_chunk_bytes(size_t bytes);
 RT_KERNEL(rt_conv_prepare);
 RT_KERNEL(rt_conv);
+RT_KERNEL(rt_conv_backward);
 RT_KERNEL(rt_conv_transpose);
 
 /* ---- gemm.c ---- */
@@ -138,6 +139,7 @@ void matmul_epilogue_forward(int M, int N, int K, const float *a,
 /* y is (M,N) = alpha * op(a) @ op(b) + beta * c; a is (M,K) or (K,M) if
  * trans_a, b is (K,N) or (N,K) if trans_b; c broadcasts to (M,N). */
 RT_KERNEL(rt_gemm);
+RT_KERNEL(rt_gemm_backward);
 RT_KERNEL(rt_matmul);
 RT_KERNEL(rt_einsum);
 
@@ -147,6 +149,7 @@ void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S);
 RT_KERNEL(rt_maxpool);
 RT_KERNEL(rt_avgpool);
 RT_KERNEL(rt_global_avgpool);
+RT_KERNEL(rt_global_avgpool_backward);
 RT_KERNEL(rt_global_maxpool);
 RT_KERNEL(rt_lppool);
 
@@ -179,6 +182,7 @@ void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out);
 RT_KERNEL(rt_batchnorm);
+RT_KERNEL(rt_batchnorm_backward);
 RT_KERNEL(rt_instancenorm);
 RT_KERNEL(rt_layernorm);
 RT_KERNEL(rt_groupnorm);
@@ -193,7 +197,9 @@ void hardswish_forward(float *y, int64_t k, float a, float b);
 void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);
 RT_KERNEL(rt_unary);
+RT_KERNEL(rt_unary_backward); /* Relu */
 RT_KERNEL(rt_clip);
+RT_KERNEL(rt_clip_backward);
 RT_KERNEL(rt_prelu);
 /* y, x are (outer, axis, inner); softmax over axis. */
 void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
@@ -202,19 +208,14 @@ void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
 void relu_backward(float *dx, const float *dy, const float *x, int64_t k);
 void clip_backward(float *dx, const float *dy, const float *x, float lo,
                    float hi, int64_t k);
-/* Mean softmax cross-entropy of logits (B,K) against labels (B) with label
- * smoothing eps (target 1-eps on the label, eps/K spread over all K);
- * dlogits (B,K) = d(loss)/d(logits) (written, not accumulated). Returns the
- * loss; NaN when a label is outside [0, K). */
-float softmax_xent_forward_backward(float *dlogits, const float *logits,
-                                    const int64_t *labels, int B, int K,
-                                    float eps);
+
 RT_KERNEL(rt_softmax);
 RT_KERNEL(rt_hardmax);
 
 /* ---- elementwise.c ---- */
 RT_KERNEL(rt_binary_prepare);
 RT_KERNEL(rt_binary);
+RT_KERNEL(rt_binary_backward); /* Add, Sub, Mul */
 RT_KERNEL(rt_variadic);
 RT_KERNEL(rt_where);
 RT_KERNEL(rt_not);
@@ -228,6 +229,7 @@ RT_KERNEL(rt_argmax);
 
 /* ---- tensor.c ---- */
 RT_KERNEL(rt_view); /* Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout */
+RT_KERNEL(rt_view_backward);
 RT_KERNEL(rt_transpose);
 RT_KERNEL(rt_concat);
 RT_KERNEL(rt_split);

@@ -1,6 +1,7 @@
 /* norm.c - BatchNormalization (inference), InstanceNormalization,
  * LayerNormalization, GroupNormalization, LRN. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -149,8 +150,47 @@ RT_KERNEL(rt_fused_layernorm) {
   return 0;
 }
 
-RT_KERNEL(rt_batchnorm) {
+/* Training: batch statistics, kept in n->state (mean, invstd) for the
+ * backward; the running statistics (inputs 3, 4, writable while training)
+ * move towards the batch's as ONNX says: r = r momentum + batch (1 -
+ * momentum), with the unbiased variance as PyTorch keeps it. */
+static int batchnorm_train(rt_node *n, sp_error *err) {
+  const sp_tensor *x = &n->in[0]->t;
+  int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
+  int64_t S = rt_dims_product(x, 2, x->rank);
+  if (!n->state && !(n->state = malloc(3 * (size_t)C * sizeof(float))))
+    return rt_fail(err, n, "out of memory");
+  float *mean = n->state, *invstd = mean + C, *var = invstd + C;
+  batchnorm_train_forward(rt_f32(n->out[0]), mean, invstd, var, x->data,
+                          rt_f32(n->in[1]), rt_f32(n->in[2]),
+                          rt_attr_float(n, "epsilon", 1e-5f), N, C, S);
+  const float momentum = rt_attr_float(n, "momentum", 0.9f);
+  const double count = (double)N * (double)S;
+  float *run_mean = rt_f32(n->in[3]), *run_var = rt_f32(n->in[4]);
+  for (int c = 0; c < C; ++c) {
+    float unbiased = count > 1 ? (float)(var[c] * count / (count - 1)) : var[c];
+    run_mean[c] = run_mean[c] * momentum + mean[c] * (1 - momentum);
+    run_var[c] = run_var[c] * momentum + unbiased * (1 - momentum);
+  }
+  return 0;
+}
+
+RT_KERNEL(rt_batchnorm_backward) {
   (void)rt;
+  if (!n->out[0]->grad)
+    return 0;
+  if (!n->state)
+    return rt_fail(err, n, "backward before a training forward");
+  const sp_tensor *x = &n->in[0]->t;
+  int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
+  const float *mean = n->state, *invstd = mean + C;
+  batchnorm_backward(n->in[0]->grad, n->in[1]->grad, n->in[2]->grad,
+                     n->out[0]->grad, x->data, mean, invstd, rt_f32(n->in[1]),
+                     N, C, rt_dims_product(x, 2, x->rank));
+  return 0;
+}
+
+RT_KERNEL(rt_batchnorm) {
   if (n->n_in < 5)
     return rt_fail(err, n, "needs inputs X, scale, B, mean, var");
   for (int i = 0; i < 5; ++i) {
@@ -158,6 +198,8 @@ RT_KERNEL(rt_batchnorm) {
     if (rc)
       return rc;
   }
+  if (rt->training)
+    return batchnorm_train(n, err);
   if (rt_attr_int(n, "training_mode", 0) || (n->n_out > 1 && n->out[1]))
     return rt_unsupported(err, n, "training mode has no kernel");
   const sp_tensor *x = &n->in[0]->t;

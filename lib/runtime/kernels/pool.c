@@ -24,6 +24,16 @@ void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S) 
   }
 }
 
+RT_KERNEL(rt_global_avgpool_backward) {
+  (void)rt, (void)err;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t;
+  global_avgpool_backward(n->in[0]->grad, n->out[0]->grad,
+                          rt_dims_product(x, 0, 2), rt_dims_product(x, 2, x->rank));
+  return 0;
+}
+
 /* y is (NC, OD,OH,OW), x is (NC, D,H,W); indices (optional) as ONNX MaxPool
  * (flat index into x of each image's (C,D,H,W), row-major). */
 static void pool_forward(float *y, int64_t *indices, const float *x,

@@ -65,6 +65,17 @@ static int need_type(rt_node *n, sp_error *err) {
 }
 
 /* Output 0 has input 0's bytes (planned as an alias when possible). */
+/* A view's gradient is its input's, element for element; training plans
+ * give both one buffer, so there is usually nothing to add. */
+RT_KERNEL(rt_view_backward) {
+  (void)rt, (void)err;
+  float *dy = n->out[0]->grad, *dx = rt_in(n, 0) ? n->in[0]->grad : NULL;
+  if (dy && dx && dy != dx)
+    for (int64_t i = 0; i < n->in[0]->t.numel; ++i)
+      dx[i] += dy[i];
+  return 0;
+}
+
 RT_KERNEL(rt_view) {
   (void)rt;
   if (!rt_in(n, 0))
