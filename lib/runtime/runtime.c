@@ -334,9 +334,9 @@ static int build(sp_runtime *rt, sp_error *err) {
     const sp_value_info *info = sp_shape_lookup(declared, name);
     if (info && info->kind != SP_VALUE_TENSOR) {
       static const char *const kinds[] = {"tensor", "sequence", "optional", "map or other"};
-      sp_shape_table_free(declared);
       sp_error_set(err, "input '%s' is not a tensor (declared %s); the runtime takes tensor "
                    "inputs only", name, kinds[info->kind]);
+      sp_shape_table_free(declared); /* info points into it */
       return SP_RT_UNSUPPORTED;
     }
     sp_value_info *decl = &rt->input_info[rt->n_inputs];
