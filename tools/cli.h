@@ -29,4 +29,9 @@ int cli_parse_dim(const char *text, size_t *name_len, int64_t *value, sp_error *
  * the parser would take as the end of input. 0, or -1 with err set. */
 int cli_check_text(const char *path, const char *text, size_t size, sp_error *err);
 
+/* Re-executes the program once with an OpenMP wait policy fitting the load
+ * (libgomp reads it before main): spinning briefly on an idle machine,
+ * sleeping at once on a busy one; nothing when the user chose one. */
+void cli_choose_omp_wait(char **argv);
+
 #endif

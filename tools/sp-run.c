@@ -441,42 +441,9 @@ enum {
   OPT_VERSION
 };
 
-/* Whether other runnable threads hold half the cores or more right now
- * (/proc/loadavg's count includes this process and often one transient
- * kernel or shell thread); 1 when it cannot tell. */
-static int machine_busy(void) {
-  FILE *f = fopen("/proc/loadavg", "r");
-  if (!f)
-    return 1;
-  double l1, l5, l15;
-  int running = 0, total = 0;
-  int ok = fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) == 5;
-  fclose(f);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return !ok || running - 1 > (cores > 1 ? cores / 2 : 0);
-}
-
-/* libgomp reads its wait policy when it is loaded, before main: re-exec once
- * with one chosen here unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT.
- * Idle machine: a short spin (GOMP_SPINCOUNT=10000, tens of microseconds)
- * bridges back-to-back kernels; sleeping at once costs a futex wake-up per
- * parallel region (resnet18, 2 threads: 24 ms spinning, 27-38 ms passive).
- * Busy machine: a spinning thread takes the core the working one needs
- * (86 ms vs 48 ms with one other busy process), so threads sleep at once. */
-static void choose_omp_wait(char **argv) {
-  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
-    return;
-  if (machine_busy())
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  else
-    setenv("GOMP_SPINCOUNT", "10000", 1);
-  execv("/proc/self/exe", argv);
-  /* exec failed: carry on with the default policy */
-}
-
 int main(int argc, char **argv) {
   sp_output_remove_on_signal(); // no temp file outlives Ctrl-C
-  choose_omp_wait(argv);
+  cli_choose_omp_wait(argv);
   static const struct option longopts[] = {
       {"input-dir", required_argument, NULL, OPT_INPUT_DIR},
       {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
