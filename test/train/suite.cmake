@@ -1,0 +1,9 @@
+# Training (lib/train, sp-train): gradients and one optimizer step against
+# PyTorch autograd on the shipped Fashion-MNIST ResNet (needs Debian's
+# dataset-fashion-mnist and python3-torch).
+if(TARGET sp-train)
+  add_test(NAME train.torch
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/grad_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.torch PROPERTIES LABELS "full;asan" TIMEOUT 600)
+endif()
