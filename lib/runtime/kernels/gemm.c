@@ -225,7 +225,6 @@ void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
   }
 }
 
-/* y is (M,N) = alpha * op(a) @ op(b) + beta * c, c broadcast from (M|1,N|1). */
 /* Y = alpha op(A) op(B) + beta C: dA, dB through two products each way of
  * transposing, dC summed over the dims C is broadcast along. */
 RT_KERNEL(rt_gemm_backward) {
@@ -264,6 +263,7 @@ RT_KERNEL(rt_gemm_backward) {
   return 0;
 }
 
+/* y is (M,N) = alpha * op(a) @ op(b) + beta * c, c broadcast from (M|1,N|1). */
 RT_KERNEL(rt_gemm) {
   (void)rt;
   if (n->n_in < 2 || !n->in[0] || !n->in[1])
