@@ -97,7 +97,6 @@ static int parse_options(int argc, char **argv, options *o) {
   o->output = "-";
   sp_error err;
   int64_t num;
-  size_t len;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", long_options, NULL)) != -1) {
     switch (c) {
@@ -129,8 +128,7 @@ static int parse_options(int argc, char **argv, options *o) {
       o->save.external_threshold = num ? (size_t)num : 1;
       break;
     case OPT_DIM:
-      if (cli_parse_dim(optarg, &len, &num, &err)) return usage_error(&err);
-      if (tool_parse_dim(&o->dims, optarg)) return 2;
+      if (tool_parse_dim(&o->dims, optarg, &err)) return usage_error(&err);
       break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return 2;

@@ -63,7 +63,6 @@ int main(int argc, char **argv) {
   sp_onnx_save_options save = {0};
   sp_error err = {{0}};
   int64_t num;
-  size_t len;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
     switch (c) {
@@ -87,10 +86,8 @@ int main(int argc, char **argv) {
       elide = (long)num;
       break;
     case OPT_DIM:
-      if (cli_parse_dim(optarg, &len, &num, &err))
+      if (tool_parse_dim(&dims, optarg, &err))
         return usage_error(&err);
-      if (tool_parse_dim(&dims, optarg))
-        return 2;
       break;
     case 'h':
       usage(stdout);

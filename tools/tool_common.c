@@ -1,5 +1,7 @@
 #include "tool_common.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <mlir-c/Diagnostics.h>
@@ -175,25 +177,20 @@ static void print_import_warning(void *user, const char *message) {
   fprintf(stderr, "%s: warning: %s\n", (const char *)user, message);
 }
 
-int tool_parse_dim(tool_dims *dims, const char *text) {
-  const char *eq = strchr(text, '=');
-  char *end = NULL;
-  long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
-  if (!eq || eq == text || !*(eq + 1) || *end || v < 0) {
-    fprintf(stderr, "--dim expects NAME=VALUE with VALUE >= 0, got '%s'\n", text);
+int tool_parse_dim(tool_dims *dims, const char *text, sp_error *err) {
+  size_t len;
+  int64_t value;
+  if (cli_parse_dim(text, &len, &value, err))
     return -1;
-  }
-  if (dims->count == (int)(sizeof dims->items / sizeof dims->items[0])) {
-    fprintf(stderr, "--dim: too many dims\n");
-    return -1;
-  }
-  if ((size_t)(eq - text) >= sizeof dims->names[0]) {
-    fprintf(stderr, "--dim: name too long in '%s'\n", text);
-    return -1;
-  }
-  snprintf(dims->names[dims->count], sizeof dims->names[0], "%.*s", (int)(eq - text), text);
+  if (dims->count == (int)(sizeof dims->items / sizeof dims->items[0]))
+    return sp_error_set(err, "--dim: more than %d dims",
+                        (int)(sizeof dims->items / sizeof dims->items[0]));
+  if (len >= sizeof dims->names[0])
+    return sp_error_set(err, "--dim: name longer than %zu bytes in '%s'",
+                        sizeof dims->names[0] - 1, text);
+  snprintf(dims->names[dims->count], sizeof dims->names[0], "%.*s", (int)len, text);
   dims->items[dims->count].name = dims->names[dims->count];
-  dims->items[dims->count].value = v;
+  dims->items[dims->count].value = value;
   dims->count++;
   return 0;
 }

@@ -35,8 +35,9 @@ typedef struct tool_dims {
   int count;
 } tool_dims;
 
-/* Parses "NAME=VALUE" into dims; prints the problem and returns -1 if bad. */
-int tool_parse_dim(tool_dims *dims, const char *text);
+/* Parses "NAME=VALUE" (cli_parse_dim's rules) into dims; -1 with err set
+ * if bad or if there are too many. */
+int tool_parse_dim(tool_dims *dims, const char *text, sp_error *err);
 
 /* Loads an ONNX file and imports it (dims may be NULL); *model must be freed
  * after ctx. */

@@ -15,6 +15,15 @@ void sp_tensor_free(sp_tensor *t) {
   free(t);
 }
 
+/* Elements in whichever typed field holds the data (no raw_data). */
+static size_t typed_count(const Onnx__TensorProto *tp) {
+  size_t n = tp->n_float_data;
+  n = tp->n_double_data > n ? tp->n_double_data : n;
+  n = tp->n_int64_data > n ? tp->n_int64_data : n;
+  n = tp->n_uint64_data > n ? tp->n_uint64_data : n;
+  return tp->n_int32_data > n ? tp->n_int32_data : n;
+}
+
 int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
@@ -52,15 +61,20 @@ int sp_tensor_read_pb(const char *path, sp_tensor **out, sp_error *err) {
     for (size_t d = 0; d < tp->n_dims; ++d)
       t->dims[d] = tp->dims[d];
     t->numel = rt_numel(t);
-    size_t bytes_n = (size_t)t->numel * es;
-    t->data = malloc(bytes_n ? bytes_n : 1);
-    if (!t->data || !t->name) {
+    size_t bytes_n = t->numel >= 0 ? (size_t)t->numel * es : 0;
+    char what[4200];
+    snprintf(what, sizeof what, "%s: the tensor", path);
+    if (t->numel < 0) /* before any allocation of that size */
+      rc = sp_onnx_numel_error(err, what, tp->dims, tp->n_dims);
+    else if (tp->has_raw_data && tp->raw_data.len != bytes_n)
+      rc = sp_error_set(err, "%s: raw data has %zu bytes, expected %zu", path,
+                        tp->raw_data.len, bytes_n);
+    else if (!tp->has_raw_data && typed_count(tp) != (size_t)t->numel)
+      rc = sp_error_set(err, "%s: typed data does not match dims", path);
+    else if (!(t->data = malloc(bytes_n ? bytes_n : 1)) || !t->name) {
       rc = sp_error_set(err, "out of memory");
     } else if (tp->has_raw_data) {
-      if (tp->raw_data.len != bytes_n)
-        rc = sp_error_set(err, "%s: raw data has %zu bytes, expected %zu", path,
-                          tp->raw_data.len, bytes_n);
-      else if (bytes_n)
+      if (bytes_n)
         memcpy(t->data, tp->raw_data.data, bytes_n);
     } else {
       size_t k = (size_t)t->numel;

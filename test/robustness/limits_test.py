@@ -263,5 +263,34 @@ def opt_nul_bytes_on_stdin(t):
     probe.expect(not os.path.exists(t.path('out.onnx')), 'out.onnx written')
 
 
+@probe.case
+def input_file_claiming_2pow81_elements(t):
+    # a 4-float input_0.pb whose dims multiply past any tensor: refused before
+    # an allocation of that size is tried
+    import numpy as np
+    from onnx import numpy_helper
+    os.makedirs(t.path('in'))
+    tp = numpy_helper.from_array(np.ones(4, np.float32), 'x')
+    del tp.dims[:]
+    tp.dims.extend([1 << 40, 1 << 40, 3, 1])
+    with open(t.path('in', 'input_0.pb'), 'wb') as f:
+        f.write(tp.SerializeToString())
+    t.run('sp-run', relu(t, None), '--input-dir', t.path('in')).fails(
+        r'input_0.pb: the tensor has 3.63e\+24 elements .* more than a tensor can have')
+
+
+@probe.case
+def input_file_with_dims_but_no_data(t):
+    import onnx
+    os.makedirs(t.path('in'))
+    tp = onnx.TensorProto()
+    tp.name, tp.data_type = 'x', onnx.TensorProto.FLOAT
+    tp.dims.extend([1 << 30])  # 4 GB promised, nothing given
+    with open(t.path('in', 'input_0.pb'), 'wb') as f:
+        f.write(tp.SerializeToString())
+    t.run('sp-run', relu(t, None), '--input-dir', t.path('in')).fails(
+        r'input_0.pb: typed data does not match dims')
+
+
 if __name__ == '__main__':
     probe.main()
