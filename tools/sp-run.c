@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cli.h"
 #include "sp/output.h"
 #include "sp/runtime.h"
+#include "sp/train.h"
 
 #define MAX_DIMS 32
 
@@ -324,62 +324,11 @@ static int bench(sp_runtime *rt, int n, sp_error *err) {
 
 /* ---- IDX evaluation ---- */
 
-static unsigned char *read_gz(const char *path, size_t *size, sp_error *err) {
-  gzFile f = gzopen(path, "rb"); /* reads plain files too */
-  if (!f) {
-    sp_error_set(err, "%s: cannot open", path);
-    return NULL;
-  }
-  size_t cap = 1 << 20, len = 0;
-  unsigned char *buf = malloc(cap);
-  int k;
-  while (buf && (k = gzread(f, buf + len, (unsigned)(cap - len))) > 0) {
-    len += (size_t)k;
-    if (len == cap) {
-      unsigned char *p = realloc(buf, cap *= 2);
-      if (!p) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = p;
-    }
-  }
-  gzclose(f);
-  if (!buf)
-    sp_error_set(err, "%s: out of memory", path);
-  *size = len;
-  return buf;
-}
-
-static uint32_t be32(const unsigned char *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
-  size_t ni, nl;
-  unsigned char *img = read_gz(o->eval_images, &ni, err);
-  if (!img)
+  sp_dataset d;
+  if (sp_dataset_load_idx(o->eval_images, o->eval_labels, o->mean, o->std, &d, err))
     return -1;
-  unsigned char *lab = read_gz(o->eval_labels, &nl, err);
-  if (!lab) {
-    free(img);
-    return -1;
-  }
   int rc = 0;
-  float *batch = NULL;
-  if (ni < 16 || be32(img) != 0x803 || nl < 8 || be32(lab) != 0x801) {
-    rc = sp_error_set(err, "%s/%s: not IDX image (magic 2051) / label (2049) files",
-                      o->eval_images, o->eval_labels);
-    goto done;
-  }
-  int64_t count = be32(img + 4), rows = be32(img + 8), cols = be32(img + 12);
-  int64_t header[3] = {count, rows, cols};
-  int64_t pixels = sp_onnx_dims_numel(header, 3); /* -1: more than any file holds */
-  if ((int64_t)be32(lab + 4) != count || pixels < 0 || ni - 16 < (size_t)pixels ||
-      nl < 8 + (size_t)count) {
-    rc = sp_error_set(err, "%s: sizes of images and labels do not match", o->eval_images);
-    goto done;
-  }
   if (sp_runtime_num_inputs(rt) != 1) {
     rc = sp_error_set(err, "--eval-idx needs a model with one input");
     goto done;
@@ -387,17 +336,10 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
   const sp_value_info *in = sp_runtime_input_info(rt, 0);
   int64_t dims[SP_MAX_RANK];
   int rank = in->rank > 0 ? in->rank : 4;
-  int64_t per = rows * cols;
+  const int64_t rows = d.sample_dims[1], cols = d.sample_dims[2], per = d.sample_size;
   int64_t correct = 0, done_n = 0;
-  batch = malloc((size_t)((count < o->batch ? count : o->batch) * per + 1) * sizeof *batch);
-  if (!batch) {
-    rc = sp_error_set(err, "out of memory");
-    goto done;
-  }
-  for (int64_t start = 0; start < count; start += o->batch) {
-    int64_t b = count - start < o->batch ? count - start : o->batch;
-    for (int64_t k = 0; k < b * per; ++k)
-      batch[k] = ((float)img[16 + start * per + k] / 255.0f - o->mean) / o->std;
+  for (int64_t start = 0; start < d.count; start += o->batch) {
+    int64_t b = d.count - start < o->batch ? d.count - start : o->batch;
     dims[0] = b;
     if (rank == 4) {
       dims[1] = 1, dims[2] = rows, dims[3] = cols;
@@ -406,8 +348,8 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
     } else {
       dims[1] = per;
     }
-    if ((rc = sp_runtime_bind(rt, in->name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
-                              rank, dims, batch, err)) ||
+    if ((rc = sp_runtime_bind(rt, in->name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims,
+                              d.x + start * per, err)) ||
         (rc = sp_runtime_run(rt, err)))
       goto done;
     const sp_tensor *y = sp_runtime_output(rt, 0);
@@ -422,16 +364,14 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
       for (int64_t c = 1; c < classes; ++c)
         if (p[i * classes + c] > p[i * classes + best])
           best = c;
-      correct += best == lab[8 + start + i];
+      correct += best == d.labels[start + i];
     }
     done_n += b;
   }
   printf("accuracy top1=%.4f (%lld/%lld)\n", done_n ? (double)correct / done_n : 0.0,
          (long long)correct, (long long)done_n);
 done:
-  free(batch);
-  free(img);
-  free(lab);
+  sp_dataset_free(&d);
   return rc;
 }
 

@@ -247,13 +247,8 @@ def main():
     ap.add_argument('--sp-run', required=True)
     ap.add_argument('--isa', help='kernel set to run on (SP_ISA)')
     args = ap.parse_args()
-    if args.isa:
-        os.environ['SP_ISA'] = args.isa
-        version = subprocess.run([args.sp_run, '--version'], capture_output=True,
-                                 text=True, check=True).stdout
-        if f'kernels: {args.isa} ' not in version:
-            print(f'skipped: this CPU cannot run the {args.isa} kernels\n{version}')
-            return 77
+    if args.isa and not ortlib.use_kernel_set(args.sp_run, args.isa):
+        return 77
     failures = 0
     cases = [
         # the whole MLP block: one LayerNorm and two MatMuls run, nothing else

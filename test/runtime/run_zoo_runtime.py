@@ -32,13 +32,8 @@ def main():
     ap.add_argument('--work', default=None)
     ap.add_argument('--isa', help='kernel set to run on (SP_ISA)')
     args = ap.parse_args()
-    if args.isa:
-        os.environ['SP_ISA'] = args.isa
-        version = subprocess.run([args.sp_run, '--version'], capture_output=True,
-                                 text=True, check=True).stdout
-        if f'kernels: {args.isa} ' not in version:
-            print(f'skipped: this CPU cannot run the {args.isa} kernels\n{version}')
-            return 77
+    if args.isa and not ortlib.use_kernel_set(args.sp_run, args.isa):
+        return 77
     models = sorted(glob.glob(os.path.join(args.zoo, '*.onnx')))
     if args.only:
         keep = set(args.only.split(','))

@@ -56,6 +56,19 @@ def find_node():
     return node
 
 
+def use_kernel_set(sp_run, isa):
+    """Makes every sp-run this process starts use kernel set isa (SP_ISA).
+    Returns False (after saying why) when this CPU cannot run it: the caller
+    skips (exit 77, ctest's SKIP_RETURN_CODE)."""
+    os.environ['SP_ISA'] = isa
+    version = subprocess.run([sp_run, '--version'], capture_output=True, text=True,
+                             check=True).stdout
+    if f'kernels: {isa} ' in version:
+        return True
+    print(f'skipped: this CPU cannot run the {isa} kernels\n{version}')
+    return False
+
+
 def check_installed():
     """Raise OrtUnavailable with a fix-it hint when onnxruntime-node is not installed."""
     find_node()

@@ -79,8 +79,8 @@ typedef struct conv_case {
   int N, C, M, G, H, W, KH, KW, stride, pad, dil;
 } conv_case;
 
-static void run_conv_case(const conv_case *c, int with_bias, int with_res,
-                          rt_act act) {
+/* The 2D geometry of a case (the depth dim is 1). */
+static conv_params case_params(const conv_case *c) {
   conv_params p;
   memset(&p, 0, sizeof p);
   p.N = c->N, p.C = c->C, p.M = c->M, p.group = c->G;
@@ -92,6 +92,12 @@ static void run_conv_case(const conv_case *c, int with_bias, int with_res,
   p.out[0] = 1;
   p.out[1] = (c->H + 2 * c->pad - c->dil * (c->KH - 1) - 1) / c->stride + 1;
   p.out[2] = (c->W + 2 * c->pad - c->dil * (c->KW - 1) - 1) / c->stride + 1;
+  return p;
+}
+
+static void run_conv_case(const conv_case *c, int with_bias, int with_res,
+                          rt_act act) {
+  conv_params p = case_params(c);
   size_t ni = (size_t)c->N * c->C * c->H * c->W;
   size_t nw = (size_t)c->M * (c->C / c->G) * c->KH * c->KW;
   size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
@@ -389,15 +395,7 @@ static void test_conv_backward(void **state) {
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
-    conv_params p;
-    memset(&p, 0, sizeof p);
-    p.N = c->N, p.C = c->C, p.M = c->M, p.group = c->G;
-    p.in[0] = p.k[0] = p.out[0] = p.stride[0] = p.dil[0] = 1;
-    p.in[1] = c->H, p.in[2] = c->W, p.k[1] = c->KH, p.k[2] = c->KW;
-    p.stride[1] = p.stride[2] = c->stride, p.dil[1] = p.dil[2] = c->dil;
-    p.pad[1] = p.pad[2] = c->pad;
-    p.out[1] = (c->H + 2 * c->pad - c->dil * (c->KH - 1) - 1) / c->stride + 1;
-    p.out[2] = (c->W + 2 * c->pad - c->dil * (c->KW - 1) - 1) / c->stride + 1;
+    conv_params p = case_params(c);
     size_t ni = (size_t)c->N * c->C * c->H * c->W;
     size_t nw = (size_t)c->M * (c->C / c->G) * c->KH * c->KW;
     size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
