@@ -57,9 +57,11 @@ static int role(const Onnx__NodeProto *n, size_t i, const Onnx__TensorProto *t) 
     return 0;
   if (!strcmp(op, "BatchNormalization"))
     return i == 1 || i == 2 ? 1 : i == 3 || i == 4 ? 2 : 0;
+  /* torch.onnx writes a Linear on 3-D inputs as Transpose(weight) -> MatMul */
   if (!strcmp(op, "Conv") || !strcmp(op, "ConvTranspose") || !strcmp(op, "Gemm") ||
       !strcmp(op, "MatMul") || !strcmp(op, "PRelu") || !strcmp(op, "LayerNormalization") ||
-      !strcmp(op, "InstanceNormalization") || !strcmp(op, "GroupNormalization"))
+      !strcmp(op, "InstanceNormalization") || !strcmp(op, "GroupNormalization") ||
+      !strcmp(op, "Transpose"))
     return 1;
   /* biases and scales; not scalars such as LayerNorm's epsilon or GELU's 0.5 */
   if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul"))

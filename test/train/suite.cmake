@@ -6,4 +6,9 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/grad_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.torch PROPERTIES LABELS "full;asan" TIMEOUT 600)
+  # the other backward kernels through small torch modules (pooling, attention)
+  add_test(NAME train.ops
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/ops_grad_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.ops PROPERTIES LABELS "full;asan" TIMEOUT 600)
 endif()

@@ -300,10 +300,20 @@ RT_KERNEL(rt_unary_backward) {
   (void)rt;
   if (!n->out[0]->grad || !n->in[0]->grad)
     return 0;
-  if (strcmp(n->proto->op_type, "Relu"))
-    return rt_unsupported(err, n, "%s has no backward kernel", n->proto->op_type);
-  relu_backward(n->in[0]->grad, n->out[0]->grad, rt_f32(n->in[0]),
-                n->in[0]->t.numel);
+  const char *op = n->proto->op_type;
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad, *y = rt_f32(n->out[0]);
+  const int64_t k = n->in[0]->t.numel;
+  if (!strcmp(op, "Relu"))
+    relu_backward(dx, dy, rt_f32(n->in[0]), k);
+  else if (!strcmp(op, "Sigmoid")) /* from the output: y (1 - y) */
+    for (int64_t i = 0; i < k; ++i)
+      dx[i] += dy[i] * y[i] * (1 - y[i]);
+  else if (!strcmp(op, "Tanh")) /* 1 - y^2 */
+    for (int64_t i = 0; i < k; ++i)
+      dx[i] += dy[i] * (1 - y[i] * y[i]);
+  else
+    return rt_unsupported(err, n, "%s has no backward kernel", op);
   return 0;
 }
 
@@ -466,6 +476,34 @@ RT_KERNEL(rt_softmax) {
     return rt_fail(err, n, "axis out of range");
   softmax_forward(rt_f32(n->out[0]), x->data, outer, len, inner,
                   !strcmp(n->proto->op_type, "LogSoftmax"));
+  return 0;
+}
+
+void softmax_backward(float *dx, const float *dy, const float *y, int64_t outer,
+                      int64_t axis, int64_t inner, int log) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const int64_t base = o * axis * inner + i;
+      double dot = 0; /* softmax: sum dy y; log-softmax: sum dy */
+      for (int64_t a = 0; a < axis; ++a)
+        dot += dy[base + a * inner] * (log ? 1.0f : y[base + a * inner]);
+      for (int64_t a = 0; a < axis; ++a) {
+        const int64_t k = base + a * inner;
+        dx[k] += log ? dy[k] - expf(y[k]) * (float)dot : y[k] * (dy[k] - (float)dot);
+      }
+    }
+}
+
+RT_KERNEL(rt_softmax_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t outer, len, inner;
+  if (softmax_split(n, x, &outer, &len, &inner))
+    return rt_fail(err, n, "axis out of range");
+  softmax_backward(n->in[0]->grad, n->out[0]->grad, rt_f32(n->out[0]), outer, len,
+                   inner, !strcmp(n->proto->op_type, "LogSoftmax"));
   return 0;
 }
 

@@ -53,44 +53,68 @@ void rt_broadcast_strides(const sp_tensor *t, const sp_tensor *out,
   }
 }
 
-/* d (t's shape) += scale * dy (out's shape) [* other, broadcast likewise],
- * summed over the dims t was broadcast along. */
+/* How one operand's gradient follows from dy: d(a + b), d(a - b) for b,
+ * d(a b), d(a / b) for a, d(a / b) for b. */
+typedef enum grad_rule { G_COPY, G_NEG, G_TIMES, G_DIV, G_DIV_B } grad_rule;
+
+/* d (t's shape) += rule(dy, u, v) over out's shape, u and v broadcast to it
+ * (G_TIMES, G_DIV: u the other operand; G_DIV_B: u = b, v = y), summed over
+ * the dims t was broadcast along. */
 static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
-                        const sp_tensor *out, const float *other,
-                        const sp_tensor *ot, float scale) {
-  int64_t st[SP_MAX_RANK], so[SP_MAX_RANK] = {0}, idx[SP_MAX_RANK] = {0};
+                        const sp_tensor *out, grad_rule rule, const sp_tensor *u,
+                        const sp_tensor *v) {
+  int64_t st[SP_MAX_RANK], su[SP_MAX_RANK] = {0}, sv[SP_MAX_RANK] = {0};
+  int64_t idx[SP_MAX_RANK] = {0};
   rt_broadcast_strides(t, out, st);
-  if (other)
-    rt_broadcast_strides(ot, out, so);
-  int64_t at = 0, ao = 0;
+  if (u)
+    rt_broadcast_strides(u, out, su);
+  if (v)
+    rt_broadcast_strides(v, out, sv);
+  const float *ud = u ? u->data : NULL, *vd = v ? v->data : NULL;
+  int64_t at = 0, au = 0, av = 0;
   for (int64_t i = 0; i < out->numel; ++i) {
-    d[at] += scale * dy[i] * (other ? other[ao] : 1.0f);
+    float g = dy[i];
+    switch (rule) {
+    case G_COPY: break;
+    case G_NEG: g = -g; break;
+    case G_TIMES: g *= ud[au]; break;
+    case G_DIV: g /= ud[au]; break;
+    case G_DIV_B: g = -g * vd[av] / ud[au]; break; /* -dy a / b^2 = -dy y / b */
+    }
+    d[at] += g;
     for (int k = out->rank - 1; k >= 0; --k) { /* odometer over out */
-      at += st[k], ao += so[k];
+      at += st[k], au += su[k], av += sv[k];
       if (++idx[k] < out->dims[k])
         break;
-      at -= st[k] * out->dims[k], ao -= so[k] * out->dims[k];
+      at -= st[k] * out->dims[k], au -= su[k] * out->dims[k], av -= sv[k] * out->dims[k];
       idx[k] = 0;
     }
   }
 }
 
-/* Add, Sub, Mul with broadcasting (float). */
+/* Add, Sub, Mul, Div with broadcasting (float). */
 RT_KERNEL(rt_binary_backward) {
   (void)rt;
   const char *op = n->proto->op_type;
   const float *dy = n->out[0]->grad;
   if (!dy)
     return 0;
-  if (strcmp(op, "Add") && strcmp(op, "Sub") && strcmp(op, "Mul"))
-    return rt_unsupported(err, n, "%s has no backward kernel", op);
   const sp_tensor *y = &n->out[0]->t, *a = &n->in[0]->t, *b = &n->in[1]->t;
-  const int mul = !strcmp(op, "Mul");
+  grad_rule ra, rb;
+  if (!strcmp(op, "Add"))
+    ra = G_COPY, rb = G_COPY;
+  else if (!strcmp(op, "Sub"))
+    ra = G_COPY, rb = G_NEG;
+  else if (!strcmp(op, "Mul"))
+    ra = G_TIMES, rb = G_TIMES;
+  else if (!strcmp(op, "Div"))
+    ra = G_DIV, rb = G_DIV_B;
+  else
+    return rt_unsupported(err, n, "%s has no backward kernel", op);
   if (n->in[0]->grad)
-    reduce_grad(n->in[0]->grad, a, dy, y, mul ? b->data : NULL, b, 1.0f);
+    reduce_grad(n->in[0]->grad, a, dy, y, ra, b, NULL);
   if (n->in[1]->grad)
-    reduce_grad(n->in[1]->grad, b, dy, y, mul ? a->data : NULL, a,
-                strcmp(op, "Sub") ? 1.0f : -1.0f);
+    reduce_grad(n->in[1]->grad, b, dy, y, rb, rb == G_DIV_B ? b : a, y);
   return 0;
 }
 

@@ -320,6 +320,49 @@ RT_KERNEL(rt_gemm) {
 
 /* y is (batch..., M, N) = a (batch..., M, K) @ b (batch..., K, N); 1-D a or b
  * promoted as numpy.matmul; batch dims broadcast. */
+/* Y (batch..., M, N) = A (..., M, K) @ B (..., K, N), batch dims broadcast:
+ * per output matrix, dA += dY B^T and dB += A^T dY at the operands' own
+ * matrices, so a broadcast operand sums over the batch it was reused in.
+ * 1-D operands count as (1, K) and (K, 1). */
+RT_KERNEL(rt_matmul_backward) {
+  (void)rt, (void)err;
+  const float *dy = n->out[0]->grad;
+  float *da = n->in[0]->grad, *db = n->in[1]->grad;
+  if (!dy || (!da && !db))
+    return 0;
+  const sp_tensor *a = &n->in[0]->t, *b = &n->in[1]->t;
+  const int64_t M = a->rank == 1 ? 1 : a->dims[a->rank - 2], K = a->dims[a->rank - 1];
+  const int64_t N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+  const int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+  const int rbatch = ra > rb ? ra : rb;
+  int64_t bdims[SP_MAX_RANK], sa[SP_MAX_RANK], sb[SP_MAX_RANK], batch = 1;
+  int64_t stra = M * K, strb = K * N;
+  for (int i = rbatch - 1; i >= 0; --i) {
+    const int ia = i - (rbatch - ra), ib = i - (rbatch - rb);
+    const int64_t dA = ia >= 0 ? a->dims[ia] : 1, dB = ib >= 0 ? b->dims[ib] : 1;
+    bdims[i] = dA > dB ? dA : dB;
+    sa[i] = dA == 1 ? 0 : stra, sb[i] = dB == 1 ? 0 : strb;
+    stra *= dA, strb *= dB;
+    batch *= bdims[i];
+  }
+  const float *ad = a->data, *bd = b->data;
+  for (int64_t t = 0; t < batch; ++t) {
+    int64_t oa = 0, ob = 0, rem = t;
+    for (int i = rbatch - 1; i >= 0; --i) {
+      oa += rem % bdims[i] * sa[i], ob += rem % bdims[i] * sb[i];
+      rem /= bdims[i];
+    }
+    const float *g = dy + t * M * N;
+    if (da) /* (M,K) += (M,N) @ B^T (N,K) */
+      sgemm_forward(0, 1, (int)M, (int)K, (int)N, 1.0f, g, (int)N, bd + ob, (int)N, 1.0f,
+                    da + oa, (int)K);
+    if (db) /* (K,N) += A^T (K,M) @ (M,N) */
+      sgemm_forward(1, 0, (int)K, (int)N, (int)M, 1.0f, ad + oa, (int)K, g, (int)N, 1.0f,
+                    db + ob, (int)N);
+  }
+  return 0;
+}
+
 RT_KERNEL(rt_matmul) {
   (void)rt;
   if (n->n_in < 2 || !n->in[0] || !n->in[1])

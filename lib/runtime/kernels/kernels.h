@@ -141,12 +141,15 @@ void matmul_epilogue_forward(int M, int N, int K, const float *a,
 RT_KERNEL(rt_gemm);
 RT_KERNEL(rt_gemm_backward);
 RT_KERNEL(rt_matmul);
+RT_KERNEL(rt_matmul_backward);
 RT_KERNEL(rt_einsum);
 
 /* ---- pool.c ---- */
 /* dx (NC,S) += dy (NC) / S: GlobalAveragePool's backward. */
 void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S);
 RT_KERNEL(rt_maxpool);
+RT_KERNEL(rt_maxpool_backward);
+RT_KERNEL(rt_avgpool_backward);
 RT_KERNEL(rt_avgpool);
 RT_KERNEL(rt_global_avgpool);
 RT_KERNEL(rt_global_avgpool_backward);
@@ -197,7 +200,7 @@ void hardswish_forward(float *y, int64_t k, float a, float b);
 void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);
 RT_KERNEL(rt_unary);
-RT_KERNEL(rt_unary_backward); /* Relu */
+RT_KERNEL(rt_unary_backward); /* Relu, Sigmoid, Tanh */
 RT_KERNEL(rt_clip);
 RT_KERNEL(rt_clip_backward);
 RT_KERNEL(rt_prelu);
@@ -210,12 +213,17 @@ void clip_backward(float *dx, const float *dy, const float *x, float lo,
                    float hi, int64_t k);
 
 RT_KERNEL(rt_softmax);
+RT_KERNEL(rt_softmax_backward);
+/* dx (outer, axis, inner) += the backward of softmax (or log-softmax) over
+ * axis, from dy and the forward's output y. */
+void softmax_backward(float *dx, const float *dy, const float *y, int64_t outer,
+                      int64_t axis, int64_t inner, int log);
 RT_KERNEL(rt_hardmax);
 
 /* ---- elementwise.c ---- */
 RT_KERNEL(rt_binary_prepare);
 RT_KERNEL(rt_binary);
-RT_KERNEL(rt_binary_backward); /* Add, Sub, Mul */
+RT_KERNEL(rt_binary_backward); /* Add, Sub, Mul, Div */
 RT_KERNEL(rt_variadic);
 RT_KERNEL(rt_where);
 RT_KERNEL(rt_not);
@@ -231,6 +239,7 @@ RT_KERNEL(rt_argmax);
 RT_KERNEL(rt_view); /* Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout */
 RT_KERNEL(rt_view_backward);
 RT_KERNEL(rt_transpose);
+RT_KERNEL(rt_transpose_backward);
 RT_KERNEL(rt_concat);
 RT_KERNEL(rt_split);
 RT_KERNEL(rt_slice);
@@ -240,6 +249,7 @@ RT_KERNEL(rt_scatter_nd);
 RT_KERNEL(rt_expand);
 RT_KERNEL(rt_tile);
 RT_KERNEL(rt_pad);
+RT_KERNEL(rt_pad_backward);
 RT_KERNEL(rt_shape);
 RT_KERNEL(rt_size);
 RT_KERNEL(rt_constant_of_shape);

@@ -273,6 +273,81 @@ static int run_pool(rt_node *n, pool_kind kind, sp_error *err) {
   return 0;
 }
 
+/* AveragePool's backward: each output's gradient spread over its window's
+ * taps, divided by the count the forward divided by. dx is (NC, in). */
+static void avgpool_backward(float *dx, const float *dy, const pool_params *q) {
+  const int64_t isp = (int64_t)q->in[0] * q->in[1] * q->in[2];
+  const int64_t osp = (int64_t)q->out[0] * q->out[1] * q->out[2];
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < q->NC; ++c)
+    for (int64_t o = 0; o < osp; ++o) {
+      const int od = (int)(o / ((int64_t)q->out[1] * q->out[2]));
+      const int oh = (int)(o / q->out[2] % q->out[1]), ow = (int)(o % q->out[2]);
+      const int s[3] = {od * q->stride[0] - q->pad[0], oh * q->stride[1] - q->pad[1],
+                        ow * q->stride[2] - q->pad[2]};
+      int64_t valid = 0, window = 0;
+      for (int pass = 0; pass < 2; ++pass) { /* count, then spread */
+        const float g = pass ? dy[c * osp + o] /
+                                   (float)(q->count_include_pad ? window : valid)
+                             : 0;
+        for (int kd = 0; kd < q->k[0]; ++kd) {
+          const int id = s[0] + kd * q->dil[0];
+          for (int kh = 0; kh < q->k[1] && id < q->in[0] + q->pad_end[0]; ++kh) {
+            const int ih = s[1] + kh * q->dil[1];
+            for (int kw = 0; kw < q->k[2] && ih < q->in[1] + q->pad_end[1]; ++kw) {
+              const int iw = s[2] + kw * q->dil[2];
+              if (iw >= q->in[2] + q->pad_end[2])
+                break;
+              const int inside = id >= 0 && ih >= 0 && iw >= 0 && id < q->in[0] &&
+                                 ih < q->in[1] && iw < q->in[2];
+              if (!pass) {
+                window += 1, valid += inside;
+              } else if (inside) {
+                dx[c * isp + ((int64_t)id * q->in[1] + ih) * q->in[2] + iw] += g;
+              }
+            }
+          }
+        }
+        if (!(q->count_include_pad ? window : valid))
+          break;
+      }
+    }
+}
+
+/* MaxPool and AveragePool: the gradient goes to each window's (first)
+ * maximum, found by running the forward again with indices, or is spread
+ * over the window. */
+static int pool_backward(sp_runtime *rt, rt_node *n, pool_kind kind, sp_error *err) {
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  pool_params q;
+  int C = 1, rc = pool_geometry(n, &q, &C, err);
+  if (rc)
+    return rc;
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad;
+  if (kind == POOL_AVG) {
+    avgpool_backward(dx, dy, &q);
+    return 0;
+  }
+  const int64_t osp = (int64_t)q.out[0] * q.out[1] * q.out[2];
+  const int64_t isp = (int64_t)q.in[0] * q.in[1] * q.in[2];
+  const size_t bytes = (size_t)q.NC * (size_t)osp * (sizeof(float) + sizeof(int64_t));
+  char *scratch = rt_scratch(rt, bytes);
+  if (!scratch)
+    return rt_fail(err, n, "out of memory");
+  int64_t *where = (int64_t *)scratch; /* (c % C) * isp + offset, as ONNX */
+  float *y = (float *)(where + (size_t)q.NC * (size_t)osp);
+  pool_forward(y, where, rt_f32(n->in[0]), &q, POOL_MAX, C);
+  for (int64_t c = 0; c < q.NC; ++c) /* serial: windows may overlap */
+    for (int64_t o = 0; o < osp; ++o)
+      dx[(c / C) * C * isp + where[c * osp + o]] += dy[c * osp + o];
+  return 0;
+}
+
+RT_KERNEL(rt_maxpool_backward) { return pool_backward(rt, n, POOL_MAX, err); }
+RT_KERNEL(rt_avgpool_backward) { return pool_backward(rt, n, POOL_AVG, err); }
+
 RT_KERNEL(rt_maxpool) {
   (void)rt;
   return run_pool(n, POOL_MAX, err);

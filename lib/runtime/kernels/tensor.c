@@ -125,6 +125,31 @@ RT_KERNEL(rt_transpose) {
   return 0;
 }
 
+/* dx += dy transposed back: dy read with the strides that walk x's layout. */
+RT_KERNEL(rt_transpose_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
+  int64_t perm[SP_MAX_RANK], ys[SP_MAX_RANK] = {0}, st[SP_MAX_RANK] = {0};
+  int k = rt_attr_ints(n, "perm", perm, SP_MAX_RANK);
+  if (k < 0)
+    for (int d = 0; d < x->rank; ++d)
+      perm[d] = x->rank - 1 - d;
+  else if (k != x->rank || y->rank != x->rank)
+    return rt_fail(err, n, "perm has %d values for rank %d", k, x->rank);
+  strides_of(y, ys);
+  for (int d = 0; d < x->rank; ++d)
+    st[perm[d]] = ys[d]; /* x's dim perm[d] is y's dim d */
+  float *t = rt_scratch(rt, (size_t)x->numel * sizeof *t);
+  if (!t)
+    return rt_fail(err, n, "out of memory");
+  rt_strided_copy(t, n->out[0]->grad, sizeof(float), x->rank, x->dims, st);
+  for (int64_t i = 0; i < x->numel; ++i)
+    n->in[0]->grad[i] += t[i];
+  return 0;
+}
+
 RT_KERNEL(rt_concat) {
   (void)rt;
   int rc = need_type(n, err);
@@ -425,6 +450,45 @@ static void fill_elems(char *dst, const char *fill, int zero, size_t es,
   }
   for (int64_t j = 0; j < k; ++j)
     memcpy(dst + j * (int64_t)es, fill, es);
+}
+
+/* Constant-mode Pad: dx is dy cropped back (negative pads cropped x, whose
+ * cut elements get nothing). */
+RT_KERNEL(rt_pad_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  if (!rt_attr_is(n, "mode", "constant", "constant"))
+    return rt_unsupported(err, n, "only constant Pad has a backward kernel");
+  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
+  int64_t pads[2 * SP_MAX_RANK] = {0}, raw[2 * SP_MAX_RANK], axes[SP_MAX_RANK];
+  int np = n->opset < 11 ? rt_attr_ints(n, "pads", raw, 2 * SP_MAX_RANK)
+                         : rt_read_ints(rt_in(n, 1), raw, 2 * SP_MAX_RANK);
+  int na = rt_in(n, 3) ? rt_read_ints(n->in[3], axes, SP_MAX_RANK) : -1;
+  int count = na >= 0 ? na : x->rank;
+  if (np != 2 * count)
+    return rt_fail(err, n, "pads has %d values", np);
+  for (int i = 0; i < count; ++i) {
+    int a = rt_axis(na >= 0 ? axes[i] : i, x->rank);
+    if (a < 0)
+      return rt_fail(err, n, "axis out of range");
+    pads[a] = raw[i];
+  }
+  int64_t ys[SP_MAX_RANK];
+  strides_of(y, ys);
+  for (int64_t i = 0; i < x->numel; ++i) {
+    int64_t rem = i, off = 0;
+    int inside = 1;
+    for (int d = x->rank - 1; d >= 0; --d) {
+      int64_t j = rem % x->dims[d] + pads[d];
+      rem /= x->dims[d];
+      inside &= j >= 0 && j < y->dims[d];
+      off += j * ys[d];
+    }
+    if (inside)
+      n->in[0]->grad[i] += n->out[0]->grad[off];
+  }
+  return 0;
 }
 
 RT_KERNEL(rt_pad) {
