@@ -2,13 +2,14 @@
 """Prunes the example classifier at several ratios and prints a before/after
 table: parameters and MACs (sp-model-stats), ONNX Runtime batch-1 latency, and
 top-1 accuracy on the whole Fashion-MNIST test set (sp-run --eval-idx, sp's
-own C runtime). The pruned models are not fine-tuned: fine-tuning is the job
-of sp-train (a later issue), so accuracy here shows what pruning alone costs.
-"top-1 +BN" is the same model after sp-recalibrate-bn (adaptive BatchNorm:
-running statistics recomputed on 512 training images), which costs no
-training at all.
+own C runtime). "top-1" is what pruning alone costs; "top-1 +BN" the same model
+after sp-recalibrate-bn (adaptive BatchNorm: running statistics recomputed on
+512 training images), which costs no training at all; "tuned" after sp-train
+(a short budget: --tune-images training images for --tune-epochs epochs, SGD
+with momentum and a cosine schedule), with the seconds it took.
 
   /usr/bin/python3 examples/prune_report.py [--build build] [--ratios 0.25,0.5]
+                                            [--tune-images 20000] [--tune-epochs 1]
 """
 import argparse
 import json
@@ -66,14 +67,30 @@ def recalibrate(sp_opt, model, calibration, out):
     return out
 
 
+def finetune(sp_train, model, out, images, epochs):
+    """sp-train's test top-1 after the last epoch, and the seconds it took."""
+    p = subprocess.run([sp_train, model, "--data", f"fashion-mnist:{DATA}", "--mean", str(MEAN),
+                        "--std", str(STD), "--limit", str(images), "--epochs", str(epochs),
+                        "--batch", "64", "--lr", "0.02", "--schedule", "cosine",
+                        "--weight-decay", "5e-4", "-o", out],
+                       check=True, capture_output=True, text=True)
+    found = re.findall(r"test top-1 ([0-9.]+)%, ([0-9.]+) s", p.stderr)
+    if not found:
+        sys.exit(f"prune_report: unexpected sp-train output: {p.stderr!r}")
+    return float(found[-1][0]), sum(float(s) for _, s in found)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--model", default=os.path.join(HERE, "fashion_resnet.onnx"))
     ap.add_argument("--ratios", default="0.1,0.25,0.5")
+    ap.add_argument("--tune-images", type=int, default=20000)
+    ap.add_argument("--tune-epochs", type=int, default=1)
     args = ap.parse_args()
     tools = os.path.join(args.build, "tools")
     sp_opt, sp_run = os.path.join(tools, "sp-opt"), os.path.join(tools, "sp-run")
+    sp_train = os.path.join(tools, "sp-train")
     image = np.random.default_rng(0).standard_normal((1, 1, 28, 28)).astype(np.float32)
     rows = []
     with tempfile.TemporaryDirectory() as work, ortlib.OrtServer(threads=1) as ort:
@@ -93,17 +110,21 @@ def main():
             bench = ort.bench(path, inputs={"image": image}, runs=200, warmup=20)
             recalibrated = recalibrate(sp_opt, path, calibration,
                                        os.path.join(work, f"{label.replace(' ', '_')}_bn.onnx"))
+            tuned, seconds = (finetune(sp_train, path, os.path.join(work, "tuned.onnx"),
+                                       args.tune_images, args.tune_epochs)
+                              if label != "original" else (None, 0.0))
             rows.append((label, params, macs, bench["median_ms"], accuracy(sp_run, path),
-                         accuracy(sp_run, recalibrated)))
+                         accuracy(sp_run, recalibrated), tuned, seconds))
     base = rows[0]
     print(f"{'model':<12} {'params':>9} {'MACs':>11} {'ORT ms':>8} {'speedup':>8} {'top-1':>7}"
-          f" {'top-1 +BN':>10}")
-    for label, params, macs, ms, acc, acc_bn in rows:
+          f" {'top-1 +BN':>10} {'tuned':>7} {'tune s':>7}")
+    for label, params, macs, ms, acc, acc_bn, tuned, seconds in rows:
+        tuned_text = f"{tuned:>6.2f}%" if tuned is not None else f"{'':>7}"
         print(f"{label:<12} {params:>9,} {macs:>11,} {ms:>8.3f} {base[3] / ms:>7.2f}x {acc:>6.2f}%"
-              f" {acc_bn:>9.2f}%")
-    print("(top-1 on the 10,000 Fashion-MNIST test images via sp-run; pruned models not fine-tuned;")
-    print(f" +BN: after sp-recalibrate-bn on {CALIBRATION_IMAGES} training images, "
-          "no training)")
+              f" {acc_bn:>9.2f}% {tuned_text} {seconds:>7.1f}")
+    print("(top-1 on the 10,000 Fashion-MNIST test images via sp-run; +BN: after sp-recalibrate-bn")
+    print(f" on {CALIBRATION_IMAGES} training images, no training; tuned: sp-train on "
+          f"{args.tune_images} training images, {args.tune_epochs} epoch(s))")
 
 
 if __name__ == "__main__":

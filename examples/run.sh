@@ -7,8 +7,10 @@
 #   3. examples/compare_ort.py runs the original and the round-tripped model in ONNX
 #      Runtime on Fashion-MNIST test images: same accuracy, same logits (<= 1e-5);
 #   4. examples/prune_report.py prunes it at three ratios and prints parameters, MACs,
-#      ONNX Runtime latency and top-1 (sp-run), also after sp-recalibrate-bn.
+#      ONNX Runtime latency and top-1 (sp-run), also after sp-recalibrate-bn and after
+#      a short fine-tune with sp-train.
 # Environment: BUILD (default build), SP_EXAMPLE_IMAGES (default 1000),
+# SP_EXAMPLE_TUNE_IMAGES (training images per fine-tune, default 20000),
 # SP_EXAMPLE_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
@@ -63,6 +65,8 @@ echo "== 3. ONNX Runtime: original vs round-tripped model on $IMAGES Fashion-MNI
 
 echo
 echo "== 4. Prune: dependency groups, L2 importance, prune-and-shrink, canonicalize;"
-echo "      then adaptive BatchNorm (sp-recalibrate-bn) on 512 training images"
+echo "      then adaptive BatchNorm (sp-recalibrate-bn) on 512 training images, or a"
+echo "      fine-tune: sp-train pruned.onnx --data fashion-mnist --epochs 1 -o tuned.onnx"
 echo "\$ sp-opt $MODEL --pass-pipeline='builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},sp-prune{ratio=R round-to=4},sp-canonicalize)' -o pruned.onnx"
-"$PYTHON" examples/prune_report.py --build "$BUILD" --ratios "${SP_EXAMPLE_RATIOS:-0.1,0.25,0.5}"
+"$PYTHON" examples/prune_report.py --build "$BUILD" --ratios "${SP_EXAMPLE_RATIOS:-0.1,0.25,0.5}" \
+  --tune-images "${SP_EXAMPLE_TUNE_IMAGES:-20000}"
