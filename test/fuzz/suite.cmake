@@ -87,7 +87,7 @@ if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
                  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_mlir_input.c
                          ${SP_FUZZ_ROOT}/tools/tool_common.c
                          ${SP_FUZZ_ROOT}/lib/translate/export.c ${SP_FUZZ_ROOT}/lib/dialect/weights.c
-                 LIBS sp_translate sp_dialect)
+                 LIBS sp_translate sp_dialect sp_cli)
   sp_fuzz_test(mlir_input fuzz_mlir_input text_seeds "" ${SP_FUZZ_DIR}/text_seeds/mlir
                ${CMAKE_CURRENT_LIST_DIR}/regressions/mlir_input)
 
