@@ -21,9 +21,9 @@ size_t conv_scratch_floats(const conv_params *p) {
     return depthwise_scratch_floats(p);
   if (is_pointwise(p))
     return 0;
-  /* grouped convs: one im2col buffer per thread (threads take groups) */
+  /* one im2col buffer per thread when threads take groups or images */
   return (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
-         (size_t)spatial(p->out) * (size_t)(p->group > 1 ? rt_threads() : 1);
+         (size_t)spatial(p->out) * (size_t)(p->group > 1 || p->N > 1 ? rt_threads() : 1);
 }
 
 /* Output positions o in [lo, hi) read input index o*s - pad + k*dil inside
@@ -116,20 +116,27 @@ void im2col_backward(float *dinp, const float *dcol, int C,
         }
 }
 
-size_t conv_backward_scratch_floats(const conv_params *p) {
-  /* one image's im2col and its gradient, for one group */
-  return 2 * (size_t)(p->C / p->group) * (size_t)spatial(p->k) *
-         (size_t)spatial(p->out);
+/* Per thread: one image's im2col and its gradient (one group), and the
+ * thread's own dweight and dbias sums. */
+static size_t conv_backward_thread_floats(const conv_params *p) {
+  const size_t K = (size_t)(p->C / p->group) * (size_t)spatial(p->k);
+  return 2 * K * (size_t)spatial(p->out) + (size_t)p->M * K + (size_t)p->M;
 }
 
-void conv_backward(float *dinp, float *dweight, float *dbias,
-                   const float *dout, const float *inp, const float *weight,
-                   const conv_params *p, float *scratch) {
+size_t conv_backward_scratch_floats(const conv_params *p) {
+  return conv_backward_thread_floats(p) * (size_t)rt_threads();
+}
+
+/* Images [n0, n1) on the calling thread; dweight (M,K) and dbias (M) are
+ * this thread's sums, or NULL. */
+static void conv_backward_images(float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight,
+                                 const conv_params *p, float *col, int n0, int n1) {
   const int G = p->group, Cg = p->C / G, Mg = p->M / G;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   const int K = Cg * (int)spatial(p->k);
-  float *col = scratch, *dcol = scratch + (size_t)K * (size_t)osp;
-  for (int n = 0; n < p->N; ++n)
+  float *dcol = col + (size_t)K * (size_t)osp;
+  for (int n = n0; n < n1; ++n)
     for (int g = 0; g < G; ++g) {
       const float *x = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
       const float *dy = dout + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
@@ -139,16 +146,48 @@ void conv_backward(float *dinp, float *dweight, float *dbias,
           dbias[g * Mg + m] += sum8_forward(dy + (int64_t)m * osp, osp);
       if (dweight) { /* dw (Mg,K) += dy (Mg,osp) @ col^T (osp,K) */
         im2col_forward(col, x, Cg, p);
-        sgemm_forward(0, 1, Mg, K, (int)osp, 1.0f, dy, (int)osp, col, (int)osp,
-                      1.0f, dweight + (int64_t)g * Mg * K, K);
+        sgemm_serial(0, 1, Mg, K, (int)osp, 1.0f, dy, (int)osp, col, (int)osp, 1.0f,
+                     dweight + (int64_t)g * Mg * K, K);
       }
       if (dinp) { /* dcol (K,osp) = w^T (K,Mg) @ dy (Mg,osp), scattered back */
-        sgemm_forward(1, 0, K, (int)osp, Mg, 1.0f, w, K, dy, (int)osp, 0.0f,
-                      dcol, (int)osp);
-        im2col_backward(dinp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp,
-                        dcol, Cg, p);
+        sgemm_serial(1, 0, K, (int)osp, Mg, 1.0f, w, K, dy, (int)osp, 0.0f, dcol,
+                     (int)osp);
+        im2col_backward(dinp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp, dcol, Cg, p);
       }
     }
+}
+
+/* Threads take whole images (a training batch has many; each image's
+ * products are small), summing dweight and dbias in their own buffers. */
+void conv_backward(float *dinp, float *dweight, float *dbias,
+                   const float *dout, const float *inp, const float *weight,
+                   const conv_params *p, float *scratch) {
+  const size_t per = conv_backward_thread_floats(p);
+  const size_t K = (size_t)(p->C / p->group) * (size_t)spatial(p->k);
+  const size_t cols = 2 * K * (size_t)spatial(p->out), nw = (size_t)p->M * K;
+  int T = rt_threads() < p->N ? rt_threads() : p->N;
+  T = T < 1 ? 1 : T;
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+    const int t = rt_thread_num(), nt = T;
+    float *mine = scratch + (size_t)t * per;
+    float *dw = dweight ? mine + cols : NULL, *db = dbias ? mine + cols + nw : NULL;
+    if (dw)
+      memset(dw, 0, nw * sizeof *dw);
+    if (db)
+      memset(db, 0, (size_t)p->M * sizeof *db);
+    conv_backward_images(dinp, dw, db, dout, inp, weight, p, mine,
+                         (int)((int64_t)p->N * t / nt), (int)((int64_t)p->N * (t + 1) / nt));
+  }
+  for (int t = 0; t < T; ++t) { /* the sums, in thread order: reproducible */
+    const float *mine = scratch + (size_t)t * per + cols;
+    if (dweight)
+      for (size_t i = 0; i < nw; ++i)
+        dweight[i] += mine[i];
+    if (dbias)
+      for (int m = 0; m < p->M; ++m)
+        dbias[m] += mine[nw + (size_t)m];
+  }
 }
 
 /* y (n) += bias (+ res), then the activation: one pass. */
@@ -196,11 +235,12 @@ void epilogue_forward(float *out, int M, int64_t sp, const epilogue *ep) {
 }
 
 /* Each image group by group: im2col (none for 1x1) into the calling
- * thread's buffer, then the group's product with its slice of the epilogue;
- * threads take whole groups when there are several (RegNet/ResNeXt groups
- * are 8-64 channels, too small to split). w: with packed, G blocks of
- * pointwise_pack(group weights, M/G, K) for packed_gemm_serial; else the
- * weight rows for sgemm_epilogue_forward (which threads a lone group). */
+ * thread's buffer, then the group's product with its slice of the epilogue.
+ * Threads take whole (image, group) products when there are several groups
+ * (RegNet/ResNeXt groups are 8-64 channels, too small to split) or at least
+ * as many images as threads (a training batch); else sgemm_epilogue_forward
+ * threads the one product. w: with packed, G blocks of pointwise_pack(group
+ * weights, M/G, K) for packed_gemm_serial; else the weight rows. */
 static void conv_groups(float *out, const float *inp, const float *w,
                         int packed, const conv_params *p, const epilogue *ep,
                         float *scratch) {
@@ -209,31 +249,34 @@ static void conv_groups(float *out, const float *inp, const float *w,
   const int K = Cg * (int)spatial(p->k), pointwise = is_pointwise(p);
   const size_t w_floats = packed ? pointwise_packed_floats(Mg, K) : (size_t)Mg * K;
   const size_t col_floats = (size_t)K * (size_t)osp;
-  const int by_group = G > 1 && rt_threads() > 1;
-  (void)by_group; /* read by the pragma only: unused without OpenMP */
-  for (int n = 0; n < p->N; ++n) {
-#pragma omp parallel for schedule(static) if (by_group)
-    for (int g = 0; g < G; ++g) {
-      const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
-      if (!pointwise) {
-        float *buf = scratch + (size_t)rt_thread_num() * col_floats;
-        im2col_forward(buf, col, Cg, p);
-        col = buf;
-      }
-      float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
-      epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
-      if (ep) {
-        e = *ep;
-        if (e.bias)
-          e.bias += (int64_t)g * Mg;
-        if (e.residual)
-          e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
-      }
-      if (packed)
-        packed_gemm_serial(y, col, w + (size_t)g * w_floats, Mg, K, osp, &e);
-      else
-        sgemm_epilogue_forward(y, w + (size_t)g * w_floats, col, Mg, K,
-                               (int)osp, &e);
+  const int T = rt_threads(), split = T > 1 && (G > 1 || p->N >= T);
+  const int64_t tasks = (int64_t)p->N * G;
+#pragma omp parallel for schedule(static) if (split)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int n = (int)(t / G), g = (int)(t % G);
+    const float *col = inp + ((int64_t)n * p->C + (int64_t)g * Cg) * isp;
+    if (!pointwise) {
+      float *buf = scratch + (size_t)rt_thread_num() * col_floats;
+      im2col_forward(buf, col, Cg, p);
+      col = buf;
+    }
+    float *y = out + ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+    epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+    if (ep) {
+      e = *ep;
+      if (e.bias)
+        e.bias += (int64_t)g * Mg;
+      if (e.residual)
+        e.residual += ((int64_t)n * p->M + (int64_t)g * Mg) * osp;
+    }
+    const float *wg = w + (size_t)g * w_floats;
+    if (packed) {
+      packed_gemm_serial(y, col, wg, Mg, K, osp, &e);
+    } else if (split) {
+      sgemm_serial(0, 0, Mg, (int)osp, K, 1.0f, wg, K, col, (int)osp, 0.0f, y, (int)osp);
+      epilogue_forward(y, Mg, osp, &e);
+    } else {
+      sgemm_epilogue_forward(y, wg, col, Mg, K, (int)osp, &e);
     }
   }
 }

@@ -71,6 +71,14 @@ static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
   if (v)
     rt_broadcast_strides(v, out, sv);
   const float *ud = u ? u->data : NULL, *vd = v ? v->data : NULL;
+  if ((rule == G_COPY || rule == G_NEG) && t->numel == out->numel) {
+    /* no broadcast (a residual Add): one vectorised pass */
+    const float sign = rule == G_NEG ? -1.0f : 1.0f;
+#pragma omp parallel for schedule(static) if (out->numel > 65536)
+    for (int64_t i = 0; i < out->numel; ++i)
+      d[i] += sign * dy[i];
+    return;
+  }
   int64_t at = 0, au = 0, av = 0;
   for (int64_t i = 0; i < out->numel; ++i) {
     float g = dy[i];

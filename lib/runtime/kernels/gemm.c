@@ -11,9 +11,9 @@
 #include <omp.h>
 #endif
 
-static void sgemm1(int ta, int tb, int M, int N, int K, float alpha,
-                   const float *a, int lda, const float *b, int ldb, float beta,
-                   float *c, int ldc) {
+void sgemm_serial(int ta, int tb, int M, int N, int K, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta,
+                  float *c, int ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
               tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a, lda, b, ldb,
               beta, c, ldc);
@@ -59,14 +59,14 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
   int T = rt_threads();
   double work = (double)M * N * K;
   if (T <= 1 || work < 2e6) {
-    sgemm1(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_serial(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   /* split the larger of N and M into column/row blocks of >= 64 */
   int split_n = N >= M;
   int len = split_n ? N : M;
   if (len < 128 || work < 4e6) {
-    sgemm1(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_serial(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   int chunk = (len + T - 1) / T;
@@ -76,10 +76,10 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
   for (int p = 0; p < parts; ++p) {
     int lo = p * chunk, n = len - lo < chunk ? len - lo : chunk;
     if (split_n)
-      sgemm1(ta, tb, M, n, K, alpha, a, lda, tb ? b + (size_t)lo * ldb : b + lo,
+      sgemm_serial(ta, tb, M, n, K, alpha, a, lda, tb ? b + (size_t)lo * ldb : b + lo,
              ldb, beta, c + lo, ldc);
     else
-      sgemm1(ta, tb, n, N, K, alpha, ta ? a + lo : a + (size_t)lo * lda, lda, b,
+      sgemm_serial(ta, tb, n, N, K, alpha, ta ? a + lo : a + (size_t)lo * lda, lda, b,
              ldb, beta, c + (size_t)lo * ldc, ldc);
   }
 }
@@ -137,7 +137,7 @@ void matmul_epilogue_forward(int M, int N, int K, const float *a,
                         res ? res + at : NULL);
       beta = 1.0f;
     }
-    sgemm1(0, 0, rows, cols, K, 1.0f, split_m ? a + (int64_t)lo_i * K : a, K,
+    sgemm_serial(0, 0, rows, cols, K, 1.0f, split_m ? a + (int64_t)lo_i * K : a, K,
            split_m ? b : b + lo_i, N, beta, c + at, N);
     if (act != RT_ACT_NONE)
       matmul_block_act(c + at, N, rows, cols, act, lo, hi);
@@ -218,7 +218,7 @@ void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
     if (tiles == 1) /* GEMV when M or N is 1, threads for small GEMMs */
       sgemm_forward(0, 0, rows, cols, K, 1.0f, w, K, x, N, beta, yt, N);
     else
-      sgemm1(0, 0, rows, cols, K, 1.0f, w + (int64_t)m0 * K, K, x + j0, N,
+      sgemm_serial(0, 0, rows, cols, K, 1.0f, w + (int64_t)m0 * K, K, x + j0, N,
              beta, yt, N);
     if (act)
       tile_clamp(yt, N, rows, cols, lo, hi);
@@ -445,7 +445,7 @@ RT_KERNEL(rt_matmul) {
         ob += idx * sb[d];
       }
       if (by_matrix)
-        sgemm1(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K, bd + ob,
+        sgemm_serial(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K, bd + ob,
                (int)N, 0.0f, out + i * M * N, (int)N);
       else
         sgemm_forward(0, 0, (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K,

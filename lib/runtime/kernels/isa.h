@@ -64,6 +64,7 @@
 #define matmul_epilogue_forward KSYM(matmul_epilogue_forward)
 #define sgemm_epilogue_forward KSYM(sgemm_epilogue_forward)
 #define sgemm_forward KSYM(sgemm_forward)
+#define sgemm_serial KSYM(sgemm_serial)
 #define rt_einsum KSYM(rt_einsum)
 #define rt_gemm KSYM(rt_gemm)
 #define rt_gemm_backward KSYM(rt_gemm_backward)

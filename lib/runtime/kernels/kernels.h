@@ -126,6 +126,11 @@ RT_KERNEL(rt_conv_transpose);
 void sgemm_forward(int trans_a, int trans_b, int M, int N, int K, float alpha,
                    const float *a, int lda, const float *b, int ldb,
                    float beta, float *c, int ldc);
+/* As sgemm_forward on the calling thread only (OpenBLAS single-threaded),
+ * for callers that split the work themselves. */
+void sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta,
+                  float *c, int ldc);
 /* y (M,N) = w (M,K) @ x (K,N), then + bias[m] + residual (M,N) and the
  * activation of ep (may be NULL), tile by tile while each tile is in cache. */
 void sgemm_epilogue_forward(float *y, const float *w, const float *x, int M,
