@@ -452,18 +452,15 @@ static void fill_elems(char *dst, const char *fill, int zero, size_t es,
     memcpy(dst + j * (int64_t)es, fill, es);
 }
 
-/* Constant-mode Pad: dx is dy cropped back (negative pads cropped x, whose
- * cut elements get nothing). */
-RT_KERNEL(rt_pad_backward) {
-  (void)rt;
-  if (!n->out[0]->grad || !n->in[0]->grad)
-    return 0;
-  if (!rt_attr_is(n, "mode", "constant", "constant"))
-    return rt_unsupported(err, n, "only constant Pad has a backward kernel");
-  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
-  int64_t pads[2 * SP_MAX_RANK] = {0}, raw[2 * SP_MAX_RANK], axes[SP_MAX_RANK];
+/* Pad's amounts per dim of x: pads[d] before, pads[d + rank] after (the
+ * attribute before opset 11, the input since; optional axes). */
+static int pad_amounts(const rt_node *n, const sp_tensor *x, int64_t *pads, sp_error *err) {
+  int64_t raw[2 * SP_MAX_RANK], axes[SP_MAX_RANK];
+  memset(pads, 0, 2 * SP_MAX_RANK * sizeof *pads);
   int np = n->opset < 11 ? rt_attr_ints(n, "pads", raw, 2 * SP_MAX_RANK)
                          : rt_read_ints(rt_in(n, 1), raw, 2 * SP_MAX_RANK);
+  if (np < 0)
+    return rt_fail(err, n, "cannot read pads");
   int na = rt_in(n, 3) ? rt_read_ints(n->in[3], axes, SP_MAX_RANK) : -1;
   int count = na >= 0 ? na : x->rank;
   if (np != 2 * count)
@@ -473,7 +470,24 @@ RT_KERNEL(rt_pad_backward) {
     if (a < 0)
       return rt_fail(err, n, "axis out of range");
     pads[a] = raw[i];
+    pads[a + x->rank] = raw[i + count];
   }
+  return 0;
+}
+
+/* Constant-mode Pad: dx is dy cropped back (negative pads cropped x, whose
+ * cut elements get nothing). */
+RT_KERNEL(rt_pad_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  if (!rt_attr_is(n, "mode", "constant", "constant"))
+    return rt_unsupported(err, n, "only constant Pad has a backward kernel");
+  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
+  int64_t pads[2 * SP_MAX_RANK];
+  int rc = pad_amounts(n, x, pads, err);
+  if (rc)
+    return rc;
   int64_t ys[SP_MAX_RANK];
   strides_of(y, ys);
   for (int64_t i = 0; i < x->numel; ++i) {
@@ -498,22 +512,9 @@ RT_KERNEL(rt_pad) {
     return rc;
   const sp_tensor *x = &n->in[0]->t;
   sp_tensor *y = &n->out[0]->t;
-  int64_t pads[2 * SP_MAX_RANK] = {0}, raw[2 * SP_MAX_RANK], axes[SP_MAX_RANK];
-  int np = n->opset < 11 ? rt_attr_ints(n, "pads", raw, 2 * SP_MAX_RANK)
-                         : rt_read_ints(rt_in(n, 1), raw, 2 * SP_MAX_RANK);
-  if (np < 0)
-    return rt_fail(err, n, "cannot read pads");
-  int na = rt_in(n, 3) ? rt_read_ints(n->in[3], axes, SP_MAX_RANK) : -1;
-  int count = na >= 0 ? na : x->rank;
-  if (np != 2 * count)
-    return rt_fail(err, n, "pads has %d values", np);
-  for (int i = 0; i < count; ++i) {
-    int a = rt_axis(na >= 0 ? axes[i] : i, x->rank);
-    if (a < 0)
-      return rt_fail(err, n, "axis out of range");
-    pads[a] = raw[i];
-    pads[a + x->rank] = raw[i + count];
-  }
+  int64_t pads[2 * SP_MAX_RANK];
+  if ((rc = pad_amounts(n, x, pads, err)))
+    return rc;
   char mode_s[16];
   rt_attr_str(n, "mode", mode_s, sizeof mode_s, "constant");
   int mode = !strcmp(mode_s, "reflect") ? 1 : !strcmp(mode_s, "edge") ? 2
