@@ -350,6 +350,9 @@ static void point_at(saved_tensor *s, const param *p, float *values) {
 }
 
 int sp_trainer_save(sp_trainer *t, const char *path, sp_error *err) {
+  /* a model read with external data is written whole, weights inline */
+  if (sp_onnx_inline_external(t->model, err))
+    return -1;
   size_t n = t->n_params + t->n_stats;
   saved_tensor *saved = calloc(n + 1, sizeof *saved);
   if (!saved)

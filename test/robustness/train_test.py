@@ -60,6 +60,20 @@ def trains_a_small_classifier(t):
 
 
 @case
+def model_with_external_data_trains(t):
+    import onnx
+    m = onnx.load(classifier(t))
+    onnx.save(m, t.path('ext.onnx'), save_as_external_data=True, location='ext.data',
+              size_threshold=64)
+    out = t.path('out.onnx')
+    t.run('sp-train', t.path('ext.onnx'), '--data', f'fashion-mnist:{idx_dir(t)}', '--batch',
+          '4', '-o', out, '-q').ok()
+    trained = onnx.load(out)  # whole: the weights are inline
+    expect(all(not i.external_data for i in trained.graph.initializer),
+           'the output still points at external data')
+
+
+@case
 def usage_errors(t):
     model = classifier(t)
     t.run('sp-train', model, '-o', t.path('o.onnx')).fails(r'--data fashion-mnist', rc=2)
