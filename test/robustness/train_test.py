@@ -63,8 +63,12 @@ def trains_a_small_classifier(t):
 def model_with_external_data_trains(t):
     import onnx
     m = onnx.load(classifier(t))
+    # a constant that is not trained (a scalar Mul), stored externally too
+    m.graph.initializer.append(numpy_helper.from_array(np.array(1.0, np.float32), 's'))
+    m.graph.node.insert(2, helper.make_node('Mul', ['h', 's'], ['hs'], name='scale'))
+    m.graph.node[3].input[0] = 'hs'
     onnx.save(m, t.path('ext.onnx'), save_as_external_data=True, location='ext.data',
-              size_threshold=64)
+              size_threshold=0)
     out = t.path('out.onnx')
     t.run('sp-train', t.path('ext.onnx'), '--data', f'fashion-mnist:{idx_dir(t)}', '--batch',
           '4', '-o', out, '-q').ok()
