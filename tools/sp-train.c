@@ -18,8 +18,20 @@
 #include "sp/output.h"
 #include "sp/runtime.h"
 #include "sp/train.h"
+#ifdef SP_HAVE_MPI
+#include "sp/train_mpi.h"
+#endif
 
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
+
+/* The processes of a data-parallel run (mpirun -np N sp-train ...): every
+ * rank shuffles alike and takes its slice of each global batch; rank 0
+ * alone prints and writes. Alone: rank 0 of 1. */
+typedef struct world {
+  int rank, size;
+  sp_collective sum;
+} world;
+static world the_world = {0, 1, {0}};
 
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
@@ -37,7 +49,8 @@ static void usage(FILE *out) {
           "                              train-* to train on, t10k-* to evaluate\n"
           "  -o, --output FILE           the fine-tuned model, written after each epoch\n"
           "  --epochs N                  passes over the training set (default 1)\n"
-          "  --batch B                   batch size (default 64)\n"
+          "  --batch B                   batch size (default 64); under mpirun the global\n"
+          "                              batch, each rank taking its share\n"
           "  --lr LR                     learning rate (default 0.01)\n"
           "  --optimizer sgd|adamw       (default sgd)\n"
           "  --momentum M, --nesterov    SGD momentum (default 0.9)\n"
@@ -50,7 +63,8 @@ static void usage(FILE *out) {
           "  --mean M, --std S           pixels become (p/255 - M) / S (default 0, 1)\n"
           "  --limit N                   train on the first N samples only\n"
           "  --seed S                    shuffling seed (default 1)\n"
-          "  --threads T                 kernel threads (default: all cores)\n"
+          "  --threads T                 kernel threads (default: all cores, shared out\n"
+          "                              between the ranks of this host under mpirun)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
@@ -217,17 +231,28 @@ static void batch_dims(const sp_dataset *d, int64_t n, int64_t *dims) {
     dims[1 + k] = d->sample_dims[k];
 }
 
+/* This rank's slice of the samples [*first, *first + *n). */
+static void shard(int64_t *first, int64_t *n) {
+  const int64_t per = *n / the_world.size, extra = *n % the_world.size, r = the_world.rank;
+  *first += r * per + (r < extra ? r : extra);
+  *n = per + (r < extra);
+}
+
 static int evaluate(sp_trainer *t, const sp_dataset *test, int64_t batch, float *x,
                     int64_t *labels, double *accuracy, sp_error *err) {
-  int64_t correct = 0, dims[5];
-  for (int64_t first = 0; first < test->count; first += batch) {
-    int64_t n = test->count - first < batch ? test->count - first : batch;
+  int64_t correct = 0, dims[5], begin = 0, count = test->count;
+  shard(&begin, &count); /* each rank scores its part of the test set */
+  for (int64_t first = begin; first < begin + count; first += batch) {
+    int64_t n = begin + count - first < batch ? begin + count - first : batch;
     gather(test, NULL, first, n, x, labels);
     batch_dims(test, n, dims);
     if (sp_trainer_eval(t, x, dims, test->rank + 1, labels, &correct, err))
       return -1;
   }
-  *accuracy = test->count ? (double)correct / (double)test->count : 0;
+  double total = (double)correct;
+  if (the_world.size > 1 && the_world.sum.sum_f64(the_world.sum.ctx, &total, 1))
+    return sp_error_set(err, "summing the test accuracy over processes failed");
+  *accuracy = test->count ? total / (double)test->count : 0;
   return 0;
 }
 
@@ -254,20 +279,112 @@ static int dump_gradients(sp_trainer *t, const options *o, const sp_dataset *tra
   return 0;
 }
 
+/* Joins the ranks when mpirun started this process; 0 alone. Ranks past
+ * 0 keep quiet about usage errors, which every rank finds alike. */
+static int join_world(int *argc, char ***argv, sp_error *err) {
+  const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+  if (!size)
+    size = getenv("PMI_SIZE");
+#ifdef SP_HAVE_MPI
+  (void)size;
+  if (!sp_mpi_launched())
+    return 0;
+  if (sp_mpi_start(argc, argv, &the_world.sum, &the_world.rank, &the_world.size))
+    return sp_error_set(err, "MPI did not start");
+  return 0;
+#else
+  (void)argc, (void)argv;
+  if (size && strcmp(size, "1"))
+    return sp_error_set(err, "started by an MPI launcher, but this sp-train was built "
+                             "without MPI (install libopenmpi-dev and rebuild)");
+  return 0;
+#endif
+}
+
+/* After an error on one rank the others would wait in the next sum. */
+static void leave_world(int failed) {
+#ifdef SP_HAVE_MPI
+  if (the_world.size > 1 && failed)
+    sp_mpi_abort(1);
+  if (sp_mpi_launched())
+    sp_mpi_finish();
+#else
+  (void)failed;
+#endif
+}
+
+/* Setup (loading the model and data) fails alike or on some ranks only:
+ * every rank says whether it failed, the lowest failing rank alone prints,
+ * and all stop cleanly. Returns whether any rank failed. */
+static int any_rank_failed(int failed, int *print) {
+  *print = failed;
+  if (the_world.size < 2)
+    return failed;
+  double *flags = calloc((size_t)the_world.size, sizeof *flags);
+  if (!flags || (flags[the_world.rank] = failed,
+                 the_world.sum.sum_f64(the_world.sum.ctx, flags, (size_t)the_world.size))) {
+    free(flags);
+    return 1; /* cannot agree: abort at the end */
+  }
+  int first = -1;
+  for (int r = the_world.size - 1; r >= 0; --r)
+    if (flags[r] != 0)
+      first = r;
+  free(flags);
+  *print = failed && first == the_world.rank;
+  return first >= 0;
+}
+
+static int default_threads(void) {
+#ifdef SP_HAVE_MPI
+  if (the_world.size > 1) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int per = (int)(cores / sp_mpi_local_size());
+    return per > 0 ? per : 1;
+  }
+#endif
+  return 0;
+}
+
 int main(int argc, char **argv) {
   sp_output_remove_on_signal(); /* no temp file outlives Ctrl-C */
   cli_choose_omp_wait(argv);
-  options o;
-  int rc = parse_options(argc, argv, &o);
-  if (rc)
-    return rc;
-  sp_runtime_set_threads((int)o.threads);
   sp_error err = {{0}};
+  if (join_world(&argc, &argv, &err)) {
+    fprintf(stderr, "sp-train: error: %s\n", err.message);
+    return 1;
+  }
+  options o;
+  int saved_stderr = -1;
+  if (the_world.rank > 0) { /* the same usage error once, from rank 0 */
+    fflush(stderr);
+    saved_stderr = dup(STDERR_FILENO);
+    FILE *null = fopen("/dev/null", "w");
+    if (null)
+      dup2(fileno(null), STDERR_FILENO), fclose(null);
+  }
+  int rc = parse_options(argc, argv, &o);
+  if (saved_stderr >= 0)
+    fflush(stderr), dup2(saved_stderr, STDERR_FILENO), close(saved_stderr);
+  if (rc) {
+    leave_world(0);
+    return rc;
+  }
+  if (the_world.rank > 0)
+    o.quiet = 1, o.log = NULL;
+  if (the_world.size > 1 && o.dump) {
+    if (the_world.rank == 0)
+      fprintf(stderr, "sp-train: error: --dump-gradients runs in one process, not under mpirun\n");
+    leave_world(0);
+    return 2;
+  }
+  sp_runtime_set_threads(o.threads ? (int)o.threads : default_threads());
   sp_dataset train = {0}, test = {0};
   sp_onnx_model *model = NULL;
   sp_trainer *t = NULL;
   float *x = NULL;
   int64_t *labels = NULL;
+  int started = 0, quiet_failure = 0; /* quiet: another rank failed and said why */
   FILE *log = NULL;
   rc = -1;
   if (load_split(&o, "train", &train, &err) || load_split(&o, "t10k", &test, &err) ||
@@ -279,6 +396,8 @@ int main(int argc, char **argv) {
   o.train.total_steps = steps_per_epoch * o.epochs;
   if (sp_trainer_create(model, &o.train, &t, &err))
     goto out;
+  if (the_world.size > 1)
+    sp_trainer_set_collective(t, &the_world.sum);
   x = malloc((size_t)(o.batch * train.sample_size) * sizeof *x);
   labels = malloc((size_t)o.batch * sizeof *labels);
   int64_t *order = malloc((size_t)train.count * sizeof *order);
@@ -297,6 +416,12 @@ int main(int argc, char **argv) {
     sp_error_set(&err, "cannot write '%s'", o.log);
     goto out;
   }
+  started = 1;
+  if (any_rank_failed(0, &quiet_failure)) { /* another rank's, already said */
+    quiet_failure = 1;
+    free(order);
+    goto out;
+  }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
   uint32_t seed = (uint32_t)o.seed ? (uint32_t)o.seed : 1;
   for (int64_t i = 0; i < train.count; ++i)
@@ -311,9 +436,13 @@ int main(int argc, char **argv) {
     int64_t done = 0, dims[5];
     for (int64_t first = 0; first < train.count && !rc; first += o.batch) {
       int64_t n = train.count - first < o.batch ? train.count - first : o.batch;
-      gather(&train, order, first, n, x, labels);
-      batch_dims(&train, n, dims);
-      float loss;
+      if (n < the_world.size)
+        break; /* a last batch too small to give every rank a sample */
+      int64_t mine = first, my_n = n;
+      shard(&mine, &my_n);
+      gather(&train, order, mine, my_n, x, labels);
+      batch_dims(&train, my_n, dims);
+      float loss; /* the global batch's */
       rc = sp_trainer_step(t, x, dims, train.rank + 1, labels, &loss, &err);
       loss_sum += (double)loss * (double)n;
       done += n;
@@ -326,9 +455,9 @@ int main(int argc, char **argv) {
     }
     if (rc)
       break;
-    double seconds = now_s() - t0, accuracy;
+    double seconds = now_s() - t0, accuracy = 0;
     if ((rc = evaluate(t, &test, o.batch, x, labels, &accuracy, &err)) ||
-        (rc = sp_trainer_save(t, o.output, &err)))
+        (the_world.rank == 0 && (rc = sp_trainer_save(t, o.output, &err))))
       break;
     if (!o.quiet)
       fprintf(stderr, "%sepoch %lld/%lld: loss %.4f, test top-1 %.2f%%, %.1f s (%.0f samples/s)\n",
@@ -347,8 +476,16 @@ out:
     rc = sp_error_set(&err, "cannot write '%s'", o.log);
   if (!rc && sp_output_check_stdout(&err))
     rc = -1;
-  if (rc)
+  int print_error = rc != 0 && !quiet_failure, agreed = quiet_failure;
+  if (!started) { /* meets the ranks that set up fine in any_rank_failed */
+    any_rank_failed(rc != 0, &print_error);
+    agreed = 1;
+  }
+  if (rc && print_error && the_world.size > 1)
+    fprintf(stderr, "sp-train: error: rank %d: %s\n", the_world.rank, err.message);
+  else if (rc && print_error)
     fprintf(stderr, "sp-train: error: %s\n", err.message);
+  leave_world(rc != 0 && !agreed);
   free(x);
   free(labels);
   sp_trainer_free(t);

@@ -108,6 +108,20 @@ int sp_runtime_bind_parameter(sp_runtime *rt, const char *name, float *data,
 int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
                         sp_error *err);
 
+/* Data-parallel training: element-wise sums over every process of a group
+ * (MPI ranks in sp-train), in place; return 0 or non-zero on failure. The
+ * runtime never links a transport: the caller supplies one. */
+typedef struct sp_collective {
+  void *ctx;
+  int (*sum_f64)(void *ctx, double *buf, size_t n);
+  int (*sum_f32)(void *ctx, float *buf, size_t n);
+} sp_collective;
+/* With a collective (NULL: none), training-mode BatchNormalization uses the
+ * statistics of the whole global batch (synchronised BN), so N processes
+ * with B/N samples each compute what one process computes with B. The
+ * collective must outlive the runtime. */
+void sp_runtime_set_collective(sp_runtime *rt, const sp_collective *c);
+
 /* Threads for the kernels (OpenMP); GEMMs are split over the same threads,
  * each calling single-threaded OpenBLAS. Process-wide. threads <= 0 means the
  * number of online cores. */

@@ -18,6 +18,7 @@
 
 #include "sp/error.h"
 #include "sp/onnx.h"
+#include "sp/runtime.h"
 
 typedef enum sp_optimizer { SP_OPTIM_SGD, SP_OPTIM_ADAMW } sp_optimizer;
 typedef enum sp_schedule {
@@ -71,6 +72,14 @@ int sp_trainer_step(sp_trainer *t, const float *x, const int64_t *dims,
 int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims,
                     int rank, const int64_t *labels, int64_t *correct,
                     sp_error *err);
+
+/* Data-parallel training (sp-train under mpirun): with a collective each
+ * process passes its share of every global batch; the loss becomes the
+ * global batch's mean, BatchNormalization uses global batch statistics,
+ * and sp_trainer_step sums the gradients over processes before the update,
+ * so every process takes the same step (sp_trainer_backward alone leaves
+ * this process's share in the gradients). NULL: alone. c must outlive t. */
+void sp_trainer_set_collective(sp_trainer *t, const sp_collective *c);
 
 /* The learning rate the schedule gives the next step. */
 float sp_trainer_lr(const sp_trainer *t);

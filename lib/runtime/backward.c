@@ -22,6 +22,10 @@ int sp_runtime_set_training(sp_runtime *rt, int on) {
   return 0;
 }
 
+void sp_runtime_set_collective(sp_runtime *rt, const sp_collective *c) {
+  rt->collective = c;
+}
+
 int sp_runtime_bind_parameter(sp_runtime *rt, const char *name, float *data,
                               float *grad, sp_error *err) {
   rt_value *v = name ? sp_map_get_str(&rt->values_by_name, name, NULL) : NULL;

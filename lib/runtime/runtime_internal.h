@@ -85,6 +85,7 @@ struct rt_node {
   float act_a, act_b;
   rt_value *residual; /* conv: added before the activation */
   void *state;        /* op-private, free()d at replan */
+  double state_count; /* BatchNormalization training: samples per channel */
 };
 
 struct sp_runtime {
@@ -115,6 +116,7 @@ struct sp_runtime {
    * caches (weights change every step). */
   int training;
   float *grads; /* the gradients of the values that are not parameters */
+  const sp_collective *collective; /* synchronised BatchNormalization */
   size_t grads_cap;
   sp_observer_fn observer;
   void *observer_user;

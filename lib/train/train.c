@@ -30,6 +30,7 @@ struct sp_trainer {
   float *dlogits;
   size_t dlogits_cap;
   int64_t steps;
+  const sp_collective *collective; /* data-parallel: sums over processes */
 };
 
 void sp_train_options_default(sp_train_options *o) {
@@ -192,6 +193,21 @@ static const sp_tensor *forward(sp_trainer *t, int training, const float *x,
   return y;
 }
 
+/* The loss and its gradient become this process's share of the global
+ * batch's mean: dlogits scaled by B / B_global, so that summing the
+ * parameter gradients over processes gives the global batch's. */
+static int share_of_global_batch(sp_trainer *t, int64_t B, int64_t K, float *loss,
+                                 sp_error *err) {
+  double sums[2] = {(double)B, (double)*loss * (double)B};
+  if (t->collective->sum_f64(t->collective->ctx, sums, 2))
+    return sp_error_set(err, "summing the loss over processes failed");
+  const float share = (float)((double)B / sums[0]);
+  for (int64_t i = 0; i < B * K; ++i)
+    t->dlogits[i] *= share;
+  *loss = (float)(sums[1] / sums[0]);
+  return 0;
+}
+
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                         const int64_t *labels, float *loss, sp_error *err) {
   int64_t K;
@@ -210,6 +226,8 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
     t->dlogits = d, t->dlogits_cap = (size_t)(B * K);
   }
   *loss = softmax_xent(t->dlogits, y->data, labels, B, K, t->o.label_smoothing);
+  if (t->collective && share_of_global_batch(t, B, K, loss, err))
+    return -1;
   if (!isfinite(*loss))
     return sp_error_set(err, "the loss is %g at step %lld: lower the learning rate",
                         (double)*loss, (long long)t->steps);
@@ -226,6 +244,11 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
   int rc = sp_runtime_backward(t->rt, out_grads, err);
   free(all);
   return rc;
+}
+
+void sp_trainer_set_collective(sp_trainer *t, const sp_collective *c) {
+  t->collective = c;
+  sp_runtime_set_collective(t->rt, c);
 }
 
 float sp_trainer_lr(const sp_trainer *t) {
@@ -294,6 +317,8 @@ int sp_trainer_step(sp_trainer *t, const float *x, const int64_t *dims, int rank
     memset(t->grad, 0, t->n_floats * sizeof *t->grad);
     return rc;
   }
+  if (t->collective && t->collective->sum_f32(t->collective->ctx, t->grad, t->n_floats))
+    return sp_error_set(err, "summing gradients over processes failed");
   update(t);
   return 0;
 }

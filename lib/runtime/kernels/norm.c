@@ -25,65 +25,118 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
   }
 }
 
-void batchnorm_train_forward(float *y, float *mean, float *invstd, float *var,
-                             const float *x, const float *scale,
-                             const float *bias, float eps, int N, int C,
-                             int64_t S) {
-  const double count = (double)N * (double)S;
+/* Training BatchNormalization in phases, so a data-parallel run can sum
+ * each phase's per-channel totals over processes in between (synchronised
+ * BN): channel sums of x, then squared deviations from the mean, then the
+ * normalisation; backward: channel sums of dy and dy xhat, then dx.
+ * x, y, dy, dx: (N, C, S); per-channel arrays: (C). */
+void batchnorm_channel_sums(double *sum, const float *x, int N, int C,
+                            int64_t S) {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int c = 0; c < C; ++c) {
-    double sum = 0, sq = 0; /* doubles: a batch of 128 x 56x56 is 400k terms */
+    double s = 0; /* doubles: a batch of 128 x 56x56 is 400k terms */
     for (int n = 0; n < N; ++n)
-      sum += sum8_forward(x + ((int64_t)n * C + c) * S, S);
-    const float m = (float)(sum / count);
-    for (int n = 0; n < N; ++n)
-      sq += sqdev8(x + ((int64_t)n * C + c) * S, S, m);
-    const float v = (float)(sq / count), is = 1.0f / sqrtf(v + eps);
-    mean[c] = m, invstd[c] = is, var[c] = v;
-    const float a = scale[c] * is, b = bias[c] - m * a;
-    for (int n = 0; n < N; ++n) {
-      const float *xc = x + ((int64_t)n * C + c) * S;
-      float *yc = y + ((int64_t)n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i)
-        yc[i] = xc[i] * a + b;
-    }
+      s += sum8_forward(x + ((int64_t)n * C + c) * S, S);
+    sum[c] = s;
   }
 }
 
-/* With xhat = (x - mean) invstd: dbias = sum dy, dscale = sum dy xhat,
- * dx = scale invstd / count * (count dy - dbias - xhat dscale). */
-void batchnorm_backward(float *dx, float *dscale, float *dbias,
-                        const float *dy, const float *x, const float *mean,
-                        const float *invstd, const float *scale, int N, int C,
-                        int64_t S) {
-  const float count = (float)((double)N * (double)S);
+void batchnorm_channel_sqdev(double *sq, const float *x, const float *mean,
+                             int N, int C, int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int c = 0; c < C; ++c) {
+    double s = 0;
+    for (int n = 0; n < N; ++n)
+      s += sqdev8(x + ((int64_t)n * C + c) * S, S, mean[c]);
+    sq[c] = s;
+  }
+}
+
+void batchnorm_apply(float *y, const float *x, const float *scale,
+                     const float *bias, const float *mean,
+                     const float *invstd, int N, int C, int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
+    const int c = (int)(nc % C);
+    const float a = scale[c] * invstd[c], b = bias[c] - mean[c] * a;
+    const float *xc = x + nc * S;
+    float *yc = y + nc * S;
+    for (int64_t i = 0; i < S; ++i)
+      yc[i] = xc[i] * a + b;
+  }
+}
+
+void batchnorm_train_forward(float *y, float *mean, float *invstd, float *var,
+                             const float *x, const float *scale,
+                             const float *bias, float eps, int N, int C,
+                             int64_t S, double *scratch) {
+  const double count = (double)N * (double)S;
+  batchnorm_channel_sums(scratch, x, N, C, S);
+  for (int c = 0; c < C; ++c)
+    mean[c] = (float)(scratch[c] / count);
+  batchnorm_channel_sqdev(scratch, x, mean, N, C, S);
+  for (int c = 0; c < C; ++c) {
+    var[c] = (float)(scratch[c] / count);
+    invstd[c] = 1.0f / sqrtf(var[c] + eps);
+  }
+  batchnorm_apply(y, x, scale, bias, mean, invstd, N, C, S);
+}
+
+void batchnorm_backward_sums(double *sdy, double *sdyx, const float *dy,
+                             const float *x, const float *mean,
+                             const float *invstd, int N, int C, int64_t S) {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int c = 0; c < C; ++c) {
     const float m = mean[c], is = invstd[c];
-    double sdy = 0, sdyx = 0;
+    double a = 0, b = 0;
     for (int n = 0; n < N; ++n) {
       const float *dyc = dy + ((int64_t)n * C + c) * S;
       const float *xc = x + ((int64_t)n * C + c) * S;
       for (int64_t i = 0; i < S; ++i) {
-        sdy += dyc[i];
-        sdyx += dyc[i] * (xc[i] - m) * is;
+        a += dyc[i];
+        b += dyc[i] * (xc[i] - m) * is;
       }
     }
-    if (dbias)
-      dbias[c] += (float)sdy;
-    if (dscale)
-      dscale[c] += (float)sdyx;
-    if (!dx)
-      continue;
-    const float k = scale[c] * is / count, mdy = (float)sdy, mdyx = (float)sdyx;
-    for (int n = 0; n < N; ++n) {
-      const float *dyc = dy + ((int64_t)n * C + c) * S;
-      const float *xc = x + ((int64_t)n * C + c) * S;
-      float *dxc = dx + ((int64_t)n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i)
-        dxc[i] += k * (count * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
-    }
+    sdy[c] = a, sdyx[c] = b;
   }
+}
+
+/* With xhat = (x - mean) invstd and count samples per channel over the
+ * whole (global) batch: dx = scale invstd / count (count dy - sdy - xhat
+ * sdyx). */
+void batchnorm_backward_dx(float *dx, const float *dy, const float *x,
+                           const float *mean, const float *invstd,
+                           const float *scale, const double *sdy,
+                           const double *sdyx, double count, int N, int C,
+                           int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
+    const int c = (int)(nc % C);
+    const float m = mean[c], is = invstd[c], n = (float)count;
+    const float k = scale[c] * is / n, mdy = (float)sdy[c], mdyx = (float)sdyx[c];
+    const float *dyc = dy + nc * S, *xc = x + nc * S;
+    float *dxc = dx + nc * S;
+    for (int64_t i = 0; i < S; ++i)
+      dxc[i] += k * (n * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
+  }
+}
+
+/* dbias = sum dy, dscale = sum dy xhat, dx as batchnorm_backward_dx. */
+void batchnorm_backward(float *dx, float *dscale, float *dbias,
+                        const float *dy, const float *x, const float *mean,
+                        const float *invstd, const float *scale, int N, int C,
+                        int64_t S, double *scratch) {
+  double *sdy = scratch, *sdyx = scratch + C;
+  batchnorm_backward_sums(sdy, sdyx, dy, x, mean, invstd, N, C, S);
+  for (int c = 0; c < C; ++c) {
+    if (dbias)
+      dbias[c] += (float)sdy[c];
+    if (dscale)
+      dscale[c] += (float)sdyx[c];
+  }
+  if (dx)
+    batchnorm_backward_dx(dx, dy, x, mean, invstd, scale, sdy, sdyx,
+                          (double)N * (double)S, N, C, S);
 }
 
 float sum8_forward(const float *x, int64_t n) {
@@ -153,19 +206,51 @@ RT_KERNEL(rt_fused_layernorm) {
 /* Training: batch statistics, kept in n->state (mean, invstd) for the
  * backward; the running statistics (inputs 3, 4, writable while training)
  * move towards the batch's as ONNX says: r = r momentum + batch (1 -
- * momentum), with the unbiased variance as PyTorch keeps it. */
-static int batchnorm_train(rt_node *n, sp_error *err) {
+ * momentum), with the unbiased variance as PyTorch keeps it. With a
+ * collective (sp_runtime_set_collective) every sum is over the global
+ * batch. */
+static int batchnorm_train(sp_runtime *rt, rt_node *n, sp_error *err) {
   const sp_tensor *x = &n->in[0]->t;
   int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
   int64_t S = rt_dims_product(x, 2, x->rank);
   if (!n->state && !(n->state = malloc(3 * (size_t)C * sizeof(float))))
     return rt_fail(err, n, "out of memory");
+  double *sums = malloc((2 * (size_t)C + 1) * sizeof *sums);
+  if (!sums)
+    return rt_fail(err, n, "out of memory");
   float *mean = n->state, *invstd = mean + C, *var = invstd + C;
-  batchnorm_train_forward(rt_f32(n->out[0]), mean, invstd, var, x->data,
-                          rt_f32(n->in[1]), rt_f32(n->in[2]),
-                          rt_attr_float(n, "epsilon", 1e-5f), N, C, S);
+  const float eps = rt_attr_float(n, "epsilon", 1e-5f);
+  const sp_collective *co = rt->collective;
+  double count = (double)N * (double)S;
+  if (!co) {
+    batchnorm_train_forward(rt_f32(n->out[0]), mean, invstd, var, x->data,
+                            rt_f32(n->in[1]), rt_f32(n->in[2]), eps, N, C, S,
+                            sums);
+  } else {
+    batchnorm_channel_sums(sums, x->data, N, C, S);
+    sums[C] = count;
+    if (co->sum_f64(co->ctx, sums, (size_t)C + 1)) {
+      free(sums);
+      return rt_fail(err, n, "summing batch statistics over processes failed");
+    }
+    count = sums[C];
+    for (int c = 0; c < C; ++c)
+      mean[c] = (float)(sums[c] / count);
+    batchnorm_channel_sqdev(sums, x->data, mean, N, C, S);
+    if (co->sum_f64(co->ctx, sums, (size_t)C)) {
+      free(sums);
+      return rt_fail(err, n, "summing batch statistics over processes failed");
+    }
+    for (int c = 0; c < C; ++c) {
+      var[c] = (float)(sums[c] / count);
+      invstd[c] = 1.0f / sqrtf(var[c] + eps);
+    }
+    batchnorm_apply(rt_f32(n->out[0]), x->data, rt_f32(n->in[1]),
+                    rt_f32(n->in[2]), mean, invstd, N, C, S);
+  }
+  free(sums);
+  n->state_count = count;
   const float momentum = rt_attr_float(n, "momentum", 0.9f);
-  const double count = (double)N * (double)S;
   float *run_mean = rt_f32(n->in[3]), *run_var = rt_f32(n->in[4]);
   for (int c = 0; c < C; ++c) {
     float unbiased = count > 1 ? (float)(var[c] * count / (count - 1)) : var[c];
@@ -176,18 +261,43 @@ static int batchnorm_train(rt_node *n, sp_error *err) {
 }
 
 RT_KERNEL(rt_batchnorm_backward) {
-  (void)rt;
   if (!n->out[0]->grad)
     return 0;
   if (!n->state)
     return rt_fail(err, n, "backward before a training forward");
   const sp_tensor *x = &n->in[0]->t;
   int N = (int)x->dims[0], C = x->rank > 1 ? (int)x->dims[1] : 1;
-  const float *mean = n->state, *invstd = mean + C;
-  batchnorm_backward(n->in[0]->grad, n->in[1]->grad, n->in[2]->grad,
-                     n->out[0]->grad, x->data, mean, invstd, rt_f32(n->in[1]),
-                     N, C, rt_dims_product(x, 2, x->rank));
-  return 0;
+  int64_t S = rt_dims_product(x, 2, x->rank);
+  const float *mean = n->state, *invstd = mean + C, *scale = rt_f32(n->in[1]);
+  float *dx = n->in[0]->grad, *dscale = n->in[1]->grad, *dbias = n->in[2]->grad;
+  double *sums = malloc(2 * (size_t)C * sizeof *sums);
+  if (!sums)
+    return rt_fail(err, n, "out of memory");
+  const sp_collective *co = rt->collective;
+  int rc = 0;
+  if (!co) {
+    batchnorm_backward(dx, dscale, dbias, n->out[0]->grad, x->data, mean,
+                       invstd, scale, N, C, S, sums);
+  } else {
+    double *sdy = sums, *sdyx = sums + C;
+    batchnorm_backward_sums(sdy, sdyx, n->out[0]->grad, x->data, mean, invstd,
+                            N, C, S);
+    /* scale and bias take this process's share: the trainer sums
+     * parameter gradients over processes afterwards */
+    for (int c = 0; c < C; ++c) {
+      if (dbias)
+        dbias[c] += (float)sdy[c];
+      if (dscale)
+        dscale[c] += (float)sdyx[c];
+    }
+    if (dx && co->sum_f64(co->ctx, sums, 2 * (size_t)C))
+      rc = rt_fail(err, n, "summing gradients over processes failed");
+    else if (dx)
+      batchnorm_backward_dx(dx, n->out[0]->grad, x->data, mean, invstd, scale,
+                            sdy, sdyx, n->state_count, N, C, S);
+  }
+  free(sums);
+  return rc;
 }
 
 RT_KERNEL(rt_batchnorm) {
@@ -199,7 +309,7 @@ RT_KERNEL(rt_batchnorm) {
       return rc;
   }
   if (rt->training)
-    return batchnorm_train(n, err);
+    return batchnorm_train(rt, n, err);
   if (rt_attr_int(n, "training_mode", 0) || (n->n_out > 1 && n->out[1]))
     return rt_unsupported(err, n, "training mode has no kernel");
   const sp_tensor *x = &n->in[0]->t;
