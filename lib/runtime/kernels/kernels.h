@@ -169,12 +169,11 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
                        float eps, int N, int C, int64_t S, float lo, float hi);
 /* Training-mode BatchNormalization of x (N,C,S) with batch statistics:
  * y = (x - mean) * invstd * scale + bias per channel; writes mean and
- * invstd (C) for the backward and var (C), the biased batch variance;
- * scratch holds C doubles. */
+ * invstd (C) for the backward and var (C), the biased batch variance. */
 void batchnorm_train_forward(float *y, float *mean, float *invstd, float *var,
                              const float *x, const float *scale,
                              const float *bias, float eps, int N, int C,
-                             int64_t S, double *scratch);
+                             int64_t S);
 /* Its phases, for synchronised BN: per-channel sum of x, sum of (x -
  * mean)^2, both (C) doubles; then y = (x - mean) invstd scale + bias. */
 void batchnorm_channel_sums(double *sum, const float *x, int N, int C,
@@ -185,11 +184,11 @@ void batchnorm_apply(float *y, const float *x, const float *scale,
                      const float *bias, const float *mean,
                      const float *invstd, int N, int C, int64_t S);
 /* Its backward: dx (N,C,S) +=, dscale (C) +=, dbias (C) += from dy;
- * mean, invstd from batchnorm_train_forward; scratch holds 2C doubles. */
+ * mean, invstd from batchnorm_train_forward. */
 void batchnorm_backward(float *dx, float *dscale, float *dbias,
                         const float *dy, const float *x, const float *mean,
                         const float *invstd, const float *scale, int N, int C,
-                        int64_t S, double *scratch);
+                        int64_t S);
 /* Its phases: sdy = sum dy, sdyx = sum dy xhat (C); then dx (N,C,S) +=
  * with count samples per channel (the global batch's when synchronised). */
 void batchnorm_backward_sums(double *sdy, double *sdyx, const float *dy,

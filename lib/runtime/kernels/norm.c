@@ -25,118 +25,145 @@ void batchnorm_forward(float *y, const float *x, const float *scale,
   }
 }
 
-/* Training BatchNormalization in phases, so a data-parallel run can sum
- * each phase's per-channel totals over processes in between (synchronised
- * BN): channel sums of x, then squared deviations from the mean, then the
- * normalisation; backward: channel sums of dy and dy xhat, then dx.
- * x, y, dy, dx: (N, C, S); per-channel arrays: (C). */
-void batchnorm_channel_sums(double *sum, const float *x, int N, int C,
-                            int64_t S) {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
-  for (int c = 0; c < C; ++c) {
-    double s = 0; /* doubles: a batch of 128 x 56x56 is 400k terms */
-    for (int n = 0; n < N; ++n)
-      s += sum8_forward(x + ((int64_t)n * C + c) * S, S);
-    sum[c] = s;
-  }
+/* Training BatchNormalization per channel c of x, y, dy, dx (N, C, S): the
+ * sum of x, the squared deviations from mean m, the normalisation; for the
+ * backward the sums of dy and dy xhat, then dx. Alone, one loop over the
+ * channels runs them back to back, so a channel's N*S values stay in cache;
+ * synchronised (several processes), each phase runs over every channel and
+ * the per-channel totals are summed over processes in between. */
+static double bn_channel_sum(const float *x, int N, int C, int64_t S, int c) {
+  double s = 0; /* doubles: a batch of 128 x 56x56 is 400k terms */
+  for (int n = 0; n < N; ++n)
+    s += sum8_forward(x + ((int64_t)n * C + c) * S, S);
+  return s;
 }
 
-void batchnorm_channel_sqdev(double *sq, const float *x, const float *mean,
-                             int N, int C, int64_t S) {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
-  for (int c = 0; c < C; ++c) {
-    double s = 0;
-    for (int n = 0; n < N; ++n)
-      s += sqdev8(x + ((int64_t)n * C + c) * S, S, mean[c]);
-    sq[c] = s;
-  }
+static double bn_channel_sqdev(const float *x, float m, int N, int C, int64_t S, int c) {
+  double s = 0;
+  for (int n = 0; n < N; ++n)
+    s += sqdev8(x + ((int64_t)n * C + c) * S, S, m);
+  return s;
 }
 
-void batchnorm_apply(float *y, const float *x, const float *scale,
-                     const float *bias, const float *mean,
-                     const float *invstd, int N, int C, int64_t S) {
-#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
-  for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
-    const int c = (int)(nc % C);
-    const float a = scale[c] * invstd[c], b = bias[c] - mean[c] * a;
-    const float *xc = x + nc * S;
-    float *yc = y + nc * S;
+static void bn_channel_apply(float *y, const float *x, float a, float b, int N,
+                             int C, int64_t S, int c) {
+  for (int n = 0; n < N; ++n) {
+    const float *xc = x + ((int64_t)n * C + c) * S;
+    float *yc = y + ((int64_t)n * C + c) * S;
     for (int64_t i = 0; i < S; ++i)
       yc[i] = xc[i] * a + b;
+  }
+}
+
+static void bn_channel_backward_sums(double *sdy, double *sdyx, const float *dy,
+                                     const float *x, float m, float is, int N,
+                                     int C, int64_t S, int c) {
+  double a = 0, b = 0;
+  for (int n = 0; n < N; ++n) {
+    const float *dyc = dy + ((int64_t)n * C + c) * S;
+    const float *xc = x + ((int64_t)n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i) {
+      a += dyc[i];
+      b += dyc[i] * (xc[i] - m) * is;
+    }
+  }
+  *sdy = a, *sdyx = b;
+}
+
+/* dx = scale invstd / count (count dy - sdy - xhat sdyx), count samples
+ * per channel over the whole (global) batch. */
+static void bn_channel_backward_dx(float *dx, const float *dy, const float *x,
+                                   float m, float is, float scale, double sdy,
+                                   double sdyx, double count, int N, int C,
+                                   int64_t S, int c) {
+  const float n_ = (float)count, k = scale * is / n_, mdy = (float)sdy,
+              mdyx = (float)sdyx;
+  for (int n = 0; n < N; ++n) {
+    const float *dyc = dy + ((int64_t)n * C + c) * S;
+    const float *xc = x + ((int64_t)n * C + c) * S;
+    float *dxc = dx + ((int64_t)n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i)
+      dxc[i] += k * (n_ * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
   }
 }
 
 void batchnorm_train_forward(float *y, float *mean, float *invstd, float *var,
                              const float *x, const float *scale,
                              const float *bias, float eps, int N, int C,
-                             int64_t S, double *scratch) {
+                             int64_t S) {
   const double count = (double)N * (double)S;
-  batchnorm_channel_sums(scratch, x, N, C, S);
-  for (int c = 0; c < C; ++c)
-    mean[c] = (float)(scratch[c] / count);
-  batchnorm_channel_sqdev(scratch, x, mean, N, C, S);
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int c = 0; c < C; ++c) {
-    var[c] = (float)(scratch[c] / count);
-    invstd[c] = 1.0f / sqrtf(var[c] + eps);
+    const float m = (float)(bn_channel_sum(x, N, C, S, c) / count);
+    const float v = (float)(bn_channel_sqdev(x, m, N, C, S, c) / count);
+    const float is = 1.0f / sqrtf(v + eps);
+    mean[c] = m, invstd[c] = is, var[c] = v;
+    const float a = scale[c] * is;
+    bn_channel_apply(y, x, a, bias[c] - m * a, N, C, S, c);
   }
-  batchnorm_apply(y, x, scale, bias, mean, invstd, N, C, S);
+}
+
+void batchnorm_channel_sums(double *sum, const float *x, int N, int C,
+                            int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int c = 0; c < C; ++c)
+    sum[c] = bn_channel_sum(x, N, C, S, c);
+}
+
+void batchnorm_channel_sqdev(double *sq, const float *x, const float *mean,
+                             int N, int C, int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int c = 0; c < C; ++c)
+    sq[c] = bn_channel_sqdev(x, mean[c], N, C, S, c);
+}
+
+void batchnorm_apply(float *y, const float *x, const float *scale,
+                     const float *bias, const float *mean,
+                     const float *invstd, int N, int C, int64_t S) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int c = 0; c < C; ++c) {
+    const float a = scale[c] * invstd[c];
+    bn_channel_apply(y, x, a, bias[c] - mean[c] * a, N, C, S, c);
+  }
+}
+
+void batchnorm_backward(float *dx, float *dscale, float *dbias,
+                        const float *dy, const float *x, const float *mean,
+                        const float *invstd, const float *scale, int N, int C,
+                        int64_t S) {
+  const double count = (double)N * (double)S;
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
+  for (int c = 0; c < C; ++c) {
+    double sdy, sdyx;
+    bn_channel_backward_sums(&sdy, &sdyx, dy, x, mean[c], invstd[c], N, C, S, c);
+    if (dbias)
+      dbias[c] += (float)sdy;
+    if (dscale)
+      dscale[c] += (float)sdyx;
+    if (dx)
+      bn_channel_backward_dx(dx, dy, x, mean[c], invstd[c], scale[c], sdy, sdyx,
+                             count, N, C, S, c);
+  }
 }
 
 void batchnorm_backward_sums(double *sdy, double *sdyx, const float *dy,
                              const float *x, const float *mean,
                              const float *invstd, int N, int C, int64_t S) {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
-  for (int c = 0; c < C; ++c) {
-    const float m = mean[c], is = invstd[c];
-    double a = 0, b = 0;
-    for (int n = 0; n < N; ++n) {
-      const float *dyc = dy + ((int64_t)n * C + c) * S;
-      const float *xc = x + ((int64_t)n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i) {
-        a += dyc[i];
-        b += dyc[i] * (xc[i] - m) * is;
-      }
-    }
-    sdy[c] = a, sdyx[c] = b;
-  }
+  for (int c = 0; c < C; ++c)
+    bn_channel_backward_sums(&sdy[c], &sdyx[c], dy, x, mean[c], invstd[c], N, C,
+                             S, c);
 }
 
-/* With xhat = (x - mean) invstd and count samples per channel over the
- * whole (global) batch: dx = scale invstd / count (count dy - sdy - xhat
- * sdyx). */
 void batchnorm_backward_dx(float *dx, const float *dy, const float *x,
                            const float *mean, const float *invstd,
                            const float *scale, const double *sdy,
                            const double *sdyx, double count, int N, int C,
                            int64_t S) {
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
-  for (int64_t nc = 0; nc < (int64_t)N * C; ++nc) {
-    const int c = (int)(nc % C);
-    const float m = mean[c], is = invstd[c], n = (float)count;
-    const float k = scale[c] * is / n, mdy = (float)sdy[c], mdyx = (float)sdyx[c];
-    const float *dyc = dy + nc * S, *xc = x + nc * S;
-    float *dxc = dx + nc * S;
-    for (int64_t i = 0; i < S; ++i)
-      dxc[i] += k * (n * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
-  }
-}
-
-/* dbias = sum dy, dscale = sum dy xhat, dx as batchnorm_backward_dx. */
-void batchnorm_backward(float *dx, float *dscale, float *dbias,
-                        const float *dy, const float *x, const float *mean,
-                        const float *invstd, const float *scale, int N, int C,
-                        int64_t S, double *scratch) {
-  double *sdy = scratch, *sdyx = scratch + C;
-  batchnorm_backward_sums(sdy, sdyx, dy, x, mean, invstd, N, C, S);
-  for (int c = 0; c < C; ++c) {
-    if (dbias)
-      dbias[c] += (float)sdy[c];
-    if (dscale)
-      dscale[c] += (float)sdyx[c];
-  }
-  if (dx)
-    batchnorm_backward_dx(dx, dy, x, mean, invstd, scale, sdy, sdyx,
-                          (double)N * (double)S, N, C, S);
+  for (int c = 0; c < C; ++c)
+    bn_channel_backward_dx(dx, dy, x, mean[c], invstd[c], scale[c], sdy[c],
+                           sdyx[c], count, N, C, S, c);
 }
 
 float sum8_forward(const float *x, int64_t n) {
@@ -224,8 +251,7 @@ static int batchnorm_train(sp_runtime *rt, rt_node *n, sp_error *err) {
   double count = (double)N * (double)S;
   if (!co) {
     batchnorm_train_forward(rt_f32(n->out[0]), mean, invstd, var, x->data,
-                            rt_f32(n->in[1]), rt_f32(n->in[2]), eps, N, C, S,
-                            sums);
+                            rt_f32(n->in[1]), rt_f32(n->in[2]), eps, N, C, S);
   } else {
     batchnorm_channel_sums(sums, x->data, N, C, S);
     sums[C] = count;
@@ -277,7 +303,7 @@ RT_KERNEL(rt_batchnorm_backward) {
   int rc = 0;
   if (!co) {
     batchnorm_backward(dx, dscale, dbias, n->out[0]->grad, x->data, mean,
-                       invstd, scale, N, C, S, sums);
+                       invstd, scale, N, C, S);
   } else {
     double *sdy = sums, *sdyx = sums + C;
     batchnorm_backward_sums(sdy, sdyx, n->out[0]->grad, x->data, mean, invstd,
