@@ -179,9 +179,11 @@ int sp_npy_parse(const void *bytes, size_t size, const char *name, sp_npy *out,
     if (KEY("descr")) {
       if (have_descr++)
         return fail(&c, "'descr' twice");
+      if (eat(&c, '['))
+        return sp_error_set(err, "%s: .npy header: 'descr' is a list (structured arrays are "
+                            "not read)", name);
       if (string(&c, &descr, &descr_len))
-        return sp_error_set(err, "%s: .npy header: 'descr' is not a simple dtype string "
-                            "(structured arrays are not read)", name);
+        return -1;
     } else if (KEY("fortran_order")) {
       if (have_order++)
         return fail(&c, "'fortran_order' twice");
