@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sp/error.h"
+#include "sp/npy.h"
 #include "sp/onnx.h"
 
 typedef enum sp_optimizer { SP_OPTIM_SGD, SP_OPTIM_ADAMW } sp_optimizer;
@@ -107,7 +108,7 @@ typedef struct sp_dataset {
 int sp_dataset_load_idx(const char *images, const char *labels, float mean,
                         float std, sp_dataset *out, sp_error *err);
 
-/* .npy arrays (sp_npy_parse; gzip or plain): inputs x (N, ...) float32, or
+/* .npy arrays (sp/npy.h; gzip or plain): inputs x (N, ...) float32, or
  * uint8 read as p / 255, at most 4 dims per sample; labels y (N) int64 or
  * int32, non-negative. Values are not normalised (the loader does it). */
 int sp_dataset_load_npy(const char *x_path, const char *y_path,
@@ -122,32 +123,6 @@ int sp_dataset_load_npy(const char *x_path, const char *y_path,
 int sp_dataset_load_pb_dir(const char *dir, int sample_rank, sp_dataset *out,
                            sp_error *err);
 void sp_dataset_free(sp_dataset *d);
-
-/* ---- .npy (lib/train/npy.c): NumPy's format, versions 1.0, 2.0, 3.0 ---- */
-
-typedef enum sp_npy_dtype {
-  SP_NPY_FLOAT32, /* '<f4' */
-  SP_NPY_UINT8,   /* '|u1' */
-  SP_NPY_INT64,   /* '<i8' */
-  SP_NPY_INT32,   /* '<i4' */
-} sp_npy_dtype;
-
-#define SP_NPY_MAX_RANK 8
-
-typedef struct sp_npy {
-  sp_npy_dtype dtype;
-  size_t item_size;
-  int rank;
-  int64_t dims[SP_NPY_MAX_RANK];
-  int64_t numel;
-  size_t data_offset; /* the data is bytes [data_offset, data_offset + numel * item_size) */
-} sp_npy;
-
-/* Parses the header of the .npy image bytes[0, size) (untrusted: every
- * field is checked, and the data must fill the rest exactly). C order
- * only. name prefixes errors (the file). */
-int sp_npy_parse(const void *bytes, size_t size, const char *name, sp_npy *out,
-                 sp_error *err);
 
 /* ---- batches (lib/train/loader.c) ---- */
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sp/train.h"
+#include "sp/npy.h"
 
 /* Elements a .npy may claim (as ONNX tensors: 2^59, so bytes fit in int64). */
 #define NPY_MAX_NUMEL ((int64_t)1 << 59)
