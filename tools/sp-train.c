@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "sp/output.h"
 #include "sp/runtime.h"
+#include "sp/shape.h"
 #include "sp/train.h"
 
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
@@ -284,9 +285,40 @@ static void format_dims(char *buf, size_t size, const int64_t *dims, int rank) {
     snprintf(buf + len, size - len, rank ? ")" : "()");
 }
 
+/* Classes of output 0 (batch, classes): declared, else inferred from d's
+ * sample dims; 0 when not static. */
+static int64_t model_classes(sp_onnx_model *m, const sp_dataset *d) {
+  const Onnx__GraphProto *g = m->proto->graph;
+  int64_t out[SP_MAX_RANK];
+  if (!g->n_output)
+    return 0;
+  int rank = declared_shape(g->output[0], out);
+  if (rank == 2 && out[1] > 0)
+    return out[1];
+  const Onnx__ValueInfoProto *in = model_input(m);
+  if (!in)
+    return 0;
+  sp_value_info override = {.name = in->name, .kind = SP_VALUE_TENSOR,
+                            .elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                            .rank = d->rank + 1};
+  override.dims[0] = 1;
+  for (int k = 0; k < d->rank; ++k)
+    override.dims[1 + k] = d->sample_dims[k];
+  sp_shape_options so = {.input_overrides = &override, .num_input_overrides = 1};
+  sp_shape_table *table = NULL;
+  int64_t classes = 0;
+  if (!sp_infer_shapes(m, &so, &table, NULL)) { /* a failure is the runtime's to report */
+    const sp_value_info *y = sp_shape_lookup(table, g->output[0]->name);
+    if (y && y->rank == 2 && y->dims[1] > 0)
+      classes = y->dims[1];
+  }
+  sp_shape_table_free(table);
+  return classes;
+}
+
 /* Samples of d (read from what) fit the model's input, and its labels the
  * classes of output 0, where those are static. */
-static int check_fits(const sp_onnx_model *m, const sp_dataset *d, const char *what,
+static int check_fits(sp_onnx_model *m, const sp_dataset *d, const char *what,
                       const char *labels_what, sp_error *err) {
   const Onnx__ValueInfoProto *in = model_input(m);
   int64_t dims[SP_MAX_RANK];
@@ -301,22 +333,18 @@ static int check_fits(const sp_onnx_model *m, const sp_dataset *d, const char *w
     return sp_error_set(err, "%s: samples are %s, the model's input '%s' takes %s", what, have,
                         in->name, want);
   }
-  const Onnx__GraphProto *g = m->proto->graph;
-  int64_t out[SP_MAX_RANK];
-  const int out_rank = g->n_output ? declared_shape(g->output[0], out) : -1;
-  if (out_rank == 2 && out[1] > 0 && d->classes > out[1]) {
-    for (int64_t k = 0; k < d->count; ++k)
-      if (d->labels[k] >= out[1])
-        return sp_error_set(err, "%s: label %lld of sample %lld is outside [0, %lld), the "
-                            "classes of the model's output '%s'", labels_what,
-                            (long long)d->labels[k], (long long)k, (long long)out[1],
-                            g->output[0]->name);
-  }
+  const int64_t classes = model_classes(m, d);
+  for (int64_t k = 0; classes && d->classes > classes && k < d->count; ++k)
+    if (d->labels[k] >= classes)
+      return sp_error_set(err, "%s: label %lld of sample %lld is outside [0, %lld), the "
+                          "classes of the model's output '%s'", labels_what,
+                          (long long)d->labels[k], (long long)k, (long long)classes,
+                          m->proto->graph->output[0]->name);
   return 0;
 }
 
 /* The training split and the one to evaluate on (count 0 when none). */
-static int load_data(const options *o, const sp_onnx_model *m, sp_dataset *train,
+static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
                      sp_dataset *val, sp_error *err) {
   int64_t dims[SP_MAX_RANK];
   const int input_rank = declared_shape(model_input(m), dims);

@@ -185,6 +185,12 @@ def npy_labels_do_not_fit(t):
     train_npy(t, model, x, y).fails(
         r"d_y\.npy: label 5 of sample 5 is outside \[0, 5\), the classes of the model's "
         r"output 'y'", rc=1)
+    import onnx
+    m = onnx.load(model)  # classes not declared: inferred from the weights
+    m.graph.output[0].type.tensor_type.shape.dim[1].dim_param = 'classes'
+    onnx.save(m, t.path('dynamic.onnx'))
+    train_npy(t, t.path('dynamic.onnx'), x, y).fails(
+        r"d_y\.npy: label 5 of sample 5 is outside \[0, 5\)", rc=1)
     _, neg = npy_pair(t, y=np.array([0, 1, -1, 2, 0, 1, 2, 3], np.int64), name='neg')
     train_npy(t, model, x, neg).fails(r'neg_y\.npy: label -1 of sample 2 is negative', rc=1)
     vx, vy = npy_pair(t, name='v')
