@@ -149,6 +149,11 @@ def npy_trains(t):
     vx, vy = npy_pair(t, name='v')
     train_npy(t, classifier(t), x, y, '--val-npy', vx, vy, '--augment', 'flip,crop=2').ok()
     expect(os.path.getsize(t.path('o.onnx')) > 0, 'no model written')
+    with open(x, 'rb') as f, gzip.open(t.path('x.npy.gz'), 'wb') as g:
+        g.write(f.read())
+    os.remove(t.path('o.onnx'))
+    train_npy(t, classifier(t), t.path('x.npy.gz'), y).ok()  # gzip read as IDX is
+    expect(os.path.getsize(t.path('o.onnx')) > 0, 'no model written from x.npy.gz')
 
 
 @case

@@ -476,8 +476,30 @@ static void test_loader_stops_mid_epoch(void **state) {
     }
     sp_loader_free(l);
   }
+  /* samples (H, W) augment as (1, H, W) do */
+  static float a[2 * N * H * W], b[2 * N * H * W];
+  int64_t la[2 * N], lb[2 * N];
+  sp_loader_options aug = {.batch = BATCH, .seed = 2, .shuffle = 1,
+                           .augment = {.flip = 1, .crop_pad = 2}};
+  run_loader(&d, aug, 2, a, la);
+  sp_dataset plane = d;
+  plane.rank = 2, plane.sample_dims[0] = H, plane.sample_dims[1] = W;
   sp_loader *l;
   sp_error err = {{0}};
+  assert_int_equal(sp_loader_create(&plane, &aug, &l, &err), 0);
+  int64_t at = 0;
+  for (int k = 0; k < 2 * ((N + BATCH - 1) / BATCH); ++k) {
+    sp_batch batch;
+    assert_int_equal(sp_loader_next(l, &batch, &err), 0);
+    assert_int_equal(batch.rank, 3);
+    memcpy(b + at * H * W, batch.x, (size_t)(batch.n * H * W) * sizeof *b);
+    memcpy(lb + at, batch.labels, (size_t)batch.n * sizeof *lb);
+    at += batch.n;
+  }
+  sp_loader_free(l);
+  assert_memory_equal(a, b, sizeof a);
+  assert_memory_equal(la, lb, sizeof la);
+
   d.rank = 1, d.sample_dims[0] = H * W; /* augmentation wants images */
   o.augment.flip = 1;
   assert_int_equal(sp_loader_create(&d, &o, &l, &err), -1);
