@@ -316,10 +316,31 @@ static int64_t model_classes(sp_onnx_model *m, const sp_dataset *d) {
   return classes;
 }
 
+/* The label_N.pb of folder dir that holds the labels of sample (into path). */
+static void pb_label_file(const char *dir, int64_t sample, char *path, size_t size) {
+  snprintf(path, size, "%s", dir);
+  int64_t first = 0;
+  for (long n = 0;; ++n) {
+    char name[4096];
+    snprintf(name, sizeof name, "%s/label_%ld.pb", dir, n);
+    sp_tensor *t;
+    sp_error ignored;
+    if (sp_tensor_read_pb(name, &t, &ignored))
+      return;
+    first += t->numel;
+    sp_tensor_free(t);
+    if (sample < first) {
+      snprintf(path, size, "%s", name);
+      return;
+    }
+  }
+}
+
 /* Samples of d (read from what) fit the model's input, and its labels the
- * classes of output 0, where those are static. */
+ * classes of output 0, where those are static. pb_dir: d came from that
+ * folder (errors name the label file). */
 static int check_fits(sp_onnx_model *m, const sp_dataset *d, const char *what,
-                      const char *labels_what, sp_error *err) {
+                      const char *labels_what, const char *pb_dir, sp_error *err) {
   const Onnx__ValueInfoProto *in = model_input(m);
   int64_t dims[SP_MAX_RANK];
   const int rank = declared_shape(in, dims);
@@ -335,11 +356,15 @@ static int check_fits(sp_onnx_model *m, const sp_dataset *d, const char *what,
   }
   const int64_t classes = model_classes(m, d);
   for (int64_t k = 0; classes && d->classes > classes && k < d->count; ++k)
-    if (d->labels[k] >= classes)
+    if (d->labels[k] >= classes) {
+      char file[4096];
+      if (pb_dir)
+        pb_label_file(pb_dir, k, file, sizeof file), labels_what = file;
       return sp_error_set(err, "%s: label %lld of sample %lld is outside [0, %lld), the "
                           "classes of the model's output '%s'", labels_what,
                           (long long)d->labels[k], (long long)k, (long long)classes,
                           m->proto->graph->output[0]->name);
+    }
   return 0;
 }
 
@@ -365,7 +390,7 @@ static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
       return -1;
     what = labels_what = o->train_dir;
   }
-  if (check_fits(m, train, what, labels_what, err) ||
+  if (check_fits(m, train, what, labels_what, o->train_dir, err) ||
       sp_normalize_check(&o->norm, train, what, err))
     return -1;
   if (o->val_npy[0]) {
@@ -387,7 +412,7 @@ static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
   if (val->rank != train->rank || memcmp(val->sample_dims, train->sample_dims,
                                          sizeof val->sample_dims))
     return sp_error_set(err, "%s: its samples' dims differ from the training data's", what);
-  return check_fits(m, val, what, labels_what, err);
+  return check_fits(m, val, what, labels_what, o->val_dir, err);
 }
 
 static double now_s(void) {

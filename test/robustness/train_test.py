@@ -258,8 +258,9 @@ def pb_dir_trains_and_fails_clearly(t):
         r"shape: samples are \(1, 14, 14\), the model's input 'x' takes \(1, 28, 28\)", rc=1)
     run(pb_dir(t, 'rank', [(img(2, 784), np.array([0, 1]))])).fails(
         r'rank/input_0\.pb: an input of 2 dims; the model takes samples of 3 dims', rc=1)
-    run(pb_dir(t, 'range', [(img(2, 1, 28, 28), np.array([0, 7]))])).fails(
-        r'range: label 7 of sample 1 is outside \[0, 5\)', rc=1)
+    run(pb_dir(t, 'range', [(img(2, 1, 28, 28), np.array([0, 1])),
+                            (img(2, 1, 28, 28), np.array([0, 7]))])).fails(
+        r'range/label_1\.pb: label 7 of sample 3 is outside \[0, 5\)', rc=1)
     with open(t.path('trash.pb'), 'wb') as f:
         f.write(b'\xff' * 64)
     d = pb_dir(t, 'trash', [])
