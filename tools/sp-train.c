@@ -278,9 +278,12 @@ static int declared_shape(const Onnx__ValueInfoProto *v, int64_t *dims) {
 static void format_dims(char *buf, size_t size, const int64_t *dims, int rank) {
   size_t len = 0;
   buf[0] = 0;
-  for (int k = 0; k < rank && len < size; ++k)
-    len += (size_t)snprintf(buf + len, size - len, "%s%s%lld", k ? ", " : "(",
-                            dims[k] < 0 ? "?" : "", dims[k] < 0 ? 0LL : (long long)dims[k]);
+  for (int k = 0; k < rank && len < size; ++k) {
+    char dim[32] = "?"; /* a dynamic dim */
+    if (dims[k] >= 0)
+      snprintf(dim, sizeof dim, "%lld", (long long)dims[k]);
+    len += (size_t)snprintf(buf + len, size - len, "%s%s", k ? ", " : "(", dim);
+  }
   if (len < size)
     snprintf(buf + len, size - len, rank ? ")" : "()");
 }
@@ -390,6 +393,8 @@ static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
       return -1;
     what = labels_what = o->train_dir;
   }
+  if (!train->count)
+    return sp_error_set(err, "%s: no samples to train on", what);
   if (check_fits(m, train, what, labels_what, o->train_dir, err) ||
       sp_normalize_check(&o->norm, train, what, err))
     return -1;

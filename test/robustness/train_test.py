@@ -175,6 +175,9 @@ def npy_bad_files(t):
     train_npy(t, model, x64, y).fails(r"f8_x\.npy: dtype '<f8' is not float32", rc=1)
     _, yf = npy_pair(t, y=np.zeros(8, np.float32), name='yf')
     train_npy(t, model, x, yf).fails(r'yf_y\.npy: labels are float32; int64 or int32', rc=1)
+    x0, y0 = npy_pair(t, x=np.zeros((0, 1, 28, 28), np.float32), y=np.zeros(0, np.int64),
+                      name='empty')
+    train_npy(t, model, x0, y0).fails(r'empty_x\.npy: no samples to train on', rc=1)
     xf, _ = npy_pair(t, x=np.asfortranarray(rng.random((8, 784), dtype=np.float32)), name='fo')
     train_npy(t, model, xf, y).fails(r'fo_x\.npy: fortran_order is True', rc=1)
     expect(not os.path.exists(t.path('o.onnx')), 'output written after a bad file')
