@@ -27,7 +27,6 @@
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
   const char *train_npy[2], *val_npy[2], *train_dir, *val_dir; /* other data than --data */
-  const char *augment_text;
   int64_t epochs, batch, threads, limit, seed;
   sp_normalize norm;
   sp_augment augment;
