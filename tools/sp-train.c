@@ -1,10 +1,12 @@
 /* sp-train - fine-tunes an ONNX classifier on the CPU (lib/train):
  *
  *   sp-train pruned.onnx --data fashion-mnist --epochs 3 --lr 0.01 -o tuned.onnx
+ *   sp-train m.onnx --train-npy x.npy y.npy --val-npy vx.npy vy.npy \
+ *            --mean 0.49,0.48,0.45 --std 0.25,0.24,0.26 --augment flip,crop=4 -o t.onnx
  *
- * Trains on the training split, evaluates top-1 on the test split after
- * each epoch, writes -o atomically after each epoch (a checkpoint that is
- * always a whole model). */
+ * Trains on the training split (batches prepared on a loader thread),
+ * evaluates top-1 on the validation split after each epoch, writes -o
+ * atomically after each epoch (a checkpoint that is always a whole model). */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "cli.h"
 #include "sp/output.h"
 #include "sp/runtime.h"
+#include "sp/shape.h"
 #include "sp/train.h"
 #ifdef SP_HAVE_MPI
 #include "sp/train_mpi.h"
@@ -35,18 +38,27 @@ static world the_world = {0, 1, {0}};
 
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
+  const char *train_npy[2], *val_npy[2], *train_dir, *val_dir; /* other data than --data */
   int64_t epochs, batch, threads, limit, seed;
-  double mean, std;
-  int quiet;
+  sp_normalize norm;
+  sp_augment augment;
+  int quiet, no_loader_thread;
   sp_train_options train;
 } options;
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: sp-train MODEL.onnx --data fashion-mnist[:DIR] -o OUT.onnx [options]\n"
+          "usage: sp-train MODEL.onnx DATA -o OUT.onnx [options]\n"
           "\n"
+          "DATA is one of:\n"
           "  --data fashion-mnist[:DIR]  IDX files (default DIR " FASHION_MNIST "):\n"
           "                              train-* to train on, t10k-* to evaluate\n"
+          "  --train-npy X.npy Y.npy     .npy arrays: X float32 or uint8 (N, ...), uint8\n"
+          "                              read as p/255; Y int64 or int32 labels (N)\n"
+          "  --train-dir DIR             TensorProto pairs DIR/input_N.pb, label_N.pb\n"
+          "                              (float samples or batches, int64 labels)\n"
+          "  --val-npy X.npy Y.npy, --val-dir DIR  data to evaluate after each epoch\n"
+          "\n"
           "  -o, --output FILE           the fine-tuned model, written after each epoch\n"
           "  --epochs N                  passes over the training set (default 1)\n"
           "  --batch B                   batch size (default 64); under mpirun the global\n"
@@ -60,9 +72,14 @@ static void usage(FILE *out) {
           "  --step-size S, --gamma G    step schedule: lr * G every S steps\n"
           "  --label-smoothing E         (default 0)\n"
           "  --clip-norm C               clip gradients to global L2 norm C\n"
-          "  --mean M, --std S           pixels become (p/255 - M) / S (default 0, 1)\n"
+          "  --mean M[,M2,...], --std S[,S2,...]  values become (x - M) / S, per channel\n"
+          "                              with lists (x = p/255 for bytes; default 0, 1)\n"
+          "  --augment flip[,crop=P]     training batches only: random horizontal flip,\n"
+          "                              random crop after padding P zeros (before --mean)\n"
+          "  --no-loader-thread          prepare batches on the training thread (same\n"
+          "                              batches, for comparison)\n"
           "  --limit N                   train on the first N samples only\n"
-          "  --seed S                    shuffling seed (default 1)\n"
+          "  --seed S                    shuffling and augmentation seed (default 1)\n"
           "  --threads T                 kernel threads (default: all cores, shared out\n"
           "                              between the ranks of this host under mpirun)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
@@ -81,7 +98,8 @@ enum {
   OPT_DATA = 256, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM,
   OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_STEP_SIZE, OPT_GAMMA,
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
-  OPT_LOG, OPT_DUMP,
+  OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
+  OPT_NO_LOADER_THREAD,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -108,12 +126,19 @@ static int parse_options(int argc, char **argv, options *o) {
       {"threads", required_argument, NULL, OPT_THREADS},
       {"log", required_argument, NULL, OPT_LOG},
       {"dump-gradients", required_argument, NULL, OPT_DUMP},
+      {"train-npy", required_argument, NULL, OPT_TRAIN_NPY},
+      {"val-npy", required_argument, NULL, OPT_VAL_NPY},
+      {"train-dir", required_argument, NULL, OPT_TRAIN_DIR},
+      {"val-dir", required_argument, NULL, OPT_VAL_DIR},
+      {"augment", required_argument, NULL, OPT_AUGMENT},
+      {"no-loader-thread", no_argument, NULL, OPT_NO_LOADER_THREAD},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sp_train_options_default(&o->train);
-  o->epochs = 1, o->batch = 64, o->seed = 1, o->std = 1;
+  o->epochs = 1, o->batch = 64, o->seed = 1;
+  const char *mean = NULL, *std = NULL;
   sp_error err = {{0}};
   int c;
   double d;
@@ -145,8 +170,23 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_SMOOTHING, "--label-smoothing", 0, 1, o->train.label_smoothing)
       FLOAT_OPT(OPT_CLIP, "--clip-norm", 0, 1e30, o->train.clip_norm)
 #undef FLOAT_OPT
-    case OPT_MEAN: rc = cli_parse_double("--mean", optarg, -1e30, 1e30, &o->mean, &err); break;
-    case OPT_STD: rc = cli_parse_double("--std", optarg, 1e-30, 1e30, &o->std, &err); break;
+    case OPT_MEAN: mean = optarg; break;
+    case OPT_STD: std = optarg; break;
+    case OPT_TRAIN_NPY:
+    case OPT_VAL_NPY: {
+      const char **pair = c == OPT_TRAIN_NPY ? o->train_npy : o->val_npy;
+      if (optind >= argc || argv[optind][0] == '-') {
+        fprintf(stderr, "sp-train: error: --%s wants X.npy Y.npy\n",
+                c == OPT_TRAIN_NPY ? "train-npy" : "val-npy");
+        return 2;
+      }
+      pair[0] = optarg, pair[1] = argv[optind++];
+      break;
+    }
+    case OPT_TRAIN_DIR: o->train_dir = optarg; break;
+    case OPT_VAL_DIR: o->val_dir = optarg; break;
+    case OPT_AUGMENT: rc = sp_augment_parse(optarg, &o->augment, &err); break;
+    case OPT_NO_LOADER_THREAD: o->no_loader_thread = 1; break;
     case OPT_NESTEROV: o->train.nesterov = 1; break;
     case OPT_OPTIMIZER:
       if (!strcmp(optarg, "sgd"))
@@ -181,9 +221,23 @@ static int parse_options(int argc, char **argv, options *o) {
     return 2;
   }
   o->model = argv[optind];
-  if (!o->data || strncmp(o->data, "fashion-mnist", 13) ||
-      (o->data[13] && o->data[13] != ':')) {
-    fprintf(stderr, "sp-train: error: --data fashion-mnist[:DIR] is required\n");
+  if (sp_normalize_parse(mean, std, &o->norm, &err))
+    return usage_error(&err);
+  const int sources = !!o->data + !!o->train_npy[0] + !!o->train_dir;
+  if (sources != 1) {
+    fprintf(stderr, "sp-train: error: %s\n",
+            sources ? "give one of --data, --train-npy, --train-dir"
+                    : "--data fashion-mnist[:DIR], --train-npy X Y or --train-dir DIR is "
+                      "required");
+    return 2;
+  }
+  if (o->data && (strncmp(o->data, "fashion-mnist", 13) ||
+                  (o->data[13] && o->data[13] != ':'))) {
+    fprintf(stderr, "sp-train: error: --data: '%s' is not fashion-mnist[:DIR]\n", o->data);
+    return 2;
+  }
+  if (o->val_npy[0] && o->val_dir) {
+    fprintf(stderr, "sp-train: error: give one of --val-npy, --val-dir\n");
     return 2;
   }
   if (!o->output && !o->dump) {
@@ -193,36 +247,196 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
-static int load_split(const options *o, const char *prefix, sp_dataset *d, sp_error *err) {
+/* The IDX files of one split of --data fashion-mnist[:DIR]. */
+static void idx_paths(const options *o, const char *prefix, char *images, char *labels,
+                      size_t size) {
   const char *dir = o->data[13] == ':' ? o->data + 14 : FASHION_MNIST;
+  snprintf(images, size, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+  snprintf(labels, size, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+}
+
+static int load_split(const options *o, const char *prefix, sp_dataset *d, sp_error *err) {
   char images[4096], labels[4096];
-  snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-  snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-  return sp_dataset_load_idx(images, labels, (float)o->mean, (float)o->std, d, err);
+  idx_paths(o, prefix, images, labels, sizeof images);
+  /* mean 0, std 1: values p/255; the loader normalises each batch */
+  return sp_dataset_load_idx(images, labels, 0.0f, 1.0f, d, err);
+}
+
+/* The model's first graph input that is not an initializer. */
+static const Onnx__ValueInfoProto *model_input(const sp_onnx_model *m) {
+  const Onnx__GraphProto *g = m->proto->graph;
+  for (size_t i = 0; g && i < g->n_input; ++i) {
+    int init = 0;
+    for (size_t k = 0; k < g->n_initializer && !init; ++k)
+      init = !strcmp(g->initializer[k]->name, g->input[i]->name);
+    if (!init)
+      return g->input[i];
+  }
+  return NULL;
+}
+
+/* Declared rank of v (-1 unknown) and its dims (-1 where not static). */
+static int declared_shape(const Onnx__ValueInfoProto *v, int64_t *dims) {
+  if (!v || !v->type || !v->type->tensor_type || !v->type->tensor_type->shape)
+    return -1;
+  const Onnx__TensorShapeProto *s = v->type->tensor_type->shape;
+  if (s->n_dim > SP_MAX_RANK)
+    return -1;
+  for (size_t k = 0; k < s->n_dim; ++k)
+    dims[k] = s->dim[k]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                  ? s->dim[k]->dim_value : -1;
+  return (int)s->n_dim;
+}
+
+static void format_dims(char *buf, size_t size, const int64_t *dims, int rank) {
+  size_t len = 0;
+  buf[0] = 0;
+  for (int k = 0; k < rank && len < size; ++k) {
+    char dim[32] = "?"; /* a dynamic dim */
+    if (dims[k] >= 0)
+      snprintf(dim, sizeof dim, "%lld", (long long)dims[k]);
+    len += (size_t)snprintf(buf + len, size - len, "%s%s", k ? ", " : "(", dim);
+  }
+  if (len < size)
+    snprintf(buf + len, size - len, rank ? ")" : "()");
+}
+
+/* Classes of output 0 (batch, classes): declared, else inferred from d's
+ * sample dims; 0 when not static. */
+static int64_t model_classes(sp_onnx_model *m, const sp_dataset *d) {
+  const Onnx__GraphProto *g = m->proto->graph;
+  int64_t out[SP_MAX_RANK];
+  if (!g->n_output)
+    return 0;
+  int rank = declared_shape(g->output[0], out);
+  if (rank == 2 && out[1] > 0)
+    return out[1];
+  const Onnx__ValueInfoProto *in = model_input(m);
+  if (!in)
+    return 0;
+  sp_value_info override = {.name = in->name, .kind = SP_VALUE_TENSOR,
+                            .elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                            .rank = d->rank + 1};
+  override.dims[0] = 1;
+  for (int k = 0; k < d->rank; ++k)
+    override.dims[1 + k] = d->sample_dims[k];
+  sp_shape_options so = {.input_overrides = &override, .num_input_overrides = 1};
+  sp_shape_table *table = NULL;
+  int64_t classes = 0;
+  if (!sp_infer_shapes(m, &so, &table, NULL)) { /* a failure is the runtime's to report */
+    const sp_value_info *y = sp_shape_lookup(table, g->output[0]->name);
+    if (y && y->rank == 2 && y->dims[1] > 0)
+      classes = y->dims[1];
+  }
+  sp_shape_table_free(table);
+  return classes;
+}
+
+/* The label_N.pb of folder dir that holds the labels of sample (into path). */
+static void pb_label_file(const char *dir, int64_t sample, char *path, size_t size) {
+  snprintf(path, size, "%s", dir);
+  int64_t first = 0;
+  for (long n = 0;; ++n) {
+    char name[4096];
+    snprintf(name, sizeof name, "%s/label_%ld.pb", dir, n);
+    sp_tensor *t;
+    sp_error ignored;
+    if (sp_tensor_read_pb(name, &t, &ignored))
+      return;
+    first += t->numel;
+    sp_tensor_free(t);
+    if (sample < first) {
+      snprintf(path, size, "%s", name);
+      return;
+    }
+  }
+}
+
+/* Samples of d (read from what) fit the model's input, and its labels the
+ * classes of output 0, where those are static. pb_dir: d came from that
+ * folder (errors name the label file). */
+static int check_fits(sp_onnx_model *m, const sp_dataset *d, const char *what,
+                      const char *labels_what, const char *pb_dir, sp_error *err) {
+  const Onnx__ValueInfoProto *in = model_input(m);
+  int64_t dims[SP_MAX_RANK];
+  const int rank = declared_shape(in, dims);
+  int fits = rank < 0 || rank == d->rank + 1;
+  for (int k = 1; fits && rank > 0 && k < rank; ++k)
+    fits = dims[k] < 0 || dims[k] == d->sample_dims[k - 1];
+  if (!fits) {
+    char have[128], want[128];
+    format_dims(have, sizeof have, d->sample_dims, d->rank);
+    format_dims(want, sizeof want, dims + 1, rank - 1);
+    return sp_error_set(err, "%s: samples are %s, the model's input '%s' takes %s", what, have,
+                        in->name, want);
+  }
+  const int64_t classes = model_classes(m, d);
+  for (int64_t k = 0; classes && d->classes > classes && k < d->count; ++k)
+    if (d->labels[k] >= classes) {
+      char file[4096];
+      if (pb_dir)
+        pb_label_file(pb_dir, k, file, sizeof file), labels_what = file;
+      return sp_error_set(err, "%s: label %lld of sample %lld is outside [0, %lld), the "
+                          "classes of the model's output '%s'", labels_what,
+                          (long long)d->labels[k], (long long)k, (long long)classes,
+                          m->proto->graph->output[0]->name);
+    }
+  return 0;
+}
+
+/* The training split and the one to evaluate on (count 0 when none). */
+static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
+                     sp_dataset *val, sp_error *err) {
+  int64_t dims[SP_MAX_RANK];
+  const int input_rank = declared_shape(model_input(m), dims);
+  const int sample_rank = input_rank > 1 ? input_rank - 1 : 0;
+  const char *what, *labels_what;
+  char images[4096], labels[4096];
+  if (o->data) {
+    if (load_split(o, "train", train, err))
+      return -1;
+    idx_paths(o, "train", images, labels, sizeof images);
+    what = images, labels_what = labels;
+  } else if (o->train_npy[0]) {
+    if (sp_dataset_load_npy(o->train_npy[0], o->train_npy[1], train, err))
+      return -1;
+    what = o->train_npy[0], labels_what = o->train_npy[1];
+  } else {
+    if (sp_dataset_load_pb_dir(o->train_dir, sample_rank, train, err))
+      return -1;
+    what = labels_what = o->train_dir;
+  }
+  if (!train->count)
+    return sp_error_set(err, "%s: no samples to train on", what);
+  if (check_fits(m, train, what, labels_what, o->train_dir, err) ||
+      sp_normalize_check(&o->norm, train, what, err))
+    return -1;
+  if (o->val_npy[0]) {
+    if (sp_dataset_load_npy(o->val_npy[0], o->val_npy[1], val, err))
+      return -1;
+    what = o->val_npy[0], labels_what = o->val_npy[1];
+  } else if (o->val_dir) {
+    if (sp_dataset_load_pb_dir(o->val_dir, sample_rank, val, err))
+      return -1;
+    what = labels_what = o->val_dir;
+  } else if (o->data) {
+    if (load_split(o, "t10k", val, err))
+      return -1;
+    idx_paths(o, "t10k", images, labels, sizeof images);
+    what = images, labels_what = labels;
+  } else {
+    return 0;
+  }
+  if (val->rank != train->rank || memcmp(val->sample_dims, train->sample_dims,
+                                         sizeof val->sample_dims))
+    return sp_error_set(err, "%s: its samples' dims differ from the training data's", what);
+  return check_fits(m, val, what, labels_what, o->val_dir, err);
 }
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint32_t next_random(uint32_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 17;
-  *s ^= *s << 5;
-  return *s;
-}
-
-/* Copies the samples order[first, first + n) into x, labels. */
-static void gather(const sp_dataset *d, const int64_t *order, int64_t first, int64_t n, float *x,
-                   int64_t *labels) {
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t s = order ? order[first + i] : first + i;
-    memcpy(x + i * d->sample_size, d->x + s * d->sample_size,
-           (size_t)d->sample_size * sizeof *x);
-    labels[i] = d->labels[s];
-  }
 }
 
 static void batch_dims(const sp_dataset *d, int64_t n, int64_t *dims) {
@@ -238,13 +452,13 @@ static void shard(int64_t *first, int64_t *n) {
   *n = per + (r < extra);
 }
 
-static int evaluate(sp_trainer *t, const sp_dataset *test, int64_t batch, float *x,
-                    int64_t *labels, double *accuracy, sp_error *err) {
+static int evaluate(sp_trainer *t, const sp_dataset *test, const sp_normalize *norm,
+                    int64_t batch, float *x, int64_t *labels, double *accuracy, sp_error *err) {
   int64_t correct = 0, dims[5], begin = 0, count = test->count;
   shard(&begin, &count); /* each rank scores its part of the test set */
   for (int64_t first = begin; first < begin + count; first += batch) {
     int64_t n = begin + count - first < batch ? begin + count - first : batch;
-    gather(test, NULL, first, n, x, labels);
+    sp_dataset_batch(test, norm, first, n, x, labels);
     batch_dims(test, n, dims);
     if (sp_trainer_eval(t, x, dims, test->rank + 1, labels, &correct, err))
       return -1;
@@ -260,7 +474,7 @@ static int evaluate(sp_trainer *t, const sp_dataset *test, int64_t batch, float 
 static int dump_gradients(sp_trainer *t, const options *o, const sp_dataset *train, float *x,
                           int64_t *labels, sp_error *err) {
   int64_t n = train->count < o->batch ? train->count : o->batch, dims[5];
-  gather(train, NULL, 0, n, x, labels);
+  sp_dataset_batch(train, &o->norm, 0, n, x, labels);
   batch_dims(train, n, dims);
   float loss;
   if (sp_trainer_backward(t, x, dims, train->rank + 1, labels, &loss, err))
@@ -382,13 +596,13 @@ int main(int argc, char **argv) {
   sp_dataset train = {0}, test = {0};
   sp_onnx_model *model = NULL;
   sp_trainer *t = NULL;
+  sp_loader *loader = NULL;
   float *x = NULL;
   int64_t *labels = NULL;
   int started = 0, quiet_failure = 0; /* quiet: another rank failed and said why */
   FILE *log = NULL;
   rc = -1;
-  if (load_split(&o, "train", &train, &err) || load_split(&o, "t10k", &test, &err) ||
-      sp_onnx_load(o.model, &model, &err))
+  if (sp_onnx_load(o.model, &model, &err) || load_data(&o, model, &train, &test, &err))
     goto out;
   if (o.limit && o.limit < train.count)
     train.count = o.limit;
@@ -400,50 +614,50 @@ int main(int argc, char **argv) {
     sp_trainer_set_collective(t, &the_world.sum);
   x = malloc((size_t)(o.batch * train.sample_size) * sizeof *x);
   labels = malloc((size_t)o.batch * sizeof *labels);
-  int64_t *order = malloc((size_t)train.count * sizeof *order);
-  if (!x || !labels || !order) {
-    free(order);
+  if (!x || !labels) {
     sp_error_set(&err, "out of memory");
     goto out;
   }
   if (o.dump) {
-    free(order);
     rc = dump_gradients(t, &o, &train, x, labels, &err);
     goto out;
   }
+  const sp_loader_options lo = {
+      .batch = o.batch, .epochs = o.epochs, .seed = (uint32_t)o.seed, .shuffle = 1,
+      .augment = o.augment, .norm = o.norm,
+      /* SP_TRAIN_LOADER_THREAD=0 as --no-loader-thread, for tests */
+      .threaded = !o.no_loader_thread && !(getenv("SP_TRAIN_LOADER_THREAD") &&
+                                           !strcmp(getenv("SP_TRAIN_LOADER_THREAD"), "0"))};
+  if (sp_loader_create(&train, &lo, &loader, &err))
+    goto out;
   if (o.log && !(log = fopen(o.log, "w"))) {
-    free(order);
     sp_error_set(&err, "cannot write '%s'", o.log);
     goto out;
   }
   started = 1;
   if (any_rank_failed(0, &quiet_failure)) { /* another rank's, already said */
     quiet_failure = 1;
-    free(order);
     goto out;
   }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
-  uint32_t seed = (uint32_t)o.seed ? (uint32_t)o.seed : 1;
-  for (int64_t i = 0; i < train.count; ++i)
-    order[i] = i;
   rc = 0;
   for (int64_t epoch = 1; epoch <= o.epochs && !rc; ++epoch) {
-    for (int64_t i = train.count - 1; i > 0; --i) { /* Fisher-Yates */
-      int64_t j = next_random(&seed) % (uint64_t)(i + 1), s = order[i];
-      order[i] = order[j], order[j] = s;
-    }
     double t0 = now_s(), loss_sum = 0;
-    int64_t done = 0, dims[5];
-    for (int64_t first = 0; first < train.count && !rc; first += o.batch) {
-      int64_t n = train.count - first < o.batch ? train.count - first : o.batch;
+    int64_t done = 0;
+    for (int64_t step = 0; step < steps_per_epoch && !rc; ++step) {
+      sp_batch b;
+      if ((rc = sp_loader_next(loader, &b, &err)))
+        break;
+      const int64_t n = b.n;
       if (n < the_world.size)
-        break; /* a last batch too small to give every rank a sample */
-      int64_t mine = first, my_n = n;
-      shard(&mine, &my_n);
-      gather(&train, order, mine, my_n, x, labels);
-      batch_dims(&train, my_n, dims);
+        continue; /* a last batch too small to give every rank a sample */
+      int64_t mine = 0, my_n = n, dims[5];
+      shard(&mine, &my_n); /* every rank loads the global batch alike */
+      memcpy(dims, b.dims, sizeof dims);
+      dims[0] = my_n;
       float loss; /* the global batch's */
-      rc = sp_trainer_step(t, x, dims, train.rank + 1, labels, &loss, &err);
+      rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank, b.labels + mine,
+                           &loss, &err);
       loss_sum += (double)loss * (double)n;
       done += n;
       if (tty && !rc) {
@@ -456,22 +670,29 @@ int main(int argc, char **argv) {
     if (rc)
       break;
     double seconds = now_s() - t0, accuracy = 0;
-    if ((rc = evaluate(t, &test, o.batch, x, labels, &accuracy, &err)) ||
+    if ((test.count && (rc = evaluate(t, &test, &o.norm, o.batch, x, labels, &accuracy, &err))) ||
         (the_world.rank == 0 && (rc = sp_trainer_save(t, o.output, &err))))
       break;
+    char top1[64] = "";
+    if (test.count)
+      snprintf(top1, sizeof top1, ", test top-1 %.2f%%", 100 * accuracy);
     if (!o.quiet)
-      fprintf(stderr, "%sepoch %lld/%lld: loss %.4f, test top-1 %.2f%%, %.1f s (%.0f samples/s)\n",
+      fprintf(stderr, "%sepoch %lld/%lld: loss %.4f%s, %.1f s (%.0f samples/s)\n",
               tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
-              loss_sum / (double)done, 100 * accuracy, seconds, (double)done / seconds);
-    if (log)
+              loss_sum / (double)done, top1, seconds, (double)done / seconds);
+    if (log) {
+      char top1_json[64] = "";
+      if (test.count)
+        snprintf(top1_json, sizeof top1_json, ", \"test_top1\": %.6f", accuracy);
       fprintf(log,
-              "{\"epoch\": %lld, \"loss\": %.6f, \"test_top1\": %.6f, \"seconds\": %.3f, "
+              "{\"epoch\": %lld, \"loss\": %.6f%s, \"seconds\": %.3f, "
               "\"samples_per_second\": %.1f, \"lr\": %.6g}\n",
-              (long long)epoch, loss_sum / (double)done, accuracy, seconds,
+              (long long)epoch, loss_sum / (double)done, top1_json, seconds,
               (double)done / seconds, (double)sp_trainer_lr(t));
+    }
   }
-  free(order);
 out:
+  sp_loader_free(loader); /* joins the loader thread, also after an error */
   if (log && fclose(log) && !rc)
     rc = sp_error_set(&err, "cannot write '%s'", o.log);
   if (!rc && sp_output_check_stdout(&err))

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sp/error.h"
+#include "sp/npy.h"
 #include "sp/onnx.h"
 #include "sp/runtime.h"
 
@@ -96,9 +97,9 @@ const char *sp_trainer_param(const sp_trainer *t, size_t i, float **value,
  * statistics (same graph) to path, atomically (sp/output.h). */
 int sp_trainer_save(sp_trainer *t, const char *path, sp_error *err);
 
-/* ---- data (lib/train/data.c) ---- */
+/* ---- data (lib/train/data.c, npy.c, loader.c) ---- */
 
-/* Images and integer labels in memory: x (count, sample) floats. */
+/* Samples and integer labels in memory: x (count, sample) floats. */
 typedef struct sp_dataset {
   int64_t count;
   int rank;                      /* of one sample, e.g. 3 for (1, 28, 28) */
@@ -111,9 +112,104 @@ typedef struct sp_dataset {
 
 /* IDX image (magic 2051) and label (2049) files, gzip or plain, as in
  * Debian's dataset-fashion-mnist: samples (1, rows, cols) with pixels
- * (p / 255 - mean) / std. */
+ * (p / 255 - mean) / std (mean 0, std 1 keeps p / 255 for a loader that
+ * normalises per batch). */
 int sp_dataset_load_idx(const char *images, const char *labels, float mean,
                         float std, sp_dataset *out, sp_error *err);
+
+/* .npy arrays (sp/npy.h; gzip or plain): inputs x (N, ...) float32, or
+ * uint8 read as p / 255, at most 4 dims per sample; labels y (N) int64 or
+ * int32, non-negative. Values are not normalised (the loader does it). */
+int sp_dataset_load_npy(const char *x_path, const char *y_path,
+                        sp_dataset *out, sp_error *err);
+
+/* A folder of TensorProto pairs input_0.pb/label_0.pb, input_1.pb/... (up
+ * to the first missing index): float inputs, int64 labels. An input of
+ * rank sample_rank is one sample (its label has one element), of rank
+ * sample_rank + 1 a batch (labels (batch)); sample_rank 0 (unknown) lets the
+ * label decide (a scalar: one sample; a vector: a batch). Every sample has
+ * the same dims. Values are not normalised. */
+int sp_dataset_load_pb_dir(const char *dir, int sample_rank, sp_dataset *out,
+                           sp_error *err);
 void sp_dataset_free(sp_dataset *d);
+
+/* ---- batches (lib/train/loader.c) ---- */
+
+#define SP_MAX_CHANNELS 16
+
+/* Per-channel normalisation x' = (x - mean[c]) / std[c]; channels 1 applies
+ * mean[0], std[0] to every value. The channel is a sample's first dim when
+ * it has 3 dims (C, H, W). */
+typedef struct sp_normalize {
+  int channels;
+  float mean[SP_MAX_CHANNELS], std[SP_MAX_CHANNELS];
+} sp_normalize;
+
+/* Parses "--mean M[,M2...]" and "--std S[,S2...]" lists (either may be NULL:
+ * 0 and 1); a list of one value, or of equal lengths. */
+int sp_normalize_parse(const char *mean, const char *std, sp_normalize *out,
+                       sp_error *err);
+/* Fails naming what (the data file) unless n's channels fit d's samples. */
+int sp_normalize_check(const sp_normalize *n, const sp_dataset *d,
+                       const char *what, sp_error *err);
+
+/* Random augmentation of training samples (C, H, W) or (H, W). */
+typedef struct sp_augment {
+  int flip;     /* mirror W with probability 0.5 */
+  int crop_pad; /* > 0: pad P zeros each side, crop H x W back at a random offset */
+} sp_augment;
+
+/* Parses "flip", "crop=P" or both, comma separated. */
+int sp_augment_parse(const char *text, sp_augment *out, sp_error *err);
+
+/* out (C, H, W) = the crop of in padded by pad zeros (before
+ * normalisation) at offset (dy, dx) in [0, 2 pad], then mirrored along W
+ * when flip: torchvision's RandomCrop(padding=pad) then
+ * RandomHorizontalFlip. out and in do not overlap. */
+void sp_augment_sample(const float *in, float *out, int64_t C, int64_t H,
+                       int64_t W, int pad, int64_t dy, int64_t dx, int flip);
+
+/* Contiguous samples [first, first + n) of d, normalised, no augmentation
+ * (evaluation): x (n, sample), labels (n). */
+void sp_dataset_batch(const sp_dataset *d, const sp_normalize *norm,
+                      int64_t first, int64_t n, float *x, int64_t *labels);
+
+typedef struct sp_loader_options {
+  int64_t batch;
+  int64_t epochs;   /* batches are prepared for this many epochs */
+  uint32_t seed;    /* shuffle and augmentation; same seed, same batches */
+  int shuffle;
+  sp_augment augment;
+  sp_normalize norm;
+  int threaded;     /* prepare the next batch on a loader thread */
+} sp_loader_options;
+
+/* One batch: x (n, sample dims...) as dims[0, rank), labels (n). Valid until
+ * the next sp_loader_next or sp_loader_free. */
+typedef struct sp_batch {
+  const float *x;
+  const int64_t *labels;
+  int64_t n;
+  int rank;
+  int64_t dims[5];
+  int64_t epoch; /* from 1 */
+  int64_t index; /* in the epoch, from 0 */
+} sp_batch;
+
+typedef struct sp_loader sp_loader;
+
+/* Training batches over d (which must outlive the loader): each epoch a
+ * seeded Fisher-Yates shuffle, then per sample gather, augment, normalise.
+ * With options->threaded a loader thread prepares the next batch into a
+ * second buffer while the caller uses the current one; the batches are
+ * bit-identical either way. */
+int sp_loader_create(const sp_dataset *d, const sp_loader_options *options,
+                     sp_loader **out, sp_error *err);
+/* Batches per epoch (the last may be short). */
+int64_t sp_loader_steps_per_epoch(const sp_loader *l);
+/* The next batch, epoch after epoch; fails past options->epochs. */
+int sp_loader_next(sp_loader *l, sp_batch *out, sp_error *err);
+/* Stops and joins the loader thread (any time, also mid-epoch). */
+void sp_loader_free(sp_loader *l);
 
 #endif

@@ -1,6 +1,6 @@
 # libFuzzer targets (-DSP_FUZZ=ON with clang only): the ONNX reader, the pass
-# pipeline parser, MLIR input files (resources included) and sp-run's input
-# binding.
+# pipeline parser, MLIR input files (resources included), sp-run's input
+# binding and sp-train's .npy header parser.
 # The ONNX and support sources are compiled again into the fuzzer with its
 # instrumentation, so the normal libraries (and gcc builds) are untouched.
 if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -104,4 +104,16 @@ if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   sp_fuzz_test(run_binding fuzz_run_binding run_seeds
                SP_FUZZ_RUN_MODEL=${SP_FUZZ_DIR}/run_binding/model.onnx
                ${SP_FUZZ_DIR}/run_binding/seeds ${CMAKE_CURRENT_LIST_DIR}/regressions/run_binding)
+
+  # .npy headers (lib/train/npy.c; it needs only sp_error); seeds are the files
+  # numpy writes for unit.test_data, valid and refused ones
+  add_test(NAME fuzz.npy.seeds
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/../train/make_npy_files.py
+                   ${SP_FUZZ_DIR}/npy_seeds)
+  set_tests_properties(fuzz.npy.seeds PROPERTIES LABELS full FIXTURES_SETUP npy_seeds)
+  sp_fuzz_target(fuzz_npy
+                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_npy.c ${SP_FUZZ_ROOT}/lib/train/npy.c
+                         ${SP_FUZZ_ROOT}/lib/support/error.c)
+  sp_fuzz_test(npy fuzz_npy npy_seeds "" ${SP_FUZZ_DIR}/npy_seeds
+               ${CMAKE_CURRENT_LIST_DIR}/regressions/npy)
 endif()

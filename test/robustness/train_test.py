@@ -128,5 +128,172 @@ def nan_loss_stops(t):
     expect(not os.path.exists(t.path('o.onnx')), 'output written after a NaN loss')
 
 
+def npy_pair(t, n=8, x=None, y=None, name='d'):
+    """X (n, 1, 28, 28) uint8 and Y (n) int64 .npy files in t.dir, or the arrays given."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (n, 1, 28, 28), dtype=np.uint8) if x is None else x
+    y = (np.arange(n) % 10).astype(np.int64) if y is None else y
+    np.save(t.path(f'{name}_x.npy'), x)
+    np.save(t.path(f'{name}_y.npy'), y)
+    return t.path(f'{name}_x.npy'), t.path(f'{name}_y.npy')
+
+
+def train_npy(t, model, x, y, *extra):
+    return t.run('sp-train', model, '--train-npy', x, y, '--batch', '4', '-o', t.path('o.onnx'),
+                 '-q', *extra)
+
+
+@case
+def npy_trains(t):
+    x, y = npy_pair(t)
+    vx, vy = npy_pair(t, name='v')
+    train_npy(t, classifier(t), x, y, '--val-npy', vx, vy, '--augment', 'flip,crop=2').ok()
+    expect(os.path.getsize(t.path('o.onnx')) > 0, 'no model written')
+    with open(x, 'rb') as f, gzip.open(t.path('x.npy.gz'), 'wb') as g:
+        g.write(f.read())
+    os.remove(t.path('o.onnx'))
+    train_npy(t, classifier(t), t.path('x.npy.gz'), y).ok()  # gzip read as IDX is
+    expect(os.path.getsize(t.path('o.onnx')) > 0, 'no model written from x.npy.gz')
+
+
+@case
+def npy_bad_files(t):
+    model = classifier(t)
+    x, y = npy_pair(t)
+    rng = np.random.default_rng(0)
+    train_npy(t, model, t.path('none.npy'), y).fails(r'none\.npy: cannot open', rc=1)
+    with open(t.path('text.npy'), 'w') as f:
+        f.write('not numpy\n')
+    train_npy(t, model, t.path('text.npy'), y).fails(r'text\.npy: not a \.npy file', rc=1)
+    with open(x, 'rb') as f:
+        whole = f.read()
+    with open(t.path('cut.npy'), 'wb') as f:
+        f.write(whole[:-100])
+    train_npy(t, model, t.path('cut.npy'), y).fails(
+        r'cut\.npy: the \.npy shape needs 6272 bytes of data, the file has 6172', rc=1)
+    x64, _ = npy_pair(t, x=rng.random((8, 1, 28, 28)), name='f8')
+    train_npy(t, model, x64, y).fails(r"f8_x\.npy: dtype '<f8' is not float32", rc=1)
+    _, yf = npy_pair(t, y=np.zeros(8, np.float32), name='yf')
+    train_npy(t, model, x, yf).fails(r'yf_y\.npy: labels are float32; int64 or int32', rc=1)
+    x0, y0 = npy_pair(t, x=np.zeros((0, 1, 28, 28), np.float32), y=np.zeros(0, np.int64),
+                      name='empty')
+    train_npy(t, model, x0, y0).fails(r'empty_x\.npy: no samples to train on', rc=1)
+    xf, _ = npy_pair(t, x=np.asfortranarray(rng.random((8, 784), dtype=np.float32)), name='fo')
+    train_npy(t, model, xf, y).fails(r'fo_x\.npy: fortran_order is True', rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a bad file')
+
+
+@case
+def npy_labels_do_not_fit(t):
+    model = classifier(t, classes=5)
+    x, y = npy_pair(t)
+    _, short = npy_pair(t, y=np.zeros(7, np.int64), name='short')
+    train_npy(t, model, x, short).fails(r'short_y\.npy: 7 labels for the 8 samples of .*d_x\.npy',
+                                        rc=1)
+    train_npy(t, model, x, y).fails(
+        r"d_y\.npy: label 5 of sample 5 is outside \[0, 5\), the classes of the model's "
+        r"output 'y'", rc=1)
+    import onnx
+    m = onnx.load(model)  # classes not declared: inferred from the weights
+    m.graph.output[0].type.tensor_type.shape.dim[1].dim_param = 'classes'
+    onnx.save(m, t.path('dynamic.onnx'))
+    train_npy(t, t.path('dynamic.onnx'), x, y).fails(
+        r"d_y\.npy: label 5 of sample 5 is outside \[0, 5\)", rc=1)
+    _, neg = npy_pair(t, y=np.array([0, 1, -1, 2, 0, 1, 2, 3], np.int64), name='neg')
+    train_npy(t, model, x, neg).fails(r'neg_y\.npy: label -1 of sample 2 is negative', rc=1)
+    vx, vy = npy_pair(t, name='v')
+    train_npy(t, classifier(t), x, y, '--val-npy', vx, short).fails(r'short_y\.npy: 7 labels',
+                                                                    rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after bad labels')
+
+
+@case
+def npy_shape_does_not_fit_the_model(t):
+    model = classifier(t)
+    rng = np.random.default_rng(0)
+    _, y = npy_pair(t)
+    flat, _ = npy_pair(t, x=rng.integers(0, 255, (8, 28, 28), dtype=np.uint8), name='flat')
+    train_npy(t, model, flat, y).fails(
+        r"flat_x\.npy: samples are \(28, 28\), the model's input 'x' takes \(1, 28, 28\)", rc=1)
+    small, _ = npy_pair(t, x=rng.integers(0, 255, (8, 1, 14, 14), dtype=np.uint8), name='small')
+    train_npy(t, model, small, y).fails(r'small_x\.npy: samples are \(1, 14, 14\)', rc=1)
+    x, _ = npy_pair(t)
+    vx, vy = npy_pair(t, x=rng.integers(0, 255, (8, 1, 14, 14), dtype=np.uint8), name='v')
+    train_npy(t, model, x, y, '--val-npy', vx, vy).fails(r'v_x\.npy: .*differ', rc=1)
+    train_npy(t, model, x, y, '--mean', '0.1,0.2,0.3').fails(
+        r'd_x\.npy: --mean/--std give 3 channels, the samples have 1', rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a shape mismatch')
+
+
+def pb_dir(t, name, pairs):
+    """DIR/input_N.pb, label_N.pb from (x, y) arrays."""
+    d = t.path(name)
+    os.makedirs(d, exist_ok=True)
+    for n, (x, y) in enumerate(pairs):
+        with open(os.path.join(d, f'input_{n}.pb'), 'wb') as f:
+            f.write(numpy_helper.from_array(x).SerializeToString())
+        if y is not None:
+            with open(os.path.join(d, f'label_{n}.pb'), 'wb') as f:
+                f.write(numpy_helper.from_array(y).SerializeToString())
+    return d
+
+
+@case
+def pb_dir_trains_and_fails_clearly(t):
+    model = classifier(t, classes=5)
+    rng = np.random.default_rng(0)
+    img = lambda *s: rng.random(s, dtype=np.float32)  # noqa: E731
+    run = lambda d: t.run('sp-train', model, '--train-dir', d, '--batch', '4', '-q',  # noqa: E731
+                          '-o', t.path('o.onnx'))
+    run(pb_dir(t, 'good', [(img(4, 1, 28, 28), np.array([0, 1, 2, 3])),
+                           (img(1, 28, 28), np.array(4))])).ok()
+    os.remove(t.path('o.onnx'))
+    run(t.path('none')).fails(r'none/input_0\.pb: cannot open', rc=1)
+    run(pb_dir(t, 'nolabel', [(img(2, 1, 28, 28), None)])).fails(
+        r'nolabel/label_0\.pb: cannot open', rc=1)
+    run(pb_dir(t, 'f_labels', [(img(2, 1, 28, 28), np.array([0.0, 1.0], np.float32))])).fails(
+        r'f_labels/label_0\.pb: labels must be int64', rc=1)
+    run(pb_dir(t, 'd_inputs', [(rng.random((2, 1, 28, 28)), np.array([0, 1]))])).fails(
+        r'd_inputs/input_0\.pb: inputs must be float', rc=1)
+    run(pb_dir(t, 'count', [(img(2, 1, 28, 28), np.array([0, 1, 2]))])).fails(
+        r'count/label_0\.pb: 3 labels for the 2 samples', rc=1)
+    run(pb_dir(t, 'shape', [(img(2, 1, 14, 14), np.array([0, 1]))])).fails(
+        r"shape: samples are \(1, 14, 14\), the model's input 'x' takes \(1, 28, 28\)", rc=1)
+    run(pb_dir(t, 'rank', [(img(2, 784), np.array([0, 1]))])).fails(
+        r'rank/input_0\.pb: an input of 2 dims; the model takes samples of 3 dims', rc=1)
+    run(pb_dir(t, 'range', [(img(2, 1, 28, 28), np.array([0, 1])),
+                            (img(2, 1, 28, 28), np.array([0, 7]))])).fails(
+        r'range/label_1\.pb: label 7 of sample 3 is outside \[0, 5\)', rc=1)
+    with open(t.path('trash.pb'), 'wb') as f:
+        f.write(b'\xff' * 64)
+    d = pb_dir(t, 'trash', [])
+    os.replace(t.path('trash.pb'), os.path.join(d, 'input_0.pb'))
+    run(d).fails(r'trash/input_0\.pb: not a TensorProto', rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a bad folder')
+
+
+@case
+def data_usage_errors(t):
+    model = classifier(t)
+    x, y = npy_pair(t)
+    o = t.path('o.onnx')
+    t.run('sp-train', model, '--train-npy', x).fails(r'--train-npy wants X\.npy Y\.npy', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--data', 'fashion-mnist', '-o', o).fails(
+        r'give one of --data, --train-npy, --train-dir', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--val-npy', x, y, '--val-dir', t.dir,
+          '-o', o).fails(r'give one of --val-npy, --val-dir', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--augment', 'rotate', '-o', o).fails(
+        r"--augment: 'rotate' is not flip or crop=P", rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--augment', 'crop=-1', '-o', o).fails(
+        r'--augment: crop=-1 is not a padding', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--mean', '1,2', '--std', '1,2,3', '-o',
+          o).fails(r'--mean has 2 values and --std 3', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--std', '0.5,0', '-o', o).fails(
+        r'--std: 0 would not divide', rc=2)
+    t.run('sp-train', model, '--train-npy', x, y, '--mean', 'a', '-o', o).fails(
+        r"--mean: 'a' is not a number", rc=2)
+    expect(not os.path.exists(o), 'output written after a usage error')
+
+
 if __name__ == '__main__':
     probe.main()

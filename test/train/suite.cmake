@@ -1,6 +1,19 @@
 # Training (lib/train, sp-train): gradients and one optimizer step against
 # PyTorch autograd on the shipped Fashion-MNIST ResNet (needs Debian's
 # dataset-fashion-mnist and python3-torch).
+
+# The data layer (test/unit/test_data.c): the .npy parser on files numpy
+# writes here first, TensorProto folders, normalisation, augmentation, the
+# loader thread.
+if(TARGET test_data)
+  target_link_libraries(test_data PRIVATE sp_train)
+  add_test(NAME train.npy_files
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/make_npy_files.py
+                   ${CMAKE_CURRENT_BINARY_DIR}/npy_files)
+  set_tests_properties(train.npy_files PROPERTIES LABELS "fast;asan" FIXTURES_SETUP npy_files)
+  set_tests_properties(unit.test_data PROPERTIES LABELS "fast;asan" FIXTURES_REQUIRED npy_files
+                       ENVIRONMENT SP_NPY_DIR=${CMAKE_CURRENT_BINARY_DIR}/npy_files)
+endif()
 if(TARGET sp-train)
   add_test(NAME train.torch
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/grad_test.py
@@ -11,6 +24,17 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/ops_grad_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.ops PROPERTIES LABELS "full;asan" TIMEOUT 600)
+  # the data sources end to end (.npy, input_N.pb folders, augmentation, the
+  # loader thread byte-identical to none) on a small classifier
+  add_test(NAME train.data
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/data_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.data PROPERTIES LABELS "fast;asan" TIMEOUT 300)
+  # and on the shipped ResNet (a --limit run evaluated on Fashion-MNIST's test split)
+  add_test(NAME train.data_example
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/data_test.py
+                   --sp-train $<TARGET_FILE:sp-train> --example)
+  set_tests_properties(train.data_example PROPERTIES LABELS full TIMEOUT 600)
 endif()
 
 # Data-parallel sp-train (built when CMake finds MPI): 2 ranks give the
