@@ -4,7 +4,8 @@
  *
  * Trains on the training split, evaluates top-1 on the test split after
  * each epoch, writes -o atomically after each epoch (a checkpoint that is
- * always a whole model). */
+ * always a whole model) and OUT.state beside it (what --resume continues
+ * from). */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,9 +24,10 @@
 
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
-  int64_t epochs, batch, threads, limit, seed;
+  int64_t epochs, batch, threads, limit, seed, log_every;
   double mean, std;
-  int quiet;
+  int quiet, resume;
+  const char **freeze; /* --freeze globs, argv's strings */
   sp_train_options train;
 } options;
 
@@ -42,16 +44,31 @@ static void usage(FILE *out) {
           "  --optimizer sgd|adamw       (default sgd)\n"
           "  --momentum M, --nesterov    SGD momentum (default 0.9)\n"
           "  --weight-decay WD           (default 0)\n"
-          "  --schedule constant|step|cosine  learning-rate schedule (default constant)\n"
+          "  --schedule constant|step|cosine|one-cycle\n"
+          "                              learning-rate schedule (default constant);\n"
+          "                              one-cycle: OneCycleLR's, peak --lr\n"
+          "  --pct-start P               one-cycle: share of steps going up (0.3)\n"
           "  --warmup STEPS              linear warm-up steps (default 0)\n"
           "  --step-size S, --gamma G    step schedule: lr * G every S steps\n"
+          "  --loss xent|mse             cross-entropy (default), or mean squared\n"
+          "                              error against the teacher's logits (or\n"
+          "                              the one-hot labels without --teacher)\n"
+          "  --teacher ORIG.onnx         distil from this model (run on each batch)\n"
+          "  --kd-temp T, --kd-alpha A   A*T^2*KL(teacher/T || student/T) +\n"
+          "                              (1-A)*cross-entropy (default 4, 0.9)\n"
+          "  --freeze GLOB               keep parameters whose initializer name\n"
+          "                              matches (fnmatch; repeatable) unchanged\n"
           "  --label-smoothing E         (default 0)\n"
           "  --clip-norm C               clip gradients to global L2 norm C\n"
           "  --mean M, --std S           pixels become (p/255 - M) / S (default 0, 1)\n"
           "  --limit N                   train on the first N samples only\n"
-          "  --seed S                    shuffling seed (default 1)\n"
+          "  --seed S                    shuffling seed (default 1): same seed and\n"
+          "                              --threads, same output bit for bit\n"
+          "  --resume                    continue from -o and OUT.state (written\n"
+          "                              after each epoch) with the same options\n"
           "  --threads T                 kernel threads (default: all cores)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
+          "  --log-every N               also a JSON line every N steps (step, lr, loss)\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
           "  -q, --quiet                 no progress output\n"
@@ -67,7 +84,8 @@ enum {
   OPT_DATA = 256, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM,
   OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_STEP_SIZE, OPT_GAMMA,
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
-  OPT_LOG, OPT_DUMP,
+  OPT_LOG, OPT_DUMP, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
+  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -94,12 +112,24 @@ static int parse_options(int argc, char **argv, options *o) {
       {"threads", required_argument, NULL, OPT_THREADS},
       {"log", required_argument, NULL, OPT_LOG},
       {"dump-gradients", required_argument, NULL, OPT_DUMP},
+      {"loss", required_argument, NULL, OPT_LOSS},
+      {"teacher", required_argument, NULL, OPT_TEACHER},
+      {"kd-temp", required_argument, NULL, OPT_KD_TEMP},
+      {"kd-alpha", required_argument, NULL, OPT_KD_ALPHA},
+      {"freeze", required_argument, NULL, OPT_FREEZE},
+      {"pct-start", required_argument, NULL, OPT_PCT_START},
+      {"resume", no_argument, NULL, OPT_RESUME},
+      {"log-every", required_argument, NULL, OPT_LOG_EVERY},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sp_train_options_default(&o->train);
   o->epochs = 1, o->batch = 64, o->seed = 1, o->std = 1;
+  if (!(o->freeze = calloc((size_t)argc, sizeof *o->freeze))) {
+    fprintf(stderr, "sp-train: error: out of memory\n");
+    return 1;
+  }
   sp_error err = {{0}};
   int c;
   double d;
@@ -130,10 +160,27 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_GAMMA, "--gamma", 0, 1e6, o->train.gamma)
       FLOAT_OPT(OPT_SMOOTHING, "--label-smoothing", 0, 1, o->train.label_smoothing)
       FLOAT_OPT(OPT_CLIP, "--clip-norm", 0, 1e30, o->train.clip_norm)
+      FLOAT_OPT(OPT_KD_TEMP, "--kd-temp", 1e-3, 1e3, o->train.kd_temperature)
+      FLOAT_OPT(OPT_KD_ALPHA, "--kd-alpha", 0, 1, o->train.kd_alpha)
+      FLOAT_OPT(OPT_PCT_START, "--pct-start", 0, 1, o->train.pct_start)
 #undef FLOAT_OPT
     case OPT_MEAN: rc = cli_parse_double("--mean", optarg, -1e30, 1e30, &o->mean, &err); break;
     case OPT_STD: rc = cli_parse_double("--std", optarg, 1e-30, 1e30, &o->std, &err); break;
     case OPT_NESTEROV: o->train.nesterov = 1; break;
+    case OPT_TEACHER: o->train.teacher = optarg; break;
+    case OPT_FREEZE: o->freeze[o->train.n_freeze++] = optarg; break;
+    case OPT_RESUME: o->resume = 1; break;
+    case OPT_LOG_EVERY:
+      rc = cli_parse_int("--log-every", optarg, 1, INT64_MAX, &o->log_every, &err);
+      break;
+    case OPT_LOSS:
+      if (!strcmp(optarg, "xent"))
+        o->train.loss = SP_LOSS_XENT;
+      else if (!strcmp(optarg, "mse"))
+        o->train.loss = SP_LOSS_MSE;
+      else
+        rc = sp_error_set(&err, "--loss: '%s' is not xent or mse", optarg);
+      break;
     case OPT_OPTIMIZER:
       if (!strcmp(optarg, "sgd"))
         o->train.optimizer = SP_OPTIM_SGD;
@@ -149,8 +196,11 @@ static int parse_options(int argc, char **argv, options *o) {
         o->train.schedule = SP_SCHEDULE_STEP;
       else if (!strcmp(optarg, "cosine"))
         o->train.schedule = SP_SCHEDULE_COSINE;
+      else if (!strcmp(optarg, "one-cycle"))
+        o->train.schedule = SP_SCHEDULE_ONE_CYCLE;
       else
-        rc = sp_error_set(&err, "--schedule: '%s' is not constant, step or cosine", optarg);
+        rc = sp_error_set(&err, "--schedule: '%s' is not constant, step, cosine or one-cycle",
+                          optarg);
       break;
     case OPT_LOG: o->log = optarg; break;
     case OPT_DUMP: o->dump = optarg; break;
@@ -176,6 +226,12 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "sp-train: error: -o OUT.onnx is required\n");
     return 2;
   }
+  if (o->resume && o->dump) {
+    fprintf(stderr, "sp-train: error: --resume and --dump-gradients do not go together\n");
+    return 2;
+  }
+  o->train.freeze = o->freeze;
+  o->train.seed = (uint64_t)o->seed;
   return 0;
 }
 
@@ -191,13 +247,6 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint32_t next_random(uint32_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 17;
-  *s ^= *s << 5;
-  return *s;
 }
 
 /* Copies the samples order[first, first + n) into x, labels. */
@@ -269,6 +318,7 @@ int main(int argc, char **argv) {
   float *x = NULL;
   int64_t *labels = NULL;
   FILE *log = NULL;
+  char *state = NULL;
   rc = -1;
   if (load_split(&o, "train", &train, &err) || load_split(&o, "t10k", &test, &err) ||
       sp_onnx_load(o.model, &model, &err))
@@ -292,43 +342,73 @@ int main(int argc, char **argv) {
     rc = dump_gradients(t, &o, &train, x, labels, &err);
     goto out;
   }
-  if (o.log && !(log = fopen(o.log, "w"))) {
+  size_t out_len = strlen(o.output);
+  if (!(state = malloc(out_len + sizeof ".state"))) {
+    free(order);
+    sp_error_set(&err, "out of memory");
+    goto out;
+  }
+  memcpy(state, o.output, out_len);
+  memcpy(state + out_len, ".state", sizeof ".state");
+  int64_t start_epoch = 0;
+  if (o.resume) { /* the weights, moments and step count of the last epoch done */
+    if (sp_trainer_load_state(t, state, &start_epoch, &err)) {
+      free(order);
+      goto out;
+    }
+    if (sp_trainer_steps(t) != start_epoch * steps_per_epoch) {
+      free(order);
+      sp_error_set(&err, "%s: %lld steps in %lld epochs, this run takes %lld per epoch "
+                   "(another --batch or --limit?)", state, (long long)sp_trainer_steps(t),
+                   (long long)start_epoch, (long long)steps_per_epoch);
+      goto out;
+    }
+  }
+  if (o.log && !(log = fopen(o.log, o.resume ? "a" : "w"))) {
     free(order);
     sp_error_set(&err, "cannot write '%s'", o.log);
     goto out;
   }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
-  uint32_t seed = (uint32_t)o.seed ? (uint32_t)o.seed : 1;
-  for (int64_t i = 0; i < train.count; ++i)
-    order[i] = i;
   rc = 0;
-  for (int64_t epoch = 1; epoch <= o.epochs && !rc; ++epoch) {
-    for (int64_t i = train.count - 1; i > 0; --i) { /* Fisher-Yates */
-      int64_t j = next_random(&seed) % (uint64_t)(i + 1), s = order[i];
-      order[i] = order[j], order[j] = s;
-    }
-    double t0 = now_s(), loss_sum = 0;
-    int64_t done = 0, dims[5];
+  if (start_epoch >= o.epochs) /* nothing left: the output is the state's model */
+    rc = sp_trainer_save(t, o.output, &err);
+  for (int64_t epoch = start_epoch + 1; epoch <= o.epochs && !rc; ++epoch) {
+    sp_train_shuffle(order, train.count, (uint64_t)o.seed, epoch);
+    double t0 = now_s(), last_line = t0, loss_sum = 0;
+    int64_t done = 0, correct = 0, dims[5];
     for (int64_t first = 0; first < train.count && !rc; first += o.batch) {
       int64_t n = train.count - first < o.batch ? train.count - first : o.batch;
       gather(&train, order, first, n, x, labels);
       batch_dims(&train, n, dims);
-      float loss;
+      float loss, lr = sp_trainer_lr(t);
       rc = sp_trainer_step(t, x, dims, train.rank + 1, labels, &loss, &err);
+      if (rc)
+        break;
       loss_sum += (double)loss * (double)n;
+      correct += sp_trainer_batch_correct(t);
       done += n;
-      if (tty && !rc) {
-        double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
-        fprintf(stderr, "\repoch %lld/%lld  %3d%%  loss %.4f  %.0f samples/s  ETA %.0fs   ",
-                (long long)epoch, (long long)o.epochs, (int)(100 * done / train.count),
-                loss_sum / (double)done, rate, (double)(train.count - done) / rate);
+      if (log && o.log_every && sp_trainer_steps(t) % o.log_every == 0)
+        fprintf(log, "{\"step\": %lld, \"epoch\": %lld, \"lr\": %.9g, \"loss\": %.9g}\n",
+                (long long)sp_trainer_steps(t), (long long)epoch, (double)lr, (double)loss);
+      double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
+      if (!o.quiet && (tty || now_s() - last_line >= 10)) { /* a bar, or a line per 10 s */
+        last_line = now_s();
+        fprintf(stderr, "%sepoch %lld/%lld  %3d%%  loss %.4f  acc %.2f%%  %.0f samples/s  "
+                "ETA %.0fs%s", tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
+                (int)(100 * done / train.count), loss_sum / (double)done,
+                100.0 * (double)correct / (double)done, rate,
+                (double)(train.count - done) / rate, tty ? "   " : "\n");
       }
     }
     if (rc)
       break;
     double seconds = now_s() - t0, accuracy;
+    /* the state after the model: an interruption between the two resumes
+     * from the state, which holds every value */
     if ((rc = evaluate(t, &test, o.batch, x, labels, &accuracy, &err)) ||
-        (rc = sp_trainer_save(t, o.output, &err)))
+        (rc = sp_trainer_save(t, o.output, &err)) ||
+        (rc = sp_trainer_save_state(t, state, epoch, &err)))
       break;
     if (!o.quiet)
       fprintf(stderr, "%sepoch %lld/%lld: loss %.4f, test top-1 %.2f%%, %.1f s (%.0f samples/s)\n",
@@ -336,10 +416,13 @@ int main(int argc, char **argv) {
               loss_sum / (double)done, 100 * accuracy, seconds, (double)done / seconds);
     if (log)
       fprintf(log,
-              "{\"epoch\": %lld, \"loss\": %.6f, \"test_top1\": %.6f, \"seconds\": %.3f, "
-              "\"samples_per_second\": %.1f, \"lr\": %.6g}\n",
-              (long long)epoch, loss_sum / (double)done, accuracy, seconds,
+              "{\"epoch\": %lld, \"loss\": %.6f, \"train_top1\": %.6f, \"test_top1\": %.6f, "
+              "\"seconds\": %.3f, \"samples_per_second\": %.1f, \"lr\": %.6g}\n",
+              (long long)epoch, loss_sum / (double)done, (double)correct / (double)done,
+              accuracy, seconds,
               (double)done / seconds, (double)sp_trainer_lr(t));
+    if (log)
+      fflush(log); /* a whole line per epoch for whoever follows the log */
   }
   free(order);
 out:
@@ -351,6 +434,8 @@ out:
     fprintf(stderr, "sp-train: error: %s\n", err.message);
   free(x);
   free(labels);
+  free(state);
+  free(o.freeze);
   sp_trainer_free(t);
   sp_onnx_free(model);
   sp_dataset_free(&train);
