@@ -392,7 +392,8 @@ int main(int argc, char **argv) {
         fprintf(log, "{\"step\": %lld, \"epoch\": %lld, \"lr\": %.9g, \"loss\": %.9g}\n",
                 (long long)sp_trainer_steps(t), (long long)epoch, (double)lr, (double)loss);
       double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
-      if (!o.quiet && (tty || now_s() - last_line >= 10)) { /* a bar, or a line per 10 s */
+      /* a bar redrawn 10 times a second, or a plain line every 10 s */
+      if (!o.quiet && now_s() - last_line >= (tty ? 0.1 : 10)) {
         last_line = now_s();
         fprintf(stderr, "%sepoch %lld/%lld  %3d%%  loss %.4f  acc %.2f%%  %.0f samples/s  "
                 "ETA %.0fs%s", tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
@@ -412,7 +413,7 @@ int main(int argc, char **argv) {
       break;
     if (!o.quiet)
       fprintf(stderr, "%sepoch %lld/%lld: loss %.4f, test top-1 %.2f%%, %.1f s (%.0f samples/s)\n",
-              tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
+              tty ? "\r\033[K" : "", (long long)epoch, (long long)o.epochs,
               loss_sum / (double)done, 100 * accuracy, seconds, (double)done / seconds);
     if (log)
       fprintf(log,
