@@ -287,7 +287,14 @@ static const float *teacher_logits(sp_trainer *t, const float *x, const int64_t 
                  "the student's", t->teacher_path, y->name, (long long)dims[0], (long long)K);
     return NULL;
   }
-  return y->data;
+  const float *p = y->data;
+  for (int64_t i = 0; i < y->numel; ++i)
+    if (!isfinite(p[i])) { /* the student is not to blame: say whose they are */
+      sp_error_set(err, "%s: the teacher's logits are not finite (%g) at step %lld",
+                   t->teacher_path, (double)p[i], (long long)t->steps);
+      return NULL;
+    }
+  return p;
 }
 
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int rank,
