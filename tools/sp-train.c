@@ -308,8 +308,10 @@ int main(int argc, char **argv) {
   cli_choose_omp_wait(argv);
   options o;
   int rc = parse_options(argc, argv, &o);
-  if (rc)
+  if (rc) {
+    free(o.freeze);
     return rc;
+  }
   sp_runtime_set_threads((int)o.threads);
   sp_error err = {{0}};
   sp_dataset train = {0}, test = {0};
