@@ -55,7 +55,7 @@ static void usage(FILE *out) {
           "                              the one-hot labels without --teacher)\n"
           "  --teacher ORIG.onnx         distil from this model (run on each batch)\n"
           "  --kd-temp T, --kd-alpha A   A*T^2*KL(teacher/T || student/T) +\n"
-          "                              (1-A)*cross-entropy (default 4, 0.9)\n"
+          "                              (1-A)*cross-entropy (default 4, 0.5)\n"
           "  --freeze GLOB               keep parameters whose initializer name\n"
           "                              matches (fnmatch; repeatable) unchanged\n"
           "  --label-smoothing E         (default 0)\n"

@@ -71,7 +71,7 @@ typedef struct sp_train_options {
 } sp_train_options;
 
 /* SGD, lr 0.01, momentum 0.9, no decay; Adam betas 0.9/0.999, eps 1e-8;
- * cross-entropy, KD temperature 4 and alpha 0.9; one-cycle pct_start 0.3,
+ * cross-entropy, KD temperature 4 and alpha 0.5; one-cycle pct_start 0.3,
  * div_factor 25, final_div_factor 1e4 (OneCycleLR's); seed 1. */
 void sp_train_options_default(sp_train_options *o);
 
