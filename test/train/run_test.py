@@ -15,7 +15,7 @@
 """
 import argparse
 import os
-import shutil
+import re
 import sys
 import tempfile
 
@@ -91,6 +91,35 @@ def freeze(sp_train, work, data):
           'no gradient for a frozen w1')
 
 
+def progress(sp_train, work, data):
+    """A terminal gets a bar redrawn in place (and cleared before the epoch
+    line); a pipe gets plain lines only."""
+    import pty
+    import subprocess
+    argv = [sp_train, RESNET, '--data', f'fashion-mnist:{data}', '--batch', '16', '--threads',
+            '1', '-o', os.path.join(work, 'progress.onnx')]
+    piped = subprocess.run(argv, capture_output=True, check=True).stderr.decode()  # \r kept
+    expect('\r' not in piped and '\033' not in piped and
+           re.search(r'^epoch 1/1: loss [0-9.]+, test top-1 [0-9.]+%', piped, re.M),
+           f'progress on a pipe: {piped!r}')
+    leader, follower = pty.openpty()
+    subprocess.run(argv, stderr=follower, check=True)
+    os.close(follower)
+    seen = b''
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is gone: all read
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    expect(re.search(rb'\r\033\[Kepoch 1/1: loss [0-9.]+, test top-1', seen),
+           f'progress on a terminal: {seen!r}')
+    print('progress: plain lines on a pipe, a bar cleared in place on a terminal')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--sp-train', required=True)
@@ -106,7 +135,8 @@ def main():
             lambda: resume_is_exact(args.sp_train, work, data,
                                     ['--optimizer', 'adamw', '--lr', '1e-3', '--weight-decay',
                                      '0.01']),
-            lambda: freeze(args.sp_train, work, data)]
+            lambda: freeze(args.sp_train, work, data),
+            lambda: progress(args.sp_train, work, data)]
         for check in checks:
             try:
                 check()
