@@ -83,8 +83,8 @@ typedef struct sp_trainer sp_trainer;
  * path whose op has no backward kernel only when a step reaches it. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
-/* The options the trainer runs with (total_steps etc. may be changed through
- * sp_trainer_set_total_steps only). */
+/* The options the trainer runs with (freeze is NULL there: the globs were
+ * applied at creation; teacher is the trainer's own copy of the path). */
 const sp_train_options *sp_trainer_options(const sp_trainer *t);
 /* Schedules that need the run's length (cosine, one-cycle) take it here, for
  * callers that learn it after creating the trainer. */

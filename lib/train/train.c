@@ -33,6 +33,7 @@ struct sp_trainer {
   float *dlogits;
   size_t dlogits_cap;
   double *scratch; /* 2 rows of logits for the distillation loss */
+  size_t scratch_k;
   sp_runtime *teacher;
   char *teacher_path; /* o.teacher points here */
   int64_t steps, batch_correct;
@@ -310,14 +311,15 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
                           (long long)labels[b], (long long)b, (long long)K);
   if ((size_t)(B * K) > t->dlogits_cap) {
     float *d = realloc(t->dlogits, (size_t)(B * K) * sizeof *d);
-    double *scratch = realloc(t->scratch, 2 * (size_t)K * sizeof *scratch);
-    if (d)
-      t->dlogits = d;
-    if (scratch)
-      t->scratch = scratch;
-    if (!d || !scratch)
+    if (!d)
       return sp_error_set(err, "out of memory");
-    t->dlogits_cap = (size_t)(B * K);
+    t->dlogits = d, t->dlogits_cap = (size_t)(B * K);
+  }
+  if ((size_t)K > t->scratch_k) {
+    double *scratch = realloc(t->scratch, 2 * (size_t)K * sizeof *scratch);
+    if (!scratch)
+      return sp_error_set(err, "out of memory");
+    t->scratch = scratch, t->scratch_k = (size_t)K;
   }
   const float *teacher = NULL;
   if (t->teacher && !(teacher = teacher_logits(t, x, dims, rank, K, err)))
