@@ -32,8 +32,6 @@ struct sp_trainer {
   float *stat_values; /* BatchNormalization running mean and var */
   float *dlogits;
   size_t dlogits_cap;
-  double *scratch; /* 2 rows of logits for the distillation loss */
-  size_t scratch_k;
   sp_runtime *teacher;
   char *teacher_path; /* o.teacher points here */
   int64_t steps, batch_correct;
@@ -231,7 +229,6 @@ void sp_trainer_free(sp_trainer *t) {
   free(t->arena);
   free(t->stat_values);
   free(t->dlogits);
-  free(t->scratch);
   sp_runtime_free(t->teacher);
   free(t->teacher_path);
   free(t);
@@ -315,23 +312,21 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
       return sp_error_set(err, "out of memory");
     t->dlogits = d, t->dlogits_cap = (size_t)(B * K);
   }
-  if ((size_t)K > t->scratch_k) {
-    double *scratch = realloc(t->scratch, 2 * (size_t)K * sizeof *scratch);
-    if (!scratch)
-      return sp_error_set(err, "out of memory");
-    t->scratch = scratch, t->scratch_k = (size_t)K;
-  }
   const float *teacher = NULL;
   if (t->teacher && !(teacher = teacher_logits(t, x, dims, rank, K, err)))
     return -1;
   const float *s = y->data;
-  if (t->o.loss == SP_LOSS_MSE)
-    *loss = mse_loss(t->dlogits, s, teacher, labels, B, K);
-  else if (teacher)
-    *loss = distill_xent(t->dlogits, s, teacher, labels, B, K, t->o.kd_temperature,
-                         t->o.kd_alpha, t->o.label_smoothing, t->scratch);
-  else
-    *loss = softmax_xent(t->dlogits, s, labels, B, K, t->o.label_smoothing);
+  const float T = t->o.kd_temperature, alpha = t->o.kd_alpha, eps = t->o.label_smoothing;
+  if (t->o.loss == SP_LOSS_MSE) {
+    *loss = mse_forward(s, teacher, labels, B, K);
+    mse_backward(t->dlogits, s, teacher, labels, B, K);
+  } else if (teacher) {
+    *loss = distill_forward(s, teacher, labels, B, K, T, alpha, eps);
+    distill_backward(t->dlogits, s, teacher, labels, B, K, T, alpha, eps);
+  } else {
+    *loss = xent_forward(s, labels, B, K, eps);
+    xent_backward(t->dlogits, s, labels, B, K, eps);
+  }
   t->batch_correct = count_correct(s, labels, B, K);
   if (!isfinite(*loss))
     return sp_error_set(err, "the loss is %g at step %lld: lower the learning rate",
