@@ -6,7 +6,8 @@
  *
  * Trains on the training split (batches prepared on a loader thread),
  * evaluates top-1 on the validation split after each epoch, writes -o
- * atomically after each epoch (a checkpoint that is always a whole model). */
+ * atomically after each epoch (a checkpoint that is always a whole model)
+ * and OUT.state beside it (what --resume continues from). */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -39,10 +40,11 @@ static world the_world = {0, 1, {0}};
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
   const char *train_npy[2], *val_npy[2], *train_dir, *val_dir; /* other data than --data */
-  int64_t epochs, batch, threads, limit, seed;
+  int64_t epochs, batch, threads, limit, seed, log_every;
   sp_normalize norm;
   sp_augment augment;
-  int quiet, no_loader_thread;
+  int quiet, no_loader_thread, resume;
+  const char **freeze; /* --freeze globs, argv's strings */
   sp_train_options train;
 } options;
 
@@ -67,9 +69,20 @@ static void usage(FILE *out) {
           "  --optimizer sgd|adamw       (default sgd)\n"
           "  --momentum M, --nesterov    SGD momentum (default 0.9)\n"
           "  --weight-decay WD           (default 0)\n"
-          "  --schedule constant|step|cosine  learning-rate schedule (default constant)\n"
+          "  --schedule constant|step|cosine|one-cycle\n"
+          "                              learning-rate schedule (default constant);\n"
+          "                              one-cycle: OneCycleLR's, peak --lr\n"
+          "  --pct-start P               one-cycle: share of steps going up (0.3)\n"
           "  --warmup STEPS              linear warm-up steps (default 0)\n"
           "  --step-size S, --gamma G    step schedule: lr * G every S steps\n"
+          "  --loss xent|mse             cross-entropy (default), or mean squared\n"
+          "                              error against the teacher's logits (or\n"
+          "                              the one-hot labels without --teacher)\n"
+          "  --teacher ORIG.onnx         distil from this model (run on each batch)\n"
+          "  --kd-temp T, --kd-alpha A   A*T^2*KL(teacher/T || student/T) +\n"
+          "                              (1-A)*cross-entropy (default 4, 0.5)\n"
+          "  --freeze GLOB               keep parameters whose initializer name\n"
+          "                              matches (fnmatch; repeatable) unchanged\n"
           "  --label-smoothing E         (default 0)\n"
           "  --clip-norm C               clip gradients to global L2 norm C\n"
           "  --mean M[,M2,...], --std S[,S2,...]  values become (x - M) / S, per channel\n"
@@ -79,10 +92,14 @@ static void usage(FILE *out) {
           "  --no-loader-thread          prepare batches on the training thread (same\n"
           "                              batches, for comparison)\n"
           "  --limit N                   train on the first N samples only\n"
-          "  --seed S                    shuffling and augmentation seed (default 1)\n"
+          "  --seed S                    shuffling and augmentation seed (default 1): same\n"
+          "                              seed and --threads, same output bit for bit\n"
+          "  --resume                    continue from -o and OUT.state (written\n"
+          "                              after each epoch) with the same options\n"
           "  --threads T                 kernel threads (default: all cores, shared out\n"
           "                              between the ranks of this host under mpirun)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
+          "  --log-every N               also a JSON line every N steps (step, lr, loss)\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
           "  -q, --quiet                 no progress output\n"
@@ -99,7 +116,8 @@ enum {
   OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_STEP_SIZE, OPT_GAMMA,
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
-  OPT_NO_LOADER_THREAD,
+  OPT_NO_LOADER_THREAD, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
+  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -132,6 +150,14 @@ static int parse_options(int argc, char **argv, options *o) {
       {"val-dir", required_argument, NULL, OPT_VAL_DIR},
       {"augment", required_argument, NULL, OPT_AUGMENT},
       {"no-loader-thread", no_argument, NULL, OPT_NO_LOADER_THREAD},
+      {"loss", required_argument, NULL, OPT_LOSS},
+      {"teacher", required_argument, NULL, OPT_TEACHER},
+      {"kd-temp", required_argument, NULL, OPT_KD_TEMP},
+      {"kd-alpha", required_argument, NULL, OPT_KD_ALPHA},
+      {"freeze", required_argument, NULL, OPT_FREEZE},
+      {"pct-start", required_argument, NULL, OPT_PCT_START},
+      {"resume", no_argument, NULL, OPT_RESUME},
+      {"log-every", required_argument, NULL, OPT_LOG_EVERY},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -139,6 +165,10 @@ static int parse_options(int argc, char **argv, options *o) {
   sp_train_options_default(&o->train);
   o->epochs = 1, o->batch = 64, o->seed = 1;
   const char *mean = NULL, *std = NULL;
+  if (!(o->freeze = calloc((size_t)argc, sizeof *o->freeze))) {
+    fprintf(stderr, "sp-train: error: out of memory\n");
+    return 1;
+  }
   sp_error err = {{0}};
   int c;
   double d;
@@ -169,6 +199,9 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_GAMMA, "--gamma", 0, 1e6, o->train.gamma)
       FLOAT_OPT(OPT_SMOOTHING, "--label-smoothing", 0, 1, o->train.label_smoothing)
       FLOAT_OPT(OPT_CLIP, "--clip-norm", 0, 1e30, o->train.clip_norm)
+      FLOAT_OPT(OPT_KD_TEMP, "--kd-temp", 1e-3, 1e3, o->train.kd_temperature)
+      FLOAT_OPT(OPT_KD_ALPHA, "--kd-alpha", 0, 1, o->train.kd_alpha)
+      FLOAT_OPT(OPT_PCT_START, "--pct-start", 0, 1, o->train.pct_start)
 #undef FLOAT_OPT
     case OPT_MEAN: mean = optarg; break;
     case OPT_STD: std = optarg; break;
@@ -188,6 +221,20 @@ static int parse_options(int argc, char **argv, options *o) {
     case OPT_AUGMENT: rc = sp_augment_parse(optarg, &o->augment, &err); break;
     case OPT_NO_LOADER_THREAD: o->no_loader_thread = 1; break;
     case OPT_NESTEROV: o->train.nesterov = 1; break;
+    case OPT_TEACHER: o->train.teacher = optarg; break;
+    case OPT_FREEZE: o->freeze[o->train.n_freeze++] = optarg; break;
+    case OPT_RESUME: o->resume = 1; break;
+    case OPT_LOG_EVERY:
+      rc = cli_parse_int("--log-every", optarg, 1, INT64_MAX, &o->log_every, &err);
+      break;
+    case OPT_LOSS:
+      if (!strcmp(optarg, "xent"))
+        o->train.loss = SP_LOSS_XENT;
+      else if (!strcmp(optarg, "mse"))
+        o->train.loss = SP_LOSS_MSE;
+      else
+        rc = sp_error_set(&err, "--loss: '%s' is not xent or mse", optarg);
+      break;
     case OPT_OPTIMIZER:
       if (!strcmp(optarg, "sgd"))
         o->train.optimizer = SP_OPTIM_SGD;
@@ -203,8 +250,11 @@ static int parse_options(int argc, char **argv, options *o) {
         o->train.schedule = SP_SCHEDULE_STEP;
       else if (!strcmp(optarg, "cosine"))
         o->train.schedule = SP_SCHEDULE_COSINE;
+      else if (!strcmp(optarg, "one-cycle"))
+        o->train.schedule = SP_SCHEDULE_ONE_CYCLE;
       else
-        rc = sp_error_set(&err, "--schedule: '%s' is not constant, step or cosine", optarg);
+        rc = sp_error_set(&err, "--schedule: '%s' is not constant, step, cosine or one-cycle",
+                          optarg);
       break;
     case OPT_LOG: o->log = optarg; break;
     case OPT_DUMP: o->dump = optarg; break;
@@ -244,6 +294,12 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "sp-train: error: -o OUT.onnx is required\n");
     return 2;
   }
+  if (o->resume && o->dump) {
+    fprintf(stderr, "sp-train: error: --resume and --dump-gradients do not go together\n");
+    return 2;
+  }
+  o->train.freeze = o->freeze;
+  o->train.seed = (uint64_t)o->seed;
   return 0;
 }
 
@@ -581,6 +637,7 @@ int main(int argc, char **argv) {
   if (saved_stderr >= 0)
     fflush(stderr), dup2(saved_stderr, STDERR_FILENO), close(saved_stderr);
   if (rc) {
+    free(o.freeze);
     leave_world(0);
     return rc;
   }
@@ -589,6 +646,7 @@ int main(int argc, char **argv) {
   if (the_world.size > 1 && o.dump) {
     if (the_world.rank == 0)
       fprintf(stderr, "sp-train: error: --dump-gradients runs in one process, not under mpirun\n");
+    free(o.freeze);
     leave_world(0);
     return 2;
   }
@@ -601,6 +659,7 @@ int main(int argc, char **argv) {
   int64_t *labels = NULL;
   int started = 0, quiet_failure = 0; /* quiet: another rank failed and said why */
   FILE *log = NULL;
+  char *state = NULL;
   rc = -1;
   if (sp_onnx_load(o.model, &model, &err) || load_data(&o, model, &train, &test, &err))
     goto out;
@@ -622,15 +681,33 @@ int main(int argc, char **argv) {
     rc = dump_gradients(t, &o, &train, x, labels, &err);
     goto out;
   }
+  size_t out_len = strlen(o.output);
+  if (!(state = malloc(out_len + sizeof ".state"))) {
+    sp_error_set(&err, "out of memory");
+    goto out;
+  }
+  memcpy(state, o.output, out_len);
+  memcpy(state + out_len, ".state", sizeof ".state");
+  int64_t start_epoch = 0;
+  if (o.resume) { /* the weights, moments and step count of the last epoch done */
+    if (sp_trainer_load_state(t, state, &start_epoch, &err))
+      goto out;
+    if (sp_trainer_steps(t) != start_epoch * steps_per_epoch) {
+      sp_error_set(&err, "%s: %lld steps in %lld epochs, this run takes %lld per epoch "
+                   "(another --batch or --limit?)", state, (long long)sp_trainer_steps(t),
+                   (long long)start_epoch, (long long)steps_per_epoch);
+      goto out;
+    }
+  }
   const sp_loader_options lo = {
-      .batch = o.batch, .epochs = o.epochs, .seed = (uint32_t)o.seed, .shuffle = 1,
-      .augment = o.augment, .norm = o.norm,
+      .batch = o.batch, .epochs = o.epochs, .start_epoch = start_epoch,
+      .seed = (uint32_t)o.seed, .shuffle = 1, .augment = o.augment, .norm = o.norm,
       /* SP_TRAIN_LOADER_THREAD=0 as --no-loader-thread, for tests */
       .threaded = !o.no_loader_thread && !(getenv("SP_TRAIN_LOADER_THREAD") &&
                                            !strcmp(getenv("SP_TRAIN_LOADER_THREAD"), "0"))};
-  if (sp_loader_create(&train, &lo, &loader, &err))
+  if (start_epoch < o.epochs && sp_loader_create(&train, &lo, &loader, &err))
     goto out;
-  if (o.log && !(log = fopen(o.log, "w"))) {
+  if (o.log && !(log = fopen(o.log, o.resume ? "a" : "w"))) {
     sp_error_set(&err, "cannot write '%s'", o.log);
     goto out;
   }
@@ -641,9 +718,11 @@ int main(int argc, char **argv) {
   }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
   rc = 0;
-  for (int64_t epoch = 1; epoch <= o.epochs && !rc; ++epoch) {
-    double t0 = now_s(), loss_sum = 0;
-    int64_t done = 0;
+  if (start_epoch >= o.epochs && the_world.rank == 0) /* nothing left: the state's model */
+    rc = sp_trainer_save(t, o.output, &err);
+  for (int64_t epoch = start_epoch + 1; epoch <= o.epochs && !rc; ++epoch) {
+    double t0 = now_s(), last_line = t0, loss_sum = 0;
+    int64_t done = 0, seen = 0, correct = 0; /* seen, correct: this rank's */
     for (int64_t step = 0; step < steps_per_epoch && !rc; ++step) {
       sp_batch b;
       if ((rc = sp_loader_next(loader, &b, &err)))
@@ -655,40 +734,55 @@ int main(int argc, char **argv) {
       shard(&mine, &my_n); /* every rank loads the global batch alike */
       memcpy(dims, b.dims, sizeof dims);
       dims[0] = my_n;
-      float loss; /* the global batch's */
+      float loss, lr = sp_trainer_lr(t); /* loss: the global batch's */
       rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank, b.labels + mine,
                            &loss, &err);
+      if (rc)
+        break;
+      seen += my_n;
       loss_sum += (double)loss * (double)n;
+      correct += sp_trainer_batch_correct(t);
       done += n;
-      if (tty && !rc) {
-        double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
-        fprintf(stderr, "\repoch %lld/%lld  %3d%%  loss %.4f  %.0f samples/s  ETA %.0fs   ",
-                (long long)epoch, (long long)o.epochs, (int)(100 * done / train.count),
-                loss_sum / (double)done, rate, (double)(train.count - done) / rate);
+      if (log && o.log_every && sp_trainer_steps(t) % o.log_every == 0)
+        fprintf(log, "{\"step\": %lld, \"epoch\": %lld, \"lr\": %.9g, \"loss\": %.9g}\n",
+                (long long)sp_trainer_steps(t), (long long)epoch, (double)lr, (double)loss);
+      double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
+      /* a bar redrawn 10 times a second, or a plain line every 10 s */
+      if (!o.quiet && now_s() - last_line >= (tty ? 0.1 : 10)) {
+        last_line = now_s();
+        fprintf(stderr, "%sepoch %lld/%lld  %3d%%  loss %.4f  acc %.2f%%  %.0f samples/s  "
+                "ETA %.0fs%s", tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
+                (int)(100 * done / train.count), loss_sum / (double)done,
+                100.0 * (double)correct / (double)seen, rate,
+                (double)(train.count - done) / rate, tty ? "   " : "\n");
       }
     }
     if (rc)
       break;
     double seconds = now_s() - t0, accuracy = 0;
+    /* the state after the model: an interruption between the two resumes
+     * from the state, which holds every value */
     if ((test.count && (rc = evaluate(t, &test, &o.norm, o.batch, x, labels, &accuracy, &err))) ||
-        (the_world.rank == 0 && (rc = sp_trainer_save(t, o.output, &err))))
+        (the_world.rank == 0 && ((rc = sp_trainer_save(t, o.output, &err)) ||
+                                 (rc = sp_trainer_save_state(t, state, epoch, &err)))))
       break;
     char top1[64] = "";
     if (test.count)
       snprintf(top1, sizeof top1, ", test top-1 %.2f%%", 100 * accuracy);
     if (!o.quiet)
       fprintf(stderr, "%sepoch %lld/%lld: loss %.4f%s, %.1f s (%.0f samples/s)\n",
-              tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
+              tty ? "\r\033[K" : "", (long long)epoch, (long long)o.epochs,
               loss_sum / (double)done, top1, seconds, (double)done / seconds);
     if (log) {
       char top1_json[64] = "";
       if (test.count)
         snprintf(top1_json, sizeof top1_json, ", \"test_top1\": %.6f", accuracy);
       fprintf(log,
-              "{\"epoch\": %lld, \"loss\": %.6f%s, \"seconds\": %.3f, "
+              "{\"epoch\": %lld, \"loss\": %.6f, \"train_top1\": %.6f%s, \"seconds\": %.3f, "
               "\"samples_per_second\": %.1f, \"lr\": %.6g}\n",
-              (long long)epoch, loss_sum / (double)done, top1_json, seconds,
-              (double)done / seconds, (double)sp_trainer_lr(t));
+              (long long)epoch, loss_sum / (double)done, (double)correct / (double)seen,
+              top1_json, seconds, (double)done / seconds, (double)sp_trainer_lr(t));
+      fflush(log); /* a whole line per epoch for whoever follows the log */
     }
   }
 out:
@@ -709,6 +803,8 @@ out:
   leave_world(rc != 0 && !agreed);
   free(x);
   free(labels);
+  free(state);
+  free(o.freeze);
   sp_trainer_free(t);
   sp_onnx_free(model);
   sp_dataset_free(&train);

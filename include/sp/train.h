@@ -1,8 +1,9 @@
 /* sp/train.h - fine-tuning an ONNX model on the CPU, in C (lib/train).
  *
  * A trainer runs the model in the runtime's training mode (sp/runtime.h:
- * every value kept, BatchNormalization on batch statistics), adds softmax
- * cross-entropy on output 0, walks the backward kernels and updates the
+ * every value kept, BatchNormalization on batch statistics), adds a loss on
+ * output 0 (softmax cross-entropy, distillation from a teacher model, or
+ * MSE), walks the backward kernels and updates the
  * parameters: the float initializers that feed Conv, ConvTranspose, Gemm and
  * MatMul weights and biases, normalisation scales and biases, and constant
  * float operands of Add/Sub/Mul. They live in one writable arena with their
@@ -26,7 +27,22 @@ typedef enum sp_schedule {
   SP_SCHEDULE_CONSTANT,
   SP_SCHEDULE_STEP,   /* lr * gamma^(step / step_size) */
   SP_SCHEDULE_COSINE, /* lr * (1 + cos(pi step / total)) / 2 */
+  /* torch.optim.lr_scheduler.OneCycleLR with its defaults but no momentum
+   * cycling: cosine from lr / div_factor up to lr over pct_start of the
+   * steps, then cosine down to lr / div_factor / final_div_factor */
+  SP_SCHEDULE_ONE_CYCLE,
 } sp_schedule;
+
+typedef enum sp_loss {
+  /* softmax cross-entropy on integer labels (label smoothing); with a
+   * teacher: kd_alpha * KL(softmax(t/T) || softmax(s/T)) * T^2
+   *          + (1 - kd_alpha) * cross-entropy */
+  SP_LOSS_XENT,
+  /* mean over batch and classes of (s - target)^2, the target being the
+   * teacher's logits when there is a teacher (logit matching), else the
+   * one-hot labels */
+  SP_LOSS_MSE,
+} sp_loss;
 
 typedef struct sp_train_options {
   sp_optimizer optimizer;
@@ -42,9 +58,23 @@ typedef struct sp_train_options {
   int64_t warmup_steps; /* linear warm-up from 0 over these steps */
   int64_t step_size;    /* step schedule */
   float gamma;          /* step schedule */
+  /* ---- losses, one-cycle, freezing, seed ---- */
+  sp_loss loss;
+  const char *teacher;  /* ONNX model run forward in inference mode on each
+                           batch (its first input, output 0); NULL: none */
+  float kd_temperature; /* T */
+  float kd_alpha;       /* weight of the distillation term */
+  float pct_start;      /* one-cycle: share of the steps going up */
+  float div_factor;     /* one-cycle: lr / div_factor at the start */
+  float final_div_factor; /* one-cycle: ... / final_div_factor at the end */
+  const char *const *freeze; /* n_freeze fnmatch(3) globs over initializer */
+  size_t n_freeze;           /* names: those parameters never change */
+  uint64_t seed; /* every random choice of the trainer and sp_train_shuffle */
 } sp_train_options;
 
-/* SGD, lr 0.01, momentum 0.9, no decay; Adam betas 0.9/0.999, eps 1e-8. */
+/* SGD, lr 0.01, momentum 0.9, no decay; Adam betas 0.9/0.999, eps 1e-8;
+ * cross-entropy, KD temperature 4 and alpha 0.5; one-cycle pct_start 0.3,
+ * div_factor 25, final_div_factor 1e4 (OneCycleLR's); seed 1. */
 void sp_train_options_default(sp_train_options *o);
 
 typedef struct sp_trainer sp_trainer;
@@ -55,6 +85,12 @@ typedef struct sp_trainer sp_trainer;
  * path whose op has no backward kernel only when a step reaches it. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
+/* The options the trainer runs with (freeze is NULL there: the globs were
+ * applied at creation; teacher is the trainer's own copy of the path). */
+const sp_train_options *sp_trainer_options(const sp_trainer *t);
+/* Schedules that need the run's length (cosine, one-cycle) take it here, for
+ * callers that learn it after creating the trainer. */
+void sp_trainer_set_total_steps(sp_trainer *t, int64_t total_steps);
 void sp_trainer_free(sp_trainer *t);
 
 /* Forward and backward on one batch: x (dims[0] = batch) as the first
@@ -81,14 +117,21 @@ int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims,
  * so every process takes the same step (sp_trainer_backward alone leaves
  * this process's share in the gradients). NULL: alone. c must outlive t. */
 void sp_trainer_set_collective(sp_trainer *t, const sp_collective *c);
+/* One optimizer update from the gradients accumulated by
+ * sp_trainer_backward (possibly several batches; with a collective, summed
+ * over the processes first), then gradients zeroed. */
+int sp_trainer_update(sp_trainer *t, sp_error *err);
+/* Labels the last sp_trainer_backward's logits got right (arg-max). */
+int64_t sp_trainer_batch_correct(const sp_trainer *t);
 
 /* The learning rate the schedule gives the next step. */
 float sp_trainer_lr(const sp_trainer *t);
 /* Steps taken so far. */
 int64_t sp_trainer_steps(const sp_trainer *t);
 
-/* Trained parameters: count, and name/values/gradient of the i-th (NULL
- * past the end). Values and gradients are the arena's, valid until free. */
+/* Trained parameters (frozen ones excluded): count, and name/values/gradient
+ * of the i-th (NULL past the end). Values and gradients are the arena's,
+ * valid until free. */
 size_t sp_trainer_num_params(const sp_trainer *t);
 const char *sp_trainer_param(const sp_trainer *t, size_t i, float **value,
                              float **grad, int64_t *numel);
@@ -96,6 +139,23 @@ const char *sp_trainer_param(const sp_trainer *t, size_t i, float **value,
 /* Writes the model with the trained parameters and BatchNormalization
  * statistics (same graph) to path, atomically (sp/output.h). */
 int sp_trainer_save(sp_trainer *t, const char *path, sp_error *err);
+
+/* The state a run needs to continue bit for bit, written atomically
+ * (sp/output.h) to path: parameter values, BatchNormalization statistics,
+ * optimizer moments, step count, the caller's epoch, seed and random state
+ * (format in lib/train/state.c and docs/training.md). */
+int sp_trainer_save_state(sp_trainer *t, const char *path, int64_t epoch,
+                          sp_error *err);
+/* Reads a state file written for the same model, parameters (same names and
+ * sizes, same freezing) and optimizer into t; *epoch receives the epoch
+ * saved. A bad or mismatched file is one error naming it; t is then
+ * unchanged. */
+int sp_trainer_load_state(sp_trainer *t, const char *path, int64_t *epoch,
+                          sp_error *err);
+
+/* order[0..n) = a permutation of 0..n-1 that depends only on (seed, epoch):
+ * the shuffle of each epoch, so a resumed run sees the same batches. */
+void sp_train_shuffle(int64_t *order, int64_t n, uint64_t seed, int64_t epoch);
 
 /* ---- data (lib/train/data.c, npy.c, loader.c) ---- */
 
@@ -176,7 +236,8 @@ void sp_dataset_batch(const sp_dataset *d, const sp_normalize *norm,
 
 typedef struct sp_loader_options {
   int64_t batch;
-  int64_t epochs;   /* batches are prepared for this many epochs */
+  int64_t epochs;   /* batches are prepared up to this epoch */
+  int64_t start_epoch; /* epochs already done (a resumed run): batches from the next */
   uint32_t seed;    /* shuffle and augmentation; same seed, same batches */
   int shuffle;
   sp_augment augment;

@@ -157,7 +157,6 @@ struct sp_loader {
   sp_loader_options o;
   int64_t steps, total; /* batches per epoch, in all */
   int64_t *order;
-  uint32_t shuffle_state;
   int64_t shuffled_epoch; /* the epoch order is shuffled for */
   int64_t C, H, W;        /* of a sample, for augmentation */
   slot slots[2];          /* batch k fills slots[k % 2] */
@@ -172,22 +171,12 @@ struct sp_loader {
   int stop;
 };
 
-static uint32_t xorshift32(uint32_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 17;
-  *s ^= *s << 5;
-  return *s;
-}
-
 /* Fills slots[k % 2] with batch k. Runs on one thread at a time, in k order. */
 static void prepare(sp_loader *l, int64_t k) {
   const sp_dataset *d = l->d;
-  const int64_t epoch = k / l->steps + 1, index = k % l->steps;
-  if (l->o.shuffle && epoch != l->shuffled_epoch) { /* Fisher-Yates, state kept across epochs */
-    for (int64_t i = d->count - 1; i > 0; --i) {
-      int64_t j = xorshift32(&l->shuffle_state) % (uint64_t)(i + 1), s = l->order[i];
-      l->order[i] = l->order[j], l->order[j] = s;
-    }
+  const int64_t epoch = l->o.start_epoch + k / l->steps + 1, index = k % l->steps;
+  if (l->o.shuffle && epoch != l->shuffled_epoch) { /* each epoch's order from (seed, epoch) */
+    sp_train_shuffle(l->order, d->count, l->o.seed, epoch);
     l->shuffled_epoch = epoch;
   }
   slot *s = &l->slots[k % 2];
@@ -262,9 +251,14 @@ int sp_loader_create(const sp_dataset *d, const sp_loader_options *options, sp_l
   if (l->o.norm.channels < 1) /* a zeroed sp_normalize: the identity */
     l->o.norm.channels = 1, l->o.norm.mean[0] = 0, l->o.norm.std[0] = 1;
   l->steps = (d->count + options->batch - 1) / options->batch;
-  l->total = options->epochs > 0 && options->epochs <= INT64_MAX / l->steps
-                 ? options->epochs * l->steps : INT64_MAX;
-  l->shuffle_state = options->seed ? options->seed : 1;
+  const int64_t epochs = options->epochs - options->start_epoch;
+  if (options->start_epoch < 0 || (options->epochs > 0 && epochs < 1)) {
+    free(l);
+    return sp_error_set(err, "loader: no epochs after epoch %lld",
+                        (long long)options->start_epoch);
+  }
+  l->total = options->epochs > 0 && epochs <= INT64_MAX / l->steps ? epochs * l->steps
+                                                                  : INT64_MAX;
   l->C = d->rank == 3 ? d->sample_dims[0] : 1;
   l->H = d->sample_dims[d->rank - 2 >= 0 ? d->rank - 2 : 0];
   l->W = d->sample_dims[d->rank - 1];

@@ -33,6 +33,11 @@ def idx_dir(t, n=8, classes=10, bad_magic=False):
     return d
 
 
+def onnx_graph_of(path):
+    import onnx
+    return onnx.load(path).graph
+
+
 def classifier(t, op='Relu', classes=10):
     """Flatten -> Gemm -> op -> Gemm: a tiny trainable classifier."""
     rng = np.random.default_rng(1)
@@ -293,6 +298,124 @@ def data_usage_errors(t):
     t.run('sp-train', model, '--train-npy', x, y, '--mean', 'a', '-o', o).fails(
         r"--mean: 'a' is not a number", rc=2)
     expect(not os.path.exists(o), 'output written after a usage error')
+
+
+@case
+def unreadable_teacher(t):
+    t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{idx_dir(t)}', '--teacher',
+          t.path('missing.onnx'), '-o', t.path('o.onnx')).fails(r'missing\.onnx', rc=1)
+    with open(t.path('junk.onnx'), 'wb') as f:
+        f.write(b'\x08\x07 not a model')
+    t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{idx_dir(t)}', '--teacher',
+          t.path('junk.onnx'), '-o', t.path('o.onnx')).fails(r'junk\.onnx', rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written with an unreadable teacher')
+
+
+@case
+def teacher_with_other_classes(t):
+    teacher = t.model(onnx_graph_of(classifier(t, classes=7)), name='teacher.onnx')
+    student = classifier(t)  # written after: classifier() writes model.onnx
+    t.run('sp-train', student, '--data', f'fashion-mnist:{idx_dir(t)}', '--teacher', teacher,
+          '--batch', '4', '-o', t.path('o.onnx')).fails(
+        r"teacher\.onnx: the teacher's output 'y' is not float logits \(4, 10\)", rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written with a mismatched teacher')
+
+
+@case
+def teacher_giving_nan(t):
+    import onnx
+    m = onnx.load(classifier(t))
+    w2 = numpy_helper.to_array(m.graph.initializer[2]).copy()
+    w2[0, 0] = np.nan
+    m.graph.initializer[2].CopyFrom(numpy_helper.from_array(w2, 'w2'))
+    onnx.save(m, t.path('teacher.onnx'))
+    for loss in ('xent', 'mse'):
+        t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{idx_dir(t)}', '--teacher',
+              t.path('teacher.onnx'), '--loss', loss, '-o', t.path('o.onnx')).fails(
+            r"teacher\.onnx: the teacher's logits are not finite \((nan|-nan)\) at step 0", rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a NaN loss')
+
+
+@case
+def freeze_matching_nothing(t):
+    t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{idx_dir(t)}', '--freeze', 'w1',
+          '--freeze', 'conv*', '-o', t.path('o.onnx')).fails(
+        r"model\.onnx: --freeze 'conv\*' matches no trained parameter", rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a bad --freeze')
+
+
+@case
+def new_option_values(t):
+    model = classifier(t)
+    t.run('sp-train', model, '--data', 'fashion-mnist', '--loss', 'hinge', '-o',
+          t.path('o.onnx')).fails(r"--loss: 'hinge' is not xent or mse", rc=2)
+    t.run('sp-train', model, '--data', 'fashion-mnist', '--schedule', 'poly', '-o',
+          t.path('o.onnx')).fails(r"--schedule: 'poly' is not constant, step, cosine or "
+                                  r"one-cycle", rc=2)
+    t.run('sp-train', model, '--data', 'fashion-mnist', '--kd-alpha', '2', '-o',
+          t.path('o.onnx')).fails(r'--kd-alpha', rc=2)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written after a usage error')
+
+
+def resumable(t, *extra):
+    """A finished one-epoch run: its output and state, and the data dir."""
+    data, out = idx_dir(t), t.path('o.onnx')
+    t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{data}', '--batch', '4', '-o',
+          out, '-q', *extra).ok()
+    with open(out, 'rb') as f:
+        return data, out, f.read()
+
+
+@case
+def resume_without_state(t):
+    t.run('sp-train', classifier(t), '--data', f'fashion-mnist:{idx_dir(t)}', '--resume', '-o',
+          t.path('o.onnx')).fails(r"cannot read state file '.*o\.onnx\.state'", rc=1)
+    expect(not os.path.exists(t.path('o.onnx')), 'output written without a state')
+
+
+@case
+def resume_with_bad_state(t):
+    data, out, before = resumable(t)
+    state = out + '.state'
+    with open(state, 'rb') as f:
+        good = f.read()
+    resume = ['sp-train', classifier(t), '--data', f'fashion-mnist:{data}', '--batch', '4',
+              '--epochs', '2', '--resume', '-o', out]
+    with open(state, 'wb') as f:
+        f.write(good[:len(good) // 2])
+    t.run(*resume).fails(r'o\.onnx\.state: truncated or corrupt state file', rc=1)
+    with open(state, 'wb') as f:
+        f.write(good[:-9] + bytes([good[-9] ^ 1]) + good[-8:])
+    t.run(*resume).fails(r'o\.onnx\.state: truncated or corrupt state file', rc=1)
+    with open(state, 'wb') as f:
+        f.write(b'PK\x03\x04 something else entirely')
+    t.run(*resume).fails(r'o\.onnx\.state: not an sp-train state file', rc=1)
+    with open(out, 'rb') as f:
+        expect(f.read() == before, 'the checkpoint changed after a failed resume')
+
+
+@case
+def resume_with_other_options(t):
+    data, out, before = resumable(t)
+    resume = ['sp-train', '--data', f'fashion-mnist:{data}', '--epochs', '2', '--resume', '-o',
+              out]
+    t.run(*resume, classifier(t), '--batch', '4', '--optimizer', 'adamw').fails(
+        r'o\.onnx\.state: written by a run with --optimizer sgd, this one uses adamw', rc=1)
+    t.run(*resume, classifier(t), '--batch', '2').fails(
+        r'o\.onnx\.state: 2 steps in 1 epochs, this run takes 4 per epoch', rc=1)
+    t.run(*resume, classifier(t), '--batch', '4', '--seed', '9').fails(
+        r'o\.onnx\.state: written by a run with --seed 1, this one has 9', rc=1)
+    t.run(*resume, classifier(t), '--batch', '4', '--freeze', 'b1').fails(
+        r'o\.onnx\.state: .*another --freeze', rc=1)
+    import onnx
+    other = onnx.load(classifier(t))
+    other.graph.initializer[0].name = 'w1_renamed'
+    other.graph.node[1].input[1] = 'w1_renamed'
+    onnx.save(other, t.path('other.onnx'))
+    t.run(*resume, t.path('other.onnx'), '--batch', '4').fails(
+        r"o\.onnx\.state: tensor 0 is 'w1' of 12544 floats, the model's is 'w1_renamed'", rc=1)
+    with open(out, 'rb') as f:
+        expect(f.read() == before, 'the checkpoint changed after a failed resume')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 # Training (lib/train, sp-train): gradients and one optimizer step against
 # PyTorch autograd on the shipped Fashion-MNIST ResNet (needs Debian's
-# dataset-fashion-mnist and python3-torch).
+# dataset-fashion-mnist and python3-torch); losses, schedules, optimizers,
+# resume, seed and freezing on generated data (fast).
 
 # The data layer (test/unit/test_data.c): the .npy parser on files numpy
 # writes here first, TensorProto folders, normalisation, augmentation, the
@@ -35,6 +36,17 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/data_test.py
                    --sp-train $<TARGET_FILE:sp-train> --example)
   set_tests_properties(train.data_example PROPERTIES LABELS full TIMEOUT 600)
+  # losses (distillation, MSE), schedules and optimizers against PyTorch on a
+  # tiny classifier and generated data (test/train/optim_test.py)
+  add_test(NAME train.optim
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/optim_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.optim PROPERTIES LABELS "fast;asan" TIMEOUT 300)
+  # --seed reproducibility, --resume bit for bit, --freeze (no PyTorch)
+  add_test(NAME train.run
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.run PROPERTIES LABELS "fast;asan" TIMEOUT 300)
 endif()
 
 # Data-parallel sp-train (built when CMake finds MPI): 2 ranks give the

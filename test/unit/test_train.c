@@ -52,7 +52,8 @@ static void test_loss(void **state) {
   for (int i = 0; i < B * K; ++i)
     z[i] = 4 * frand(&seed);
   const int64_t labels[B] = {0, 4, 2};
-  float loss = softmax_xent(dz, z, labels, B, K, 0.1f);
+  float loss = xent_forward(z, labels, B, K, 0.1f);
+  xent_backward(dz, z, labels, B, K, 0.1f);
   assert_true(fabs(loss - xent(z, labels, B, K, 0.1)) < 1e-5);
   for (int i = 0; i < B * K; ++i) {
     float keep = z[i];
@@ -63,6 +64,70 @@ static void test_loss(void **state) {
     z[i] = keep;
     if (!(fabs(num - dz[i]) <= 2e-3 * (1 + fabs(num))))
       fail_msg("dlogits[%d]: %g, finite differences %g", i, (double)dz[i], num);
+  }
+}
+
+/* Distillation and MSE in double, straight from their definitions. */
+static double distill_ref(const float *s, const float *t, const int64_t *labels, int B, int K,
+                          double T, double alpha) {
+  double kl = 0;
+  for (int b = 0; b < B; ++b) {
+    double ms = -INFINITY, mt = -INFINITY, ss = 0, st = 0;
+    for (int k = 0; k < K; ++k)
+      ms = fmax(ms, s[b * K + k] / T), mt = fmax(mt, t[b * K + k] / T);
+    for (int k = 0; k < K; ++k)
+      ss += exp(s[b * K + k] / T - ms), st += exp(t[b * K + k] / T - mt);
+    for (int k = 0; k < K; ++k) {
+      double lt = t[b * K + k] / T - mt - log(st), ls = s[b * K + k] / T - ms - log(ss);
+      kl += exp(lt) * (lt - ls);
+    }
+  }
+  return alpha * T * T * kl / B + (1 - alpha) * xent(s, labels, B, K, 0.05);
+}
+
+static double mse_ref(const float *s, const float *t, const int64_t *labels, int B, int K) {
+  double sum = 0;
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < K; ++k) {
+      double r = s[b * K + k] - (t ? t[b * K + k] : k == labels[b]);
+      sum += r * r;
+    }
+  return sum / (B * K);
+}
+
+static void test_distill_and_mse(void **state) {
+  (void)state;
+  enum { B = 3, K = 6 };
+  float s[B * K], t[B * K], ds[B * K];
+  uint32_t seed = 77;
+  for (int i = 0; i < B * K; ++i)
+    s[i] = 3 * frand(&seed), t[i] = 3 * frand(&seed);
+  const int64_t labels[B] = {5, 0, 2};
+  for (int which = 0; which < 3; ++which) {
+    const float *target = which == 2 ? t : NULL;
+    float loss;
+    if (which == 0) {
+      loss = distill_forward(s, t, labels, B, K, 2.5f, 0.7f, 0.05f);
+      distill_backward(ds, s, t, labels, B, K, 2.5f, 0.7f, 0.05f);
+    } else {
+      loss = mse_forward(s, target, labels, B, K);
+      mse_backward(ds, s, target, labels, B, K);
+    }
+#define REF() (which == 0 ? distill_ref(s, t, labels, B, K, 2.5, 0.7) \
+                          : mse_ref(s, target, labels, B, K))
+    assert_true(fabs(loss - REF()) < 1e-5 * (1 + fabs(REF())));
+    for (int i = 0; i < B * K; ++i) {
+      float keep = s[i];
+      s[i] = keep + 1e-3f;
+      double up = REF();
+      s[i] = keep - 1e-3f;
+      double num = (up - REF()) / 2e-3;
+      s[i] = keep;
+      if (!(fabs(num - ds[i]) <= 2e-3 * (1 + fabs(num))))
+        fail_msg("loss %d: dlogits[%d] = %g, finite differences %g", which, i, (double)ds[i],
+                 num);
+    }
+#undef REF
   }
 }
 
@@ -213,6 +278,61 @@ static void test_schedule(void **state) {
   sp_onnx_free(model);
 }
 
+/* Through the API as sp-finetune uses it: frozen parameters are left out,
+ * and a state saved after two steps and loaded into a fresh trainer makes
+ * the third step give the same weights bit for bit. */
+static void test_freeze_and_state(void **state) {
+  (void)state;
+  static const char *const freeze[] = {"fc.*", "stem.0.weight"};
+  sp_train_options o;
+  sp_train_options_default(&o);
+  o.optimizer = SP_OPTIM_ADAMW, o.lr = 1e-3f, o.freeze = freeze, o.n_freeze = 2;
+  sp_onnx_model *m1, *m2;
+  sp_trainer *a = make(&m1, &o), *b = make(&m2, &o);
+  assert_int_equal(sp_trainer_num_params(a), 9 + 18 + 2 - 3);
+  for (size_t i = 0; i < sp_trainer_num_params(a); ++i)
+    assert_true(strncmp(sp_trainer_param(a, i, NULL, NULL, NULL), "fc.", 3) &&
+                strcmp(sp_trainer_param(a, i, NULL, NULL, NULL), "stem.0.weight"));
+  sp_error err = {{0}};
+  float loss;
+  for (int s = 0; s < 2; ++s) /* backward + update is a step */
+    if (sp_trainer_backward(a, images, dims, 4, labels, &loss, &err) ||
+        sp_trainer_update(a, &err))
+      fail_msg("%s", err.message);
+  char path[] = "/tmp/sp-test-state-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  int64_t epoch = 0;
+  if (sp_trainer_save_state(a, path, 7, &err) || sp_trainer_load_state(b, path, &epoch, &err))
+    fail_msg("%s", err.message);
+  assert_int_equal(epoch, 7);
+  assert_int_equal(sp_trainer_steps(b), 2);
+  if (sp_trainer_step(a, images, dims, 4, labels, &loss, &err) ||
+      sp_trainer_step(b, images, dims, 4, labels, &loss, &err))
+    fail_msg("%s", err.message);
+  for (size_t i = 0; i < sp_trainer_num_params(a); ++i) {
+    float *va, *vb;
+    int64_t n;
+    sp_trainer_param(a, i, &va, NULL, &n);
+    sp_trainer_param(b, i, &vb, NULL, NULL);
+    assert_memory_equal(va, vb, (size_t)n * sizeof *va);
+  }
+  /* another optimizer's state is refused, naming the file */
+  sp_trainer_free(b);
+  sp_onnx_free(m2);
+  o.optimizer = SP_OPTIM_SGD;
+  b = make(&m2, &o);
+  assert_int_not_equal(sp_trainer_load_state(b, path, &epoch, &err), 0);
+  assert_non_null(strstr(err.message, "--optimizer adamw"));
+  assert_non_null(strstr(err.message, path));
+  unlink(path);
+  sp_trainer_free(a);
+  sp_trainer_free(b);
+  sp_onnx_free(m1);
+  sp_onnx_free(m2);
+}
+
 static void test_bad_labels(void **state) {
   (void)state;
   sp_onnx_model *model;
@@ -235,6 +355,8 @@ int main(void) {
       cmocka_unit_test(test_optimizer_formulas),
       cmocka_unit_test(test_schedule),
       cmocka_unit_test(test_bad_labels),
+      cmocka_unit_test(test_distill_and_mse),
+      cmocka_unit_test(test_freeze_and_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
