@@ -4,8 +4,9 @@
  * every value kept, BatchNormalization on batch statistics), adds softmax
  * cross-entropy on output 0, walks the backward kernels and updates the
  * parameters: the float initializers that feed Conv, ConvTranspose, Gemm and
- * MatMul weights and biases, normalisation scales and biases, and constant
- * float operands of Add/Sub/Mul. They live in one writable arena with their
+ * MatMul weights and biases, normalisation scales and biases, constant
+ * float operands of Add/Sub/Mul/Pow, embedding tables (Gather's data) and
+ * tokens broadcast by Expand. They live in one writable arena with their
  * gradients and the optimizer state in the same layout (llm.c's
  * malloc_and_point_parameters), so an update is one loop over flat arrays.
  * BatchNormalization running statistics are kept writable beside them and

@@ -63,8 +63,13 @@ static int role(const Onnx__NodeProto *n, size_t i, const Onnx__TensorProto *t) 
       !strcmp(op, "InstanceNormalization") || !strcmp(op, "GroupNormalization") ||
       !strcmp(op, "Transpose"))
     return 1;
+  /* embedding tables (Gather's data) and learned tokens broadcast to the
+   * batch (ViT's class token: Expand) */
+  if ((!strcmp(op, "Gather") || !strcmp(op, "Expand")) && i == 0)
+    return sp_onnx_tensor_numel(t) > 1;
   /* biases and scales; not scalars such as LayerNorm's epsilon or GELU's 0.5 */
-  if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul"))
+  if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
+      !strcmp(op, "Pow"))
     return sp_onnx_tensor_numel(t) > 1;
   return 0;
 }
