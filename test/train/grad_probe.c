@@ -6,7 +6,7 @@
  *   grad_probe MODEL DIR [--seed N]
  *
  * DIR holds input_<i>.pb for each graph input, dout_0.pb (d loss / d output
- * 0) and params.txt (the initializers to differentiate, one name a line).
+ * 0; ones when absent) and params.txt (the initializers to differentiate, one name a line).
  * Every float initializer is bound writable (BatchNormalization moves its
  * running statistics in training mode). Writes DIR/output_0.pb, DIR/grad/
  * <name>.pb for each parameter, and DIR/trainer_params.txt: the parameters
@@ -114,17 +114,27 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/output_0.pb", dir);
   if (sp_tensor_write_pb(path, y, &err))
     return fail(path, &err);
+  /* d loss / d output 0: dout_0.pb, or ones when DIR has none */
   snprintf(path, sizeof path, "%s/dout_0.pb", dir);
-  sp_tensor *dout;
-  if (sp_tensor_read_pb(path, &dout, &err))
-    return fail(path, &err);
-  if (dout->numel != y->numel || dout->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
-    fprintf(stderr, "grad_probe: %s: %lld floats for an output of %lld\n", path,
-            (long long)dout->numel, (long long)y->numel);
-    return 1;
+  sp_tensor *dout = NULL;
+  float *ones = NULL;
+  FILE *probe_file = fopen(path, "rb");
+  if (probe_file) {
+    fclose(probe_file);
+    if (sp_tensor_read_pb(path, &dout, &err))
+      return fail(path, &err);
+    if (dout->numel != y->numel || dout->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+      fprintf(stderr, "grad_probe: %s: %lld floats for an output of %lld\n", path,
+              (long long)dout->numel, (long long)y->numel);
+      return 1;
+    }
+  } else {
+    ones = malloc((size_t)(y->numel ? y->numel : 1) * sizeof *ones);
+    for (int64_t i = 0; i < y->numel; ++i)
+      ones[i] = 1;
   }
   const float **douts = calloc((size_t)sp_runtime_num_outputs(rt), sizeof *douts);
-  douts[0] = dout->data;
+  douts[0] = dout ? dout->data : ones;
   if (sp_runtime_backward(rt, douts, &err))
     return fail("backward", &err);
   for (size_t p = 0; p < n_params; ++p) {
@@ -134,7 +144,9 @@ int main(int argc, char **argv) {
     if (sp_tensor_write_pb(path, &t, &err))
       return fail(path, &err);
   }
-  sp_tensor_free(dout);
+  if (dout)
+    sp_tensor_free(dout);
+  free(ones);
   sp_runtime_free(rt);
   return 0;
 }
