@@ -49,15 +49,18 @@ void sp_train_options_default(sp_train_options *o);
 typedef struct sp_trainer sp_trainer;
 
 /* A trainer over model (which must outlive it; its initializers are read,
- * never changed). The model's first input takes the images, output 0 the
- * logits (batch, classes). Fails naming the first node on the training
+ * never changed). The model's first input takes the images (or, when it is
+ * int64, token ids: x rounded to integers), output 0 the logits (batch,
+ * classes), or (batch, positions..., classes) for a token model, the loss
+ * then averaging over every position (a language model's next tokens). Fails naming the first node on the training
  * path whose op has no backward kernel only when a step reaches it. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
 void sp_trainer_free(sp_trainer *t);
 
 /* Forward and backward on one batch: x (dims[0] = batch) as the first
- * input, labels (batch) in [0, classes); gradients of the loss (mean over
+ * input, labels in [0, classes), one per row of the logits: (batch), or
+ * (batch, positions...) for a token model; gradients of the loss (mean over
  * the batch) are added into the gradient arena. *loss receives the loss.
  * A non-finite loss or a label out of range is an error. */
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims,

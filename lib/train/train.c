@@ -29,6 +29,8 @@ struct sp_trainer {
   float *stat_values; /* BatchNormalization running mean and var */
   float *dlogits;
   size_t dlogits_cap;
+  int64_t *tokens; /* x as integers, for a model whose input is int64 */
+  size_t tokens_cap;
   int64_t steps;
 };
 
@@ -172,38 +174,66 @@ void sp_trainer_free(sp_trainer *t) {
   free(t->arena);
   free(t->stat_values);
   free(t->dlogits);
+  free(t->tokens);
   free(t);
 }
 
 /* ---- steps ---- */
 
-/* Runs x in the mode wanted and returns the logits (batch, classes). */
+/* Runs x in the mode wanted and returns the logits (batch, ..., classes):
+ * *rows = numel / classes predictions, one label each. An int64 input
+ * (token ids) gets x rounded to integers. */
 static const sp_tensor *forward(sp_trainer *t, int training, const float *x,
                                 const int64_t *dims, int rank, int64_t *classes,
-                                sp_error *err) {
+                                int64_t *rows, sp_error *err) {
   sp_runtime_set_training(t->rt, training);
-  if (sp_runtime_bind(t->rt, t->input, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims,
-                      x, err) ||
+  const void *data = x;
+  int32_t type = sp_runtime_input_info(t->rt, 0)->elem_type;
+  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+    int64_t n = 1;
+    for (int d = 0; d < rank; ++d)
+      n *= dims[d];
+    if ((size_t)n > t->tokens_cap) {
+      int64_t *p = realloc(t->tokens, (size_t)n * sizeof *p);
+      if (!p)
+        return sp_error_set(err, "out of memory"), NULL;
+      t->tokens = p, t->tokens_cap = (size_t)n;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      t->tokens[i] = (int64_t)lrintf(x[i]);
+    data = t->tokens;
+  } else {
+    type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  }
+  if (sp_runtime_bind(t->rt, t->input, type, rank, dims, data, err) ||
       sp_runtime_run(t->rt, err))
     return NULL;
   const sp_tensor *y = sp_runtime_output(t->rt, 0);
-  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank != 2 ||
-      y->dims[0] != dims[0]) {
-    sp_error_set(err, "%s: output '%s' is not float logits (batch, classes)",
+  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank < 2 ||
+      y->dims[0] != dims[0] || y->dims[y->rank - 1] < 1) {
+    sp_error_set(err, "%s: output '%s' is not float logits (batch, ..., classes)",
                  t->model->path, y->name);
     return NULL;
   }
-  *classes = y->dims[1];
+  *classes = y->dims[y->rank - 1];
+  *rows = y->numel / *classes;
+  /* per-position labels come with token inputs, never with image batches,
+   * whose label arrays hold one per sample */
+  if (*rows != dims[0] && type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+    sp_error_set(err, "%s: output '%s' has %lld predictions for %lld samples: "
+                 "logits per position need a token (int64) input",
+                 t->model->path, y->name, (long long)*rows, (long long)dims[0]);
+    return NULL;
+  }
   return y;
 }
 
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                         const int64_t *labels, float *loss, sp_error *err) {
-  int64_t K;
-  const sp_tensor *y = forward(t, 1, x, dims, rank, &K, err);
+  int64_t K, B;
+  const sp_tensor *y = forward(t, 1, x, dims, rank, &K, &B, err);
   if (!y)
     return -1;
-  const int64_t B = dims[0];
   for (int64_t b = 0; b < B; ++b)
     if (labels[b] < 0 || labels[b] >= K)
       return sp_error_set(err, "label %lld of sample %lld is outside [0, %lld)",
@@ -305,12 +335,12 @@ int sp_trainer_step(sp_trainer *t, const float *x, const int64_t *dims, int rank
 
 int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                     const int64_t *labels, int64_t *correct, sp_error *err) {
-  int64_t K;
-  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, err);
+  int64_t K, rows;
+  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, &rows, err);
   if (!y)
     return -1;
   const float *p = y->data;
-  for (int64_t b = 0; b < dims[0]; ++b) {
+  for (int64_t b = 0; b < rows; ++b) {
     int64_t best = 0;
     for (int64_t k = 1; k < K; ++k)
       if (p[b * K + k] > p[b * K + best])

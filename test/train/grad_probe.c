@@ -4,13 +4,19 @@
  * logits, which sp-train's loss does not cover (token ids, sequence logits).
  *
  *   grad_probe MODEL DIR [--seed N]
+ *   grad_probe MODEL DIR --trainer
  *
  * DIR holds input_<i>.pb for each graph input, dout_0.pb (d loss / d output
  * 0; ones when absent) and params.txt (the initializers to differentiate, one name a line).
  * Every float initializer is bound writable (BatchNormalization moves its
  * running statistics in training mode). Writes DIR/output_0.pb, DIR/grad/
  * <name>.pb for each parameter, and DIR/trainer_params.txt: the parameters
- * sp_trainer would train in this model (lib/train's choice), one a line. */
+ * sp_trainer would train in this model (lib/train's choice), one a line.
+ *
+ * With --trainer it goes through lib/train instead: sp_trainer_backward on
+ * input_0.pb (as floats, the trainer's interface) and labels.pb (int64, one
+ * per row of the logits), writing DIR/loss.txt and DIR/trainer_grad/
+ * <name>.pb for each parameter the trainer trains. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +30,58 @@ static int fail(const char *what, sp_error *err) {
   return 1;
 }
 
+/* sp_trainer_backward on DIR's input_0.pb and labels.pb. */
+static int trainer_gradients(sp_onnx_model *model, const char *dir) {
+  char path[4096];
+  sp_error err = {0};
+  sp_trainer *t;
+  sp_train_options opt;
+  sp_train_options_default(&opt);
+  sp_tensor *x, *labels;
+  snprintf(path, sizeof path, "%s/input_0.pb", dir);
+  if (sp_tensor_read_pb(path, &x, &err))
+    return fail(path, &err);
+  snprintf(path, sizeof path, "%s/labels.pb", dir);
+  if (sp_tensor_read_pb(path, &labels, &err))
+    return fail(path, &err);
+  if (labels->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+    return fail("labels.pb is not int64", NULL);
+  float *xf = malloc((size_t)(x->numel ? x->numel : 1) * sizeof *xf);
+  for (int64_t i = 0; i < x->numel; ++i)
+    xf[i] = x->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64
+                ? (float)((const int64_t *)x->data)[i]
+                : ((const float *)x->data)[i];
+  float loss;
+  if (sp_trainer_create(model, &opt, &t, &err) ||
+      sp_trainer_backward(t, xf, x->dims, x->rank, labels->data, &loss, &err))
+    return fail("sp_trainer_backward", &err);
+  snprintf(path, sizeof path, "%s/loss.txt", dir);
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return fail(path, NULL);
+  fprintf(f, "%.9g\n", (double)loss);
+  fclose(f);
+  for (size_t i = 0; i < sp_trainer_num_params(t); ++i) {
+    float *v, *g;
+    int64_t numel;
+    const char *name = sp_trainer_param(t, i, &v, &g, &numel);
+    sp_tensor gt = {name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1, {numel}, numel, g};
+    snprintf(path, sizeof path, "%s/trainer_grad/%s.pb", dir, name);
+    if (sp_tensor_write_pb(path, &gt, &err))
+      return fail(path, &err);
+  }
+  sp_trainer_free(t);
+  sp_tensor_free(x);
+  sp_tensor_free(labels);
+  free(xf);
+  sp_onnx_free(model);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--seed"))) {
-    fprintf(stderr, "usage: grad_probe MODEL DIR [--seed N]\n");
+  int use_trainer = argc == 4 && !strcmp(argv[3], "--trainer");
+  if (argc != 3 && !use_trainer && !(argc == 5 && !strcmp(argv[3], "--seed"))) {
+    fprintf(stderr, "usage: grad_probe MODEL DIR [--seed N | --trainer]\n");
     return 2;
   }
   const char *model_path = argv[1], *dir = argv[2];
@@ -34,6 +89,8 @@ int main(int argc, char **argv) {
   sp_onnx_model *model;
   if (sp_onnx_load(model_path, &model, &err))
     return fail(model_path, &err);
+  if (use_trainer)
+    return trainer_gradients(model, dir);
   char path[4096], line[1024];
   /* what lib/train would train */
   sp_trainer *trainer;

@@ -12,6 +12,9 @@ ONNX model, any input types, any output shape):
   - the zoo's tiny_gpt (token ids in, (batch, seq, vocab) logits out),
     tiny_encoder and resnet18 (BatchNormalization on batch statistics), built
     from test/zoo/export_zoo.py's definitions and exported here;
+  - sp_trainer itself (grad_probe --trainer) on tiny_gpt, whose loss is the
+    cross-entropy of every position's logits against a (batch, seq) label
+    array, and on tiny_encoder (one label a sequence), token ids in;
   - Dropout in training mode: a seed repeats the gradients exactly, another
     changes them, about p of the elements drop, and the gradient is zero
     exactly where the output was dropped.
@@ -208,6 +211,44 @@ def check(name, model, inputs, opset, grad_probe, work, floor=1e-3):
     return failures
 
 
+def check_trainer(name, model, tokens, labels, grad_probe, work):
+    """lib/train's own loss on a token model: cross-entropy over the last
+    axis of the logits with one label per row, against torch's."""
+    work = os.path.join(work, name + '_trainer')
+    os.makedirs(os.path.join(work, 'trainer_grad'))
+    path = os.path.join(work, f'{name}.onnx')
+    export(copy.deepcopy(model), [torch.from_numpy(tokens)], path, 14)
+    write_pb(os.path.join(work, 'input_0.pb'), tokens)
+    write_pb(os.path.join(work, 'labels.pb'), labels)
+    p = subprocess.run([grad_probe, path, work, '--trainer'], capture_output=True, text=True)
+    if p.returncode:
+        return [f'{name} trainer: grad_probe failed: {p.stderr.strip()}']
+    ref = copy.deepcopy(model).double().train()
+    out = ref(torch.from_numpy(tokens))
+    loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), torch.from_numpy(labels).reshape(-1))
+    loss.backward()
+    with open(os.path.join(work, 'loss.txt')) as f:
+        sp_loss = float(f.read())
+    failures = []
+    if abs(sp_loss - loss.item()) > 1e-4 * abs(loss.item()):
+        failures.append(f'{name} trainer: loss {sp_loss} != torch {loss.item()}')
+    worst = 0.0
+    for n, q in ref.named_parameters():
+        f = os.path.join(work, 'trainer_grad', f'{n}.pb')
+        if not os.path.exists(f):
+            failures.append(f'{name} trainer: {n} is not trained')
+            continue
+        want = q.grad.numpy()
+        err = float(np.abs(ortlib.load_pb(f).reshape(want.shape) - want).max()
+                    / max(np.abs(want).max(), 1e-3))
+        worst = max(worst, err)
+        if err > TOL:
+            failures.append(f'{name} trainer: gradient of {n}: relative error {err:.2e}')
+    print(f'{name} trainer: loss {sp_loss:.6f} (torch {loss.item():.6f}), worst relative '
+          f'error {worst:.2e}', flush=True)
+    return failures
+
+
 def check_dropout(grad_probe, work):
     n, p = 500, 0.3
     work = os.path.join(work, 'dropout')
@@ -286,6 +327,16 @@ def main():
                 failures += check(name, model, inputs, opset, args.grad_probe, work)
             except RuntimeError as e:
                 failures.append(f'{name}: {e}')
+            ran += 1
+        # sp_trainer itself on token models: per-position labels for the GPT
+        for name, cls, labels in [
+                ('tiny_gpt', TinyGPT, rng.integers(0, 1000, (2, 32))),
+                ('tiny_encoder', TinyEncoderClassifier, rng.integers(0, 10, (2,)))]:
+            if only and name + '_trainer' not in only:
+                continue
+            torch.manual_seed(5)
+            failures += check_trainer(name, tiny(cls), tokens, labels.astype(np.int64),
+                                      args.grad_probe, work)
             ran += 1
         if not only or 'dropout' in only:
             failures += check_dropout(args.grad_probe, work)
