@@ -8,7 +8,9 @@ ONNX model, any input types, any output shape):
     LayerNorm chain ReduceMean/Sub/Pow/Sqrt/Div; Erf (GELU), HardSigmoid,
     HardSwish, LeakyRelu, Exp, Log, Abs, Neg, Sqrt, Pow with a constant and
     a trained exponent, ReduceSum; Concat, Split, Slice with steps, Gather,
-    Expand, Pad reflect/edge, Where);
+    Expand, Pad reflect/edge, Where), and one made of the patterns inference
+    fuses (Conv+BN+Relu, Conv+HardSwish, Conv+SiLU, Conv+residual+Clip,
+    MatMul+bias+GELU), which training must differentiate unfused;
   - the zoo's tiny_gpt (token ids in, (batch, seq, vocab) logits out),
     tiny_encoder and resnet18 (BatchNormalization on batch statistics), built
     from test/zoo/export_zoo.py's definitions and exported here;
@@ -120,6 +122,30 @@ class MoveNet(nn.Module):
         h = torch.cat([t, h], dim=1)                           # (B, 5, 5)
         h = torch.where(self.mask, h, h * h)
         return self.fc(h).flatten(1)
+
+
+class FusableNet(nn.Module):
+    """The patterns inference fuses (fuse.c), which training must keep apart:
+    Conv+BatchNormalization+Relu, Conv+HardSwish, Conv+SiLU (Sigmoid, Mul),
+    Conv+Clip (ReLU6) with a residual Add, MatMul+bias+GELU (Erf chain)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.c2 = nn.Conv2d(8, 8, 1)
+        self.c3 = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.c4 = nn.Conv2d(8, 8, 1)
+        self.fc1 = nn.Linear(8, 16)
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x):  # (B, 3, 6, 6)
+        h = torch.relu(self.bn(self.c1(x)))
+        h = F.hardswish(self.c2(h))
+        h = F.silu(self.c3(h))
+        h = F.relu6(self.c4(h) + h)
+        h = h.mean(dim=(2, 3))
+        return self.fc2(F.gelu(self.fc1(h)))
 
 
 class DropNet(nn.Module):
@@ -312,6 +338,7 @@ def main():
         'layernorm': lambda: (NormNet(), [rng.standard_normal((3, 4, 6)).astype(np.float32)], 17),
         'math': lambda: (MathNet(), [rng.standard_normal((3, 3, 7)).astype(np.float32)], 14),
         'movement': lambda: (MoveNet(), [rng.standard_normal((2, 2, 5, 6)).astype(np.float32)], 13),
+        'fusable': lambda: (tiny(FusableNet), [rng.standard_normal((3, 3, 6, 6)).astype(np.float32)], 14),
         'tiny_gpt': lambda: (tiny(TinyGPT), [tokens], 14),
         'tiny_encoder': lambda: (tiny(TinyEncoderClassifier), [tokens], 14),
         'resnet18': lambda: (resnet(), [rng.standard_normal((2, 3, 64, 64)).astype(np.float32)], 13),
