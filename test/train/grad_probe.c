@@ -121,6 +121,7 @@ int main(int argc, char **argv) {
   FILE *pf = fopen(path, "r");
   if (!pf)
     return fail(path, NULL);
+  const Onnx__GraphProto *g = model->proto->graph;
   char **names = NULL;
   float **grads = NULL;
   int64_t *sizes = NULL;
@@ -135,13 +136,15 @@ int main(int argc, char **argv) {
   fclose(pf);
   grads = calloc(n_params + 1, sizeof *grads);
   sizes = calloc(n_params + 1, sizeof *sizes);
-  const Onnx__GraphProto *g = model->proto->graph;
+  float **bound = calloc(g->n_initializer + 1, sizeof *bound); /* freed last */
+  size_t n_bound = 0;
   for (size_t i = 0; i < g->n_initializer; ++i) {
     const Onnx__TensorProto *t = g->initializer[i];
     if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
       continue;
     int64_t numel = sp_onnx_tensor_numel(t);
     float *data = malloc((size_t)(numel ? numel : 1) * sizeof *data), *grad = NULL;
+    bound[n_bound++] = data;
     for (size_t p = 0; p < n_params; ++p)
       if (!strcmp(names[p], t->name)) {
         grad = grads[p] = calloc((size_t)(numel ? numel : 1), sizeof *grad);
@@ -204,6 +207,12 @@ int main(int argc, char **argv) {
   if (dout)
     sp_tensor_free(dout);
   free(ones);
+  free(douts);
   sp_runtime_free(rt);
+  for (size_t i = 0; i < n_bound; ++i)
+    free(bound[i]);
+  for (size_t p = 0; p < n_params; ++p)
+    free(names[p]), free(grads[p]);
+  free(bound), free(names), free(grads), free(sizes);
   return 0;
 }

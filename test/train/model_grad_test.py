@@ -196,6 +196,48 @@ def probe(grad_probe, path, inputs, dout, params, work, seed=None):
     return ortlib.load_pb(os.path.join(work, 'output_0.pb')), grads, trained
 
 
+def kink_margin(model, x):
+    """How far the float64 forward of model on x stays from the kinks where
+    float32 and float64 may take different branches: the least |input| of
+    any ReLU, and the least gap between a max-pool window's two largest
+    (positive) values. Closer than float32's rounding, sp and torch may
+    route a gradient differently, and both be right."""
+    model = copy.deepcopy(model).double().train()
+    margins = [float('inf')]
+
+    def relu(mod, inp, out):
+        margins.append(float(inp[0].detach().abs().min()))
+
+    def pool(mod, inp, out):
+        v = F.pad(inp[0].detach(), [mod.padding] * 4, value=-float('inf'))
+        w = v.unfold(2, mod.kernel_size, mod.stride).unfold(3, mod.kernel_size, mod.stride)
+        top = w.flatten(-2).topk(2, dim=-1).values
+        gap = (top[..., 0] - top[..., 1])[top[..., 0] > 0]
+        margins.append(float(gap.min()) if gap.numel() else float('inf'))
+
+    for mod in model.modules():
+        if isinstance(mod, nn.ReLU):
+            mod.inplace = False
+            mod.register_forward_hook(relu)
+        elif isinstance(mod, nn.MaxPool2d):
+            mod.register_forward_hook(pool)
+    with torch.no_grad():
+        model(torch.from_numpy(x).double())
+    return min(margins)
+
+
+def kink_free_images(model, shape, margin=2e-6, tries=30):
+    """The first of a fixed sequence of random batches whose forward keeps
+    kink_margin above margin."""
+    for seed in range(tries):
+        x = np.random.default_rng(100 + seed).standard_normal(shape).astype(np.float32)
+        m = kink_margin(model, x)
+        if m > margin:
+            print(f'input seed {100 + seed}: kink margin {m:.1e}', flush=True)
+            return x
+    raise RuntimeError(f'no batch in {tries} stays {margin} from every kink')
+
+
 def check(name, model, inputs, opset, grad_probe, work, floor=1e-3):
     """Exports model, compares every parameter's gradient of sum(out * R)."""
     torch.manual_seed(1)
@@ -332,7 +374,9 @@ def main():
         torch.manual_seed(2)
         m = torchvision.models.resnet18(weights=None, num_classes=10)
         randomize(m)  # distinct BatchNorm weights: no merged initializers
-        return m
+        # ~400k ReLU inputs: a batch is likely to put one within float32's
+        # rounding of 0 (measured: 1.9e-7 gave 1.2e-2 in layer1.1.bn1.bias)
+        return m, [kink_free_images(m, (2, 3, 64, 64))], 13
 
     cases = {
         'layernorm': lambda: (NormNet(), [rng.standard_normal((3, 4, 6)).astype(np.float32)], 17),
@@ -341,7 +385,7 @@ def main():
         'fusable': lambda: (tiny(FusableNet), [rng.standard_normal((3, 3, 6, 6)).astype(np.float32)], 14),
         'tiny_gpt': lambda: (tiny(TinyGPT), [tokens], 14),
         'tiny_encoder': lambda: (tiny(TinyEncoderClassifier), [tokens], 14),
-        'resnet18': lambda: (resnet(), [rng.standard_normal((2, 3, 64, 64)).astype(np.float32)], 13),
+        'resnet18': resnet,
     }
     only = set(args.only.split(',')) if args.only else None
     failures, ran = [], 0

@@ -731,8 +731,8 @@ static int64_t ref_pad_src(int64_t j, int64_t dim, int mode) {
  * is checked by that identity against a naive forward P. */
 static void test_movement_backward(void **state) {
   (void)state;
-  /* Slice of x (4,7) rows 3..0 step -2, cols 1..6 step 2 -> (2,3) */
-  float *x = rand_buf(28, 101), *r = rand_buf(28, 102), dx[28] = {0};
+  /* Slice of x (4,7; 30 floats for the Gather below) rows 3..0 step -2, cols 1..6 step 2 -> (2,3) */
+  float *x = rand_buf(30, 101), *r = rand_buf(28, 102), dx[28] = {0};
   const int64_t ydims[2] = {2, 3}, yst[2] = {3, 1}, xst[2] = {-2 * 7, 2};
   strided_add(dx + 3 * 7 + 1, xst, r, yst, 2, ydims);
   double lhs = 0;
