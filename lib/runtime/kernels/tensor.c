@@ -1,9 +1,10 @@
 /* tensor.c - data movement and shape ops, on any element type by size:
- * views (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout),
- * Transpose, Concat, Split, Slice, Gather, GatherElements, Expand, Tile,
- * Pad, Shape, Size, ConstantOfShape, Range, Cast, Resize/Upsample,
- * DepthToSpace, SpaceToDepth, Trilu, CumSum, EyeLike. Output shapes come
- * from shape inference (sp_infer_shapes), so kernels only move bytes. */
+ * views (Reshape, Flatten, Squeeze, Unsqueeze, Identity), Dropout (a view
+ * outside training), Transpose, Concat, Split, Slice, Gather,
+ * GatherElements, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range,
+ * Cast, Resize/Upsample, DepthToSpace, SpaceToDepth, Trilu, CumSum, EyeLike.
+ * Output shapes come from shape inference (sp_infer_shapes), so kernels only
+ * move bytes; the backward kernels (float) add the moved gradients back. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
