@@ -95,6 +95,11 @@ void sp_runtime_profile_print(const sp_runtime *rt, FILE *out);
  * bound writable), and caches nothing derived from weights. Switching
  * replans at the next run. */
 int sp_runtime_set_training(sp_runtime *rt, int on);
+/* Seeds Dropout in training mode and restarts its sequence: the k-th
+ * training run after this call drops the same elements for the same seed,
+ * whatever the thread count (each element's draw depends only on the seed,
+ * k, the node and the element). The default seed is 0. */
+void sp_runtime_set_seed(sp_runtime *rt, uint64_t seed);
 /* Points the float initializer name at data (its values copied there
  * first), which the caller owns and may change between runs; grad, if not
  * NULL, receives d(loss)/d(name) (added to, never cleared) at each

@@ -5,8 +5,9 @@
  * output 0 (softmax cross-entropy, distillation from a teacher model, or
  * MSE), walks the backward kernels and updates the
  * parameters: the float initializers that feed Conv, ConvTranspose, Gemm and
- * MatMul weights and biases, normalisation scales and biases, and constant
- * float operands of Add/Sub/Mul. They live in one writable arena with their
+ * MatMul weights and biases, normalisation scales and biases, constant
+ * float operands of Add/Sub/Mul/Pow, embedding tables (Gather's data) and
+ * tokens broadcast by Expand. They live in one writable arena with their
  * gradients and the optimizer state in the same layout (llm.c's
  * malloc_and_point_parameters), so an update is one loop over flat arrays.
  * BatchNormalization running statistics are kept writable beside them and
@@ -80,8 +81,10 @@ void sp_train_options_default(sp_train_options *o);
 typedef struct sp_trainer sp_trainer;
 
 /* A trainer over model (which must outlive it; its initializers are read,
- * never changed). The model's first input takes the images, output 0 the
- * logits (batch, classes). Fails naming the first node on the training
+ * never changed). The model's first input takes the images (or, when it is
+ * int64, token ids: x rounded to integers), output 0 the logits (batch,
+ * classes), or (batch, positions..., classes) for a token model, the loss
+ * then averaging over every position (a language model's next tokens). Fails naming the first node on the training
  * path whose op has no backward kernel only when a step reaches it. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
@@ -94,7 +97,8 @@ void sp_trainer_set_total_steps(sp_trainer *t, int64_t total_steps);
 void sp_trainer_free(sp_trainer *t);
 
 /* Forward and backward on one batch: x (dims[0] = batch) as the first
- * input, labels (batch) in [0, classes); gradients of the loss (mean over
+ * input, labels in [0, classes), one per row of the logits: (batch), or
+ * (batch, positions...) for a token model; gradients of the loss (mean over
  * the batch) are added into the gradient arena. *loss receives the loss.
  * A non-finite loss or a label out of range is an error. */
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims,

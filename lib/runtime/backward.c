@@ -26,6 +26,11 @@ void sp_runtime_set_collective(sp_runtime *rt, const sp_collective *c) {
   rt->collective = c;
 }
 
+void sp_runtime_set_seed(sp_runtime *rt, uint64_t seed) {
+  rt->seed = seed;
+  rt->training_runs = 0;
+}
+
 int sp_runtime_bind_parameter(sp_runtime *rt, const char *name, float *data,
                               float *grad, sp_error *err) {
   rt_value *v = name ? sp_map_get_str(&rt->values_by_name, name, NULL) : NULL;

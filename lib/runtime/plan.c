@@ -159,7 +159,8 @@ static void lifetimes(sp_runtime *rt) {
     rt_node *n = &rt->nodes[k];
     if (n->skip)
       continue;
-    if (n->op->alias && n->n_out > 0 && n->out[0] && n->in[0] &&
+    int view = n->op->alias == RT_VIEW || (n->op->alias == RT_VIEW_INFERENCE && !rt->training);
+    if (view && n->n_out > 0 && n->out[0] && n->in[0] &&
         n->out[0]->kind == RT_ARENA) {
       n->out[0]->kind = RT_ALIAS;
       n->out[0]->alias_of = n->in[0];

@@ -695,6 +695,8 @@ int sp_runtime_run(sp_runtime *rt, sp_error *err) {
         if (n->out[i])
           rt->observer(rt->observer_user, n->out[i]->t.name, &n->out[i]->t);
   }
+  if (rt->training)
+    ++rt->training_runs; /* the next run draws new dropout masks */
   return 0;
 }
 

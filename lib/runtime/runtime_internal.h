@@ -49,12 +49,16 @@ typedef struct rt_op {
    * pack weights. May be NULL. */
   int (*prepare)(sp_runtime *rt, rt_node *n, sp_error *err);
   int (*forward)(sp_runtime *rt, rt_node *n, sp_error *err);
-  int alias; /* output 0 has the bytes of input 0 (a view) */
+  /* output 0 has the bytes of input 0 (a view): RT_VIEW always,
+   * RT_VIEW_INFERENCE outside training (Dropout) */
+  int alias;
   /* Training (backward.c): adds d(loss)/d(input) into each non-NULL
    * n->in[i]->grad from the outputs' grads and the forward values, which
    * the training plan keeps alive. NULL: the op cannot be trained through. */
   int (*backward)(sp_runtime *rt, rt_node *n, sp_error *err);
 } rt_op;
+
+enum { RT_VIEW = 1, RT_VIEW_INFERENCE = 2 };
 
 /* Fused epilogues applied by conv/gemm after the bias. */
 typedef enum rt_act {
@@ -117,6 +121,9 @@ struct sp_runtime {
   int training;
   float *grads; /* the gradients of the values that are not parameters */
   const sp_collective *collective; /* synchronised BatchNormalization */
+  /* Dropout's draws: a function of (seed, training_runs, node, element) */
+  uint64_t seed;          /* sp_runtime_set_seed; 0 by default */
+  uint64_t training_runs; /* forward runs in training mode since the seed */
   size_t grads_cap;
   sp_observer_fn observer;
   void *observer_user;

@@ -34,6 +34,8 @@ struct sp_trainer {
   size_t dlogits_cap;
   sp_runtime *teacher;
   char *teacher_path; /* o.teacher points here */
+  int64_t *tokens; /* x as integers, for a model whose input is int64 */
+  size_t tokens_cap;
   int64_t steps, batch_correct;
   const sp_collective *collective; /* data-parallel: sums over processes */
   uint64_t rng; /* splitmix64 state, for any random choice of a step */
@@ -92,8 +94,13 @@ static int role(const Onnx__NodeProto *n, size_t i, const Onnx__TensorProto *t) 
       !strcmp(op, "InstanceNormalization") || !strcmp(op, "GroupNormalization") ||
       !strcmp(op, "Transpose"))
     return 1;
+  /* embedding tables (Gather's data) and learned tokens broadcast to the
+   * batch (ViT's class token: Expand) */
+  if ((!strcmp(op, "Gather") || !strcmp(op, "Expand")) && i == 0)
+    return sp_onnx_tensor_numel(t) > 1;
   /* biases and scales; not scalars such as LayerNorm's epsilon or GELU's 0.5 */
-  if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul"))
+  if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
+      !strcmp(op, "Pow"))
     return sp_onnx_tensor_numel(t) > 1;
   return 0;
 }
@@ -232,28 +239,64 @@ void sp_trainer_free(sp_trainer *t) {
   free(t->dlogits);
   sp_runtime_free(t->teacher);
   free(t->teacher_path);
+  free(t->tokens);
   free(t);
 }
 
 /* ---- steps ---- */
 
-/* Runs x in the mode wanted and returns the logits (batch, classes). */
+/* Runs x in the mode wanted and returns the logits (batch, ..., classes):
+ * *rows = numel / classes predictions, one label each. An int64 input
+ * (token ids) gets x rounded to integers. */
+/* Binds x as rt's first input: floats, or for a token model (int64 input)
+ * the floats rounded to integers, so callers pass one float array. */
+static int bind_input(sp_trainer *t, sp_runtime *rt, const float *x, const int64_t *dims,
+                      int rank, int32_t *type, sp_error *err) {
+  const void *data = x;
+  *type = sp_runtime_input_info(rt, 0)->elem_type;
+  if (*type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+    int64_t n = 1;
+    for (int d = 0; d < rank; ++d)
+      n *= dims[d];
+    if ((size_t)n > t->tokens_cap) {
+      int64_t *p = realloc(t->tokens, (size_t)n * sizeof *p);
+      if (!p)
+        return sp_error_set(err, "out of memory");
+      t->tokens = p, t->tokens_cap = (size_t)n;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      t->tokens[i] = (int64_t)lrintf(x[i]);
+    data = t->tokens;
+  } else {
+    *type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  }
+  return sp_runtime_bind(rt, sp_runtime_input_info(rt, 0)->name, *type, rank, dims, data, err);
+}
+
 static const sp_tensor *forward(sp_trainer *t, int training, const float *x,
                                 const int64_t *dims, int rank, int64_t *classes,
-                                sp_error *err) {
+                                int64_t *rows, sp_error *err) {
   sp_runtime_set_training(t->rt, training);
-  if (sp_runtime_bind(t->rt, t->input, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims,
-                      x, err) ||
-      sp_runtime_run(t->rt, err))
+  int32_t type;
+  if (bind_input(t, t->rt, x, dims, rank, &type, err) || sp_runtime_run(t->rt, err))
     return NULL;
   const sp_tensor *y = sp_runtime_output(t->rt, 0);
-  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank != 2 ||
-      y->dims[0] != dims[0]) {
-    sp_error_set(err, "%s: output '%s' is not float logits (batch, classes)",
+  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank < 2 ||
+      y->dims[0] != dims[0] || y->dims[y->rank - 1] < 1) {
+    sp_error_set(err, "%s: output '%s' is not float logits (batch, ..., classes)",
                  t->model->path, y->name);
     return NULL;
   }
-  *classes = y->dims[1];
+  *classes = y->dims[y->rank - 1];
+  *rows = y->numel / *classes;
+  /* per-position labels come with token inputs, never with image batches,
+   * whose label arrays hold one per sample */
+  if (*rows != dims[0] && type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+    sp_error_set(err, "%s: output '%s' has %lld predictions for %lld samples: "
+                 "logits per position need a token (int64) input",
+                 t->model->path, y->name, (long long)*rows, (long long)dims[0]);
+    return NULL;
+  }
   return y;
 }
 
@@ -288,17 +331,16 @@ static int64_t count_correct(const float *p, const int64_t *labels, int64_t B, i
 /* The teacher's logits (batch, K) on x, inference mode; NULL and err set
  * when they do not have the student's shape. */
 static const float *teacher_logits(sp_trainer *t, const float *x, const int64_t *dims,
-                                   int rank, int64_t K, sp_error *err) {
-  const char *input = sp_runtime_input_info(t->teacher, 0)->name;
-  if (sp_runtime_bind(t->teacher, input, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims, x,
-                      err) ||
-      sp_runtime_run(t->teacher, err))
+                                   int rank, int64_t B, int64_t K, sp_error *err) {
+  int32_t type;
+  if (bind_input(t, t->teacher, x, dims, rank, &type, err) || sp_runtime_run(t->teacher, err))
     return NULL;
   const sp_tensor *y = sp_runtime_output(t->teacher, 0);
-  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank != 2 ||
-      y->dims[0] != dims[0] || y->dims[1] != K) {
-    sp_error_set(err, "%s: the teacher's output '%s' is not float logits (%lld, %lld) like "
-                 "the student's", t->teacher_path, y->name, (long long)dims[0], (long long)K);
+  if (y->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || y->rank < 2 ||
+      y->dims[0] != dims[0] || y->dims[y->rank - 1] != K || y->numel != B * K) {
+    sp_error_set(err, "%s: the teacher's output '%s' is not float logits of the student's "
+                 "shape (%lld rows of %lld)", t->teacher_path, y->name, (long long)B,
+                 (long long)K);
     return NULL;
   }
   const float *p = y->data;
@@ -313,11 +355,10 @@ static const float *teacher_logits(sp_trainer *t, const float *x, const int64_t 
 
 int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                         const int64_t *labels, float *loss, sp_error *err) {
-  int64_t K;
-  const sp_tensor *y = forward(t, 1, x, dims, rank, &K, err);
+  int64_t K, B;
+  const sp_tensor *y = forward(t, 1, x, dims, rank, &K, &B, err);
   if (!y)
     return -1;
-  const int64_t B = dims[0];
   for (int64_t b = 0; b < B; ++b)
     if (labels[b] < 0 || labels[b] >= K)
       return sp_error_set(err, "label %lld of sample %lld is outside [0, %lld)",
@@ -329,7 +370,7 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
     t->dlogits = d, t->dlogits_cap = (size_t)(B * K);
   }
   const float *teacher = NULL;
-  if (t->teacher && !(teacher = teacher_logits(t, x, dims, rank, K, err)))
+  if (t->teacher && !(teacher = teacher_logits(t, x, dims, rank, B, K, err)))
     return -1;
   const float *s = y->data;
   const float T = t->o.kd_temperature, alpha = t->o.kd_alpha, eps = t->o.label_smoothing;
@@ -468,11 +509,11 @@ int sp_trainer_step(sp_trainer *t, const float *x, const int64_t *dims, int rank
 
 int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                     const int64_t *labels, int64_t *correct, sp_error *err) {
-  int64_t K;
-  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, err);
+  int64_t K, rows;
+  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, &rows, err);
   if (!y)
     return -1;
-  *correct += count_correct(y->data, labels, dims[0], K);
+  *correct += count_correct(y->data, labels, rows, K);
   return 0;
 }
 

@@ -47,6 +47,15 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.run PROPERTIES LABELS "fast;asan" TIMEOUT 300)
+  # whole models (tiny GPT, encoder, ResNet-18) and the ops their exports
+  # use, through grad_probe (any inputs, any output shape)
+  add_executable(grad_probe ${CMAKE_CURRENT_LIST_DIR}/grad_probe.c)
+  sp_target_defaults(grad_probe)
+  target_link_libraries(grad_probe PRIVATE sp_train sp_runtime)
+  add_test(NAME train.models
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/model_grad_test.py
+                   --grad-probe $<TARGET_FILE:grad_probe>)
+  set_tests_properties(train.models PROPERTIES LABELS "full;asan" TIMEOUT 600)
 endif()
 
 # Data-parallel sp-train (built when CMake finds MPI): 2 ranks give the

@@ -506,6 +506,315 @@ static void test_small_backward(void **state) {
   assert_memory_equal(gx, want_gap, sizeof gx);
 }
 
+
+/* Every unary op with a backward rule against central differences of its
+ * own forward (37 elements, away from the kinks at 0, +-2.5, +-3); dx
+ * starts at 1 to check that gradients are added. */
+static void test_unary_backward(void **state) {
+  (void)state;
+  static const struct {
+    unary_op op;
+    float a, b;
+    int positive; /* domain x > 0 */
+    const char *name;
+  } ops[] = {
+      {U_RELU, 0, 0, 0, "Relu"},         {U_LEAKY, 0.1f, 0, 0, "LeakyRelu"},
+      {U_ELU, 0.7f, 0, 0, "Elu"},        {U_SIGMOID, 0, 0, 0, "Sigmoid"},
+      {U_HSIGMOID, 0.2f, 0.5f, 0, "HardSigmoid"},
+      {U_HSWISH, 0, 0, 0, "HardSwish"},  {U_TANH, 0, 0, 0, "Tanh"},
+      {U_GELU, 0, 0, 0, "Gelu"},         {U_GELU_TANH, 0, 0, 0, "Gelu(tanh)"},
+      {U_SOFTPLUS, 0, 0, 0, "Softplus"}, {U_EXP, 0, 0, 0, "Exp"},
+      {U_LOG, 0, 0, 1, "Log"},           {U_SQRT, 0, 0, 1, "Sqrt"},
+      {U_RECIP, 0, 0, 1, "Reciprocal"},  {U_ABS, 0, 0, 0, "Abs"},
+      {U_NEG, 0, 0, 0, "Neg"},           {U_ERF, 0, 0, 0, "Erf"},
+  };
+  enum { K = 37 };
+  const float kinks[5] = {0, -3, -2.5f, 2.5f, 3}, h = 1e-2f;
+  for (size_t t = 0; t < sizeof ops / sizeof ops[0]; ++t) {
+    float x[K], y[K], yp[K], ym[K], dx[K], xp[K], xm[K];
+    float *r = rand_buf(K, 71 + (uint32_t)t), *u = rand_buf(K, 91);
+    for (int i = 0; i < K; ++i) {
+      x[i] = ops[t].positive ? 0.3f + 2 * fabsf(u[i]) : 4.5f * u[i];
+      for (int j = 0; j < 5; ++j)
+        if (fabsf(x[i] - kinks[j]) < 3 * h)
+          x[i] = kinks[j] + 3 * h;
+      xp[i] = x[i] + h, xm[i] = x[i] - h, dx[i] = 1;
+    }
+    unary_forward(y, x, K, ops[t].op, ops[t].a, ops[t].b);
+    unary_forward(yp, xp, K, ops[t].op, ops[t].a, ops[t].b);
+    unary_forward(ym, xm, K, ops[t].op, ops[t].a, ops[t].b);
+    assert_int_equal(unary_backward(dx, r, x, y, K, ops[t].op, ops[t].a, ops[t].b), 0);
+    double num[K];
+    float got[K];
+    for (int i = 0; i < K; ++i) {
+      num[i] = r[i] * ((double)yp[i] - ym[i]) / (2 * h);
+      got[i] = dx[i] - 1;
+    }
+    assert_grad(num, got, K, 3e-3, ops[t].name);
+    free(r), free(u);
+  }
+  float one = 0;
+  assert_int_equal(unary_backward(&one, &one, &one, &one, 1, U_FLOOR, 0, 0), -1);
+}
+
+static sp_tensor ftensor(float *data, int rank, const int64_t *dims) {
+  sp_tensor t;
+  memset(&t, 0, sizeof t);
+  t.elem_type = RT_FLOAT;
+  t.rank = rank;
+  t.numel = 1;
+  for (int d = 0; d < rank; ++d)
+    t.dims[d] = dims[d], t.numel *= dims[d];
+  t.data = data;
+  return t;
+}
+
+/* sum r . a^b with a (2,3,5) and b (3,1) broadcast to (2,3,5), in double. */
+static double pow_loss(const float *a, const float *b, const float *r) {
+  double L = 0;
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int w = 0; w < 5; ++w) {
+        int k = (n * 3 + c) * 5 + w;
+        L += r[k] * pow(a[k], b[c]);
+      }
+  return L;
+}
+
+/* Pow's gradients for the base and a broadcast exponent, and Where's for
+ * X and Y with a broadcast condition, through broadcast_grad. */
+static void test_pow_where_backward(void **state) {
+  (void)state;
+  const int64_t ad[3] = {2, 3, 5}, bd[2] = {3, 1};
+  float a[30], b[3] = {2.0f, 0.5f, -1.3f}, y[30], da[30] = {0}, db[3] = {0};
+  float *r = rand_buf(30, 61), *u = rand_buf(30, 62);
+  for (int i = 0; i < 30; ++i)
+    a[i] = 0.4f + 1.5f * fabsf(u[i]);
+  for (int i = 0; i < 30; ++i)
+    y[i] = powf(a[i], b[(i / 5) % 3]);
+  sp_tensor ta = ftensor(a, 3, ad), tb = ftensor(b, 2, bd), ty = ftensor(y, 3, ad);
+  broadcast_grad(da, &ta, r, &ty, G_POW_A, &ta, &tb);
+  broadcast_grad(db, &tb, r, &ty, G_POW_B, &ta, &ty);
+  const double h = 1e-3;
+  double num[30];
+  float *params[2] = {a, b}, *grads[2] = {da, db};
+  size_t sizes[2] = {30, 3};
+  static const char *names[2] = {"Pow da", "Pow db"};
+  for (int t = 0; t < 2; ++t) {
+    for (size_t i = 0; i < sizes[t]; ++i) {
+      float keep = params[t][i];
+      params[t][i] = keep + (float)h;
+      double up = pow_loss(a, b, r);
+      params[t][i] = keep - (float)h;
+      num[i] = (up - pow_loss(a, b, r)) / (2 * h);
+      params[t][i] = keep;
+    }
+    assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
+  }
+  /* Where: cond (2,1,5), X (3,5), Y scalar -> (2,3,5) */
+  const int64_t cd[3] = {2, 1, 5}, xd[2] = {3, 5}, sd[1] = {1};
+  uint8_t cond[10] = {1, 0, 0, 1, 1, 0, 1, 0, 1, 1};
+  float X[15] = {0}, Y[1] = {0}, dX[15] = {0}, dY[1] = {0};
+  sp_tensor tc = ftensor((float *)cond, 3, cd), tx = ftensor(X, 2, xd), ts = ftensor(Y, 1, sd);
+  tc.elem_type = RT_BOOL;
+  broadcast_grad(dX, &tx, r, &ty, G_WHERE_T, &tc, NULL);
+  broadcast_grad(dY, &ts, r, &ty, G_WHERE_F, &tc, NULL);
+  double wantX[15] = {0}, wantY = 0;
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int w = 0; w < 5; ++w) {
+        int k = (n * 3 + c) * 5 + w;
+        if (cond[n * 5 + w])
+          wantX[c * 5 + w] += r[k];
+        else
+          wantY += r[k];
+      }
+  assert_grad(wantX, dX, 15, 1e-5, "Where dX");
+  assert_grad(&wantY, dY, 1, 1e-5, "Where dY");
+  free(r), free(u);
+}
+
+/* ReduceMean over axes {0, 2} of (3,4,5): each element gets dy / 15 of its
+ * slot; dx starts at 1 (accumulation). */
+static void test_reduce_backward(void **state) {
+  (void)state;
+  const int64_t dims[3] = {3, 4, 5};
+  const int mask[3] = {1, 0, 1};
+  float *dy = rand_buf(4, 51), dx[60];
+  for (int i = 0; i < 60; ++i)
+    dx[i] = 1;
+  reduce_sum_backward(dx, dy, 3, dims, mask, 1.0f / 15);
+  double want[60];
+  for (int i = 0; i < 60; ++i)
+    want[i] = 1 + dy[(i / 5) % 4] / 15.0;
+  assert_grad(want, dx, 60, 1e-6, "ReduceMean dx");
+  /* all axes reduced (a scalar dy) */
+  const int all[3] = {1, 1, 1};
+  memset(dx, 0, sizeof dx);
+  reduce_sum_backward(dx, dy, 3, dims, all, 2.0f);
+  for (int i = 0; i < 60; ++i)
+    want[i] = 2.0 * dy[0];
+  assert_grad(want, dx, 60, 1e-6, "ReduceSum dx");
+  free(dy);
+}
+
+/* LayerNormalization over (rows, cols) in double, for the differences. */
+static double ln_loss(const float *x, const float *scale, const float *bias,
+                      const float *r, int rows, int cols, double eps) {
+  double L = 0;
+  for (int i = 0; i < rows; ++i) {
+    double m = 0, v = 0;
+    for (int c = 0; c < cols; ++c)
+      m += x[i * cols + c];
+    m /= cols;
+    for (int c = 0; c < cols; ++c)
+      v += (x[i * cols + c] - m) * (x[i * cols + c] - m);
+    v /= cols;
+    for (int c = 0; c < cols; ++c)
+      L += r[i * cols + c] * ((x[i * cols + c] - m) / sqrt(v + eps) * scale[c] + bias[c]);
+  }
+  return L;
+}
+
+static void test_layernorm_backward(void **state) {
+  (void)state;
+  const int rows = 3, cols = 7;
+  float *x = rand_buf(21, 81), *scale = rand_buf(7, 82), *bias = rand_buf(7, 83);
+  float *r = rand_buf(21, 84), dx[21] = {0}, dscale[7] = {0}, dbias[7] = {0};
+  layernorm_backward(dx, dscale, dbias, r, x, scale, 1e-5f, rows, cols);
+  const double h = 1e-3;
+  double num[21];
+  float *params[3] = {x, scale, bias}, *grads[3] = {dx, dscale, dbias};
+  size_t sizes[3] = {21, 7, 7};
+  static const char *names[3] = {"LayerNorm dx", "dscale", "dbias"};
+  for (int t = 0; t < 3; ++t) {
+    for (size_t i = 0; i < sizes[t]; ++i) {
+      float keep = params[t][i];
+      params[t][i] = keep + (float)h;
+      double up = ln_loss(x, scale, bias, r, rows, cols, 1e-5);
+      params[t][i] = keep - (float)h;
+      num[i] = (up - ln_loss(x, scale, bias, r, rows, cols, 1e-5)) / (2 * h);
+      params[t][i] = keep;
+    }
+    assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
+  }
+  /* without scale (ones) and bias, only dx */
+  float ones[7] = {1, 1, 1, 1, 1, 1, 1}, zeros[7] = {0}, dx2[21] = {0};
+  layernorm_backward(dx2, NULL, NULL, r, x, NULL, 1e-5f, rows, cols);
+  for (size_t i = 0; i < 21; ++i) {
+    float keep = x[i];
+    x[i] = keep + (float)h;
+    double up = ln_loss(x, ones, zeros, r, rows, cols, 1e-5);
+    x[i] = keep - (float)h;
+    num[i] = (up - ln_loss(x, ones, zeros, r, rows, cols, 1e-5)) / (2 * h);
+    x[i] = keep;
+  }
+  assert_grad(num, dx2, 21, 2e-3, "LayerNorm dx without scale");
+  free(x), free(scale), free(bias), free(r);
+}
+
+/* Pad's forward index map, written out for the test (ONNX semantics). */
+static int64_t ref_pad_src(int64_t j, int64_t dim, int mode) {
+  if (j >= 0 && j < dim)
+    return j;
+  if (mode == 0)
+    return -1;
+  if (mode == 2)
+    return j < 0 ? 0 : dim - 1;
+  while (j < 0 || j >= dim) /* reflect without repeating the edge */
+    j = j < 0 ? -j : 2 * (dim - 1) - j;
+  return j;
+}
+
+/* The data-movement backwards are the adjoints of linear maps: for
+ * y = P x, <r, P x> = <P^T r, x> for any r, x, and P^T r is the gradient. Each
+ * is checked by that identity against a naive forward P. */
+static void test_movement_backward(void **state) {
+  (void)state;
+  /* Slice of x (4,7; 30 floats for the Gather below) rows 3..0 step -2, cols 1..6 step 2 -> (2,3) */
+  float *x = rand_buf(30, 101), *r = rand_buf(28, 102), dx[28] = {0};
+  const int64_t ydims[2] = {2, 3}, yst[2] = {3, 1}, xst[2] = {-2 * 7, 2};
+  strided_add(dx + 3 * 7 + 1, xst, r, yst, 2, ydims);
+  double lhs = 0;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      lhs += (double)r[i * 3 + j] * x[(3 - 2 * i) * 7 + 1 + 2 * j];
+  assert_true(fabs(lhs - dot(dx, x, 28)) < 1e-5);
+  /* Expand (3,1) -> (2,3,4): stride-0 destination dims sum */
+  const int64_t edims[3] = {2, 3, 4}, ex_st[3] = {0, 1, 0}, ey_st[3] = {12, 4, 1};
+  float dex[3] = {0};
+  strided_add(dex, ex_st, r, ey_st, 3, edims);
+  lhs = 0;
+  for (int i = 0; i < 24; ++i)
+    lhs += (double)r[i] * x[(i / 4) % 3];
+  assert_true(fabs(lhs - dot(dex, x, 3)) < 1e-5);
+  /* Gather rows of x (2,5,3) along axis 1 by indices (2,2) with a repeat
+   * and a negative index -> y (2,2,2,3) */
+  const int64_t idx[4] = {4, -1, 0, 2};
+  float dg[30] = {0};
+  gather_backward(dg, r, idx, 4, 2, 5, 3);
+  lhs = 0;
+  for (int o = 0; o < 2; ++o)
+    for (int j = 0; j < 4; ++j)
+      for (int e = 0; e < 3; ++e) {
+        int64_t i = idx[j] < 0 ? idx[j] + 5 : idx[j];
+        lhs += (double)r[(o * 4 + j) * 3 + e] * x[(o * 5 + i) * 3 + e];
+      }
+  assert_true(fabs(lhs - dot(dg, x, 30)) < 1e-5);
+  /* Pad x (3,4) by (1,3 | 2,-1) in each mode -> (6,6); reflect by up to
+   * dim - 1 (ONNX's limit) */
+  const int64_t pxd[2] = {3, 4}, pyd[2] = {6, 6}, pads[4] = {1, 3, 2, -1};
+  float *pr = rand_buf(36, 103);
+  for (int mode = 0; mode < 3; ++mode) {
+    float dp[12] = {0};
+    pad_backward(dp, pr, 2, pxd, pyd, pads, mode);
+    lhs = 0;
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) {
+        int64_t si = ref_pad_src(i - 1, 3, mode), sj = ref_pad_src(j - 3, 4, mode);
+        if (si >= 0 && sj >= 0)
+          lhs += (double)pr[i * 6 + j] * x[si * 4 + sj];
+      }
+    if (!(fabs(lhs - dot(dp, x, 12)) < 1e-5))
+      fail_msg("pad mode %d: <r, P x> %g != <P^T r, x> %g", mode, lhs, dot(dp, x, 12));
+  }
+  free(x), free(r), free(pr);
+}
+
+/* Dropout: the kept fraction is 1 - ratio, kept elements are scaled by
+ * 1/(1 - ratio), the mask depends on the stream only (not the thread
+ * count), and the backward passes dy exactly where the forward kept x. */
+static void test_dropout(void **state) {
+  (void)state;
+  const int64_t k = 100003;
+  const float ratio = 0.3f;
+  float *x = rand_buf((size_t)k, 111), *y1 = malloc((size_t)k * sizeof *y1);
+  float *y2 = malloc((size_t)k * sizeof *y2), *dx = calloc((size_t)k, sizeof *dx);
+  uint8_t *m1 = malloc((size_t)k), *m2 = malloc((size_t)k);
+  int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  dropout_forward(y1, m1, x, k, ratio, 42);
+  omp_set_num_threads(threads > 1 ? threads : 2);
+  dropout_forward(y2, m2, x, k, ratio, 42);
+  omp_set_num_threads(threads);
+  assert_memory_equal(m1, m2, (size_t)k);
+  assert_memory_equal(y1, y2, (size_t)k * sizeof *y1);
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    dropped += !m1[i];
+    assert_true(m1[i] ? fabsf(y1[i] - x[i] / 0.7f) <= 1e-6f : y1[i] == 0);
+  }
+  double frac = (double)dropped / (double)k;
+  if (!(fabs(frac - ratio) < 0.01))
+    fail_msg("dropped %.4f of the elements, wanted %.2f", frac, (double)ratio);
+  dropout_forward(y2, m2, x, k, ratio, 43); /* another stream differs */
+  assert_true(memcmp(m1, m2, (size_t)k) != 0);
+  dropout_backward(dx, x, m1, k, ratio); /* dy = x: dx = y1 */
+  for (int64_t i = 0; i < k; ++i)
+    assert_true(fabsf(dx[i] - y1[i]) <= 1e-6f);
+  free(x), free(y1), free(y2), free(dx), free(m1), free(m2);
+}
+
 static void test_op_table_sorted(void **state) {
   (void)state;
   const rt_kernels *set = &rt_kernel_set; /* this ISA's table */
@@ -544,6 +853,12 @@ int main(void) {
       cmocka_unit_test(test_conv_backward),
       cmocka_unit_test(test_batchnorm_backward),
       cmocka_unit_test(test_small_backward),
+      cmocka_unit_test(test_unary_backward),
+      cmocka_unit_test(test_pow_where_backward),
+      cmocka_unit_test(test_reduce_backward),
+      cmocka_unit_test(test_layernorm_backward),
+      cmocka_unit_test(test_movement_backward),
+      cmocka_unit_test(test_dropout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

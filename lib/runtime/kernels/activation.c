@@ -6,13 +6,6 @@
 
 #include "kernels.h"
 
-typedef enum unary_op {
-  U_RELU, U_LEAKY, U_ELU, U_SELU, U_CELU, U_THRELU, U_SIGMOID, U_HSIGMOID,
-  U_HSWISH, U_TANH, U_GELU, U_GELU_TANH, U_SOFTPLUS, U_SOFTSIGN, U_MISH,
-  U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_ABS, U_NEG,
-  U_SIGN, U_ERF, U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH,
-  U_COSH, U_ASINH, U_ACOSH, U_ATANH, U_ISNAN, U_ISINF, U_IDENTITY,
-} unary_op;
 
 static const struct {
   const char *name;
@@ -146,6 +139,13 @@ static inline float exp_fast(float x) {
   }                                                                            \
   break
 
+/* dx (k) += dy * (DERIV), DERIV in terms of x[i], y[i]. */
+#define BACK_LOOP(DERIV)                                                       \
+  _Pragma("omp parallel for schedule(static) if (k > 32768)")                  \
+  for (int64_t i = 0; i < k; ++i)                                              \
+    dx[i] += dy[i] * (DERIV);                                                  \
+  return 0
+
 /* min(max(v, 0), 1); NaN passes through. */
 static inline float clamp01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
 
@@ -166,9 +166,8 @@ void hardswish_forward(float *y, int64_t k, float a, float b) {
     y[i] = y[i] * clamp01(a * y[i] + b);
 }
 
-/* y, x are (k) floats. */
-static void unary_float(float *ys, const float *xs, int64_t k, unary_op op,
-                        float a, float b) {
+void unary_forward(float *ys, const float *xs, int64_t k, unary_op op,
+                   float a, float b) {
   switch (op) {
   case U_RELU: FLOAT_LOOP(x > 0 ? x : 0);
   case U_LEAKY: FLOAT_LOOP(x >= 0 ? x : a * x);
@@ -258,7 +257,7 @@ RT_KERNEL(rt_unary) {
     return 0;
   }
   switch (x->elem_type) {
-  case RT_FLOAT: unary_float(y->data, x->data, k, op, a, b); break;
+  case RT_FLOAT: unary_forward(y->data, x->data, k, op, a, b); break;
   case RT_DOUBLE:
     for (int64_t i = 0; i < k; ++i)
       ((double *)y->data)[i] = apply(op, ((const double *)x->data)[i], a, b);
@@ -296,24 +295,63 @@ RT_KERNEL(rt_unary) {
 }
 
 /* y = min(max(x, lo), hi); bounds from inputs 1, 2 (opset >= 11) or attrs. */
+/* dy/dx of each op from x and/or y (whichever is cheaper and exact);
+ * the subgradient at kinks follows torch (Relu 0 at 0, HardSigmoid 0 at
+ * the ends of its ramp). */
+int unary_backward(float *dx, const float *dy, const float *x, const float *y,
+                   int64_t k, unary_op op, float a, float b) {
+  const float rsqrt2pi = 0.39894228040143268f, c2 = 0.79788456080286536f;
+  switch (op) {
+  case U_RELU: relu_backward(dx, dy, x, k); return 0;
+  case U_LEAKY: BACK_LOOP(x[i] > 0 ? 1.0f : a);
+  case U_ELU: BACK_LOOP(x[i] > 0 ? 1.0f : y[i] + a); /* a e^x */
+  case U_SIGMOID: BACK_LOOP(y[i] * (1 - y[i]));
+  case U_HSIGMOID: BACK_LOOP(a * x[i] + b > 0 && a * x[i] + b < 1 ? a : 0.0f);
+  case U_HSWISH: /* x clamp01(x/6 + 1/2): x/3 + 1/2 on the ramp */
+    BACK_LOOP(x[i] < -3.0f ? 0.0f : x[i] > 3.0f ? 1.0f : x[i] * (1.0f / 3) + 0.5f);
+  case U_TANH: BACK_LOOP(1 - y[i] * y[i]);
+  case U_GELU: /* Phi(x) + x phi(x) */
+    BACK_LOOP(0.5f * (1.0f + erf_fast(x[i] * 0.70710678118654752f)) +
+              x[i] * rsqrt2pi * expf(-0.5f * x[i] * x[i]));
+  case U_GELU_TANH: {
+#pragma omp parallel for schedule(static) if (k > 32768)
+    for (int64_t i = 0; i < k; ++i) {
+      float t = tanhf(c2 * (x[i] + 0.044715f * x[i] * x[i] * x[i]));
+      dx[i] += dy[i] * (0.5f * (1 + t) + 0.5f * x[i] * (1 - t * t) * c2 *
+                                             (1 + 3 * 0.044715f * x[i] * x[i]));
+    }
+    return 0;
+  }
+  case U_SOFTPLUS: BACK_LOOP(1.0f / (1.0f + expf(-x[i])));
+  case U_EXP: BACK_LOOP(y[i]);
+  case U_LOG: BACK_LOOP(1.0f / x[i]);
+  case U_SQRT: BACK_LOOP(0.5f / y[i]);
+  case U_RECIP: BACK_LOOP(-y[i] * y[i]);
+  case U_ABS: BACK_LOOP(x[i] > 0 ? 1.0f : x[i] < 0 ? -1.0f : 0.0f);
+  case U_NEG: BACK_LOOP(-1.0f);
+  case U_ERF: BACK_LOOP(1.1283791670955126f * expf(-x[i] * x[i])); /* 2/sqrt(pi) e^-x^2 */
+  case U_IDENTITY: BACK_LOOP(1.0f);
+  default: return -1;
+  }
+}
+
 RT_KERNEL(rt_unary_backward) {
   (void)rt;
   if (!n->out[0]->grad || !n->in[0]->grad)
     return 0;
-  const char *op = n->proto->op_type;
-  float *dx = n->in[0]->grad;
-  const float *dy = n->out[0]->grad, *y = rt_f32(n->out[0]);
-  const int64_t k = n->in[0]->t.numel;
-  if (!strcmp(op, "Relu"))
-    relu_backward(dx, dy, rt_f32(n->in[0]), k);
-  else if (!strcmp(op, "Sigmoid")) /* from the output: y (1 - y) */
-    for (int64_t i = 0; i < k; ++i)
-      dx[i] += dy[i] * y[i] * (1 - y[i]);
-  else if (!strcmp(op, "Tanh")) /* 1 - y^2 */
-    for (int64_t i = 0; i < k; ++i)
-      dx[i] += dy[i] * (1 - y[i] * y[i]);
-  else
-    return rt_unsupported(err, n, "%s has no backward kernel", op);
+  unary_op op;
+  int ints;
+  if (find_unary(n->proto->op_type, &op, &ints))
+    return rt_unsupported(err, n, "no unary kernel");
+  if (op == U_GELU && rt_attr_is(n, "approximate", "tanh", "none"))
+    op = U_GELU_TANH;
+  if (n->in[0]->t.elem_type != RT_FLOAT)
+    return rt_unsupported(err, n, "backward of a non-float %s", n->proto->op_type);
+  float a, b;
+  unary_params(n, op, &a, &b);
+  if (unary_backward(n->in[0]->grad, n->out[0]->grad, rt_f32(n->in[0]),
+                     rt_f32(n->out[0]), n->in[0]->t.numel, op, a, b))
+    return rt_unsupported(err, n, "%s has no backward kernel", n->proto->op_type);
   return 0;
 }
 

@@ -53,16 +53,9 @@ void rt_broadcast_strides(const sp_tensor *t, const sp_tensor *out,
   }
 }
 
-/* How one operand's gradient follows from dy: d(a + b), d(a - b) for b,
- * d(a b), d(a / b) for a, d(a / b) for b. */
-typedef enum grad_rule { G_COPY, G_NEG, G_TIMES, G_DIV, G_DIV_B } grad_rule;
-
-/* d (t's shape) += rule(dy, u, v) over out's shape, u and v broadcast to it
- * (G_TIMES, G_DIV: u the other operand; G_DIV_B: u = b, v = y), summed over
- * the dims t was broadcast along. */
-static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
-                        const sp_tensor *out, grad_rule rule, const sp_tensor *u,
-                        const sp_tensor *v) {
+void broadcast_grad(float *d, const sp_tensor *t, const float *dy,
+                    const sp_tensor *out, grad_rule rule, const sp_tensor *u,
+                    const sp_tensor *v) {
   int64_t st[SP_MAX_RANK], su[SP_MAX_RANK] = {0}, sv[SP_MAX_RANK] = {0};
   int64_t idx[SP_MAX_RANK] = {0};
   rt_broadcast_strides(t, out, st);
@@ -71,6 +64,7 @@ static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
   if (v)
     rt_broadcast_strides(v, out, sv);
   const float *ud = u ? u->data : NULL, *vd = v ? v->data : NULL;
+  const uint8_t *cond = u ? u->data : NULL; /* G_WHERE_* */
   if ((rule == G_COPY || rule == G_NEG) && t->numel == out->numel) {
     /* no broadcast (a residual Add): one vectorised pass */
     const float sign = rule == G_NEG ? -1.0f : 1.0f;
@@ -88,6 +82,10 @@ static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
     case G_TIMES: g *= ud[au]; break;
     case G_DIV: g /= ud[au]; break;
     case G_DIV_B: g = -g * vd[av] / ud[au]; break; /* -dy a / b^2 = -dy y / b */
+    case G_POW_A: g *= vd[av] * powf(ud[au], vd[av] - 1); break;
+    case G_POW_B: g *= ud[au] == 0 ? 0.0f : vd[av] * logf(ud[au]); break;
+    case G_WHERE_T: g = cond[au] ? g : 0.0f; break;
+    case G_WHERE_F: g = cond[au] ? 0.0f : g; break;
     }
     d[at] += g;
     for (int k = out->rank - 1; k >= 0; --k) { /* odometer over out */
@@ -100,7 +98,7 @@ static void reduce_grad(float *d, const sp_tensor *t, const float *dy,
   }
 }
 
-/* Add, Sub, Mul, Div with broadcasting (float). */
+/* Add, Sub, Mul, Div, Pow with broadcasting (float). */
 RT_KERNEL(rt_binary_backward) {
   (void)rt;
   const char *op = n->proto->op_type;
@@ -117,12 +115,33 @@ RT_KERNEL(rt_binary_backward) {
     ra = G_TIMES, rb = G_TIMES;
   else if (!strcmp(op, "Div"))
     ra = G_DIV, rb = G_DIV_B;
+  else if (!strcmp(op, "Pow"))
+    ra = G_POW_A, rb = G_POW_B;
   else
     return rt_unsupported(err, n, "%s has no backward kernel", op);
+  if (a->elem_type != RT_FLOAT || b->elem_type != RT_FLOAT)
+    return rt_unsupported(err, n, "backward of a non-float %s", op);
   if (n->in[0]->grad)
-    reduce_grad(n->in[0]->grad, a, dy, y, ra, b, NULL);
+    broadcast_grad(n->in[0]->grad, a, dy, y, ra, ra == G_POW_A ? a : b,
+                   ra == G_POW_A ? b : NULL);
   if (n->in[1]->grad)
-    reduce_grad(n->in[1]->grad, b, dy, y, rb, rb == G_DIV_B ? b : a, y);
+    broadcast_grad(n->in[1]->grad, b, dy, y, rb,
+                   rb == G_DIV_B ? b : a, y);
+  return 0;
+}
+
+/* Where: dy flows to X where the condition holds, to Y elsewhere, summed
+ * over the dims each was broadcast along; the condition gets nothing. */
+RT_KERNEL(rt_where_backward) {
+  (void)rt, (void)err;
+  const float *dy = n->out[0]->grad;
+  if (!dy || n->out[0]->t.elem_type != RT_FLOAT)
+    return 0;
+  const sp_tensor *y = &n->out[0]->t, *c = &n->in[0]->t;
+  if (n->in[1]->grad)
+    broadcast_grad(n->in[1]->grad, &n->in[1]->t, dy, y, G_WHERE_T, c, NULL);
+  if (n->in[2]->grad)
+    broadcast_grad(n->in[2]->grad, &n->in[2]->t, dy, y, G_WHERE_F, c, NULL);
   return 0;
 }
 

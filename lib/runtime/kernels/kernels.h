@@ -208,6 +208,13 @@ RT_KERNEL(rt_fused_layernorm);
 void layernorm_forward(float *y, const float *x, const float *scale,
                        const float *bias, float eps, int64_t rows,
                        int64_t cols, float *mean_out, float *invstd_out);
+/* Its backward: dx (rows, cols) +=, dscale (cols) +=, dbias (cols) += from
+ * dy; any of the three may be NULL (scale NULL: ones). The row statistics
+ * are recomputed from x as the forward computed them. */
+void layernorm_backward(float *dx, float *dscale, float *dbias, const float *dy,
+                        const float *x, const float *scale, float eps,
+                        int64_t rows, int64_t cols);
+RT_KERNEL(rt_layernorm_backward);
 RT_KERNEL(rt_batchnorm);
 RT_KERNEL(rt_batchnorm_backward);
 RT_KERNEL(rt_instancenorm);
@@ -216,6 +223,21 @@ RT_KERNEL(rt_groupnorm);
 RT_KERNEL(rt_lrn);
 
 /* ---- activation.c ---- */
+typedef enum unary_op {
+  U_RELU, U_LEAKY, U_ELU, U_SELU, U_CELU, U_THRELU, U_SIGMOID, U_HSIGMOID,
+  U_HSWISH, U_TANH, U_GELU, U_GELU_TANH, U_SOFTPLUS, U_SOFTSIGN, U_MISH,
+  U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_ABS, U_NEG,
+  U_SIGN, U_ERF, U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH,
+  U_COSH, U_ASINH, U_ACOSH, U_ATANH, U_ISNAN, U_ISINF, U_IDENTITY,
+} unary_op;
+/* y, x are (k) floats; a, b: the op's alpha/beta (LeakyRelu, Elu,
+ * HardSigmoid). y may be x. */
+void unary_forward(float *y, const float *x, int64_t k, unary_op op, float a,
+                   float b);
+/* dx (k) += dy * dy/dx from x and y = unary_forward(x); -1 (nothing done)
+ * for an op without a backward rule. */
+int unary_backward(float *dx, const float *dy, const float *x, const float *y,
+                   int64_t k, unary_op op, float a, float b);
 /* y (k) = y sigmoid(y), in place; threads split y. */
 void silu_forward(float *y, int64_t k);
 /* y (k) = y min(max(a y + b, 0), 1), in place (x HardSigmoid(x)). */
@@ -224,7 +246,7 @@ void hardswish_forward(float *y, int64_t k, float a, float b);
 void gelu_forward(float *y, const float *x, int64_t k);
 RT_KERNEL(rt_unary_prepare);
 RT_KERNEL(rt_unary);
-RT_KERNEL(rt_unary_backward); /* Relu, Sigmoid, Tanh */
+RT_KERNEL(rt_unary_backward); /* every op unary_backward has a rule for */
 RT_KERNEL(rt_clip);
 RT_KERNEL(rt_clip_backward);
 RT_KERNEL(rt_prelu);
@@ -247,7 +269,22 @@ RT_KERNEL(rt_hardmax);
 /* ---- elementwise.c ---- */
 RT_KERNEL(rt_binary_prepare);
 RT_KERNEL(rt_binary);
-RT_KERNEL(rt_binary_backward); /* Add, Sub, Mul, Div */
+RT_KERNEL(rt_binary_backward); /* Add, Sub, Mul, Div, Pow */
+RT_KERNEL(rt_where_backward);
+/* How one operand's gradient follows from dy: d(a + b), d(a - b) for b,
+ * d(a b), d(a / b) for a, d(a / b) for b, d(a^b) for a, for b, Where's
+ * for X (condition true), for Y. */
+typedef enum grad_rule {
+  G_COPY, G_NEG, G_TIMES, G_DIV, G_DIV_B, G_POW_A, G_POW_B, G_WHERE_T,
+  G_WHERE_F,
+} grad_rule;
+/* d (t's shape) += rule(dy, u, v) over out's shape, u and v broadcast to it,
+ * summed over the dims t was broadcast along. G_TIMES, G_DIV: u the other
+ * operand; G_DIV_B: u = b, v = y; G_POW_A: u = a, v = b; G_POW_B: u = a,
+ * v = y; G_WHERE_*: u the (bool) condition. */
+void broadcast_grad(float *d, const sp_tensor *t, const float *dy,
+                    const sp_tensor *out, grad_rule rule, const sp_tensor *u,
+                    const sp_tensor *v);
 RT_KERNEL(rt_variadic);
 RT_KERNEL(rt_where);
 RT_KERNEL(rt_not);
@@ -257,11 +294,45 @@ void rt_broadcast_strides(const sp_tensor *t, const sp_tensor *out,
 
 /* ---- reduce.c ---- */
 RT_KERNEL(rt_reduce);
+RT_KERNEL(rt_reduce_backward); /* ReduceSum, ReduceMean */
+/* dx (dims, rank of them) += scale * dy at the slot x's element was summed
+ * into (the dims with mask[d] set reduced; dy's layout with or without
+ * keepdims). */
+void reduce_sum_backward(float *dx, const float *dy, int rank,
+                         const int64_t *dims, const int *mask, float scale);
 RT_KERNEL(rt_argmax);
 
 /* ---- tensor.c ---- */
-RT_KERNEL(rt_view); /* Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout */
+RT_KERNEL(rt_view); /* Reshape, Flatten, Squeeze, Unsqueeze, Identity */
 RT_KERNEL(rt_view_backward);
+RT_KERNEL(rt_dropout); /* a view outside training */
+RT_KERNEL(rt_dropout_backward);
+/* y (k) = x keep / (1 - ratio), keep[i] = 1 with probability 1 - ratio,
+ * drawn from (stream, i) alone (any thread count gives the same mask). */
+void dropout_forward(float *y, uint8_t *keep, const float *x, int64_t k,
+                     float ratio, uint64_t stream);
+/* dx (k) += dy keep / (1 - ratio). */
+void dropout_backward(float *dx, const float *dy, const uint8_t *keep,
+                      int64_t k, float ratio);
+/* dst[sum idx[d] dst_st[d]] += src[sum idx[d] src_st[d]] for every index
+ * of dims (rank of them); serial, so stride-0 (broadcast) dst sums. */
+void strided_add(float *dst, const int64_t *dst_st, const float *src,
+                 const int64_t *src_st, int rank, const int64_t *dims);
+/* dx (outer, dim, inner) += dy (outer, k, inner) at rows indices (k; may be
+ * negative): Gather's backward. */
+void gather_backward(float *dx, const float *dy, const int64_t *indices,
+                     int64_t k, int64_t outer, int64_t dim, int64_t inner);
+/* Pad's backward: dx (xdims) += dy (ydims) at the element each output
+ * element was copied from; mode 0 constant, 1 reflect, 2 edge, 3 wrap;
+ * pads[d] before dim d, pads[d + rank] after. */
+void pad_backward(float *dx, const float *dy, int rank, const int64_t *xdims,
+                  const int64_t *ydims, const int64_t *pads, int mode);
+RT_KERNEL(rt_concat_backward);
+RT_KERNEL(rt_split_backward);
+RT_KERNEL(rt_slice_backward);
+RT_KERNEL(rt_gather_backward);
+RT_KERNEL(rt_expand_backward);
+RT_KERNEL(rt_cast_backward);
 RT_KERNEL(rt_transpose);
 RT_KERNEL(rt_transpose_backward);
 RT_KERNEL(rt_concat);

@@ -397,6 +397,56 @@ RT_KERNEL(rt_layernorm) {
   return 0;
 }
 
+void layernorm_backward(float *dx, float *dscale, float *dbias, const float *dy,
+                        const float *x, const float *scale, float eps,
+                        int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * cols, *dyr = dy + r * cols;
+    /* the forward's statistics, recomputed the same way */
+    float m = cols ? sum8_forward(xr, cols) / (float)cols : 0.0f;
+    float var = cols ? sqdev8(xr, cols, m) / (float)cols : 0.0f;
+    float invstd = 1.0f / sqrtf(var + eps);
+    double sum_g = 0, sum_gx = 0; /* of g = dy scale, and of g xhat */
+    for (int64_t i = 0; i < cols; ++i) {
+      float xhat = (xr[i] - m) * invstd, g = dyr[i] * (scale ? scale[i] : 1.0f);
+      sum_g += g;
+      sum_gx += (double)g * xhat;
+      if (dscale)
+        dscale[i] += dyr[i] * xhat;
+      if (dbias)
+        dbias[i] += dyr[i];
+    }
+    if (!dx)
+      continue;
+    float mean_g = cols ? (float)(sum_g / (double)cols) : 0.0f;
+    float mean_gx = cols ? (float)(sum_gx / (double)cols) : 0.0f;
+    for (int64_t i = 0; i < cols; ++i) {
+      float xhat = (xr[i] - m) * invstd, g = dyr[i] * (scale ? scale[i] : 1.0f);
+      dx[r * cols + i] += invstd * (g - mean_g - xhat * mean_gx);
+    }
+  }
+}
+
+/* Gradients of X, Scale and Bias; the optional Mean and InvStdDev outputs
+ * are statistics and pass nothing back. */
+RT_KERNEL(rt_layernorm_backward) {
+  (void)rt;
+  const float *dy = n->out[0]->grad;
+  if (!dy)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", -1), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int64_t rows = rt_dims_product(x, 0, axis), cols = rt_dims_product(x, axis, x->rank);
+  const rt_value *sv = n->in[1], *bv = rt_in(n, 2);
+  if (sv->t.numel != cols || (bv && bv->t.numel != cols))
+    return rt_unsupported(err, n, "broadcast scale/bias has no kernel");
+  layernorm_backward(n->in[0]->grad, sv->grad, bv ? bv->grad : NULL, dy, x->data,
+                     rt_f32(sv), rt_attr_float(n, "epsilon", 1e-5f), rows, cols);
+  return 0;
+}
+
 /* x is (N,C,S); groups of C/G channels normalised together, then per-channel
  * (opset >= 21) or per-group (opset 18) scale and bias. */
 RT_KERNEL(rt_groupnorm) {

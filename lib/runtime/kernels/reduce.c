@@ -191,6 +191,52 @@ RT_KERNEL(rt_reduce) {
   return 0;
 }
 
+void reduce_sum_backward(float *dx, const float *dy, int rank,
+                         const int64_t *dims, const int *mask, float scale) {
+  int64_t ostride[SP_MAX_RANK], s = 1, idx[SP_MAX_RANK] = {0}, numel = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    ostride[d] = mask[d] ? 0 : s;
+    s *= mask[d] ? 1 : dims[d];
+    numel *= dims[d];
+  }
+  int64_t o = 0;
+  for (int64_t i = 0; i < numel; ++i) {
+    dx[i] += dy[o] * scale;
+    for (int d = rank - 1; d >= 0; --d) { /* odometer over x */
+      o += ostride[d];
+      if (++idx[d] < dims[d])
+        break;
+      o -= ostride[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/* ReduceSum, ReduceMean: every element gets its slot's gradient (divided by
+ * the count for the mean); keepdims does not change the layout of dy. */
+RT_KERNEL(rt_reduce_backward) {
+  (void)rt;
+  if (!n->out[0]->grad || !n->in[0]->grad)
+    return 0;
+  red_op op;
+  if (find_reduce(n->proto->op_type, &op) || (op != R_SUM && op != R_MEAN))
+    return rt_unsupported(err, n, "%s has no backward kernel", n->proto->op_type);
+  const sp_tensor *x = &n->in[0]->t;
+  int mask[SP_MAX_RANK], noop;
+  if (reduce_axes(n, x, mask, &noop))
+    return rt_fail(err, n, "axis out of range");
+  if (noop)
+    for (int d = 0; d < x->rank; ++d)
+      mask[d] = 0;
+  int64_t count = 1;
+  for (int d = 0; d < x->rank; ++d)
+    if (mask[d])
+      count *= x->dims[d];
+  reduce_sum_backward(n->in[0]->grad, n->out[0]->grad, x->rank, x->dims, mask,
+                      op == R_MEAN && count ? 1.0f / (float)count : 1.0f);
+  return 0;
+}
+
 /* y (int64) = index of the max/min along axis. */
 RT_KERNEL(rt_argmax) {
   (void)rt;

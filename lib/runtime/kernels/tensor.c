@@ -1,9 +1,10 @@
 /* tensor.c - data movement and shape ops, on any element type by size:
- * views (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout),
- * Transpose, Concat, Split, Slice, Gather, GatherElements, Expand, Tile,
- * Pad, Shape, Size, ConstantOfShape, Range, Cast, Resize/Upsample,
- * DepthToSpace, SpaceToDepth, Trilu, CumSum, EyeLike. Output shapes come
- * from shape inference (sp_infer_shapes), so kernels only move bytes. */
+ * views (Reshape, Flatten, Squeeze, Unsqueeze, Identity), Dropout (a view
+ * outside training), Transpose, Concat, Split, Slice, Gather,
+ * GatherElements, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range,
+ * Cast, Resize/Upsample, DepthToSpace, SpaceToDepth, Trilu, CumSum, EyeLike.
+ * Output shapes come from shape inference (sp_infer_shapes), so kernels only
+ * move bytes; the backward kernels (float) add the moved gradients back. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,23 @@ void rt_strided_copy(void *out, const void *src, size_t es, int rank,
   }
 }
 
+void strided_add(float *dst, const int64_t *dst_st, const float *src,
+                 const int64_t *src_st, int rank, const int64_t *dims) {
+  int64_t total = 1, idx[SP_MAX_RANK] = {0}, od = 0, os = 0;
+  for (int d = 0; d < rank; ++d)
+    total *= dims[d];
+  for (int64_t i = 0; i < total; ++i) {
+    dst[od] += src[os];
+    for (int d = rank - 1; d >= 0; --d) { /* odometer over dims */
+      od += dst_st[d], os += src_st[d];
+      if (++idx[d] < dims[d])
+        break;
+      od -= dst_st[d] * dims[d], os -= src_st[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 static int need_type(rt_node *n, sp_error *err) {
   for (int i = 0; i < n->n_out; ++i)
     if (n->out[i] && !esize(&n->out[i]->t))
@@ -87,19 +105,112 @@ RT_KERNEL(rt_view) {
   if (y->t.numel != x->t.numel)
     return rt_fail(err, n, "%lld elements into a shape of %lld",
                    (long long)x->t.numel, (long long)y->t.numel);
-  /* training mode drops at random, unless the ratio is 0 (torch.onnx
-   * writes that for attention dropout with p = 0, e.g. Swin) */
-  if (!strcmp(n->proto->op_type, "Dropout") && rt_in(n, 2) &&
-      n->in[2]->t.numel && rt_get_double(&n->in[2]->t, 0) != 0 &&
-      (!rt_in(n, 1) || !n->in[1]->t.numel || rt_get_double(&n->in[1]->t, 0) != 0))
-    return rt_unsupported(err, n, "training mode (random dropout) has no kernel");
   if (y->kind == RT_ALIAS)
     y->t.data = x->t.data;
   else if (y->t.data != x->t.data)
     memcpy(y->t.data, x->t.data, (size_t)x->t.numel * esize(&x->t));
-  /* Dropout's optional mask: all true in inference */
+  return 0;
+}
+
+/* ---- Dropout ---- */
+
+static uint64_t splitmix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* Element i's draw depends on (stream, i) only, not on which thread takes
+ * it: the same seed gives the same mask at any thread count. */
+void dropout_forward(float *y, uint8_t *keep, const float *x, int64_t k,
+                     float ratio, uint64_t stream) {
+  const float scale = ratio < 1 ? 1.0f / (1.0f - ratio) : 0.0f;
+  const uint64_t cut = (uint64_t)((double)ratio * 16777216.0); /* of 2^24 */
+#pragma omp parallel for schedule(static) if (k > 32768)
+  for (int64_t i = 0; i < k; ++i) {
+    keep[i] = (splitmix64(stream + (uint64_t)i) >> 40) >= cut;
+    y[i] = keep[i] ? x[i] * scale : 0.0f;
+  }
+}
+
+void dropout_backward(float *dx, const float *dy, const uint8_t *keep,
+                      int64_t k, float ratio) {
+  const float scale = ratio < 1 ? 1.0f / (1.0f - ratio) : 0.0f;
+  for (int64_t i = 0; i < k; ++i)
+    dx[i] += keep[i] ? dy[i] * scale : 0.0f;
+}
+
+/* The drop ratio: input 1 since opset 12, the attribute before (0.5). */
+static float dropout_ratio(const rt_node *n) {
+  if (n->opset < 12)
+    return rt_attr_float(n, "ratio", 0.5f);
+  return rt_in(n, 1) && n->in[1]->t.numel ? (float)rt_get_double(&n->in[1]->t, 0)
+                                          : 0.5f;
+}
+
+/* Nonzero when this run drops: the runtime trains (sp_runtime_set_training)
+ * and the ratio is positive. Outside training, a graph that asks for
+ * training_mode with a positive ratio has no kernel (random inference). */
+static int dropout_active(const sp_runtime *rt, const rt_node *n) {
+  return rt->training && dropout_ratio(n) > 0;
+}
+
+typedef struct dropout_state {
+  int64_t cap;
+  uint8_t keep[]; /* of the last training forward */
+} dropout_state;
+
+/* Inference: a view (planned as an alias when not training), mask all
+ * true. Training: y = x keep / (1 - ratio) with keep ~ Bernoulli(1 - ratio)
+ * from the runtime's seed, this run and this node (sp_runtime_set_seed). */
+RT_KERNEL(rt_dropout) {
+  if (!rt_in(n, 0))
+    return rt_fail(err, n, "missing input");
+  rt_value *x = n->in[0], *y = n->out[0];
+  int train_mode = rt_in(n, 2) && n->in[2]->t.numel && rt_get_double(&n->in[2]->t, 0) != 0;
+  if (!dropout_active(rt, n)) {
+    /* a ratio of 0 is a copy (torch.onnx writes that for attention dropout
+     * with p = 0, e.g. Swin) */
+    if (train_mode && dropout_ratio(n) != 0)
+      return rt_unsupported(err, n, "training mode (random dropout) outside "
+                                    "sp_runtime_set_training has no kernel");
+    int rc = rt_view(rt, n, err);
+    if (!rc && rt_out(n, 1)) /* the optional mask: all true */
+      memset(n->out[1]->t.data, 1, (size_t)n->out[1]->t.numel);
+    return rc;
+  }
+  if (x->t.elem_type != RT_FLOAT)
+    return rt_unsupported(err, n, "training-mode dropout of a non-float tensor");
+  float ratio = dropout_ratio(n);
+  if (ratio >= 1)
+    return rt_fail(err, n, "ratio %g is not below 1", (double)ratio);
+  int64_t k = x->t.numel;
+  dropout_state *st = n->state;
+  if (!st || st->cap < k) {
+    st = realloc(n->state, sizeof *st + (size_t)k);
+    if (!st)
+      return rt_fail(err, n, "out of memory");
+    st->cap = k;
+    n->state = st;
+  }
+  uint64_t stream = splitmix64(rt->seed ^ splitmix64(rt->training_runs ^
+                                                     splitmix64((uint64_t)n->index)));
+  dropout_forward(rt_f32(y), st->keep, rt_f32(x), k, ratio, stream);
   if (rt_out(n, 1))
-    memset(n->out[1]->t.data, 1, (size_t)n->out[1]->t.numel);
+    memcpy(n->out[1]->t.data, st->keep, (size_t)k);
+  return 0;
+}
+
+RT_KERNEL(rt_dropout_backward) {
+  (void)err;
+  float *dy = n->out[0]->grad, *dx = n->in[0]->grad;
+  if (!dy || !dx)
+    return 0;
+  if (!dropout_active(rt, n))
+    return rt_view_backward(rt, n, err);
+  const dropout_state *st = n->state;
+  dropout_backward(dx, dy, st->keep, n->in[0]->t.numel, dropout_ratio(n));
   return 0;
 }
 
@@ -178,6 +289,33 @@ RT_KERNEL(rt_concat) {
   return 0;
 }
 
+/* Each input's gradient is its block of dy along axis. */
+RT_KERNEL(rt_concat_backward) {
+  (void)rt;
+  const float *dy = n->out[0]->grad;
+  if (!dy)
+    return 0;
+  const sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), y->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int64_t ys[SP_MAX_RANK], xs[SP_MAX_RANK], at = 0;
+  strides_of(y, ys);
+  for (int i = 0; i < n->n_in; ++i) {
+    if (!n->in[i])
+      continue;
+    const sp_tensor *x = &n->in[i]->t;
+    if (n->in[i]->grad) {
+      strides_of(x, xs);
+      strided_add(n->in[i]->grad, xs, dy + at * ys[axis], ys, x->rank, x->dims);
+    }
+    at += x->dims[axis];
+  }
+  return 0;
+}
+
+/* Split (split sizes from the attribute, input 1 or num_outputs: the
+ * forward reads them from the planned output shapes). */
 RT_KERNEL(rt_split) {
   (void)rt;
   int rc = need_type(n, err);
@@ -204,13 +342,35 @@ RT_KERNEL(rt_split) {
   return 0;
 }
 
-RT_KERNEL(rt_slice) {
+/* dx's block of each output along axis += that output's gradient. */
+RT_KERNEL(rt_split_backward) {
   (void)rt;
-  int rc = need_type(n, err);
-  if (rc)
-    return rc;
+  float *dx = n->in[0]->grad;
+  if (!dx)
+    return 0;
   const sp_tensor *x = &n->in[0]->t;
-  sp_tensor *y = &n->out[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int64_t xs[SP_MAX_RANK], ys[SP_MAX_RANK], at = 0;
+  strides_of(x, xs);
+  for (int i = 0; i < n->n_out; ++i) {
+    if (!n->out[i])
+      continue;
+    const sp_tensor *y = &n->out[i]->t;
+    if (n->out[i]->grad) {
+      strides_of(y, ys);
+      strided_add(dx + at * xs[axis], xs, n->out[i]->grad, ys, y->rank, y->dims);
+    }
+    at += y->dims[axis];
+  }
+  return 0;
+}
+
+/* Where y's elements come from in x: element offset of y's first and the
+ * strides (in x's elements, negative for negative steps) of y's dims. */
+static int slice_view(const rt_node *n, const sp_tensor *x, int64_t *off,
+                      int64_t *st, sp_error *err) {
   int64_t starts[SP_MAX_RANK], ends[SP_MAX_RANK], axes[SP_MAX_RANK], steps[SP_MAX_RANK];
   int k, ka, ks;
   if (n->opset < 10) {
@@ -227,7 +387,7 @@ RT_KERNEL(rt_slice) {
   }
   if (k < 0)
     return rt_fail(err, n, "cannot read starts");
-  int64_t begin[SP_MAX_RANK], step[SP_MAX_RANK], xs[SP_MAX_RANK], st[SP_MAX_RANK];
+  int64_t begin[SP_MAX_RANK], step[SP_MAX_RANK], xs[SP_MAX_RANK];
   for (int d = 0; d < x->rank; ++d) {
     begin[d] = 0;
     step[d] = 1;
@@ -249,11 +409,42 @@ RT_KERNEL(rt_slice) {
     step[a] = s;
   }
   strides_of(x, xs);
-  int64_t off = 0;
+  *off = 0;
   for (int d = 0; d < x->rank; ++d) {
-    off += begin[d] * xs[d];
+    *off += begin[d] * xs[d];
     st[d] = xs[d] * step[d];
   }
+  return 0;
+}
+
+/* dx at the sliced positions += dy (steps of any sign). */
+RT_KERNEL(rt_slice_backward) {
+  (void)rt;
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad;
+  if (!dx || !dy)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
+  int64_t off, st[SP_MAX_RANK], ys[SP_MAX_RANK];
+  int rc = slice_view(n, x, &off, st, err);
+  if (rc)
+    return rc;
+  strides_of(y, ys);
+  if (y->numel)
+    strided_add(dx + off, st, dy, ys, y->rank, y->dims);
+  return 0;
+}
+
+RT_KERNEL(rt_slice) {
+  (void)rt;
+  int rc = need_type(n, err);
+  if (rc)
+    return rc;
+  const sp_tensor *x = &n->in[0]->t;
+  sp_tensor *y = &n->out[0]->t;
+  int64_t off, st[SP_MAX_RANK];
+  if ((rc = slice_view(n, x, &off, st, err)))
+    return rc;
   if (y->numel)
     rt_strided_copy(y->data, (const char *)x->data + off * (int64_t)esize(x),
                     esize(x), y->rank, y->dims, st);
@@ -292,6 +483,41 @@ RT_KERNEL(rt_gather) {
       memcpy((char *)y->data + (o * k + j) * inner,
              (const char *)x->data + (o * dim + i) * inner, (size_t)inner);
     }
+  return 0;
+}
+
+void gather_backward(float *dx, const float *dy, const int64_t *indices,
+                     int64_t k, int64_t outer, int64_t dim, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t i = indices[j] < 0 ? indices[j] + dim : indices[j];
+      float *d = dx + (o * dim + i) * inner;
+      const float *g = dy + (o * k + j) * inner;
+      for (int64_t e = 0; e < inner; ++e)
+        d[e] += g[e];
+    }
+}
+
+/* Scatter-add into the data's gradient (an embedding's rows); the indices
+ * are integers and get nothing. */
+RT_KERNEL(rt_gather_backward) {
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad;
+  if (!dx || !dy)
+    return 0;
+  const sp_tensor *x = &n->in[0]->t, *ind = &n->in[1]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  if (axis < 0)
+    return rt_fail(err, n, "axis out of range");
+  int64_t k = ind->numel;
+  int64_t *idx = rt_scratch(rt, (size_t)(k ? k : 1) * sizeof *idx);
+  if (!idx)
+    return rt_fail(err, n, "out of memory");
+  for (int64_t j = 0; j < k; ++j)
+    idx[j] = ind->elem_type == RT_INT64 ? ((const int64_t *)ind->data)[j]
+                                        : ((const int32_t *)ind->data)[j];
+  gather_backward(dx, dy, idx, k, rt_dims_product(x, 0, axis), x->dims[axis],
+                  rt_dims_product(x, axis + 1, x->rank));
   return 0;
 }
 
@@ -401,6 +627,21 @@ RT_KERNEL(rt_expand) {
   return 0;
 }
 
+/* dx += dy summed over the dims x was broadcast along. */
+RT_KERNEL(rt_expand_backward) {
+  (void)rt, (void)err;
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad;
+  if (!dx || !dy)
+    return 0;
+  const sp_tensor *y = &n->out[0]->t;
+  int64_t st[SP_MAX_RANK], ys[SP_MAX_RANK];
+  rt_broadcast_strides(&n->in[0]->t, y, st);
+  strides_of(y, ys);
+  strided_add(dx, st, dy, ys, y->rank, y->dims);
+  return 0;
+}
+
 RT_KERNEL(rt_tile) {
   (void)rt;
   int rc = need_type(n, err);
@@ -475,33 +716,49 @@ static int pad_amounts(const rt_node *n, const sp_tensor *x, int64_t *pads, sp_e
   return 0;
 }
 
-/* Constant-mode Pad: dx is dy cropped back (negative pads cropped x, whose
- * cut elements get nothing). */
+static int pad_mode(const rt_node *n) {
+  char mode_s[16];
+  rt_attr_str(n, "mode", mode_s, sizeof mode_s, "constant");
+  return !strcmp(mode_s, "reflect") ? 1 : !strcmp(mode_s, "edge") ? 2
+         : !strcmp(mode_s, "wrap")  ? 3 : 0;
+}
+
+void pad_backward(float *dx, const float *dy, int rank, const int64_t *xdims,
+                  const int64_t *ydims, const int64_t *pads, int mode) {
+  int64_t xs[SP_MAX_RANK], ynumel = 1, k = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    xs[d] = k;
+    k *= xdims[d];
+    ynumel *= ydims[d];
+  }
+  for (int64_t j = 0; j < ynumel; ++j) {
+    int64_t rem = j, off = 0;
+    int fill = 0;
+    for (int d = rank - 1; d >= 0 && !fill; --d) {
+      int64_t i = pad_index(rem % ydims[d] - pads[d], xdims[d], mode);
+      rem /= ydims[d];
+      fill = i < 0;
+      off += i * xs[d];
+    }
+    if (!fill)
+      dx[off] += dy[j];
+  }
+}
+
+/* Every mode: each output element's gradient goes to the input element
+ * the forward copied it from (several for reflect/edge/wrap borders);
+ * constant fill gets nothing, nor do elements cut by negative pads. */
 RT_KERNEL(rt_pad_backward) {
   (void)rt;
   if (!n->out[0]->grad || !n->in[0]->grad)
     return 0;
-  if (!rt_attr_is(n, "mode", "constant", "constant"))
-    return rt_unsupported(err, n, "only constant Pad has a backward kernel");
   const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
   int64_t pads[2 * SP_MAX_RANK];
   int rc = pad_amounts(n, x, pads, err);
   if (rc)
     return rc;
-  int64_t ys[SP_MAX_RANK];
-  strides_of(y, ys);
-  for (int64_t i = 0; i < x->numel; ++i) {
-    int64_t rem = i, off = 0;
-    int inside = 1;
-    for (int d = x->rank - 1; d >= 0; --d) {
-      int64_t j = rem % x->dims[d] + pads[d];
-      rem /= x->dims[d];
-      inside &= j >= 0 && j < y->dims[d];
-      off += j * ys[d];
-    }
-    if (inside)
-      n->in[0]->grad[i] += n->out[0]->grad[off];
-  }
+  pad_backward(n->in[0]->grad, n->out[0]->grad, x->rank, x->dims, y->dims, pads,
+               pad_mode(n));
   return 0;
 }
 
@@ -515,10 +772,7 @@ RT_KERNEL(rt_pad) {
   int64_t pads[2 * SP_MAX_RANK];
   if ((rc = pad_amounts(n, x, pads, err)))
     return rc;
-  char mode_s[16];
-  rt_attr_str(n, "mode", mode_s, sizeof mode_s, "constant");
-  int mode = !strcmp(mode_s, "reflect") ? 1 : !strcmp(mode_s, "edge") ? 2
-             : !strcmp(mode_s, "wrap")  ? 3 : 0;
+  int mode = pad_mode(n);
   size_t es = esize(x);
   char fill[16] = {0};
   if (es == 0 || es > sizeof fill)
@@ -653,6 +907,18 @@ RT_KERNEL(rt_range) {
 static int is_int_type(int32_t t) {
   return t == RT_INT64 || t == RT_INT32 || t == RT_INT8 || t == RT_UINT8 ||
          t == RT_BOOL || (t >= 4 && t <= 5) || t == 12 || t == 13;
+}
+
+/* A float-to-float Cast is the identity; other casts carry no gradient
+ * (their float side has none to take or give). */
+RT_KERNEL(rt_cast_backward) {
+  (void)rt, (void)err;
+  float *dx = n->in[0]->grad;
+  const float *dy = n->out[0]->grad;
+  if (dx && dy && n->in[0]->t.elem_type == RT_FLOAT && n->out[0]->t.elem_type == RT_FLOAT)
+    for (int64_t i = 0; i < n->in[0]->t.numel; ++i)
+      dx[i] += dy[i];
+  return 0;
 }
 
 RT_KERNEL(rt_cast) {
