@@ -1,0 +1,213 @@
+/* sp-finetune{data=fashion-mnist[:DIR] epochs=N lr=... ...}: fine-tunes the
+ * module's model in place with the trainer of lib/train, so one sp-opt call
+ * goes from a trained model to a pruned and recovered one:
+ *
+ *   sp-opt m.onnx -o small.onnx --pass-pipeline='builtin.module(sp-prune-cnn,
+ *          sp-finetune{data=fashion-mnist mean=0.286 std=0.353 epochs=1})'
+ *
+ * The module is exported and trained through training_bridge.c; after the
+ * last epoch the trained parameters and BatchNormalization running
+ * statistics are written into the same nn.Initializer ops. Nothing else in
+ * the module changes, and nothing changes at all when training fails. The
+ * recipe is sp-train's (same options, defaults and shuffle), so the two give
+ * the same weights at the same seed and thread count. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sp/passes.h"
+#include "sp/runtime.h"
+#include "sp/train.h"
+#include "training_bridge.h"
+
+#define PASS "sp-finetune"
+#define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
+
+typedef struct finetune_options {
+  const char *dir; /* IDX files: train-* and t10k-* */
+  int64_t epochs, batch, limit, seed, threads;
+  float mean, std;
+  int quiet;
+  sp_train_options train;
+} finetune_options;
+
+/* The pass arguments as trainer options; -1 (error emitted) on bad data=. */
+static int read_options(MlirOperation module, const sp_pass_args *args, finetune_options *o) {
+  memset(o, 0, sizeof *o);
+  const char *data = sp_pass_arg_string(args, "data");
+  if (!data || !*data) {
+    sp_emit_error(module, PASS ": needs data=fashion-mnist[:DIR] (IDX files train-* to train "
+                          "on, t10k-* to evaluate)");
+    return -1;
+  }
+  if (strncmp(data, "fashion-mnist", 13) || (data[13] && data[13] != ':') ||
+      (data[13] == ':' && !data[14])) {
+    sp_emit_error(module, PASS ": data='%s' is not fashion-mnist[:DIR] (the only data set "
+                          "the pass reads so far: IDX files)", data);
+    return -1;
+  }
+  o->dir = data[13] == ':' ? data + 14 : FASHION_MNIST;
+  o->epochs = sp_pass_arg_int(args, "epochs");
+  o->batch = sp_pass_arg_int(args, "batch");
+  o->limit = sp_pass_arg_int(args, "limit");
+  o->seed = sp_pass_arg_int(args, "seed");
+  o->threads = sp_pass_arg_int(args, "threads");
+  o->mean = (float)sp_pass_arg_float(args, "mean");
+  o->std = (float)sp_pass_arg_float(args, "std");
+  o->quiet = sp_pass_arg_bool(args, "quiet");
+  sp_train_options *t = &o->train;
+  sp_train_options_default(t);
+  t->optimizer = !strcmp(sp_pass_arg_string(args, "optimizer"), "adamw") ? SP_OPTIM_ADAMW
+                                                                         : SP_OPTIM_SGD;
+  const char *schedule = sp_pass_arg_string(args, "schedule");
+  t->schedule = !strcmp(schedule, "cosine") ? SP_SCHEDULE_COSINE
+                : !strcmp(schedule, "step") ? SP_SCHEDULE_STEP
+                                            : SP_SCHEDULE_CONSTANT;
+  t->lr = (float)sp_pass_arg_float(args, "lr");
+  t->momentum = (float)sp_pass_arg_float(args, "momentum");
+  t->nesterov = sp_pass_arg_bool(args, "nesterov");
+  t->weight_decay = (float)sp_pass_arg_float(args, "weight-decay");
+  t->label_smoothing = (float)sp_pass_arg_float(args, "label-smoothing");
+  t->clip_norm = (float)sp_pass_arg_float(args, "clip-norm");
+  t->warmup_steps = sp_pass_arg_int(args, "warmup");
+  t->step_size = sp_pass_arg_int(args, "step-size");
+  t->gamma = (float)sp_pass_arg_float(args, "gamma");
+  return 0;
+}
+
+static int load_split(MlirOperation module, const finetune_options *o, const char *split,
+                      sp_dataset *d) {
+  char images[4096], labels[4096];
+  snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", o->dir, split);
+  snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", o->dir, split);
+  sp_error err = {{0}};
+  if (sp_dataset_load_idx(images, labels, o->mean, o->std, d, &err)) {
+    sp_emit_error(module, PASS ": %s", err.message);
+    return -1;
+  }
+  if (d->count == 0) {
+    sp_emit_error(module, PASS ": %s holds no samples", images);
+    return -1;
+  }
+  return 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* xorshift32, sp-train's shuffle: the same seed gives the same order. */
+static uint32_t next_random(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+/* Copies samples order[first, first + n) (or first.. when order is NULL) of
+ * d into the batch x (n, sample) and labels (n); dims gets (n, sample dims). */
+static void gather(const sp_dataset *d, const int64_t *order, int64_t first, int64_t n,
+                   float *x, int64_t *labels, int64_t *dims) {
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t s = order ? order[first + i] : first + i;
+    memcpy(x + i * d->sample_size, d->x + s * d->sample_size,
+           (size_t)d->sample_size * sizeof *x);
+    labels[i] = d->labels[s];
+  }
+  dims[0] = n;
+  for (int k = 0; k < d->rank; ++k)
+    dims[1 + k] = d->sample_dims[k];
+}
+
+/* Top-1 on every sample of test (running statistics). */
+static int evaluate(sp_trainer *t, const sp_dataset *test, int64_t batch, float *x,
+                    int64_t *labels, double *accuracy, sp_error *err) {
+  int64_t correct = 0, dims[5];
+  for (int64_t first = 0; first < test->count; first += batch) {
+    int64_t n = test->count - first < batch ? test->count - first : batch;
+    gather(test, NULL, first, n, x, labels, dims);
+    if (sp_trainer_eval(t, x, dims, test->rank + 1, labels, &correct, err))
+      return -1;
+  }
+  *accuracy = (double)correct / (double)test->count;
+  return 0;
+}
+
+/* The epochs: shuffle, one step per batch, evaluate, one line to stderr. */
+static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset *train_set,
+                 const sp_dataset *test) {
+  sp_trainer *t = sp_train_bridge_trainer(b);
+  int64_t batch = o->batch;
+  int64_t largest = train_set->sample_size > test->sample_size ? train_set->sample_size
+                                                                : test->sample_size;
+  float *x = malloc((size_t)(batch * largest) * sizeof *x);
+  int64_t *labels = malloc((size_t)batch * sizeof *labels);
+  int64_t *order = malloc((size_t)train_set->count * sizeof *order);
+  sp_error err = {{0}};
+  int rc = 0;
+  if (!x || !labels || !order)
+    rc = sp_error_set(&err, "out of memory for a batch of %lld", (long long)batch);
+  for (int64_t i = 0; !rc && i < train_set->count; ++i)
+    order[i] = i;
+  uint32_t seed = (uint32_t)o->seed ? (uint32_t)o->seed : 1;
+  for (int64_t epoch = 1; epoch <= o->epochs && !rc; ++epoch) {
+    for (int64_t i = train_set->count - 1; i > 0; --i) { /* Fisher-Yates */
+      int64_t j = next_random(&seed) % (uint64_t)(i + 1), s = order[i];
+      order[i] = order[j], order[j] = s;
+    }
+    double t0 = now_s(), loss_sum = 0;
+    int64_t dims[5];
+    for (int64_t first = 0; first < train_set->count && !rc; first += batch) {
+      int64_t n = train_set->count - first < batch ? train_set->count - first : batch;
+      gather(train_set, order, first, n, x, labels, dims);
+      float loss;
+      rc = sp_trainer_step(t, x, dims, train_set->rank + 1, labels, &loss, &err);
+      loss_sum += (double)loss * (double)n;
+    }
+    double seconds = now_s() - t0, accuracy = 0;
+    if (!rc && (rc = evaluate(t, test, batch, x, labels, &accuracy, &err)) == 0 && !o->quiet)
+      fprintf(stderr,
+              PASS ": epoch %lld/%lld: loss %.4f, val top-1 %.2f%% (%lld images), %.1f s "
+                   "(%.0f samples/s)\n",
+              (long long)epoch, (long long)o->epochs, loss_sum / (double)train_set->count,
+              100 * accuracy, (long long)test->count, seconds,
+              (double)train_set->count / (seconds > 0 ? seconds : 1e-9));
+  }
+  free(x);
+  free(labels);
+  free(order);
+  return rc ? sp_train_bridge_emit(b, &err) : 0;
+}
+
+int sp_finetune_run(MlirOperation module, const sp_pass_args *args) {
+  finetune_options o;
+  if (read_options(module, args, &o))
+    return -1;
+  sp_dataset train_set = {0}, test = {0};
+  sp_train_bridge *b = NULL;
+  int rc = load_split(module, &o, "train", &train_set) || load_split(module, &o, "t10k", &test)
+               ? -1
+               : 0;
+  if (!rc && o.limit && o.limit < train_set.count)
+    train_set.count = o.limit;
+  o.train.total_steps = (train_set.count + o.batch - 1) / o.batch * o.epochs;
+  if (!rc && o.threads)
+    sp_runtime_set_threads((int)o.threads);
+  if (!rc)
+    rc = sp_train_bridge_create(module, PASS, &o.train, &b);
+  if (!rc)
+    rc = train(b, &o, &train_set, &test);
+  if (!rc)
+    rc = sp_train_bridge_write_back(b, NULL);
+  if (o.threads)
+    sp_runtime_set_threads(0); // back to the default for later passes
+  sp_train_bridge_free(b);
+  sp_dataset_free(&train_set);
+  sp_dataset_free(&test);
+  return rc ? -1 : 0;
+}
