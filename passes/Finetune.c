@@ -172,10 +172,10 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
     double seconds = now_s() - t0, accuracy = 0;
     if (!rc && (rc = evaluate(t, test, batch, x, labels, &accuracy, &err)) == 0 && !o->quiet)
       fprintf(stderr,
-              PASS ": epoch %lld/%lld: loss %.4f, val top-1 %.2f%% (%lld images), %.1f s "
-                   "(%.0f samples/s)\n",
+              PASS ": epoch %lld/%lld: loss %.4f (%lld samples), val top-1 %.2f%% (%lld "
+                   "images), %.1f s (%.0f samples/s)\n",
               (long long)epoch, (long long)o->epochs, loss_sum / (double)train_set->count,
-              100 * accuracy, (long long)test->count, seconds,
+              (long long)train_set->count, 100 * accuracy, (long long)test->count, seconds,
               (double)train_set->count / (seconds > 0 ? seconds : 1e-9));
   }
   free(x);
