@@ -101,12 +101,16 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* xorshift32, sp-train's shuffle: the same seed gives the same order. */
-static uint32_t next_random(uint32_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 17;
-  *s ^= *s << 5;
-  return *s;
+/* One epoch's reshuffle of order[0..n): Fisher-Yates over xorshift32, the
+ * permutations sp-train draws from the same seed, so both train alike. */
+static void shuffle(int64_t *order, int64_t n, uint32_t *seed) {
+  for (int64_t i = n - 1; i > 0; --i) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 17;
+    *seed ^= *seed << 5;
+    int64_t j = *seed % (uint64_t)(i + 1), s = order[i];
+    order[i] = order[j], order[j] = s;
+  }
 }
 
 /* Copies samples order[first, first + n) (or first.. when order is NULL) of
@@ -156,10 +160,7 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
     order[i] = i;
   uint32_t seed = (uint32_t)o->seed ? (uint32_t)o->seed : 1;
   for (int64_t epoch = 1; epoch <= o->epochs && !rc; ++epoch) {
-    for (int64_t i = train_set->count - 1; i > 0; --i) { /* Fisher-Yates */
-      int64_t j = next_random(&seed) % (uint64_t)(i + 1), s = order[i];
-      order[i] = order[j], order[j] = s;
-    }
+    shuffle(order, train_set->count, &seed);
     double t0 = now_s(), loss_sum = 0;
     int64_t dims[5];
     for (int64_t first = 0; first < train_set->count && !rc; first += batch) {
