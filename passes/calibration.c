@@ -99,8 +99,7 @@ static const char *strip_path(const sp_error *err, const char *path) {
   return strncmp(m, path, len) == 0 && m[len] == ':' && m[len + 1] == ' ' ? m + len + 2 : m;
 }
 
-/* Emits msg at the op of main named by "node 'X'" in it, else at the module. */
-static void emit_at_node(MlirOperation module, const char *pass, const char *msg) {
+void sp_emit_at_node(MlirOperation module, const char *prefix, const char *msg) {
   MlirOperation at = module;
   const char *q = strstr(msg, "node '");
   if (q) {
@@ -120,7 +119,13 @@ static void emit_at_node(MlirOperation module, const char *pass, const char *msg
       }
     }
   }
-  sp_emit_error(at, "%s: calibration: %s", pass, msg);
+  sp_emit_error(at, "%s: %s", prefix, msg);
+}
+
+static void emit_at_node(MlirOperation module, const char *pass, const char *msg) {
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "%s: calibration", pass);
+  sp_emit_at_node(module, prefix, msg);
 }
 
 static MlirOperation *body_ops(MlirBlock body, size_t *n) {

@@ -24,6 +24,11 @@ typedef int (*sp_calibration_fn)(void *user, const char *batch,
 int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
                        const MlirValue *values, size_t n, sp_calibration_fn fn, void *user);
 
+/* Emits "<prefix>: <msg>" at the op of module's main whose location names
+ * the node of "node 'X'" in msg (a runtime or trainer message), else at the
+ * module. */
+void sp_emit_at_node(MlirOperation module, const char *prefix, const char *msg);
+
 /* A residual block y = Add(shortcut, branch) whose branch is private. */
 typedef struct sp_residual_block {
   MlirOperation add;

@@ -39,6 +39,15 @@ static void trim(const char **b, const char **e) {
   while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\n' || (*e)[-1] == '\t')) (*e)--;
 }
 
+static int split(const char *text, sp_pipeline *p, sp_error *err);
+
+static const sp_named_pipeline *named_pipeline(const char *name, size_t len) {
+  for (const sp_named_pipeline *n = sp_named_pipelines; n->name; ++n)
+    if (strlen(n->name) == len && strncmp(n->name, name, len) == 0)
+      return n;
+  return NULL;
+}
+
 static int add_stage(sp_pipeline *p, const char *b, const char *e, sp_error *err) {
   trim(&b, &e);
   if (b == e)
@@ -48,6 +57,16 @@ static int add_stage(sp_pipeline *p, const char *b, const char *e, sp_error *err
     return sp_error_set(err, "out of memory");
   size_t name_len = strcspn(s.text, "{(");
   s.sp_pass = sp_pass_lookup(s.text, name_len);
+  // A named pipeline inside a pipeline stands for its stages.
+  const sp_named_pipeline *named = s.sp_pass ? NULL : named_pipeline(s.text, name_len);
+  if (named) {
+    int rc = s.text[name_len]
+                 ? sp_error_set(err, "named pipeline '%s' takes no options; write its passes "
+                                     "out instead: %s", named->name, named->expansion)
+                 : split(named->expansion, p, err);
+    free(s.text);
+    return rc;
+  }
   if (!s.sp_pass && strncmp(s.text, "sp-", 3) == 0) {
     sp_error_set(err, "unknown pass '%.*s' (sp-opt --help lists sp's passes)", (int)name_len,
                  s.text);

@@ -455,16 +455,32 @@ int main(int argc, char **argv) {
   int rc = parse_options(argc, argv, &o);
   if (rc)
     return rc;
-  if (o.print_pipeline) {
-    printf("%s\n", o.pipeline ? o.pipeline : "");
-    return 0;
-  }
   sp_error err = {{0}};
   sp_pipeline p;
   if (sp_pipeline_parse(o.pipeline, &p, &err)) {
     fprintf(stderr, "sp-opt: %s\n", err.message);
     return 1;
   }
+  if (o.print_pipeline) { // the stages, named pipelines within it expanded
+    printf("builtin.module(");
+    for (size_t i = 0; i < p.count; ++i)
+      printf("%s%s", i ? "," : "", p.stages[i].text);
+    printf(")\n");
+    sp_pipeline_free(&p);
+    if (sp_output_check_stdout(&err)) {
+      fprintf(stderr, "sp-opt: %s\n", err.message);
+      return 1;
+    }
+    return 0;
+  }
+  // Training keeps the runtime's threads busy for minutes: choose libgomp's
+  // wait policy as sp-train does (spinning made sp-finetune 5x slower on a
+  // busy 2-core machine). Only then, since re-executing costs every run.
+  for (size_t i = 0; i < p.count; ++i)
+    if (p.stages[i].sp_pass && !strcmp(p.stages[i].sp_pass->argument, "sp-finetune")) {
+      cli_choose_omp_wait(argv);
+      break;
+    }
   MlirContext ctx = sp_context_create(&err);
   if (mlirContextIsNull(ctx)) {
     fprintf(stderr, "sp-opt: %s\n", err.message);
