@@ -52,6 +52,10 @@ static void usage(FILE *out) {
           "  --seed S                    shuffling seed (default 1)\n"
           "  --threads T                 kernel threads (default: all cores)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
+          "  --l1-bn L                   add L * sum |BN scale| to the loss (network slimming)\n"
+          "  --group-lasso L --groups G  add L * sum over units of the L2 norm of the unit's\n"
+          "                              slices in every tensor of its group (G: JSON from\n"
+          "                              sp-dependency-groups{export=G})\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
           "  -q, --quiet                 no progress output\n"
@@ -67,7 +71,7 @@ enum {
   OPT_DATA = 256, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM,
   OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_STEP_SIZE, OPT_GAMMA,
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
-  OPT_LOG, OPT_DUMP,
+  OPT_LOG, OPT_DUMP, OPT_L1_BN, OPT_GROUP_LASSO, OPT_GROUPS,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -94,6 +98,9 @@ static int parse_options(int argc, char **argv, options *o) {
       {"threads", required_argument, NULL, OPT_THREADS},
       {"log", required_argument, NULL, OPT_LOG},
       {"dump-gradients", required_argument, NULL, OPT_DUMP},
+      {"l1-bn", required_argument, NULL, OPT_L1_BN},
+      {"group-lasso", required_argument, NULL, OPT_GROUP_LASSO},
+      {"groups", required_argument, NULL, OPT_GROUPS},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -130,6 +137,8 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_GAMMA, "--gamma", 0, 1e6, o->train.gamma)
       FLOAT_OPT(OPT_SMOOTHING, "--label-smoothing", 0, 1, o->train.label_smoothing)
       FLOAT_OPT(OPT_CLIP, "--clip-norm", 0, 1e30, o->train.clip_norm)
+      FLOAT_OPT(OPT_L1_BN, "--l1-bn", 0, 1e6, o->train.l1_bn)
+      FLOAT_OPT(OPT_GROUP_LASSO, "--group-lasso", 0, 1e6, o->train.group_lasso)
 #undef FLOAT_OPT
     case OPT_MEAN: rc = cli_parse_double("--mean", optarg, -1e30, 1e30, &o->mean, &err); break;
     case OPT_STD: rc = cli_parse_double("--std", optarg, 1e-30, 1e30, &o->std, &err); break;
@@ -154,6 +163,7 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     case OPT_LOG: o->log = optarg; break;
     case OPT_DUMP: o->dump = optarg; break;
+    case OPT_GROUPS: o->train.groups = optarg; break;
     case 'q': o->quiet = 1; break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return 2;

@@ -40,6 +40,13 @@ typedef struct sp_train_options {
   int64_t warmup_steps; /* linear warm-up from 0 over these steps */
   int64_t step_size;    /* step schedule */
   float gamma;          /* step schedule */
+  /* sparsity (lib/train/regularize.c): l1_bn * sum |BN scale| (network
+   * slimming); group_lasso * sum over the units of every prunable group in
+   * the groups file (sp-dependency-groups{export=}) of the L2 norm of the
+   * unit's slices of every trained member */
+  float l1_bn;
+  float group_lasso;
+  const char *groups; /* JSON file; required when group_lasso > 0 */
 } sp_train_options;
 
 /* SGD, lr 0.01, momentum 0.9, no decay; Adam betas 0.9/0.999, eps 1e-8. */

@@ -30,6 +30,8 @@ struct sp_trainer {
   float *dlogits;
   size_t dlogits_cap;
   int64_t steps;
+  train_masks *masks;   /* sp.masks of the model, kept at zero (masks.c) */
+  train_regularizer *reg; /* --l1-bn, --group-lasso (regularize.c) */
 };
 
 void sp_train_options_default(sp_train_options *o) {
@@ -150,10 +152,13 @@ int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
   for (size_t i = 0; i < t->n_stats && !rc; ++i)
     rc = sp_runtime_bind_parameter(t->rt, t->stats[i].name,
                                    t->stat_values + t->stats[i].offset, NULL, err);
+  if (!rc && !(rc = train_masks_create(t, &t->masks, err)))
+    rc = train_regularizer_create(t, &t->o, &t->reg, err);
   if (rc) {
     sp_trainer_free(t);
     return rc;
   }
+  train_masks_apply(t->masks);
   *out = t;
   return 0;
 }
@@ -162,6 +167,8 @@ void sp_trainer_free(sp_trainer *t) {
   if (!t)
     return;
   sp_runtime_free(t->rt);
+  train_masks_free(t->masks);
+  train_regularizer_free(t->reg);
   free(t->params);
   free(t->stats);
   free(t->arena);
@@ -225,6 +232,9 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
   }
   int rc = sp_runtime_backward(t->rt, out_grads, err);
   free(all);
+  if (!rc && t->reg)
+    *loss += (float)train_regularize(t->reg);
+  train_masks_zero_grads(t->masks);
   return rc;
 }
 
@@ -295,6 +305,7 @@ int sp_trainer_step(sp_trainer *t, const float *x, const int64_t *dims, int rank
     return rc;
   }
   update(t);
+  train_masks_apply(t->masks); /* exact zeros whatever the optimizer did */
   return 0;
 }
 
@@ -366,4 +377,21 @@ int sp_trainer_save(sp_trainer *t, const char *path, sp_error *err) {
     *saved[i].t = saved[i].before;
   free(saved);
   return rc;
+}
+
+/* ---- internals for masks.c and regularize.c ---- */
+
+const sp_onnx_model *train_model(const sp_trainer *t) { return t->model; }
+
+void train_param_moments(const sp_trainer *t, size_t i, float **m, float **v) {
+  *m = t->m + t->params[i].offset;
+  *v = t->v + t->params[i].offset;
+}
+
+size_t train_num_stats(const sp_trainer *t) { return t->n_stats; }
+
+const char *train_stat(const sp_trainer *t, size_t i, float **value, int64_t *numel) {
+  *value = t->stat_values + t->stats[i].offset;
+  *numel = t->stats[i].numel;
+  return t->stats[i].name;
 }
