@@ -11,4 +11,15 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/ops_grad_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.ops PROPERTIES LABELS "full;asan" TIMEOUT 600)
+  # masks survive training: sp-prune{mode=mask} -> sp-train -> prune -> shrink
+  add_test(NAME train.masks
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/masks_test.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>
+                   --sp-run $<TARGET_FILE:sp-run>)
+  set_tests_properties(train.masks PROPERTIES LABELS "full" TIMEOUT 900)
+  # --l1-bn and --group-lasso against PyTorch; group lasso shrinks whole units
+  add_test(NAME train.regularize
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/regularize_test.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.regularize PROPERTIES LABELS "full" TIMEOUT 900)
 endif()
