@@ -57,7 +57,10 @@ typedef struct sp_trainer sp_trainer;
 /* A trainer over model (which must outlive it; its initializers are read,
  * never changed). The model's first input takes the images, output 0 the
  * logits (batch, classes). Fails naming the first node on the training
- * path whose op has no backward kernel only when a step reaches it. */
+ * path whose op has no backward kernel only when a step reaches it. The
+ * model's "sp.masks" metadata (sp/masks.h) is kept at exactly zero in the
+ * values, gradients, optimizer state and statistics; a mask that does not
+ * fit the model, or a groups file that does not, fails here. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
 void sp_trainer_free(sp_trainer *t);
