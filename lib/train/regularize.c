@@ -193,16 +193,20 @@ static int add_member(lasso_group *grp, const cJSON *m, const sp_trainer *t, con
   if (strcmp(kind->valuestring, "initializer") ||
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "stat")))
     return 1; /* activations, constants and statistics do not train */
-  float *w, *g;
-  int64_t numel;
-  if (find_param(t, tensor->valuestring, &w, &g, &numel) < 0)
-    return 1; /* an initializer the trainer keeps fixed */
   const Onnx__GraphProto *graph = train_model(t)->proto->graph;
   const Onnx__TensorProto *init = NULL;
   for (size_t i = 0; i < graph->n_initializer && !init; ++i)
     if (!strcmp(graph->initializer[i]->name, tensor->valuestring))
       init = graph->initializer[i];
-  int same = init && (size_t)cJSON_GetArraySize(shape) == init->n_dims;
+  if (!init)
+    return sp_error_set(err, "%s: group %lld: '%s' is not an initializer of %s (groups of "
+                        "another model?)", path, (long long)id, tensor->valuestring,
+                        train_model(t)->path);
+  float *w, *g;
+  int64_t numel;
+  if (find_param(t, tensor->valuestring, &w, &g, &numel) < 0)
+    return 1; /* an initializer the trainer keeps fixed */
+  int same = (size_t)cJSON_GetArraySize(shape) == init->n_dims;
   for (size_t d = 0; same && d < init->n_dims; ++d)
     same = cJSON_GetArrayItem(shape, (int)d)->valuedouble == (double)init->dims[d];
   if (!same || (size_t)axis >= init->n_dims || start + grp->units * block > init->dims[axis])
@@ -283,6 +287,8 @@ static int add_groups(train_regularizer *r, const sp_trainer *t, const char *pat
 int train_regularizer_create(const sp_trainer *t, const sp_train_options *o,
                              train_regularizer **out, sp_error *err) {
   *out = NULL;
+  if (o->groups && o->group_lasso <= 0)
+    return sp_error_set(err, "--groups %s: without --group-lasso it has no effect", o->groups);
   if (o->l1_bn <= 0 && o->group_lasso <= 0)
     return 0;
   if (o->group_lasso > 0 && !o->groups)

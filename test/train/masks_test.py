@@ -152,6 +152,27 @@ def main():
         assert diff <= 1e-4, f'shrunk trained model differs from the masked one by {diff}'
         print(f'shrink of the masked model = direct shrink ({len(s0)} initializers); '
               f'trained masked vs shrunk outputs differ by {diff:.2e}')
+        # bad masks: one error line naming the file, no output, from both tools
+        for name, value, says in [
+                ('name', {'tensor': 'nope', 'axis': 0, 'zeroed': [[0, 1]]}, "'nope'"),
+                ('range', {'tensor': 'fc.weight', 'axis': 1, 'zeroed': [[60, 65]]}, 'fit'),
+                ('order', {'tensor': 'fc.weight', 'axis': 1, 'zeroed': [[3, 5], [1, 2]]},
+                 'range 1'),
+                ('json', None, 'not a JSON object')]:
+            bad = onnx.load(p('m1.onnx'))
+            for prop in bad.metadata_props:
+                if prop.key == 'sp.masks':
+                    prop.value = json.dumps({'version': 1, 'masks': [value]}) if value \
+                        else '{"version": 1, "masks": ['
+            path = p(f'bad_{name}.onnx')
+            onnx.save(bad, path)
+            for tool in ([a.sp_train, path, *TRAIN], [a.sp_opt, path]):
+                out = p('bad_out.onnx')
+                r = subprocess.run([*tool, '-o', out], capture_output=True, text=True)
+                lines = r.stderr.strip().splitlines()
+                assert r.returncode != 0 and len(lines) == 1 and path in lines[0] and \
+                    says in lines[0] and not os.path.exists(out), (tool[0], name, r.stderr)
+        print('bad masks: one error line naming the file, no output (sp-train, sp-opt)')
     print('ok')
 
 

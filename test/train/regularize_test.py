@@ -150,6 +150,28 @@ def main():
             shrunk += int((ratio < 0.1).sum())
         assert shrunk > 0, 'no unit shrank below a tenth of its norm'
         print(f'{shrunk} units shrank below a tenth of their norm')
+        # bad input: one error line, no output
+        subprocess.run([a.sp_opt, os.path.join(os.path.dirname(MODEL), '..', 'test', 'lit',
+                                               'passes', 'prune-mask-metadata.mlir'),
+                        '--pass-pipeline',
+                        f'builtin.module(sp-dependency-groups{{export={p("other.json")}}})',
+                        '-o', os.devnull], check=True)
+        with open(p('junk.json'), 'w') as f:
+            f.write('{"groups": 3}')
+        for extra, says in [(['--group-lasso', '0.1'], 'needs --groups'),
+                            (['--groups', p('g.json')], 'without --group-lasso'),
+                            (['--group-lasso', '0.1', '--groups', p('none.json')], 'cannot read'),
+                            (['--group-lasso', '0.1', '--groups', p('junk.json')],
+                             'not a dependency-groups file'),
+                            (['--group-lasso', '0.1', '--groups', p('other.json')],
+                             'is not an initializer of')]:
+            out = p('bad_out.onnx')
+            r = subprocess.run([a.sp_train, MODEL, *DATA, '--limit', '64', *extra, '-o', out],
+                               capture_output=True, text=True)
+            lines = r.stderr.strip().splitlines()
+            assert r.returncode != 0 and len(lines) == 1 and says in lines[0] and \
+                not os.path.exists(out), (extra, r.stderr)
+        print('bad regularizer options: one error line each, no output')
     print('ok')
 
 
