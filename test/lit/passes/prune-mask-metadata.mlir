@@ -27,6 +27,12 @@
 // SHRINK: "nn.Initializer"() {onnx.names = ["bn_var"], value = {{.*}} : tensor<3xf32>}
 // SHRINK: sp.mask = [array<i64: 1, 2, 3>], value = {{.*}} : tensor<1x3x1x1xf32>}
 
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance,sp-prune{ratio=0.5 mode=mask},sp-canonicalize{fold-bn=true})' | FileCheck %s --check-prefix=FOLD
+// Folding the BatchNormalization into conv1 keeps the zeros: the new bias is
+// zero where the BN scale and bias were masked, the new weight where it was.
+// FOLD: onnx.names = ["w1_bn_bias_1"], sp.mask = [array<i64: 0, 1, 2, 3, 4>]{{.*}} : tensor<4xf32>
+// FOLD-NEXT: onnx.names = ["w1_bn_0"], sp.mask = [array<i64: 0, 1, 2, 3, 4>]{{.*}} : tensor<4x2x1x1xf32>
+
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance,sp-prune{ratio=0.5 mode=mask})' -o %t.onnx
 // RUN: %python -c "import onnx; m = onnx.load('%t.onnx'); print([p.value for p in m.metadata_props if p.key == 'sp.masks'][0])" | FileCheck %s --check-prefix=META
 // META: {"version":1,"masks":[{"tensor":"w1","axis":0,"zeroed":{{\[\[}}1,2],[3,4]]},{"tensor":"b1","axis":0,"zeroed":{{\[\[}}1,2],[3,4]]},{"tensor":"bn_scale",
