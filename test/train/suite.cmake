@@ -16,10 +16,10 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/masks_test.py
                    --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>
                    --sp-run $<TARGET_FILE:sp-run>)
-  set_tests_properties(train.masks PROPERTIES LABELS "full" TIMEOUT 900)
+  set_tests_properties(train.masks PROPERTIES LABELS "full;asan" TIMEOUT 900)
   # --l1-bn and --group-lasso against PyTorch; group lasso shrinks whole units
   add_test(NAME train.regularize
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/regularize_test.py
                    --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
-  set_tests_properties(train.regularize PROPERTIES LABELS "full" TIMEOUT 900)
+  set_tests_properties(train.regularize PROPERTIES LABELS "full;asan" TIMEOUT 900)
 endif()
