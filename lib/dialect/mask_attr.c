@@ -85,7 +85,8 @@ void sp_mask_attr_set_ranges(MlirOperation op, int axis, const int64_t *ranges,
   }
   int64_t *vals = malloc((2 * n_ranges + 1) * sizeof *vals);
   vals[0] = axis;
-  memcpy(vals + 1, ranges, 2 * n_ranges * sizeof *ranges);
+  if (n_ranges)
+    memcpy(vals + 1, ranges, 2 * n_ranges * sizeof *ranges);
   if (n_ranges)
     rows[n++] = mlirDenseI64ArrayGet(ctx, (intptr_t)(2 * n_ranges + 1), vals);
   if (n)

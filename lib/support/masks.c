@@ -22,7 +22,8 @@ int sp_masks_add(sp_masks *m, const char *tensor, int axis, const int64_t *range
     free(e->ranges);
     return -1;
   }
-  memcpy(e->ranges, ranges, 2 * n_ranges * sizeof *ranges);
+  if (n_ranges) /* ranges may be NULL then */
+    memcpy(e->ranges, ranges, 2 * n_ranges * sizeof *ranges);
   m->n++;
   return 0;
 }

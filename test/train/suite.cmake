@@ -23,3 +23,8 @@ if(TARGET sp-train)
                    --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.regularize PROPERTIES LABELS "full;asan" TIMEOUT 900)
 endif()
+
+# test/unit/test_masks.c (the sp.masks codec) comes from test/CMakeLists.txt's glob.
+if(TARGET test_masks)
+  target_link_libraries(test_masks PRIVATE sp_masks)
+endif()
