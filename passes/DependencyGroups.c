@@ -4,7 +4,9 @@
  *     one array per result of segments `array<i64: dim, group, start, units, block>`;
  *   - `sp.group_table` on the module: one dictionary per group
  *     {id, units, pinned, reason, reduced, head, members};
- *   - dump=FILE: the table as text, one line per member; dot=FILE: Graphviz. */
+ *   - dump=FILE: the table as text, one line per member; dot=FILE: Graphviz;
+ *   - export=FILE: every group and member slice as JSON (docs/pruning.md). */
+#include <cjson/cJSON.h>
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
 #include <stdio.h>
@@ -141,6 +143,82 @@ static void dump_dot(sp_groups *g, FILE *out) {
   fprintf(out, "}\n");
 }
 
+/* What a member tensor is: a weight the model stores (initializer or
+ * constant) or an activation. */
+static const char *member_kind(const sp_value_info *v) {
+  char type[64];
+  if (mlirOperationIsNull(v->owner))
+    return "value";
+  sp_op_type(v->owner, type, sizeof type);
+  if (!strcmp(type, "Initializer"))
+    return "initializer";
+  return !strcmp(type, "Constant") ? "constant" : "value";
+}
+
+/* Appends cJSON's one-line text of item (deleted) and then tail to f. */
+static int put_json(FILE *f, cJSON *item, const char *tail) {
+  char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+  cJSON_Delete(item);
+  if (!text)
+    return -1;
+  fputs(text, f);
+  fputs(tail, f);
+  free(text);
+  return 0;
+}
+
+/* The groups as JSON, one line per group header and per member: unit u of
+ * a member is indices [start + u*block, start + (u+1)*block) along axis
+ * (the slices sp-prune removes or zeroes). -1 when out of memory. */
+static int export_json(sp_groups *g, FILE *f) {
+  char name[256];
+  int rc = 0;
+  fputs("{\"version\": 1, \"groups\": [\n", f);
+  for (size_t i = 0; i < g->num_groups && !rc; ++i) {
+    const sp_group_info *gi = &g->groups[i];
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddNumberToObject(row, "id", (double)i);
+    cJSON_AddNumberToObject(row, "units", (double)gi->units);
+    cJSON_AddBoolToObject(row, "prunable", sp_group_prunable(gi));
+    cJSON_AddBoolToObject(row, "pinned", gi->pinned);
+    cJSON_AddStringToObject(row, "reason", gi->pinned && gi->reason ? gi->reason : "");
+    cJSON_AddBoolToObject(row, "head", gi->head);
+    cJSON_AddBoolToObject(row, "reduced", gi->reduced);
+    char *head = cJSON_PrintUnformatted(row);
+    cJSON_Delete(row);
+    if (!head)
+      return -1;
+    head[strlen(head) - 1] = 0; /* reopen the object for "members" */
+    fprintf(f, " %s, \"members\": [\n", head);
+    free(head);
+    for (size_t m = 0; m < gi->num_members && !rc; ++m) {
+      const sp_member *mb = &gi->members[m];
+      const sp_value_info *v = mb->value;
+      cJSON *member = cJSON_CreateObject();
+      sp_groups_value_name(v, name, sizeof name);
+      cJSON_AddStringToObject(member, "tensor", name);
+      cJSON_AddStringToObject(member, "kind", member_kind(v));
+      cJSON_AddBoolToObject(member, "stat", v->is_stat);
+      cJSON *shape = cJSON_AddArrayToObject(member, "shape");
+      MlirType t = mlirValueGetType(v->value);
+      for (int d = 0; d < v->rank; ++d) {
+        int64_t s = mlirShapedTypeGetDimSize(t, d);
+        cJSON_AddItemToArray(shape,
+                             cJSON_CreateNumber(mlirShapedTypeIsDynamicSize(s) ? -1 : (double)s));
+      }
+      cJSON_AddNumberToObject(member, "axis", mb->dim);
+      cJSON_AddNumberToObject(member, "start", (double)mb->start);
+      cJSON_AddNumberToObject(member, "channels", (double)mb->channels);
+      cJSON_AddNumberToObject(member, "block", (double)(mb->channels / gi->units));
+      fputs("  ", f);
+      rc = put_json(f, member, m + 1 < gi->num_members ? ",\n" : "");
+    }
+    fputs(i + 1 < g->num_groups ? "]},\n" : "]}\n", f);
+  }
+  fputs("]}\n", f);
+  return rc;
+}
+
 int sp_dependency_groups_run(MlirOperation module, const sp_pass_args *args) {
   sp_groups *g = sp_groups_analyze(module);
   if (!g)
@@ -164,6 +242,19 @@ int sp_dependency_groups_run(MlirOperation module, const sp_pass_args *args) {
     FILE *f = sp_pass_output_open(module, "sp-dependency-groups", &out, dot, stdout);
     if (f) {
       dump_dot(g, f);
+      rc |= sp_pass_output_close(module, "sp-dependency-groups", &out);
+    } else {
+      rc = -1;
+    }
+  }
+  const char *export_path = sp_pass_arg_string(args, "export");
+  if (export_path) {
+    FILE *f = sp_pass_output_open(module, "sp-dependency-groups", &out, export_path, stdout);
+    if (f && export_json(g, f)) {
+      sp_emit_error(module, "sp-dependency-groups: out of memory writing export=");
+      sp_output_discard(&out);
+      rc = -1;
+    } else if (f) {
       rc |= sp_pass_output_close(module, "sp-dependency-groups", &out);
     } else {
       rc = -1;

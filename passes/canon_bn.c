@@ -73,6 +73,46 @@ static MlirValue make_init(canon_ctx *c, MlirType t, const float *data, MlirValu
   return v;
 }
 
+/* Mask flags of axis (n entries) of v's defining op; all 0 without one. */
+static void mask_of(MlirValue v, int axis, unsigned char *flags, int64_t n) {
+  MlirOperation def = canon_def(v);
+  memset(flags, 0, (size_t)n);
+  if (!mlirOperationIsNull(def) && sp_mask_attr_flags(def, axis, flags, n) < 0)
+    memset(flags, 0, (size_t)n); /* malformed: claim nothing */
+}
+
+/* Folding keeps what sp-prune{mode=mask} recorded (W' = W * s is zero where
+ * W is, and in every channel whose scale is masked, s = 0; b' = (b - mean) *
+ * s + B is zero where scale and bias both are): the new weight and bias get
+ * those as sp.mask, so sp-train still holds them at zero. */
+static void fold_masks(MlirOperation bn, MlirValue old_w, MlirValue new_w, int channel_axis,
+                       MlirValue new_b, int64_t m) {
+  MlirType wt = mlirValueGetType(old_w);
+  int rank = (int)mlirShapedTypeGetRank(wt);
+  if (rank > 16)
+    return;
+  unsigned char *scale = malloc((size_t)m + 1), *bias = malloc((size_t)m + 1);
+  unsigned char *flags[16] = {0};
+  int64_t sizes[16];
+  mask_of(mlirOperationGetOperand(bn, 1), 0, scale, m);
+  mask_of(mlirOperationGetOperand(bn, 2), 0, bias, m);
+  for (int d = 0; d < rank; ++d) {
+    sizes[d] = mlirShapedTypeGetDimSize(wt, d);
+    flags[d] = malloc((size_t)sizes[d] + 1);
+    mask_of(old_w, d, flags[d], sizes[d]);
+    for (int64_t ch = 0; d == channel_axis && ch < m; ++ch)
+      flags[d][ch] |= scale[ch];
+  }
+  sp_mask_attr_set(canon_def(new_w), rank, flags, sizes);
+  for (int64_t ch = 0; ch < m; ++ch)
+    bias[ch] &= scale[ch];
+  sp_mask_attr_set(canon_def(new_b), 1, &bias, &m);
+  for (int d = 0; d < rank; ++d)
+    free(flags[d]);
+  free(scale);
+  free(bias);
+}
+
 // Conv (X, W (M, C/g, k...), B?) followed by bn.
 static int fold_into_conv(canon_ctx *c, MlirOperation conv, MlirOperation bn, const bn_params *p,
                           const double *s) {
@@ -103,12 +143,12 @@ static int fold_into_conv(canon_ctx *c, MlirOperation conv, MlirOperation bn, co
   MlirType bt = mlirRankedTensorTypeGet(1, &m, mlirF32TypeGet(c->mlir), mlirAttributeGetNull());
   MlirValue ops[3] = {mlirOperationGetOperand(conv, 0), make_init(c, wt, nwd, w, "_bn"),
                       make_init(c, bt, nbd, w, "_bn_bias")};
+  fold_masks(bn, w, ops[1], 0, ops[2], m);
   mlirOperationSetOperands(conv, 3, ops);
   free(wd);
   free(bd);
   free(nwd);
   free(nbd);
-  (void)bn;
   return 1;
 }
 
@@ -155,6 +195,7 @@ static int fold_into_gemm(canon_ctx *c, MlirOperation gemm, MlirOperation bn, co
   MlirType ct = mlirRankedTensorTypeGet(1, &m, mlirF32TypeGet(c->mlir), mlirAttributeGetNull());
   MlirValue ops[3] = {mlirOperationGetOperand(gemm, 0), make_init(c, bt, nbd, b, "_bn"),
                       make_init(c, ct, ncd, b, "_bn_bias")};
+  fold_masks(bn, b, ops[1], trans_b ? 0 : 1, ops[2], m);
   mlirOperationSetOperands(gemm, 3, ops);
   mlirOperationSetAttributeByName(gemm, sp_str("beta"),
                                   mlirFloatAttrDoubleGet(c->mlir, mlirF32TypeGet(c->mlir), 1.0));
@@ -162,7 +203,6 @@ static int fold_into_gemm(canon_ctx *c, MlirOperation gemm, MlirOperation bn, co
   free(cd);
   free(nbd);
   free(ncd);
-  (void)bn;
   return 1;
 }
 

@@ -75,6 +75,46 @@ static void release_buffer(void *user, const void *data, size_t size) {
   free((void *)data);
 }
 
+static int is_initializer(MlirOperation op) {
+  char type[64];
+  return !strcmp(sp_op_type(op, type, sizeof type), "Initializer");
+}
+
+/* Keeps an initializer's sp.mask true to its new data: mask mode adds the
+ * dropped indices of every changed dim to what earlier runs zeroed; shrink
+ * mode carries the old mask over to the kept indices. -1: a malformed mask. */
+static int update_mask_attr(const sp_value_info *v, int64_t *const *idx, const int64_t *new_size,
+                            int mask) {
+  unsigned char *flags[16] = {0};
+  int64_t sizes[16];
+  int rc = 0;
+  for (int d = 0; d < v->rank && !rc; ++d) {
+    unsigned char *old = malloc((size_t)v->size[d] + 1);
+    int had = sp_mask_attr_flags(v->owner, d, old, v->size[d]);
+    sizes[d] = mask ? v->size[d] : new_size[d];
+    if (had < 0) {
+      rc = -1;
+    } else if (mask && (had || idx[d])) {
+      flags[d] = old, old = NULL;
+      for (int64_t k = 0, at = 0; idx[d] && k < v->size[d]; ++k) {
+        int kept = at < new_size[d] && idx[d][at] == k;
+        at += kept;
+        flags[d][k] |= !kept;
+      }
+    } else if (!mask && had) {
+      flags[d] = calloc((size_t)sizes[d] + 1, 1);
+      for (int64_t k = 0; k < sizes[d]; ++k)
+        flags[d][k] = old[idx[d] ? idx[d][k] : k];
+    }
+    free(old);
+  }
+  if (!rc)
+    sp_mask_attr_set(v->owner, v->rank, flags, sizes);
+  for (int d = 0; d < v->rank; ++d)
+    free(flags[d]);
+  return rc;
+}
+
 /* Slices or zeroes the data of a constant (v, owner) along its changed dims. */
 static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_size, int mask,
                           int *counter) {
@@ -184,6 +224,11 @@ static int rewrite_weight(sp_value_info *v, int64_t **idx, const int64_t *new_si
       }
     }
     nt = new_tensor_type(t, new_size, rank);
+  }
+  if (is_initializer(op) && update_mask_attr(v, idx, new_size, mask)) {
+    free(out);
+    sp_emit_error(op, "sp-prune: the initializer's " SP_MASK_ATTR " does not fit its shape");
+    return -1;
   }
   char key[96];
   snprintf(key, sizeof key, "sp_pruned_%d", (*counter)++);

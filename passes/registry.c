@@ -33,6 +33,9 @@ static const sp_pass_option dependency_groups_options[] = {
      "write the group table as text to this file ('-' = stdout)"},
     {"dot", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "write the groups as a Graphviz graph to this file ('-' = stdout)"},
+    {"export", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write every group with its member tensor slices as JSON to this file ('-' = "
+     "stdout; sp-train --group-lasso reads it)"},
 };
 
 static const sp_pass_option importance_options[] = {

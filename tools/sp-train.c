@@ -100,6 +100,10 @@ static void usage(FILE *out) {
           "                              between the ranks of this host under mpirun)\n"
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
           "  --log-every N               also a JSON line every N steps (step, lr, loss)\n"
+          "  --l1-bn L                   add L * sum |BN scale| to the loss (network slimming)\n"
+          "  --group-lasso L --groups G  add L * sum over units of the L2 norm of the unit's\n"
+          "                              slices in every tensor of its group (G: JSON from\n"
+          "                              sp-dependency-groups{export=G})\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
           "  -q, --quiet                 no progress output\n"
@@ -117,7 +121,8 @@ enum {
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
   OPT_NO_LOADER_THREAD, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
-  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY,
+  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY, OPT_L1_BN,
+  OPT_GROUP_LASSO, OPT_GROUPS,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -158,6 +163,9 @@ static int parse_options(int argc, char **argv, options *o) {
       {"pct-start", required_argument, NULL, OPT_PCT_START},
       {"resume", no_argument, NULL, OPT_RESUME},
       {"log-every", required_argument, NULL, OPT_LOG_EVERY},
+      {"l1-bn", required_argument, NULL, OPT_L1_BN},
+      {"group-lasso", required_argument, NULL, OPT_GROUP_LASSO},
+      {"groups", required_argument, NULL, OPT_GROUPS},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -202,6 +210,8 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_KD_TEMP, "--kd-temp", 1e-3, 1e3, o->train.kd_temperature)
       FLOAT_OPT(OPT_KD_ALPHA, "--kd-alpha", 0, 1, o->train.kd_alpha)
       FLOAT_OPT(OPT_PCT_START, "--pct-start", 0, 1, o->train.pct_start)
+      FLOAT_OPT(OPT_L1_BN, "--l1-bn", 0, 1e6, o->train.l1_bn)
+      FLOAT_OPT(OPT_GROUP_LASSO, "--group-lasso", 0, 1e6, o->train.group_lasso)
 #undef FLOAT_OPT
     case OPT_MEAN: mean = optarg; break;
     case OPT_STD: std = optarg; break;
@@ -258,6 +268,7 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     case OPT_LOG: o->log = optarg; break;
     case OPT_DUMP: o->dump = optarg; break;
+    case OPT_GROUPS: o->train.groups = optarg; break;
     case 'q': o->quiet = 1; break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return 2;

@@ -73,4 +73,25 @@ intptr_t sp_op_input(MlirOperation op, int pos);
 /* The op's discardable string-array attribute `onnx.names` entry i, or NULL. */
 const char *sp_op_result_name(MlirOperation op, intptr_t i, size_t *len);
 
+/* `sp.mask` on an nn.Initializer (lib/dialect/mask_attr.c): the slices
+ * sp-prune{mode=mask} zeroed, one `array<i64: axis, start0, end0, ...>` per
+ * masked axis with half-open index ranges. Export writes them to the
+ * "sp.masks" metadata (sp/masks.h), import reads them back. */
+#define SP_MASK_ATTR "sp.mask"
+
+/* Zeroed flags along axis (n entries, cleared first) from op's sp.mask;
+ * returns 1 when that axis is masked, 0 when not, -1 when the attribute
+ * is malformed or a range leaves [0, n). */
+int sp_mask_attr_flags(MlirOperation op, int axis, unsigned char *flags, int64_t n);
+
+/* Replaces op's sp.mask with flags[axis] (sizes[axis] entries; NULL or all
+ * zero: that axis unmasked); no masked axis removes the attribute. */
+void sp_mask_attr_set(MlirOperation op, int rank, unsigned char *const *flags,
+                      const int64_t *sizes);
+
+/* Sets one axis's ranges (pairs, as in the metadata) on op's sp.mask,
+ * replacing that axis's entry. */
+void sp_mask_attr_set_ranges(MlirOperation op, int axis, const int64_t *ranges,
+                             size_t n_ranges);
+
 #endif

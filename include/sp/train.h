@@ -71,6 +71,13 @@ typedef struct sp_train_options {
   const char *const *freeze; /* n_freeze fnmatch(3) globs over initializer */
   size_t n_freeze;           /* names: those parameters never change */
   uint64_t seed; /* every random choice of the trainer and sp_train_shuffle */
+  /* sparsity (lib/train/regularize.c): l1_bn * sum |BN scale| (network
+   * slimming); group_lasso * sum over the units of every prunable group in
+   * the groups file (sp-dependency-groups{export=}) of the L2 norm of the
+   * unit's slices of every trained member */
+  float l1_bn;
+  float group_lasso;
+  const char *groups; /* JSON file; required when group_lasso > 0 */
 } sp_train_options;
 
 /* SGD, lr 0.01, momentum 0.9, no decay; Adam betas 0.9/0.999, eps 1e-8;
@@ -84,8 +91,11 @@ typedef struct sp_trainer sp_trainer;
  * never changed). The model's first input takes the images (or, when it is
  * int64, token ids: x rounded to integers), output 0 the logits (batch,
  * classes), or (batch, positions..., classes) for a token model, the loss
- * then averaging over every position (a language model's next tokens). Fails naming the first node on the training
- * path whose op has no backward kernel only when a step reaches it. */
+ * then averaging over every position (a language model's next tokens).
+ * Fails naming the first node on the training path whose op has no backward kernel only when a step reaches it. The
+ * model's "sp.masks" metadata (sp/masks.h) is kept at exactly zero in the
+ * values, gradients, optimizer state and statistics; a mask that does not
+ * fit the model, or a groups file that does not, fails here. */
 int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
                       sp_trainer **out, sp_error *err);
 /* The options the trainer runs with (freeze is NULL there: the globs were

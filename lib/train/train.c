@@ -38,7 +38,10 @@ struct sp_trainer {
   size_t tokens_cap;
   int64_t steps, batch_correct;
   const sp_collective *collective; /* data-parallel: sums over processes */
+  float share; /* of the global batch this process trains on: 1 alone */
   uint64_t rng; /* splitmix64 state, for any random choice of a step */
+  train_masks *masks;   /* sp.masks of the model, kept at zero (masks.c) */
+  train_regularizer *reg; /* --l1-bn, --group-lasso (regularize.c) */
 };
 
 void sp_train_options_default(sp_train_options *o) {
@@ -169,6 +172,7 @@ int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
   if (!t)
     return sp_error_set(err, "out of memory");
   t->model = model;
+  t->share = 1; /* alone until a collective says otherwise */
   if (options)
     t->o = *options;
   else
@@ -220,10 +224,13 @@ int sp_trainer_create(sp_onnx_model *model, const sp_train_options *options,
   for (size_t i = 0; i < t->n_stats && !rc; ++i)
     rc = sp_runtime_bind_parameter(t->rt, t->stats[i].name,
                                    t->stat_values + t->stats[i].offset, NULL, err);
+  if (!rc && !(rc = train_masks_create(t, &t->masks, err)))
+    rc = train_regularizer_create(t, &t->o, &t->reg, err);
   if (rc) {
     sp_trainer_free(t);
     return rc;
   }
+  train_masks_apply(t->masks);
   *out = t;
   return 0;
 }
@@ -232,6 +239,8 @@ void sp_trainer_free(sp_trainer *t) {
   if (!t)
     return;
   sp_runtime_free(t->rt);
+  train_masks_free(t->masks);
+  train_regularizer_free(t->reg);
   free(t->params);
   free(t->stats);
   free(t->arena);
@@ -308,7 +317,7 @@ static int share_of_global_batch(sp_trainer *t, int64_t B, int64_t K, float *los
   double sums[2] = {(double)B, (double)*loss * (double)B};
   if (t->collective->sum_f64(t->collective->ctx, sums, 2))
     return sp_error_set(err, "summing the loss over processes failed");
-  const float share = (float)((double)B / sums[0]);
+  const float share = t->share = (float)((double)B / sums[0]);
   for (int64_t i = 0; i < B * K; ++i)
     t->dlogits[i] *= share;
   *loss = (float)(sums[1] / sums[0]);
@@ -402,6 +411,9 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
   }
   int rc = sp_runtime_backward(t->rt, out_grads, err);
   free(all);
+  if (!rc && t->reg) /* summed over processes, its gradient counts once */
+    *loss += (float)train_regularize(t->reg, t->share);
+  train_masks_zero_grads(t->masks);
   return rc;
 }
 
@@ -494,6 +506,7 @@ int sp_trainer_update(sp_trainer *t, sp_error *err) {
     }
   }
   memset(g, 0, n * sizeof *g);
+  train_masks_apply(t->masks); /* exact zeros whatever the optimizer did */
   return 0;
 }
 
@@ -771,4 +784,21 @@ int sp_trainer_load_state(sp_trainer *t, const char *path, int64_t *epoch, sp_er
   }
   free(data);
   return rc;
+}
+
+/* ---- internals for masks.c and regularize.c ---- */
+
+const sp_onnx_model *train_model(const sp_trainer *t) { return t->model; }
+
+void train_param_moments(const sp_trainer *t, size_t i, float **m, float **v) {
+  *m = t->m + t->params[i].offset;
+  *v = t->v + t->params[i].offset;
+}
+
+size_t train_num_stats(const sp_trainer *t) { return t->n_stats; }
+
+const char *train_stat(const sp_trainer *t, size_t i, float **value, int64_t *numel) {
+  *value = t->stat_values + t->stats[i].offset;
+  *numel = t->stats[i].numel;
+  return t->stats[i].name;
 }

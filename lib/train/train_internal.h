@@ -30,4 +30,43 @@ float mse_forward(const float *logits, const float *target, const int64_t *label
 void mse_backward(float *dlogits, const float *logits, const float *target,
                   const int64_t *labels, int64_t B, int64_t K);
 
+/* ---- what masks.c and regularize.c need of the trainer (train.c) ---- */
+
+#include <stddef.h>
+
+#include "sp/error.h"
+#include "sp/train.h"
+
+const sp_onnx_model *train_model(const sp_trainer *t);
+/* The optimizer state (first, second moment) of parameter i. */
+void train_param_moments(const sp_trainer *t, size_t i, float **m, float **v);
+/* BatchNormalization running statistics: count, and the i-th. */
+size_t train_num_stats(const sp_trainer *t);
+const char *train_stat(const sp_trainer *t, size_t i, float **value, int64_t *numel);
+
+/* ---- masks (masks.c): the model's "sp.masks" kept at exactly zero ---- */
+
+typedef struct train_masks train_masks;
+/* Reads the model's sp.masks metadata (none: *out = NULL, 0). Errors name
+ * the file and tensor when a mask does not fit the model. */
+int train_masks_create(const sp_trainer *t, train_masks **out, sp_error *err);
+/* Zeroes the masked gradients (before clipping and the update). */
+void train_masks_zero_grads(const train_masks *m);
+/* Zeroes the masked values, both moments and masked statistics. */
+void train_masks_apply(const train_masks *m);
+void train_masks_free(train_masks *m);
+
+/* ---- sparsity regularizers (regularize.c) ---- */
+
+typedef struct train_regularizer train_regularizer;
+/* From options l1_bn, group_lasso, groups (NULL *out when both are off). */
+int train_regularizer_create(const sp_trainer *t, const sp_train_options *o,
+                             train_regularizer **out, sp_error *err);
+/* Adds the regularizers' gradients into the gradient arena; returns their
+ * value (added to the loss). */
+/* Adds the regularizers' gradients (times share: this process's part of
+ * the global batch, 1 alone) and returns their value. */
+double train_regularize(const train_regularizer *r, float share);
+void train_regularizer_free(train_regularizer *r);
+
 #endif

@@ -8,6 +8,7 @@
 #include "sp/arena.h"
 #include "sp/dialect.h"
 #include "sp/hashmap.h"
+#include "sp/masks.h"
 #include "sp/translate.h"
 #include "sp/weights.h"
 
@@ -26,6 +27,7 @@ typedef struct exporter {
   Onnx__ValueInfoProto **vinfos;
   size_t n_vinfos, cap_vinfos;
   size_t next_generated;
+  sp_masks masks; /* the sp.mask of every initializer, for "sp.masks" */
   sp_error *err;
 } exporter;
 
@@ -371,6 +373,35 @@ static int name_results(exporter *ex, MlirOperation op) {
   return 0;
 }
 
+/* The initializer's sp.mask rows, checked against its shape, as entries
+ * of the "sp.masks" metadata. */
+static int collect_mask(exporter *ex, MlirOperation op, const Onnx__TensorProto *tp) {
+  MlirAttribute a = mlirOperationGetDiscardableAttributeByName(op, sp_str(SP_MASK_ATTR));
+  if (mlirAttributeIsNull(a))
+    return 0;
+  intptr_t rows = mlirAttributeIsAArray(a) ? mlirArrayAttrGetNumElements(a) : -1;
+  for (intptr_t i = 0; i < rows; ++i) {
+    MlirAttribute row = mlirArrayAttrGetElement(a, i);
+    intptr_t len = mlirAttributeIsADenseI64Array(row) ? mlirDenseArrayGetNumElements(row) : 0;
+    int64_t axis = len ? mlirDenseI64ArrayGetElement(row, 0) : -1;
+    if (len % 2 != 1 || axis < 0 || (size_t)axis >= tp->n_dims)
+      return op_error(ex, op, SP_MASK_ATTR " names no axis of the initializer", NULL);
+    int64_t *ranges = sp_arena_alloc(&ex->arena, (size_t)len * sizeof *ranges);
+    for (intptr_t k = 1; k < len; ++k)
+      ranges[k - 1] = mlirDenseI64ArrayGetElement(row, k);
+    for (intptr_t k = 0; k + 1 < len; k += 2)
+      if (ranges[k] < (k ? ranges[k - 1] : 0) || ranges[k] >= ranges[k + 1] ||
+          ranges[k + 1] > tp->dims[axis])
+        return op_error(ex, op, SP_MASK_ATTR " ranges do not fit the initializer's shape",
+                        NULL);
+    if (sp_masks_add(&ex->masks, tp->name, (int)axis, ranges, (size_t)(len - 1) / 2))
+      return sp_error_set(ex->err, "out of memory");
+  }
+  if (rows < 0)
+    return op_error(ex, op, SP_MASK_ATTR " is not an array", NULL);
+  return 0;
+}
+
 static int export_initializer(exporter *ex, MlirOperation op) {
   MlirValue r = mlirOperationGetResult(op, 0);
   const char *name = value_name(ex, r);
@@ -390,6 +421,8 @@ static int export_initializer(exporter *ex, MlirOperation op) {
   } else {
     return op_error(ex, op, "initializer has no 'value' elements attribute", NULL);
   }
+  if (collect_mask(ex, op, tp))
+    return -1;
   return push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, tp);
 }
 
@@ -608,15 +641,18 @@ static int fill_model(exporter *ex, MlirOperation module_op, Onnx__ModelProto *m
   MlirAttribute props = module_attr(module_op, "onnx.metadata_props");
   if (!mlirAttributeIsNull(props) && mlirAttributeIsAArray(props)) {
     intptr_t n = mlirArrayAttrGetNumElements(props);
-    m->n_metadata_props = (size_t)n;
-    m->metadata_props = sp_arena_alloc(&ex->arena, (size_t)(n + 1) * sizeof *m->metadata_props);
+    // One more slot: build_graph may add "sp.masks".
+    m->metadata_props = sp_arena_alloc(&ex->arena, (size_t)(n + 2) * sizeof *m->metadata_props);
     for (intptr_t i = 0; i < n; ++i) {
       MlirAttribute pair = mlirArrayAttrGetElement(props, i);
       Onnx__StringStringEntryProto *e = NEW(ex, Onnx__StringStringEntryProto, onnx__string_string_entry_proto__init);
       e->key = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(pair, 0)));
       e->value = copy_ref(ex, mlirStringAttrGetValue(mlirArrayAttrGetElement(pair, 1)));
-      m->metadata_props[i] = e;
+      if (strcmp(e->key, SP_MASKS_KEY)) // the initializers' sp.mask are the truth
+        m->metadata_props[m->n_metadata_props++] = e;
     }
+  } else {
+    m->metadata_props = sp_arena_alloc(&ex->arena, 2 * sizeof *m->metadata_props);
   }
   if (unpack_messages(ex, module_op, "onnx.functions", &onnx__function_proto__descriptor,
                       (void ***)&m->functions, &m->n_functions) ||
@@ -812,6 +848,21 @@ static int build_graph(exporter *ex, MlirModule module, Onnx__GraphProto *g) {
   return 0;
 }
 
+/* The masks of the initializers as the "sp.masks" metadata entry. */
+static int add_masks_metadata(exporter *ex, Onnx__ModelProto *m) {
+  char *text = sp_masks_format(&ex->masks);
+  if (!text)
+    return sp_error_set(ex->err, "out of memory");
+  Onnx__StringStringEntryProto *e =
+      NEW(ex, Onnx__StringStringEntryProto, onnx__string_string_entry_proto__init);
+  e->key = SP_MASKS_KEY;
+  e->value = sp_arena_alloc(&ex->arena, strlen(text) + 1);
+  strcpy(e->value, text);
+  free(text);
+  m->metadata_props[m->n_metadata_props++] = e;
+  return 0;
+}
+
 int sp_export_onnx(MlirModule module, const char *path,
                    const sp_onnx_save_options *options, sp_error *err) {
   exporter ex = {.ctx = mlirModuleGetContext(module), .err = err};
@@ -824,8 +875,11 @@ int sp_export_onnx(MlirModule module, const char *path,
   int rc = fill_model(&ex, mlirModuleGetOperation(module), &model);
   if (rc == 0)
     rc = build_graph(&ex, module, &graph);
+  if (rc == 0 && ex.masks.n)
+    rc = add_masks_metadata(&ex, &model);
   if (rc == 0)
     rc = sp_onnx_save(path, &model, options, err);
+  sp_masks_free(&ex.masks);
   sp_map_free(&ex.names);
   sp_map_free(&ex.used_names);
   sp_map_free(&ex.value_info_wanted);

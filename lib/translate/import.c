@@ -7,6 +7,7 @@
 
 #include "sp/dialect.h"
 #include "sp/hashmap.h"
+#include "sp/masks.h"
 #include "sp/shape.h"
 #include "sp/translate.h"
 #include "sp/weights.h"
@@ -575,6 +576,38 @@ static int import_node(importer *im, const Onnx__NodeProto *node, size_t index) 
   return rc;
 }
 
+/* The "sp.masks" metadata back onto its initializers as sp.mask. */
+static int import_masks(importer *im) {
+  const Onnx__ModelProto *m = im->model->proto;
+  const char *text = NULL;
+  for (size_t i = 0; i < m->n_metadata_props; ++i)
+    if (m->metadata_props[i]->key && !strcmp(m->metadata_props[i]->key, SP_MASKS_KEY))
+      text = m->metadata_props[i]->value ? m->metadata_props[i]->value : "";
+  if (!text)
+    return 0;
+  sp_masks masks;
+  if (sp_masks_parse(text, &masks, im->err))
+    return sp_error_prefix(im->err, im->file);
+  int rc = 0;
+  for (size_t i = 0; i < masks.n && !rc; ++i) {
+    const sp_mask *e = &masks.items[i];
+    const Onnx__TensorProto *t = sp_map_get_str(&im->initializers, e->tensor, NULL);
+    void *v = sp_map_get_str(&im->values, e->tensor, NULL);
+    if (!t || !v || !mlirValueIsAOpResult((MlirValue){v}))
+      rc = sp_error_set(im->err, "%s: metadata " SP_MASKS_KEY ": '%s' is not an initializer",
+                        im->file, e->tensor);
+    else if ((size_t)e->axis >= t->n_dims ||
+             (e->n_ranges && e->ranges[2 * e->n_ranges - 1] > t->dims[e->axis]))
+      rc = sp_error_set(im->err, "%s: metadata " SP_MASKS_KEY ": '%s' axis %d: the ranges do "
+                        "not fit its shape", im->file, e->tensor, e->axis);
+    else
+      sp_mask_attr_set_ranges(mlirOpResultGetOwner((MlirValue){v}), e->axis, e->ranges,
+                              e->n_ranges);
+  }
+  sp_masks_free(&masks);
+  return rc;
+}
+
 /* --- module ------------------------------------------------------------ */
 
 static void add_module_attrs(importer *im, MlirOperation module_op) {
@@ -600,12 +633,17 @@ static void add_module_attrs(importer *im, MlirOperation module_op) {
   if (g->doc_string) SET("onnx.graph_doc_string", str_attr(im, g->doc_string));
   if (m->n_metadata_props) {
     MlirAttribute *props = malloc(m->n_metadata_props * sizeof *props);
+    size_t n = 0;
     for (size_t i = 0; i < m->n_metadata_props; ++i) {
-      MlirAttribute pair[2] = {str_attr(im, m->metadata_props[i]->key ? m->metadata_props[i]->key : ""),
+      const char *key = m->metadata_props[i]->key ? m->metadata_props[i]->key : "";
+      if (!strcmp(key, SP_MASKS_KEY)) // lives on the initializers (import_masks)
+        continue;
+      MlirAttribute pair[2] = {str_attr(im, key),
                                str_attr(im, m->metadata_props[i]->value ? m->metadata_props[i]->value : "")};
-      props[i] = mlirArrayAttrGet(im->ctx, 2, pair);
+      props[n++] = mlirArrayAttrGet(im->ctx, 2, pair);
     }
-    SET("onnx.metadata_props", mlirArrayAttrGet(im->ctx, (intptr_t)m->n_metadata_props, props));
+    if (n)
+      SET("onnx.metadata_props", mlirArrayAttrGet(im->ctx, (intptr_t)n, props));
     free(props);
   }
   if (g->n_value_info) {
@@ -781,6 +819,8 @@ int sp_import_onnx(MlirContext ctx, sp_onnx_model *model, const sp_import_option
   for (size_t i = 0; i < g->n_initializer; ++i)
     if (import_initializer(&im, g->initializer[i]))
       goto fail_module;
+  if (import_masks(&im))
+    goto fail_module;
   for (size_t k = 0; k < g->n_node; ++k)
     if (import_node(&im, g->node[order[k]], order[k]))
       goto fail_module;

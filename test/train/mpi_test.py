@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Data-parallel sp-train over MPI: `mpirun -np 2 sp-train ...` and one process,
-same global batch (64), seed and recipe, 10 SGD steps on the shipped
+same global batch (64), seed and recipe (with an --l1-bn term, whose gradient
+must count once over the ranks), 10 SGD steps on the shipped
 Fashion-MNIST ResNet (640 training images):
 
 - every float initializer of the two output models (weights, biases and the
@@ -30,7 +31,7 @@ ROOT = os.path.normpath(os.path.join(HERE, '..', '..'))
 MODEL = os.path.join(ROOT, 'examples', 'fashion_resnet.onnx')
 RECIPE = ['--data', 'fashion-mnist', '--limit', '640', '--batch', '64', '--epochs', '1',
           '--lr', '0.01', '--weight-decay', '1e-4', '--seed', '3', '--threads', '1',
-          '--mean', '0.2860', '--std', '0.3530']
+          '--mean', '0.2860', '--std', '0.3530', '--l1-bn', '1e-3']
 
 
 def floats(path):

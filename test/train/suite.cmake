@@ -56,6 +56,17 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/model_grad_test.py
                    --grad-probe $<TARGET_FILE:grad_probe>)
   set_tests_properties(train.models PROPERTIES LABELS "full;asan" TIMEOUT 600)
+  # masks survive training: sp-prune{mode=mask} -> sp-train -> prune -> shrink
+  add_test(NAME train.masks
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/masks_test.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>
+                   --sp-run $<TARGET_FILE:sp-run>)
+  set_tests_properties(train.masks PROPERTIES LABELS "full;asan" TIMEOUT 900)
+  # --l1-bn and --group-lasso against PyTorch; group lasso shrinks whole units
+  add_test(NAME train.regularize
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/regularize_test.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.regularize PROPERTIES LABELS "full;asan" TIMEOUT 900)
 endif()
 
 # Data-parallel sp-train (built when CMake finds MPI): 2 ranks give the
@@ -65,4 +76,9 @@ if(TARGET sp_train_mpi AND MPIEXEC_EXECUTABLE)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/mpi_test.py
                    --sp-train $<TARGET_FILE:sp-train> --mpirun ${MPIEXEC_EXECUTABLE})
   set_tests_properties(train.mpi PROPERTIES LABELS full TIMEOUT 600)
+endif()
+
+# test/unit/test_masks.c (the sp.masks codec) comes from test/CMakeLists.txt's glob.
+if(TARGET test_masks)
+  target_link_libraries(test_masks PRIVATE sp_masks)
 endif()
