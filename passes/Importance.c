@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "importance_internal.h"
 #include "sp/dialect.h"
 #include "sp/groups.h"
 #include "sp/passes.h"
@@ -66,9 +67,13 @@ static void row_accumulate(double *restrict acc, const float *restrict row, int6
       acc[c] += fabsf(at(row, c));
 }
 
-/* The f32 data of a weight member's value, or NULL (the member does not vote). */
-static const float *member_data(const sp_member *m, size_t *bytes) {
+/* The f32 data of a weight member's value (or its saliency tensor from src),
+ * or NULL (the member does not vote). */
+static const float *member_data(const sp_member *m, size_t *bytes,
+                                const sp_saliency_source *src) {
   MlirOperation owner = m->value->owner;
+  if (src)
+    return src->get(src->user, owner, bytes);
   MlirAttribute attr = mlirOperationGetAttributeByName(owner, sp_str("value"));
   MlirType t = mlirValueGetType(m->value->value);
   if (mlirAttributeIsNull(attr) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(t)))
@@ -149,9 +154,9 @@ static int by_value(const void *a, const void *b) {
 /* All jobs of one value: its data is walked once, slab by slab along dim 0
  * (a slab stays in cache while every member takes its part), unless a
  * member cannot be split that way. */
-static void value_norms(norm_job *jobs, size_t n, double p) {
+static void value_norms(norm_job *jobs, size_t n, double p, const sp_saliency_source *src) {
   size_t bytes;
-  const float *w = member_data(jobs[0].mb, &bytes);
+  const float *w = member_data(jobs[0].mb, &bytes, src);
   if (!w)
     return;
   const sp_value_info *v = jobs[0].mb->value;
@@ -240,8 +245,17 @@ static void normalize(double *s, int64_t n, sp_importance_norm how) {
 }
 
 double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
+  return sp_importance_compute_from(g, o, NULL);
+}
+
+double **sp_importance_compute_from(sp_groups *g, const sp_importance_opts *o,
+                                    const sp_saliency_source *src) {
   double **scores = calloc(g->num_groups + 1, sizeof *scores);
-  double p = o->criterion == SP_CRIT_L1 ? 1.0 : o->criterion == SP_CRIT_L2 ? 2.0 : o->p;
+  // bn-scale and fpgm start from L2 scores, kept for groups they cannot score;
+  // saliency tensors (taylor-weight, fisher) are summed as they are (l1).
+  double p = src || o->criterion == SP_CRIT_L1 ? 1.0
+           : o->criterion == SP_CRIT_LP        ? o->p
+                                               : 2.0;
   // Every weight slice of every prunable group, grouped by value so that
   // each weight is read once however many groups hold its dims.
   norm_job *jobs = NULL;
@@ -275,7 +289,7 @@ double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
     size_t k = j + 1;
     while (k < num_jobs && jobs[k].mb->value == jobs[j].mb->value)
       k++;
-    value_norms(jobs + j, k - j, p);
+    value_norms(jobs + j, k - j, p, src);
     for (size_t i = j; i < k; ++i)
       acc_of[jobs[i].order] = jobs[i].ok ? jobs[i].acc : NULL;
     j = k;
@@ -315,6 +329,10 @@ double **sp_importance_compute(sp_groups *g, const sp_importance_opts *o) {
     if (o->reduce == SP_REDUCE_MEAN && voters > 1)
       for (int64_t u = 0; u < units; ++u)
         s[u] /= voters;
+    if (o->criterion == SP_CRIT_BN_SCALE)
+      sp_importance_bn_scale(gi, o->reduce, s);
+    else if (o->criterion == SP_CRIT_FPGM)
+      sp_importance_fpgm(gi, o->reduce, s);
     normalize(s, units, o->normalize);
   }
   free(acc_of);
@@ -339,7 +357,8 @@ static int choice(const char *v, const char *const *names) {
 }
 
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
-  static const char *const crit[] = {"l1", "l2", "lp", "random", NULL};
+  static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
+                                     "bn-scale", "fpgm", "taylor-weight", "fisher", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);
@@ -352,10 +371,18 @@ void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *
 int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_importance_opts o;
   sp_importance_opts_from_args(args, &o);
-  sp_groups *g = sp_groups_analyze(module);
-  if (!g)
+  sp_saliency_source grads = {0};
+  int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER;
+  if (from_grads &&
+      sp_saliency_gradients(module, args, o.criterion == SP_CRIT_FISHER, &grads))
     return -1;
-  double **scores = sp_importance_compute(g, &o);
+  sp_groups *g = sp_groups_analyze(module);
+  if (!g) {
+    sp_saliency_free(&grads);
+    return -1;
+  }
+  double **scores = sp_importance_compute_from(g, &o, from_grads ? &grads : NULL);
+  sp_saliency_free(&grads);
   MlirContext ctx = mlirOperationGetContext(module);
   MlirAttribute *rows = malloc((g->num_groups + 1) * sizeof *rows);
   float *buf = NULL;

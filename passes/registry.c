@@ -39,14 +39,25 @@ static const sp_pass_option dependency_groups_options[] = {
 };
 
 static const sp_pass_option importance_options[] = {
-    {"criterion", SP_OPTION_ENUM, "l2", "l1|l2|lp|random", 0, 0, 0,
-     "score of a unit: p-norm of its weight slices, or seeded random"},
+    {"criterion", SP_OPTION_ENUM, "l2", "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher", 0,
+     0, 0,
+     "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, FPGM distance, "
+     "or from gradients on data: sum |w*dL/dw| or 1/2 sum g^2 w^2"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
     {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
     {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
      "how the slices of one unit across the group's weights combine"},
     {"normalize", SP_OPTION_ENUM, "none", "none|mean|max|sum|lamp", 0, 0, 0,
      "scale of the scores within each group (global pruning compares them)"},
+    {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "taylor-weight/fisher: a directory of input_N.pb with label_N.pb (int64) pairs"},
+    {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "taylor-weight/fisher: fashion-mnist[:DIR], the train-* IDX files in DIR (default "
+     "/usr/share/datasets/fashion-mnist)"},
+    {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, "use the first this many samples (0: all)"},
+    {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0, "samples per gradient batch"},
+    {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
+    {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
 };
 
 static const sp_pass_option prune_options[] = {
