@@ -373,6 +373,13 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_importance_opts_from_args(args, &o);
   sp_saliency_source grads = {0};
   int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER;
+  const char *cal = sp_pass_arg_string(args, "calibration"), *data = sp_pass_arg_string(args, "data");
+  if (!from_grads && ((cal && *cal) || (data && *data))) {
+    sp_emit_error(module, "sp-importance: calibration= and data= are read by criterion="
+                          "taylor-weight|fisher only, not by criterion=%s",
+                  sp_pass_arg_string(args, "criterion"));
+    return -1;
+  }
   if (from_grads &&
       sp_saliency_gradients(module, args, o.criterion == SP_CRIT_FISHER, &grads))
     return -1;

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Fixtures of the gradient-criteria lit test (importance-gradients.test).
+
+  importance_fixture.py mlp OUT.onnx       x (batch, 2) -> fc1 (3) -> Relu -> fc2 (2 classes)
+  importance_fixture.py cal DIR            input_0.pb (4, 2) + label_0.pb, input_1.pb (2, 2) + label_1.pb
+  importance_fixture.py expected BATCH     taylor-weight and fisher scores of fc1's 3 units by
+                                           PyTorch autograd (what the test's CHECK lines hold)
+  importance_fixture.py idx_as_pb IDXDIR N MEAN STD OUT
+                                           the first N train-* IDX images as (p/255-mean)/std
+                                           in OUT/input_0.pb with OUT/label_0.pb
+"""
+import gzip
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+W1 = np.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.25]], np.float32)
+B1 = np.array([0.5, -0.25, 1.0], np.float32)
+W2 = np.array([[2.0, -1.0, 0.5], [-1.5, 1.0, 2.0]], np.float32)
+B2 = np.array([0.1, -0.1], np.float32)
+X = np.array([[1.0, 0.5], [-0.5, 2.0], [2.0, -1.0], [0.25, 0.75], [-1.0, -1.5], [1.5, 1.0]],
+             np.float32)
+Y = np.array([0, 1, 1, 0, 1, 0], np.int64)
+
+
+def mlp():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 2])
+    nodes = [helper.make_node("Gemm", ["x", "fc1.w", "fc1.b"], ["h"], name="fc1", transB=1),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("Gemm", ["r", "fc2.w", "fc2.b"], ["logits"], name="fc2", transB=1)]
+    inits = [numpy_helper.from_array(a, n) for n, a in
+             [("fc1.w", W1), ("fc1.b", B1), ("fc2.w", W2), ("fc2.b", B2)]]
+    g = helper.make_graph(nodes, "mlp", [x], [y], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="sp-lit")
+
+
+def write(path, array, name):
+    with open(path, "wb") as f:
+        f.write(numpy_helper.from_array(array, name).SerializeToString())
+
+
+def expected(batch):
+    import torch
+    w1, b1, w2, b2 = (torch.tensor(a, dtype=torch.float64, requires_grad=True)
+                      for a in (W1, B1, W2, B2))
+    params = [w1, b1, w2, b2]
+    g_sum = [torch.zeros_like(p) for p in params]
+    g2_sum = [torch.zeros_like(p) for p in params]
+    batches = 0
+    for first in range(0, len(X), batch):
+        x = torch.tensor(X[first:first + batch], dtype=torch.float64)
+        y = torch.tensor(Y[first:first + batch])
+        logits = torch.relu(x @ w1.T + b1) @ w2.T + b2
+        grads = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, y), params)
+        for i, g in enumerate(grads):
+            g_sum[i] += g
+            g2_sum[i] += g * g
+        batches += 1
+    for name, sal in [("taylor-weight", [(p * g / batches).abs() for p, g in zip(params, g_sum)]),
+                      ("fisher", [0.5 * p * p * g2 / batches for p, g2 in zip(params, g2_sum)])]:
+        s1, sb, s2 = sal[0].detach(), sal[1].detach(), sal[2].detach()
+        # unit u: fc1.w row u, fc1.b[u], fc2.w column u; mean over the three slices
+        score = (s1.sum(1) + sb + s2.sum(0)) / 3
+        print(name, " ".join("%.6g" % v for v in score.tolist()))
+
+
+def main():
+    what = sys.argv[1]
+    if what == "mlp":
+        onnx.save(mlp(), sys.argv[2])
+    elif what == "cal":
+        d = sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        write(f"{d}/input_0.pb", X[:4], "x")
+        write(f"{d}/label_0.pb", Y[:4], "y")
+        write(f"{d}/input_1.pb", X[4:], "x")
+        write(f"{d}/label_1.pb", Y[4:], "y")
+    elif what == "expected":
+        expected(int(sys.argv[2]))
+    elif what == "idx_as_pb":
+        src, n, mean, std, out = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+        raw = gzip.open(f"{src}/train-images-idx3-ubyte.gz").read()
+        rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
+        x = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 1, rows, cols)[:n]
+        lab = np.frombuffer(gzip.open(f"{src}/train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)[:n]
+        os.makedirs(out, exist_ok=True)
+        write(f"{out}/input_0.pb", ((x / np.float32(255) - np.float32(mean)) / np.float32(std)).astype(np.float32), "image")
+        write(f"{out}/label_0.pb", lab.astype(np.int64), "label")
+    else:
+        sys.exit(f"unknown fixture {what}")
+
+
+if __name__ == "__main__":
+    main()
