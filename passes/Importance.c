@@ -358,7 +358,8 @@ static int choice(const char *v, const char *const *names) {
 
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
   static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
-                                     "bn-scale", "fpgm", "taylor-weight", "fisher", NULL};
+                                     "bn-scale", "fpgm", "taylor-weight", "fisher",
+                                     "activation", "apoz", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);
@@ -373,11 +374,19 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_importance_opts_from_args(args, &o);
   sp_saliency_source grads = {0};
   int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER;
+  int observed = o.criterion == SP_CRIT_ACTIVATION || o.criterion == SP_CRIT_APOZ;
+  const char *crit = sp_pass_arg_string(args, "criterion");
   const char *cal = sp_pass_arg_string(args, "calibration"), *data = sp_pass_arg_string(args, "data");
-  if (!from_grads && ((cal && *cal) || (data && *data))) {
+  int has_cal = cal && *cal, has_data = data && *data;
+  if (!from_grads && !observed && (has_cal || has_data)) {
     sp_emit_error(module, "sp-importance: calibration= and data= are read by criterion="
-                          "taylor-weight|fisher only, not by criterion=%s",
-                  sp_pass_arg_string(args, "criterion"));
+                          "taylor-weight|fisher|activation|apoz only, not by criterion=%s",
+                  crit);
+    return -1;
+  }
+  if (observed && (!has_cal || has_data)) {
+    sp_emit_error(module, "sp-importance: criterion=%s needs calibration=DIR (input_N.pb, "
+                          "as sp-recalibrate-bn reads) and no data=", crit);
     return -1;
   }
   if (from_grads &&
@@ -388,7 +397,24 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
     sp_saliency_free(&grads);
     return -1;
   }
-  double **scores = sp_importance_compute_from(g, &o, from_grads ? &grads : NULL);
+  double **scores;
+  if (observed) {
+    // L2 scores first (kept where nothing is observed), normalized at the end.
+    sp_importance_opts base = o;
+    base.criterion = SP_CRIT_L2;
+    base.normalize = SP_NORM_NONE;
+    scores = sp_importance_compute(g, &base);
+    if (sp_importance_observed(module, g, cal, o.criterion == SP_CRIT_APOZ, o.reduce, scores)) {
+      sp_importance_free(g, scores);
+      sp_groups_free(g);
+      return -1;
+    }
+    for (size_t id = 0; id < g->num_groups; ++id)
+      if (scores[id])
+        normalize(scores[id], g->groups[id].units, o.normalize);
+  } else {
+    scores = sp_importance_compute_from(g, &o, from_grads ? &grads : NULL);
+  }
   sp_saliency_free(&grads);
   MlirContext ctx = mlirOperationGetContext(module);
   MlirAttribute *rows = malloc((g->num_groups + 1) * sizeof *rows);

@@ -22,4 +22,17 @@ int sp_importance_fpgm(const sp_group_info *gi, sp_importance_reduce reduce, dou
 double **sp_importance_compute_from(sp_groups *g, const sp_importance_opts *o,
                                     const sp_saliency_source *src);
 
+/* The op whose output channels weight member mb indexes (a Conv/Gemm/MatMul
+ * reading it as its weight, along mb's dim), or a null op. */
+MlirOperation sp_importance_producer(const sp_member *mb);
+
+/* activation / apoz on the calibration sets of dir: for every prunable group
+ * with a producer whose output (through a BatchNormalization) reaches a Relu,
+ * scores[id][u] = mean |a| (activation; the producer's or BN's output when
+ * there is no Relu) or 1 - the fraction of zeros (apoz) over unit u's
+ * channels of that Relu's output, reduced over producers; other groups keep
+ * scores[id]. 0, or -1 with one error emitted. */
+int sp_importance_observed(MlirOperation module, sp_groups *g, const char *dir, int apoz,
+                           sp_importance_reduce reduce, double **scores);
+
 #endif

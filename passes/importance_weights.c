@@ -103,19 +103,30 @@ int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce,
 /* The dim of weight member mb that indexes its op's output channels, or -1
  * when mb is not a producer weight (Conv W dim 0, ConvTranspose W dim 1,
  * Gemm B's N dim, MatMul B's last dim). */
-static int producer_dim(const sp_member *mb) {
+static int producer_dim_op(const sp_member *mb, MlirOperation *op) {
   MlirValue v = mb->value->value;
-  MlirOperation op;
   int rank = mb->value->rank;
-  if (used_as(v, "Conv", 1, NULL))
+  if (used_as(v, "Conv", 1, op))
     return 0;
-  if (used_as(v, "ConvTranspose", 1, NULL))
+  if (used_as(v, "ConvTranspose", 1, op))
     return 1;
-  if (used_as(v, "Gemm", 1, &op))
-    return sp_op_attr_int(op, "transB", 0) ? 0 : 1;
-  if (used_as(v, "MatMul", 1, NULL))
+  if (used_as(v, "Gemm", 1, op))
+    return sp_op_attr_int(*op, "transB", 0) ? 0 : 1;
+  if (used_as(v, "MatMul", 1, op))
     return rank - 1;
   return -1;
+}
+
+static int producer_dim(const sp_member *mb) {
+  MlirOperation op;
+  return producer_dim_op(mb, &op);
+}
+
+MlirOperation sp_importance_producer(const sp_member *mb) {
+  MlirOperation op = {NULL};
+  if (!mb->value->is_weight || mb->value->is_stat || producer_dim_op(mb, &op) != mb->dim)
+    return (MlirOperation){NULL};
+  return op;
 }
 
 int sp_importance_fpgm(const sp_group_info *gi, sp_importance_reduce reduce, double *s) {

@@ -39,10 +39,11 @@ static const sp_pass_option dependency_groups_options[] = {
 };
 
 static const sp_pass_option importance_options[] = {
-    {"criterion", SP_OPTION_ENUM, "l2", "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher", 0,
-     0, 0,
+    {"criterion", SP_OPTION_ENUM, "l2",
+     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz", 0, 0, 0,
      "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, FPGM distance, "
-     "or from gradients on data: sum |w*dL/dw| or 1/2 sum g^2 w^2"},
+     "from gradients on data (sum |w*dL/dw|, 1/2 sum g^2 w^2), or from its Relu output on "
+     "calibration data (mean |a|, 1 - share of zeros)"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
     {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
     {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
@@ -50,7 +51,8 @@ static const sp_pass_option importance_options[] = {
     {"normalize", SP_OPTION_ENUM, "none", "none|mean|max|sum|lamp", 0, 0, 0,
      "scale of the scores within each group (global pruning compares them)"},
     {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
-     "taylor-weight/fisher: a directory of input_N.pb with label_N.pb (int64) pairs"},
+     "taylor-weight/fisher: a directory of input_N.pb with label_N.pb (int64) pairs; "
+     "activation/apoz: input_N.pb (or test_data_set_*/) as sp-recalibrate-bn reads"},
     {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "taylor-weight/fisher: fashion-mnist[:DIR], the train-* IDX files in DIR (default "
      "/usr/share/datasets/fashion-mnist)"},

@@ -6,6 +6,7 @@
 
 #include <mlir-c/IR.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Per-element saliency standing in for a weight's values (taylor-weight,
  * fisher): the tensor for the nn.Initializer op `owner`, same layout and
@@ -23,5 +24,15 @@ struct sp_pass_args;
 int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args, int fisher,
                           sp_saliency_source *src);
 void sp_saliency_free(sp_saliency_source *src);
+
+/* activation, apoz: runs module on every calibration set of dir (the
+ * layouts of calibration.h) and, per values[i], adds up along axis axes[i]
+ * (of size sizes[i]) abs_sum[i][c] = sum |a| and zeros[i][c] = number of
+ * entries exactly 0 over every other index and sample; count[i] gets the
+ * entries per channel. The arrays are the caller's, zeroed. 0, or -1 with one
+ * error emitted. */
+int sp_channel_stats(MlirOperation module, const char *dir, const MlirValue *values,
+                     const int *axes, const int64_t *sizes, size_t n, double **abs_sum,
+                     double **zeros, double *count);
 
 #endif

@@ -5,6 +5,10 @@
   importance_fixture.py cal DIR            input_0.pb (4, 2) + label_0.pb, input_1.pb (2, 2) + label_1.pb
   importance_fixture.py expected BATCH     taylor-weight and fisher scores of fc1's 3 units by
                                            PyTorch autograd (what the test's CHECK lines hold)
+  importance_fixture.py act_cal DIR        test_data_set_0/1 of one (1, 2, 4, 4) input each for importance-criteria.mlir's @main
+  importance_fixture.py act_expected       its activation and apoz scores by numpy
+  importance_fixture.py heads_cal DIR      one (1, 5, 6) input for importance-criteria-heads.mlir
+  importance_fixture.py heads_expected     its activation scores per head by numpy
   importance_fixture.py idx_as_pb IDXDIR N MEAN STD OUT
                                            the first N train-* IDX images as (p/255-mean)/std
                                            in OUT/input_0.pb with OUT/label_0.pb
@@ -68,6 +72,46 @@ def expected(batch):
         print(name, " ".join("%.6g" % v for v in score.tolist()))
 
 
+ACT = np.array([[[[1, -2, 0.5, 3], [0, 1, -1, 2], [2, 2, -3, 0.25], [-1, 0, 1, 1]],
+                 [[0.5, 1, -1, 0], [2, -0.5, 1, 1], [0, 0, 1, -2], [1.5, -1, 0, 2]]]], np.float32)
+
+
+def act_inputs():
+    return [ACT, ACT[:, ::-1] * np.float32(-0.5)]
+
+
+def act_expected():
+    w1 = np.array([[3, 4], [1, 0], [-2, 2]], np.float64)
+    gamma = np.array([0.5, -2, 1])
+    w2 = np.array([[1, 2, 2], [0, 3, 4]], np.float64)
+    r1s, r2s = [], []
+    for x in act_inputs():
+        x = x.astype(np.float64)[0].reshape(2, -1)
+        c1 = w1 @ x
+        r1 = np.maximum(gamma[:, None] * c1 / np.sqrt(1 + 1e-5), 0)
+        r2 = np.maximum(w2 @ r1, 0)
+        r1s.append(r1)
+        r2s.append(r2)
+    r1, r2 = np.concatenate(r1s, 1), np.concatenate(r2s, 1)
+    print("activation", np.abs(r1).mean(1), np.abs(r2).mean(1))
+    print("apoz", 1 - (r1 == 0).mean(1), 1 - (r2 == 0).mean(1))
+
+
+def heads_weights():
+    # the weights of importance-criteria-heads.mlir (its dense<> literals)
+    rng = np.random.default_rng(0)
+    return [rng.integers(-2, 3, (6, 6)).astype(np.float32) for _ in range(4)]
+
+
+HX = (np.arange(30, dtype=np.float32).reshape(1, 5, 6) % 7 - 3) / np.float32(2)
+
+
+def heads_expected():
+    wq, wk, wv, _ = heads_weights()
+    per = [np.abs(HX[0] @ w).reshape(5, 3, 2).mean((0, 2)) for w in (wq, wk, wv)]
+    print("activation", sum(per) / 3)
+
+
 def main():
     what = sys.argv[1]
     if what == "mlp":
@@ -79,6 +123,19 @@ def main():
         write(f"{d}/label_0.pb", Y[:4], "y")
         write(f"{d}/input_1.pb", X[4:], "x")
         write(f"{d}/label_1.pb", Y[4:], "y")
+    elif what == "act_cal":
+        d = sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        for i, x in enumerate(act_inputs()):
+            os.makedirs(f"{d}/test_data_set_{i}", exist_ok=True)
+            write(f"{d}/test_data_set_{i}/input_0.pb", np.ascontiguousarray(x), "x")
+    elif what == "heads_cal":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        write(f"{sys.argv[2]}/input_0.pb", HX, "x")
+    elif what == "heads_expected":
+        heads_expected()
+    elif what == "act_expected":
+        act_expected()
     elif what == "expected":
         expected(int(sys.argv[2]))
     elif what == "idx_as_pb":

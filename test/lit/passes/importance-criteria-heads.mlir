@@ -4,6 +4,9 @@
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=fpgm})' | FileCheck %S/importance-criteria.mlir --check-prefix=HEADS
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=fpgm reduce=max})' | FileCheck %S/importance-criteria.mlir --check-prefix=HEADSMAX
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=bn-scale})' | FileCheck %S/importance-criteria.mlir --check-prefix=HEADSBN
+// RUN: rm -rf %t && mkdir -p %t && %python %inputs/importance_fixture.py heads_cal %t/cal
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=activation calibration=%t/cal})' | FileCheck %S/importance-criteria.mlir --check-prefix=HEADSACT
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=apoz calibration=%t/cal})' | FileCheck %S/importance-criteria.mlir --check-prefix=HEADSBN
 func.func @main(%x: tensor<1x5x6xf32>) -> tensor<1x5x6xf32> {
   %wq = "nn.Initializer"() {value = dense<[[2.0, 1.0, 0.0, -1.0, -1.0, -2.0], [-2.0, -2.0, -2.0, 2.0, 1.0, 2.0], [0.0, 1.0, 2.0, 1.0, 1.0, 0.0], [0.0, 2.0, -1.0, 2.0, 1.0, -2.0], [-1.0, 2.0, 0.0, -2.0, 1.0, 1.0], [2.0, -2.0, -2.0, 2.0, -2.0, 0.0]]> : tensor<6x6xf32>} : () -> tensor<6x6xf32> loc("wq")
   %wk = "nn.Initializer"() {value = dense<[[-2.0, -1.0, 0.0, 0.0, 0.0, -2.0], [-2.0, -2.0, -2.0, 1.0, 0.0, 1.0], [-1.0, 1.0, 1.0, -1.0, 0.0, 2.0], [2.0, 2.0, -1.0, 1.0, 2.0, 1.0], [2.0, 1.0, 1.0, -1.0, 2.0, -2.0], [0.0, 1.0, 2.0, 0.0, -1.0, -1.0]]> : tensor<6x6xf32>} : () -> tensor<6x6xf32> loc("wk")

@@ -22,6 +22,24 @@
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=fpgm normalize=sum})' | FileCheck %s --check-prefix=FPGMSUM
 // FPGMSUM: sp.importance = [array<f32: 0.366092592, 0.299999118, 0.33390829>, array<f32: 5.000000e-01, 5.000000e-01>]
 //
+// activation / apoz on calibration data (two sets, importance_fixture.py act_cal;
+// numpy's scores: act_expected). Group 0 is observed after relu1 (conv1 -> bn1
+// -> relu1), group 1 after relu2: mean |a| per channel over both sets, and
+// 1 - the share of zeros (APoZ, Hu et al. 2016).
+// RUN: rm -rf %t && mkdir -p %t && %python %inputs/importance_fixture.py act_cal %t/act
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=activation calibration=%t/act})' | FileCheck %s --check-prefix=ACT
+// ACT: sp.importance = [array<f32: 1.17186{{[0-9]*}}, 0.749996{{[0-9]*}}, 1.35936{{[0-9]*}}>, array<f32: 5.39059{{[0-9]*}}, 7.68746{{[0-9]*}}>]
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=apoz calibration=%t/act})' | FileCheck %s --check-prefix=APOZ
+// APOZ: sp.importance = [array<f32: 5.312500e-01, 3.750000e-01, 3.750000e-01>, array<f32: 7.500000e-01, 4.375000e-01>]
+// RUN: sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=apoz calibration=%t/act normalize=max})' | FileCheck %s --check-prefix=APOZMAX
+// APOZMAX: sp.importance = [array<f32: 1.000000e+00, 0.70588237, 0.70588237>, array<f32: 1.000000e+00, 0.583333313>]
+// RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=apoz})' 2>&1 | FileCheck %s --check-prefix=NOCAL
+// NOCAL: error: sp-importance: criterion=apoz needs calibration=DIR (input_N.pb, as sp-recalibrate-bn reads) and no data=
+// RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=activation calibration=%t/nowhere})' 2>&1 | FileCheck %s --check-prefix=NODIR
+// NODIR: error: sp-importance: calibration directory '{{.*}}nowhere': No such file or directory
+// RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=fpgm calibration=%t/act})' 2>&1 | FileCheck %s --check-prefix=NOTREAD
+// NOTREAD: error: sp-importance: calibration= and data= are read by criterion=taylor-weight|fisher|activation|apoz only, not by criterion=fpgm
+//
 // Heads (@heads, below): 3 heads of 2 channels in q/k/v/o projections; a
 // head's filter is its 2 columns of wq (and wk, wv): 12 numbers. numpy:
 //   per producer sum of distances, mean over wq, wk, wv: 14.3205, 14.1375, 13.6308
@@ -29,6 +47,10 @@
 // HEADS: sp.importance = [array<f32>, array<f32: 14.3204632, 14.137475, 13.6308012>]
 // HEADSMAX: sp.importance = [array<f32>, array<f32: 18.1591396, 15.6874151, 16.183033>]
 // bn-scale with no BatchNormalization in the model: the head group keeps L2 (mean of the column/row norms).
+// activation per head: mean |x W| over each head's 2 columns and 5 tokens,
+// mean over q, k, v (heads_expected): 3.1, 2.66667, 3.01667. apoz: no Relu
+// follows a projection, so the group keeps L2 (as HEADSBN).
+// HEADSACT: sp.importance = [array<f32>, array<f32: 3.100000e+00, 2.66666675, 3.01666665>]
 // HEADSBN: sp.importance = [array<f32>, array<f32: 4.94161272, 4.748950e+00, 4.94259787>]
 func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w1 = "nn.Initializer"() {value = dense<[[[[3.0]], [[4.0]]], [[[1.0]], [[0.0]]], [[[-2.0]], [[2.0]]]]> : tensor<3x2x1x1xf32>} : () -> tensor<3x2x1x1xf32> loc("w1")

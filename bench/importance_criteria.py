@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Importance criteria compared on the shipped Fashion-MNIST model (docs/pruning.md).
+
+Every criterion prunes examples/fashion_resnet.onnx at the same per-group ratio;
+top-1 on the 10,000 test images (sp-run) before any training, after
+sp-recalibrate-bn on the calibration images, and after the same short fine-tune
+(sp-train, prune_report.py's recipe). Data criteria read the first --calibration
+training images (labels included).
+
+  /usr/bin/python3 bench/importance_criteria.py [--build build] [--ratio 0.5]
+      [--calibration 512] [--limit 10000] [--criteria l2,fpgm,...]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import prune_report  # noqa: E402  (write_calibration, accuracy, finetune, recalibrate)
+
+CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "activation", "apoz"]
+
+
+def importance(criterion, calibration, images):
+    data = {"taylor-weight", "fisher"}
+    if criterion in data:
+        return (f"sp-importance{{criterion={criterion} data=fashion-mnist limit={images} "
+                f"mean={prune_report.MEAN} std={prune_report.STD}}}")
+    if criterion in {"activation", "apoz", "taylor"}:
+        return f"sp-importance{{criterion={criterion} calibration={calibration}}}"
+    return f"sp-importance{{criterion={criterion}}}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default="build")
+    p.add_argument("--ratio", type=float, default=0.5)
+    p.add_argument("--calibration", type=int, default=512)
+    p.add_argument("--limit", type=int, default=10000)
+    p.add_argument("--criteria", default=",".join(CRITERIA))
+    a = p.parse_args()
+    tools = os.path.join(a.build, "tools")
+    sp_opt, sp_run, sp_train = (os.path.join(tools, t) for t in ("sp-opt", "sp-run", "sp-train"))
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    model = os.path.join(root, "examples", "fashion_resnet.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        cal = os.path.join(tmp, "cal")
+        prune_report.write_calibration(cal, a.calibration)
+        print(f"original: top-1 {prune_report.accuracy(sp_run, model):.2f}%", flush=True)
+        print("| criterion | top-1 pruned | +BN recalibrated | fine-tuned | scoring s |")
+        print("|---|---|---|---|---|", flush=True)
+        for c in a.criteria.split(","):
+            pruned = os.path.join(tmp, f"{c}.onnx")
+            t0 = time.time()
+            subprocess.run([sp_opt, model, "-o", pruned, "--pass-pipeline=builtin.module("
+                            f"{importance(c, cal, a.calibration)},sp-prune{{ratio={a.ratio}}})"],
+                           check=True)
+            seconds = time.time() - t0
+            top1 = prune_report.accuracy(sp_run, pruned)
+            bn = prune_report.accuracy(sp_run, prune_report.recalibrate(
+                sp_opt, pruned, cal, os.path.join(tmp, f"{c}_bn.onnx")))
+            tuned, _ = prune_report.finetune(sp_train, pruned, os.path.join(tmp, f"{c}_ft.onnx"),
+                                             a.limit, 1)
+            print(f"| {c} | {top1:.2f}% | {bn:.2f}% | {tuned:.2f}% | {seconds:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
