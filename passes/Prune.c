@@ -280,9 +280,9 @@ static int read_ratio_table(sp_groups *g, const char *path, ratio_table *t) {
 }
 
 /* Greedy allocation: from no pruning, repeatedly move the one group whose
- * step to a larger ratio of the table costs the least predicted loss per
- * MAC saved (loss below 0, noise, counts as 0), until the model's MACs fit
- * the budget. The MACs of a step are counted with every other group's
+ * step to its next ratio of the table costs the least predicted loss per
+ * MAC saved (loss below 0, noise, counts as 0; ties: the larger saving),
+ * until the model's MACs fit the budget. The MACs of a step are counted with every other group's
  * current choice (a conv between two pruned groups saves on both sides). */
 static int allocate_from_table(sp_groups *g, double **scores, const prune_opts *o,
                                const ratio_table *t, int64_t budget, const char *path,
@@ -317,7 +317,7 @@ static int allocate_from_table(sp_groups *g, double **scores, const prune_opts *
         free(keep[id]);
         keep[id] = saved;
         if (after >= macs)
-          continue;
+          break;
         double cost = (fmax(t->loss[id][r], 0) - loss_now) / (double)(macs - after);
         if (cost < best_cost || (cost == best_cost && after < best_macs)) {
           best_cost = cost;
@@ -325,6 +325,7 @@ static int allocate_from_table(sp_groups *g, double **scores, const prune_opts *
           best_id = id;
           best_r = r;
         }
+        break; // one step at a time: a far ratio's loss is often saturated, so cheap per MAC
       }
     }
     if (best_cost == INFINITY) {

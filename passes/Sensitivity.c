@@ -213,7 +213,8 @@ static void xml_text(FILE *f, const char *s) {
 }
 
 /* The plot: ratio on x (0..1), the metric on y, one <path> per group (the
- * only <path> elements), axes and ticks as <line>, a legend on the right. */
+ * only <path> elements) from the unpruned model's point at ratio 0, axes and
+ * ticks as <line>, a legend on the right. */
 static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_options *o) {
   static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                        "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -240,11 +241,7 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
              "<text x=\"%.1f\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">Sensitivity "
              "of each group pruned alone (%zu groups)</text>\n",
           W, H, W, H, W, H, left + pw / 2, curves);
-  // Axes, ticks and grid.
-  fprintf(f, "<g stroke=\"black\" stroke-width=\"1\">\n"
-             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n"
-             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n</g>\n",
-          left, top + ph, left + pw, top + ph, left, top, left, top + ph);
+  // Grid and ticks, then the axes over them.
   for (int k = 0; k <= 10; ++k) {
     double x = left + pw * k / 10.0;
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
@@ -257,6 +254,10 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n",
             left, y, left + pw, y, left - 4, y + 4, v);
   }
+  fprintf(f, "<g stroke=\"black\" stroke-width=\"1\">\n"
+             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n"
+             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n</g>\n",
+          left, top + ph, left + pw, top + ph, left, top, left, top + ph);
   fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">pruning ratio of the group"
              "</text>\n<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" "
              "transform=\"rotate(-90 14 %.1f)\">",
@@ -271,8 +272,11 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
     // Later curves dashed so ten colours stretch to more groups.
     const char *dash = c >= 10 ? " stroke-dasharray=\"5 3\"" : "";
     fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s d=\"", color, dash);
+    // Every curve starts at the unpruned model (ratio 0).
+    if (o->ratios[0] > 0)
+      fprintf(f, "M%.1f %.1f ", left, top + ph - ph * (t->baseline - lo) / (hi - lo));
     for (size_t r = 0; r < o->n_ratios; ++r)
-      fprintf(f, "%s%.1f %.1f", r ? " L" : "M", left + pw * o->ratios[r],
+      fprintf(f, "%s%.1f %.1f", r ? " L" : o->ratios[0] > 0 ? "L" : "M", left + pw * o->ratios[r],
               top + ph - ph * (t->metric[id][r] - lo) / (hi - lo));
     char name[256];
     group_name(&g->groups[id], name, sizeof name);
