@@ -219,7 +219,7 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
   static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                        "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                                        "#bcbd22", "#17becf"};
-  const double W = 720, H = 420, left = 60, right = 220, top = 30, bottom = 50;
+  const double W = 780, H = 420, left = 60, right = 280, top = 30, bottom = 50;
   const double pw = W - left - right, ph = H - top - bottom;
   double lo = t->baseline, hi = t->baseline;
   size_t curves = 0;
@@ -251,7 +251,7 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
   for (int k = 0; k <= 5; ++k) {
     double v = lo + (hi - lo) * k / 5.0, y = top + ph - ph * k / 5.0;
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n",
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
             left, y, left + pw, y, left - 4, y + 4, v);
   }
   fprintf(f, "<g stroke=\"black\" stroke-width=\"1\">\n"
