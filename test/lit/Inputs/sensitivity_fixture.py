@@ -6,6 +6,9 @@
       image -> Conv 'dead' (4 ch, all-zero weights and bias) -> Relu -> GAP -> Gemm -> Add
       so pruning 'dead' never changes the outputs and pruning 'live' does.
   sensitivity_fixture.py data DIR         48 t10k (and 48 train) IDX images of three textures
+  sensitivity_fixture.py pbdir DIR        the same 48 test images as input_0.pb (48, 1, 8, 8),
+                                          p / 255) and label_0.pb (48) int64
+  sensitivity_fixture.py same A.json B.json  'same' when the groups' metrics agree exactly
   sensitivity_fixture.py check JSON SVG RATIOS METRIC
       checks the table and the plot (see check()), prints 'ok' or fails
   sensitivity_fixture.py channels MODEL   'NAME OUT_CHANNELS' of every Conv weight
@@ -146,6 +149,18 @@ if __name__ == "__main__":
     elif what == "data":
         write_idx(sys.argv[2], "train", *textures(96, 1))
         write_idx(sys.argv[2], "t10k", *textures(48, 2))
+    elif what == "pbdir":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        images, labels = textures(48, 2)
+        x = (images.astype(np.float32) / 255)[:, None]
+        for name, array in (("input_0.pb", numpy_helper.from_array(x, "image")),
+                            ("label_0.pb", numpy_helper.from_array(labels.astype(np.int64)))):
+            with open(os.path.join(sys.argv[2], name), "wb") as f:
+                f.write(array.SerializeToString())
+    elif what == "same":
+        a, b = (json.load(open(p)) for p in sys.argv[2:4])
+        key = lambda t: (t["baseline"], [(g["id"], g["metric"]) for g in t["groups"]])
+        print("same" if key(a) == key(b) else f"DIFFERENT {key(a)} {key(b)}")
     elif what == "check":
         check(*sys.argv[2:6])
     elif what == "channels":
