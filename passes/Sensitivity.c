@@ -355,9 +355,11 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args) {
       write_json(jf, g, &t, &o, sp_sens_data_count(data));
     if (sf)
       write_svg(sf, g, &t, &o);
-    if (jf && (rc = sp_pass_output_close(module, PASS, &json)) && sf && sf != stdout)
-      sp_output_discard(&svg);
-    else if (sf)
+    if (jf)
+      rc = sp_pass_output_close(module, PASS, &json);
+    if (sf && rc && sf != stdout)
+      sp_output_discard(&svg); // the table failed: no plot without it
+    else if (sf && !rc)
       rc = sp_pass_output_close(module, PASS, &svg);
   }
   for (size_t id = 0; id < g->num_groups; ++id)
