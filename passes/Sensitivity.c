@@ -27,7 +27,7 @@
 #define MAX_RATIOS 64
 
 typedef struct sens_options {
-  const char *data, *calibration, *json, *svg;
+  const char *data, *split, *calibration, *json, *svg;
   double ratios[MAX_RATIOS];
   size_t n_ratios;
   int kl, quiet;
@@ -67,6 +67,7 @@ static int read_options(MlirOperation module, const sp_pass_args *args, sens_opt
   memset(o, 0, sizeof *o);
   o->data = sp_pass_arg_string(args, "data");
   o->calibration = sp_pass_arg_string(args, "calibration");
+  o->split = sp_pass_arg_string(args, "split");
   o->json = sp_pass_arg_string(args, "json");
   o->svg = sp_pass_arg_string(args, "svg");
   o->kl = !strcmp(sp_pass_arg_string(args, "metric"), "kl");
@@ -302,7 +303,7 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args) {
   if (read_options(module, args, &o))
     return -1;
   sp_sens_data *data = NULL;
-  if (sp_sens_data_load(module, o.data, o.calibration, o.limit, o.mean, o.std, o.threads,
+  if (sp_sens_data_load(module, o.data, o.split, o.calibration, o.limit, o.mean, o.std, o.threads,
                         &data))
     return -1;
   sp_groups *g = sp_groups_analyze(module);

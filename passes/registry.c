@@ -131,8 +131,10 @@ static const sp_pass_option finetune_options[] = {
 
 static const sp_pass_option sensitivity_options[] = {
     {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
-     "fashion-mnist[:DIR]: evaluate on the t10k-* IDX files in DIR (default "
-     "/usr/share/datasets/fashion-mnist)"},
+     "fashion-mnist[:DIR]: evaluate on the t10k-* (or split=train: train-*) IDX files in "
+     "DIR (default /usr/share/datasets/fashion-mnist)"},
+    {"split", SP_OPTION_ENUM, "t10k", "t10k|train", 0, 0, 0,
+     "data=: which IDX files (train keeps the test images out of the choice)"},
     {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "evaluate on a directory of input_N.pb/label_N.pb pairs instead (taken as they are)"},
     {"limit", SP_OPTION_INT, "500", NULL, 0, 1e15, 0,

@@ -10,13 +10,13 @@
 
 typedef struct sp_sens_data sp_sens_data;
 
-/* data = "fashion-mnist[:DIR]" (the t10k-* IDX files of DIR, pixels
+/* data = "fashion-mnist[:DIR]" (the `split`-* IDX files of DIR, pixels
  * (p/255 - mean) / std) or calibration = a folder of input_N.pb/label_N.pb
  * pairs (taken as they are); the first `limit` samples (0: all); runs on
  * `threads` kernel threads (0: the runtime's default). 0, or -1
  * with one error emitted at module. */
-int sp_sens_data_load(MlirOperation module, const char *data, const char *calibration,
-                      int64_t limit, double mean, double std, int64_t threads,
+int sp_sens_data_load(MlirOperation module, const char *data, const char *split,
+                      const char *calibration, int64_t limit, double mean, double std, int64_t threads,
                       sp_sens_data **out);
 void sp_sens_data_free(sp_sens_data *d);
 int64_t sp_sens_data_count(const sp_sens_data *d);

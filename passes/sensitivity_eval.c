@@ -25,8 +25,8 @@ struct sp_sens_data {
   int threads;
 };
 
-int sp_sens_data_load(MlirOperation module, const char *data, const char *calibration,
-                      int64_t limit, double mean, double std, int64_t threads,
+int sp_sens_data_load(MlirOperation module, const char *data, const char *split,
+                      const char *calibration, int64_t limit, double mean, double std, int64_t threads,
                       sp_sens_data **out) {
   sp_sens_data *d = calloc(1, sizeof *d);
   d->threads = (int)threads;
@@ -38,8 +38,8 @@ int sp_sens_data_load(MlirOperation module, const char *data, const char *calibr
   } else {
     const char *dir = data[13] == ':' ? data + 14 : FASHION_MNIST;
     char images[4096], labels[4096];
-    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", dir);
-    snprintf(labels, sizeof labels, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, split);
+    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
     d->norm = (sp_normalize){.channels = 1, .mean = {(float)mean}, .std = {(float)std}};
     rc = sp_dataset_load_idx(images, labels, 0.0f, 1.0f, &d->set, &err);
   }
