@@ -1,9 +1,12 @@
 /* sp-prune: decides which units of every prunable group go (per group by
  * `ratio`, or one threshold across groups with `global`; `head-ratio` for
  * attention-head groups; `round-to`, `max-ratio`, `protect`, `target-macs`;
- * `drop-layers` first removes whole residual blocks, prune_layers.c),
+ * `drop-layers` first removes whole residual blocks, prune_layers.c;
+ * `ratios-from` takes a ratio per group from an sp-sensitivity table),
  * records them as `sp.keep` on the module, then slices (mode=shrink) or
  * zeroes (mode=mask) every member (prune_rewrite.c) and verifies the IR. */
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <mlir-c/BuiltinAttributes.h>
@@ -22,7 +25,7 @@ typedef struct prune_opts {
 } prune_opts;
 
 /* Scores from sp.importance when it matches the groups, else L2/mean. */
-static double **load_scores(sp_groups *g) {
+double **sp_prune_load_scores(sp_groups *g) {
   MlirAttribute a = mlirOperationGetAttributeByName(g->module, sp_str("sp.importance"));
   if (!mlirAttributeIsNull(a) && mlirAttributeIsAArray(a) &&
       (size_t)mlirArrayAttrGetNumElements(a) == g->num_groups) {
@@ -58,6 +61,21 @@ static int by_score(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   double sx = sort_scores[x], sy = sort_scores[y];
   return sx < sy ? -1 : sx > sy ? 1 : (x > y) - (x < y);
+}
+
+unsigned char *sp_prune_keep_lowest(const sp_group_info *gi, const double *scores,
+                                    int64_t drop) {
+  int64_t *order = malloc((size_t)gi->units * sizeof *order);
+  for (int64_t u = 0; u < gi->units; ++u)
+    order[u] = u;
+  sort_scores = scores;
+  qsort(order, (size_t)gi->units, sizeof *order, by_score);
+  unsigned char *keep = malloc((size_t)gi->units);
+  memset(keep, 1, (size_t)gi->units);
+  for (int64_t k = 0; k < drop; ++k)
+    keep[order[k]] = 0;
+  free(order);
+  return keep;
 }
 
 typedef struct score_entry {
@@ -135,16 +153,7 @@ static void decide(sp_groups *g, double **scores, const prune_opts *o, double ra
     }
     if (!drop[id])
       continue;
-    int64_t *order = malloc((size_t)gi->units * sizeof *order);
-    for (int64_t u = 0; u < gi->units; ++u)
-      order[u] = u;
-    sort_scores = scores[id];
-    qsort(order, (size_t)gi->units, sizeof *order, by_score);
-    keep[id] = malloc((size_t)gi->units);
-    memset(keep[id], 1, (size_t)gi->units);
-    for (int64_t k = 0; k < drop[id]; ++k)
-      keep[id][order[k]] = 0;
-    free(order);
+    keep[id] = sp_prune_keep_lowest(gi, scores[id], drop[id]);
   }
   free(drop);
 }
@@ -178,6 +187,163 @@ static int64_t estimate_macs(sp_groups *g, unsigned char *const *keep) {
       return INT64_MAX;
   }
   return total;
+}
+
+/* --- ratios-from=FILE target-macs=M: a ratio per group from sp-sensitivity --- */
+
+/* The table's loss of every group at every ratio (NULL rows: not listed). */
+typedef struct ratio_table {
+  double *ratios;
+  size_t n_ratios;
+  double **loss; /* per group id */
+} ratio_table;
+
+static void ratio_table_free(sp_groups *g, ratio_table *t) {
+  for (size_t id = 0; t->loss && id < g->num_groups; ++id)
+    free(t->loss[id]);
+  free(t->loss);
+  free(t->ratios);
+}
+
+/* Reads FILE (sp-sensitivity{json=}) and checks it against the groups: same
+ * ids and unit counts, one loss per ratio. 0 or -1 (error emitted). */
+static int read_ratio_table(sp_groups *g, const char *path, ratio_table *t) {
+  memset(t, 0, sizeof *t);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    sp_emit_error(g->module, "sp-prune: ratios-from='%s': %s", path, strerror(errno));
+    return -1;
+  }
+  size_t len = 0, cap = 4096;
+  char *text = malloc(cap + 1);
+  for (size_t n; (n = fread(text + len, 1, cap - len, f)) > 0;)
+    if ((len += n) == cap)
+      text = realloc(text, (cap *= 2) + 1);
+  int read_error = ferror(f);
+  fclose(f);
+  text[len] = 0;
+  cJSON *root = read_error ? NULL : cJSON_Parse(text);
+  free(text);
+  const char *why = NULL;
+  char detail[256] = "";
+  const cJSON *ratios = cJSON_GetObjectItemCaseSensitive(root, "ratios");
+  const cJSON *groups = cJSON_GetObjectItemCaseSensitive(root, "groups");
+  if (!root)
+    why = read_error ? "cannot read the file" : "not JSON";
+  else if (!cJSON_IsArray(ratios) || !cJSON_GetArraySize(ratios) || !cJSON_IsArray(groups))
+    why = "no \"ratios\" and \"groups\" arrays (not an sp-sensitivity{json=} table)";
+  if (!why) {
+    t->n_ratios = (size_t)cJSON_GetArraySize(ratios);
+    t->ratios = malloc(t->n_ratios * sizeof *t->ratios);
+    t->loss = calloc(g->num_groups + 1, sizeof *t->loss);
+    size_t r = 0;
+    for (const cJSON *v = ratios->child; v; v = v->next, ++r)
+      if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 1 ||
+          (r && v->valuedouble <= t->ratios[r - 1]))
+        why = "\"ratios\" must be increasing numbers in [0, 1)";
+      else
+        t->ratios[r] = v->valuedouble;
+  }
+  for (const cJSON *e = why ? NULL : groups->child; e && !why; e = e->next) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(e, "units");
+    const cJSON *loss = cJSON_GetObjectItemCaseSensitive(e, "loss");
+    if (!cJSON_IsNumber(id) || !cJSON_IsNumber(units) || !cJSON_IsArray(loss) ||
+        (size_t)cJSON_GetArraySize(loss) != t->n_ratios) {
+      why = "a group without a numeric \"id\" and \"units\" and one \"loss\" per ratio";
+      break;
+    }
+    if (id->valuedouble < 0 || id->valuedouble >= (double)g->num_groups ||
+        g->groups[id->valueint].units != (int64_t)units->valuedouble ||
+        t->loss[id->valueint]) {
+      snprintf(detail, sizeof detail, "group %g with %g units does not match the model's "
+                                      "groups (a table of another model?)",
+               id->valuedouble, units->valuedouble);
+      why = detail;
+      break;
+    }
+    double *row = t->loss[id->valueint] = malloc(t->n_ratios * sizeof *row);
+    size_t r = 0;
+    for (const cJSON *v = loss->child; v; v = v->next)
+      row[r++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    for (size_t k = 0; k < r; ++k)
+      if (!isfinite(row[k]))
+        why = "a loss that is not a finite number";
+  }
+  cJSON_Delete(root);
+  if (why) {
+    sp_emit_error(g->module, "sp-prune: ratios-from='%s': %s", path, why);
+    ratio_table_free(g, t);
+    return -1;
+  }
+  return 0;
+}
+
+/* Greedy allocation: from no pruning, repeatedly move the one group whose
+ * step to its next ratio of the table costs the least predicted loss per
+ * MAC saved (loss below 0, noise, counts as 0; ties: the larger saving),
+ * until the model's MACs fit the budget. The MACs of a step are counted with every other group's
+ * current choice (a conv between two pruned groups saves on both sides). */
+static int allocate_from_table(sp_groups *g, double **scores, const prune_opts *o,
+                               const ratio_table *t, int64_t budget, const char *path,
+                               unsigned char **keep) {
+  size_t n = g->num_groups;
+  int64_t *drop_at = calloc(n * t->n_ratios + 1, sizeof *drop_at);
+  int *choice = malloc((n + 1) * sizeof *choice); // index into ratios, -1: unpruned
+  for (size_t id = 0; id < n; ++id) {
+    choice[id] = -1;
+    for (size_t r = 0; r < t->n_ratios; ++r)
+      drop_at[id * t->n_ratios + r] = clamp_drop(
+          &g->groups[id], (int64_t)floor((double)g->groups[id].units * t->ratios[r] + 1e-9), o);
+  }
+  int64_t macs = estimate_macs(g, keep);
+  int rc = 0;
+  while (macs > budget) {
+    double best_cost = INFINITY;
+    int64_t best_macs = 0;
+    size_t best_id = 0, best_r = 0;
+    for (size_t id = 0; id < n; ++id) {
+      if (!t->loss[id] || !candidate(&g->groups[id], scores[id], o))
+        continue;
+      int64_t now = choice[id] < 0 ? 0 : drop_at[id * t->n_ratios + (size_t)choice[id]];
+      double loss_now = choice[id] < 0 ? 0 : fmax(t->loss[id][choice[id]], 0);
+      unsigned char *saved = keep[id];
+      for (size_t r = (size_t)(choice[id] + 1); r < t->n_ratios; ++r) {
+        int64_t drop = drop_at[id * t->n_ratios + r];
+        if (drop <= now)
+          continue;
+        keep[id] = sp_prune_keep_lowest(&g->groups[id], scores[id], drop);
+        int64_t after = estimate_macs(g, keep);
+        free(keep[id]);
+        keep[id] = saved;
+        if (after >= macs)
+          break;
+        double cost = (fmax(t->loss[id][r], 0) - loss_now) / (double)(macs - after);
+        if (cost < best_cost || (cost == best_cost && after < best_macs)) {
+          best_cost = cost;
+          best_macs = after;
+          best_id = id;
+          best_r = r;
+        }
+        break; // one step at a time: a far ratio's loss is often saturated, so cheap per MAC
+      }
+    }
+    if (best_cost == INFINITY) {
+      sp_emit_error(g->module, "sp-prune: cannot meet target-macs=%lld with the ratios of "
+                               "'%s': every group at its largest leaves %lld MACs",
+                    (long long)budget, path, (long long)macs);
+      rc = -1;
+      break;
+    }
+    free(keep[best_id]);
+    keep[best_id] = sp_prune_keep_lowest(&g->groups[best_id], scores[best_id],
+                                         drop_at[best_id * t->n_ratios + best_r]);
+    choice[best_id] = (int)best_r;
+    macs = best_macs;
+  }
+  free(choice);
+  free(drop_at);
+  return rc;
 }
 
 /* Pins the groups of every op whose node or result name matches a pattern. */
@@ -262,6 +428,12 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
       .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
   };
   long drop = sp_pass_arg_int(args, "drop-layers");
+  const char *ratios_from = sp_pass_arg_string(args, "ratios-from");
+  if (ratios_from && *ratios_from && (o.target_macs <= 0 || o.global)) {
+    sp_emit_error(module, "sp-prune: ratios-from='%s' needs target-macs=M (and no global)",
+                  ratios_from);
+    return -1;
+  }
   const char *calibration = sp_pass_arg_string(args, "calibration");
   if (calibration && *calibration && drop <= 0) {
     sp_emit_error(module, "sp-prune: calibration= scores residual blocks for drop-layers=N; "
@@ -282,7 +454,7 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
     sp_groups_free(g);
     return -1;
   }
-  double **scores = load_scores(g);
+  double **scores = sp_prune_load_scores(g);
   unsigned char **keep = calloc(g->num_groups + 1, sizeof *keep);
   int rc = 0;
   size_t prunable = 0;
@@ -292,6 +464,16 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
     sp_emit_error(module, "sp-prune: nothing is prunable (every group is pinned; see "
                           "sp-dependency-groups{dump=-})");
     rc = -1;
+  } else if (o.target_macs > 0 && ratios_from && *ratios_from) {
+    int64_t base = estimate_macs(g, keep);
+    int64_t budget = o.target_macs <= 1 ? (int64_t)(o.target_macs * (double)base)
+                                        : (int64_t)o.target_macs;
+    ratio_table table;
+    rc = read_ratio_table(g, ratios_from, &table);
+    if (!rc) {
+      rc = allocate_from_table(g, scores, &o, &table, budget, ratios_from, keep);
+      ratio_table_free(g, &table);
+    }
   } else if (o.target_macs > 0) {
     int64_t base = estimate_macs(g, keep);
     int64_t budget = o.target_macs <= 1 ? (int64_t)(o.target_macs * (double)base)

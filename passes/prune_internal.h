@@ -17,4 +17,13 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask);
  * nodes in `sp.dropped_blocks`. 0 or -1 (error emitted). */
 int sp_prune_drop_layers(MlirOperation module, long count, const char *calibration);
 
+/* Scores per group (sp-prune's): sp.importance when it matches the groups,
+ * else L2 with mean reduction. Free with sp_importance_free. */
+double **sp_prune_load_scores(sp_groups *g);
+
+/* A keep array of gi's units without the `drop` lowest-scored (ties: lower
+ * index first); malloc'ed. */
+unsigned char *sp_prune_keep_lowest(const sp_group_info *gi, const double *scores,
+                                    int64_t drop);
+
 #endif

@@ -87,6 +87,9 @@ static const sp_pass_option prune_options[] = {
      "directory of input_0.pb, ... (graph-input order) or of test_data_set_*/ subdirectories"},
     {"skip-reduced", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
+    {"ratios-from", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "with target-macs: a ratio per group from this sp-sensitivity{json=} table, the least "
+     "predicted loss per MAC saved first (greedy)"},
 };
 
 static const sp_pass_option recalibrate_bn_options[] = {
@@ -139,6 +142,33 @@ static const sp_pass_option finetune_options[] = {
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per epoch on stderr"},
 };
 
+static const sp_pass_option sensitivity_options[] = {
+    {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "fashion-mnist[:DIR]: evaluate on the t10k-* (or split=train: train-*) IDX files in "
+     "DIR (default /usr/share/datasets/fashion-mnist)"},
+    {"split", SP_OPTION_ENUM, "t10k", "t10k|train", 0, 0, 0,
+     "data=: which IDX files (train keeps the test images out of the choice)"},
+    {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "evaluate on a directory of input_N.pb/label_N.pb pairs instead (taken as they are)"},
+    {"limit", SP_OPTION_INT, "500", NULL, 0, 1e15, 0,
+     "evaluate on the first this many samples (0: all)"},
+    {"batch", SP_OPTION_INT, "100", NULL, 1, 1 << 20, 0, "samples per runtime call"},
+    {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
+    {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
+    {"ratios", SP_OPTION_STRING, "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", NULL, 0, 0, 0,
+     "increasing pruning ratios in [0, 1) to try on every group, comma-separated"},
+    {"metric", SP_OPTION_ENUM, "top1", "top1|kl", 0, 0, 0,
+     "top1: accuracy against the labels; kl: mean KL divergence from the unpruned "
+     "model's softmax outputs"},
+    {"json", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the table (metric and loss per group and ratio) to this file ('-' = stdout); "
+     "sp-prune{ratios-from=} reads it"},
+    {"svg", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write a plot of the metric against the ratio, one curve per group, to this file"},
+    {"threads", SP_OPTION_INT, "0", NULL, 0, 4096, 0, "kernel threads (0: all cores)"},
+    {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no progress line per evaluation"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -163,6 +193,10 @@ static const sp_pass_info registry[] = {
      "Fine-tune the model's weights in place with the C trainer (lib/train) on IDX data; the "
      "graph does not change",
      finetune_options, COUNT(finetune_options), sp_finetune_run},
+    {"sp-sensitivity",
+     "Prune each group alone at each ratio (mask mode, on a clone), evaluate with the runtime "
+     "and write the table (JSON) and curves (SVG); the module does not change",
+     sensitivity_options, COUNT(sensitivity_options), sp_sensitivity_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 
