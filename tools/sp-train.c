@@ -43,6 +43,7 @@ typedef struct options {
   sp_normalize norm;
   sp_augment augment;
   int quiet, no_loader_thread;
+  int profile; /* SP_PROFILE_OPS or _NODES: time per op, forward and backward */
   sp_train_options train;
 } options;
 
@@ -85,6 +86,8 @@ static void usage(FILE *out) {
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
+          "  --profile[=nodes]           after training: time per op type (or per node),\n"
+          "                              forward and backward apart, and the rest of a step\n"
           "  -q, --quiet                 no progress output\n"
           "  -h, --help                  this text\n");
 }
@@ -99,7 +102,7 @@ enum {
   OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_STEP_SIZE, OPT_GAMMA,
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
-  OPT_NO_LOADER_THREAD,
+  OPT_NO_LOADER_THREAD, OPT_PROFILE,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -132,6 +135,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"val-dir", required_argument, NULL, OPT_VAL_DIR},
       {"augment", required_argument, NULL, OPT_AUGMENT},
       {"no-loader-thread", no_argument, NULL, OPT_NO_LOADER_THREAD},
+      {"profile", optional_argument, NULL, OPT_PROFILE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -187,6 +191,11 @@ static int parse_options(int argc, char **argv, options *o) {
     case OPT_VAL_DIR: o->val_dir = optarg; break;
     case OPT_AUGMENT: rc = sp_augment_parse(optarg, &o->augment, &err); break;
     case OPT_NO_LOADER_THREAD: o->no_loader_thread = 1; break;
+    case OPT_PROFILE:
+      if (optarg && strcmp(optarg, "ops") && strcmp(optarg, "nodes"))
+        rc = sp_error_set(&err, "--profile takes 'ops' or 'nodes', not '%s'", optarg);
+      o->profile = optarg && !strcmp(optarg, "nodes") ? SP_PROFILE_NODES : SP_PROFILE_OPS;
+      break;
     case OPT_NESTEROV: o->train.nesterov = 1; break;
     case OPT_OPTIMIZER:
       if (!strcmp(optarg, "sgd"))
@@ -640,14 +649,18 @@ int main(int argc, char **argv) {
     goto out;
   }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
+  double step_seconds = 0, data_seconds = 0; /* --profile */
+  int64_t steps_timed = 0;
   rc = 0;
   for (int64_t epoch = 1; epoch <= o.epochs && !rc; ++epoch) {
     double t0 = now_s(), loss_sum = 0;
     int64_t done = 0;
     for (int64_t step = 0; step < steps_per_epoch && !rc; ++step) {
       sp_batch b;
+      double ts = now_s();
       if ((rc = sp_loader_next(loader, &b, &err)))
         break;
+      data_seconds += now_s() - ts;
       const int64_t n = b.n;
       if (n < the_world.size)
         continue; /* a last batch too small to give every rank a sample */
@@ -656,8 +669,12 @@ int main(int argc, char **argv) {
       memcpy(dims, b.dims, sizeof dims);
       dims[0] = my_n;
       float loss; /* the global batch's */
+      sp_runtime_set_profile(sp_trainer_runtime(t), o.profile);
+      ts = now_s();
       rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank, b.labels + mine,
                            &loss, &err);
+      step_seconds += now_s() - ts, ++steps_timed;
+      sp_runtime_set_profile(sp_trainer_runtime(t), 0); /* evaluation is not timed */
       loss_sum += (double)loss * (double)n;
       done += n;
       if (tty && !rc) {
@@ -690,6 +707,13 @@ int main(int argc, char **argv) {
               (long long)epoch, loss_sum / (double)done, top1_json, seconds,
               (double)done / seconds, (double)sp_trainer_lr(t));
     }
+  }
+  if (!rc && o.profile && the_world.rank == 0 && steps_timed) {
+    fprintf(stderr,
+            "profile: %lld steps %.3f ms (the forward and backward below, then the loss\n"
+            "  and the optimizer update), waiting for batches %.3f ms\n",
+            (long long)steps_timed, 1e3 * step_seconds, 1e3 * data_seconds);
+    sp_runtime_profile_print(sp_trainer_runtime(t), stderr);
   }
 out:
   sp_loader_free(loader); /* joins the loader thread, also after an error */

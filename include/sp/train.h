@@ -82,6 +82,10 @@ int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims,
  * this process's share in the gradients). NULL: alone. c must outlive t. */
 void sp_trainer_set_collective(sp_trainer *t, const sp_collective *c);
 
+/* The runtime the trainer runs (for sp_runtime_set_profile and
+ * sp_runtime_profile_print); valid until sp_trainer_free. */
+sp_runtime *sp_trainer_runtime(sp_trainer *t);
+
 /* The learning rate the schedule gives the next step. */
 float sp_trainer_lr(const sp_trainer *t);
 /* Steps taken so far. */

@@ -272,6 +272,8 @@ float sp_trainer_lr(const sp_trainer *t) {
 
 int64_t sp_trainer_steps(const sp_trainer *t) { return t->steps; }
 
+sp_runtime *sp_trainer_runtime(sp_trainer *t) { return t->rt; }
+
 /* One update of every parameter from its gradient; gradients zeroed. */
 static void update(sp_trainer *t) {
   const sp_train_options *o = &t->o;
