@@ -293,6 +293,7 @@ static void update(sp_trainer *t) {
   if (o->optimizer == SP_OPTIM_ADAMW) {
     const float c1 = 1.0f - powf(o->beta1, (float)t->steps);
     const float c2 = 1.0f - powf(o->beta2, (float)t->steps);
+#pragma omp parallel for schedule(static) if (n > 65536) /* the kernels' threads */
     for (size_t i = 0; i < n; ++i) {
       w[i] -= lr * o->weight_decay * w[i];
       m[i] = o->beta1 * m[i] + (1 - o->beta1) * g[i];
@@ -300,6 +301,7 @@ static void update(sp_trainer *t) {
       w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + o->adam_eps);
     }
   } else { /* SGD as PyTorch: decay into the gradient, momentum buffer m */
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; ++i) {
       float d = g[i] + o->weight_decay * w[i];
       if (o->momentum != 0) {

@@ -17,6 +17,7 @@ typedef struct pool_params {
 } pool_params;
 
 void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S) {
+#pragma omp parallel for schedule(static) if (NC * S > 65536)
   for (int64_t nc = 0; nc < NC; ++nc) {
     const float g = dy[nc] / (float)S;
     for (int64_t i = 0; i < S; ++i)
