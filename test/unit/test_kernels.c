@@ -401,6 +401,7 @@ static void test_conv_backward(void **state) {
       {1, 3, 6, 3, 5, 6, 3, 3, 1, 1, 1}, /* depthwise x2 */
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
+      {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
