@@ -3,8 +3,8 @@
 CPU build) at the same thread count: the same ONNX weights, the same training
 data (.npy files), SGD with momentum, batch --batch; samples per second of each (sp-train's
 own per-epoch figure; PyTorch timed around its loop) and their ratio (goal
->= 1.0), and each side's peak RSS (both run as child processes, measured by
-wait4) and their ratio (goal <= 1.0). Rounds alternate the two; each reports
+>= 1.0), and each side's peak RSS (both run as child processes under
+/usr/bin/time) and their ratio (goal <= 1.0). Rounds alternate the two; each reports
 its best rate and its lowest peak.
 
 Models:
@@ -34,16 +34,19 @@ FASHION = os.path.join(ROOT, 'examples', 'fashion_resnet.onnx')
 
 
 def run_child(cmd):
-    """Runs cmd; returns (stdout, stderr, peak RSS in MiB) or exits on failure."""
+    """Runs cmd under /usr/bin/time (Debian's time package); returns (stdout, stderr,
+    peak RSS in MiB) or exits on failure. Not getrusage/wait4 of a child forked from
+    here: a fork keeps this process's peak RSS (torch is loaded here to export
+    resnet18) as its own, across the exec."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
+        p = subprocess.run(['/usr/bin/time', '-f', 'maxrss-kb %M', *cmd], stdout=out,
+                           stderr=err)
         out.seek(0), err.seek(0)
         o, e = out.read().decode(), err.read().decode()
-    if p.returncode:
+    m = re.search(r'^maxrss-kb (\d+)$', e, re.M)
+    if p.returncode or not m:
         sys.exit(f'error: {" ".join(cmd)} failed ({p.returncode}):\n{e}')
-    return o, e, usage.ru_maxrss / 1024.0
+    return o, e, int(m.group(1)) / 1024.0
 
 
 # ---- the PyTorch side, run as a child: python3 train_throughput.py --torch-child ...
