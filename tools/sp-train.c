@@ -44,6 +44,7 @@ typedef struct options {
   sp_normalize norm;
   sp_augment augment;
   int quiet, no_loader_thread, resume;
+  int profile; /* SP_PROFILE_OPS or _NODES: time per op, forward and backward */
   const char **freeze; /* --freeze globs, argv's strings */
   sp_train_options train;
 } options;
@@ -106,6 +107,8 @@ static void usage(FILE *out) {
           "                              sp-dependency-groups{export=G})\n"
           "  --dump-gradients DIR        one backward pass on the first batch, each\n"
           "                              parameter's gradient as DIR/<name>.pb; no training\n"
+          "  --profile[=nodes]           after training: time per op type (or per node),\n"
+          "                              forward and backward apart, and the rest of a step\n"
           "  -q, --quiet                 no progress output\n"
           "  -h, --help                  this text\n");
 }
@@ -122,7 +125,7 @@ enum {
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
   OPT_NO_LOADER_THREAD, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
   OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY, OPT_L1_BN,
-  OPT_GROUP_LASSO, OPT_GROUPS,
+  OPT_GROUP_LASSO, OPT_GROUPS, OPT_PROFILE,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -166,6 +169,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"l1-bn", required_argument, NULL, OPT_L1_BN},
       {"group-lasso", required_argument, NULL, OPT_GROUP_LASSO},
       {"groups", required_argument, NULL, OPT_GROUPS},
+      {"profile", optional_argument, NULL, OPT_PROFILE},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -230,6 +234,11 @@ static int parse_options(int argc, char **argv, options *o) {
     case OPT_VAL_DIR: o->val_dir = optarg; break;
     case OPT_AUGMENT: rc = sp_augment_parse(optarg, &o->augment, &err); break;
     case OPT_NO_LOADER_THREAD: o->no_loader_thread = 1; break;
+    case OPT_PROFILE:
+      if (optarg && strcmp(optarg, "ops") && strcmp(optarg, "nodes"))
+        rc = sp_error_set(&err, "--profile takes 'ops' or 'nodes', not '%s'", optarg);
+      o->profile = optarg && !strcmp(optarg, "nodes") ? SP_PROFILE_NODES : SP_PROFILE_OPS;
+      break;
     case OPT_NESTEROV: o->train.nesterov = 1; break;
     case OPT_TEACHER: o->train.teacher = optarg; break;
     case OPT_FREEZE: o->freeze[o->train.n_freeze++] = optarg; break;
@@ -728,6 +737,8 @@ int main(int argc, char **argv) {
     goto out;
   }
   const int tty = !o.quiet && isatty(STDERR_FILENO);
+  double step_seconds = 0, data_seconds = 0; /* --profile */
+  int64_t steps_timed = 0;
   rc = 0;
   if (start_epoch >= o.epochs && the_world.rank == 0) /* nothing left: the state's model */
     rc = sp_trainer_save(t, o.output, &err);
@@ -736,8 +747,10 @@ int main(int argc, char **argv) {
     int64_t done = 0, seen = 0, correct = 0; /* seen, correct: this rank's */
     for (int64_t step = 0; step < steps_per_epoch && !rc; ++step) {
       sp_batch b;
+      double ts = now_s();
       if ((rc = sp_loader_next(loader, &b, &err)))
         break;
+      data_seconds += now_s() - ts;
       const int64_t n = b.n;
       if (n < the_world.size)
         continue; /* a last batch too small to give every rank a sample */
@@ -746,8 +759,12 @@ int main(int argc, char **argv) {
       memcpy(dims, b.dims, sizeof dims);
       dims[0] = my_n;
       float loss, lr = sp_trainer_lr(t); /* loss: the global batch's */
+      sp_runtime_set_profile(sp_trainer_runtime(t), o.profile);
+      ts = now_s();
       rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank, b.labels + mine,
                            &loss, &err);
+      step_seconds += now_s() - ts, ++steps_timed;
+      sp_runtime_set_profile(sp_trainer_runtime(t), 0); /* evaluation is not timed */
       if (rc)
         break;
       seen += my_n;
@@ -795,6 +812,13 @@ int main(int argc, char **argv) {
               top1_json, seconds, (double)done / seconds, (double)sp_trainer_lr(t));
       fflush(log); /* a whole line per epoch for whoever follows the log */
     }
+  }
+  if (!rc && o.profile && the_world.rank == 0 && steps_timed) {
+    fprintf(stderr,
+            "profile: %lld steps %.3f ms (the forward and backward below, then the loss\n"
+            "  and the optimizer update), waiting for batches %.3f ms\n",
+            (long long)steps_timed, 1e3 * step_seconds, 1e3 * data_seconds);
+    sp_runtime_profile_print(sp_trainer_runtime(t), stderr);
   }
 out:
   sp_loader_free(loader); /* joins the loader thread, also after an error */

@@ -138,6 +138,10 @@ int sp_trainer_update(sp_trainer *t, sp_error *err);
 /* Labels the last sp_trainer_backward's logits got right (arg-max). */
 int64_t sp_trainer_batch_correct(const sp_trainer *t);
 
+/* The runtime the trainer runs (for sp_runtime_set_profile and
+ * sp_runtime_profile_print); valid until sp_trainer_free. */
+sp_runtime *sp_trainer_runtime(sp_trainer *t);
+
 /* The learning rate the schedule gives the next step. */
 float sp_trainer_lr(const sp_trainer *t);
 /* Steps taken so far. */

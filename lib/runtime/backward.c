@@ -8,7 +8,8 @@
  * Parameters' gradients live where the caller bound them
  * (sp_runtime_bind_parameter: lib/train keeps parameters, gradients and
  * optimizer state in one arena); every other value's gradient lives in
- * rt->grads, views sharing their source's. */
+ * rt->grads, planned by liveness (plan_grads), views sharing their
+ * source's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,40 +51,93 @@ static rt_value *root_of(rt_value *v) {
   return v;
 }
 
-/* Gradient buffers of every float value a node produced, zeroed: views
- * share their source's. */
+/* Gradient buffers by liveness, in one arena like the forward pass's: the
+ * gradient of value v is first written by the backward of its last
+ * consumer (the node with the highest index that reads v, or before the
+ * first node for a graph output) and last read by the backward of its
+ * producer, so in the reverse walk it lives over the node indices [def,
+ * first write] and buffers whose spans do not overlap share bytes. Each is
+ * zeroed just before its first writer runs (kernels add into gradients).
+ * Views share their source's. Planned again when the forward plan changes
+ * or, with values of run-time shape, at every backward. */
 static int plan_grads(sp_runtime *rt, sp_error *err) {
-  size_t total = 0;
+  const int end = (int)rt->n_nodes; /* "before the first backward node" */
+  int dynamic = 0;
+  for (size_t i = 0; i < rt->n_values; ++i)
+    dynamic |= rt->values[i].kind == RT_DYNAMIC;
+  if (rt->grads_planned && !dynamic)
+    return 0;
+  int *first = malloc((rt->n_values + 1) * sizeof *first);
+  rt_interval *spans = malloc((rt->n_values + 1) * sizeof *spans);
+  int *head = realloc(rt->grad_zero_head, ((size_t)end + 1) * sizeof *head);
+  int *next = realloc(rt->grad_zero_next, (rt->n_values + 1) * sizeof *next);
+  if (head)
+    rt->grad_zero_head = head;
+  if (next)
+    rt->grad_zero_next = next;
+  if (!first || !spans || !head || !next) {
+    free(first), free(spans);
+    return sp_error_set(err, "%s: out of memory planning gradients", rt->path);
+  }
+  for (size_t i = 0; i < rt->n_values; ++i)
+    first[i] = -1;
+  for (size_t k = 0; k < rt->n_nodes; ++k) {
+    const rt_node *n = &rt->nodes[k];
+    for (int i = 0; i < n->n_in && !n->skip; ++i)
+      if (n->in[i])
+        first[root_of(n->in[i]) - rt->values] = (int)k;
+  }
+  for (int i = 0; i < rt->n_outputs; ++i)
+    first[root_of(rt->outputs[i]) - rt->values] = end;
+  size_t n_spans = 0;
   for (size_t i = 0; i < rt->n_values; ++i) {
     rt_value *v = &rt->values[i];
     if (v->kind != RT_CONST && v->kind != RT_INPUT)
       v->grad = NULL;
-    if ((v->kind == RT_ARENA || v->kind == RT_DYNAMIC) && v->t.elem_type == RT_FLOAT)
-      total += (size_t)v->t.numel;
+    if ((v->kind == RT_ARENA || v->kind == RT_DYNAMIC) && v->t.elem_type == RT_FLOAT) {
+      const int last = first[i] > v->def ? first[i] : v->def; /* unread: [def, def] */
+      spans[n_spans++] = (rt_interval){(size_t)v->t.numel * sizeof(float), 0, v->def,
+                                       last, i};
+    }
   }
+  const size_t total = rt_place_intervals(spans, n_spans);
   if (total > rt->grads_cap) {
-    float *g = malloc(total * sizeof *g);
-    if (!g)
-      return sp_error_set(err, "%s: out of memory for %zu gradients", rt->path, total);
+    void *g = rt_alloc_huge(total);
+    if (!g) {
+      free(first), free(spans);
+      return sp_error_set(err, "%s: out of memory for %zu bytes of gradients", rt->path,
+                          total);
+    }
     free(rt->grads);
     rt->grads = g;
     rt->grads_cap = total;
   }
-  memset(rt->grads, 0, total * sizeof *rt->grads);
-  size_t at = 0;
-  for (size_t i = 0; i < rt->n_values; ++i) {
-    rt_value *v = &rt->values[i];
-    if ((v->kind == RT_ARENA || v->kind == RT_DYNAMIC) && v->t.elem_type == RT_FLOAT) {
-      v->grad = rt->grads + at;
-      at += (size_t)v->t.numel;
-    }
+  rt->grads_bytes = total;
+  for (int k = 0; k <= end; ++k)
+    head[k] = -1;
+  for (size_t j = 0; j < n_spans; ++j) {
+    rt_value *v = &rt->values[spans[j].id];
+    v->grad = (float *)(rt->grads + spans[j].offset);
+    next[spans[j].id] = head[spans[j].last]; /* zeroed before node `last` */
+    head[spans[j].last] = (int)spans[j].id;
   }
   for (size_t i = 0; i < rt->n_values; ++i) {
     rt_value *v = &rt->values[i];
     if (v->kind == RT_ALIAS && v->t.elem_type == RT_FLOAT)
       v->grad = root_of(v)->grad;
   }
+  free(first), free(spans);
+  rt->grads_planned = 1;
   return 0;
+}
+
+/* Zeroes the gradients whose first writer is node k (rt->n_nodes: the
+ * graph outputs'). */
+static void zero_grads_written_first_by(sp_runtime *rt, size_t k) {
+  for (int i = rt->grad_zero_head[k]; i >= 0; i = rt->grad_zero_next[i]) {
+    rt_value *v = &rt->values[i];
+    memset(v->grad, 0, (size_t)v->t.numel * sizeof *v->grad);
+  }
 }
 
 static int needs_grad(const rt_node *n) {
@@ -100,6 +154,8 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
                         rt->path);
   if (plan_grads(rt, err))
     return -1;
+  double t0 = rt->profile ? rt_now_ms() : 0;
+  zero_grads_written_first_by(rt, rt->n_nodes);
   for (int i = 0; i < rt->n_outputs; ++i) {
     rt_value *v = rt->outputs[i];
     if (!output_grads[i])
@@ -110,8 +166,15 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
     for (int64_t k = 0; k < v->t.numel; ++k)
       v->grad[k] += output_grads[i][k];
   }
+  if (rt->profile)
+    rt_profile_add_step(rt, "(gradient zeroing)", rt_now_ms() - t0);
   for (size_t k = rt->n_nodes; k-- > 0;) {
     rt_node *n = &rt->nodes[k];
+    if (rt->profile)
+      t0 = rt_now_ms();
+    zero_grads_written_first_by(rt, k);
+    if (rt->profile)
+      rt_profile_add_step(rt, "(gradient zeroing)", rt_now_ms() - t0);
     if (n->skip || !needs_grad(n))
       continue;
     int any_out = 0;
@@ -125,7 +188,11 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
       sp_error_prefix(err, rt->path);
       return SP_RT_UNSUPPORTED;
     }
+    if (rt->profile)
+      t0 = rt_now_ms();
     int rc = n->op->backward(rt, n, err);
+    if (rt->profile)
+      rt_profile_add(rt, n, 1, rt_now_ms() - t0);
     if (rc) {
       sp_error_prefix(err, rt->path);
       return rc;

@@ -31,6 +31,7 @@ void rt_plan_reset(sp_runtime *rt) {
   sp_shape_table_free(rt->shapes);
   rt->shapes = NULL;
   rt->planned = 0;
+  rt->grads_planned = 0;
 }
 
 static int is_static(const sp_value_info *info) {
@@ -188,66 +189,76 @@ static void lifetimes(sp_runtime *rt) {
   }
 }
 
-typedef struct placed {
-  size_t offset, size;
-  int def, last;
-} placed;
-
 static int by_size_desc(const void *a, const void *b) {
-  const rt_value *x = *(rt_value *const *)a, *y = *(rt_value *const *)b;
-  return x->nbytes < y->nbytes ? 1 : x->nbytes > y->nbytes ? -1 : 0;
+  const rt_interval *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size < y->size ? 1 : -1;
+  return x->id < y->id ? -1 : x->id > y->id; /* stable across libcs */
 }
 
 static int by_offset(const void *a, const void *b) {
-  const placed *x = a, *y = b;
+  const rt_interval *x = *(rt_interval *const *)a, *y = *(rt_interval *const *)b;
   return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 /* Greedy first fit, largest buffers first. */
-static int assign_offsets(sp_runtime *rt, sp_error *err) {
-  size_t n_arena = 0;
-  rt_value **list = malloc((rt->n_values + 1) * sizeof *list);
-  placed *done = malloc((rt->n_values + 1) * sizeof *done);
-  placed *live = malloc((rt->n_values + 1) * sizeof *live);
-  if (!list || !done || !live) {
-    free(list), free(done), free(live);
-    return sp_error_set(err, "out of memory");
-  }
-  for (size_t k = 0; k < rt->n_nodes; ++k) {
-    rt_node *n = &rt->nodes[k];
-    if (n->skip)
-      continue;
-    for (int i = 0; i < n->n_out; ++i)
-      if (n->out[i] && n->out[i]->kind == RT_ARENA && n->out[i]->def == (int)k)
-        list[n_arena++] = n->out[i];
-  }
-  qsort(list, n_arena, sizeof *list, by_size_desc);
+size_t rt_place_intervals(rt_interval *items, size_t n) {
+  rt_interval **live = malloc((n + 1) * sizeof *live);
+  if (!live)
+    return SIZE_MAX;
+  qsort(items, n, sizeof *items, by_size_desc);
   size_t total = 0;
-  for (size_t i = 0; i < n_arena; ++i) {
-    rt_value *v = list[i];
-    size_t size = (v->nbytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+  for (size_t i = 0; i < n; ++i) {
+    rt_interval *v = &items[i];
+    size_t size = (v->size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
     if (!size)
       size = ARENA_ALIGN;
     size_t n_live = 0;
     for (size_t j = 0; j < i; ++j)
-      if (done[j].def <= v->last_use && v->def <= done[j].last)
-        live[n_live++] = done[j];
+      if (items[j].def <= v->last && v->def <= items[j].last)
+        live[n_live++] = &items[j];
     qsort(live, n_live, sizeof *live, by_offset);
     size_t offset = 0;
     for (size_t j = 0; j < n_live; ++j) {
-      if (live[j].offset >= offset + size)
+      size_t lsize = (live[j]->size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+      lsize = lsize ? lsize : ARENA_ALIGN;
+      if (live[j]->offset >= offset + size)
         break;
-      if (live[j].offset + live[j].size > offset)
-        offset = live[j].offset + live[j].size;
+      if (live[j]->offset + lsize > offset)
+        offset = live[j]->offset + lsize;
     }
     v->offset = offset;
-    done[i] = (placed){offset, size, v->def, v->last_use};
     if (offset + size > total)
       total = offset + size;
   }
-  free(list);
-  free(done);
   free(live);
+  return total;
+}
+
+static int assign_offsets(sp_runtime *rt, sp_error *err) {
+  size_t n_arena = 0;
+  rt_interval *list = malloc((rt->n_values + 1) * sizeof *list);
+  if (!list)
+    return sp_error_set(err, "out of memory");
+  for (size_t k = 0; k < rt->n_nodes; ++k) {
+    rt_node *n = &rt->nodes[k];
+    if (n->skip)
+      continue;
+    for (int i = 0; i < n->n_out; ++i) {
+      rt_value *v = n->out[i];
+      if (v && v->kind == RT_ARENA && v->def == (int)k)
+        list[n_arena++] = (rt_interval){v->nbytes, 0, v->def, v->last_use,
+                                        (size_t)(v - rt->values)};
+    }
+  }
+  size_t total = rt_place_intervals(list, n_arena);
+  if (total == SIZE_MAX) {
+    free(list);
+    return sp_error_set(err, "out of memory");
+  }
+  for (size_t i = 0; i < n_arena; ++i)
+    rt->values[list[i].id].offset = list[i].offset;
+  free(list);
   if (total > rt->arena_cap) {
     void *p = rt_alloc_huge(total);
     if (!p)

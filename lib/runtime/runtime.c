@@ -412,6 +412,7 @@ int sp_runtime_create(sp_onnx_model *model, int take_ownership,
   rt->path = model->path ? model->path : "<model>";
   sp_map_init(&rt->values_by_name);
   sp_map_init(&rt->profile_by_op);
+  sp_map_init(&rt->profile_backward_by_op);
   int rc = build(rt, err);
   if (rc) {
     sp_error_prefix(err, rt->path);
@@ -444,8 +445,11 @@ void sp_runtime_free(sp_runtime *rt) {
   free(rt->arena);
   free(rt->scratch);
   free(rt->grads);
+  free(rt->grad_zero_head);
+  free(rt->grad_zero_next);
   sp_map_free(&rt->values_by_name);
   sp_map_free(&rt->profile_by_op);
+  sp_map_free(&rt->profile_backward_by_op);
   free(rt->profile_entries);
   if (rt->owns_model)
     sp_onnx_free(rt->model);
@@ -574,6 +578,7 @@ int sp_runtime_bind_proto(sp_runtime *rt, const char *name,
 typedef struct rt_profile_entry {
   const char *key;  /* op type, or the node's first output with SP_PROFILE_NODES */
   const char *kind; /* op type (convs by kind) */
+  int backward;     /* the node's backward kernel (training) */
   double ms;
   long calls;
 } rt_profile_entry;
@@ -584,15 +589,16 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+double rt_now_ms(void) { return now_ms(); }
+
 static const char *profile_label(const rt_node *n);
 
-static void profile_add(sp_runtime *rt, const rt_node *n, double ms) {
-  const char *kind = profile_label(n);
-  const char *key = kind;
-  if (rt->profile == SP_PROFILE_NODES && n->n_out > 0 && n->out[0])
-    key = n->out[0]->t.name;
+/* Adds ms under key; forward and backward entries are kept apart. */
+static void profile_add_key(sp_runtime *rt, const char *key, const char *kind,
+                            int backward, double ms) {
+  sp_map *map = backward ? &rt->profile_backward_by_op : &rt->profile_by_op;
   int found;
-  size_t k = (size_t)(uintptr_t)sp_map_get_str(&rt->profile_by_op, key, &found);
+  size_t k = (size_t)(uintptr_t)sp_map_get_str(map, key, &found);
   if (!found) {
     if (rt->n_profile == rt->profile_cap) {
       size_t cap = rt->profile_cap ? 2 * rt->profile_cap : 32;
@@ -603,12 +609,24 @@ static void profile_add(sp_runtime *rt, const rt_node *n, double ms) {
       rt->profile_cap = cap;
     }
     k = rt->n_profile++;
-    rt->profile_entries[k] = (rt_profile_entry){key, kind, 0, 0};
-    if (sp_map_put_str(&rt->profile_by_op, key, (void *)(uintptr_t)k))
+    rt->profile_entries[k] = (rt_profile_entry){key, kind, backward, 0, 0};
+    if (sp_map_put_str(map, key, (void *)(uintptr_t)k))
       return;
   }
   rt->profile_entries[k].ms += ms;
   rt->profile_entries[k].calls++;
+}
+
+void rt_profile_add(sp_runtime *rt, const rt_node *n, int backward, double ms) {
+  const char *kind = profile_label(n);
+  const char *key = kind;
+  if (rt->profile == SP_PROFILE_NODES && n->n_out > 0 && n->out[0])
+    key = n->out[0]->t.name;
+  profile_add_key(rt, key, kind, backward, ms);
+}
+
+void rt_profile_add_step(sp_runtime *rt, const char *what, double ms) {
+  profile_add_key(rt, what, what, 1, ms);
 }
 
 void sp_runtime_set_profile(sp_runtime *rt, int mode) { rt->profile = mode; }
@@ -636,9 +654,11 @@ void sp_runtime_profile_print(const sp_runtime *rt, FILE *out) {
   rt_profile_entry *e = malloc((rt->n_profile + 1) * sizeof *e);
   if (!e)
     return;
-  double total = 0;
-  for (size_t i = 0; i < rt->n_profile; ++i)
+  double total = 0, total_backward = 0;
+  for (size_t i = 0; i < rt->n_profile; ++i) {
     total += (e[i] = rt->profile_entries[i]).ms;
+    total_backward += e[i].backward ? e[i].ms : 0;
+  }
   qsort(e, rt->n_profile, sizeof *e, by_ms_desc);
   size_t unshared = 0;
   for (size_t k = 0; k < rt->n_nodes; ++k)
@@ -647,11 +667,17 @@ void sp_runtime_profile_print(const sp_runtime *rt, FILE *out) {
         unshared += rt->nodes[k].out[i]->nbytes;
   fprintf(out, "arena %.2f MB (%.2f MB of planned values without reuse)\n",
           rt->arena_bytes / 1048576.0, unshared / 1048576.0);
+  if (total_backward > 0)
+    fprintf(out, "gradients %.2f MB; forward %.3f ms, backward %.3f ms\n",
+            rt->grads_bytes / 1048576.0, total - total_backward, total_backward);
   for (size_t i = 0; i < rt->n_profile; ++i) {
+    char label[160];
     if (e[i].key != e[i].kind) /* per node: name, then its kind */
-      fprintf(out, "%s [%s]", e[i].key, e[i].kind);
+      snprintf(label, sizeof label, "%s [%s]%s", e[i].key, e[i].kind,
+               e[i].backward ? " backward" : "");
     else
-      fprintf(out, "%-24s", e[i].key);
+      snprintf(label, sizeof label, "%s%s", e[i].key, e[i].backward ? " backward" : "");
+    fprintf(out, e[i].key != e[i].kind ? "%s" : "%-24s", label);
     fprintf(out, " %10.3f ms %7ld calls %5.1f%%\n", e[i].ms, e[i].calls,
             total > 0 ? 100 * e[i].ms / total : 0);
   }
@@ -685,7 +711,7 @@ int sp_runtime_run(sp_runtime *rt, sp_error *err) {
     if (!rc)
       rc = n->op->forward(rt, n, err);
     if (rt->profile)
-      profile_add(rt, n, now_ms() - t0);
+      rt_profile_add(rt, n, 0, now_ms() - t0);
     if (rc) {
       sp_error_prefix(err, rt->path);
       return rc;

@@ -119,7 +119,13 @@ struct sp_runtime {
    * backward pass, BatchNormalization on batch statistics, no weight
    * caches (weights change every step). */
   int training;
-  float *grads; /* the gradients of the values that are not parameters */
+  /* the gradients of the values that are not parameters, by liveness
+   * (backward.c); zero lists: head[k] the first value whose gradient node k
+   * writes first, next[] the following one, -1 ending */
+  unsigned char *grads;
+  size_t grads_bytes;
+  int grads_planned;
+  int *grad_zero_head, *grad_zero_next;
   const sp_collective *collective; /* synchronised BatchNormalization */
   /* Dropout's draws: a function of (seed, training_runs, node, element) */
   uint64_t seed;          /* sp_runtime_set_seed; 0 by default */
@@ -130,6 +136,7 @@ struct sp_runtime {
   int planned_with_observer;
   int profile;
   sp_map profile_by_op; /* op type -> rt_profile_entry* */
+  sp_map profile_backward_by_op; /* the same for backward kernels */
   struct rt_profile_entry *profile_entries;
   size_t n_profile, profile_cap;
   sp_error *err; /* of the current call */
@@ -202,10 +209,26 @@ void rt_plan_reset(sp_runtime *rt);
  * prefixes it). */
 int rt_infer_shapes(sp_runtime *rt, const sp_shape_options *options,
                     sp_shape_table **out, sp_error *err);
+/* A buffer live over node indices [def, last] (inclusive), id the
+ * caller's; rt_place_intervals gives each an offset (sharing bytes where
+ * spans do not overlap; greedy, largest first, the array reordered) and
+ * returns the total bytes, SIZE_MAX when out of memory. */
+typedef struct rt_interval {
+  size_t size, offset;
+  int def, last;
+  size_t id;
+} rt_interval;
+size_t rt_place_intervals(rt_interval *items, size_t n);
 /* Fusion pass over the planned nodes (fuse.c). */
 int rt_fuse(sp_runtime *rt, sp_error *err);
 /* Run-time shape inference for a dynamic node; (re)allocates its outputs. */
 int rt_infer_dynamic(sp_runtime *rt, rt_node *n, sp_error *err);
+
+/* Profile (runtime.c): adds ms to n's entry, its forward or backward one;
+ * _step adds a time that belongs to no node (e.g. gradient zeroing). */
+double rt_now_ms(void);
+void rt_profile_add(sp_runtime *rt, const rt_node *n, int backward, double ms);
+void rt_profile_add_step(sp_runtime *rt, const char *what, double ms);
 
 /* Threads of the kernels (OpenMP), 1 without OpenMP. */
 int rt_threads(void);

@@ -457,6 +457,8 @@ float sp_trainer_lr(const sp_trainer *t) {
 
 int64_t sp_trainer_steps(const sp_trainer *t) { return t->steps; }
 
+sp_runtime *sp_trainer_runtime(sp_trainer *t) { return t->rt; }
+
 void sp_trainer_set_total_steps(sp_trainer *t, int64_t total_steps) {
   t->o.total_steps = total_steps;
 }
@@ -489,6 +491,7 @@ int sp_trainer_update(sp_trainer *t, sp_error *err) {
   if (o->optimizer == SP_OPTIM_ADAMW) {
     const float c1 = 1.0f - powf(o->beta1, (float)t->steps);
     const float c2 = 1.0f - powf(o->beta2, (float)t->steps);
+#pragma omp parallel for schedule(static) if (n > 65536) /* the kernels' threads */
     for (size_t i = 0; i < n; ++i) {
       w[i] -= lr * o->weight_decay * w[i];
       m[i] = o->beta1 * m[i] + (1 - o->beta1) * g[i];
@@ -496,6 +499,7 @@ int sp_trainer_update(sp_trainer *t, sp_error *err) {
       w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + o->adam_eps);
     }
   } else { /* SGD as PyTorch: decay into the gradient, momentum buffer m */
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; ++i) {
       float d = g[i] + o->weight_decay * w[i];
       if (o->momentum != 0) {

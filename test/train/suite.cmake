@@ -25,6 +25,12 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/ops_grad_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.ops PROPERTIES LABELS "full;asan" TIMEOUT 600)
+  # sp-train --profile: forward and backward entries, gradients by liveness
+  # well under the training arena
+  add_test(NAME train.profile
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/profile_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.profile PROPERTIES LABELS "fast;asan" TIMEOUT 300)
   # the data sources end to end (.npy, input_N.pb folders, augmentation, the
   # loader thread byte-identical to none) on a small classifier
   add_test(NAME train.data

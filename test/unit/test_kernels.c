@@ -119,6 +119,13 @@ static void run_conv_case(const conv_case *c, int with_bias, int with_res,
     assert_close(y, ref, no, 1e-4f);
     free(wp);
   }
+  if (c->G == 1) { /* training's chunks of images side by side */
+    float *cs = malloc((conv_chunked_scratch_floats(&p) + 1) * sizeof *cs);
+    memset(y, 0xff, no * sizeof *y);
+    conv_chunked_forward(y, x, w, &p, &ep, cs);
+    assert_close(y, ref, no, 1e-4f);
+    free(cs);
+  }
   free(x), free(w), free(b), free(res), free(y), free(ref), free(scratch);
 }
 
@@ -161,6 +168,7 @@ static void test_conv_shapes(void **state) {
       {1, 64, 64, 1, 48, 49, 1, 1, 1, 0, 1}, /* 1x1, N = 2352 > one tile */
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */
       {2, 40, 24, 1, 30, 30, 3, 3, 2, 1, 1}, /* im2col, batch 2, residual */
+      {5, 3, 4, 1, 12, 12, 3, 3, 1, 1, 1},   /* chunks of 4 images and 1 */
       /* grouped, RegNet/ResNeXt style: threads take groups */
       {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
       {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
@@ -392,6 +400,8 @@ static void test_conv_backward(void **state) {
       {2, 3, 4, 1, 6, 5, 3, 3, 1, 1, 1}, {1, 4, 6, 2, 7, 7, 3, 3, 2, 1, 1},
       {1, 3, 6, 3, 5, 6, 3, 3, 1, 1, 1}, /* depthwise x2 */
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
+      {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
+      {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];

@@ -411,6 +411,7 @@ RT_KERNEL(rt_clip) {
 }
 
 void relu_backward(float *dx, const float *dy, const float *x, int64_t k) {
+#pragma omp parallel for schedule(static) if (k > 65536)
   for (int64_t i = 0; i < k; ++i)
     dx[i] += x[i] > 0 ? dy[i] : 0.0f;
 }

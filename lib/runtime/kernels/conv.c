@@ -40,8 +40,9 @@ static void valid_range(int n, int out, int s, int pad, int koff, int *lo,
     *hi = *lo;
 }
 
-void im2col_forward(float *col, const float *inp, int C,
-                    const conv_params *p) {
+/* im2col_forward with rows of ld floats: several images side by side. */
+static void im2col_rows(float *col, int64_t ld, const float *inp, int C,
+                        const conv_params *p) {
   const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
   const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int D = p->in[0], H = p->in[1], W = p->in[2];
@@ -51,7 +52,7 @@ void im2col_forward(float *col, const float *inp, int C,
   for (int64_t r = 0; r < rows; ++r) {
     int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
     int c = (int)(r / ((int64_t)KW * KH * KD));
-    float *dst = col + r * ospatial;
+    float *dst = col + r * ld;
     int lo, hi;
     valid_range(W, OW, p->stride[2], p->pad[2], kw * p->dil[2], &lo, &hi);
     for (int od = 0; od < OD; ++od) {
@@ -82,8 +83,14 @@ void im2col_forward(float *col, const float *inp, int C,
   }
 }
 
-void im2col_backward(float *dinp, const float *dcol, int C,
-                     const conv_params *p) {
+void im2col_forward(float *col, const float *inp, int C,
+                    const conv_params *p) {
+  im2col_rows(col, spatial(p->out), inp, C, p);
+}
+
+/* im2col_backward from rows of ld floats. */
+static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
+                        const conv_params *p) {
   const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
   const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int D = p->in[0], H = p->in[1], W = p->in[2];
@@ -94,8 +101,7 @@ void im2col_backward(float *dinp, const float *dcol, int C,
     for (int kd = 0; kd < KD; ++kd)
       for (int kh = 0; kh < KH; ++kh)
         for (int kw = 0; kw < KW; ++kw) {
-          const float *src =
-              dcol + ((((int64_t)c * KD + kd) * KH + kh) * KW + kw) * ospatial;
+          const float *src = dcol + ((((int64_t)c * KD + kd) * KH + kh) * KW + kw) * ld;
           int lo, hi;
           valid_range(W, OW, p->stride[2], p->pad[2], kw * p->dil[2], &lo, &hi);
           const int off = kw * p->dil[2] - p->pad[2];
@@ -116,6 +122,164 @@ void im2col_backward(float *dinp, const float *dcol, int C,
         }
 }
 
+void im2col_backward(float *dinp, const float *dcol, int C,
+                     const conv_params *p) {
+  col2im_rows(dinp, dcol, spatial(p->out), C, p);
+}
+
+/* Training convs (group 1) run chunks of images as one product, columns
+ * side by side: a per-image product of resnet18's last stage at 64x64 has
+ * 4 columns, far too few for a GEMM. Images per chunk: enough for 512
+ * columns. */
+static int images_per_chunk(const conv_params *p) {
+  const int64_t osp = spatial(p->out), nb = (512 + osp - 1) / osp;
+  return nb > p->N ? p->N : (int)nb;
+}
+
+/* Per worker of the chunked backward: col and dcol (K, cols), dy gathered
+ * (M, cols), and its own dweight and dbias sums. */
+static size_t chunk_backward_floats(const conv_params *p) {
+  const size_t K = (size_t)p->C * (size_t)spatial(p->k);
+  const size_t cols = (size_t)images_per_chunk(p) * (size_t)spatial(p->out);
+  return 2 * K * cols + (size_t)p->M * cols + (size_t)p->M * K + (size_t)p->M;
+}
+
+/* Threads take whole chunks when there are enough (each with its own
+ * dweight), else they split each chunk's products. */
+static int chunk_workers(const conv_params *p) {
+  const int nb = images_per_chunk(p), chunks = (p->N + nb - 1) / nb;
+  return chunks >= rt_threads() ? rt_threads() : 1;
+}
+
+/* dinp, dweight (M,K), dbias of the images [n0, n1), in chunks; threaded
+ * products when parallel (one worker), serial ones otherwise. */
+static void conv_backward_chunks(float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp,
+                                 const float *weight, const conv_params *p,
+                                 float *mine, int n0, int n1, int parallel) {
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int K = p->C * (int)spatial(p->k), M = p->M, nb = images_per_chunk(p);
+  const int64_t max_cols = (int64_t)nb * osp;
+  float *col = mine, *dcol = col + (size_t)K * max_cols, *dy = dcol + (size_t)K * max_cols;
+  for (int c0 = n0; c0 < n1; c0 += nb) {
+    const int imgs = n1 - c0 < nb ? n1 - c0 : nb;
+    const int cols = (int)(imgs * osp);
+    const float *dyc = dout + (int64_t)c0 * M * osp; /* (M, osp) when one image */
+    if (imgs > 1) { /* (imgs, M, osp) -> (M, imgs * osp) */
+      for (int i = 0; i < imgs; ++i)
+        for (int m = 0; m < M; ++m)
+          memcpy(dy + (int64_t)m * cols + i * osp, dyc + ((int64_t)i * M + m) * osp,
+                 (size_t)osp * sizeof *dy);
+      dyc = dy;
+    }
+    if (dbias)
+      for (int m = 0; m < M; ++m)
+        dbias[m] += sum8_forward(dyc + (int64_t)m * cols, cols);
+    if (dweight) { /* dw (M,K) += dy (M,cols) @ col^T (cols,K) */
+      for (int i = 0; i < imgs; ++i)
+        im2col_rows(col + i * osp, cols, inp + (int64_t)(c0 + i) * p->C * isp, p->C, p);
+      if (parallel)
+        sgemm_forward(0, 1, M, K, cols, 1.0f, dyc, cols, col, cols, 1.0f, dweight, K);
+      else
+        sgemm_serial(0, 1, M, K, cols, 1.0f, dyc, cols, col, cols, 1.0f, dweight, K);
+    }
+    if (dinp) { /* dcol (K,cols) = w^T (K,M) @ dy (M,cols), scattered back */
+      if (parallel)
+        sgemm_forward(1, 0, K, cols, M, 1.0f, weight, K, dyc, cols, 0.0f, dcol, cols);
+      else
+        sgemm_serial(1, 0, K, cols, M, 1.0f, weight, K, dyc, cols, 0.0f, dcol, cols);
+      for (int i = 0; i < imgs; ++i)
+        col2im_rows(dinp + (int64_t)(c0 + i) * p->C * isp, dcol + i * osp, cols, p->C, p);
+    }
+  }
+}
+
+/* Stride-1 3x3 convs that keep the map size (pad 1) on maps of 8x8 and
+ * more: dinp is the convolution of dout with the weights transposed and
+ * flipped, the same geometry, so Winograd computes it as in the forward
+ * (2.25x fewer products than dcol = w^T dy and its scatter). */
+static int dx_by_winograd(const conv_params *p) {
+  return winograd_applies(p) && p->pad[1] == 1 && p->pad[2] == 1 &&
+         p->out[1] == p->in[1] && p->out[2] == p->in[2] && p->out[1] >= 8 &&
+         p->out[2] >= 8;
+}
+
+/* The conv dinp = conv(dout, w'): C and M swapped, one image. */
+static conv_params transposed_params(const conv_params *p) {
+  conv_params q = *p;
+  q.N = 1, q.C = p->M, q.M = p->C;
+  memcpy(q.in, p->out, sizeof q.in);
+  memcpy(q.out, p->in, sizeof q.out);
+  return q;
+}
+
+/* w' (C,M,3,3), u (C,M), its transform, Winograd's scratch, one image's dinp. */
+static size_t dx_winograd_floats(const conv_params *p) {
+  const conv_params q = transposed_params(p);
+  const size_t MC = (size_t)p->M * (size_t)p->C;
+  return 10 * MC + winograd_weights_floats(p->C, p->M) + winograd_scratch_floats(&q) +
+         (size_t)p->C * (size_t)spatial(p->in);
+}
+
+static void conv_backward_dx_winograd(float *dinp, const float *dout, const float *weight,
+                                      const conv_params *p, float *scratch) {
+  const conv_params q = transposed_params(p);
+  const int C = p->C, M = p->M;
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  float *wt = scratch, *u = wt + (size_t)M * C * 9, *up = u + (size_t)M * C;
+  float *ws = up + winograd_weights_floats(C, M), *dxi = ws + winograd_scratch_floats(&q);
+  for (int c = 0; c < C; ++c) /* w'[c][m] is w[m][c] turned by 180 degrees */
+    for (int m = 0; m < M; ++m)
+      for (int k = 0; k < 9; ++k)
+        wt[((size_t)c * M + m) * 9 + k] = weight[((size_t)m * C + c) * 9 + 8 - k];
+  winograd_weights(up, u, wt, C, M);
+  for (int n = 0; n < p->N; ++n) {
+    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+    float *dx = dinp + (int64_t)n * C * isp;
+    for (int64_t i = 0; i < (int64_t)C * isp; ++i)
+      dx[i] += dxi[i];
+  }
+}
+
+/* Group 1: chunks of images; threads take chunks (own dweight and dbias,
+ * summed in thread order after) or split the products of each. */
+static void conv_backward_dense(float *dinp, float *dweight, float *dbias,
+                                const float *dout, const float *inp,
+                                const float *weight, const conv_params *p,
+                                float *scratch) {
+  const int T = chunk_workers(p);
+  if (T <= 1) {
+    conv_backward_chunks(dinp, dweight, dbias, dout, inp, weight, p, scratch, 0, p->N, 1);
+    return;
+  }
+  const size_t per = chunk_backward_floats(p);
+  const size_t K = (size_t)p->C * (size_t)spatial(p->k), nw = (size_t)p->M * K;
+  const size_t own = per - nw - (size_t)p->M; /* where a worker's sums start */
+  const int nb = images_per_chunk(p), chunks = (p->N + nb - 1) / nb;
+#pragma omp parallel num_threads(T)
+  {
+    const int t = rt_thread_num();
+    float *mine = scratch + (size_t)t * per;
+    float *dw = dweight ? mine + own : NULL, *db = dbias ? mine + own + nw : NULL;
+    if (dw)
+      memset(dw, 0, nw * sizeof *dw);
+    if (db)
+      memset(db, 0, (size_t)p->M * sizeof *db);
+    const int c0 = (int)((int64_t)chunks * t / T), c1 = (int)((int64_t)chunks * (t + 1) / T);
+    const int n0 = c0 * nb, n1 = c1 * nb < p->N ? c1 * nb : p->N;
+    conv_backward_chunks(dinp, dw, db, dout, inp, weight, p, mine, n0, n1, 0);
+  }
+  for (int t = 0; t < T; ++t) { /* the sums, in thread order: reproducible */
+    const float *mine = scratch + (size_t)t * per + own;
+    if (dweight)
+      for (size_t i = 0; i < nw; ++i)
+        dweight[i] += mine[i];
+    if (dbias)
+      for (int m = 0; m < p->M; ++m)
+        dbias[m] += mine[nw + (size_t)m];
+  }
+}
+
 /* Per thread: one image's im2col and its gradient (one group), and the
  * thread's own dweight and dbias sums. */
 static size_t conv_backward_thread_floats(const conv_params *p) {
@@ -124,6 +288,11 @@ static size_t conv_backward_thread_floats(const conv_params *p) {
 }
 
 size_t conv_backward_scratch_floats(const conv_params *p) {
+  if (p->group == 1) {
+    const size_t chunks = chunk_backward_floats(p) * (size_t)chunk_workers(p);
+    const size_t wino = dx_by_winograd(p) ? dx_winograd_floats(p) : 0;
+    return chunks > wino ? chunks : wino;
+  }
   return conv_backward_thread_floats(p) * (size_t)rt_threads();
 }
 
@@ -162,6 +331,14 @@ static void conv_backward_images(float *dinp, float *dweight, float *dbias,
 void conv_backward(float *dinp, float *dweight, float *dbias,
                    const float *dout, const float *inp, const float *weight,
                    const conv_params *p, float *scratch) {
+  if (p->group == 1) {
+    if (dinp && dx_by_winograd(p)) { /* first: it uses the whole scratch */
+      conv_backward_dx_winograd(dinp, dout, weight, p, scratch);
+      dinp = NULL;
+    }
+    conv_backward_dense(dinp, dweight, dbias, dout, inp, weight, p, scratch);
+    return;
+  }
   const size_t per = conv_backward_thread_floats(p);
   const size_t K = (size_t)(p->C / p->group) * (size_t)spatial(p->k);
   const size_t cols = 2 * K * (size_t)spatial(p->out), nw = (size_t)p->M * K;
@@ -315,6 +492,52 @@ void conv_packed_forward(float *out, const float *inp, const float *wp,
   }
 }
 
+/* Per worker of the chunked forward: col (K, cols) and the product (M, cols). */
+static size_t chunk_forward_floats(const conv_params *p) {
+  const size_t cols = (size_t)images_per_chunk(p) * (size_t)spatial(p->out);
+  return ((size_t)p->C * (size_t)spatial(p->k) + (size_t)p->M) * cols;
+}
+
+size_t conv_chunked_scratch_floats(const conv_params *p) {
+  return chunk_forward_floats(p) * (size_t)chunk_workers(p);
+}
+
+void conv_chunked_forward(float *out, const float *inp, const float *weight,
+                          const conv_params *p, const epilogue *ep, float *scratch) {
+  const int64_t isp = spatial(p->in), osp = spatial(p->out);
+  const int K = p->C * (int)spatial(p->k), M = p->M, nb = images_per_chunk(p);
+  const int chunks = (p->N + nb - 1) / nb, T = chunk_workers(p);
+  const size_t per = chunk_forward_floats(p);
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
+  for (int c = 0; c < chunks; ++c) {
+    float *col = scratch + (size_t)rt_thread_num() * per;
+    float *y = col + (size_t)K * (size_t)nb * (size_t)osp;
+    const int c0 = c * nb, imgs = p->N - c0 < nb ? p->N - c0 : nb;
+    const int cols = (int)(imgs * osp);
+    for (int i = 0; i < imgs; ++i)
+      im2col_rows(col + i * osp, cols, inp + (int64_t)(c0 + i) * p->C * isp, p->C, p);
+    float *dst = imgs == 1 ? out + (int64_t)c0 * M * osp : y;
+    if (T > 1)
+      sgemm_serial(0, 0, M, cols, K, 1.0f, weight, K, col, cols, 0.0f, dst, cols);
+    else
+      sgemm_forward(0, 0, M, cols, K, 1.0f, weight, K, col, cols, 0.0f, dst, cols);
+    for (int i = 0; i < imgs; ++i) {
+      float *yi = out + (int64_t)(c0 + i) * M * osp;
+      if (imgs > 1) /* (M, imgs * osp) -> (imgs, M, osp) */
+        for (int m = 0; m < M; ++m)
+          memcpy(yi + (int64_t)m * osp, y + (int64_t)m * cols + i * osp,
+                 (size_t)osp * sizeof *yi);
+      epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+      if (ep) {
+        e = *ep;
+        if (e.residual)
+          e.residual += (int64_t)(c0 + i) * M * osp;
+      }
+      epilogue_forward(yi, M, osp, &e);
+    }
+  }
+}
+
 /* ---- node adapters ---- */
 
 /* Fills p from the node; input is (N,C,spatial...), weight (M,C/g,k...).
@@ -426,6 +649,33 @@ RT_KERNEL(rt_conv) {
     ep.bias = rt_f32(n->in[2]);
   if (n->residual)
     ep.residual = rt_f32(n->residual);
+  /* training: weights change every step, so Winograd's transform is made
+   * at every run (M C 16 values: nothing against the convolution). On maps
+   * under 8x8 the chunked products below win (Fashion ResNet 7x7, resnet18
+   * 4x4 at 64x64 inputs: 10-30% slower). */
+  if (rt->training && winograd_applies(&p) && p.out[1] >= 8 && p.out[2] >= 8) {
+    float *u = rt_scratch(rt, (size_t)p.M * p.C * 16 * sizeof(float));
+    if (!u)
+      return rt_fail(err, n, "out of memory");
+    if (!n->state && !(n->state = malloc(winograd_weights_floats(p.M, p.C) * sizeof(float))))
+      return rt_fail(err, n, "out of memory");
+    winograd_weights(n->state, u, w, p.M, p.C);
+    size_t ws = winograd_scratch_floats(&p);
+    float *scratch = rt_scratch(rt, ws * sizeof(float));
+    if (!scratch)
+      return rt_fail(err, n, "out of memory for Winograd (%zu floats)", ws);
+    winograd_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep, scratch);
+    return conv_post_act(n);
+  }
+  /* training: chunks of images per product, weights read as they are */
+  if (rt->training && p.group == 1 && !depthwise_applies(&p)) {
+    size_t sc = conv_chunked_scratch_floats(&p);
+    float *scratch = rt_scratch(rt, sc * sizeof(float));
+    if (!scratch)
+      return rt_fail(err, n, "out of memory for im2col (%zu floats)", sc);
+    conv_chunked_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), w, &p, &ep, scratch);
+    return conv_post_act(n);
+  }
   /* weight caches (Winograd, packed panels) only while weights are fixed */
   const int cache = n->in[1]->kind == RT_CONST && !rt->training;
   if (winograd_applies(&p) && cache) {

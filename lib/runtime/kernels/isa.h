@@ -39,6 +39,8 @@
 #define rt_unary_prepare KSYM(rt_unary_prepare)
 /* conv.c */
 #define conv_forward KSYM(conv_forward)
+#define conv_chunked_forward KSYM(conv_chunked_forward)
+#define conv_chunked_scratch_floats KSYM(conv_chunked_scratch_floats)
 #define conv_packed_forward KSYM(conv_packed_forward)
 #define conv_scratch_floats KSYM(conv_scratch_floats)
 #define conv_backward KSYM(conv_backward)

@@ -42,6 +42,12 @@ void conv_packed_forward(float *out, const float *inp, const float *wp,
                          const conv_params *p, const epilogue *ep,
                          float *scratch);
 size_t conv_scratch_floats(const conv_params *p);
+/* As conv_forward for group 1 (training): chunks of images side by side in
+ * one product (at least 512 columns), threads taking chunks or splitting
+ * each product; scratch holds conv_chunked_scratch_floats(p) floats. */
+void conv_chunked_forward(float *out, const float *inp, const float *weight,
+                          const conv_params *p, const epilogue *ep, float *scratch);
+size_t conv_chunked_scratch_floats(const conv_params *p);
 /* col is (C*KD*KH*KW, OD*OH*OW) for one image of C channels. */
 void im2col_forward(float *col, const float *inp, int C, const conv_params *p);
 /* The adjoint: dinp (C,D,H,W) += every dcol entry at the input position
@@ -51,8 +57,10 @@ void im2col_backward(float *dinp, const float *dcol, int C,
 /* Backward of conv_forward without epilogue: dinp (N,C,D,H,W) +=,
  * dweight (M,C/group,KD,KH,KW) +=, dbias (M) += from dout (N,M,OD,OH,OW);
  * any of the three may be NULL. scratch holds
- * conv_backward_scratch_floats(p) floats. Serial over images and groups;
- * the products and im2col thread inside. */
+ * conv_backward_scratch_floats(p) floats. Group 1: chunks of images side
+ * by side in one product (as conv_chunked_forward), threads taking chunks
+ * (own dweight sums) or splitting the products; groups: per image and
+ * group, threads taking images. */
 void conv_backward(float *dinp, float *dweight, float *dbias,
                    const float *dout, const float *inp, const float *weight,
                    const conv_params *p, float *scratch);

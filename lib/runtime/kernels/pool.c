@@ -17,6 +17,7 @@ typedef struct pool_params {
 } pool_params;
 
 void global_avgpool_backward(float *dx, const float *dy, int64_t NC, int64_t S) {
+#pragma omp parallel for schedule(static) if (NC * S > 65536)
   for (int64_t nc = 0; nc < NC; ++nc) {
     const float g = dy[nc] / (float)S;
     for (int64_t i = 0; i < S; ++i)
@@ -314,10 +315,53 @@ static void avgpool_backward(float *dx, const float *dy, const pool_params *q) {
     }
 }
 
+/* MaxPool's backward: each output's gradient to its window's first
+ * maximum (the one pool_forward picks), found again from x. Threads take
+ * planes: overlapping windows stay inside one plane. dx, x are (NC, in). */
+static void maxpool_backward(float *dx, const float *dy, const float *x,
+                             const pool_params *q) {
+  const int64_t isp = (int64_t)q->in[0] * q->in[1] * q->in[2];
+  const int64_t osp = (int64_t)q->out[0] * q->out[1] * q->out[2];
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < q->NC; ++c) {
+    const float *xc = x + c * isp, *dyc = dy + c * osp;
+    float *dxc = dx + c * isp;
+    int64_t o = 0;
+    for (int od = 0; od < q->out[0]; ++od)
+      for (int oh = 0; oh < q->out[1]; ++oh)
+        for (int ow = 0; ow < q->out[2]; ++ow, ++o) {
+          const int d0 = od * q->stride[0] - q->pad[0], h0 = oh * q->stride[1] - q->pad[1];
+          const int w0 = ow * q->stride[2] - q->pad[2];
+          float best_v = -INFINITY; /* selects, not branches: random data */
+          int64_t best = -1;
+          for (int kd = 0; kd < q->k[0]; ++kd) {
+            const int id = d0 + kd * q->dil[0];
+            for (int kh = 0; kh < q->k[1] && id >= 0 && id < q->in[0]; ++kh) {
+              const int ih = h0 + kh * q->dil[1];
+              if (ih < 0 || ih >= q->in[1])
+                continue;
+              const int64_t row = ((int64_t)id * q->in[1] + ih) * q->in[2];
+              for (int kw = 0; kw < q->k[2]; ++kw) {
+                const int iw = w0 + kw * q->dil[2];
+                if (iw < 0 || iw >= q->in[2])
+                  continue;
+                const float v = xc[row + iw];
+                const int better = (v > best_v) | (best < 0);
+                best_v = better ? v : best_v;
+                best = better ? row + iw : best;
+              }
+            }
+          }
+          if (best >= 0)
+            dxc[best] += dyc[o];
+        }
+  }
+}
+
 /* MaxPool and AveragePool: the gradient goes to each window's (first)
- * maximum, found by running the forward again with indices, or is spread
- * over the window. */
+ * maximum or is spread over the window. */
 static int pool_backward(sp_runtime *rt, rt_node *n, pool_kind kind, sp_error *err) {
+  (void)rt;
   if (!n->out[0]->grad || !n->in[0]->grad)
     return 0;
   pool_params q;
@@ -330,18 +374,7 @@ static int pool_backward(sp_runtime *rt, rt_node *n, pool_kind kind, sp_error *e
     avgpool_backward(dx, dy, &q);
     return 0;
   }
-  const int64_t osp = (int64_t)q.out[0] * q.out[1] * q.out[2];
-  const int64_t isp = (int64_t)q.in[0] * q.in[1] * q.in[2];
-  const size_t bytes = (size_t)q.NC * (size_t)osp * (sizeof(float) + sizeof(int64_t));
-  char *scratch = rt_scratch(rt, bytes);
-  if (!scratch)
-    return rt_fail(err, n, "out of memory");
-  int64_t *where = (int64_t *)scratch; /* (c % C) * isp + offset, as ONNX */
-  float *y = (float *)(where + (size_t)q.NC * (size_t)osp);
-  pool_forward(y, where, rt_f32(n->in[0]), &q, POOL_MAX, C);
-  for (int64_t c = 0; c < q.NC; ++c) /* serial: windows may overlap */
-    for (int64_t o = 0; o < osp; ++o)
-      dx[(c / C) * C * isp + where[c * osp + o]] += dy[c * osp + o];
+  maxpool_backward(dx, dy, rt_f32(n->in[0]), &q);
   return 0;
 }
 
