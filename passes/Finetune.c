@@ -21,6 +21,7 @@
 #include "sp/passes.h"
 #include "sp/runtime.h"
 #include "sp/train.h"
+#include "finetune.h"
 #include "training_bridge.h"
 
 #define PASS "sp-finetune"
@@ -130,7 +131,7 @@ static int evaluate(sp_trainer *t, const sp_dataset *test, const sp_normalize *n
 /* The epochs: batches from sp-train's loader (the same shuffle, so the two
  * train alike), one step each, evaluate, one line to stderr. */
 static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset *train_set,
-                 const sp_dataset *test) {
+                 const sp_dataset *test, double *top1) {
   sp_trainer *t = sp_train_bridge_trainer(b);
   const int64_t batch = o->batch;
   float *x = malloc((size_t)(batch * test->sample_size) * sizeof *x);
@@ -155,8 +156,9 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
         loss_sum += (double)loss * (double)bt.n;
     }
     double seconds = now_s() - t0, accuracy = 0;
-    if (!rc && (rc = evaluate(t, test, &o->norm, batch, x, labels, &accuracy, &err)) == 0 &&
-        !o->quiet)
+    if (!rc && !(rc = evaluate(t, test, &o->norm, batch, x, labels, &accuracy, &err)) && top1)
+      *top1 = accuracy;
+    if (!rc && !o->quiet)
       fprintf(stderr,
               PASS ": epoch %lld/%lld: loss %.4f (%lld samples), val top-1 %.2f%% (%lld "
                    "images), %.1f s (%.0f samples/s)\n",
@@ -171,6 +173,10 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
 }
 
 int sp_finetune_run(MlirOperation module, const sp_pass_args *args) {
+  return sp_finetune_apply(module, args, NULL);
+}
+
+int sp_finetune_apply(MlirOperation module, const sp_pass_args *args, double *top1) {
   finetune_options o;
   if (read_options(module, args, &o))
     return -1;
@@ -187,7 +193,7 @@ int sp_finetune_run(MlirOperation module, const sp_pass_args *args) {
   if (!rc)
     rc = sp_train_bridge_create(module, PASS, &o.train, &b);
   if (!rc)
-    rc = train(b, &o, &train_set, &test);
+    rc = train(b, &o, &train_set, &test, top1);
   if (!rc)
     rc = sp_train_bridge_write_back(b, NULL);
   if (o.threads)

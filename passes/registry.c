@@ -101,44 +101,48 @@ static const sp_pass_option recalibrate_bn_options[] = {
      "(0: one run per BN level, each after every BN upstream is updated)"},
 };
 
+/* sp-finetune's recipe, shared by the passes that fine-tune (sp-iterative-prune). */
+#define FINETUNE_RECIPE_OPTIONS \
+    {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0, "batch size"}, \
+    {"lr", SP_OPTION_FLOAT, "0.01", NULL, 0, 1e6, 0, "learning rate"}, \
+    {"optimizer", SP_OPTION_ENUM, "sgd", "sgd|adamw", 0, 0, 0, "the optimizer"}, \
+    {"momentum", SP_OPTION_FLOAT, "0.9", NULL, 0, 1, 0, "SGD momentum"}, \
+    {"nesterov", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "SGD with Nesterov momentum"}, \
+    {"weight-decay", SP_OPTION_FLOAT, "0", NULL, 0, 1e6, 0, \
+     "SGD: L2 added to the gradient; AdamW: decoupled"}, \
+    {"schedule", SP_OPTION_ENUM, "constant", "constant|step|cosine|one-cycle", 0, 0, 0, \
+     "learning-rate schedule (cosine reaches 0 after the last step; one-cycle as " \
+     "torch's OneCycleLR)"}, \
+    {"pct-start", SP_OPTION_FLOAT, "0.3", NULL, 0, 1, 0, \
+     "schedule=one-cycle: share of the steps that raise the learning rate"}, \
+    {"teacher", SP_OPTION_STRING, "", NULL, 0, 0, 0, \
+     "distil from this ONNX model (typically the unpruned original), run in inference " \
+     "mode on each batch"}, \
+    {"kd-temp", SP_OPTION_FLOAT, "4", NULL, 1e-6, 1e6, 0, "teacher=: the temperature T"}, \
+    {"kd-alpha", SP_OPTION_FLOAT, "0.5", NULL, 0, 1, 0, \
+     "teacher=: the weight of T^2 KL(teacher || student) against cross-entropy"}, \
+    {"loss", SP_OPTION_ENUM, "xent", "xent|mse", 0, 0, 0, \
+     "xent: cross-entropy (with teacher=, mixed with distillation); mse: against the " \
+     "teacher's logits, or one-hot labels"}, \
+    {"warmup", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, "linear warm-up steps"}, \
+    {"step-size", SP_OPTION_INT, "1", NULL, 1, 1e15, 0, "schedule=step: lr * gamma every this many steps"}, \
+    {"gamma", SP_OPTION_FLOAT, "0.1", NULL, 0, 1e6, 0, "schedule=step: the factor"}, \
+    {"label-smoothing", SP_OPTION_FLOAT, "0", NULL, 0, 1, 0, "of the cross-entropy"}, \
+    {"clip-norm", SP_OPTION_FLOAT, "0", NULL, 0, 1e30, 0, \
+     "clip gradients to this global L2 norm (0: off)"}, \
+    {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "pixels become (p/255 - mean) / std"}, \
+    {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "pixels become (p/255 - mean) / std"}, \
+    {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, \
+     "train on the first this many samples only (0: all)"}, \
+    {"seed", SP_OPTION_INT, "1", NULL, 0, 4294967295.0, 0, "shuffling seed"}, \
+    {"threads", SP_OPTION_INT, "0", NULL, 0, 4096, 0, "kernel threads (0: all cores)"},
+
 static const sp_pass_option finetune_options[] = {
     {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "fashion-mnist[:DIR]: IDX files in DIR (default /usr/share/datasets/fashion-mnist), "
      "train-* to train on, t10k-* to evaluate after each epoch"},
     {"epochs", SP_OPTION_INT, "1", NULL, 1, 100000, 0, "passes over the training set"},
-    {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0, "batch size"},
-    {"lr", SP_OPTION_FLOAT, "0.01", NULL, 0, 1e6, 0, "learning rate"},
-    {"optimizer", SP_OPTION_ENUM, "sgd", "sgd|adamw", 0, 0, 0, "the optimizer"},
-    {"momentum", SP_OPTION_FLOAT, "0.9", NULL, 0, 1, 0, "SGD momentum"},
-    {"nesterov", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "SGD with Nesterov momentum"},
-    {"weight-decay", SP_OPTION_FLOAT, "0", NULL, 0, 1e6, 0,
-     "SGD: L2 added to the gradient; AdamW: decoupled"},
-    {"schedule", SP_OPTION_ENUM, "constant", "constant|step|cosine|one-cycle", 0, 0, 0,
-     "learning-rate schedule (cosine reaches 0 after the last step; one-cycle as "
-     "torch's OneCycleLR)"},
-    {"pct-start", SP_OPTION_FLOAT, "0.3", NULL, 0, 1, 0,
-     "schedule=one-cycle: share of the steps that raise the learning rate"},
-    {"teacher", SP_OPTION_STRING, "", NULL, 0, 0, 0,
-     "distil from this ONNX model (typically the unpruned original), run in inference "
-     "mode on each batch"},
-    {"kd-temp", SP_OPTION_FLOAT, "4", NULL, 1e-6, 1e6, 0, "teacher=: the temperature T"},
-    {"kd-alpha", SP_OPTION_FLOAT, "0.5", NULL, 0, 1, 0,
-     "teacher=: the weight of T^2 KL(teacher || student) against cross-entropy"},
-    {"loss", SP_OPTION_ENUM, "xent", "xent|mse", 0, 0, 0,
-     "xent: cross-entropy (with teacher=, mixed with distillation); mse: against the "
-     "teacher's logits, or one-hot labels"},
-    {"warmup", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, "linear warm-up steps"},
-    {"step-size", SP_OPTION_INT, "1", NULL, 1, 1e15, 0, "schedule=step: lr * gamma every this many steps"},
-    {"gamma", SP_OPTION_FLOAT, "0.1", NULL, 0, 1e6, 0, "schedule=step: the factor"},
-    {"label-smoothing", SP_OPTION_FLOAT, "0", NULL, 0, 1, 0, "of the cross-entropy"},
-    {"clip-norm", SP_OPTION_FLOAT, "0", NULL, 0, 1e30, 0,
-     "clip gradients to this global L2 norm (0: off)"},
-    {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "pixels become (p/255 - mean) / std"},
-    {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "pixels become (p/255 - mean) / std"},
-    {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0,
-     "train on the first this many samples only (0: all)"},
-    {"seed", SP_OPTION_INT, "1", NULL, 0, 4294967295.0, 0, "shuffling seed"},
-    {"threads", SP_OPTION_INT, "0", NULL, 0, 4096, 0, "kernel threads (0: all cores)"},
+    FINETUNE_RECIPE_OPTIONS
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per epoch on stderr"},
 };
 
@@ -169,6 +173,30 @@ static const sp_pass_option sensitivity_options[] = {
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no progress line per evaluation"},
 };
 
+static const sp_pass_option iterative_prune_options[] = {
+    {"final-ratio", SP_OPTION_FLOAT, "0.5", NULL, 0, 1, 1,
+     "fraction of the units of every group removed after the last step"},
+    {"steps", SP_OPTION_INT, "3", NULL, 1, 10000, 0,
+     "prune-and-fine-tune steps; step t masks final-ratio * (1 - (1 - t/steps)^3)"},
+    {"epochs-per-step", SP_OPTION_INT, "1", NULL, 1, 100000, 0,
+     "fine-tuning epochs after each step"},
+    {"criterion", SP_OPTION_STRING, "l2", NULL, 0, 0, 0,
+     "sp-importance's criterion, re-scored at every step"},
+    {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "sp-importance's p (criterion=lp)"},
+    {"reduce", SP_OPTION_STRING, "mean", NULL, 0, 0, 0, "sp-importance's reduce"},
+    {"normalize", SP_OPTION_STRING, "none", NULL, 0, 0, 0, "sp-importance's normalize"},
+    {"global", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "sp-prune's global"},
+    {"round-to", SP_OPTION_INT, "1", NULL, 1, 4096, 0, "sp-prune's round-to"},
+    {"max-ratio", SP_OPTION_FLOAT, "1", NULL, 0, 1, 0, "sp-prune's max-ratio"},
+    {"protect", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, "sp-prune's protect"},
+    {"shrink", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "remove the masked units after the last step (false: keep the masked model)"},
+    {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "fashion-mnist[:DIR]: IDX files to fine-tune on (train-*) and evaluate (t10k-*)"},
+    FINETUNE_RECIPE_OPTIONS
+    {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per step on stderr"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -197,6 +225,9 @@ static const sp_pass_info registry[] = {
      "Prune each group alone at each ratio (mask mode, on a clone), evaluate with the runtime "
      "and write the table (JSON) and curves (SVG); the module does not change",
      sensitivity_options, COUNT(sensitivity_options), sp_sensitivity_run},
+    {"sp-iterative-prune",
+     "Prune gradually (AGP, cubic schedule): mask, fine-tune, repeat; then shrink once",
+     iterative_prune_options, COUNT(iterative_prune_options), sp_iterative_prune_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

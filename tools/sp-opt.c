@@ -477,7 +477,8 @@ int main(int argc, char **argv) {
   // wait policy as sp-train does (spinning made sp-finetune 5x slower on a
   // busy 2-core machine). Only then, since re-executing costs every run.
   for (size_t i = 0; i < p.count; ++i)
-    if (p.stages[i].sp_pass && !strcmp(p.stages[i].sp_pass->argument, "sp-finetune")) {
+    if (p.stages[i].sp_pass && (!strcmp(p.stages[i].sp_pass->argument, "sp-finetune") ||
+                                !strcmp(p.stages[i].sp_pass->argument, "sp-iterative-prune"))) {
       cli_choose_omp_wait(argv);
       break;
     }
