@@ -48,6 +48,7 @@ static void im2col_rows(float *col, int64_t ld, const float *inp, int C,
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t rows = (int64_t)C * KD * KH * KW;
   const int64_t ospatial = (int64_t)OD * OH * OW;
+  (void)ospatial; /* read only by the OpenMP clause */
 #pragma omp parallel for schedule(static) if (rows * ospatial > 32768)
   for (int64_t r = 0; r < rows; ++r) {
     int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
@@ -95,6 +96,7 @@ static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
   const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t ospatial = (int64_t)OD * OH * OW;
+  (void)ospatial; /* read only by the OpenMP clause */
   /* threads take input channels: each owns its rows of dinp */
 #pragma omp parallel for schedule(static) if ((int64_t)C * KD * KH * KW * ospatial > 32768)
   for (int c = 0; c < C; ++c)
