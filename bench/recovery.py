@@ -21,6 +21,10 @@ Recipe (both): SGD momentum 0.9, lr --lr with a cosine schedule to 0, weight dec
 0.3530, no augmentation, --epochs epochs over the 60,000 training images; top-1 on
 the 10,000 test images. Threads: --threads for both.
 
+With --torch-on-sp, PyTorch also fine-tunes sp's own pruned model (sp's channel
+choice, the same recipe): the gap between that column and sp's separates the trainer
+from the choice of channels.
+
 Prints one row per ratio: MACs (and the factor fewer), top-1 of each after
 fine-tuning, the drop from the original's top-1, and the seconds each fine-tune took.
 
@@ -125,6 +129,16 @@ def shrink(model, widths):
     return model
 
 
+def torch_model_of(onnx_path, widths):
+    """FashionResNet at widths holding the weights of an sp-pruned model (same names)."""
+    model = shrink(original_torch_model(), widths)
+    missing, unexpected = model.load_state_dict(
+        {t.name: torch.from_numpy(numpy_helper.to_array(t).copy())
+         for t in onnx.load(onnx_path).graph.initializer}, strict=False)
+    assert not unexpected and all(k.endswith('num_batches_tracked') for k in missing)
+    return model
+
+
 def macs(model):
     total = 0
 
@@ -209,6 +223,9 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--kd', action='store_true', help='also sp-train --teacher ORIGINAL')
     ap.add_argument('--limit', type=int, default=0, help='train on the first N images only')
+    ap.add_argument('--torch-on-sp', action='store_true',
+                    help="also fine-tune sp's pruned model (sp's channels) with PyTorch: "
+                         "separates the trainer from the channel choice")
     args = ap.parse_args()
     tools = os.path.join(args.build, 'tools')
     sp_opt, sp_train = os.path.join(tools, 'sp-opt'), os.path.join(tools, 'sp-train')
@@ -236,17 +253,23 @@ def main():
                               ['--teacher', MODEL]) if args.kd else None)
             t_top1, t_s = torch_finetune(torch_model, x, y, x_test, y_test, args.epochs,
                                          args.lr, args.threads)
-            rows.append((r, m_sp, sp_top1, sp_s, kd, t_top1, t_s))
+            on_sp = (torch_finetune(torch_model_of(pruned, widths), x, y, x_test, y_test,
+                                    args.epochs, args.lr, args.threads)[0]
+                     if args.torch_on_sp else None)
+            rows.append((r, m_sp, sp_top1, sp_s, kd, t_top1, t_s, on_sp))
             print(f'ratio {r}: widths {widths}', flush=True)
     print(f'\n{"ratio":>5} {"MACs":>8} {"fewer":>6} {"sp top-1":>9} {"drop":>6} '
           f'{"torch top-1":>11} {"drop":>6} {"sp s":>6} {"torch s":>7}'
-          + (f' {"sp+KD":>7} {"drop":>6}' if args.kd else ''))
-    for r, m, sp_top1, sp_s, kd, t_top1, t_s in rows:
+          + (f' {"sp+KD":>7} {"drop":>6}' if args.kd else '')
+          + (f' {"torch on sp":>11}' if args.torch_on_sp else ''))
+    for r, m, sp_top1, sp_s, kd, t_top1, t_s, on_sp in rows:
         line = (f'{r:>5} {m / 1e6:>7.2f}M {base_macs / m:>5.2f}x {sp_top1:>8.2f}% '
                 f'{sp_top1 - base_top1:>+6.2f} {t_top1:>10.2f}% {t_top1 - base_top1:>+6.2f} '
                 f'{sp_s:>6.0f} {t_s:>7.0f}')
         if kd:
             line += f' {kd[0]:>6.2f}% {kd[0] - base_top1:>+6.2f}'
+        if on_sp is not None:
+            line += f' {on_sp:>10.2f}%'
         print(line)
 
 
