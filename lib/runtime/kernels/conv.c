@@ -245,6 +245,22 @@ static void conv_backward_dx_winograd(float *dinp, const float *dout, const floa
 
 /* Group 1: chunks of images; threads take chunks (own dweight and dbias,
  * summed in thread order after) or split the products of each. */
+/* dweight (nw) and dbias (M) += each thread's partial sums, thread t's at
+ * partials + t * per (nw weights, then M biases), in thread order: the
+ * result does not depend on which thread finished first. */
+static void add_thread_sums(float *dweight, float *dbias, const float *partials, size_t per,
+                            int T, size_t nw, int M) {
+  for (int t = 0; t < T; ++t) {
+    const float *mine = partials + (size_t)t * per;
+    if (dweight)
+      for (size_t i = 0; i < nw; ++i)
+        dweight[i] += mine[i];
+    if (dbias)
+      for (int m = 0; m < M; ++m)
+        dbias[m] += mine[nw + (size_t)m];
+  }
+}
+
 static void conv_backward_dense(float *dinp, float *dweight, float *dbias,
                                 const float *dout, const float *inp,
                                 const float *weight, const conv_params *p,
@@ -271,15 +287,7 @@ static void conv_backward_dense(float *dinp, float *dweight, float *dbias,
     const int n0 = c0 * nb, n1 = c1 * nb < p->N ? c1 * nb : p->N;
     conv_backward_chunks(dinp, dw, db, dout, inp, weight, p, mine, n0, n1, 0);
   }
-  for (int t = 0; t < T; ++t) { /* the sums, in thread order: reproducible */
-    const float *mine = scratch + (size_t)t * per + own;
-    if (dweight)
-      for (size_t i = 0; i < nw; ++i)
-        dweight[i] += mine[i];
-    if (dbias)
-      for (int m = 0; m < p->M; ++m)
-        dbias[m] += mine[nw + (size_t)m];
-  }
+  add_thread_sums(dweight, dbias, scratch + own, per, T, nw, p->M);
 }
 
 /* Per thread: one image's im2col and its gradient (one group), and the
@@ -358,15 +366,7 @@ void conv_backward(float *dinp, float *dweight, float *dbias,
     conv_backward_images(dinp, dw, db, dout, inp, weight, p, mine,
                          (int)((int64_t)p->N * t / nt), (int)((int64_t)p->N * (t + 1) / nt));
   }
-  for (int t = 0; t < T; ++t) { /* the sums, in thread order: reproducible */
-    const float *mine = scratch + (size_t)t * per + cols;
-    if (dweight)
-      for (size_t i = 0; i < nw; ++i)
-        dweight[i] += mine[i];
-    if (dbias)
-      for (int m = 0; m < p->M; ++m)
-        dbias[m] += mine[nw + (size_t)m];
-  }
+  add_thread_sums(dweight, dbias, scratch + cols, per, T, nw, p->M);
 }
 
 /* y (n) += bias (+ res), then the activation: one pass. */
