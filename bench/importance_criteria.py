@@ -20,15 +20,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 import prune_report  # noqa: E402  (write_calibration, accuracy, finetune, recalibrate)
 
-CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "activation", "apoz"]
+CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "taylor", "activation", "apoz"]
 
 
 def importance(criterion, calibration, images):
-    data = {"taylor-weight", "fisher"}
+    data = {"taylor-weight", "fisher", "taylor"}
     if criterion in data:
         return (f"sp-importance{{criterion={criterion} data=fashion-mnist limit={images} "
                 f"mean={prune_report.MEAN} std={prune_report.STD}}}")
-    if criterion in {"activation", "apoz", "taylor"}:
+    if criterion in {"activation", "apoz"}:
         return f"sp-importance{{criterion={criterion} calibration={calibration}}}"
     return f"sp-importance{{criterion={criterion}}}"
 

@@ -359,7 +359,7 @@ static int choice(const char *v, const char *const *names) {
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
   static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
                                      "bn-scale", "fpgm", "taylor-weight", "fisher",
-                                     "activation", "apoz", NULL};
+                                     "activation", "apoz", "taylor", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);
@@ -375,12 +375,13 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_saliency_source grads = {0};
   int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER;
   int observed = o.criterion == SP_CRIT_ACTIVATION || o.criterion == SP_CRIT_APOZ;
+  int taylor = o.criterion == SP_CRIT_TAYLOR;
   const char *crit = sp_pass_arg_string(args, "criterion");
   const char *cal = sp_pass_arg_string(args, "calibration"), *data = sp_pass_arg_string(args, "data");
   int has_cal = cal && *cal, has_data = data && *data;
-  if (!from_grads && !observed && (has_cal || has_data)) {
+  if (!from_grads && !observed && !taylor && (has_cal || has_data)) {
     sp_emit_error(module, "sp-importance: calibration= and data= are read by criterion="
-                          "taylor-weight|fisher|activation|apoz only, not by criterion=%s",
+                          "taylor|taylor-weight|fisher|activation|apoz only, not by criterion=%s",
                   crit);
     return -1;
   }
@@ -398,13 +399,15 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
     return -1;
   }
   double **scores;
-  if (observed) {
+  if (observed || taylor) {
     // L2 scores first (kept where nothing is observed), normalized at the end.
     sp_importance_opts base = o;
     base.criterion = SP_CRIT_L2;
     base.normalize = SP_NORM_NONE;
     scores = sp_importance_compute(g, &base);
-    if (sp_importance_observed(module, g, cal, o.criterion == SP_CRIT_APOZ, o.reduce, scores)) {
+    if (taylor ? sp_importance_taylor(module, args, g, o.reduce, scores)
+               : sp_importance_observed(module, g, cal, o.criterion == SP_CRIT_APOZ, o.reduce,
+                                        scores)) {
       sp_importance_free(g, scores);
       sp_groups_free(g);
       return -1;

@@ -251,7 +251,8 @@ static int64_t shrunk_macs(MlirOperation module, const sp_pass_args *importance,
 }
 
 static const char *const prune_names[] = {"global", "round-to", "max-ratio", "protect", NULL};
-static const char *const importance_names[] = {"criterion", "p", "reduce", "normalize", NULL};
+static const char *const importance_names[] = {"criterion", "p", "reduce", "normalize",
+                                               "calibration", NULL};
 
 int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
   const double final_ratio = sp_pass_arg_float(args, "final-ratio");
@@ -266,8 +267,20 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
   // Every option is checked by the pass it goes to before the first step.
   char extra[64];
   snprintf(extra, sizeof extra, "epochs=%ld quiet=true", sp_pass_arg_int(args, "epochs-per-step"));
+  // Gradient criteria score on the first score-samples training images of
+  // data= (normalised as for fine-tuning), unless calibration= is given.
+  const char *criterion = sp_pass_arg_string(args, "criterion");
+  const char *cal = sp_pass_arg_string(args, "calibration");
+  int gradients = criterion && (!strcmp(criterion, "taylor") ||
+                                !strcmp(criterion, "taylor-weight") ||
+                                !strcmp(criterion, "fisher"));
+  char scoring[4200] = "";
+  if (gradients && !(cal && *cal))
+    snprintf(scoring, sizeof scoring, "data=%s limit=%ld mean=%.9g std=%.9g", data,
+             sp_pass_arg_int(args, "score-samples"), sp_pass_arg_float(args, "mean"),
+             sp_pass_arg_float(args, "std"));
   sp_pass_args importance = {0}, finetune = {0}, final_shrink = {0};
-  int rc = sub_args(module, args, "sp-importance", importance_names, "", &importance) ||
+  int rc = sub_args(module, args, "sp-importance", importance_names, scoring, &importance) ||
                    sub_args(module, args, "sp-finetune", NULL, extra, &finetune)
                ? -1
                : 0;

@@ -94,6 +94,57 @@ static int load_data(MlirOperation module, const struct sp_pass_args *args, sp_d
   return 0;
 }
 
+/* Runs forward and backward on every batch of d in order, the gradients
+ * zeroed before each, and calls per_batch after each; returns the number of
+ * batches, or -1 with one error emitted. */
+typedef void (*batch_fn)(sp_trainer *t, void *user);
+static int64_t each_batch(sp_train_bridge *b, const sp_dataset *d, int64_t batch,
+                          batch_fn per_batch, void *user) {
+  sp_trainer *t = sp_train_bridge_trainer(b);
+  size_t n = sp_trainer_num_params(t);
+  sp_normalize identity = {.channels = 1, .mean = {0}, .std = {1}};
+  float *x = malloc((size_t)(batch * d->sample_size) * sizeof *x);
+  int64_t *labels = malloc((size_t)batch * sizeof *labels);
+  sp_error err = {{0}};
+  int64_t batches = 0;
+  int rc = 0;
+  for (int64_t first = 0; first < d->count && !rc; first += batch, ++batches) {
+    int64_t m = d->count - first < batch ? d->count - first : batch;
+    sp_dataset_batch(d, &identity, first, m, x, labels);
+    int64_t dims[5] = {m};
+    for (int k = 0; k < d->rank; ++k)
+      dims[k + 1] = d->sample_dims[k];
+    for (size_t i = 0; i < n; ++i) { // each batch's gradient on its own
+      float *grad;
+      int64_t numel;
+      sp_trainer_param(t, i, NULL, &grad, &numel);
+      memset(grad, 0, (size_t)numel * sizeof *grad);
+    }
+    float loss;
+    if (!(rc = sp_trainer_backward(t, x, dims, d->rank + 1, labels, &loss, &err)))
+      per_batch(t, user);
+  }
+  free(x);
+  free(labels);
+  return rc ? sp_train_bridge_emit(b, &err) : batches;
+}
+
+typedef struct {
+  saliency *s;
+  int fisher;
+} grad_sums;
+
+static void add_gradients(sp_trainer *t, void *user) {
+  grad_sums *a = user;
+  for (size_t i = 0; i < a->s->n; ++i) {
+    float *grad;
+    sp_trainer_param(t, i, NULL, &grad, NULL);
+    float *acc = a->s->values[i];
+    for (int64_t k = 0; k < a->s->numel[i]; ++k)
+      acc[k] += a->fisher ? grad[k] * grad[k] : grad[k];
+  }
+}
+
 /* Accumulates per parameter sum_b g_b (taylor) or sum_b g_b^2 (fisher)
  * over the batches of d, then turns it into the saliency in place. */
 static int accumulate(sp_train_bridge *b, const sp_dataset *d, int64_t batch, int fisher,
@@ -109,38 +160,10 @@ static int accumulate(sp_train_bridge *b, const sp_dataset *d, int64_t batch, in
     s->ops[i] = sp_train_bridge_param_op(b, i);
     s->values[i] = calloc((size_t)s->numel[i] + 1, sizeof(float));
   }
-  sp_normalize identity = {.channels = 1, .mean = {0}, .std = {1}};
-  float *x = malloc((size_t)(batch * d->sample_size) * sizeof *x);
-  int64_t *labels = malloc((size_t)batch * sizeof *labels);
-  sp_error err = {{0}};
-  int64_t batches = 0;
-  int rc = 0;
-  for (int64_t first = 0; first < d->count && !rc; first += batch, ++batches) {
-    int64_t m = d->count - first < batch ? d->count - first : batch;
-    sp_dataset_batch(d, &identity, first, m, x, labels);
-    int64_t dims[5] = {m};
-    for (int k = 0; k < d->rank; ++k)
-      dims[k + 1] = d->sample_dims[k];
-    for (size_t i = 0; i < n; ++i) { // each batch's gradient on its own
-      float *grad;
-      sp_trainer_param(t, i, NULL, &grad, NULL);
-      memset(grad, 0, (size_t)s->numel[i] * sizeof *grad);
-    }
-    float loss;
-    if ((rc = sp_trainer_backward(t, x, dims, d->rank + 1, labels, &loss, &err)))
-      break;
-    for (size_t i = 0; i < n; ++i) {
-      float *grad;
-      sp_trainer_param(t, i, NULL, &grad, NULL);
-      float *acc = s->values[i];
-      for (int64_t k = 0; k < s->numel[i]; ++k)
-        acc[k] += fisher ? grad[k] * grad[k] : grad[k];
-    }
-  }
-  free(x);
-  free(labels);
-  if (rc)
-    return sp_train_bridge_emit(b, &err);
+  grad_sums sums = {s, fisher};
+  int64_t batches = each_batch(b, d, batch, add_gradients, &sums);
+  if (batches < 0)
+    return -1;
   for (size_t i = 0; i < n; ++i) {
     float *w;
     sp_trainer_param(t, i, &w, NULL, NULL);
@@ -151,6 +174,85 @@ static int accumulate(sp_train_bridge *b, const sp_dataset *d, int64_t batch, in
     }
   }
   return 0;
+}
+
+/* taylor's per-batch step: each target's channel sums of w * g, in absolute
+ * value, added to its score. index[k] is the trainer parameter of the k-th
+ * target parameter (-1: not trained, it does not count). */
+typedef struct {
+  sp_taylor_target *targets;
+  size_t n;
+  const int64_t *index;
+  double *channel; /* scratch, the largest channel count */
+} taylor_sums;
+
+static void add_taylor(sp_trainer *t, void *user) {
+  taylor_sums *a = user;
+  size_t k = 0;
+  for (size_t j = 0; j < a->n; ++j) {
+    sp_taylor_target *tg = &a->targets[j];
+    int64_t channels = tg->params[0].channels;
+    memset(a->channel, 0, (size_t)channels * sizeof *a->channel);
+    for (int p = 0; p < tg->num_params; ++p, ++k) {
+      if (a->index[k] < 0)
+        continue;
+      float *w, *g;
+      sp_trainer_param(t, (size_t)a->index[k], &w, &g, NULL);
+      const sp_taylor_param *tp = &tg->params[p];
+      for (int64_t o = 0; o < tp->outer; ++o)
+        for (int64_t c = 0; c < tp->channels; ++c) {
+          int64_t at = (o * tp->channels + c) * tp->inner;
+          double sum = 0;
+          for (int64_t i = 0; i < tp->inner; ++i)
+            sum += (double)w[at + i] * g[at + i];
+          a->channel[c] += sum;
+        }
+    }
+    for (int64_t c = 0; c < channels; ++c)
+      tg->score[c] += fabs(a->channel[c]);
+  }
+}
+
+int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
+                       sp_taylor_target *targets, size_t n) {
+  sp_dataset d = {0};
+  if (load_data(module, args, &d))
+    return -1;
+  sp_train_options options;
+  sp_train_options_default(&options);
+  sp_train_bridge *b = NULL;
+  int rc = sp_train_bridge_create(module, PASS, &options, &b);
+  size_t total = 0;
+  int64_t widest = 1;
+  for (size_t j = 0; j < n; ++j) {
+    total += (size_t)targets[j].num_params;
+    if (targets[j].params[0].channels > widest)
+      widest = targets[j].params[0].channels;
+  }
+  int64_t *index = malloc((total + 1) * sizeof *index);
+  double *channel = malloc((size_t)widest * sizeof *channel);
+  if (!rc) {
+    sp_trainer *t = sp_train_bridge_trainer(b);
+    size_t params = sp_trainer_num_params(t), k = 0;
+    for (size_t j = 0; j < n; ++j)
+      for (int p = 0; p < targets[j].num_params; ++p, ++k) {
+        index[k] = -1;
+        for (size_t i = 0; i < params && index[k] < 0; ++i)
+          if (mlirOperationEqual(sp_train_bridge_param_op(b, i), targets[j].params[p].owner))
+            index[k] = (int64_t)i;
+      }
+    taylor_sums sums = {targets, n, index, channel};
+    int64_t batches = each_batch(b, &d, sp_pass_arg_int(args, "batch"), add_taylor, &sums);
+    rc = batches < 0 ? -1 : 0;
+    for (size_t j = 0; j < n && batches > 0; ++j)
+      for (int64_t c = 0; c < targets[j].params[0].channels; ++c)
+        targets[j].score[c] /= (double)batches;
+  }
+  free(index);
+  free(channel);
+  sp_train_bridge_free(b);
+  sp_dataset_free(&d);
+  return rc;
 }
 
 int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args, int fisher,

@@ -35,4 +35,13 @@ MlirOperation sp_importance_producer(const sp_member *mb);
 int sp_importance_observed(MlirOperation module, sp_groups *g, const char *dir, int apoz,
                            sp_importance_reduce reduce, double **scores);
 
+/* taylor over the data of args (sp_saliency_taylor): for every prunable
+ * group, scores[id][u] = the sum over unit u's channels of |sum a * dL/da|
+ * of each producer's output (or of the BatchNormalization reading it),
+ * reduced over producers; groups without a producer keep scores[id]. 0, or
+ * -1 with one error emitted. */
+struct sp_pass_args;
+int sp_importance_taylor(MlirOperation module, const struct sp_pass_args *args, sp_groups *g,
+                         sp_importance_reduce reduce, double **scores);
+
 #endif

@@ -40,10 +40,10 @@ static const sp_pass_option dependency_groups_options[] = {
 
 static const sp_pass_option importance_options[] = {
     {"criterion", SP_OPTION_ENUM, "l2",
-     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz", 0, 0, 0,
+     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|taylor", 0, 0, 0,
      "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, FPGM distance, "
-     "from gradients on data (sum |w*dL/dw|, 1/2 sum g^2 w^2), or from its Relu output on "
-     "calibration data (mean |a|, 1 - share of zeros)"},
+     "from gradients on data (sum |w*dL/dw|, 1/2 sum g^2 w^2, |sum a*dL/da| of its output), "
+     "or from its Relu output on calibration data (mean |a|, 1 - share of zeros)"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
     {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
     {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
@@ -51,10 +51,10 @@ static const sp_pass_option importance_options[] = {
     {"normalize", SP_OPTION_ENUM, "none", "none|mean|max|sum|lamp", 0, 0, 0,
      "scale of the scores within each group (global pruning compares them)"},
     {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
-     "taylor-weight/fisher: a directory of input_N.pb with label_N.pb (int64) pairs; "
+     "taylor/taylor-weight/fisher: a directory of input_N.pb with label_N.pb (int64) pairs; "
      "activation/apoz: input_N.pb (or test_data_set_*/) as sp-recalibrate-bn reads"},
     {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
-     "taylor-weight/fisher: fashion-mnist[:DIR], the train-* IDX files in DIR (default "
+     "taylor/taylor-weight/fisher: fashion-mnist[:DIR], the train-* IDX files in DIR (default "
      "/usr/share/datasets/fashion-mnist)"},
     {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, "use the first this many samples (0: all)"},
     {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0, "samples per gradient batch"},
@@ -185,6 +185,12 @@ static const sp_pass_option iterative_prune_options[] = {
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "sp-importance's p (criterion=lp)"},
     {"reduce", SP_OPTION_STRING, "mean", NULL, 0, 0, 0, "sp-importance's reduce"},
     {"normalize", SP_OPTION_STRING, "none", NULL, 0, 0, 0, "sp-importance's normalize"},
+    {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "sp-importance's calibration= (activation/apoz; taylor/taylor-weight/fisher instead "
+     "of data=)"},
+    {"score-samples", SP_OPTION_INT, "512", NULL, 1, 1e15, 0,
+     "taylor/taylor-weight/fisher without calibration=: score on this many training "
+     "images of data="},
     {"global", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "sp-prune's global"},
     {"round-to", SP_OPTION_INT, "1", NULL, 1, 4096, 0, "sp-prune's round-to"},
     {"max-ratio", SP_OPTION_FLOAT, "1", NULL, 0, 1, 0, "sp-prune's max-ratio"},

@@ -25,6 +25,26 @@ int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args,
                           sp_saliency_source *src);
 void sp_saliency_free(sp_saliency_source *src);
 
+/* taylor (Molchanov et al. 2017): per channel c of a value a, the mean over
+ * batches of |sum over the batch and positions of a * dL/da|. a is the
+ * output of a Conv/Gemm/MatMul or of the BatchNormalization after it, so it
+ * is linear in its own parameters (weight rows and bias, or gamma and beta)
+ * and that sum is sum over the channel's parameters of w * dL/dw: read from
+ * the parameter gradients, no activation gradient is kept. */
+typedef struct sp_taylor_param {
+  MlirOperation owner;            /* the nn.Initializer */
+  int64_t outer, channels, inner; /* its layout around the channel axis */
+} sp_taylor_param;
+typedef struct sp_taylor_target {
+  sp_taylor_param params[2];
+  int num_params;
+  double *score; /* (channels), the caller's, zeroed; filled */
+} sp_taylor_target;
+/* The scores of targets over the data of args, through the trainer as for
+ * taylor-weight. 0, or -1 with one error emitted. */
+int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
+                       sp_taylor_target *targets, size_t n);
+
 /* activation, apoz: runs module on every calibration set of dir (the
  * layouts of calibration.h) and, per values[i], adds up along axis axes[i]
  * (of size sizes[i]) abs_sum[i][c] = sum |a| and zeros[i][c] = number of

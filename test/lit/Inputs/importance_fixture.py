@@ -3,8 +3,11 @@
 
   importance_fixture.py mlp OUT.onnx       x (batch, 2) -> fc1 (3) -> Relu -> fc2 (2 classes)
   importance_fixture.py cal DIR            input_0.pb (4, 2) + label_0.pb, input_1.pb (2, 2) + label_1.pb
-  importance_fixture.py expected BATCH     taylor-weight and fisher scores of fc1's 3 units by
+  importance_fixture.py expected BATCH     taylor-weight, fisher and taylor scores of fc1's 3 units by
                                            PyTorch autograd (what the test's CHECK lines hold)
+  importance_fixture.py convbn OUT.onnx    conv (4) -> BN -> Relu -> GAP -> fc (3 classes)
+  importance_fixture.py convbn_cal DIR     its 6 labelled (2, 5, 5) samples, as 3 + 3
+  importance_fixture.py convbn_expected BATCH  its taylor scores by PyTorch autograd
   importance_fixture.py act_cal DIR        test_data_set_0/1 of one (1, 2, 4, 4) input each for importance-criteria.mlir's @main
   importance_fixture.py act_expected       its activation and apoz scores by numpy
   importance_fixture.py heads_cal DIR      one (1, 5, 6) input for importance-criteria-heads.mlir
@@ -70,6 +73,65 @@ def expected(batch):
         # unit u: fc1.w row u, fc1.b[u], fc2.w column u; mean over the three slices
         score = (s1.sum(1) + sb + s2.sum(0)) / 3
         print(name, " ".join("%.6g" % v for v in score.tolist()))
+    # taylor: |sum over the batch of h * dL/dh| per unit of fc1's output h,
+    # the activation gradient itself (retain_grad), mean over batches
+    taylor = torch.zeros(3, dtype=torch.float64)
+    for first in range(0, len(X), batch):
+        x = torch.tensor(X[first:first + batch], dtype=torch.float64)
+        y = torch.tensor(Y[first:first + batch])
+        h = x @ w1.T + b1
+        h.retain_grad()
+        torch.nn.functional.cross_entropy(torch.relu(h) @ w2.T + b2, y).backward()
+        taylor += (h * h.grad).sum(0).abs().detach()
+    print("taylor", " ".join("%.6g" % v for v in (taylor / batches).tolist()))
+
+
+# convbn: x (batch, 2, 5, 5) -> conv (4 ch, 3x3, pad 1, bias) -> BN (training
+# statistics) -> Relu -> GlobalAveragePool -> Flatten -> fc (3 classes)
+CW = (np.arange(72, dtype=np.float32).reshape(4, 2, 3, 3) % 7 - 3) / np.float32(4)
+CB = np.array([0.1, -0.2, 0.3, 0.0], np.float32)
+GAMMA = np.array([1.0, -0.5, 2.0, 0.25], np.float32)
+BETA = np.array([0.2, 0.1, -0.3, 0.5], np.float32)
+FW = (np.arange(12, dtype=np.float32).reshape(3, 4) % 5 - 2) / np.float32(2)
+FB = np.array([0.0, 0.1, -0.1], np.float32)
+CX = (np.arange(6 * 50, dtype=np.float32).reshape(6, 2, 5, 5) * np.float32(0.37) % 3 - 1.5)
+CY = np.array([0, 1, 2, 2, 1, 0], np.int64)
+
+
+def convbn():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 5, 5])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])
+    nodes = [helper.make_node("Conv", ["x", "conv.w", "conv.b"], ["c"], name="conv",
+                              kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "bn.g", "bn.b", "bn.m", "bn.v"], ["n"],
+                              name="bn"),
+             helper.make_node("Relu", ["n"], ["r"], name="relu"),
+             helper.make_node("GlobalAveragePool", ["r"], ["p"], name="gap"),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc", transB=1)]
+    inits = [numpy_helper.from_array(a, n) for n, a in
+             [("conv.w", CW), ("conv.b", CB), ("bn.g", GAMMA), ("bn.b", BETA),
+              ("bn.m", np.zeros(4, np.float32)), ("bn.v", np.ones(4, np.float32)),
+              ("fc.w", FW), ("fc.b", FB)]]
+    g = helper.make_graph(nodes, "convbn", [x], [y], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="sp-lit")
+
+
+def convbn_expected(batch):
+    import torch
+    t = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    taylor = torch.zeros(4, dtype=torch.float64)
+    batches = 0
+    for first in range(0, len(CX), batch):
+        x, y = t(CX[first:first + batch]), torch.tensor(CY[first:first + batch])
+        c = torch.nn.functional.conv2d(x, t(CW), t(CB), padding=1)
+        n = torch.nn.functional.batch_norm(c, None, None, t(GAMMA), t(BETA), training=True)
+        n.retain_grad()
+        logits = torch.relu(n).mean((2, 3)) @ t(FW).T + t(FB)
+        torch.nn.functional.cross_entropy(logits, y).backward()
+        taylor += (n * n.grad).sum((0, 2, 3)).abs().detach()
+        batches += 1
+    print("taylor", " ".join("%.6g" % v for v in (taylor / batches).tolist()))
 
 
 ACT = np.array([[[[1, -2, 0.5, 3], [0, 1, -1, 2], [2, 2, -3, 0.25], [-1, 0, 1, 1]],
@@ -136,6 +198,17 @@ def main():
         heads_expected()
     elif what == "act_expected":
         act_expected()
+    elif what == "convbn":
+        onnx.save(convbn(), sys.argv[2])
+    elif what == "convbn_cal":
+        d = sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        write(f"{d}/input_0.pb", CX[:3], "x")
+        write(f"{d}/label_0.pb", CY[:3], "y")
+        write(f"{d}/input_1.pb", CX[3:], "x")
+        write(f"{d}/label_1.pb", CY[3:], "y")
+    elif what == "convbn_expected":
+        convbn_expected(int(sys.argv[2]))
     elif what == "expected":
         expected(int(sys.argv[2]))
     elif what == "idx_as_pb":
