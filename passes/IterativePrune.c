@@ -212,19 +212,7 @@ static int prune_once(MlirOperation module, const sp_pass_args *importance,
   return record_dropped(module, m, added);
 }
 
-/* MACs of module as sp-model-stats counts them; -1 when they do not fit. */
-static int64_t count_macs(MlirOperation module) {
-  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(sp_find_main(module), 0));
-  int64_t total = 0;
-  char type[64];
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    int64_t macs = sp_op_macs(op, sp_op_type(op, type, sizeof type), sp_type_dim, NULL);
-    if (macs < 0 || __builtin_add_overflow(total, macs, &total))
-      return -1;
-  }
-  return total;
-}
+static int64_t count_macs(MlirOperation module) { return sp_module_macs(module); }
 
 /* MACs the masked module has once its masked units are removed: a shrink of
  * a copy at the same decisions. */

@@ -1,7 +1,8 @@
 /* sp-prune: decides which units of every prunable group go (per group by
  * `ratio`, or one threshold across groups with `global`; `head-ratio` for
  * attention-head groups; `round-to`, `max-ratio`, `protect`, `target-macs`;
- * `drop-layers` first removes whole residual blocks, prune_layers.c;
+ * `drop-layers` first removes whole residual blocks, prune_layers.c, or
+ * `drop-layers=auto` weighs blocks against width, prune_depth_width.c;
  * `ratios-from` takes a ratio per group from an sp-sensitivity table),
  * records them as `sp.keep` on the module, then slices (mode=shrink) or
  * zeroes (mode=mask) every member (prune_rewrite.c) and verifies the IR. */
@@ -427,7 +428,16 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
       .mask = strcmp(sp_pass_arg_string(args, "mode"), "mask") == 0,
       .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
   };
-  long drop = sp_pass_arg_int(args, "drop-layers");
+  const char *drop_text = sp_pass_arg_string(args, "drop-layers");
+  if (drop_text && !strcmp(drop_text, "auto"))
+    return sp_prune_depth_width(module, args);
+  char *end = NULL;
+  long drop = drop_text ? strtol(drop_text, &end, 10) : 0;
+  if (drop_text && (end == drop_text || *end || drop < 0 || drop > 100000)) {
+    sp_emit_error(module, "sp-prune: drop-layers='%s' is neither a count in [0, 100000] "
+                          "nor auto", drop_text);
+    return -1;
+  }
   const char *ratios_from = sp_pass_arg_string(args, "ratios-from");
   if (ratios_from && *ratios_from && (o.target_macs <= 0 || o.global)) {
     sp_emit_error(module, "sp-prune: ratios-from='%s' needs target-macs=M (and no global)",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sp/dialect.h"
+#include "sp/groups.h"
 #include "sp/passes.h"
 
 typedef struct counter {
@@ -133,4 +134,20 @@ int64_t sp_type_dim(void *user, MlirValue v, intptr_t i) {
   (void)user;
   int64_t d = mlirShapedTypeGetDimSize(mlirValueGetType(v), i);
   return mlirShapedTypeIsDynamicSize(d) ? 1 : d;
+}
+
+int64_t sp_module_macs(MlirOperation module) {
+  MlirOperation fn = sp_find_main(module);
+  if (mlirOperationIsNull(fn))
+    return -1;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(fn, 0));
+  int64_t total = 0;
+  char type[64];
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    int64_t macs = sp_op_macs(op, sp_op_type(op, type, sizeof type), sp_type_dim, NULL);
+    if (macs < 0 || __builtin_add_overflow(total, macs, &total))
+      return -1;
+  }
+  return total;
 }

@@ -17,6 +17,12 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask);
  * nodes in `sp.dropped_blocks`. 0 or -1 (error emitted). */
 int sp_prune_drop_layers(MlirOperation module, long count, const char *calibration);
 
+/* sp-prune{drop-layers=auto}: the number of blocks to drop, with width cut
+ * to meet target-macs, chosen by the outputs on calibration= data; then
+ * sp_prune_run with that count. 0 or -1 (error emitted). */
+struct sp_pass_args;
+int sp_prune_depth_width(MlirOperation module, const struct sp_pass_args *args);
+
 /* Scores per group (sp-prune's): sp.importance when it matches the groups,
  * else L2 with mean reduction. Free with sp_importance_free. */
 double **sp_prune_load_scores(sp_groups *g);

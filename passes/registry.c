@@ -79,9 +79,10 @@ static const sp_pass_option prune_options[] = {
      "prune until MACs <= this (<= 1: fraction of the model's MACs; 0: off)"},
     {"mode", SP_OPTION_ENUM, "shrink", "shrink|mask", 0, 0, 0,
      "shrink: remove the units; mask: zero their weights, keep shapes"},
-    {"drop-layers", SP_OPTION_INT, "0", NULL, 0, 100000, 0,
+    {"drop-layers", SP_OPTION_STRING, "0", NULL, 0, 0, 0,
      "first remove this many residual blocks, least important first (by calibration "
-     "if given, else by weights)"},
+     "if given, else by weights); auto: with target-macs and calibration, the count whose "
+     "depth + width cut keeps the outputs closest"},
     {"calibration", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "drop-layers scores blocks by 1 - cos(input, output) per sample on these inputs: a "
      "directory of input_0.pb, ... (graph-input order) or of test_data_set_*/ subdirectories"},

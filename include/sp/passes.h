@@ -96,6 +96,9 @@ int64_t sp_type_dim(void *user, MlirValue v, intptr_t i);
  * Einsum; 0 for other ops, -1 when the count does not fit in int64
  * (passes/macs.c). */
 int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user);
+/* MACs of the module's main function as sp-model-stats counts them; -1 when
+ * there is none or they do not fit. */
+int64_t sp_module_macs(MlirOperation module);
 
 /* Pass entry points, one per file in passes/. */
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args);

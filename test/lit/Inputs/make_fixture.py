@@ -207,6 +207,37 @@ def residual_mlp_calibration(out):
     os.makedirs(os.path.join(out, "no_input", "test_data_set_0"), exist_ok=True)
 
 
+def residual_mlp_depth_width(out):
+    """residual_mlp_calibration's sets/ plus out/expected_kl.txt: for 2 and 3
+    blocks dropped (calibration order a, b, c), the mean over the 5 samples of
+    KL(softmax(y) || softmax(y_k)), y the full model's output."""
+    residual_mlp_calibration(out)
+    model = residual_mlp()
+    w = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    x = np.concatenate([numpy_helper.to_array(onnx.load_tensor(
+        os.path.join(out, "sets", s, "input_0.pb"))) for s in ("test_data_set_0",
+                                                                "test_data_set_1")]).astype(np.float64)
+
+    def run(blocks):
+        for b in blocks:
+            x_ = run.x
+            run.x = x_ + x_ @ w["w" + b]
+        return run.x
+
+    def log_softmax(z):
+        z = z - z.max(1, keepdims=True)
+        return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+    run.x = x
+    full = log_softmax(run("abc"))
+    with open(os.path.join(out, "expected_kl.txt"), "w") as f:
+        for k, kept in [(2, "c"), (3, "")]:
+            run.x = x
+            yk = log_softmax(run(kept))
+            kl = (np.exp(full) * (full - yk)).sum(1).mean()
+            f.write(f"{k} {kl:.6g}\n")
+
+
 def bn_chain(tail=None):
     """Conv -> BN -> Relu -> Conv -> BN on (N, 2, 1, 2) with wrong running
     statistics (bn1: mean 0, var 1; bn2: mean 5, var 9) and epsilon 0, so
@@ -336,7 +367,8 @@ FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missin
                                      residual_mlp_scatter, bn_chain, bn_chain_scatter,
                                      bn_skipped, bn_shared]}
 # Data, not models: make_fixture.py NAME OUT_DIR.
-DATA = {f.__name__: f for f in [residual_mlp_calibration, bn_chain_calibration]}
+DATA = {f.__name__: f for f in [residual_mlp_calibration, bn_chain_calibration,
+                                residual_mlp_depth_width]}
 
 if __name__ == "__main__":
     if sys.argv[1] in DATA:
