@@ -105,6 +105,7 @@ int sp_importance_observed(MlirOperation module, sp_groups *g, const char *dir, 
   // Each group's observations, reduced as the weight criteria reduce members.
   for (size_t id = 0; !rc && id < g->num_groups; ++id) {
     int64_t units = g->groups[id].units;
+    double *v = malloc((size_t)units * sizeof *v);
     int voters = 0;
     for (size_t j = 0; j < n_obs; ++j) {
       if (obs[j].group != id)
@@ -118,18 +119,12 @@ int sp_importance_observed(MlirOperation module, sp_groups *g, const char *dir, 
           int64_t ch = o->start + u * block + c;
           sum += apoz ? zeros[o->value][ch] : abs_sum[o->value][ch];
         }
-        double v = per > 0 ? (apoz ? 1.0 - sum / per : sum / per) : 0;
-        double *s = &scores[id][u];
-        if (reduce == SP_REDUCE_MAX)
-          *s = voters == 0 || v > *s ? v : *s;
-        else
-          *s = (voters == 0 ? 0 : *s) + v;
+        v[u] = per > 0 ? (apoz ? 1.0 - sum / per : sum / per) : 0;
       }
-      voters++;
+      sp_importance_vote(scores[id], v, units, voters++, reduce);
     }
-    if (reduce == SP_REDUCE_MEAN && voters > 1)
-      for (int64_t u = 0; u < units; ++u)
-        scores[id][u] /= voters;
+    sp_importance_finish(scores[id], units, voters, reduce);
+    free(v);
   }
   for (size_t i = 0; i < n_values; ++i) {
     free(abs_sum[i]);

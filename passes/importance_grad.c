@@ -213,15 +213,22 @@ static void add_taylor(sp_trainer *t, void *user) {
   }
 }
 
-int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
-                       sp_taylor_target *targets, size_t n) {
-  sp_dataset d = {0};
-  if (load_data(module, args, &d))
+/* The data of args and a trainer over module (default options); 0, or -1
+ * with one error emitted (*b may still need freeing). */
+static int open_trainer(MlirOperation module, const struct sp_pass_args *args, sp_dataset *d,
+                        sp_train_bridge **b) {
+  if (load_data(module, args, d))
     return -1;
   sp_train_options options;
   sp_train_options_default(&options);
+  return sp_train_bridge_create(module, PASS, &options, b);
+}
+
+int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
+                       sp_taylor_target *targets, size_t n) {
+  sp_dataset d = {0};
   sp_train_bridge *b = NULL;
-  int rc = sp_train_bridge_create(module, PASS, &options, &b);
+  int rc = open_trainer(module, args, &d, &b);
   size_t total = 0;
   int64_t widest = 1;
   for (size_t j = 0; j < n; ++j) {
@@ -260,14 +267,10 @@ int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args,
   src->get = saliency_get;
   src->user = NULL;
   sp_dataset d = {0};
-  if (load_data(module, args, &d))
-    return -1;
-  sp_train_options options;
-  sp_train_options_default(&options);
   sp_train_bridge *b = NULL;
   saliency *s = calloc(1, sizeof *s);
   src->user = s;
-  int rc = sp_train_bridge_create(module, PASS, &options, &b);
+  int rc = open_trainer(module, args, &d, &b);
   if (!rc)
     rc = accumulate(b, &d, sp_pass_arg_int(args, "batch"), fisher, s);
   sp_train_bridge_free(b);

@@ -6,6 +6,13 @@
 #include "saliency.h"
 #include "sp/groups.h"
 
+/* Combines voter number `voters` (0 first) per-unit values v into s: the
+ * sum, or the max (reduce=max); sp_importance_finish then divides the sum by
+ * the voters for reduce=mean and returns the voter count. */
+void sp_importance_vote(double *s, const double *v, int64_t units, int voters,
+                        sp_importance_reduce r);
+int sp_importance_finish(double *s, int64_t units, int voters, sp_importance_reduce r);
+
 /* bn-scale: s[u] = mean |gamma| over unit u's channels of every
  * BatchNormalization scale in the group, combined by reduce. Returns the
  * number of scales that voted; 0 leaves s as it was. */

@@ -106,6 +106,7 @@ int sp_importance_taylor(MlirOperation module, const struct sp_pass_args *args, 
   // Unit u of a group sums its channels' scores; producers combine by reduce.
   for (size_t id = 0; !rc && id < g->num_groups; ++id) {
     int64_t units = g->groups[id].units;
+    double *v = malloc((size_t)units * sizeof *v);
     int voters = 0;
     for (size_t j = 0; j < n; ++j) {
       if (votes[j].group != id)
@@ -113,20 +114,14 @@ int sp_importance_taylor(MlirOperation module, const struct sp_pass_args *args, 
       const sp_member *mb = votes[j].member;
       int64_t block = mb->channels / units;
       for (int64_t u = 0; u < units; ++u) {
-        double v = 0;
+        v[u] = 0;
         for (int64_t c = 0; c < block; ++c)
-          v += targets[j].score[mb->start + u * block + c];
-        double *s = &scores[id][u];
-        if (reduce == SP_REDUCE_MAX)
-          *s = voters == 0 || v > *s ? v : *s;
-        else
-          *s = (voters == 0 ? 0 : *s) + v;
+          v[u] += targets[j].score[mb->start + u * block + c];
       }
-      voters++;
+      sp_importance_vote(scores[id], v, units, voters++, reduce);
     }
-    if (reduce == SP_REDUCE_MEAN && voters > 1)
-      for (int64_t u = 0; u < units; ++u)
-        scores[id][u] /= voters;
+    sp_importance_finish(scores[id], units, voters, reduce);
+    free(v);
   }
   for (size_t j = 0; j < n; ++j)
     free(targets[j].score);

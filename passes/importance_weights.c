@@ -57,8 +57,8 @@ static int used_as(MlirValue v, const char *type, intptr_t index, MlirOperation 
   return 0;
 }
 
-/* Combines one voter's per-unit values into s (reduce as for the norms). */
-static void vote(double *s, const double *v, int64_t units, int voters, sp_importance_reduce r) {
+void sp_importance_vote(double *s, const double *v, int64_t units, int voters,
+                        sp_importance_reduce r) {
   for (int64_t u = 0; u < units; ++u)
     if (r == SP_REDUCE_MAX)
       s[u] = voters == 0 || v[u] > s[u] ? v[u] : s[u];
@@ -66,7 +66,7 @@ static void vote(double *s, const double *v, int64_t units, int voters, sp_impor
       s[u] = (voters == 0 ? 0 : s[u]) + v[u];
 }
 
-static int finish(double *s, int64_t units, int voters, sp_importance_reduce r) {
+int sp_importance_finish(double *s, int64_t units, int voters, sp_importance_reduce r) {
   if (r == SP_REDUCE_MEAN && voters > 1)
     for (int64_t u = 0; u < units; ++u)
       s[u] /= voters;
@@ -94,10 +94,10 @@ int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce,
         sum += fabs(load(gamma, mb->start + u * block + c));
       v[u] = sum / (double)block;
     }
-    vote(s, v, units, voters++, reduce);
+    sp_importance_vote(s, v, units, voters++, reduce);
   }
   free(v);
-  return finish(s, units, voters, reduce);
+  return sp_importance_finish(s, units, voters, reduce);
 }
 
 /* The dim of weight member mb that indexes its op's output channels, or -1
@@ -183,8 +183,8 @@ int sp_importance_fpgm(const sp_group_info *gi, sp_importance_reduce reduce, dou
         v[b] += d;
       }
     free(f);
-    vote(s, v, units, voters++, reduce);
+    sp_importance_vote(s, v, units, voters++, reduce);
   }
   free(v);
-  return finish(s, units, voters, reduce);
+  return sp_importance_finish(s, units, voters, reduce);
 }
