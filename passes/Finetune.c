@@ -28,7 +28,9 @@
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 
 typedef struct finetune_options {
-  const char *dir; /* IDX files: train-* and t10k-* */
+  const char *dir; /* IDX files: train-* and t10k-*, or NULL */
+  /* other data: .npy pairs "X.npy,Y.npy" or input_N.pb/label_N.pb folders */
+  const char *train_npy, *val_npy, *train_dir, *val_dir;
   int64_t epochs, batch, limit, seed, threads;
   sp_normalize norm;
   int quiet;
@@ -39,18 +41,32 @@ typedef struct finetune_options {
 static int read_options(MlirOperation module, const sp_pass_args *args, finetune_options *o) {
   memset(o, 0, sizeof *o);
   const char *data = sp_pass_arg_string(args, "data");
-  if (!data || !*data) {
-    sp_emit_error(module, PASS ": needs data=fashion-mnist[:DIR] (IDX files train-* to train "
-                          "on, t10k-* to evaluate)");
+  o->train_npy = sp_pass_arg_string(args, "train-npy");
+  o->val_npy = sp_pass_arg_string(args, "val-npy");
+  o->train_dir = sp_pass_arg_string(args, "train-dir");
+  o->val_dir = sp_pass_arg_string(args, "val-dir");
+  int has_data = data && *data, has_npy = o->train_npy && *o->train_npy,
+      has_dir = o->train_dir && *o->train_dir;
+  if (has_data + has_npy + has_dir != 1) {
+    sp_emit_error(module, PASS ": needs exactly one of data=fashion-mnist[:DIR] (IDX files "
+                          "train-* to train on, t10k-* to evaluate), train-npy=X.npy,Y.npy "
+                          "and train-dir=DIR");
     return -1;
   }
-  if (strncmp(data, "fashion-mnist", 13) || (data[13] && data[13] != ':') ||
-      (data[13] == ':' && !data[14])) {
-    sp_emit_error(module, PASS ": data='%s' is not fashion-mnist[:DIR] (the only data set "
-                          "the pass reads so far: IDX files)", data);
+  if ((o->val_npy && *o->val_npy) + (o->val_dir && *o->val_dir) > has_npy + has_dir) {
+    sp_emit_error(module, PASS ": val-npy= or val-dir= (one of them) goes with train-npy= "
+                          "or train-dir=; data= evaluates on its t10k-* files");
     return -1;
   }
-  o->dir = data[13] == ':' ? data + 14 : FASHION_MNIST;
+  if (has_data) {
+    if (strncmp(data, "fashion-mnist", 13) || (data[13] && data[13] != ':') ||
+        (data[13] == ':' && !data[14])) {
+      sp_emit_error(module, PASS ": data='%s' is not fashion-mnist[:DIR] (IDX files; "
+                            "train-npy= and train-dir= read other data)", data);
+      return -1;
+    }
+    o->dir = data[13] == ':' ? data + 14 : FASHION_MNIST;
+  }
   o->epochs = sp_pass_arg_int(args, "epochs");
   o->batch = sp_pass_arg_int(args, "batch");
   o->limit = sp_pass_arg_int(args, "limit");
@@ -88,18 +104,45 @@ static int read_options(MlirOperation module, const sp_pass_args *args, finetune
   return 0;
 }
 
-static int load_split(MlirOperation module, const finetune_options *o, const char *split,
+/* "X.npy,Y.npy" into d. */
+static int load_npy_pair(const char *pair, sp_dataset *d, sp_error *err) {
+  const char *comma = strchr(pair, ',');
+  if (!comma || comma == pair || !comma[1] || strchr(comma + 1, ','))
+    return sp_error_set(err, "'%s' is not X.npy,Y.npy", pair);
+  char x[4096];
+  snprintf(x, sizeof x, "%.*s", (int)(comma - pair), pair);
+  return sp_dataset_load_npy(x, comma + 1, d, err);
+}
+
+/* The training split (val 0) or the evaluation split (val 1; an empty
+ * dataset when there is none) of o's data. */
+static int load_split(MlirOperation module, const finetune_options *o, int val,
                       sp_dataset *d) {
-  char images[4096], labels[4096];
-  snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", o->dir, split);
-  snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", o->dir, split);
   sp_error err = {{0}};
-  if (sp_dataset_load_idx(images, labels, 0.0f, 1.0f, d, &err)) { /* normalised per batch */
+  const char *what;
+  int rc;
+  if (o->dir) {
+    char images[4096], labels[4096];
+    const char *split = val ? "t10k" : "train";
+    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", o->dir, split);
+    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", o->dir, split);
+    rc = sp_dataset_load_idx(images, labels, 0.0f, 1.0f, d, &err); /* normalised per batch */
+    what = o->dir;
+  } else {
+    const char *npy = val ? o->val_npy : o->train_npy, *dir = val ? o->val_dir : o->train_dir;
+    if (npy && *npy)
+      rc = load_npy_pair(npy, d, &err), what = npy;
+    else if (dir && *dir)
+      rc = sp_dataset_load_pb_dir(dir, 0, d, &err), what = dir;
+    else
+      return 0; // no evaluation split
+  }
+  if (rc) {
     sp_emit_error(module, PASS ": %s", err.message);
     return -1;
   }
   if (d->count == 0) {
-    sp_emit_error(module, PASS ": %s holds no samples", images);
+    sp_emit_error(module, PASS ": %s holds no %s samples", what, val ? "evaluation" : "training");
     return -1;
   }
   return 0;
@@ -134,7 +177,7 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
                  const sp_dataset *test, double *top1) {
   sp_trainer *t = sp_train_bridge_trainer(b);
   const int64_t batch = o->batch;
-  float *x = malloc((size_t)(batch * test->sample_size) * sizeof *x);
+  float *x = malloc((size_t)(batch * train_set->sample_size) * sizeof *x);
   int64_t *labels = malloc((size_t)batch * sizeof *labels);
   sp_error err = {{0}};
   sp_loader *loader = NULL;
@@ -155,15 +198,19 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
           !(rc = sp_trainer_step(t, bt.x, bt.dims, bt.rank, bt.labels, &loss, &err)))
         loss_sum += (double)loss * (double)bt.n;
     }
-    double seconds = now_s() - t0, accuracy = 0;
-    if (!rc && !(rc = evaluate(t, test, &o->norm, batch, x, labels, &accuracy, &err)) && top1)
+    double seconds = now_s() - t0, accuracy = -1;
+    if (!rc && test->count &&
+        !(rc = evaluate(t, test, &o->norm, batch, x, labels, &accuracy, &err)) && top1)
       *top1 = accuracy;
+    char val[96] = "";
+    if (test->count)
+      snprintf(val, sizeof val, ", val top-1 %.2f%% (%lld images)", 100 * accuracy,
+               (long long)test->count);
     if (!rc && !o->quiet)
       fprintf(stderr,
-              PASS ": epoch %lld/%lld: loss %.4f (%lld samples), val top-1 %.2f%% (%lld "
-                   "images), %.1f s (%.0f samples/s)\n",
+              PASS ": epoch %lld/%lld: loss %.4f (%lld samples)%s, %.1f s (%.0f samples/s)\n",
               (long long)epoch, (long long)o->epochs, loss_sum / (double)train_set->count,
-              (long long)train_set->count, 100 * accuracy, (long long)test->count, seconds,
+              (long long)train_set->count, val, seconds,
               (double)train_set->count / (seconds > 0 ? seconds : 1e-9));
   }
   sp_loader_free(loader);
@@ -182,9 +229,7 @@ int sp_finetune_apply(MlirOperation module, const sp_pass_args *args, double *to
     return -1;
   sp_dataset train_set = {0}, test = {0};
   sp_train_bridge *b = NULL;
-  int rc = load_split(module, &o, "train", &train_set) || load_split(module, &o, "t10k", &test)
-               ? -1
-               : 0;
+  int rc = load_split(module, &o, 0, &train_set) || load_split(module, &o, 1, &test) ? -1 : 0;
   if (!rc && o.limit && o.limit < train_set.count)
     train_set.count = o.limit;
   o.train.total_steps = (train_set.count + o.batch - 1) / o.batch * o.epochs;

@@ -247,9 +247,11 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
   const long steps = sp_pass_arg_int(args, "steps");
   const int quiet = sp_pass_arg_bool(args, "quiet"), shrink = sp_pass_arg_bool(args, "shrink");
   const char *data = sp_pass_arg_string(args, "data");
-  if (!data || !*data) {
-    sp_emit_error(module, PASS ": needs data=fashion-mnist[:DIR] to fine-tune on after each "
-                          "step");
+  const char *train_npy = sp_pass_arg_string(args, "train-npy");
+  const char *train_dir = sp_pass_arg_string(args, "train-dir");
+  if ((!data || !*data) && (!train_npy || !*train_npy) && (!train_dir || !*train_dir)) {
+    sp_emit_error(module, PASS ": needs data=fashion-mnist[:DIR], train-npy=X.npy,Y.npy or "
+                          "train-dir=DIR to fine-tune on after each step");
     return -1;
   }
   // Every option is checked by the pass it goes to before the first step.
@@ -263,6 +265,11 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
                                 !strcmp(criterion, "taylor-weight") ||
                                 !strcmp(criterion, "fisher"));
   char scoring[4200] = "";
+  if (gradients && !(cal && *cal) && !(data && *data)) {
+    sp_emit_error(module, PASS ": criterion=%s scores on data=fashion-mnist[:DIR] or "
+                          "calibration=DIR (input_N.pb with label_N.pb)", criterion);
+    return -1;
+  }
   if (gradients && !(cal && *cal))
     snprintf(scoring, sizeof scoring, "data=%s limit=%ld mean=%.9g std=%.9g", data,
              sp_pass_arg_int(args, "score-samples"), sp_pass_arg_float(args, "mean"),
@@ -279,7 +286,7 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
   masked_units m = {0};
   const int64_t macs0 = rc ? 0 : count_macs(module);
   for (long t = 1; t <= steps && !rc; ++t) {
-    double t0 = now_s(), ratio = agp_ratio(final_ratio, t, steps), top1 = 0;
+    double t0 = now_s(), ratio = agp_ratio(final_ratio, t, steps), top1 = -1; // stays -1 without an evaluation split
     sp_pass_args mask = {0}, step_shrink = {0};
     char text[96];
     snprintf(text, sizeof text, "ratio=%.17g mode=mask", ratio);
@@ -299,13 +306,16 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
     }
     if (!rc)
       rc = sp_finetune_apply(module, &finetune, &top1);
+    char val[48] = "";
+    if (top1 >= 0)
+      snprintf(val, sizeof val, ", val top-1 %.2f%%", 100 * top1);
     if (!rc && !quiet)
       fprintf(stderr,
               PASS ": step %ld/%ld: ratio %.4f, %lld units masked (+%lld), MACs %lld (%.1f%% of "
-                   "%lld), val top-1 %.2f%%, %.1f s\n",
+                   "%lld)%s, %.1f s\n",
               t, steps, ratio, (long long)masked, (long long)added, (long long)macs,
-              macs0 > 0 ? 100.0 * (double)macs / (double)macs0 : 0.0, (long long)macs0,
-              100 * top1, now_s() - t0);
+              macs0 > 0 ? 100.0 * (double)macs / (double)macs0 : 0.0, (long long)macs0, val,
+              now_s() - t0);
     sp_pass_args_free(&mask);
     sp_pass_args_free(&step_shrink);
   }

@@ -131,6 +131,14 @@ static const sp_pass_option recalibrate_bn_options[] = {
     {"label-smoothing", SP_OPTION_FLOAT, "0", NULL, 0, 1, 0, "of the cross-entropy"}, \
     {"clip-norm", SP_OPTION_FLOAT, "0", NULL, 0, 1e30, 0, \
      "clip gradients to this global L2 norm (0: off)"}, \
+    {"train-npy", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
+     "instead of data=: X.npy,Y.npy (X float32 or uint8 (N, ...), Y int64/int32 (N))"}, \
+    {"val-npy", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
+     "with train-npy= or train-dir=: X.npy,Y.npy to evaluate on after each epoch"}, \
+    {"train-dir", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
+     "instead of data=: a folder of input_N.pb/label_N.pb pairs"}, \
+    {"val-dir", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
+     "with train-npy= or train-dir=: an input_N.pb/label_N.pb folder to evaluate on"}, \
     {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "pixels become (p/255 - mean) / std"}, \
     {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "pixels become (p/255 - mean) / std"}, \
     {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, \
@@ -141,7 +149,7 @@ static const sp_pass_option recalibrate_bn_options[] = {
 static const sp_pass_option finetune_options[] = {
     {"data", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "fashion-mnist[:DIR]: IDX files in DIR (default /usr/share/datasets/fashion-mnist), "
-     "train-* to train on, t10k-* to evaluate after each epoch"},
+     "train-* to train on, t10k-* to evaluate after each epoch (or train-npy=/train-dir=)"},
     {"epochs", SP_OPTION_INT, "1", NULL, 1, 100000, 0, "passes over the training set"},
     FINETUNE_RECIPE_OPTIONS
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per epoch on stderr"},

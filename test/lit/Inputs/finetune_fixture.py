@@ -86,6 +86,24 @@ def data(directory, bad_label=False):
     write_idx(directory, "t10k", *textures(48, 2))
 
 
+def other_formats(directory):
+    """data()'s samples as .npy (uint8 images, read as p/255 like IDX) and as
+    input_N.pb/label_N.pb folders (float p/255 in batches of 40)."""
+    os.makedirs(directory, exist_ok=True)
+    for split, (images, labels) in [("train", textures(96, 1)), ("val", textures(48, 2))]:
+        np.save(os.path.join(directory, f"{split}_x.npy"), images[:, None])
+        np.save(os.path.join(directory, f"{split}_y.npy"), labels.astype(np.int64))
+        pb = os.path.join(directory, f"{split}_pb")
+        os.makedirs(pb, exist_ok=True)
+        x = images[:, None].astype(np.float32) / np.float32(255)
+        for i, first in enumerate(range(0, len(x), 40)):
+            with open(os.path.join(pb, f"input_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(x[first:first + 40], "x").SerializeToString())
+            with open(os.path.join(pb, f"label_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(labels[first:first + 40].astype(np.int64),
+                                                "y").SerializeToString())
+
+
 def diff(a_path, b_path):
     a, b = onnx.load(a_path).graph, onnx.load(b_path).graph
     tb = {t.name: numpy_helper.to_array(t) for t in b.initializer}
@@ -109,6 +127,8 @@ if __name__ == "__main__":
         onnx.save(model(with_sin=what == "model_sin", with_inf=what == "model_nan"), sys.argv[2])
     elif what == "data":
         data(sys.argv[2])
+    elif what == "other_formats":
+        other_formats(sys.argv[2])
     elif what == "bad_labels":
         data(sys.argv[2], bad_label=True)
     elif what == "diff":
