@@ -333,6 +333,8 @@ double **sp_importance_compute_from(sp_groups *g, const sp_importance_opts *o,
       sp_importance_bn_scale(gi, o->reduce, s);
     else if (o->criterion == SP_CRIT_FPGM)
       sp_importance_fpgm(gi, o->reduce, s);
+    else if (o->criterion == SP_CRIT_GATE)
+      sp_importance_gate(gi, o->reduce, s);
     normalize(s, units, o->normalize);
   }
   free(acc_of);
@@ -359,7 +361,7 @@ static int choice(const char *v, const char *const *names) {
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
   static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
                                      "bn-scale", "fpgm", "taylor-weight", "fisher",
-                                     "activation", "apoz", NULL};
+                                     "activation", "apoz", "gate", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);

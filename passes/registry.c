@@ -24,6 +24,8 @@ static const sp_pass_option model_stats_options[] = {
 static const sp_pass_option canonicalize_options[] = {
     {"fold-bn", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "fold inference BatchNormalization into the preceding Conv/Gemm"},
+    {"fold-gates", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "fold sp-insert-gates' gates into the Conv/Gemm (or inference BN) before them"},
     {"stats", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "write what changed (one line of counts) to this file ('-' = stderr)"},
 };
@@ -40,8 +42,9 @@ static const sp_pass_option dependency_groups_options[] = {
 
 static const sp_pass_option importance_options[] = {
     {"criterion", SP_OPTION_ENUM, "l2",
-     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz", 0, 0, 0,
-     "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, FPGM distance, "
+     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|gate", 0, 0, 0,
+     "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, |gate| "
+     "(sp-insert-gates), FPGM distance, "
      "from gradients on data (sum |w*dL/dw|, 1/2 sum g^2 w^2), or from its Relu output on "
      "calibration data (mean |a|, 1 - share of zeros)"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
@@ -197,6 +200,13 @@ static const sp_pass_option iterative_prune_options[] = {
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per step on stderr"},
 };
 
+static const sp_pass_option insert_gates_options[] = {
+    {"init", SP_OPTION_FLOAT, "1", NULL, -1e6, 1e6, 0, "initial value of every gate"},
+    {"after-bn", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "gate after the BatchNormalization that is the producer's only user (a gate before a "
+     "training-mode BN is undone by its normalization)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -228,6 +238,10 @@ static const sp_pass_info registry[] = {
     {"sp-iterative-prune",
      "Prune gradually (AGP, cubic schedule): mask, fine-tune, repeat; then shrink once",
      iterative_prune_options, COUNT(iterative_prune_options), sp_iterative_prune_run},
+    {"sp-insert-gates",
+     "Multiply every prunable Conv/Gemm output (after its BN) by a learnable per-channel gate "
+     "(an initializer named sp.gate.*); sp-train --gate-l1 makes it sparse",
+     insert_gates_options, COUNT(insert_gates_options), sp_insert_gates_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 
