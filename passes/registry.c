@@ -207,6 +207,20 @@ static const sp_pass_option insert_gates_options[] = {
      "training-mode BN is undone by its normalization)"},
 };
 
+static const sp_pass_option sparsify_options[] = {
+    {"pattern", SP_OPTION_ENUM, "2:4", "2:4", 0, 0, 0,
+     "keep the n largest |w| of every m consecutive input-channel weights (n:m)"},
+    {"permute", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "search an input-channel permutation per group (applied to every member, so outputs "
+     "do not change) that keeps more magnitude before masking"},
+    {"iterations", SP_OPTION_INT, "10", NULL, 0, 1000000, 0,
+     "permute=: passes of the channel-swap search per group"},
+    {"mask", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "zero the weights (false: only permute, the model computes the same outputs)"},
+    {"report", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the kept magnitude with and without the permutation to this file ('-' = stderr)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -242,6 +256,10 @@ static const sp_pass_info registry[] = {
      "Multiply every prunable Conv/Gemm output (after its BN) by a learnable per-channel gate "
      "(an initializer named sp.gate.*); sp-train --gate-l1 makes it sparse",
      insert_gates_options, COUNT(insert_gates_options), sp_insert_gates_run},
+    {"sp-sparsify",
+     "Zero weights in the n:m semi-structured pattern (2:4 along input channels) after an "
+     "output-preserving channel permutation; shapes stay (needs sparse tensor cores for speed)",
+     sparsify_options, COUNT(sparsify_options), sp_sparsify_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 
