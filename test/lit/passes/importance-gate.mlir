@@ -22,10 +22,14 @@
 // PRUNE-DAG: [[G1]]: "0x{{[0-9A-F]+}}000000C00000803F"
 // PRUNE-DAG: [[G2]]: "0x{{[0-9A-F]+}}00000000"
 // PRUNE-DAG: [[G3]]: "0x{{[0-9A-F]+}}00004040"
-// A Mul by an initializer not named sp.gate.* is no gate: criterion=gate keeps the
-// l2 scores (mean over the members, the gates themselves among them).
-// RUN: sed 's/sp\.gate\./other./' %s | sp-opt --pass-pipeline='builtin.module(sp-importance{criterion=gate})' | FileCheck %s --check-prefix=NONE
+// A group without a gate keeps its l2 scores (mean over the members): with
+// only conv1's gate renamed, group 0 scores as criterion=l2 does.
+// RUN: sed 's/sp\.gate\.n1/other.n1/' %s | sp-opt --pass-pipeline='builtin.module(sp-importance{criterion=gate})' | FileCheck %s --check-prefix=FALLBACK
+// FALLBACK: sp.importance = [array<f32: 1.350000e+00, 1.63425851, 1.60009384>, array<f32: 6.250000e-01, 1.500000e+00>]
+// A Mul by an initializer not named sp.gate.* is no gate; a model with none is an error.
 // RUN: sed 's/sp\.gate\./other./' %s | sp-opt --pass-pipeline='builtin.module(sp-importance{criterion=l2})' | FileCheck %s --check-prefix=NONE
+// RUN: sed 's/sp\.gate\./other./' %s | not sp-opt --pass-pipeline='builtin.module(sp-importance{criterion=gate})' 2>&1 | FileCheck %s --check-prefix=NOGATE
+// NOGATE: error: sp-importance: criterion=gate: no prunable group has a gate (an initializer named sp.gate.*; run sp-insert-gates and sp-train --gate-l1 first)
 // NONE: sp.importance = [array<f32: 1.350000e+00, 1.63425851, 1.60009384>, array<f32: 1.125000e+00, 1.750000e+00>]
 func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w1 = "nn.Initializer"() {value = dense<[[[[3.0]], [[4.0]]], [[[1.0]], [[0.0]]], [[[-2.0]], [[2.0]]]]> : tensor<3x2x1x1xf32>} : () -> tensor<3x2x1x1xf32> loc("w1")
