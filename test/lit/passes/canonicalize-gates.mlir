@@ -17,3 +17,10 @@
 // fold-gates=false keeps them.
 // RUN: sp-opt %S/importance-gate.mlir --pass-pipeline='builtin.module(sp-canonicalize{fold-gates=false})' | grep -c '"nn.Mul"' | FileCheck %s --check-prefix=KEPT
 // KEPT: 3
+// After sp-prune{mode=mask} (unit 0 of both groups zeroed) the folded weights
+// keep the masks, so sp-train still holds those channels at zero.
+// RUN: sp-opt %S/importance-gate.mlir --pass-pipeline='builtin.module(sp-importance{criterion=gate},sp-prune{ratio=0.5 mode=mask},sp-canonicalize)' | FileCheck %s --check-prefix=MASK
+// MASK-NOT: nn.Mul
+// MASK-DAG: sp.mask = [array<i64: 0, 0, 1>], value = dense_resource<{{.*}}> : tensor<2xf32>}
+// MASK-DAG: sp.mask = [array<i64: 0, 0, 1>, array<i64: 1, 0, 1>], value = dense_resource<{{.*}}> : tensor<2x3x1x1xf32>}
+// MASK-DAG: sp.mask = [array<i64: 0, 0, 1>], value = dense_resource<{{.*}}> : tensor<3xf32>}
