@@ -7,8 +7,14 @@ sp-recalibrate-bn on the calibration images, and after the same short fine-tune
 (sp-train, prune_report.py's recipe). Data criteria read the first --calibration
 training images (labels included).
 
+gate (network slimming with explicit gates) needs gates trained sparse first:
+sp-insert-gates, one epoch of the same recipe with --gate-l1 (--gate-l1 L),
+then sp-importance{criterion=gate},sp-prune and sp-canonicalize (the gates fold
+into the weights) and the same fine-tune. gate-l2 prunes that same gate-trained
+model by l2 (the fair baseline: both had one more epoch than the other rows).
+
   /usr/bin/python3 bench/importance_criteria.py [--build build] [--ratio 0.5]
-      [--calibration 512] [--limit 10000] [--criteria l2,fpgm,...]
+      [--calibration 512] [--limit 10000] [--criteria l2,fpgm,...] [--gate-l1 0.01]
 """
 import argparse
 import os
@@ -20,7 +26,21 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 import prune_report  # noqa: E402  (write_calibration, accuracy, finetune, recalibrate)
 
-CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "taylor", "activation", "apoz"]
+CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "taylor", "activation", "apoz",
+            "gate", "gate-l2"]
+
+
+def gate_trained(sp_opt, sp_train, model, tmp, images, lam):
+    """The model with gates, trained one epoch with --gate-l1 lam (made once)."""
+    out = os.path.join(tmp, f"gate_trained_{lam}.onnx")
+    if not os.path.exists(out):
+        gated = os.path.join(tmp, "gated.onnx")
+        subprocess.run([sp_opt, model, "-o", gated,
+                        "--pass-pipeline=builtin.module(sp-insert-gates)"], check=True)
+        top1, _ = prune_report.finetune(sp_train, gated, out, images, 1, "--gate-l1", str(lam))
+        print(f"(gated model after one epoch with --gate-l1 {lam}: top-1 {top1:.2f}%)",
+              flush=True)
+    return out
 
 
 def importance(criterion, calibration, images):
@@ -30,6 +50,8 @@ def importance(criterion, calibration, images):
                 f"mean={prune_report.MEAN} std={prune_report.STD}}}")
     if criterion in {"activation", "apoz"}:
         return f"sp-importance{{criterion={criterion} calibration={calibration}}}"
+    if criterion == "gate-l2":
+        return "sp-importance{criterion=l2}"
     return f"sp-importance{{criterion={criterion}}}"
 
 
@@ -40,6 +62,7 @@ def main():
     p.add_argument("--calibration", type=int, default=512)
     p.add_argument("--limit", type=int, default=10000)
     p.add_argument("--criteria", default=",".join(CRITERIA))
+    p.add_argument("--gate-l1", type=float, default=0.01)
     a = p.parse_args()
     tools = os.path.join(a.build, "tools")
     sp_opt, sp_run, sp_train = (os.path.join(tools, t) for t in ("sp-opt", "sp-run", "sp-train"))
@@ -53,10 +76,13 @@ def main():
         print("|---|---|---|---|---|", flush=True)
         for c in a.criteria.split(","):
             pruned = os.path.join(tmp, f"{c}.onnx")
+            source = model
+            if c.startswith("gate"):
+                source = gate_trained(sp_opt, sp_train, model, tmp, a.limit, a.gate_l1)
             t0 = time.time()
-            subprocess.run([sp_opt, model, "-o", pruned, "--pass-pipeline=builtin.module("
-                            f"{importance(c, cal, a.calibration)},sp-prune{{ratio={a.ratio}}})"],
-                           check=True)
+            subprocess.run([sp_opt, source, "-o", pruned, "--pass-pipeline=builtin.module("
+                            f"{importance(c, cal, a.calibration)},sp-prune{{ratio={a.ratio}}},"
+                            "sp-canonicalize)"], check=True)
             seconds = time.time() - t0
             top1 = prune_report.accuracy(sp_run, pruned)
             bn = prune_report.accuracy(sp_run, prune_report.recalibrate(

@@ -67,12 +67,12 @@ def recalibrate(sp_opt, model, calibration, out):
     return out
 
 
-def finetune(sp_train, model, out, images, epochs):
+def finetune(sp_train, model, out, images, epochs, *extra):
     """sp-train's test top-1 after the last epoch, and the seconds it took."""
     p = subprocess.run([sp_train, model, "--data", f"fashion-mnist:{DATA}", "--mean", str(MEAN),
                         "--std", str(STD), "--limit", str(images), "--epochs", str(epochs),
                         "--batch", "64", "--lr", "0.02", "--schedule", "cosine",
-                        "--weight-decay", "5e-4", "-o", out],
+                        "--weight-decay", "5e-4", *extra, "-o", out],
                        check=True, capture_output=True, text=True)
     found = re.findall(r"test top-1 ([0-9.]+)%, ([0-9.]+) s", p.stderr)
     if not found:

@@ -1,7 +1,8 @@
 /* sp-canonicalize: remove what pruning and exporters leave behind.
  *
  * Runs the rule sets of passes/canon_*.c over every func.func body until
- * nothing changes: BatchNormalization folding (fold-bn=true), static shape
+ * nothing changes: gates folded into their producers (fold-gates=true,
+ * canon_gate.c), BatchNormalization folding (fold-bn=true), static shape
  * arithmetic folded into constants (canon_shape.c), identities, chains and
  * zero-width channels (canon_simplify.c), duplicate nn.Constant ops merged,
  * and dead ops erased. IRDL ops carry no side-effect information, so
@@ -80,6 +81,9 @@ static long merge_constants(canon_ctx *c) {
 static void canonicalize_body(canon_ctx *c) {
   for (int round = 0; round < MAX_ROUNDS; ++round) {
     long changes = 0;
+    // Gates first: a gate after a BN folds into the BN, which fold-bn then folds.
+    if (c->fold_gates)
+      changes += canon_fold_gates(c);
     if (c->fold_bn)
       changes += canon_fold_batchnorm(c);
     changes += canon_fold_shapes(c);
@@ -98,9 +102,10 @@ static int write_stats(MlirOperation module, const canon_stats *s, const char *p
     return -1;
   fprintf(out,
           "sp-canonicalize: folded=%ld reshape_targets=%ld identities=%ld chains=%ld "
-          "concat_inputs=%ld zero_branches=%ld bn_folded=%ld constants_merged=%ld removed=%ld\n",
+          "concat_inputs=%ld zero_branches=%ld bn_folded=%ld gates_folded=%ld constants_merged=%ld "
+          "removed=%ld\n",
           s->folded, s->reshape_targets, s->identities, s->chains, s->concat_inputs,
-          s->zero_branches, s->bn_folded, s->constants_merged, s->removed);
+          s->zero_branches, s->bn_folded, s->gates_folded, s->constants_merged, s->removed);
   return sp_pass_output_close(module, "sp-canonicalize", &o);
 }
 
@@ -109,6 +114,7 @@ int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args) {
   memset(&c, 0, sizeof c);
   c.mlir = mlirOperationGetContext(module);
   c.fold_bn = sp_pass_arg_bool(args, "fold-bn");
+  c.fold_gates = sp_pass_arg_bool(args, "fold-gates");
   MlirBlock top = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
   for (MlirOperation op = mlirBlockGetFirstOperation(top); !mlirOperationIsNull(op);
        op = mlirOperationGetNextInBlock(op)) {

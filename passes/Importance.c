@@ -12,6 +12,7 @@
 
 #include "importance_internal.h"
 #include "sp/dialect.h"
+#include "sp/gates.h"
 #include "sp/groups.h"
 #include "sp/passes.h"
 #include "sp/weights.h"
@@ -333,6 +334,8 @@ double **sp_importance_compute_from(sp_groups *g, const sp_importance_opts *o,
       sp_importance_bn_scale(gi, o->reduce, s);
     else if (o->criterion == SP_CRIT_FPGM)
       sp_importance_fpgm(gi, o->reduce, s);
+    else if (o->criterion == SP_CRIT_GATE)
+      sp_importance_gate(gi, o->reduce, s);
     normalize(s, units, o->normalize);
   }
   free(acc_of);
@@ -359,7 +362,7 @@ static int choice(const char *v, const char *const *names) {
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
   static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
                                      "bn-scale", "fpgm", "taylor-weight", "fisher",
-                                     "activation", "apoz", "taylor", NULL};
+                                     "activation", "apoz", "taylor", "gate", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);
@@ -367,6 +370,23 @@ void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *
   o->seed = (uint64_t)sp_pass_arg_int(args, "seed");
   o->reduce = (sp_importance_reduce)choice(sp_pass_arg_string(args, "reduce"), red);
   o->normalize = (sp_importance_norm)choice(sp_pass_arg_string(args, "normalize"), norm);
+}
+
+/* 1 when a weight member of some prunable group is named like a gate. */
+static int has_gate(const sp_groups *g) {
+  for (size_t id = 0; id < g->num_groups; ++id) {
+    const sp_group_info *gi = &g->groups[id];
+    for (size_t m = 0; sp_group_prunable(gi) && m < gi->num_members; ++m) {
+      const sp_value_info *v = gi->members[m].value;
+      size_t len = 0;
+      const char *name = v->is_weight && !mlirOperationIsNull(v->owner)
+                             ? sp_op_result_name(v->owner, 0, &len)
+                             : NULL;
+      if (sp_gate_name(name, len))
+        return 1;
+    }
+  }
+  return 0;
 }
 
 int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
@@ -396,6 +416,13 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_groups *g = sp_groups_analyze(module);
   if (!g) {
     sp_saliency_free(&grads);
+    return -1;
+  }
+  if (o.criterion == SP_CRIT_GATE && !has_gate(g)) {
+    sp_emit_error(module, "sp-importance: criterion=gate: no prunable group has a gate (an "
+                          "initializer named " SP_GATE_PREFIX "*; run sp-insert-gates and "
+                          "sp-train --gate-l1 first)");
+    sp_groups_free(g);
     return -1;
   }
   double **scores;

@@ -19,6 +19,7 @@ typedef struct canon_stats {
   long concat_inputs;     /* zero-width Concat inputs dropped */
   long zero_branches;     /* zero-width contractions replaced by their bias (or nothing) */
   long bn_folded;         /* BatchNormalizations folded into Conv/Gemm */
+  long gates_folded;      /* sp-insert-gates gates folded into Conv/Gemm/BN */
   long constants_merged;  /* duplicate nn.Constant ops merged */
   long removed;           /* dead ops erased */
 } canon_stats;
@@ -27,6 +28,7 @@ typedef struct canon_ctx {
   MlirContext mlir;
   MlirBlock body; /* the func body being rewritten */
   int fold_bn;
+  int fold_gates;
   canon_stats stats;
   long weight_counter; /* for unique blob keys */
 } canon_ctx;
@@ -87,5 +89,7 @@ long canon_fold_shapes(canon_ctx *c);
 long canon_simplify(canon_ctx *c);
 /* BatchNormalization into the preceding Conv/Gemm (canon_bn.c). */
 long canon_fold_batchnorm(canon_ctx *c);
+/* sp-insert-gates gates into the Conv/Gemm/BN before them (canon_gate.c). */
+long canon_fold_gates(canon_ctx *c);
 
 #endif

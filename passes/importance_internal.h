@@ -18,6 +18,11 @@ int sp_importance_finish(double *s, int64_t units, int voters, sp_importance_red
  * number of scales that voted; 0 leaves s as it was. */
 int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce, double *s);
 
+/* gate: s[u] = mean |g| over unit u's channels of every sp-insert-gates gate
+ * (an initializer named sp.gate.*) in the group, combined by reduce. Returns
+ * the number of gates that voted; 0 leaves s as it was. */
+int sp_importance_gate(const sp_group_info *gi, sp_importance_reduce reduce, double *s);
+
 /* fpgm: per producer weight of the group, s[u] = sum over the other units t
  * of ||filter_u - filter_t||_2, combined by reduce. Returns the number of
  * producer weights that voted; 0 leaves s as it was. */

@@ -1,6 +1,8 @@
 /* Weight-based criteria of sp-importance beyond p-norms (docs/pruning.md):
  *   bn-scale  |gamma| of the BatchNormalization scales in the group (network
  *             slimming, Liu et al. 2017);
+ *   gate      |g| of the gates sp-insert-gates put after the group's producers
+ *             (network slimming with explicit gates, Liu et al. 2017);
  *   fpgm      per producer weight, each unit's filter's summed Euclidean
  *             distance to the other filters (He et al. 2019).
  * Each fills one group's scores and returns how many members voted; with no
@@ -13,6 +15,7 @@
 
 #include "importance_internal.h"
 #include "sp/dialect.h"
+#include "sp/gates.h"
 #include "sp/weights.h"
 
 static float load(const float *x, int64_t i) {
@@ -92,6 +95,36 @@ int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce,
       double sum = 0;
       for (int64_t c = 0; c < block; ++c)
         sum += fabs(load(gamma, mb->start + u * block + c));
+      v[u] = sum / (double)block;
+    }
+    sp_importance_vote(s, v, units, voters++, reduce);
+  }
+  free(v);
+  return sp_importance_finish(s, units, voters, reduce);
+}
+
+int sp_importance_gate(const sp_group_info *gi, sp_importance_reduce reduce, double *s) {
+  int64_t units = gi->units;
+  double *v = malloc((size_t)units * sizeof *v);
+  int voters = 0;
+  for (size_t m = 0; m < gi->num_members; ++m) {
+    const sp_member *mb = &gi->members[m];
+    size_t len = 0;
+    const char *name = mb->value->is_weight && !mlirOperationIsNull(mb->value->owner)
+                           ? sp_op_result_name(mb->value->owner, 0, &len)
+                           : NULL;
+    int64_t numel;
+    if (!sp_gate_name(name, len) || !used_as(mb->value->value, "Mul", 1, NULL))
+      continue;
+    const float *gate = weight_of(mb, &numel);
+    if (!gate)
+      continue;
+    // The gate's channels run along mb->dim; every other dim is 1.
+    int64_t block = mb->channels / units;
+    for (int64_t u = 0; u < units; ++u) {
+      double sum = 0;
+      for (int64_t c = 0; c < block; ++c)
+        sum += fabs(load(gate, mb->start + u * block + c));
       v[u] = sum / (double)block;
     }
     sp_importance_vote(s, v, units, voters++, reduce);

@@ -24,6 +24,8 @@ static const sp_pass_option model_stats_options[] = {
 static const sp_pass_option canonicalize_options[] = {
     {"fold-bn", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "fold inference BatchNormalization into the preceding Conv/Gemm"},
+    {"fold-gates", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "fold sp-insert-gates' gates into the Conv/Gemm (or inference BN) before them"},
     {"stats", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "write what changed (one line of counts) to this file ('-' = stderr)"},
 };
@@ -40,10 +42,11 @@ static const sp_pass_option dependency_groups_options[] = {
 
 static const sp_pass_option importance_options[] = {
     {"criterion", SP_OPTION_ENUM, "l2",
-     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|taylor", 0, 0, 0,
-     "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, FPGM distance, "
-     "from gradients on data (sum |w*dL/dw|, 1/2 sum g^2 w^2, |sum a*dL/da| of its output), "
-     "or from its Relu output on calibration data (mean |a|, 1 - share of zeros)"},
+     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|taylor|gate", 0, 0, 0,
+     "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, |gate| "
+     "(sp-insert-gates), FPGM distance, from gradients on data (sum |w*dL/dw|, "
+     "1/2 sum g^2 w^2, |sum a*dL/da| of its output), or from its Relu output on "
+     "calibration data (mean |a|, 1 - share of zeros)"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
     {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
     {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
@@ -212,6 +215,27 @@ static const sp_pass_option iterative_prune_options[] = {
     {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no line per step on stderr"},
 };
 
+static const sp_pass_option insert_gates_options[] = {
+    {"init", SP_OPTION_FLOAT, "1", NULL, -1e6, 1e6, 0, "initial value of every gate"},
+    {"after-bn", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "gate after the BatchNormalization that is the producer's only user (a gate before a "
+     "training-mode BN is undone by its normalization)"},
+};
+
+static const sp_pass_option sparsify_options[] = {
+    {"pattern", SP_OPTION_ENUM, "2:4", "2:4", 0, 0, 0,
+     "keep the n largest |w| of every m consecutive input-channel weights (n:m)"},
+    {"permute", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "search an input-channel permutation per group (applied to every member, so outputs "
+     "do not change) that keeps more magnitude before masking"},
+    {"iterations", SP_OPTION_INT, "10", NULL, 0, 1000000, 0,
+     "permute=: passes of the channel-swap search per group"},
+    {"mask", SP_OPTION_BOOL, "true", NULL, 0, 0, 0,
+     "zero the weights (false: only permute, the model computes the same outputs)"},
+    {"report", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
+     "write the kept magnitude with and without the permutation to this file ('-' = stderr)"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const sp_pass_info registry[] = {
@@ -243,6 +267,14 @@ static const sp_pass_info registry[] = {
     {"sp-iterative-prune",
      "Prune gradually (AGP, cubic schedule): mask, fine-tune, repeat; then shrink once",
      iterative_prune_options, COUNT(iterative_prune_options), sp_iterative_prune_run},
+    {"sp-insert-gates",
+     "Multiply every prunable Conv/Gemm output (after its BN) by a learnable per-channel gate "
+     "(an initializer named sp.gate.*); sp-train --gate-l1 makes it sparse",
+     insert_gates_options, COUNT(insert_gates_options), sp_insert_gates_run},
+    {"sp-sparsify",
+     "Zero weights in the n:m semi-structured pattern (2:4 along input channels) after an "
+     "output-preserving channel permutation; shapes stay (needs sparse tensor cores for speed)",
+     sparsify_options, COUNT(sparsify_options), sp_sparsify_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

@@ -102,6 +102,8 @@ static void usage(FILE *out) {
           "  --log FILE                  per-epoch JSON lines (loss, accuracy, time)\n"
           "  --log-every N               also a JSON line every N steps (step, lr, loss)\n"
           "  --l1-bn L                   add L * sum |BN scale| to the loss (network slimming)\n"
+          "  --gate-l1 L                 add L * sum |g| over the gates of sp-insert-gates\n"
+          "                              (initializers named sp.gate.*) to the loss\n"
           "  --group-lasso L --groups G  add L * sum over units of the L2 norm of the unit's\n"
           "                              slices in every tensor of its group (G: JSON from\n"
           "                              sp-dependency-groups{export=G})\n"
@@ -124,7 +126,7 @@ enum {
   OPT_SMOOTHING, OPT_CLIP, OPT_MEAN, OPT_STD, OPT_LIMIT, OPT_SEED, OPT_THREADS,
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
   OPT_NO_LOADER_THREAD, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
-  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY, OPT_L1_BN,
+  OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY, OPT_L1_BN, OPT_GATE_L1,
   OPT_GROUP_LASSO, OPT_GROUPS, OPT_PROFILE,
 };
 
@@ -167,6 +169,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"resume", no_argument, NULL, OPT_RESUME},
       {"log-every", required_argument, NULL, OPT_LOG_EVERY},
       {"l1-bn", required_argument, NULL, OPT_L1_BN},
+      {"gate-l1", required_argument, NULL, OPT_GATE_L1},
       {"group-lasso", required_argument, NULL, OPT_GROUP_LASSO},
       {"groups", required_argument, NULL, OPT_GROUPS},
       {"profile", optional_argument, NULL, OPT_PROFILE},
@@ -215,6 +218,7 @@ static int parse_options(int argc, char **argv, options *o) {
       FLOAT_OPT(OPT_KD_ALPHA, "--kd-alpha", 0, 1, o->train.kd_alpha)
       FLOAT_OPT(OPT_PCT_START, "--pct-start", 0, 1, o->train.pct_start)
       FLOAT_OPT(OPT_L1_BN, "--l1-bn", 0, 1e6, o->train.l1_bn)
+      FLOAT_OPT(OPT_GATE_L1, "--gate-l1", 0, 1e6, o->train.gate_l1)
       FLOAT_OPT(OPT_GROUP_LASSO, "--group-lasso", 0, 1e6, o->train.group_lasso)
 #undef FLOAT_OPT
     case OPT_MEAN: mean = optarg; break;

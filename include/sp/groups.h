@@ -141,6 +141,7 @@ typedef enum {
   SP_CRIT_ACTIVATION,    /* mean |a| after the producer's Relu (sp_importance_run) */
   SP_CRIT_APOZ,          /* 1 - share of zeros after the producer's Relu (sp_importance_run) */
   SP_CRIT_TAYLOR,        /* |sum a * dL/da| of the producer's output on data (sp_importance_run) */
+  SP_CRIT_GATE,          /* |g| of the group's sp-insert-gates gates */
 } sp_importance_criterion;
 typedef enum { SP_REDUCE_MEAN, SP_REDUCE_SUM, SP_REDUCE_MAX } sp_importance_reduce;
 typedef enum { SP_NORM_NONE, SP_NORM_MEAN, SP_NORM_MAX, SP_NORM_SUM, SP_NORM_LAMP } sp_importance_norm;

@@ -76,6 +76,7 @@ typedef struct sp_train_options {
    * the groups file (sp-dependency-groups{export=}) of the L2 norm of the
    * unit's slices of every trained member */
   float l1_bn;
+  float gate_l1; /* gate_l1 * sum |g| over sp-insert-gates gates (sp.gate.*) */
   float group_lasso;
   const char *groups; /* JSON file; required when group_lasso > 0 */
 } sp_train_options;

@@ -1,6 +1,8 @@
 /* regularize.c - sparsity regularizers added to the loss after backward:
  *   l1-bn:       lambda * sum |gamma| over BatchNormalization scales
  *                (network slimming; subgradient lambda * sign(gamma));
+ *   gate-l1:     lambda * sum |g| over the gates of sp-insert-gates, the
+ *                initializers named sp.gate.* (same subgradient);
  *   group-lasso: lambda * sum over groups g, units u of
  *                sqrt(sum of w^2 over u's slices of every trained member of g)
  *                so the units of a dependency group shrink together.
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp/gates.h"
 #include "train_internal.h"
 
 /* One member's slices: unit u is, for each o < outer, the run of len floats
@@ -32,9 +35,9 @@ typedef struct l1_tensor {
 } l1_tensor;
 
 struct train_regularizer {
-  float l1_lambda, lasso_lambda;
-  l1_tensor *scales;
-  size_t n_scales;
+  float l1_lambda, gate_lambda, lasso_lambda;
+  l1_tensor *scales, *gates;
+  size_t n_scales, n_gates;
   lasso_group *groups;
   size_t n_groups;
   double *norms; /* scratch: one per unit of the largest group */
@@ -100,6 +103,11 @@ double train_regularize(const train_regularizer *r, float share) {
     value += r->l1_lambda * l1_forward(s->w, s->n);
     l1_backward(s->w, s->n, r->l1_lambda * share, s->g);
   }
+  for (size_t i = 0; i < r->n_gates; ++i) {
+    const l1_tensor *s = &r->gates[i];
+    value += r->gate_lambda * l1_forward(s->w, s->n);
+    l1_backward(s->w, s->n, r->gate_lambda * share, s->g);
+  }
   for (size_t i = 0; i < r->n_groups; ++i) {
     value += r->lasso_lambda * group_lasso_forward(&r->groups[i], r->norms);
     group_lasso_backward(&r->groups[i], r->norms, r->lasso_lambda * share);
@@ -142,6 +150,25 @@ static int add_bn_scales(train_regularizer *r, const sp_trainer *t, sp_error *er
   if (!r->n_scales)
     return sp_error_set(err, "%s: --l1-bn: the model has no trained BatchNormalization scale",
                         model->path);
+  return 0;
+}
+
+/* Every trained parameter named sp.gate.* (sp-insert-gates). */
+static int add_gates(train_regularizer *r, const sp_trainer *t, sp_error *err) {
+  for (size_t i = 0; i < sp_trainer_num_params(t); ++i) {
+    l1_tensor s;
+    const char *name = sp_trainer_param(t, i, &s.w, &s.g, &s.n);
+    if (!sp_gate_name(name, strlen(name)))
+      continue;
+    l1_tensor *grown = realloc(r->gates, (r->n_gates + 1) * sizeof *grown);
+    if (!grown)
+      return sp_error_set(err, "out of memory");
+    r->gates = grown;
+    r->gates[r->n_gates++] = s;
+  }
+  if (!r->n_gates)
+    return sp_error_set(err, "%s: --gate-l1: the model has no trained gate (an initializer "
+                        "named " SP_GATE_PREFIX "*, from sp-insert-gates)", train_model(t)->path);
   return 0;
 }
 
@@ -289,7 +316,7 @@ int train_regularizer_create(const sp_trainer *t, const sp_train_options *o,
   *out = NULL;
   if (o->groups && o->group_lasso <= 0)
     return sp_error_set(err, "--groups %s: without --group-lasso it has no effect", o->groups);
-  if (o->l1_bn <= 0 && o->group_lasso <= 0)
+  if (o->l1_bn <= 0 && o->gate_l1 <= 0 && o->group_lasso <= 0)
     return 0;
   if (o->group_lasso > 0 && !o->groups)
     return sp_error_set(err, "--group-lasso needs --groups FILE.json "
@@ -297,10 +324,12 @@ int train_regularizer_create(const sp_trainer *t, const sp_train_options *o,
   train_regularizer *r = calloc(1, sizeof *r);
   if (!r)
     return sp_error_set(err, "out of memory");
-  r->l1_lambda = o->l1_bn, r->lasso_lambda = o->group_lasso;
+  r->l1_lambda = o->l1_bn, r->gate_lambda = o->gate_l1, r->lasso_lambda = o->group_lasso;
   int rc = 0;
   if (o->l1_bn > 0)
     rc = add_bn_scales(r, t, err);
+  if (!rc && o->gate_l1 > 0)
+    rc = add_gates(r, t, err);
   if (!rc && o->group_lasso > 0)
     rc = add_groups(r, t, o->groups, err);
   if (rc) {
@@ -318,6 +347,7 @@ void train_regularizer_free(train_regularizer *r) {
     free(r->groups[i].members);
   free(r->groups);
   free(r->scales);
+  free(r->gates);
   free(r->norms);
   free(r);
 }

@@ -73,6 +73,11 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/regularize_test.py
                    --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.regularize PROPERTIES LABELS "full;asan" TIMEOUT 900)
+  # sp-insert-gates + --gate-l1: gradients, sparsity, prune and fold
+  add_test(NAME train.gates
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/gate_test.py
+                   --sp-opt $<TARGET_FILE:sp-opt> --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.gates PROPERTIES LABELS "full;asan" TIMEOUT 900)
 endif()
 
 # Data-parallel sp-train (built when CMake finds MPI): 2 ranks give the

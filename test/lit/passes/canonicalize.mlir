@@ -3,7 +3,7 @@
 // A second run after upstream canonicalize and cse changes nothing.
 // RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-canonicalize{fold-bn=true},canonicalize,cse,sp-canonicalize{fold-bn=true stats=-})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FIXED
 // FIXED-NOT: folded={{[1-9]}}
-// FIXED: folded=0 reshape_targets=0 identities=0 chains=0 concat_inputs=0 zero_branches=0 bn_folded=0 constants_merged=0 removed=0
+// FIXED: folded=0 reshape_targets=0 identities=0 chains=0 concat_inputs=0 zero_branches=0 bn_folded=0 gates_folded=0 constants_merged=0 removed=0
 // FIXED-NOT: folded={{[1-9]}}
 
 // Static shapes: torch's Shape -> Gather -> Unsqueeze -> Concat chain becomes
