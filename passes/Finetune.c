@@ -98,6 +98,7 @@ static int read_options(MlirOperation module, const sp_pass_args *args, finetune
   t->weight_decay = (float)sp_pass_arg_float(args, "weight-decay");
   t->label_smoothing = (float)sp_pass_arg_float(args, "label-smoothing");
   t->clip_norm = (float)sp_pass_arg_float(args, "clip-norm");
+  t->gate_l1 = (float)sp_pass_arg_float(args, "gate-l1");
   t->warmup_steps = sp_pass_arg_int(args, "warmup");
   t->step_size = sp_pass_arg_int(args, "step-size");
   t->gamma = (float)sp_pass_arg_float(args, "gamma");

@@ -134,6 +134,8 @@ static const sp_pass_option recalibrate_bn_options[] = {
     {"label-smoothing", SP_OPTION_FLOAT, "0", NULL, 0, 1, 0, "of the cross-entropy"}, \
     {"clip-norm", SP_OPTION_FLOAT, "0", NULL, 0, 1e30, 0, \
      "clip gradients to this global L2 norm (0: off)"}, \
+    {"gate-l1", SP_OPTION_FLOAT, "0", NULL, 0, 1e6, 0, \
+     "add this times sum |g| over the gates of sp-insert-gates (network slimming)"}, \
     {"train-npy", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
      "instead of data=: X.npy,Y.npy (X float32 or uint8 (N, ...), Y int64/int32 (N))"}, \
     {"val-npy", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, \
