@@ -13,11 +13,13 @@ then sp-importance{criterion=gate},sp-prune and sp-canonicalize (the gates fold
 into the weights) and the same fine-tune. gate-l2 prunes that same gate-trained
 model by l2 (the fair baseline: both had one more epoch than the other rows).
 
-  /usr/bin/python3 bench/importance_criteria.py [--build build] [--ratio 0.5]
-      [--calibration 512] [--limit 10000] [--criteria l2,fpgm,...] [--gate-l1 0.01]
+  /usr/bin/python3 bench/importance_criteria.py [--build build] [--ratio 0.5 |
+      --target-macs 0.25] [--seeds 3] [--calibration 512] [--limit 10000]
+      [--criteria l2,fpgm,lamp,global-l2,depth-width,...] [--gate-l1 0.01]
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,12 @@ import prune_report  # noqa: E402  (write_calibration, accuracy, finetune, recal
 
 CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher", "taylor", "activation", "apoz",
             "gate", "gate-l2"]
+# Strategies beside the per-group criteria (rows of the same table):
+#   lamp         l2 scores, LAMP-normalised, one global threshold (Lee et al. 2021)
+#   global-l2    l2 scores normalised by their group mean, one global threshold
+#   depth-width  sp-prune{drop-layers=auto}: blocks and width under the budget
+STRATEGIES = {"lamp": ("sp-importance{criterion=l2 normalize=lamp}", "global=true"),
+              "global-l2": ("sp-importance{criterion=l2 normalize=mean}", "global=true")}
 
 
 def gate_trained(sp_opt, sp_train, model, tmp, images, lam):
@@ -52,7 +60,33 @@ def importance(criterion, calibration, images):
         return f"sp-importance{{criterion={criterion} calibration={calibration}}}"
     if criterion == "gate-l2":
         return "sp-importance{criterion=l2}"
+    if criterion in STRATEGIES:
+        return STRATEGIES[criterion][0]
+    if criterion == "depth-width":
+        return "sp-importance{criterion=l2}"
     return f"sp-importance{{criterion={criterion}}}"
+
+
+def prune_options(criterion, a, calibration):
+    """sp-prune's options: the budget (--ratio per group, or --target-macs) and
+    what the strategy adds."""
+    budget = f"target-macs={a.target_macs}" if a.target_macs else f"ratio={a.ratio}"
+    if criterion in STRATEGIES:
+        return f"{budget} {STRATEGIES[criterion][1]}"
+    if criterion == "depth-width":
+        if not a.target_macs:
+            sys.exit("importance_criteria: depth-width needs --target-macs")
+        return f"{budget} drop-layers=auto calibration={calibration}"
+    return budget
+
+
+def macs(sp_opt, model):
+    out = subprocess.run([sp_opt, model, "--pass-pipeline=builtin.module(sp-model-stats)"],
+                         check=True, capture_output=True, text=True)
+    found = re.search(r"exact: [0-9]+ parameters, ([0-9]+) MACs", out.stdout + out.stderr)
+    if not found:
+        sys.exit(f"importance_criteria: no MAC count from sp-model-stats on {model}")
+    return int(found.group(1))
 
 
 def main():
@@ -63,6 +97,10 @@ def main():
     p.add_argument("--limit", type=int, default=10000)
     p.add_argument("--criteria", default=",".join(CRITERIA))
     p.add_argument("--gate-l1", type=float, default=0.01)
+    p.add_argument("--target-macs", type=float, default=0,
+                   help="prune to this fraction of the MACs (sp-prune target-macs) instead of --ratio")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="fine-tune each pruned model with seeds 1..N; mean and spread reported")
     a = p.parse_args()
     tools = os.path.join(a.build, "tools")
     sp_opt, sp_run, sp_train = (os.path.join(tools, t) for t in ("sp-opt", "sp-run", "sp-train"))
@@ -72,8 +110,8 @@ def main():
         cal = os.path.join(tmp, "cal")
         prune_report.write_calibration(cal, a.calibration)
         print(f"original: top-1 {prune_report.accuracy(sp_run, model):.2f}%", flush=True)
-        print("| criterion | top-1 pruned | +BN recalibrated | fine-tuned | scoring s |")
-        print("|---|---|---|---|---|", flush=True)
+        print("| criterion | top-1 pruned | +BN recalibrated | fine-tuned | MACs kept | scoring s |")
+        print("|---|---|---|---|---|---|", flush=True)
         for c in a.criteria.split(","):
             pruned = os.path.join(tmp, f"{c}.onnx")
             source = model
@@ -81,15 +119,20 @@ def main():
                 source = gate_trained(sp_opt, sp_train, model, tmp, a.limit, a.gate_l1)
             t0 = time.time()
             subprocess.run([sp_opt, source, "-o", pruned, "--pass-pipeline=builtin.module("
-                            f"{importance(c, cal, a.calibration)},sp-prune{{ratio={a.ratio}}},"
-                            "sp-canonicalize)"], check=True)
+                            f"{importance(c, cal, a.calibration)},"
+                            f"sp-prune{{{prune_options(c, a, cal)}}},sp-canonicalize)"], check=True)
             seconds = time.time() - t0
             top1 = prune_report.accuracy(sp_run, pruned)
             bn = prune_report.accuracy(sp_run, prune_report.recalibrate(
                 sp_opt, pruned, cal, os.path.join(tmp, f"{c}_bn.onnx")))
-            tuned, _ = prune_report.finetune(sp_train, pruned, os.path.join(tmp, f"{c}_ft.onnx"),
-                                             a.limit, 1)
-            print(f"| {c} | {top1:.2f}% | {bn:.2f}% | {tuned:.2f}% | {seconds:.1f} |", flush=True)
+            tuned = [prune_report.finetune(sp_train, pruned, os.path.join(tmp, f"{c}_ft.onnx"),
+                                           a.limit, 1, "--seed", str(seed))[0]
+                     for seed in range(1, a.seeds + 1)]
+            mean = sum(tuned) / len(tuned)
+            spread = f" ± {(max(tuned) - min(tuned)) / 2:.2f}" if len(tuned) > 1 else ""
+            kept = macs(sp_opt, pruned) / macs(sp_opt, model)
+            print(f"| {c} | {top1:.2f}% | {bn:.2f}% | {mean:.2f}%{spread} | {100 * kept:.1f}% | "
+                  f"{seconds:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
