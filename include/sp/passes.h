@@ -96,6 +96,11 @@ int64_t sp_type_dim(void *user, MlirValue v, intptr_t i);
  * Einsum; 0 for other ops, -1 when the count does not fit in int64
  * (passes/macs.c). */
 int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user);
+/* Parameters op brings as sp-model-stats counts them: elements of the float
+ * initializers it is the first to use (counted, keyed by MlirValue.ptr,
+ * remembers which), BatchNormalization's running statistics excluded. */
+struct sp_map;
+int64_t sp_op_params(MlirOperation op, const char *type, struct sp_map *counted);
 
 /* Pass entry points, one per file in passes/. */
 int sp_model_stats_run(MlirOperation module, const sp_pass_args *args);
