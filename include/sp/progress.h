@@ -18,7 +18,6 @@ typedef struct sp_progress {
   int64_t done;
   double start_s, drawn_s; /* monotonic seconds */
   int active;       /* drawing (a terminal and not quiet) */
-  int width;        /* characters of the last line, to blank it */
 } sp_progress;
 
 /* Starts a bar of total steps named label; draws nothing when quiet or when
@@ -34,5 +33,12 @@ void sp_progress_finish(sp_progress *p);
 
 /* 1 when a bar started with quiet=0 would be drawn. */
 int sp_progress_enabled(void);
+
+/* Silences every bar of the process (a tool's --quiet), whatever each
+ * caller's own quiet says. */
+void sp_progress_set_quiet(int quiet);
+/* 1 after sp_progress_set_quiet(1): callers drop their plain progress lines
+ * (the ones printed when stderr is not a terminal) too. */
+int sp_progress_silenced(void);
 
 #endif

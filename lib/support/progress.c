@@ -15,7 +15,15 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static int process_quiet;
+
+void sp_progress_set_quiet(int quiet) { process_quiet = quiet; }
+
+int sp_progress_silenced(void) { return process_quiet; }
+
 int sp_progress_enabled(void) {
+  if (process_quiet)
+    return 0;
   const char *force = getenv("SP_PROGRESS");
   if (force && *force)
     return strcmp(force, "0") != 0;
@@ -57,10 +65,9 @@ static void draw(sp_progress *p, const char *detail) {
     n += snprintf(line + n, sizeof line - (size_t)n, "  %s", detail);
   if (n >= (int)sizeof line)
     n = (int)sizeof line - 1;
-  // Pad with blanks over a longer previous line; \r returns to its start.
-  fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
+  // \r to the line's start, ESC[K erases the previous bar (a terminal is all we draw on).
+  fprintf(stderr, "\r\033[K%s", line);
   fflush(stderr);
-  p->width = n;
   p->drawn_s = now_s();
 }
 
@@ -87,7 +94,7 @@ void sp_progress_update(sp_progress *p, int64_t done, const char *detail) {
 void sp_progress_finish(sp_progress *p) {
   if (!p->active)
     return;
-  fprintf(stderr, "\r%*s\r", p->width, "");
+  fputs("\r\033[K", stderr);
   fflush(stderr);
   p->active = 0;
 }
