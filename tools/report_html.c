@@ -437,7 +437,7 @@ static const char style[] =
     "fill:#2d3748}.val{font-size:11px;fill:#2d3748}.tick{font-size:10px;fill:#4a5568}"
     ".axis{font-size:12px;fill:#2d3748}table{border-collapse:collapse;width:100%;"
     "font-size:13px}th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #edf2f7}"
-    "th{color:#4a5568;font-weight:600}.wide{width:22%}.meter{background:#e2e8f0;"
+    "th{color:#4a5568;font-weight:600;white-space:nowrap}.wide{width:22%}.meter{background:#e2e8f0;"
     "border-radius:3px;height:10px}.meter div{height:10px;border-radius:3px}"
     ".layers{font-size:12px;color:#2d3748}.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}"
     "footer{color:#718096;font-size:12px;margin-top:28px;border-top:1px solid #e2e8f0;"
