@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "sp/passes.h"
+#include "sp/progress.h"
 #include "sp/runtime.h"
 #include "sp/train.h"
 #include "finetune.h"
@@ -192,13 +193,21 @@ static int train(sp_train_bridge *b, const finetune_options *o, const sp_dataset
   const int64_t steps = (train_set->count + batch - 1) / batch;
   for (int64_t epoch = 1; epoch <= o->epochs && !rc; ++epoch) {
     double t0 = now_s(), loss_sum = 0;
+    char label[64], detail[64];
+    snprintf(label, sizeof label, PASS ": epoch %lld/%lld", (long long)epoch,
+             (long long)o->epochs);
+    sp_progress bar;
+    sp_progress_start(&bar, label, steps, o->quiet);
     for (int64_t step = 0; step < steps && !rc; ++step) {
       sp_batch bt;
       float loss;
       if (!(rc = sp_loader_next(loader, &bt, &err)) &&
           !(rc = sp_trainer_step(t, bt.x, bt.dims, bt.rank, bt.labels, &loss, &err)))
         loss_sum += (double)loss * (double)bt.n;
+      snprintf(detail, sizeof detail, "loss %.4f", rc ? 0.0 : (double)loss);
+      sp_progress_update(&bar, step + 1, detail);
     }
+    sp_progress_finish(&bar);
     double seconds = now_s() - t0, accuracy = -1;
     if (!rc && test->count &&
         !(rc = evaluate(t, test, &o->norm, batch, x, labels, &accuracy, &err)) && top1)

@@ -76,8 +76,7 @@ static int is_initializer(MlirValue v) {
   return n.length == 14 && strncmp(n.data, "nn.Initializer", 14) == 0;
 }
 
-// Floating-point initializer elements first used by op.
-static int64_t op_params(const char *type, MlirOperation op, sp_map *counted) {
+int64_t sp_op_params(MlirOperation op, const char *type, sp_map *counted) {
   int64_t params = 0;
   int is_bn = strcmp(type, "BatchNormalization") == 0;
   for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i) {
@@ -239,7 +238,7 @@ int sp_model_stats_run(MlirOperation module, const sp_pass_args *args) {
     s->shape = mlirOperationGetNumResults(op)
                    ? sp_print_type(mlirValueGetType(mlirOperationGetResult(op, 0)))
                    : strdup("");
-    s->params = op_params(type, op, &counted);
+    s->params = sp_op_params(op, type, &counted);
     s->macs = sp_op_macs(op, type, sp_type_dim, NULL);
     if (s->macs < 0 || __builtin_add_overflow(macs, s->macs, &macs) ||
         __builtin_add_overflow(params, s->params, &params)) {

@@ -22,6 +22,7 @@
 #include "sensitivity.h"
 #include "sp/dialect.h"
 #include "sp/passes.h"
+#include "sp/progress.h"
 
 #define PASS "sp-sensitivity"
 #define MAX_RATIOS 64
@@ -323,6 +324,8 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args) {
     rc = -1;
   }
   double t0 = now_s();
+  sp_progress bar;
+  sp_progress_start(&bar, PASS ": evaluations", (int64_t)total, o.quiet);
   // The unpruned run first: it is the KL reference and the baseline.
   if (!rc)
     rc = evaluate_variant(module, 0, NULL, 0, data, &o, &t.baseline);
@@ -334,12 +337,18 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args) {
     for (size_t r = 0; r < o.n_ratios && !rc; ++r) {
       rc = evaluate_variant(module, id, scores[id], units_dropped(gi, o.ratios[r]), data, &o,
                             &t.metric[id][r]);
-      if (!rc && !o.quiet)
-        fprintf(stderr, PASS ": %zu/%zu evaluations (group %zu, ratio %.2f: %s %.4f), %.1f s\n",
-                ++done, total, id, o.ratios[r], o.kl ? "kl" : "top-1", t.metric[id][r],
+      char detail[96];
+      snprintf(detail, sizeof detail, "group %zu, ratio %.2f: %s %.4f", id, o.ratios[r],
+               o.kl ? "kl" : "top-1", rc ? 0.0 : t.metric[id][r]);
+      ++done;
+      if (bar.active)
+        sp_progress_update(&bar, (int64_t)done, detail);
+      else if (!rc && !o.quiet && !sp_progress_silenced()) // logs: a line per evaluation
+        fprintf(stderr, PASS ": %zu/%zu evaluations (%s), %.1f s\n", done, total, detail,
                 now_s() - t0);
     }
   }
+  sp_progress_finish(&bar);
   // Both files open before either is written: an unwritable one leaves neither.
   sp_output json = {0}, svg = {0};
   int has_json = o.json && *o.json, has_svg = o.svg && *o.svg;

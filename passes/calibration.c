@@ -28,6 +28,7 @@
 #endif
 
 #include "calibration.h"
+#include "sp/progress.h"
 #include "sp/dialect.h"
 #include "sp/hashmap.h"
 #include "sp/passes.h"
@@ -337,7 +338,15 @@ int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
   if (!getenv("OMP_NUM_THREADS"))
     omp_set_num_threads(1);
 #endif
+  size_t num_sets = 0;
+  while (sets[num_sets])
+    ++num_sets;
+  char label[96];
+  snprintf(label, sizeof label, "%s: calibration", pass);
+  sp_progress bar;
+  sp_progress_start(&bar, label, (int64_t)num_sets, 0);
   for (size_t s = 0; !rc && sets[s]; ++s) {
+    sp_progress_update(&bar, (int64_t)s, NULL);
     if ((rc = bind_set(module, pass, rt, sets[s], path)))
       break;
     if ((rc = sp_runtime_run(rt, &err))) {
@@ -354,6 +363,8 @@ int sp_calibration_run(MlirOperation module, const char *pass, const char *dir,
       snprintf(batch, sizeof batch, "%s", sets[s]);
     rc = fn(user, batch, out, n);
   }
+  sp_progress_update(&bar, (int64_t)num_sets, NULL);
+  sp_progress_finish(&bar);
 #ifdef _OPENMP
   omp_set_num_threads(threads);
 #endif

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "sp/dialect.h"
 #include "sp/output.h"
+#include "sp/progress.h"
 #include "sp/passes.h"
 #include "sp/pipeline.h"
 #include "sp/translate.h"
@@ -59,6 +60,8 @@ static void usage(FILE *out) {
           "                               (exact MACs for attention; repeatable)\n"
           "  --external-data[=N]          ONNX output: tensors of >= N bytes (default 1024)\n"
           "                               go to OUTPUT.data\n"
+          "  -q, --quiet                  no progress bars (calibration, sensitivity,\n"
+          "                               fine-tuning draw one when stderr is a terminal)\n"
           "  -h, --help                   this text and the list of sp passes\n\n"
           "Numbers (N, VALUE) are whole base-10 integers >= 0; anything else is an error.\n"
           "A tensor may have at most 2^59 elements. An ONNX model importing an opset newer\n"
@@ -90,6 +93,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"external-data", optional_argument, NULL, OPT_EXTERNAL},
       {"dim", required_argument, NULL, OPT_DIM},
       {"print-pipeline", no_argument, NULL, OPT_PRINT_PIPELINE},
+      {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -98,9 +102,10 @@ static int parse_options(int argc, char **argv, options *o) {
   sp_error err;
   int64_t num;
   int c;
-  while ((c = getopt_long(argc, argv, "o:h", long_options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:qh", long_options, NULL)) != -1) {
     switch (c) {
     case 'o': o->output = optarg; break;
+    case 'q': sp_progress_set_quiet(1); break;
     case OPT_PIPELINE: o->pipeline = sp_pipeline_expand(optarg); break;
     case OPT_PRINT_PIPELINE: o->print_pipeline = 1; break;
     case OPT_EMIT:

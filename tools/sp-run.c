@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "sp/output.h"
+#include "sp/progress.h"
 #include "sp/runtime.h"
 #include "sp/train.h"
 
@@ -325,6 +326,7 @@ static int bench(sp_runtime *rt, int n, sp_error *err) {
 /* ---- IDX evaluation ---- */
 
 static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
+  sp_progress bar = {0}; /* inactive until started */
   sp_dataset d;
   if (sp_dataset_load_idx(o->eval_images, o->eval_labels, o->mean, o->std, &d, err))
     return -1;
@@ -338,6 +340,7 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
   int rank = in->rank > 0 ? in->rank : 4;
   const int64_t rows = d.sample_dims[1], cols = d.sample_dims[2], per = d.sample_size;
   int64_t correct = 0, done_n = 0;
+  sp_progress_start(&bar, "sp-run: evaluation", d.count, o->quiet);
   for (int64_t start = 0; start < d.count; start += o->batch) {
     int64_t b = d.count - start < o->batch ? d.count - start : o->batch;
     dims[0] = b;
@@ -367,10 +370,12 @@ static int eval_idx(sp_runtime *rt, const options *o, sp_error *err) {
       correct += best == d.labels[start + i];
     }
     done_n += b;
+    sp_progress_update(&bar, done_n, NULL);
   }
   printf("accuracy top1=%.4f (%lld/%lld)\n", done_n ? (double)correct / done_n : 0.0,
          (long long)correct, (long long)done_n);
 done:
+  sp_progress_finish(&bar);
   sp_dataset_free(&d);
   return rc;
 }

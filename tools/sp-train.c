@@ -21,6 +21,7 @@
 #include "sp/output.h"
 #include "sp/runtime.h"
 #include "sp/shape.h"
+#include "sp/progress.h"
 #include "sp/train.h"
 #ifdef SP_HAVE_MPI
 #include "sp/train_mpi.h"
@@ -740,7 +741,6 @@ int main(int argc, char **argv) {
     quiet_failure = 1;
     goto out;
   }
-  const int tty = !o.quiet && isatty(STDERR_FILENO);
   double step_seconds = 0, data_seconds = 0; /* --profile */
   int64_t steps_timed = 0;
   rc = 0;
@@ -749,6 +749,11 @@ int main(int argc, char **argv) {
   for (int64_t epoch = start_epoch + 1; epoch <= o.epochs && !rc; ++epoch) {
     double t0 = now_s(), last_line = t0, loss_sum = 0;
     int64_t done = 0, seen = 0, correct = 0; /* seen, correct: this rank's */
+    char label[64];
+    snprintf(label, sizeof label, "sp-train: epoch %lld/%lld", (long long)epoch,
+             (long long)o.epochs);
+    sp_progress bar;
+    sp_progress_start(&bar, label, train.count, o.quiet || the_world.rank != 0);
     for (int64_t step = 0; step < steps_per_epoch && !rc; ++step) {
       sp_batch b;
       double ts = now_s();
@@ -779,16 +784,19 @@ int main(int argc, char **argv) {
         fprintf(log, "{\"step\": %lld, \"epoch\": %lld, \"lr\": %.9g, \"loss\": %.9g}\n",
                 (long long)sp_trainer_steps(t), (long long)epoch, (double)lr, (double)loss);
       double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
-      /* a bar redrawn 10 times a second, or a plain line every 10 s */
-      if (!o.quiet && now_s() - last_line >= (tty ? 0.1 : 10)) {
+      char detail[96];
+      snprintf(detail, sizeof detail, "loss %.4f  acc %.2f%%  %.0f samples/s",
+               loss_sum / (double)done, 100.0 * (double)correct / (double)seen, rate);
+      if (bar.active) {
+        sp_progress_update(&bar, done, detail);
+      } else if (!o.quiet && now_s() - last_line >= 10) { /* logs: a line every 10 s */
         last_line = now_s();
-        fprintf(stderr, "%sepoch %lld/%lld  %3d%%  loss %.4f  acc %.2f%%  %.0f samples/s  "
-                "ETA %.0fs%s", tty ? "\r" : "", (long long)epoch, (long long)o.epochs,
-                (int)(100 * done / train.count), loss_sum / (double)done,
-                100.0 * (double)correct / (double)seen, rate,
-                (double)(train.count - done) / rate, tty ? "   " : "\n");
+        fprintf(stderr, "epoch %lld/%lld  %3d%%  %s  ETA %.0fs\n", (long long)epoch,
+                (long long)o.epochs, (int)(100 * done / train.count), detail,
+                (double)(train.count - done) / rate);
       }
     }
+    sp_progress_finish(&bar);
     if (rc)
       break;
     double seconds = now_s() - t0, accuracy = 0;
@@ -802,8 +810,8 @@ int main(int argc, char **argv) {
     if (test.count)
       snprintf(top1, sizeof top1, ", test top-1 %.2f%%", 100 * accuracy);
     if (!o.quiet)
-      fprintf(stderr, "%sepoch %lld/%lld: loss %.4f%s, %.1f s (%.0f samples/s)\n",
-              tty ? "\r\033[K" : "", (long long)epoch, (long long)o.epochs,
+      fprintf(stderr, "epoch %lld/%lld: loss %.4f%s, %.1f s (%.0f samples/s)\n",
+              (long long)epoch, (long long)o.epochs,
               loss_sum / (double)done, top1, seconds, (double)done / seconds);
     if (log) {
       char top1_json[64] = "";

@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
 import ortlib  # noqa: E402
+from progress import Progress  # noqa: E402
 import onnx  # noqa: E402
 
 DATA_DIR = '/usr/share/libonnx-testdata/data'
@@ -199,6 +200,8 @@ def main():
     ap.add_argument('--keep', action='store_true', help='keep artifacts of passing cases')
     ap.add_argument('--timeout', type=int, default=120, help='seconds per tool/ORT call')
     ap.add_argument('-v', '--verbose', action='store_true', help='print every case')
+    ap.add_argument('-q', '--quiet', action='store_true',
+                    help='no progress bar (drawn only when stderr is a terminal)')
     args = ap.parse_args()
 
     if not os.access(args.sp_translate, os.X_OK):
@@ -220,6 +223,7 @@ def main():
     runner = Runner(args)
     results = []
     t0 = time.monotonic()
+    bar = Progress('conformance', len(cases), args.quiet)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = [pool.submit(runner.case, c, n) for c, n in cases]
@@ -227,8 +231,11 @@ def main():
                 r = fut.result()
                 results.append(r)
                 if args.verbose or r[2] == FAIL:
-                    print(f'{r[2].upper():5} {r[0]}/{r[1]} {r[3]}', flush=True)
+                    bar.say(f'{r[2].upper():5} {r[0]}/{r[1]} {r[3]}')
+                failed = sum(x[2] == FAIL for x in results)
+                bar.update(len(results), f'{failed} failed' if failed else '')
     finally:
+        bar.finish()
         runner.close()
     elapsed = time.monotonic() - t0
     results.sort()
