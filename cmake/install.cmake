@@ -1,4 +1,4 @@
-# `cmake --install build --prefix P` (docs/install.md): the tools, libsp.so and
+# `cmake --install build --prefix P` (docs/install.md): the tools, libSPPlugin.so, libsp.so and
 # libsp_runtime.so with their static archives, the public headers under
 # include/sp/, a CMake package (find_package(SP CONFIG): SP::sp, SP::runtime)
 # and pkg-config files (sp.pc, sp-runtime.pc). Everything is relocatable: the
@@ -11,6 +11,8 @@ set_target_properties(sp-opt sp-translate sp-run sp-train sp_runtime_shared sp_s
   PROPERTIES INSTALL_RPATH "$ORIGIN/../lib" INSTALL_RPATH_USE_LINK_PATH TRUE)
 
 install(TARGETS sp-opt sp-translate sp-run sp-train RUNTIME DESTINATION bin)
+# The mlir-opt plugin (docs/plugin.md): loaded by path, not linked against.
+install(TARGETS SPPlugin LIBRARY DESTINATION lib)
 install(TARGETS sp_shared sp_runtime_shared EXPORT SPTargets
         LIBRARY DESTINATION lib ARCHIVE DESTINATION lib)
 # Static archives for programs that link sp statically (with MLIR's static

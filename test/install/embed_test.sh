@@ -6,6 +6,7 @@
 #   - MACs went down, a bad pass option is refused with one error line
 #   - the runtime's accuracy on 1,000 test images equals sp-run --eval-idx on sp-opt's model
 #   - a runtime-only program links libsp_runtime.so and no MLIR/LLVM
+#   - the installed libSPPlugin.so loads into mlir-opt-19
 # usage: embed_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -15,11 +16,15 @@ fail() { echo "install.embed: FAIL: $*" >&2; exit 1; }
 
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in bin/sp-opt bin/sp-run lib/libsp.so lib/libsp_runtime.so include/sp/sp.h \
+for f in bin/sp-opt bin/sp-run lib/libsp.so lib/libSPPlugin.so lib/libsp_runtime.so include/sp/sp.h \
          include/sp/onnx/onnx.pb-c.h lib/cmake/SP/SPConfig.cmake \
          lib/cmake/SP/SPConfigVersion.cmake lib/pkgconfig/sp.pc lib/pkgconfig/sp-runtime.pc; do
   [ -e "$prefix/$f" ] || fail "$f was not installed"
 done
+
+# The installed plugin loads into Debian's mlir-opt and lists sp's passes.
+/usr/lib/llvm-19/bin/mlir-opt --load-pass-plugin="$prefix/lib/libSPPlugin.so" --help |
+  grep -q -- '--sp-prune ' || fail "the installed libSPPlugin.so does not register sp-prune"
 
 # The same example, once through CMake's package and once through pkg-config.
 cmake -S "$src/examples/embed" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
