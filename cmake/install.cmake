@@ -12,7 +12,9 @@ set_target_properties(sp-opt sp-translate sp-run sp-train sp_runtime_shared sp_s
 
 install(TARGETS sp-opt sp-translate sp-run sp-train RUNTIME DESTINATION bin)
 # The mlir-opt plugin (docs/plugin.md): loaded by path, not linked against.
-install(TARGETS SPPlugin LIBRARY DESTINATION lib)
+if(TARGET SPPlugin)
+  install(TARGETS SPPlugin LIBRARY DESTINATION lib)
+endif()
 install(TARGETS sp_shared sp_runtime_shared EXPORT SPTargets
         LIBRARY DESTINATION lib ARCHIVE DESTINATION lib)
 # Static archives for programs that link sp statically (with MLIR's static

@@ -1,5 +1,6 @@
 // Upstream mlir-opt-19 with libSPPlugin.so: the nn dialect loads (ops verify),
 // sp passes run with their options, and the pruned IR is what sp-opt gives.
+// REQUIRES: sp-plugin
 // RUN: %mlir_opt %s --load-dialect-plugin=%sp_plugin --load-pass-plugin=%sp_plugin --pass-pipeline='builtin.module(sp-dependency-groups,sp-importance,sp-prune{ratio=0.5})' | FileCheck %s
 // RUN: sp-opt %s --pass-pipeline='builtin.module(sp-dependency-groups,sp-importance,sp-prune{ratio=0.5})' | FileCheck %s
 // Options reach the C pass: ratio=0.25 drops one of the 4 channels (channel 1,
