@@ -7,6 +7,7 @@
 #   - the runtime's accuracy on 1,000 test images equals sp-run --eval-idx on sp-opt's model
 #   - a runtime-only program links libsp_runtime.so and no MLIR/LLVM
 #   - the installed libSPPlugin.so loads into mlir-opt-19
+#   - docs/c-api.md's host program compiles with pkg-config and halves MACs
 # usage: embed_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -35,6 +36,17 @@ cc -std=c11 -Wall -Wextra -Werror "$src/examples/embed/embed.c" -o "$tmp/embed-p
    $(pkg-config --cflags --libs sp) -Wl,-rpath,"$prefix/lib"
 cc -std=c11 -Wall -Wextra -Werror "$src/examples/embed/run_model.c" -o "$tmp/run_model-pc" \
    $(pkg-config --cflags --libs sp-runtime) -Wl,-rpath,"$prefix/lib"
+
+# docs/c-api.md's host program, as printed there, builds and prunes.
+sed -n '/^```c$/,/^```$/p' "$src/docs/c-api.md" | sed '1d;$d' >"$tmp/host.c"
+[ -s "$tmp/host.c" ] || fail "no C block in docs/c-api.md"
+cc -std=c11 -Wall -Wextra -Werror "$tmp/host.c" -o "$tmp/host" $(pkg-config --cflags --libs sp) \
+   -Wl,-rpath,"$prefix/lib"
+host_out=$("$tmp/host" "$src/examples/fashion_resnet.onnx" "$tmp/host.onnx")
+echo "docs/c-api.md host: $host_out"
+grep -q "^MACs 9345920 -> [0-9]*$" <<<"$host_out" || fail "the host program printed '$host_out'"
+[ "$(sed 's/.* -> //' <<<"$host_out")" -lt 4672960 ] || fail "the host program did not halve MACs"
+[ -s "$tmp/host.onnx" ] || fail "the host program wrote no model"
 
 # The runtime-only programs load no MLIR (captured first: grep -q may close a pipe early).
 for exe in "$tmp/cmake-build/run_model" "$tmp/run_model-pc" "$prefix/lib/libsp_runtime.so"; do
