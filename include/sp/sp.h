@@ -42,7 +42,8 @@ int sp_load_dialect(MlirContext ctx, sp_error *err);
  * "func.func(cse)"), optionally wrapped in "builtin.module(...)". sp options
  * are checked before anything is added: an unknown sp pass or option, or a
  * value out of range, is an error and pm is unchanged. Upstream elements are
- * checked by MLIR as they are added (a bad one fails after the ones before). */
+ * checked by MLIR as they are added (a bad one fails after the ones before);
+ * the first call registers MLIR's upstream passes (mlirRegisterAllPasses). */
 int sp_add_pass(MlirOpPassManager pm, const char *pipeline, sp_error *err);
 
 /* Reads an ONNX model (external data beside it) into a new module in ctx,

@@ -2,6 +2,7 @@
 #include "sp/sp.h"
 
 #include <mlir-c/BuiltinTypes.h>
+#include <mlir-c/RegisterEverything.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,12 @@ static int add_stage(MlirOpPassManager pm, const sp_stage *stage, sp_error *err)
 }
 
 int sp_add_pass(MlirOpPassManager pm, const char *pipeline, sp_error *err) {
+  // Upstream names in the text resolve through MLIR's global pass registry.
+  static int upstream_registered;
+  if (!upstream_registered) {
+    mlirRegisterAllPasses();
+    upstream_registered = 1;
+  }
   sp_pipeline stages;
   if (sp_pipeline_parse(sp_pipeline_expand(pipeline), &stages, err))
     return -1;
