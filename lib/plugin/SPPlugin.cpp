@@ -39,9 +39,14 @@ class SpPass : public Pass {
 public:
   explicit SpPass(const sp_pass_info *info)
       : Pass(TypeID::getFromOpaquePointer(info), StringRef("builtin.module")), info(info) {
-    for (size_t i = 0; i < info->num_options; ++i)
+    // Defaults from the registry, so --dump-pass-pipeline prints a pipeline
+    // that parses back; an empty value means unset (no default).
+    for (size_t i = 0; i < info->num_options; ++i) {
+      const sp_pass_option &o = info->options[i];
       options.push_back(std::make_unique<Option<std::string>>(
-          *this, info->options[i].name, llvm::cl::desc(info->options[i].help)));
+          *this, o.name, llvm::cl::desc(o.help),
+          llvm::cl::init(std::string(o.default_value ? o.default_value : ""))));
+    }
   }
 
   StringRef getName() const override { return info->argument; }
@@ -87,11 +92,11 @@ protected:
   }
 
 private:
-  // The set options as sp's registry reads them: "k=v k2=v2".
+  // The options with a value as sp's registry reads them: "k=v k2=v2".
   std::string optionText() const {
     std::string text;
     for (size_t i = 0; i < options.size(); ++i)
-      if (options[i]->hasValue())
+      if (!options[i]->getValue().empty())
         text += std::string(text.empty() ? "" : " ") + info->options[i].name + "=" +
                 options[i]->getValue();
     return text;
