@@ -212,7 +212,7 @@ static int prune_once(MlirOperation module, const sp_pass_args *importance,
   return record_dropped(module, m, added);
 }
 
-static int64_t count_macs(MlirOperation module) { return sp_module_macs(module); }
+static int64_t count_macs(MlirOperation module) { return sp_main_macs(module); }
 
 /* MACs the masked module has once its masked units are removed: a shrink of
  * a copy at the same decisions. */

@@ -136,7 +136,7 @@ int64_t sp_type_dim(void *user, MlirValue v, intptr_t i) {
   return mlirShapedTypeIsDynamicSize(d) ? 1 : d;
 }
 
-int64_t sp_module_macs(MlirOperation module) {
+int64_t sp_main_macs(MlirOperation module) {
   MlirOperation fn = sp_find_main(module);
   if (mlirOperationIsNull(fn))
     return -1;

@@ -186,7 +186,7 @@ int sp_prune_depth_width(MlirOperation module, const sp_pass_args *args) {
     return -1;
   }
   double target = sp_pass_arg_float(args, "target-macs");
-  int64_t base = sp_module_macs(module);
+  int64_t base = sp_main_macs(module);
   int64_t budget = target <= 1 ? (int64_t)(target * (double)base) : (int64_t)target;
   MlirValue out[1];
   collector ref = {0};

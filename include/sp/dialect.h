@@ -13,6 +13,11 @@
  * share side tables (see sp/weights.h). Null context on failure (err set). */
 MlirContext sp_context_create(sp_error *err);
 
+/* Loads `nn` (from the embedded IRDL file, with func and irdl) into a
+ * context made elsewhere, e.g. a host compiler's, and allows unregistered
+ * dialects (generic "onnx.<OpType>" ops). Idempotent. 0, or -1 (err set). */
+int sp_dialect_load(MlirContext ctx, sp_error *err);
+
 /* Destroys a context made by sp_context_create and releases its weights. */
 void sp_context_destroy(MlirContext ctx);
 

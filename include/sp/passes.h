@@ -98,7 +98,7 @@ int64_t sp_type_dim(void *user, MlirValue v, intptr_t i);
 int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user);
 /* MACs of the module's main function as sp-model-stats counts them; -1 when
  * there is none or they do not fit. */
-int64_t sp_module_macs(MlirOperation module);
+int64_t sp_main_macs(MlirOperation module);
 /* Parameters op brings as sp-model-stats counts them: elements of the float
  * initializers it is the first to use (counted, keyed by MlirValue.ptr,
  * remembers which), BatchNormalization's running statistics excluded. */

@@ -2,6 +2,7 @@
 
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
+#include <mlir-c/Dialect/Func.h>
 #include <mlir-c/Dialect/IRDL.h>
 #include <mlir-c/RegisterEverything.h>
 #include <mlir-c/Transforms.h>
@@ -15,6 +16,25 @@ extern const char sp_nn_irdl_text[];
 
 const char *sp_dialect_irdl_source(void) { return sp_nn_irdl_text; }
 
+int sp_dialect_load(MlirContext ctx, sp_error *err) {
+  // ONNX ops the dialect cannot verify or does not know are "onnx.<OpType>".
+  mlirContextSetAllowUnregisteredDialects(ctx, true);
+  if (!mlirDialectIsNull(mlirContextGetOrLoadDialect(ctx, sp_str("nn"))))
+    return 0; // loaded before: IRDL would define the ops a second time
+  MlirDialectHandle func = mlirGetDialectHandle__func__();
+  MlirDialectHandle irdl_dialect = mlirGetDialectHandle__irdl__();
+  mlirDialectHandleLoadDialect(func, ctx);
+  mlirDialectHandleLoadDialect(irdl_dialect, ctx);
+  MlirModule irdl = mlirModuleCreateParse(ctx, sp_str(sp_nn_irdl_text));
+  if (mlirModuleIsNull(irdl))
+    return sp_error_set(err, "internal error: the embedded nn.irdl.mlir does not parse");
+  MlirLogicalResult loaded = mlirLoadIRDLDialects(irdl);
+  mlirModuleDestroy(irdl);
+  if (mlirLogicalResultIsFailure(loaded))
+    return sp_error_set(err, "internal error: cannot load the nn dialect from IRDL");
+  return 0;
+}
+
 MlirContext sp_context_create(sp_error *err) {
   // Upstream passes (canonicalize, cse, ...) by name in --pass-pipeline.
   static int passes_registered;
@@ -23,27 +43,14 @@ MlirContext sp_context_create(sp_error *err) {
     passes_registered = 1;
   }
   MlirContext ctx = mlirContextCreateWithThreading(false);
-  // ONNX ops the dialect cannot verify or does not know are "onnx.<OpType>".
-  mlirContextSetAllowUnregisteredDialects(ctx, true);
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
   mlirRegisterAllDialects(registry);
   mlirContextAppendDialectRegistry(ctx, registry);
   mlirDialectRegistryDestroy(registry);
   // Load only what sp's IR uses; the registry loads others (for upstream
   // passes) on demand. Loading every dialect cost ~25 ms per run.
-  mlirContextGetOrLoadDialect(ctx, sp_str("func"));
-  mlirContextGetOrLoadDialect(ctx, sp_str("irdl"));
-  MlirModule irdl = mlirModuleCreateParse(ctx, sp_str(sp_nn_irdl_text));
-  if (mlirModuleIsNull(irdl)) {
+  if (sp_dialect_load(ctx, err)) {
     mlirContextDestroy(ctx);
-    sp_error_set(err, "internal error: the embedded nn.irdl.mlir does not parse");
-    return (MlirContext){NULL};
-  }
-  MlirLogicalResult loaded = mlirLoadIRDLDialects(irdl);
-  mlirModuleDestroy(irdl);
-  if (mlirLogicalResultIsFailure(loaded)) {
-    mlirContextDestroy(ctx);
-    sp_error_set(err, "internal error: cannot load the nn dialect from IRDL");
     return (MlirContext){NULL};
   }
   return ctx;

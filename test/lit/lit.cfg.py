@@ -13,6 +13,11 @@ config.environment["PATH"] = os.pathsep.join(
     [config.sp_tools_dir, os.path.dirname(config.filecheck), config.environment.get("PATH", "")])
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%sp_src", config.sp_src_root))
+# Upstream mlir-opt with sp loaded as a plugin (lib/plugin, docs/plugin.md).
+config.substitutions.append(("%sp_plugin", config.sp_plugin))
+config.substitutions.append(("%mlir_opt", config.mlir_opt))
+if config.sp_sanitize.upper() not in ("ON", "TRUE", "1", "YES"):
+    config.available_features.add("sp-plugin")  # not built with sanitizers
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 # Debian's python3 with onnx/numpy for fixtures; the PATH python3 may lack them.
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
