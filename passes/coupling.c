@@ -44,6 +44,7 @@ static const sp_coupling table[] = {
     E("Expand", EXPAND),
     E1("Flatten", RESHAPE),
     E1("Floor", IDENTITY),
+    E("GRU", RECURRENT),
     E("Gather", GATHER),
     E("Gelu", IDENTITY),
     E("Gemm", GEMM),
@@ -56,6 +57,7 @@ static const sp_coupling table[] = {
     E("Initializer", SOURCE),
     NORM("InstanceNormalization", 1, 2, 0, 0, 1),
     E1("IsNaN", IDENTITY),
+    E("LSTM", RECURRENT),
     NORM("LayerNormalization", 1, 2, 0, 0, 1),
     E1("LeakyRelu", IDENTITY),
     E("Less", BROADCAST),
@@ -75,6 +77,7 @@ static const sp_coupling table[] = {
     E("PRelu", BROADCAST),
     E1("Pad", SAME_SIZE),
     E("Pow", BROADCAST),
+    E("RNN", RECURRENT),
     E("Range", NONE),
     E1("Reciprocal", IDENTITY),
     E1("ReduceL1", REDUCE),
@@ -405,6 +408,78 @@ static void rule_conv_transpose(sp_groups *g, MlirOperation op) {
   if (b)
     sp_gi_join(g, w, 1, b, 0, NULL);
   sp_gi_copy(g, y, 1, w, 1, 1);
+}
+
+/* Operand index of ONNX input pos, -1 when absent (no operand, or a `none`
+ * placeholder for an omitted optional input). */
+static intptr_t optional_input(MlirOperation op, int pos) {
+  intptr_t at = sp_op_input(op, pos);
+  return at < 0 || mlirTypeIsANone(mlirValueGetType(mlirOperationGetOperand(op, at))) ? -1 : at;
+}
+
+/* Gate rows per hidden unit in W/R (B has twice as many: Wb and Rb). */
+static int recurrent_gates(const char *type) {
+  return !strcmp(type, "LSTM") ? 4 : !strcmp(type, "GRU") ? 3 : 1;
+}
+
+/* RNN/GRU/LSTM: the hidden units are one new group (origin) of hidden_size
+ * units. W (D, gates*H, I) and R (D, gates*H, H) hold it once per gate row,
+ * B (D, 2*gates*H) twice as many, P (D, 3H) three times; R's last dim, the
+ * initial states' and the outputs' last dims (layout 0 or 1) hold it once.
+ * Every direction prunes the same units (hidden_size is one attribute).
+ * X's last dim joins W's input dim; X's other dims (time, batch) pin. */
+static void rule_recurrent(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *x = operand(g, op, 0), *w = operand(g, op, 1), *rw = operand(g, op, 2);
+  int64_t hidden = sp_op_attr_int(op, "hidden_size", -1);
+  int64_t gates = recurrent_gates(type);
+  const char *why = NULL;
+  if (!x || !w || !rw || x->rank != 3 || w->rank != 3 || rw->rank != 3)
+    why = sp_gi_reason(g, "%s without rank-3 X, W and R", type);
+  else if (hidden < 1 || rw->size[2] != hidden || rw->size[1] != gates * hidden ||
+           w->size[1] != gates * hidden || w->size[2] != x->size[2])
+    why = sp_gi_reason(g, "%s weights do not match hidden_size", type);
+  for (int i = 3; !why && i < 8; ++i) { // B, sequence_lens, initial_h, initial_c, P
+    intptr_t at = optional_input(op, i);
+    sp_value_info *v = at < 0 ? NULL : operand(g, op, at);
+    int64_t want = i == 3 ? 2 * gates * hidden : i == 7 ? 3 * hidden : hidden;
+    if (at >= 0 && !v)
+      why = sp_gi_reason(g, "%s input %d of unknown rank", type, i);
+    else if (v && i != 4 && v->size[v->rank - 1] != want)
+      why = sp_gi_reason(g, "%s input %d does not match hidden_size", type, i);
+  }
+  for (intptr_t i = 0; !why && i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = result(g, op, i);
+    if (r->rank < 1 || (!is_dynamic(r, r->rank - 1) && r->size[r->rank - 1] != hidden))
+      why = sp_gi_reason(g, "%s output %d does not match hidden_size", type, (int)i);
+  }
+  if (why) {
+    sp_gi_pin_all(g, op, why);
+    return;
+  }
+  sp_value_info *units = sp_gi_scratch(g, 1, &hidden, w->value);
+  sp_gi_push(g, units, 0, sp_gi_new_group(g, hidden, 1), 0, hidden);
+  w->maskable |= w->is_weight;
+  rw->maskable |= rw->is_weight;
+  join_rows(g, w, 1, units, 0, gates, "recurrent gate rows");
+  join_rows(g, rw, 1, units, 0, gates, "recurrent gate rows");
+  sp_gi_join(g, rw, 2, units, 0, "recurrent state");
+  sp_gi_join(g, x, 2, w, 2, "recurrent input features");
+  for (int d = 0; d < 2; ++d)
+    sp_groups_pin_value(g, x, d, sp_gi_reason(g, "%s reads across time and batch", type));
+  for (int i = 3; i < 8; ++i) {
+    intptr_t at = optional_input(op, i);
+    sp_value_info *v = at < 0 || i == 4 ? NULL : operand(g, op, at);
+    if (!v)
+      continue;
+    v->maskable |= v->is_weight;
+    int64_t rows = i == 3 ? 2 * gates : i == 7 ? 3 : 1;
+    join_rows(g, v, v->rank - 1, units, 0, rows, "recurrent state");
+  }
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = result(g, op, i);
+    r->size[r->rank - 1] = hidden;
+    sp_gi_copy(g, r, r->rank - 1, units, 0, 1);
+  }
 }
 
 static void rule_gemm(sp_groups *g, MlirOperation op) {
@@ -1192,6 +1267,7 @@ void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const s
   case SP_COUPLE_GATHER: rule_gather(g, op); break;
   case SP_COUPLE_EXPAND: rule_expand(g, op); break;
   case SP_COUPLE_SHAPE: rule_shape(g, op, type); break;
+  case SP_COUPLE_RECURRENT: rule_recurrent(g, op, type); break;
   case SP_COUPLE_NONE:
   case SP_COUPLE_OPAQUE: break;
   }

@@ -573,14 +573,17 @@ static int rewrite_split(MlirOperation op) {
   return 0;
 }
 
-/* A new op `name` with one result of type t, operands, inserted before `before`. */
-/* Expand: entries of the target shape at shrunk channel dims become 1 (the
- * input's size wins), as Where(mask, 1, shape) so dynamic entries stay. */
+/* Expand: entries of the target shape at shrunk dims change, as
+ * Where(mask, sizes, shape) so dynamic entries stay: a channel dim of the
+ * input gets 1 (the input's size wins), a dim the input broadcasts from 1
+ * (a zero initial state expanded to hidden_size) gets its kept size. */
 static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g,
                           unsigned char *const *keep) {
   MlirValue x = mlirOperationGetOperand(op, 0), shape = mlirOperationGetOperand(op, 1);
-  sp_value_info *xi = sp_groups_value(g, x);
-  if (!xi || !sp_map_get_ptr(changed_values, x.ptr, NULL))
+  MlirValue y = mlirOperationGetResult(op, 0);
+  sp_value_info *xi = sp_groups_value(g, x), *yi = sp_groups_value(g, y);
+  if (!xi || !yi || (!sp_map_get_ptr(changed_values, x.ptr, NULL) &&
+                     !sp_map_get_ptr(changed_values, y.ptr, NULL)))
     return 0;
   MlirType st = mlirValueGetType(shape);
   if (!mlirShapedTypeHasRank(st) || mlirShapedTypeGetRank(st) != 1 || dynamic(shape, 0))
@@ -588,14 +591,21 @@ static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g
   int64_t n = mlirShapedTypeGetDimSize(st, 0);
   if (n > 16)
     return sp_emit_error(op, "sp-prune: Expand of rank > 16"), -1;
-  int yrank = (int)mlirShapedTypeGetRank(mlirValueGetType(mlirOperationGetResult(op, 0)));
+  int yrank = yi->rank;
   int cond[16] = {0}, any = 0;
-  int64_t ones[16];
+  int64_t sizes[16];
   for (int64_t i = 0; i < n; ++i) {
-    ones[i] = 1;
-    int xd = (int)(i + (yrank - n) - (yrank - xi->rank));
-    if (xd >= 0 && xd < xi->rank && sp_groups_kept_size(g, xi, xd, keep) != xi->size[xd])
-      cond[i] = any = 1;
+    sizes[i] = 1;
+    int yd = (int)(i + (yrank - n));
+    int xd = yd - (yrank - xi->rank);
+    if (xd >= 0 && xd < xi->rank && xi->size[xd] > 1) {
+      if (sp_groups_kept_size(g, xi, xd, keep) != xi->size[xd])
+        cond[i] = any = 1;
+    } else if (yd >= 0 && yd < yrank) {
+      sizes[i] = sp_groups_kept_size(g, yi, yd, keep);
+      if (sizes[i] != yi->size[yd])
+        cond[i] = any = 1;
+    }
   }
   if (!any)
     return 0;
@@ -604,10 +614,19 @@ static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g
   MlirType bt = mlirRankedTensorTypeGet(1, shp, mlirIntegerTypeGet(ctx, 1), mlirAttributeGetNull());
   MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrBoolGet(bt, n, cond));
   MlirValue mask = insert_op(op, "nn.Constant", bt, 0, NULL, &value);
-  MlirValue one = i64_constant(op, ones, n);
-  MlirValue operands[3] = {mask, one, shape};
+  MlirValue kept = i64_constant(op, sizes, n);
+  MlirValue operands[3] = {mask, kept, shape};
   mlirOperationSetOperand(op, 1, insert_op(op, "nn.Where", st, 3, operands, NULL));
   return 0;
+}
+
+/* RNN/GRU/LSTM: hidden_size follows R's last dim (the hidden units kept). */
+static void rewrite_recurrent(MlirOperation op) {
+  MlirType rt = mlirValueGetType(mlirOperationGetOperand(op, 2));
+  int64_t hidden = mlirShapedTypeGetDimSize(rt, mlirShapedTypeGetRank(rt) - 1);
+  MlirContext ctx = mlirOperationGetContext(op);
+  mlirOperationSetAttributeByName(op, sp_str("hidden_size"),
+                                  mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), hidden));
 }
 
 int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
@@ -676,6 +695,9 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
       rc = rewrite_expand(op, &changed_values, g, keep);
     } else if (!strcmp(type, "Split") && changed) {
       rc = rewrite_split(op);
+    } else if ((!strcmp(type, "LSTM") || !strcmp(type, "GRU") || !strcmp(type, "RNN")) &&
+               changed) {
+      rewrite_recurrent(op);
     }
   }
   sp_map_free(&changed_values);

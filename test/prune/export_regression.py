@@ -2,7 +2,8 @@
 """Tiny torch models for the structures Torch-Pruning got wrong (issue 4): a ResNeXt
 block (grouped 3x3 conv, G=4, with a residual), a depthwise conv with channel
 multiplier 2, GroupNorm blocks (torch exports them as Reshape -> InstanceNormalization
--> Reshape -> Mul -> Add at opset 17) with 4 groups and with 1 group.
+-> Reshape -> Mul -> Add at opset 17) with 4 groups and with 1 group; and the ops sp
+refused before issue 12 (hidden units of a 2-layer LSTM and a bidirectional GRU).
 
   /usr/bin/python3 test/prune/export_regression.py OUT_DIR
 
@@ -13,7 +14,10 @@ import sys
 import torch
 from torch import nn
 
-MODELS = ['resnext_block', 'depthwise_mult', 'groupnorm_block', 'groupnorm_layer']
+MODELS = ['resnext_block', 'depthwise_mult', 'groupnorm_block', 'groupnorm_layer', 'lstm_linear',
+          'gru_bidir']
+# Input shape per model (default: one 3x16x16 image).
+INPUTS = {'lstm_linear': (2, 5, 6), 'gru_bidir': (2, 5, 6)}
 
 
 def randomize(model):
@@ -82,11 +86,29 @@ class GroupNormBlock(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+class Recurrent(nn.Module):
+    """Linear -> ReLU -> recurrent layer(s) -> Linear on every time step: the hidden
+    units (hidden_size 16) are one group per layer, shared by the gates, the state and
+    the output the classifier reads."""
+
+    def __init__(self, cell, **kw):
+        super().__init__()
+        self.embed = nn.Linear(6, 12)
+        self.rnn = cell(12, 16, batch_first=True, **kw)
+        self.fc = nn.Linear(16 * (2 if kw.get('bidirectional') else 1), 4)
+
+    def forward(self, x):
+        y, _ = self.rnn(torch.relu(self.embed(x)))
+        return self.fc(y)
+
+
 def build(name):
     torch.manual_seed(0)
     return randomize({'resnext_block': ResNeXtBlock, 'depthwise_mult': DepthwiseMult,
                       'groupnorm_block': lambda: GroupNormBlock(4),
-                      'groupnorm_layer': lambda: GroupNormBlock(1)}[name]()).eval()
+                      'groupnorm_layer': lambda: GroupNormBlock(1),
+                      'lstm_linear': lambda: Recurrent(nn.LSTM, num_layers=2),
+                      'gru_bidir': lambda: Recurrent(nn.GRU, bidirectional=True)}[name]()).eval()
 
 
 def main():
@@ -96,7 +118,8 @@ def main():
         path = os.path.join(out, f'{name}.onnx')
         if os.path.exists(path):
             continue
-        torch.onnx.export(build(name), torch.randn(1, 3, 16, 16), path + '.tmp', opset_version=17,
+        example = torch.randn(*INPUTS.get(name, (1, 3, 16, 16)))
+        torch.onnx.export(build(name), example, path + '.tmp', opset_version=17,
                           input_names=['input'], output_names=['logits'], do_constant_folding=True)
         os.replace(path + '.tmp', path)
         print(f'wrote {path}')

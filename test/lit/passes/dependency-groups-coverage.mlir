@@ -1,0 +1,91 @@
+// RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-dependency-groups{dump=-})' -o /dev/null | FileCheck %s
+
+// Ops pruned models use beyond CNNs and transformers (issue 12): recurrent layers,
+// strided slices, gathers and pads along channels, channel means, Einsum.
+
+// LSTM hidden units: one group of hidden_size units, held by each of the 4 gate
+// rows of W and R, the 8 rows of B (Wb and Rb), R's state dim, the outputs' last
+// dim (Y, Y_h, Y_c) and the classifier reading Y_h.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   w#0 dim 1 [4, 8) block 1 weight
+// CHECK-NEXT:   w#0 dim 1 [8, 12) block 1 weight
+// CHECK-NEXT:   w#0 dim 1 [12, 16) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [4, 8) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [8, 12) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [12, 16) block 1 weight
+// CHECK-NEXT:   r#0 dim 2 [0, 4) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [4, 8) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [8, 12) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [12, 16) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [16, 20) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [20, 24) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [24, 28) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [28, 32) block 1 weight
+// CHECK-NEXT:   fw#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   lstm#0 dim 3 [0, 4) block 1
+// CHECK-NEXT:   lstm#1 dim 2 [0, 4) block 1
+// CHECK-NEXT:   lstm#2 dim 2 [0, 4) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @lstm(%x: tensor<2x1x3xf32>) -> tensor<1x1x2xf32> {
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x3xf32>} : () -> tensor<1x16x3xf32> loc("w")
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x4xf32>} : () -> tensor<1x16x4xf32> loc("r")
+  %b = "nn.Initializer"() {value = dense<1.0> : tensor<1x32xf32>} : () -> tensor<1x32xf32> loc("b")
+  %fw = "nn.Initializer"() {value = dense<1.0> : tensor<4x2xf32>} : () -> tensor<4x2xf32> loc("fw")
+  %y:3 = "onnx.LSTM"(%x, %w, %r, %b) {hidden_size = 4 : i64} : (tensor<2x1x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<2x1x1x4xf32>, tensor<1x1x4xf32>, tensor<1x1x4xf32>) loc("lstm")
+  %o = "nn.MatMul"(%y#1, %fw) : (tensor<1x1x4xf32>, tensor<4x2xf32>) -> tensor<1x1x2xf32> loc("fc")
+  return %o : tensor<1x1x2xf32>
+}
+
+// -----
+
+// GRU (3 gates, B of 6 rows): an initial state fed by the graph input pins the
+// hidden units (the caller's state keeps its size); sequence_lens omitted (none).
+// CHECK: 2 groups, 0 prunable
+// CHECK-NEXT: group 0: 2 units, pinned: graph input
+// CHECK-NEXT:   %arg1 dim 2 [0, 2) block 1
+// CHECK-NEXT:   w#0 dim 1 [0, 2) block 1 weight
+// CHECK-NEXT:   w#0 dim 1 [2, 4) block 1 weight
+// CHECK-NEXT:   w#0 dim 1 [4, 6) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [0, 2) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [2, 4) block 1 weight
+// CHECK-NEXT:   r#0 dim 1 [4, 6) block 1 weight
+// CHECK-NEXT:   r#0 dim 2 [0, 2) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [0, 2) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [2, 4) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [4, 6) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [6, 8) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [8, 10) block 1 weight
+// CHECK-NEXT:   b#0 dim 1 [10, 12) block 1 weight
+// CHECK-NEXT:   gru#0 dim 3 [0, 2) block 1
+// CHECK-NEXT:   gru#1 dim 2 [0, 2) block 1
+// CHECK-NEXT:   fw#0 dim 0 [0, 2) block 1 weight
+func.func @gru_state_input(%x: tensor<2x1x3xf32>, %h0: tensor<1x1x2xf32>) -> tensor<1x1x2xf32> {
+  %none = "nn.None"() : () -> none loc("none")
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<1x6x3xf32>} : () -> tensor<1x6x3xf32> loc("w")
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x6x2xf32>} : () -> tensor<1x6x2xf32> loc("r")
+  %b = "nn.Initializer"() {value = dense<1.0> : tensor<1x12xf32>} : () -> tensor<1x12xf32> loc("b")
+  %y:2 = "onnx.GRU"(%x, %w, %r, %b, %none, %h0) {hidden_size = 2 : i64, linear_before_reset = 1 : i64} : (tensor<2x1x3xf32>, tensor<1x6x3xf32>, tensor<1x6x2xf32>, tensor<1x12xf32>, none, tensor<1x1x2xf32>) -> (tensor<2x1x1x2xf32>, tensor<1x1x2xf32>) loc("gru")
+  %fw = "nn.Initializer"() {value = dense<1.0> : tensor<2x2xf32>} : () -> tensor<2x2xf32> loc("fw")
+  %o = "nn.MatMul"(%y#1, %fw) : (tensor<1x1x2xf32>, tensor<2x2xf32>) -> tensor<1x1x2xf32> loc("fc")
+  return %o : tensor<1x1x2xf32>
+}
+
+// -----
+
+// Weights that disagree with hidden_size pin every dim the op touches, with the reason.
+// CHECK: 1 groups, 0 prunable
+// CHECK-NEXT: group 0: 3 units, pinned: RNN weights do not match hidden_size
+// CHECK-NEXT:   fw#0 dim 1 [0, 3) block 1 weight
+// CHECK-NEXT:   embed#0 dim 2 [0, 3) block 1
+func.func @rnn_mismatch(%x: tensor<2x1x3xf32>) -> tensor<2x1x1x4xf32> {
+  %fw = "nn.Initializer"() {value = dense<1.0> : tensor<3x3xf32>} : () -> tensor<3x3xf32> loc("fw")
+  %a = "nn.MatMul"(%x, %fw) : (tensor<2x1x3xf32>, tensor<3x3xf32>) -> tensor<2x1x3xf32> loc("embed")
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<1x4x3xf32>} : () -> tensor<1x4x3xf32> loc("w")
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x4x4xf32>} : () -> tensor<1x4x4xf32> loc("r")
+  %y = "onnx.RNN"(%a, %w, %r) {hidden_size = 3 : i64} : (tensor<2x1x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> tensor<2x1x1x4xf32> loc("rnn")
+  return %y : tensor<2x1x1x4xf32>
+}

@@ -1,0 +1,38 @@
+// RUN: sp-opt %s --split-input-file --pass-pipeline='builtin.module(sp-importance,sp-prune{ratio=0.5})' | FileCheck %s
+
+// sp-prune on the ops of dependency-groups-coverage.mlir (issue 12).
+
+// LSTM hidden units (4 -> 2): every gate row of W, R and B shrinks, R's state dim,
+// the outputs and hidden_size follow; the initial states are Expands (torch's
+// zero state): of a constant holding the channels (entry -> 1, the constant is
+// sliced) and of a broadcast scalar (entry -> the kept size).
+// CHECK-LABEL: module attributes {sp.keep = {{\[}}array<i64: 2, 3>, array<i64>]}
+// CHECK-DAG: %[[W:.*]] = "nn.Initializer"() {value = dense_resource<[[WR:.*]]> : tensor<1x8x1xf32>}
+// CHECK-DAG: %[[R:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<1x8x2xf32>}
+// CHECK-DAG: %[[B:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<1x16xf32>}
+// CHECK-DAG: %[[Z:.*]] = "nn.Constant"() {value = dense_resource<{{.*}}> : tensor<1x1x2xf32>}
+// CHECK-DAG: %[[FW:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<2x2xf32>}
+// CHECK: %[[S1:.*]] = "nn.Where"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+// CHECK: %[[H0:.*]] = "nn.Expand"(%[[Z]], %[[S1]]) : (tensor<1x1x2xf32>, tensor<3xi64>) -> tensor<1x1x2xf32>
+// CHECK: %[[K:.*]] = "nn.Constant"() {value = dense<[1, 1, 2]> : tensor<3xi64>}
+// CHECK: %[[S2:.*]] = "nn.Where"(%{{.*}}, %[[K]], %{{.*}}) : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+// CHECK: %[[C0:.*]] = "nn.Expand"(%{{.*}}, %[[S2]]) : (tensor<1xf32>, tensor<3xi64>) -> tensor<1x1x2xf32>
+// CHECK: %[[Y:.*]]:3 = "onnx.LSTM"(%arg0, %[[W]], %[[R]], %[[B]], %{{.*}}, %[[H0]], %[[C0]]) {hidden_size = 2 : i64} : (tensor<2x1x1xf32>, tensor<1x8x1xf32>, tensor<1x8x2xf32>, tensor<1x16xf32>, none, tensor<1x1x2xf32>, tensor<1x1x2xf32>) -> (tensor<2x1x1x2xf32>, tensor<1x1x2xf32>, tensor<1x1x2xf32>)
+// CHECK: "nn.MatMul"(%[[Y]]#1, %[[FW]]) : (tensor<1x1x2xf32>, tensor<2x2xf32>) -> tensor<1x1x2xf32>
+// W's rows 2, 3 of every gate: 2 3 6 7 10 11 14 15.
+// CHECK: [[WR]]: "0x4000000000000040000040400000C0400000E04000002041000030410000604100007041"
+func.func @lstm(%x: tensor<2x1x1xf32>) -> tensor<1x1x2xf32> {
+  %none = "nn.None"() : () -> none loc("none")
+  %w = "nn.Initializer"() {value = dense<[[[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0], [10.0], [11.0], [12.0], [13.0], [14.0], [15.0]]]> : tensor<1x16x1xf32>} : () -> tensor<1x16x1xf32> loc("w")
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x4xf32>} : () -> tensor<1x16x4xf32> loc("r")
+  %b = "nn.Initializer"() {value = dense<1.0> : tensor<1x32xf32>} : () -> tensor<1x32xf32> loc("b")
+  %fw = "nn.Initializer"() {value = dense<1.0> : tensor<4x2xf32>} : () -> tensor<4x2xf32> loc("fw")
+  %zero = "nn.Constant"() {value = dense<0.0> : tensor<1x1x4xf32>} : () -> tensor<1x1x4xf32> loc("zero")
+  %scalar = "nn.Constant"() {value = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32> loc("scalar")
+  %shape = "nn.Constant"() {value = dense<[1, 1, 4]> : tensor<3xi64>} : () -> tensor<3xi64> loc("shape")
+  %h0 = "nn.Expand"(%zero, %shape) : (tensor<1x1x4xf32>, tensor<3xi64>) -> tensor<1x1x4xf32> loc("h0")
+  %c0 = "nn.Expand"(%scalar, %shape) : (tensor<1xf32>, tensor<3xi64>) -> tensor<1x1x4xf32> loc("c0")
+  %y:3 = "onnx.LSTM"(%x, %w, %r, %b, %none, %h0, %c0) {hidden_size = 4 : i64} : (tensor<2x1x1xf32>, tensor<1x16x1xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>, none, tensor<1x1x4xf32>, tensor<1x1x4xf32>) -> (tensor<2x1x1x4xf32>, tensor<1x1x4xf32>, tensor<1x1x4xf32>) loc("lstm")
+  %o = "nn.MatMul"(%y#1, %fw) : (tensor<1x1x4xf32>, tensor<4x2xf32>) -> tensor<1x1x2xf32> loc("fc")
+  return %o : tensor<1x1x2xf32>
+}
