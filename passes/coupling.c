@@ -594,6 +594,41 @@ static void take_range(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x,
   }
 }
 
+/* Result dim rd := x[s:e:k] along channel dim xd (k > 1, C % k == 0): x's
+ * channels are rows [jk, jk+k) and each selected row gives the channel at
+ * offset s % k, so the group's units become whole rows (gcd with the rows a
+ * segment holds, as for heads): pruning a unit removes its rows and the result
+ * channels they gave. -1 when a segment is not made of whole rows. */
+static int take_strided(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, int xd,
+                        int64_t s, int64_t e, int64_t k) {
+  int64_t size = x->size[xd];
+  if (k < 2 || size % k || e <= s || !has_origin(g, x, xd))
+    return -1;
+  int64_t last = s + (e - 1 - s) / k * k;
+  int64_t from = s - s % k, to = last - last % k + k;
+  if (sp_gi_refine_at(g, x, xd, from) || sp_gi_refine_at(g, x, xd, to))
+    return -1;
+  const sp_seglist *l = &x->dims[xd];
+  for (int32_t i = 0; i < l->n; ++i) {
+    const sp_segment *seg = &l->segs[i];
+    if (seg->start >= from && seg->start + seg->channels <= to &&
+        ((seg->start - from) % k || seg->channels % k))
+      return -1;
+  }
+  for (int32_t i = 0; i < l->n; ++i) {
+    const sp_segment *seg = &l->segs[i];
+    if (seg->start < from || seg->start + seg->channels > to)
+      continue;
+    sp_group *root = &g->raw[sp_groups_find(g, seg->group)];
+    int64_t rows = seg->channels / k, u = root->units, t;
+    while (rows) // gcd
+      t = u % rows, u = rows, rows = t;
+    root->units = u;
+    sp_gi_push(g, r, rd, seg->group, (seg->start - from) / k, seg->channels / k);
+  }
+  return 0;
+}
+
 static void rule_split(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0);
   if (!x)
@@ -663,8 +698,15 @@ static void rule_slice(sp_groups *g, MlirOperation op) {
     e = e < 0 ? 0 : e > size ? size : e;
     sliced[a] = 1;
     if (steps[i] != 1) {
-      sp_groups_pin_value(g, x, a, "Slice with a step");
-      sp_gi_pin_fresh(g, r, a, "Slice with a step");
+      if (is_dynamic(r, a) && steps[i] > 1)
+        r->size[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+      const char *why = steps[i] < 0 ? "Slice with a negative step"
+                                     : "Slice with a step cuts a unit of a group";
+      if (!has_origin(g, x, a) || steps[i] < 0 ||
+          take_strided(g, r, a, x, a, s, e, steps[i])) {
+        sp_groups_pin_value(g, x, a, why);
+        sp_gi_pin_fresh(g, r, a, why);
+      }
       continue;
     }
     if (is_dynamic(r, a))

@@ -449,7 +449,7 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   intptr_t is = sp_op_input(op, 1), ie = sp_op_input(op, 2), ia = sp_op_input(op, 3);
   if (!x || x->rank <= 0 || is < 0 || ie < 0)
     return 0;
-  int64_t starts[16], ends[16], axes[16];
+  int64_t starts[16], ends[16], axes[16], steps[16];
   int n = sp_eval_ints(g, mlirOperationGetOperand(op, is), starts, 16);
   if (n <= 0 || sp_eval_ints(g, mlirOperationGetOperand(op, ie), ends, 16) != n)
     return 0;
@@ -460,6 +460,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
     for (int i = 0; i < n; ++i)
       axes[i] = i;
   }
+  intptr_t ik = sp_op_input(op, 4);
+  if (ik < 0 || sp_eval_ints(g, mlirOperationGetOperand(op, ik), steps, 16) != n)
+    for (int i = 0; i < n; ++i)
+      steps[i] = 1;
   // Computed bounds stay computed unless they read a pruned value's shape or
   // cut a pruned dim: the analysis's sizes of dynamic dims are stand-ins.
   MlirValue vs = mlirOperationGetOperand(op, is), ve = mlirOperationGetOperand(op, ie);
@@ -479,7 +483,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
     int64_t kn = 0;
     int64_t *idx = kept_indices(g, x, a, keep, &kn);
     if (idx) {
-      s = count_below(idx, kn, s);
+      // A step k > 1 keeps whole rows [jk, jk+k) (the analysis made units
+      // rows): the first kept row at or after s's, at s's offset in its row.
+      int64_t k = steps[i] > 1 ? steps[i] : 1;
+      s = count_below(idx, kn, s - s % k) + s % k;
       e = count_below(idx, kn, e);
       changed = 1;
       free(idx);

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 MODELS = ['resnext_block', 'depthwise_mult', 'groupnorm_block', 'groupnorm_layer', 'lstm_linear',
-          'gru_bidir']
+          'gru_bidir', 'strided_slice']
 # Input shape per model (default: one 3x16x16 image).
 INPUTS = {'lstm_linear': (2, 5, 6), 'gru_bidir': (2, 5, 6)}
 
@@ -102,13 +102,31 @@ class Recurrent(nn.Module):
         return self.fc(y)
 
 
+class StridedSlice(nn.Module):
+    """Even and odd channels of a conv (`h[:, ::2]`, `h[:, 1::2]`: Slice with step 2)
+    into two convs that are added: units become pairs of channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU())
+        self.even = nn.Conv2d(8, 12, 1)
+        self.odd = nn.Conv2d(8, 12, 1)
+        self.fc = nn.Linear(12, 10)
+
+    def forward(self, x):
+        h = self.stem(x)
+        y = torch.relu(self.even(h[:, ::2]) + self.odd(h[:, 1::2]))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
 def build(name):
     torch.manual_seed(0)
     return randomize({'resnext_block': ResNeXtBlock, 'depthwise_mult': DepthwiseMult,
                       'groupnorm_block': lambda: GroupNormBlock(4),
                       'groupnorm_layer': lambda: GroupNormBlock(1),
                       'lstm_linear': lambda: Recurrent(nn.LSTM, num_layers=2),
-                      'gru_bidir': lambda: Recurrent(nn.GRU, bidirectional=True)}[name]()).eval()
+                      'gru_bidir': lambda: Recurrent(nn.GRU, bidirectional=True),
+                      'strided_slice': StridedSlice}[name]()).eval()
 
 
 def main():

@@ -89,3 +89,55 @@ func.func @rnn_mismatch(%x: tensor<2x1x3xf32>) -> tensor<2x1x1x4xf32> {
   %y = "onnx.RNN"(%a, %w, %r) {hidden_size = 3 : i64} : (tensor<2x1x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> tensor<2x1x1x4xf32> loc("rnn")
   return %y : tensor<2x1x1x4xf32>
 }
+
+// -----
+
+// Slice with step 2 along channels (`h[:, 1::2]`): conv1's 8 channels are 4 rows
+// of 2, each giving the channel at offset 1; the units become rows (block 2 in
+// conv1, block 1 after the slice).
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 8) block 2 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 8) block 2
+// CHECK-NEXT:   odd#0 dim 1 [0, 4) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @slice_step(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %s = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("s")
+  %e = "nn.Constant"() {value = dense<9223372036854775807> : tensor<1xi64>} : () -> tensor<1xi64> loc("e")
+  %a = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("a")
+  %k = "nn.Constant"() {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64> loc("k")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %1 = "nn.Slice"(%0, %s, %e, %a, %k) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x8x4x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x4x4xf32> loc("odd")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// A negative step reverses the channels (`h.flip(1)` exports as Slice step -1):
+// pinned. A step that does not divide the channels into rows pins too.
+// CHECK: 3 groups, 0 prunable
+// CHECK-NEXT: group 0: 8 units, pinned: Slice with a negative step
+// CHECK: group 1: 2 units, pinned: graph output
+// CHECK: group 2: 9 units, pinned: Slice with a step cuts a unit of a group
+func.func @slice_step_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x5x4x4xf32>) {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x8x1x1xf32>} : () -> tensor<2x8x1x1xf32> loc("w2")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<9x3x1x1xf32>} : () -> tensor<9x3x1x1xf32> loc("w3")
+  %s = "nn.Constant"() {value = dense<-1> : tensor<1xi64>} : () -> tensor<1xi64> loc("s")
+  %e = "nn.Constant"() {value = dense<-9223372036854775807> : tensor<1xi64>} : () -> tensor<1xi64> loc("e")
+  %a = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("a")
+  %k = "nn.Constant"() {value = dense<-1> : tensor<1xi64>} : () -> tensor<1xi64> loc("k")
+  %z = "nn.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64> loc("z")
+  %big = "nn.Constant"() {value = dense<9> : tensor<1xi64>} : () -> tensor<1xi64> loc("big")
+  %two = "nn.Constant"() {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64> loc("two")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %1 = "nn.Slice"(%0, %s, %e, %a, %k) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x8x4x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x8x4x4xf32> loc("flip")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  %3 = "nn.Conv"(%x, %w3) : (tensor<1x3x4x4xf32>, tensor<9x3x1x1xf32>) -> tensor<1x9x4x4xf32> loc("conv3")
+  %4 = "nn.Slice"(%3, %z, %big, %a, %two) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x9x4x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x5x4x4xf32> loc("every_other")
+  return %2, %4 : tensor<1x2x4x4xf32>, tensor<1x5x4x4xf32>
+}

@@ -36,3 +36,25 @@ func.func @lstm(%x: tensor<2x1x1xf32>) -> tensor<1x1x2xf32> {
   %o = "nn.MatMul"(%y#1, %fw) : (tensor<1x1x4xf32>, tensor<4x2xf32>) -> tensor<1x1x2xf32> loc("fc")
   return %o : tensor<1x1x2xf32>
 }
+
+// -----
+
+// Slice with step 2 from channel 1: units are rows of 2 channels; rows 2, 3 are
+// kept, so the slice reads channels [1, 4) step 2 of the 4 kept (still offset 1).
+// CHECK-LABEL: module attributes {sp.keep = {{\[}}array<i64: 2, 3>, array<i64>]}
+// CHECK: %[[C:.*]] = "nn.Conv"(%arg0, %{{.*}}) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32>
+// CHECK: %[[S:.*]] = "nn.Constant"() {value = dense<1> : tensor<1xi64>}
+// CHECK: %[[E:.*]] = "nn.Constant"() {value = dense<4> : tensor<1xi64>}
+// CHECK: "nn.Slice"(%[[C]], %[[S]], %[[E]], %{{.*}}, %{{.*}}) {{.*}} -> tensor<1x2x4x4xf32>
+func.func @slice_step(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %s = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("s")
+  %e = "nn.Constant"() {value = dense<9223372036854775807> : tensor<1xi64>} : () -> tensor<1xi64> loc("e")
+  %a = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("a")
+  %k = "nn.Constant"() {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64> loc("k")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %1 = "nn.Slice"(%0, %s, %e, %a, %k) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x8x4x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x4x4xf32> loc("odd")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
