@@ -75,7 +75,7 @@ static const sp_coupling table[] = {
     E1("Not", IDENTITY),
     E("Or", BROADCAST),
     E("PRelu", BROADCAST),
-    E1("Pad", SAME_SIZE),
+    E("Pad", PAD),
     E("Pow", BROADCAST),
     E("RNN", RECURRENT),
     E("Range", NONE),
@@ -218,6 +218,80 @@ static void rule_same_size(sp_groups *g, MlirOperation op) {
     if (is_dynamic(r, d) && is_dynamic(x, d))
       r->size[d] = x->size[d];
     pass_dim(g, r, d, x, d);
+  }
+}
+
+static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
+  intptr_t i = sp_op_input(op, pos);
+  return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
+}
+
+/* Pad: dims without padding pass; a padded dim without channels keeps a
+ * fresh group; a channel dim padded with constants (`F.pad` on channels) is
+ * [fresh pad | x's segments | fresh pad] and sp-prune leaves the pads as they
+ * are. Reflect/edge padding copies border channels and cropping (negative
+ * pads) cuts them: both pin. */
+static void rule_pad(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x || x->rank != r->rank || x->rank > 16)
+    return;
+  int64_t pads[32], axes[16];
+  int n = eval_input(g, op, 1, pads, 32);
+  if (n == -2)
+    n = sp_op_attr_ints(op, "pads", pads, 32);
+  int na = eval_input(g, op, 3, axes, 16);
+  if (na == -2 || na == -1) {
+    na = na == -2 ? x->rank : -1;
+    for (int i = 0; i < x->rank; ++i)
+      axes[i] = i;
+  }
+  MlirAttribute mode = mlirOperationGetAttributeByName(op, sp_str("mode"));
+  int constant = mlirAttributeIsNull(mode) || !mlirAttributeIsAString(mode) ||
+                 mlirStringRefEqual(mlirStringAttrGetValue(mode), sp_str("constant"));
+  int64_t before[16] = {0}, after[16] = {0};
+  int known = n >= 0 && na >= 0 && n == 2 * na;
+  for (int i = 0; known && i < na; ++i) {
+    int a = norm_axis(axes[i], x->rank);
+    if (a < 0 || a >= x->rank || pads[i] == SP_UNKNOWN || pads[na + i] == SP_UNKNOWN)
+      known = 0;
+    else
+      before[a] = pads[i], after[a] = pads[na + i];
+  }
+  for (int d = 0; d < x->rank; ++d) {
+    if (!known) {
+      if (x->size[d] == r->size[d] && !is_dynamic(r, d)) {
+        pass_dim(g, r, d, x, d);
+      } else {
+        sp_groups_pin_value(g, x, d, "Pad amounts are not constant");
+        sp_gi_pin_fresh(g, r, d, "Pad amounts are not constant");
+      }
+      continue;
+    }
+    int64_t size = x->size[d] + before[d] + after[d];
+    if (is_dynamic(r, d))
+      r->size[d] = size;
+    if (!before[d] && !after[d]) {
+      pass_dim(g, r, d, x, d);
+      continue;
+    }
+    if (!has_origin(g, x, d))
+      continue;
+    const char *why = !constant                       ? "Pad along a channel dim in reflect/edge mode"
+                      : before[d] < 0 || after[d] < 0 ? "Pad crops a channel dim"
+                      : r->size[d] != size            ? "Pad sizes disagree"
+                                                      : NULL;
+    if (why) {
+      sp_groups_pin_value(g, x, d, why);
+      sp_gi_pin_fresh(g, r, d, why);
+      continue;
+    }
+    if (before[d])
+      sp_gi_push(g, r, d, sp_gi_new_group(g, before[d], 0), 0, before[d]);
+    const sp_seglist *l = &x->dims[d];
+    for (int32_t i = 0; i < l->n; ++i)
+      sp_gi_push(g, r, d, l->segs[i].group, before[d] + l->segs[i].start, l->segs[i].channels);
+    if (after[d])
+      sp_gi_push(g, r, d, sp_gi_new_group(g, after[d], 0), before[d] + x->size[d], after[d]);
   }
 }
 
@@ -650,11 +724,6 @@ static void rule_split(sp_groups *g, MlirOperation op) {
   }
 }
 
-static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
-  intptr_t i = sp_op_input(op, pos);
-  return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
-}
-
 static void rule_slice(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
   if (!x || x->rank != r->rank)
@@ -757,6 +826,43 @@ static int64_t gather_index(sp_groups *g, MlirOperation op, int64_t size) {
   return k[0] >= 0 && k[0] < size ? k[0] : -1;
 }
 
+/* Gather of a constant index list along channel dim `axis` (`x[:, idx]`):
+ * each run of consecutive indices [a, a+len) is a Slice of x placed at its
+ * position in the result, so x's groups are refined at every run's ends and
+ * the result dim lists the segments of every run in index order (a channel
+ * read twice is the same group twice). NULL, or why it could not map. */
+static const char *gather_runs(sp_groups *g, MlirOperation op, sp_value_info *x, int axis,
+                               sp_value_info *r) {
+  enum { MAXI = 64 };
+  int64_t k[MAXI];
+  int n = sp_eval_ints(g, mlirOperationGetOperand(op, 1), k, MAXI);
+  if (n < 1)
+    return "Gather along a channel dim with indices that are not constant (or more than 64)";
+  int64_t size = x->size[axis];
+  for (int i = 0; i < n; ++i) {
+    k[i] = k[i] < 0 ? k[i] + size : k[i];
+    if (k[i] < 0 || k[i] >= size)
+      return "Gather along a channel dim with an index out of range";
+  }
+  for (int i = 0, j; i < n; i = j) { // refine at every run's ends first
+    for (j = i + 1; j < n && k[j] == k[j - 1] + 1; ++j)
+      ;
+    if (sp_gi_refine_at(g, x, axis, k[i]) || sp_gi_refine_at(g, x, axis, k[j - 1] + 1))
+      return "Gather along a channel dim cuts a unit of a group";
+  }
+  const sp_seglist *l = &x->dims[axis];
+  for (int i = 0, j; i < n; i = j) {
+    for (j = i + 1; j < n && k[j] == k[j - 1] + 1; ++j)
+      ;
+    for (int32_t s = 0; s < l->n; ++s) {
+      const sp_segment *seg = &l->segs[s];
+      if (seg->start >= k[i] && seg->start + seg->channels <= k[j - 1] + 1)
+        sp_gi_push(g, r, axis, seg->group, i + seg->start - k[i], seg->channels);
+    }
+  }
+  return NULL;
+}
+
 static void rule_gather(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0), *idx = operand(g, op, 1), *r = result(g, op, 0);
   if (!x || !idx)
@@ -764,7 +870,13 @@ static void rule_gather(sp_groups *g, MlirOperation op) {
   int axis = norm_axis(sp_op_attr_int(op, "axis", 0), x->rank);
   if (axis < 0 || axis >= x->rank || r->rank != x->rank + idx->rank - 1)
     return;
-  if (has_origin(g, x, axis)) {
+  if (has_origin(g, x, axis) && idx->rank == 1) {
+    const char *why = gather_runs(g, op, x, axis, r);
+    if (why) {
+      sp_groups_pin_value(g, x, axis, why);
+      sp_gi_pin_fresh(g, r, axis, why);
+    }
+  } else if (has_origin(g, x, axis)) {
     // One constant index k is a Slice [k, k+1) (then the dim goes or is 1):
     // refine the groups there; sp-prune maps k onto the kept channels.
     int64_t k = gather_index(g, op, x->size[axis]);
@@ -1310,6 +1422,7 @@ void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const s
   case SP_COUPLE_EXPAND: rule_expand(g, op); break;
   case SP_COUPLE_SHAPE: rule_shape(g, op, type); break;
   case SP_COUPLE_RECURRENT: rule_recurrent(g, op, type); break;
+  case SP_COUPLE_PAD: rule_pad(g, op); break;
   case SP_COUPLE_NONE:
   case SP_COUPLE_OPAQUE: break;
   }

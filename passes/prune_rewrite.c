@@ -509,8 +509,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   return 0;
 }
 
-/* Gather of one constant index along a shrunk dim (the analysis kept that
- * channel as a group of its own): the index counts the kept channels before it. */
+/* Gather of constant indices along a shrunk dim (the analysis made every run
+ * of consecutive indices a range of whole groups): each index counts the kept
+ * channels before it; indices of dropped channels leave a list (their result
+ * channels went with their group) and make a single index an error. */
 static int rewrite_gather(sp_groups *g, MlirOperation op, unsigned char *const *keep) {
   sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
   if (!x || x->rank <= 0 || mlirOperationGetNumOperands(op) < 2)
@@ -519,31 +521,42 @@ static int rewrite_gather(sp_groups *g, MlirOperation op, unsigned char *const *
   axis = axis < 0 ? axis + x->rank : axis;
   if (axis < 0 || axis >= x->rank)
     return 0;
-  int64_t kn = 0, k;
+  int64_t kn = 0, ks[64], out[64];
   int64_t *idx = kept_indices(g, x, (int)axis, keep, &kn);
   if (!idx)
     return 0;
   MlirValue iv = mlirOperationGetOperand(op, 1);
   MlirType it = mlirValueGetType(iv);
   MlirType elem = mlirShapedTypeGetElementType(it);
-  int rc = 0;
-  if (sp_eval_ints(g, iv, &k, 1) != 1 || !mlirShapedTypeHasRank(it) ||
-      mlirShapedTypeGetRank(it) > 1 || !mlirTypeIsAInteger(elem)) {
+  int n = sp_eval_ints(g, iv, ks, 64), m = 0, rc = 0;
+  if (n < 1 || !mlirShapedTypeHasRank(it) || mlirShapedTypeGetRank(it) > 1 ||
+      !mlirTypeIsAInteger(elem)) {
     sp_emit_error(op, "sp-prune: cannot rewrite this Gather's index");
     rc = -1;
-  } else {
-    k = k < 0 ? k + x->size[axis] : k;
+  }
+  for (int i = 0; !rc && i < n; ++i) {
+    int64_t k = ks[i] < 0 ? ks[i] + x->size[axis] : ks[i];
     int64_t at = count_below(idx, kn, k);
-    if (at >= kn || idx[at] != k) {
-      sp_emit_error(op, "sp-prune: Gather reads a pruned channel");
-      rc = -1;
-    } else {
-      MlirAttribute v = mlirIntegerTypeGetWidth(elem) == 32
-                            ? mlirDenseElementsAttrInt32Get(it, 1, &(int32_t){(int32_t)at})
-                            : mlirDenseElementsAttrInt64Get(it, 1, &at);
-      MlirNamedAttribute value = sp_named(mlirOperationGetContext(op), "value", v);
-      set_operand(op, 1, insert_op(op, "nn.Constant", it, 0, NULL, &value));
+    if (at < kn && idx[at] == k)
+      out[m++] = at;
+  }
+  if (!rc && mlirShapedTypeGetRank(it) == 0 && m != 1) {
+    sp_emit_error(op, "sp-prune: Gather reads a pruned channel");
+    rc = -1;
+  } else if (!rc) {
+    MlirType nt = it;
+    if (mlirShapedTypeGetRank(it) == 1) {
+      int64_t shape[1] = {m};
+      nt = mlirRankedTensorTypeGet(1, shape, elem, mlirAttributeGetNull());
     }
+    int32_t out32[64];
+    for (int i = 0; i < m; ++i)
+      out32[i] = (int32_t)out[i];
+    MlirAttribute v = mlirIntegerTypeGetWidth(elem) == 32
+                          ? mlirDenseElementsAttrInt32Get(nt, m, out32)
+                          : mlirDenseElementsAttrInt64Get(nt, m, out);
+    MlirNamedAttribute value = sp_named(mlirOperationGetContext(op), "value", v);
+    set_operand(op, 1, insert_op(op, "nn.Constant", nt, 0, NULL, &value));
   }
   free(idx);
   return rc;

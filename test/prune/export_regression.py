@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 MODELS = ['resnext_block', 'depthwise_mult', 'groupnorm_block', 'groupnorm_layer', 'lstm_linear',
-          'gru_bidir', 'strided_slice']
+          'gru_bidir', 'strided_slice', 'channel_gather', 'channel_pad', 'channel_mean', 'einsum_1x1']
 # Input shape per model (default: one 3x16x16 image).
 INPUTS = {'lstm_linear': (2, 5, 6), 'gru_bidir': (2, 5, 6)}
 
@@ -119,6 +119,35 @@ class StridedSlice(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
 
 
+class ChannelOps(nn.Module):
+    """conv -> ReLU -> `op` on the channels -> 1x1 conv -> classifier: a channel Gather
+    (`h[:, [0, 1, 2, 5, 6, 7, 7]]`), a channel Pad (`F.pad` 1 before, 2 after), channel
+    centering (`h - h.mean(1, keepdim=True)`) plus a channel mean without keepdim
+    added back, or a 1x1 conv written as Einsum (`nchw,dc->ndhw`)."""
+
+    def __init__(self, op):
+        super().__init__()
+        self.op = op
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+        width = {'channel_gather': 7, 'channel_pad': 11}.get(op, 8)
+        self.mix = nn.Parameter(torch.randn(8, 8) / 3)
+        self.head = nn.Conv2d(width, 12, 1)
+        self.fc = nn.Linear(12, 10)
+
+    def forward(self, x):
+        h = self.stem(x)
+        if self.op == 'channel_gather':
+            h = h[:, [0, 1, 2, 5, 6, 7, 7]]
+        elif self.op == 'channel_pad':
+            h = nn.functional.pad(h, (0, 0, 0, 0, 1, 2))
+        elif self.op == 'channel_mean':
+            h = h - h.mean(1, keepdim=True) + h.mean(1).unsqueeze(1)
+        else:
+            h = torch.einsum('nchw,dc->ndhw', h, self.mix)
+        y = torch.relu(self.head(h))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
 def build(name):
     torch.manual_seed(0)
     return randomize({'resnext_block': ResNeXtBlock, 'depthwise_mult': DepthwiseMult,
@@ -126,7 +155,11 @@ def build(name):
                       'groupnorm_layer': lambda: GroupNormBlock(1),
                       'lstm_linear': lambda: Recurrent(nn.LSTM, num_layers=2),
                       'gru_bidir': lambda: Recurrent(nn.GRU, bidirectional=True),
-                      'strided_slice': StridedSlice}[name]()).eval()
+                      'strided_slice': StridedSlice,
+                      'channel_gather': lambda: ChannelOps('channel_gather'),
+                      'channel_pad': lambda: ChannelOps('channel_pad'),
+                      'channel_mean': lambda: ChannelOps('channel_mean'),
+                      'einsum_1x1': lambda: ChannelOps('einsum_1x1')}[name]()).eval()
 
 
 def main():

@@ -141,3 +141,82 @@ func.func @slice_step_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x2x4x4xf32>, t
   %4 = "nn.Slice"(%3, %z, %big, %a, %two) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x9x4x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x5x4x4xf32> loc("every_other")
   return %2, %4 : tensor<1x2x4x4xf32>, tensor<1x5x4x4xf32>
 }
+
+// -----
+
+// Gather of constant channel indices (`h[:, [0, 1, 2, 5, 6, 7, 7]]`): each run of
+// consecutive indices is a range of conv1's channels, so the groups are cut at
+// every run's ends; channels 3, 4 nobody reads are a group of their own, channel
+// 7 read twice is one group listed twice.
+// CHECK: 5 groups, 3 prunable
+// CHECK-NEXT: group 0: 3 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 3) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 3) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 3) block 1
+// CHECK-NEXT:   pick#0 dim 1 [0, 3) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+// CHECK:      group 2: 2 units
+// CHECK-NEXT:   w1#0 dim 0 [3, 5) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [3, 5) block 1
+// CHECK-NEXT: group 3: 2 units
+// CHECK-NEXT:   w1#0 dim 0 [5, 7) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [3, 5) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [5, 7) block 1
+// CHECK-NEXT:   pick#0 dim 1 [3, 5) block 1
+// CHECK-NEXT: group 4: 1 units, not prunable
+// CHECK-NEXT:   w1#0 dim 0 [7, 8) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [5, 6) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [6, 7) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [7, 8) block 1
+// CHECK-NEXT:   pick#0 dim 1 [5, 6) block 1
+// CHECK-NEXT:   pick#0 dim 1 [6, 7) block 1
+func.func @gather_channels(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x7x1x1xf32>} : () -> tensor<2x7x1x1xf32> loc("w2")
+  %idx = "nn.Constant"() {value = dense<[0, 1, 2, 5, 6, 7, 7]> : tensor<7xi64>} : () -> tensor<7xi64> loc("idx")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %1 = "nn.Gather"(%0, %idx) {axis = 1 : i64} : (tensor<1x8x4x4xf32>, tensor<7xi64>) -> tensor<1x7x4x4xf32> loc("pick")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x7x4x4xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Constant Pad along channels (1 before, 2 after): the result holds conv1's
+// group at offset 1 between pad channels of its own (no origin).
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [1, 5) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   pad#0 dim 1 [1, 5) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @pad_channels(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x7x1x1xf32>} : () -> tensor<2x7x1x1xf32> loc("w2")
+  %pads = "nn.Constant"() {value = dense<[0, 1, 0, 0, 0, 2, 0, 0]> : tensor<8xi64>} : () -> tensor<8xi64> loc("pads")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "nn.Pad"(%0, %pads) {mode = "constant", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<?x?x?x?xf32> loc("pad")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<?x?x?x?xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Reflect padding copies border channels, negative pads crop them: both pin.
+// CHECK: 3 groups, 0 prunable
+// CHECK-NEXT: group 0: 4 units, pinned: Pad along a channel dim in reflect/edge mode
+// CHECK: group 2: 4 units, pinned: Pad crops a channel dim
+func.func @pad_channels_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>) {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x6x1x1xf32>} : () -> tensor<2x6x1x1xf32> loc("w2")
+  %w3 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w3")
+  %pads = "nn.Constant"() {value = dense<[0, 1, 0, 0, 0, 1, 0, 0]> : tensor<8xi64>} : () -> tensor<8xi64> loc("pads")
+  %crop = "nn.Constant"() {value = dense<[0, -1, 0, 0, 0, 0, 0, 0]> : tensor<8xi64>} : () -> tensor<8xi64> loc("crop")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "nn.Pad"(%0, %pads) {mode = "reflect", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<1x6x4x4xf32> loc("reflect")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x6x4x4xf32>, tensor<2x6x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  %3 = "nn.Conv"(%x, %w3) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv3")
+  %4 = "nn.Pad"(%3, %crop) {mode = "constant", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<1x3x4x4xf32> loc("crop_pad")
+  return %2, %4 : tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>
+}

@@ -58,3 +58,40 @@ func.func @slice_step(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %2 = "nn.Conv"(%1, %w2) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %2 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Channel Gather: kept channels 1, 2 | 4 | 6 | 7 of conv1; the indices follow the
+// kept channels (0 and 5 went with their units, 7 read twice stays twice).
+// CHECK-LABEL: module attributes {sp.keep = {{\[}}array<i64: 1, 2>, array<i64>, array<i64: 1>, array<i64: 1>, array<i64>]}
+// CHECK: %[[C:.*]] = "nn.Conv"(%arg0, %{{.*}}) : (tensor<1x3x4x4xf32>, tensor<5x3x1x1xf32>) -> tensor<1x5x4x4xf32>
+// CHECK: %[[I:.*]] = "nn.Constant"() {value = dense<[0, 1, 3, 4, 4]> : tensor<5xi64>}
+// CHECK: %[[G:.*]] = "nn.Gather"(%[[C]], %[[I]]) {axis = 1 : i64} : (tensor<1x5x4x4xf32>, tensor<5xi64>) -> tensor<1x5x4x4xf32>
+// CHECK: "nn.Conv"(%[[G]], %{{.*}}) : (tensor<1x5x4x4xf32>, tensor<2x5x1x1xf32>)
+func.func @gather_channels(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<8x3x1x1xf32>} : () -> tensor<8x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x7x1x1xf32>} : () -> tensor<2x7x1x1xf32> loc("w2")
+  %idx = "nn.Constant"() {value = dense<[0, 1, 2, 5, 6, 7, 7]> : tensor<7xi64>} : () -> tensor<7xi64> loc("idx")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<8x3x1x1xf32>) -> tensor<1x8x4x4xf32> loc("conv1")
+  %1 = "nn.Gather"(%0, %idx) {axis = 1 : i64} : (tensor<1x8x4x4xf32>, tensor<7xi64>) -> tensor<1x7x4x4xf32> loc("pick")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x7x4x4xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Channel Pad: conv1 keeps 2 of 4 channels, the pads stay 1 and 2: 5 channels.
+// CHECK-LABEL: module attributes {sp.keep = {{\[}}array<i64: 2, 3>, array<i64>]}
+// CHECK: %[[P:.*]] = "nn.Constant"() {value = dense<[0, 1, 0, 0, 0, 2, 0, 0]> : tensor<8xi64>}
+// CHECK: %[[C:.*]] = "nn.Conv"(%arg0, %{{.*}}) : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: %[[Q:.*]] = "nn.Pad"(%[[C]], %[[P]])
+// CHECK: "nn.Conv"(%[[Q]], %{{.*}}) : (tensor<?x?x?x?xf32>, tensor<2x5x1x1xf32>)
+func.func @pad_channels(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x7x1x1xf32>} : () -> tensor<2x7x1x1xf32> loc("w2")
+  %pads = "nn.Constant"() {value = dense<[0, 1, 0, 0, 0, 2, 0, 0]> : tensor<8xi64>} : () -> tensor<8xi64> loc("pads")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "nn.Pad"(%0, %pads) {mode = "constant", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<?x?x?x?xf32> loc("pad")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<?x?x?x?xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
