@@ -3,6 +3,7 @@
  * rules"), and the few rule kinds that interpret it. */
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ static const sp_coupling table[] = {
     E1("Cos", IDENTITY),
     E("Div", BROADCAST),
     E1("Dropout", IDENTITY),
+    E("Einsum", EINSUM),
     E1("Elu", IDENTITY),
     E("Equal", BROADCAST),
     E1("Erf", IDENTITY),
@@ -613,6 +615,92 @@ static void rule_matmul(sp_groups *g, MlirOperation op) {
     }
     if (first)
       pass_dim(g, y, d, first, fd);
+  }
+}
+
+/* Einsum: every index letter is one dim; all dims of one letter join (the
+ * contraction letters couple operands as MatMul's K does), the result's dims
+ * take their letter's dim, and a result letter only weights carry is an
+ * origin (the `d` of `nchw,dc->ndhw`). Size-1 dims broadcast. Ellipses and
+ * diagonals (a letter twice in one operand) pin. */
+static void rule_einsum(sp_groups *g, MlirOperation op) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("equation"));
+  char eq[256];
+  size_t len = 0;
+  const char *why = NULL;
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a)) {
+    why = "Einsum without an equation";
+  } else {
+    MlirStringRef e = mlirStringAttrGetValue(a);
+    for (size_t i = 0; i < e.length && len + 1 < sizeof eq; ++i)
+      if (e.data[i] != ' ')
+        eq[len++] = e.data[i];
+    if (len + 1 >= sizeof eq)
+      why = "Einsum equation too long";
+  }
+  eq[len] = 0;
+  if (!why && strchr(eq, '.'))
+    why = "Einsum with an ellipsis";
+  char *arrow = why ? NULL : strstr(eq, "->");
+  char out[64] = {0};
+  if (!why && arrow) {
+    *arrow = 0;
+    snprintf(out, sizeof out, "%s", arrow + 2);
+  } else if (!why) { // implicit output: letters used once, in alphabetical order
+    size_t n = 0;
+    for (int c = 'A'; c <= 'z'; ++c) {
+      int uses = 0;
+      for (const char *p = eq; *p; ++p)
+        uses += *p == c;
+      if (uses == 1 && n + 1 < sizeof out)
+        out[n++] = (char)c;
+    }
+  }
+  sp_value_info *first[128] = {0};
+  int first_d[128] = {0}, only_weights[128];
+  for (int c = 0; c < 128; ++c)
+    only_weights[c] = 1;
+  intptr_t i = 0;
+  for (char *term = eq; !why && term; ++i) {
+    char *comma = strchr(term, ',');
+    if (comma)
+      *comma = 0;
+    sp_value_info *x = operand(g, op, i);
+    if (!x || x->rank != (int)strlen(term)) {
+      why = "Einsum equation does not match its operands";
+      break;
+    }
+    x->maskable |= x->is_weight;
+    for (int d = 0; d < x->rank && !why; ++d) {
+      unsigned char c = (unsigned char)term[d] & 127;
+      if (strchr(term + d + 1, term[d]))
+        why = "Einsum takes a diagonal";
+      else if (x->size[d] <= 1)
+        continue;
+      else if (!first[c])
+        first[c] = x, first_d[c] = d;
+      else if (first[c]->size[first_d[c]] != x->size[d])
+        why = "Einsum sizes disagree";
+      else
+        sp_gi_join(g, first[c], first_d[c], x, d, "Einsum index");
+      only_weights[c] &= x->is_weight;
+    }
+    term = comma ? comma + 1 : NULL;
+  }
+  sp_value_info *r = result(g, op, 0);
+  if (!why && (i != mlirOperationGetNumOperands(op) || (int)strlen(out) != r->rank))
+    why = "Einsum equation does not match its operands";
+  if (why) {
+    sp_gi_pin_all(g, op, why);
+    return;
+  }
+  for (int d = 0; d < r->rank; ++d) {
+    unsigned char c = (unsigned char)out[d] & 127;
+    if (!first[c])
+      continue;
+    if (only_weights[c])
+      sp_gi_mark_origin(g, first[c], first_d[c]);
+    pass_dim(g, r, d, first[c], first_d[c]);
   }
 }
 
@@ -1423,6 +1511,7 @@ void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const s
   case SP_COUPLE_SHAPE: rule_shape(g, op, type); break;
   case SP_COUPLE_RECURRENT: rule_recurrent(g, op, type); break;
   case SP_COUPLE_PAD: rule_pad(g, op); break;
+  case SP_COUPLE_EINSUM: rule_einsum(g, op); break;
   case SP_COUPLE_NONE:
   case SP_COUPLE_OPAQUE: break;
   }

@@ -220,3 +220,44 @@ func.func @pad_channels_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x2x4x4xf32>,
   %4 = "nn.Pad"(%3, %crop) {mode = "constant", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<1x3x4x4xf32> loc("crop_pad")
   return %2, %4 : tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// Einsum couples by index letter: `c` (contracted) joins conv1's channels with
+// the mixing weight's dim 1, `d` is carried only by the weight, so it starts a
+// group the result's dim 1 and conv2's input channels share.
+// CHECK: 3 groups, 2 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   mix#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT: group 1: 6 units
+// CHECK-NEXT:   mix#0 dim 0 [0, 6) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 6) block 1 weight
+// CHECK-NEXT:   einsum#0 dim 1 [0, 6) block 1
+// CHECK-NEXT: group 2: 2 units, pinned: graph output
+func.func @einsum(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %mix = "nn.Initializer"() {value = dense<1.0> : tensor<6x4xf32>} : () -> tensor<6x4xf32> loc("mix")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x6x1x1xf32>} : () -> tensor<2x6x1x1xf32> loc("w2")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "onnx.Einsum"(%0, %mix) {equation = "nchw, dc -> ndhw"} : (tensor<1x4x4x4xf32>, tensor<6x4xf32>) -> tensor<1x6x4x4xf32> loc("einsum")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x6x4x4xf32>, tensor<2x6x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Ellipses and diagonals pin every dim the Einsum touches, with the reason.
+// CHECK: 2 groups, 0 prunable
+// CHECK-NEXT: group 0: 4 units, pinned: Einsum with an ellipsis
+// CHECK: group 1: 4 units, pinned: Einsum takes a diagonal
+func.func @einsum_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4xf32>) {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w2")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "onnx.Einsum"(%0) {equation = "...chw->...chw"} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> loc("ellipsis")
+  %2 = "nn.Conv"(%x, %w2) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv2")
+  %3 = "onnx.Einsum"(%2) {equation = "nccw->ncw"} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4xf32> loc("diagonal")
+  return %1, %3 : tensor<1x4x4x4xf32>, tensor<1x4x4xf32>
+}

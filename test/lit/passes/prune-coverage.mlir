@@ -95,3 +95,22 @@ func.func @pad_channels(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %2 = "nn.Conv"(%1, %w2) : (tensor<?x?x?x?xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %2 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Einsum: the mixing weight shrinks in both letters (c with conv1, d with conv2's
+// input channels); the equation needs no rewrite.
+// CHECK-LABEL: module attributes {sp.keep = {{\[}}array<i64: 2, 3>, array<i64: 3, 4, 5>, array<i64>]}
+// CHECK: %[[M:.*]] = "nn.Initializer"() {value = dense_resource<{{.*}}> : tensor<3x2xf32>}
+// CHECK: %[[C:.*]] = "nn.Conv"(%arg0, %{{.*}}) : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: %[[E:.*]] = "onnx.Einsum"(%[[C]], %[[M]]) {equation = "nchw, dc -> ndhw"} : (tensor<1x2x4x4xf32>, tensor<3x2xf32>) -> tensor<1x3x4x4xf32>
+// CHECK: "nn.Conv"(%[[E]], %{{.*}}) : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>)
+func.func @einsum(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %mix = "nn.Initializer"() {value = dense<1.0> : tensor<6x4xf32>} : () -> tensor<6x4xf32> loc("mix")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x6x1x1xf32>} : () -> tensor<2x6x1x1xf32> loc("w2")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "onnx.Einsum"(%0, %mix) {equation = "nchw, dc -> ndhw"} : (tensor<1x4x4x4xf32>, tensor<6x4xf32>) -> tensor<1x6x4x4xf32> loc("einsum")
+  %2 = "nn.Conv"(%1, %w2) : (tensor<1x6x4x4xf32>, tensor<2x6x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %2 : tensor<1x2x4x4xf32>
+}
