@@ -122,8 +122,7 @@ class StridedSlice(nn.Module):
 class ChannelOps(nn.Module):
     """conv -> ReLU -> `op` on the channels -> 1x1 conv -> classifier: a channel Gather
     (`h[:, [0, 1, 2, 5, 6, 7, 7]]`), a channel Pad (`F.pad` 1 before, 2 after), channel
-    centering (`h - h.mean(1, keepdim=True)`) plus a channel mean without keepdim
-    added back, or a 1x1 conv written as Einsum (`nchw,dc->ndhw`)."""
+    centering (`h - h.mean(1, keepdim=True)`) gated by a channel mean without keepdim, or a 1x1 conv written as Einsum (`nchw,dc->ndhw`)."""
 
     def __init__(self, op):
         super().__init__()
@@ -141,7 +140,7 @@ class ChannelOps(nn.Module):
         elif self.op == 'channel_pad':
             h = nn.functional.pad(h, (0, 0, 0, 0, 1, 2))
         elif self.op == 'channel_mean':
-            h = h - h.mean(1, keepdim=True) + h.mean(1).unsqueeze(1)
+            h = (h - h.mean(1, keepdim=True)) * torch.sigmoid(h.mean(1)).unsqueeze(1)
         else:
             h = torch.einsum('nchw,dc->ndhw', h, self.mix)
         y = torch.relu(self.head(h))

@@ -261,3 +261,30 @@ func.func @einsum_pinned(%x: tensor<1x3x4x4xf32>) -> (tensor<1x4x4x4xf32>, tenso
   %3 = "onnx.Einsum"(%2) {equation = "nccw->ncw"} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4xf32> loc("diagonal")
   return %1, %3 : tensor<1x4x4x4xf32>, tensor<1x4x4xf32>
 }
+
+// -----
+
+// Channel means (`h.mean(1, keepdim=True)`, `h.mean(1)`): the group they average
+// over is pruned, marked reduced (mask mode's zeros would count in the mean; the
+// shrunk model averages the kept channels), never pinned.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units, reduced by ReduceMean
+// CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   centered#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   gated#0 dim 1 [0, 4) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @channel_means(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32> loc("w2")
+  %one = "nn.Constant"() {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64> loc("one")
+  %0 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %1 = "nn.ReduceMean"(%0) {axes = array<i64: 1>, keepdims = 1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x1x4x4xf32> loc("mean_keep")
+  %2 = "nn.ReduceMean"(%0) {axes = array<i64: 1>, keepdims = 0 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4xf32> loc("mean")
+  %3 = "nn.Unsqueeze"(%2, %one) : (tensor<1x4x4xf32>, tensor<1xi64>) -> tensor<1x1x4x4xf32> loc("unsqueeze")
+  %4 = "nn.Sub"(%0, %1) : (tensor<1x4x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x4x4x4xf32> loc("centered")
+  %5 = "nn.Mul"(%4, %3) : (tensor<1x4x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x4x4x4xf32> loc("gated")
+  %6 = "nn.Conv"(%5, %w2) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %6 : tensor<1x2x4x4xf32>
+}
