@@ -250,22 +250,28 @@ static void rule_pad(sp_groups *g, MlirOperation op) {
   MlirAttribute mode = mlirOperationGetAttributeByName(op, sp_str("mode"));
   int constant = mlirAttributeIsNull(mode) || !mlirAttributeIsAString(mode) ||
                  mlirStringRefEqual(mlirStringAttrGetValue(mode), sp_str("constant"));
+  if (n < 0 || na < 0 || n != 2 * na) { // pads not evaluated: as before, sizes that agree pass
+    rule_same_size(g, op);
+    return;
+  }
   int64_t before[16] = {0}, after[16] = {0};
-  int known = n >= 0 && na >= 0 && n == 2 * na;
-  for (int i = 0; known && i < na; ++i) {
+  char unknown[16] = {0};
+  for (int i = 0; i < na; ++i) {
     int a = norm_axis(axes[i], x->rank);
-    if (a < 0 || a >= x->rank || pads[i] == SP_UNKNOWN || pads[na + i] == SP_UNKNOWN)
-      known = 0;
-    else
-      before[a] = pads[i], after[a] = pads[na + i];
+    if (a < 0 || a >= x->rank)
+      continue;
+    unknown[a] = pads[i] == SP_UNKNOWN || pads[na + i] == SP_UNKNOWN;
+    before[a] = pads[i], after[a] = pads[na + i];
   }
   for (int d = 0; d < x->rank; ++d) {
-    if (!known) {
-      if (x->size[d] == r->size[d] && !is_dynamic(r, d)) {
-        pass_dim(g, r, d, x, d);
-      } else {
+    if (unknown[d]) { // a computed amount (Swin's window padding): never on channels
+      if (has_origin(g, x, d)) {
         sp_groups_pin_value(g, x, d, "Pad amounts are not constant");
         sp_gi_pin_fresh(g, r, d, "Pad amounts are not constant");
+      } else {
+        if (is_dynamic(r, d) && is_dynamic(x, d))
+          r->size[d] = x->size[d];
+        pass_dim(g, r, d, x, d);
       }
       continue;
     }

@@ -288,3 +288,33 @@ func.func @channel_means(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %6 = "nn.Conv"(%5, %w2) : (tensor<1x4x4x4xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %6 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// torch's F.pad exports its pads through Reshape (-1, 2) -> Slice step -1 ->
+// Transpose -> Reshape (-1): shape evaluation folds the chain to
+// [0, 1, 0, 0, 0, 2, 0, 0] (1 channel before, 2 after), as the constant case.
+// CHECK: 2 groups, 1 prunable
+// CHECK-NEXT: group 0: 4 units
+// CHECK-NEXT:   w1#0 dim 0 [0, 4) block 1 weight
+// CHECK-NEXT:   w2#0 dim 1 [1, 5) block 1 weight
+// CHECK-NEXT:   conv1#0 dim 1 [0, 4) block 1
+// CHECK-NEXT:   pad#0 dim 1 [1, 5) block 1
+// CHECK-NEXT: group 1: 2 units, pinned: graph output
+func.func @pad_torch_chain(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w1 = "nn.Initializer"() {value = dense<1.0> : tensor<4x3x1x1xf32>} : () -> tensor<4x3x1x1xf32> loc("w1")
+  %w2 = "nn.Initializer"() {value = dense<1.0> : tensor<2x7x1x1xf32>} : () -> tensor<2x7x1x1xf32> loc("w2")
+  %p = "nn.Constant"() {value = dense<[0, 0, 0, 0, 1, 2, 0, 0]> : tensor<8xi64>} : () -> tensor<8xi64> loc("p")
+  %rows = "nn.Constant"() {value = dense<[-1, 2]> : tensor<2xi64>} : () -> tensor<2xi64> loc("rows")
+  %m1 = "nn.Constant"() {value = dense<-1> : tensor<1xi64>} : () -> tensor<1xi64> loc("m1")
+  %z = "nn.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64> loc("z")
+  %lo = "nn.Constant"() {value = dense<-9223372036854775807> : tensor<1xi64>} : () -> tensor<1xi64> loc("lo")
+  %0 = "nn.Reshape"(%p, %rows) : (tensor<8xi64>, tensor<2xi64>) -> tensor<4x2xi64> loc("as_rows")
+  %1 = "nn.Slice"(%0, %m1, %lo, %z, %m1) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<4x2xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x2xi64> loc("reverse")
+  %2 = "nn.Transpose"(%1) {perm = array<i64: 1, 0>} : (tensor<4x2xi64>) -> tensor<2x4xi64> loc("transpose")
+  %3 = "nn.Reshape"(%2, %m1) : (tensor<2x4xi64>, tensor<1xi64>) -> tensor<8xi64> loc("flat")
+  %4 = "nn.Conv"(%x, %w1) : (tensor<1x3x4x4xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x4x4xf32> loc("conv1")
+  %5 = "nn.Pad"(%4, %3) {mode = "constant", operand_segment_sizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xf32>, tensor<8xi64>) -> tensor<?x?x?x?xf32> loc("pad")
+  %6 = "nn.Conv"(%5, %w2) : (tensor<?x?x?x?xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
+  return %6 : tensor<1x2x4x4xf32>
+}
