@@ -526,7 +526,7 @@ static void rule_recurrent(sp_groups *g, MlirOperation op, const char *type) {
     int64_t want = i == 3 ? 2 * gates * hidden : i == 7 ? 3 * hidden : hidden;
     if (at >= 0 && !v)
       why = sp_gi_reason(g, "%s input %d of unknown rank", type, i);
-    else if (v && i != 4 && v->size[v->rank - 1] != want)
+    else if (v && i != 4 && (v->rank < 1 || v->size[v->rank - 1] != want))
       why = sp_gi_reason(g, "%s input %d does not match hidden_size", type, i);
   }
   for (intptr_t i = 0; !why && i < mlirOperationGetNumResults(op); ++i) {
@@ -933,6 +933,10 @@ static const char *gather_runs(sp_groups *g, MlirOperation op, sp_value_info *x,
   if (n < 1)
     return "Gather along a channel dim with indices that are not constant (or more than 64)";
   int64_t size = x->size[axis];
+  if (is_dynamic(r, axis))
+    r->size[axis] = n;
+  if (r->size[axis] != n)
+    return "Gather along a channel dim with indices of unknown count";
   for (int i = 0; i < n; ++i) {
     k[i] = k[i] < 0 ? k[i] + size : k[i];
     if (k[i] < 0 || k[i] >= size)
