@@ -318,3 +318,24 @@ func.func @pad_torch_chain(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %6 = "nn.Conv"(%5, %w2) : (tensor<?x?x?x?xf32>, tensor<2x7x1x1xf32>) -> tensor<1x2x4x4xf32> loc("conv2")
   return %6 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// LSTM with peepholes P (3 rows: i, o, f) and layout 1 (batch first): the hidden
+// units are still every output's last dim; here Y is the graph output (pinned).
+// CHECK: 1 groups, 0 prunable
+// CHECK-NEXT: group 0: 4 units, pinned: graph output
+// CHECK:        r#0 dim 2 [0, 4) block 1 weight
+// CHECK-NEXT:   p#0 dim 1 [0, 4) block 1 weight
+// CHECK-NEXT:   p#0 dim 1 [4, 8) block 1 weight
+// CHECK-NEXT:   p#0 dim 1 [8, 12) block 1 weight
+// CHECK-NEXT:   lstm#0 dim 3 [0, 4) block 1
+// CHECK-NEXT:   lstm#1 dim 2 [0, 4) block 1
+func.func @lstm_peepholes_layout1(%x: tensor<1x2x3xf32>) -> tensor<1x2x1x4xf32> {
+  %none = "nn.None"() : () -> none loc("none")
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x3xf32>} : () -> tensor<1x16x3xf32> loc("w")
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x4xf32>} : () -> tensor<1x16x4xf32> loc("r")
+  %p = "nn.Initializer"() {value = dense<1.0> : tensor<1x12xf32>} : () -> tensor<1x12xf32> loc("p")
+  %y:2 = "onnx.LSTM"(%x, %w, %r, %none, %none, %none, %none, %p) {hidden_size = 4 : i64, layout = 1 : i64} : (tensor<1x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, none, none, none, none, tensor<1x12xf32>) -> (tensor<1x2x1x4xf32>, tensor<1x1x4xf32>) loc("lstm")
+  return %y#0 : tensor<1x2x1x4xf32>
+}
