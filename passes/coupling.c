@@ -3,6 +3,7 @@
  * rules"), and the few rule kinds that interpret it. */
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ static const sp_coupling table[] = {
     E1("Cos", IDENTITY),
     E("Div", BROADCAST),
     E1("Dropout", IDENTITY),
+    E("Einsum", EINSUM),
     E1("Elu", IDENTITY),
     E("Equal", BROADCAST),
     E1("Erf", IDENTITY),
@@ -44,6 +46,7 @@ static const sp_coupling table[] = {
     E("Expand", EXPAND),
     E1("Flatten", RESHAPE),
     E1("Floor", IDENTITY),
+    E("GRU", RECURRENT),
     E("Gather", GATHER),
     E("Gelu", IDENTITY),
     E("Gemm", GEMM),
@@ -56,6 +59,7 @@ static const sp_coupling table[] = {
     E("Initializer", SOURCE),
     NORM("InstanceNormalization", 1, 2, 0, 0, 1),
     E1("IsNaN", IDENTITY),
+    E("LSTM", RECURRENT),
     NORM("LayerNormalization", 1, 2, 0, 0, 1),
     E1("LeakyRelu", IDENTITY),
     E("Less", BROADCAST),
@@ -73,8 +77,9 @@ static const sp_coupling table[] = {
     E1("Not", IDENTITY),
     E("Or", BROADCAST),
     E("PRelu", BROADCAST),
-    E1("Pad", SAME_SIZE),
+    E("Pad", PAD),
     E("Pow", BROADCAST),
+    E("RNN", RECURRENT),
     E("Range", NONE),
     E1("Reciprocal", IDENTITY),
     E1("ReduceL1", REDUCE),
@@ -215,6 +220,86 @@ static void rule_same_size(sp_groups *g, MlirOperation op) {
     if (is_dynamic(r, d) && is_dynamic(x, d))
       r->size[d] = x->size[d];
     pass_dim(g, r, d, x, d);
+  }
+}
+
+static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
+  intptr_t i = sp_op_input(op, pos);
+  return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
+}
+
+/* Pad: dims without padding pass; a padded dim without channels keeps a
+ * fresh group; a channel dim padded with constants (`F.pad` on channels) is
+ * [fresh pad | x's segments | fresh pad] and sp-prune leaves the pads as they
+ * are. Reflect/edge padding copies border channels and cropping (negative
+ * pads) cuts them: both pin. */
+static void rule_pad(sp_groups *g, MlirOperation op) {
+  sp_value_info *x = operand(g, op, 0), *r = result(g, op, 0);
+  if (!x || x->rank != r->rank || x->rank > 16)
+    return;
+  int64_t pads[32], axes[16];
+  int n = eval_input(g, op, 1, pads, 32);
+  if (n == -2)
+    n = sp_op_attr_ints(op, "pads", pads, 32);
+  int na = eval_input(g, op, 3, axes, 16);
+  if (na == -2 || na == -1) {
+    na = na == -2 ? x->rank : -1;
+    for (int i = 0; i < x->rank; ++i)
+      axes[i] = i;
+  }
+  MlirAttribute mode = mlirOperationGetAttributeByName(op, sp_str("mode"));
+  int constant = mlirAttributeIsNull(mode) || !mlirAttributeIsAString(mode) ||
+                 mlirStringRefEqual(mlirStringAttrGetValue(mode), sp_str("constant"));
+  if (n < 0 || na < 0 || n != 2 * na) { // pads not evaluated: as before, sizes that agree pass
+    rule_same_size(g, op);
+    return;
+  }
+  int64_t before[16] = {0}, after[16] = {0};
+  char unknown[16] = {0};
+  for (int i = 0; i < na; ++i) {
+    int a = norm_axis(axes[i], x->rank);
+    if (a < 0 || a >= x->rank)
+      continue;
+    unknown[a] = pads[i] == SP_UNKNOWN || pads[na + i] == SP_UNKNOWN;
+    before[a] = pads[i], after[a] = pads[na + i];
+  }
+  for (int d = 0; d < x->rank; ++d) {
+    if (unknown[d]) { // a computed amount (Swin's window padding): never on channels
+      if (has_origin(g, x, d)) {
+        sp_groups_pin_value(g, x, d, "Pad amounts are not constant");
+        sp_gi_pin_fresh(g, r, d, "Pad amounts are not constant");
+      } else {
+        if (is_dynamic(r, d) && is_dynamic(x, d))
+          r->size[d] = x->size[d];
+        pass_dim(g, r, d, x, d);
+      }
+      continue;
+    }
+    int64_t size = x->size[d] + before[d] + after[d];
+    if (is_dynamic(r, d))
+      r->size[d] = size;
+    if (!before[d] && !after[d]) {
+      pass_dim(g, r, d, x, d);
+      continue;
+    }
+    if (!has_origin(g, x, d))
+      continue;
+    const char *why = !constant                       ? "Pad along a channel dim in reflect/edge mode"
+                      : before[d] < 0 || after[d] < 0 ? "Pad crops a channel dim"
+                      : r->size[d] != size            ? "Pad sizes disagree"
+                                                      : NULL;
+    if (why) {
+      sp_groups_pin_value(g, x, d, why);
+      sp_gi_pin_fresh(g, r, d, why);
+      continue;
+    }
+    if (before[d])
+      sp_gi_push(g, r, d, sp_gi_new_group(g, before[d], 0), 0, before[d]);
+    const sp_seglist *l = &x->dims[d];
+    for (int32_t i = 0; i < l->n; ++i)
+      sp_gi_push(g, r, d, l->segs[i].group, before[d] + l->segs[i].start, l->segs[i].channels);
+    if (after[d])
+      sp_gi_push(g, r, d, sp_gi_new_group(g, after[d], 0), before[d] + x->size[d], after[d]);
   }
 }
 
@@ -407,6 +492,78 @@ static void rule_conv_transpose(sp_groups *g, MlirOperation op) {
   sp_gi_copy(g, y, 1, w, 1, 1);
 }
 
+/* Operand index of ONNX input pos, -1 when absent (no operand, or a `none`
+ * placeholder for an omitted optional input). */
+static intptr_t optional_input(MlirOperation op, int pos) {
+  intptr_t at = sp_op_input(op, pos);
+  return at < 0 || mlirTypeIsANone(mlirValueGetType(mlirOperationGetOperand(op, at))) ? -1 : at;
+}
+
+/* Gate rows per hidden unit in W/R (B has twice as many: Wb and Rb). */
+static int recurrent_gates(const char *type) {
+  return !strcmp(type, "LSTM") ? 4 : !strcmp(type, "GRU") ? 3 : 1;
+}
+
+/* RNN/GRU/LSTM: the hidden units are one new group (origin) of hidden_size
+ * units. W (D, gates*H, I) and R (D, gates*H, H) hold it once per gate row,
+ * B (D, 2*gates*H) twice as many, P (D, 3H) three times; R's last dim, the
+ * initial states' and the outputs' last dims (layout 0 or 1) hold it once.
+ * Every direction prunes the same units (hidden_size is one attribute).
+ * X's last dim joins W's input dim; X's other dims (time, batch) pin. */
+static void rule_recurrent(sp_groups *g, MlirOperation op, const char *type) {
+  sp_value_info *x = operand(g, op, 0), *w = operand(g, op, 1), *rw = operand(g, op, 2);
+  int64_t hidden = sp_op_attr_int(op, "hidden_size", -1);
+  int64_t gates = recurrent_gates(type);
+  const char *why = NULL;
+  if (!x || !w || !rw || x->rank != 3 || w->rank != 3 || rw->rank != 3)
+    why = sp_gi_reason(g, "%s without rank-3 X, W and R", type);
+  else if (hidden < 1 || rw->size[2] != hidden || rw->size[1] != gates * hidden ||
+           w->size[1] != gates * hidden || w->size[2] != x->size[2])
+    why = sp_gi_reason(g, "%s weights do not match hidden_size", type);
+  for (int i = 3; !why && i < 8; ++i) { // B, sequence_lens, initial_h, initial_c, P
+    intptr_t at = optional_input(op, i);
+    sp_value_info *v = at < 0 ? NULL : operand(g, op, at);
+    int64_t want = i == 3 ? 2 * gates * hidden : i == 7 ? 3 * hidden : hidden;
+    if (at >= 0 && !v)
+      why = sp_gi_reason(g, "%s input %d of unknown rank", type, i);
+    else if (v && i != 4 && (v->rank < 1 || v->size[v->rank - 1] != want))
+      why = sp_gi_reason(g, "%s input %d does not match hidden_size", type, i);
+  }
+  for (intptr_t i = 0; !why && i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = result(g, op, i);
+    if (r->rank < 1 || (!is_dynamic(r, r->rank - 1) && r->size[r->rank - 1] != hidden))
+      why = sp_gi_reason(g, "%s output %d does not match hidden_size", type, (int)i);
+  }
+  if (why) {
+    sp_gi_pin_all(g, op, why);
+    return;
+  }
+  sp_value_info *units = sp_gi_scratch(g, 1, &hidden, w->value);
+  sp_gi_push(g, units, 0, sp_gi_new_group(g, hidden, 1), 0, hidden);
+  w->maskable |= w->is_weight;
+  rw->maskable |= rw->is_weight;
+  join_rows(g, w, 1, units, 0, gates, "recurrent gate rows");
+  join_rows(g, rw, 1, units, 0, gates, "recurrent gate rows");
+  sp_gi_join(g, rw, 2, units, 0, "recurrent state");
+  sp_gi_join(g, x, 2, w, 2, "recurrent input features");
+  for (int d = 0; d < 2; ++d)
+    sp_groups_pin_value(g, x, d, sp_gi_reason(g, "%s reads across time and batch", type));
+  for (int i = 3; i < 8; ++i) {
+    intptr_t at = optional_input(op, i);
+    sp_value_info *v = at < 0 || i == 4 ? NULL : operand(g, op, at);
+    if (!v)
+      continue;
+    v->maskable |= v->is_weight;
+    int64_t rows = i == 3 ? 2 * gates : i == 7 ? 3 : 1;
+    join_rows(g, v, v->rank - 1, units, 0, rows, "recurrent state");
+  }
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i) {
+    sp_value_info *r = result(g, op, i);
+    r->size[r->rank - 1] = hidden;
+    sp_gi_copy(g, r, r->rank - 1, units, 0, 1);
+  }
+}
+
 static void rule_gemm(sp_groups *g, MlirOperation op) {
   sp_value_info *a = operand(g, op, 0), *b = operand(g, op, 1), *c = operand(g, op, 2);
   sp_value_info *y = result(g, op, 0);
@@ -467,6 +624,92 @@ static void rule_matmul(sp_groups *g, MlirOperation op) {
   }
 }
 
+/* Einsum: every index letter is one dim; all dims of one letter join (the
+ * contraction letters couple operands as MatMul's K does), the result's dims
+ * take their letter's dim, and a result letter only weights carry is an
+ * origin (the `d` of `nchw,dc->ndhw`). Size-1 dims broadcast. Ellipses and
+ * diagonals (a letter twice in one operand) pin. */
+static void rule_einsum(sp_groups *g, MlirOperation op) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, sp_str("equation"));
+  char eq[256];
+  size_t len = 0;
+  const char *why = NULL;
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a)) {
+    why = "Einsum without an equation";
+  } else {
+    MlirStringRef e = mlirStringAttrGetValue(a);
+    for (size_t i = 0; i < e.length && len + 1 < sizeof eq; ++i)
+      if (e.data[i] != ' ')
+        eq[len++] = e.data[i];
+    if (len + 1 >= sizeof eq)
+      why = "Einsum equation too long";
+  }
+  eq[len] = 0;
+  if (!why && strchr(eq, '.'))
+    why = "Einsum with an ellipsis";
+  char *arrow = why ? NULL : strstr(eq, "->");
+  char out[64] = {0};
+  if (!why && arrow) {
+    *arrow = 0;
+    snprintf(out, sizeof out, "%s", arrow + 2);
+  } else if (!why) { // implicit output: letters used once, in alphabetical order
+    size_t n = 0;
+    for (int c = 'A'; c <= 'z'; ++c) {
+      int uses = 0;
+      for (const char *p = eq; *p; ++p)
+        uses += *p == c;
+      if (uses == 1 && n + 1 < sizeof out)
+        out[n++] = (char)c;
+    }
+  }
+  sp_value_info *first[128] = {0};
+  int first_d[128] = {0}, only_weights[128];
+  for (int c = 0; c < 128; ++c)
+    only_weights[c] = 1;
+  intptr_t i = 0;
+  for (char *term = eq; !why && term; ++i) {
+    char *comma = strchr(term, ',');
+    if (comma)
+      *comma = 0;
+    sp_value_info *x = operand(g, op, i);
+    if (!x || x->rank != (int)strlen(term)) {
+      why = "Einsum equation does not match its operands";
+      break;
+    }
+    x->maskable |= x->is_weight;
+    for (int d = 0; d < x->rank && !why; ++d) {
+      unsigned char c = (unsigned char)term[d] & 127;
+      if (strchr(term + d + 1, term[d]))
+        why = "Einsum takes a diagonal";
+      else if (x->size[d] <= 1)
+        continue;
+      else if (!first[c])
+        first[c] = x, first_d[c] = d;
+      else if (first[c]->size[first_d[c]] != x->size[d])
+        why = "Einsum sizes disagree";
+      else
+        sp_gi_join(g, first[c], first_d[c], x, d, "Einsum index");
+      only_weights[c] &= x->is_weight;
+    }
+    term = comma ? comma + 1 : NULL;
+  }
+  sp_value_info *r = result(g, op, 0);
+  if (!why && (i != mlirOperationGetNumOperands(op) || (int)strlen(out) != r->rank))
+    why = "Einsum equation does not match its operands";
+  if (why) {
+    sp_gi_pin_all(g, op, why);
+    return;
+  }
+  for (int d = 0; d < r->rank; ++d) {
+    unsigned char c = (unsigned char)out[d] & 127;
+    if (!first[c])
+      continue;
+    if (only_weights[c])
+      sp_gi_mark_origin(g, first[c], first_d[c]);
+    pass_dim(g, r, d, first[c], first_d[c]);
+  }
+}
+
 static void rule_concat(sp_groups *g, MlirOperation op) {
   sp_value_info *r = result(g, op, 0);
   intptr_t n = mlirOperationGetNumOperands(op);
@@ -519,6 +762,41 @@ static void take_range(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x,
   }
 }
 
+/* Result dim rd := x[s:e:k] along channel dim xd (k > 1, C % k == 0): x's
+ * channels are rows [jk, jk+k) and each selected row gives the channel at
+ * offset s % k, so the group's units become whole rows (gcd with the rows a
+ * segment holds, as for heads): pruning a unit removes its rows and the result
+ * channels they gave. -1 when a segment is not made of whole rows. */
+static int take_strided(sp_groups *g, sp_value_info *r, int rd, sp_value_info *x, int xd,
+                        int64_t s, int64_t e, int64_t k) {
+  int64_t size = x->size[xd];
+  if (k < 2 || size % k || e <= s || !has_origin(g, x, xd))
+    return -1;
+  int64_t last = s + (e - 1 - s) / k * k;
+  int64_t from = s - s % k, to = last - last % k + k;
+  if (sp_gi_refine_at(g, x, xd, from) || sp_gi_refine_at(g, x, xd, to))
+    return -1;
+  const sp_seglist *l = &x->dims[xd];
+  for (int32_t i = 0; i < l->n; ++i) {
+    const sp_segment *seg = &l->segs[i];
+    if (seg->start >= from && seg->start + seg->channels <= to &&
+        ((seg->start - from) % k || seg->channels % k))
+      return -1;
+  }
+  for (int32_t i = 0; i < l->n; ++i) {
+    const sp_segment *seg = &l->segs[i];
+    if (seg->start < from || seg->start + seg->channels > to)
+      continue;
+    sp_group *root = &g->raw[sp_groups_find(g, seg->group)];
+    int64_t rows = seg->channels / k, u = root->units, t;
+    while (rows) // gcd
+      t = u % rows, u = rows, rows = t;
+    root->units = u;
+    sp_gi_push(g, r, rd, seg->group, (seg->start - from) / k, seg->channels / k);
+  }
+  return 0;
+}
+
 static void rule_split(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0);
   if (!x)
@@ -538,11 +816,6 @@ static void rule_split(sp_groups *g, MlirOperation op) {
       if (d != axis)
         pass_dim(g, r, d, x, d);
   }
-}
-
-static int eval_input(sp_groups *g, MlirOperation op, int pos, int64_t *out, int max) {
-  intptr_t i = sp_op_input(op, pos);
-  return i < 0 ? -2 : sp_eval_ints(g, mlirOperationGetOperand(op, i), out, max);
 }
 
 static void rule_slice(sp_groups *g, MlirOperation op) {
@@ -588,8 +861,15 @@ static void rule_slice(sp_groups *g, MlirOperation op) {
     e = e < 0 ? 0 : e > size ? size : e;
     sliced[a] = 1;
     if (steps[i] != 1) {
-      sp_groups_pin_value(g, x, a, "Slice with a step");
-      sp_gi_pin_fresh(g, r, a, "Slice with a step");
+      if (is_dynamic(r, a) && steps[i] > 1)
+        r->size[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+      const char *why = steps[i] < 0 ? "Slice with a negative step"
+                                     : "Slice with a step cuts a unit of a group";
+      if (!has_origin(g, x, a) || steps[i] < 0 ||
+          take_strided(g, r, a, x, a, s, e, steps[i])) {
+        sp_groups_pin_value(g, x, a, why);
+        sp_gi_pin_fresh(g, r, a, why);
+      }
       continue;
     }
     if (is_dynamic(r, a))
@@ -640,6 +920,47 @@ static int64_t gather_index(sp_groups *g, MlirOperation op, int64_t size) {
   return k[0] >= 0 && k[0] < size ? k[0] : -1;
 }
 
+/* Gather of a constant index list along channel dim `axis` (`x[:, idx]`):
+ * each run of consecutive indices [a, a+len) is a Slice of x placed at its
+ * position in the result, so x's groups are refined at every run's ends and
+ * the result dim lists the segments of every run in index order (a channel
+ * read twice is the same group twice). NULL, or why it could not map. */
+static const char *gather_runs(sp_groups *g, MlirOperation op, sp_value_info *x, int axis,
+                               sp_value_info *r) {
+  enum { MAXI = 64 };
+  int64_t k[MAXI];
+  int n = sp_eval_ints(g, mlirOperationGetOperand(op, 1), k, MAXI);
+  if (n < 1)
+    return "Gather along a channel dim with indices that are not constant (or more than 64)";
+  int64_t size = x->size[axis];
+  if (is_dynamic(r, axis))
+    r->size[axis] = n;
+  if (r->size[axis] != n)
+    return "Gather along a channel dim with indices of unknown count";
+  for (int i = 0; i < n; ++i) {
+    k[i] = k[i] < 0 ? k[i] + size : k[i];
+    if (k[i] < 0 || k[i] >= size)
+      return "Gather along a channel dim with an index out of range";
+  }
+  for (int i = 0, j; i < n; i = j) { // refine at every run's ends first
+    for (j = i + 1; j < n && k[j] == k[j - 1] + 1; ++j)
+      ;
+    if (sp_gi_refine_at(g, x, axis, k[i]) || sp_gi_refine_at(g, x, axis, k[j - 1] + 1))
+      return "Gather along a channel dim cuts a unit of a group";
+  }
+  const sp_seglist *l = &x->dims[axis];
+  for (int i = 0, j; i < n; i = j) {
+    for (j = i + 1; j < n && k[j] == k[j - 1] + 1; ++j)
+      ;
+    for (int32_t s = 0; s < l->n; ++s) {
+      const sp_segment *seg = &l->segs[s];
+      if (seg->start >= k[i] && seg->start + seg->channels <= k[j - 1] + 1)
+        sp_gi_push(g, r, axis, seg->group, i + seg->start - k[i], seg->channels);
+    }
+  }
+  return NULL;
+}
+
 static void rule_gather(sp_groups *g, MlirOperation op) {
   sp_value_info *x = operand(g, op, 0), *idx = operand(g, op, 1), *r = result(g, op, 0);
   if (!x || !idx)
@@ -647,7 +968,13 @@ static void rule_gather(sp_groups *g, MlirOperation op) {
   int axis = norm_axis(sp_op_attr_int(op, "axis", 0), x->rank);
   if (axis < 0 || axis >= x->rank || r->rank != x->rank + idx->rank - 1)
     return;
-  if (has_origin(g, x, axis)) {
+  if (has_origin(g, x, axis) && idx->rank == 1) {
+    const char *why = gather_runs(g, op, x, axis, r);
+    if (why) {
+      sp_groups_pin_value(g, x, axis, why);
+      sp_gi_pin_fresh(g, r, axis, why);
+    }
+  } else if (has_origin(g, x, axis)) {
     // One constant index k is a Slice [k, k+1) (then the dim goes or is 1):
     // refine the groups there; sp-prune maps k onto the kept channels.
     int64_t k = gather_index(g, op, x->size[axis]);
@@ -1192,6 +1519,9 @@ void sp_coupling_apply(sp_groups *g, MlirOperation op, const char *type, const s
   case SP_COUPLE_GATHER: rule_gather(g, op); break;
   case SP_COUPLE_EXPAND: rule_expand(g, op); break;
   case SP_COUPLE_SHAPE: rule_shape(g, op, type); break;
+  case SP_COUPLE_RECURRENT: rule_recurrent(g, op, type); break;
+  case SP_COUPLE_PAD: rule_pad(g, op); break;
+  case SP_COUPLE_EINSUM: rule_einsum(g, op); break;
   case SP_COUPLE_NONE:
   case SP_COUPLE_OPAQUE: break;
   }

@@ -28,6 +28,9 @@ typedef enum sp_coupling_kind {
   SP_COUPLE_GATHER,
   SP_COUPLE_EXPAND,
   SP_COUPLE_SHAPE,      /* Shape/Size: dims read as data */
+  SP_COUPLE_EINSUM,     /* Einsum: dims of one index letter join */
+  SP_COUPLE_PAD,        /* Pad: constant padding along channels places x's segments */
+  SP_COUPLE_RECURRENT,  /* RNN/GRU/LSTM: hidden units across gates, states and outputs */
   SP_COUPLE_NONE,       /* results are fresh, operands are data only (Range, ConstantOfShape) */
 } sp_coupling_kind;
 

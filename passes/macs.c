@@ -120,6 +120,20 @@ static int64_t einsum_macs(const counter *c, MlirOperation op) {
   return macs;
 }
 
+// RNN/GRU/LSTM: every step of every sequence multiplies X by W (D, gates*H, I)
+// and the state by R (D, gates*H, H); X is (T, N, I) or (N, T, I).
+static int64_t recurrent_macs(const counter *c, MlirOperation op) {
+  if (mlirOperationGetNumOperands(op) < 3)
+    return 0;
+  MlirValue x = mlirOperationGetOperand(op, 0);
+  if (rank(x) != 3)
+    return 0;
+  int64_t steps = mul(size(c, x, 0), size(c, x, 1));
+  int64_t weights = numel(c, mlirOperationGetOperand(op, 1));
+  int64_t recurrent = numel(c, mlirOperationGetOperand(op, 2));
+  return mul(steps, weights < 0 || recurrent < 0 ? -1 : weights + recurrent);
+}
+
 int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user) {
   counter c = {dim, user};
   if (strcmp(type, "Conv") == 0) return conv_macs(&c, op);
@@ -127,6 +141,8 @@ int64_t sp_op_macs(MlirOperation op, const char *type, sp_dim_fn dim, void *user
   if (strcmp(type, "Gemm") == 0) return gemm_macs(&c, op);
   if (strcmp(type, "MatMul") == 0) return matmul_macs(&c, op);
   if (strcmp(type, "Einsum") == 0) return einsum_macs(&c, op);
+  if (!strcmp(type, "LSTM") || !strcmp(type, "GRU") || !strcmp(type, "RNN"))
+    return recurrent_macs(&c, op);
   return 0;
 }
 

@@ -449,7 +449,7 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   intptr_t is = sp_op_input(op, 1), ie = sp_op_input(op, 2), ia = sp_op_input(op, 3);
   if (!x || x->rank <= 0 || is < 0 || ie < 0)
     return 0;
-  int64_t starts[16], ends[16], axes[16];
+  int64_t starts[16], ends[16], axes[16], steps[16];
   int n = sp_eval_ints(g, mlirOperationGetOperand(op, is), starts, 16);
   if (n <= 0 || sp_eval_ints(g, mlirOperationGetOperand(op, ie), ends, 16) != n)
     return 0;
@@ -460,6 +460,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
     for (int i = 0; i < n; ++i)
       axes[i] = i;
   }
+  intptr_t ik = sp_op_input(op, 4);
+  if (ik < 0 || sp_eval_ints(g, mlirOperationGetOperand(op, ik), steps, 16) != n)
+    for (int i = 0; i < n; ++i)
+      steps[i] = 1;
   // Computed bounds stay computed unless they read a pruned value's shape or
   // cut a pruned dim: the analysis's sizes of dynamic dims are stand-ins.
   MlirValue vs = mlirOperationGetOperand(op, is), ve = mlirOperationGetOperand(op, ie);
@@ -479,7 +483,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
     int64_t kn = 0;
     int64_t *idx = kept_indices(g, x, a, keep, &kn);
     if (idx) {
-      s = count_below(idx, kn, s);
+      // A step k > 1 keeps whole rows [jk, jk+k) (the analysis made units
+      // rows): the first kept row at or after s's, at s's offset in its row.
+      int64_t k = steps[i] > 1 ? steps[i] : 1;
+      s = count_below(idx, kn, s - s % k) + s % k;
       e = count_below(idx, kn, e);
       changed = 1;
       free(idx);
@@ -502,8 +509,10 @@ static int rewrite_slice(sp_groups *g, MlirOperation op, unsigned char *const *k
   return 0;
 }
 
-/* Gather of one constant index along a shrunk dim (the analysis kept that
- * channel as a group of its own): the index counts the kept channels before it. */
+/* Gather of constant indices along a shrunk dim (the analysis made every run
+ * of consecutive indices a range of whole groups): each index counts the kept
+ * channels before it; indices of dropped channels leave a list (their result
+ * channels went with their group) and make a single index an error. */
 static int rewrite_gather(sp_groups *g, MlirOperation op, unsigned char *const *keep) {
   sp_value_info *x = sp_groups_value(g, mlirOperationGetOperand(op, 0));
   if (!x || x->rank <= 0 || mlirOperationGetNumOperands(op) < 2)
@@ -512,31 +521,42 @@ static int rewrite_gather(sp_groups *g, MlirOperation op, unsigned char *const *
   axis = axis < 0 ? axis + x->rank : axis;
   if (axis < 0 || axis >= x->rank)
     return 0;
-  int64_t kn = 0, k;
+  int64_t kn = 0, ks[64], out[64];
   int64_t *idx = kept_indices(g, x, (int)axis, keep, &kn);
   if (!idx)
     return 0;
   MlirValue iv = mlirOperationGetOperand(op, 1);
   MlirType it = mlirValueGetType(iv);
   MlirType elem = mlirShapedTypeGetElementType(it);
-  int rc = 0;
-  if (sp_eval_ints(g, iv, &k, 1) != 1 || !mlirShapedTypeHasRank(it) ||
-      mlirShapedTypeGetRank(it) > 1 || !mlirTypeIsAInteger(elem)) {
+  int n = sp_eval_ints(g, iv, ks, 64), m = 0, rc = 0;
+  if (n < 1 || !mlirShapedTypeHasRank(it) || mlirShapedTypeGetRank(it) > 1 ||
+      !mlirTypeIsAInteger(elem)) {
     sp_emit_error(op, "sp-prune: cannot rewrite this Gather's index");
     rc = -1;
-  } else {
-    k = k < 0 ? k + x->size[axis] : k;
+  }
+  for (int i = 0; !rc && i < n; ++i) {
+    int64_t k = ks[i] < 0 ? ks[i] + x->size[axis] : ks[i];
     int64_t at = count_below(idx, kn, k);
-    if (at >= kn || idx[at] != k) {
-      sp_emit_error(op, "sp-prune: Gather reads a pruned channel");
-      rc = -1;
-    } else {
-      MlirAttribute v = mlirIntegerTypeGetWidth(elem) == 32
-                            ? mlirDenseElementsAttrInt32Get(it, 1, &(int32_t){(int32_t)at})
-                            : mlirDenseElementsAttrInt64Get(it, 1, &at);
-      MlirNamedAttribute value = sp_named(mlirOperationGetContext(op), "value", v);
-      set_operand(op, 1, insert_op(op, "nn.Constant", it, 0, NULL, &value));
+    if (at < kn && idx[at] == k)
+      out[m++] = at;
+  }
+  if (!rc && mlirShapedTypeGetRank(it) == 0 && m != 1) {
+    sp_emit_error(op, "sp-prune: Gather reads a pruned channel");
+    rc = -1;
+  } else if (!rc) {
+    MlirType nt = it;
+    if (mlirShapedTypeGetRank(it) == 1) {
+      int64_t shape[1] = {m};
+      nt = mlirRankedTensorTypeGet(1, shape, elem, mlirAttributeGetNull());
     }
+    int32_t out32[64];
+    for (int i = 0; i < m; ++i)
+      out32[i] = (int32_t)out[i];
+    MlirAttribute v = mlirIntegerTypeGetWidth(elem) == 32
+                          ? mlirDenseElementsAttrInt32Get(nt, m, out32)
+                          : mlirDenseElementsAttrInt64Get(nt, m, out);
+    MlirNamedAttribute value = sp_named(mlirOperationGetContext(op), "value", v);
+    set_operand(op, 1, insert_op(op, "nn.Constant", nt, 0, NULL, &value));
   }
   free(idx);
   return rc;
@@ -573,14 +593,17 @@ static int rewrite_split(MlirOperation op) {
   return 0;
 }
 
-/* A new op `name` with one result of type t, operands, inserted before `before`. */
-/* Expand: entries of the target shape at shrunk channel dims become 1 (the
- * input's size wins), as Where(mask, 1, shape) so dynamic entries stay. */
+/* Expand: entries of the target shape at shrunk dims change, as
+ * Where(mask, sizes, shape) so dynamic entries stay: a channel dim of the
+ * input gets 1 (the input's size wins), a dim the input broadcasts from 1
+ * (a zero initial state expanded to hidden_size) gets its kept size. */
 static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g,
                           unsigned char *const *keep) {
   MlirValue x = mlirOperationGetOperand(op, 0), shape = mlirOperationGetOperand(op, 1);
-  sp_value_info *xi = sp_groups_value(g, x);
-  if (!xi || !sp_map_get_ptr(changed_values, x.ptr, NULL))
+  MlirValue y = mlirOperationGetResult(op, 0);
+  sp_value_info *xi = sp_groups_value(g, x), *yi = sp_groups_value(g, y);
+  if (!xi || !yi || (!sp_map_get_ptr(changed_values, x.ptr, NULL) &&
+                     !sp_map_get_ptr(changed_values, y.ptr, NULL)))
     return 0;
   MlirType st = mlirValueGetType(shape);
   if (!mlirShapedTypeHasRank(st) || mlirShapedTypeGetRank(st) != 1 || dynamic(shape, 0))
@@ -588,14 +611,21 @@ static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g
   int64_t n = mlirShapedTypeGetDimSize(st, 0);
   if (n > 16)
     return sp_emit_error(op, "sp-prune: Expand of rank > 16"), -1;
-  int yrank = (int)mlirShapedTypeGetRank(mlirValueGetType(mlirOperationGetResult(op, 0)));
+  int yrank = yi->rank;
   int cond[16] = {0}, any = 0;
-  int64_t ones[16];
+  int64_t sizes[16];
   for (int64_t i = 0; i < n; ++i) {
-    ones[i] = 1;
-    int xd = (int)(i + (yrank - n) - (yrank - xi->rank));
-    if (xd >= 0 && xd < xi->rank && sp_groups_kept_size(g, xi, xd, keep) != xi->size[xd])
-      cond[i] = any = 1;
+    sizes[i] = 1;
+    int yd = (int)(i + (yrank - n));
+    int xd = yd - (yrank - xi->rank);
+    if (xd >= 0 && xd < xi->rank && xi->size[xd] > 1) {
+      if (sp_groups_kept_size(g, xi, xd, keep) != xi->size[xd])
+        cond[i] = any = 1;
+    } else if (yd >= 0 && yd < yrank) {
+      sizes[i] = sp_groups_kept_size(g, yi, yd, keep);
+      if (sizes[i] != yi->size[yd])
+        cond[i] = any = 1;
+    }
   }
   if (!any)
     return 0;
@@ -604,10 +634,19 @@ static int rewrite_expand(MlirOperation op, sp_map *changed_values, sp_groups *g
   MlirType bt = mlirRankedTensorTypeGet(1, shp, mlirIntegerTypeGet(ctx, 1), mlirAttributeGetNull());
   MlirNamedAttribute value = sp_named(ctx, "value", mlirDenseElementsAttrBoolGet(bt, n, cond));
   MlirValue mask = insert_op(op, "nn.Constant", bt, 0, NULL, &value);
-  MlirValue one = i64_constant(op, ones, n);
-  MlirValue operands[3] = {mask, one, shape};
+  MlirValue kept = i64_constant(op, sizes, n);
+  MlirValue operands[3] = {mask, kept, shape};
   mlirOperationSetOperand(op, 1, insert_op(op, "nn.Where", st, 3, operands, NULL));
   return 0;
+}
+
+/* RNN/GRU/LSTM: hidden_size follows R's last dim (the hidden units kept). */
+static void rewrite_recurrent(MlirOperation op) {
+  MlirType rt = mlirValueGetType(mlirOperationGetOperand(op, 2));
+  int64_t hidden = mlirShapedTypeGetDimSize(rt, mlirShapedTypeGetRank(rt) - 1);
+  MlirContext ctx = mlirOperationGetContext(op);
+  mlirOperationSetAttributeByName(op, sp_str("hidden_size"),
+                                  mlirIntegerAttrGet(mlirIntegerTypeGet(ctx, 64), hidden));
 }
 
 int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
@@ -676,6 +715,9 @@ int sp_prune_rewrite(sp_groups *g, unsigned char *const *keep, int mask) {
       rc = rewrite_expand(op, &changed_values, g, keep);
     } else if (!strcmp(type, "Split") && changed) {
       rc = rewrite_split(op);
+    } else if ((!strcmp(type, "LSTM") || !strcmp(type, "GRU") || !strcmp(type, "RNN")) &&
+               changed) {
+      rewrite_recurrent(op);
     }
   }
   sp_map_free(&changed_values);

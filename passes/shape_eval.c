@@ -73,6 +73,111 @@ static int eval_operand(sp_groups *g, MlirOperation op, intptr_t i, evaluated *e
 
 static int64_t norm_index(int64_t i, int64_t n) { return i < 0 ? i + n : i; }
 
+/* Static shape of v's type (a 1-D value takes its evaluated length n); rank or -1. */
+static int static_shape(MlirValue v, int n, int64_t *shape) {
+  MlirType t = mlirValueGetType(v);
+  if (!mlirShapedTypeHasRank(t) || mlirShapedTypeGetRank(t) > 4)
+    return -1;
+  int rank = (int)mlirShapedTypeGetRank(t);
+  int64_t count = 1;
+  for (int d = 0; d < rank; ++d) {
+    shape[d] = mlirShapedTypeGetDimSize(t, d);
+    if (mlirShapedTypeIsDynamicSize(shape[d]))
+      shape[d] = rank == 1 ? n : -1;
+    if (shape[d] < 0)
+      return -1;
+    count *= shape[d];
+  }
+  return count == n ? rank : -1;
+}
+
+/* Slice of a small tensor of rank <= 4 with any steps (torch's Pad exports
+ * reverse the rows of the pads with step -1). */
+static int eval_slice(sp_groups *g, MlirOperation op, evaluated *e, int depth) {
+  evaluated a, st, en, ax, sp;
+  int64_t shape[4], from[4] = {0}, step[4] = {1, 1, 1, 1}, count[4];
+  if (eval_operand(g, op, 0, &a, depth) < 0)
+    return -1;
+  int rank = static_shape(mlirOperationGetOperand(op, 0), a.n, shape);
+  int n = eval_operand(g, op, 1, &st, depth);
+  if (rank < 0 || n < 1 || n > rank || eval_operand(g, op, 2, &en, depth) != n)
+    return -1;
+  intptr_t no = mlirOperationGetNumOperands(op);
+  if (no > 3 && eval_operand(g, op, 3, &ax, depth) != n)
+    return -1;
+  if (no > 4 && eval_operand(g, op, 4, &sp, depth) != n)
+    return -1;
+  for (int d = 0; d < rank; ++d)
+    count[d] = shape[d];
+  for (int i = 0; i < n; ++i) {
+    int64_t axis = no > 3 ? norm_index(ax.v[i], rank) : i, k = no > 4 ? sp.v[i] : 1;
+    if (axis < 0 || axis >= rank || !k || st.v[i] == SP_UNKNOWN || en.v[i] == SP_UNKNOWN)
+      return -1;
+    int64_t dim = shape[axis], s = st.v[i], t = en.v[i];
+    s = s < 0 ? s + dim : s;
+    t = t < 0 ? (t < -dim ? -1 : t + dim) : t;
+    if (k > 0) {
+      s = s < 0 ? 0 : s > dim ? dim : s;
+      t = t < 0 ? 0 : t > dim ? dim : t;
+      count[axis] = t > s ? (t - s + k - 1) / k : 0;
+    } else {
+      s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
+      t = t < -1 ? -1 : t > dim - 1 ? dim - 1 : t;
+      count[axis] = s > t ? (s - t - k - 1) / -k : 0;
+    }
+    from[axis] = s;
+    step[axis] = k;
+  }
+  int64_t total = 1, idx[4] = {0};
+  for (int d = 0; d < rank; ++d)
+    total *= count[d];
+  if (total > EVAL_MAX)
+    return -1;
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t flat = 0;
+    for (int d = 0; d < rank; ++d)
+      flat = flat * shape[d] + from[d] + idx[d] * step[d];
+    e->v[i] = a.v[flat];
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < count[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return e->n = (int)total;
+}
+
+/* Transpose of a small tensor of rank <= 4 (torch's Pad exports). */
+static int eval_transpose(sp_groups *g, MlirOperation op, evaluated *e, int depth) {
+  evaluated a;
+  int64_t shape[4], perm[4], idx[4] = {0};
+  if (eval_operand(g, op, 0, &a, depth) < 0)
+    return -1;
+  int rank = static_shape(mlirOperationGetOperand(op, 0), a.n, shape);
+  if (rank < 0)
+    return -1;
+  if (sp_op_attr_ints(op, "perm", perm, 4) != rank)
+    for (int d = 0; d < rank; ++d)
+      perm[d] = rank - 1 - d;
+  for (int64_t i = 0; i < a.n; ++i) { // i walks the result in order
+    int64_t flat = 0;
+    for (int d = 0; d < rank; ++d) { // input index: dim perm[j] is idx[j]
+      int64_t at = 0;
+      for (int j = 0; j < rank; ++j)
+        if (perm[j] == d)
+          at = idx[j];
+      flat = flat * shape[d] + at;
+    }
+    e->v[i] = a.v[flat];
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < shape[perm[d]])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return e->n = a.n;
+}
+
 static int eval_op(sp_groups *g, MlirOperation op, evaluated *e, int depth) {
   char type[64];
   sp_op_type(op, type, sizeof type);
@@ -172,27 +277,10 @@ static int eval_op(sp_groups *g, MlirOperation op, evaluated *e, int depth) {
       e->v[i] = fill;
     return e->n;
   }
-  if (!strcmp(type, "Slice")) {
-    // 1-D slices of shape vectors only.
-    if (eval_operand(g, op, 0, &a, depth) < 0 || eval_operand(g, op, 1, &b, depth) != 1 ||
-        eval_operand(g, op, 2, &c, depth) != 1)
-      return -1;
-    int64_t step = 1;
-    evaluated s;
-    if (mlirOperationGetNumOperands(op) > 4) {
-      if (eval_operand(g, op, 4, &s, depth) != 1)
-        return -1;
-      step = s.v[0];
-    }
-    if (step != 1)
-      return -1;
-    int64_t st = norm_index(b.v[0], a.n), en = c.v[0] > a.n ? a.n : norm_index(c.v[0], a.n);
-    if (st < 0) st = 0;
-    e->n = 0;
-    for (int64_t i = st; i < en; ++i)
-      e->v[e->n++] = a.v[i];
-    return e->n;
-  }
+  if (!strcmp(type, "Slice"))
+    return eval_slice(g, op, e, depth);
+  if (!strcmp(type, "Transpose"))
+    return eval_transpose(g, op, e, depth);
   return -1;
 }
 

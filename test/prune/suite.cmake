@@ -10,8 +10,9 @@ if(TARGET sp-opt)
   set_tests_properties(prune.zoo PROPERTIES LABELS full TIMEOUT 1800 FIXTURES_REQUIRED sp_zoo)
 endif()
 
-# Regression models (grouped conv, depthwise multiplier, GroupNorm): exported by
-# torch, must prune (not pin) and pass the same checks at ratio 0.5.
+# Regression models (grouped conv, depthwise multiplier, GroupNorm; issue 12's LSTM,
+# GRU, strided Slice, channel Gather/Pad/means, Einsum): exported by torch, must
+# prune (not pin) and pass the same checks at ratio 0.5; channel means exactly.
 if(TARGET sp-opt)
   add_test(NAME prune.regression
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_regression.py

@@ -74,3 +74,20 @@ func.func @main(%x: tensor<2x8x8x8xf32>, %a: tensor<2x3x4x8xf32>, %b: tensor<2x3
   %3 = "onnx.Einsum"(%a, %b) {equation = "bhik,bhkj->bhij"} : (tensor<2x3x4x8xf32>, tensor<2x3x8x16xf32>) -> tensor<2x3x4x16xf32>
   return %0, %1, %2, %3 : tensor<2x8x8x8xf32>, tensor<2x2x16x16xf32>, tensor<2x3x4x16xf32>, tensor<2x3x4x16xf32>
 }
+
+// -----
+
+// LSTM: every one of T*N = 10 steps multiplies by W (1x16x3) and R (1x16x4):
+// 10 * (48 + 64) = 1120 MACs; params W + R + B = 48 + 64 + 32.
+// CHECK-LABEL: "by_type"
+// CHECK: "LSTM": {
+// CHECK-NEXT: "count": 1,
+// CHECK-NEXT: "params": 144,
+// CHECK-NEXT: "macs": 1120
+func.func @main(%x: tensor<5x2x3xf32>) -> tensor<5x1x2x4xf32> {
+  %w = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x3xf32>} : () -> tensor<1x16x3xf32>
+  %r = "nn.Initializer"() {value = dense<1.0> : tensor<1x16x4xf32>} : () -> tensor<1x16x4xf32>
+  %b = "nn.Initializer"() {value = dense<1.0> : tensor<1x32xf32>} : () -> tensor<1x32xf32>
+  %y = "onnx.LSTM"(%x, %w, %r, %b) {hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> tensor<5x1x2x4xf32>
+  return %y : tensor<5x1x2x4xf32>
+}
