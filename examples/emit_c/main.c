@@ -5,7 +5,9 @@
  * small protobuf walker below.
  *
  *   make -C DIR && cc -O2 -I DIR main.c DIR/libmodel.a $(LDLIBS) -o classify
- *   ./classify input_0.pb [--dump out.bin] */
+ *   ./classify input_0.pb [--dump out.bin]
+ * A model emitted with --weights=external reads $MODEL_WEIGHTS (default
+ * model.weights) first. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +85,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: not a float tensor of %d elements\n", argv[1], model_IN0_NUMEL);
     return 1;
   }
+#ifdef model_EXTERNAL_WEIGHTS
+  /* --weights=external: the blob is read at run time */
+  const char *weights = getenv("MODEL_WEIGHTS") ? getenv("MODEL_WEIGHTS") : "model.weights";
+  if (model_load(weights)) {
+    fprintf(stderr, "%s: cannot load the weights\n", weights);
+    return 1;
+  }
+#endif
   size_t bytes = (model_scratch_bytes() + 63) / 64 * 64;
   void *scratch = aligned_alloc(64, bytes ? bytes : 64);
   if (!scratch || model_run(in, out, scratch)) {

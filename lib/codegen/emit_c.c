@@ -1223,9 +1223,10 @@ static void print_header(emitter *e, text *h, size_t arena) {
   text_printf(h, ";\n");
   if (e->opt->external_weights)
     text_printf(h,
+                "#define %s_EXTERNAL_WEIGHTS 1\n"
                 "/* Reads NAME.weights (%zu bytes) once before %s_run; 0 or -1. */\n"
                 "int %s_load(const char *path);\n",
-                e->blob.n, e->name, e->name);
+                e->name, e->blob.n, e->name, e->name);
   text_printf(h, "\n#endif\n");
 }
 
