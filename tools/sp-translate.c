@@ -3,7 +3,7 @@
  *   sp-translate --import-onnx model.onnx [-o model.mlir]
  *   sp-translate --export-onnx model.mlir -o model.onnx [--external-data[=BYTES]]
  *   sp-translate --emit-c model.{onnx,mlir} -o DIR [--name NAME] [--dim N=V]
- *                [--weights=external] [--freestanding]
+ *                [--weights=external] [--freestanding] [--tune]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,7 +27,7 @@ static void usage(FILE *out) {
           "usage: sp-translate --import-onnx IN.onnx [-o OUT.mlir]\n"
           "       sp-translate --export-onnx IN.mlir -o OUT.onnx [--external-data[=BYTES]]\n"
           "       sp-translate --emit-c IN.{onnx,mlir} -o DIR [--name NAME] [--dim NAME=VALUE]\n"
-          "                    [--weights=external] [--freestanding]\n"
+          "                    [--weights=external] [--freestanding] [--tune]\n"
           "\n"
           "  --import-onnx          ONNX model -> nn dialect (MLIR text)\n"
           "  --export-onnx          nn dialect (MLIR text) -> ONNX model\n"
@@ -38,6 +38,8 @@ static void usage(FILE *out) {
           "  --weights=external     --emit-c: NAME_load(path) reads NAME.weights at\n"
           "                         run time instead of linking it in\n"
           "  --freestanding         --emit-c: plain C99 loops, no BLAS, no libsp_kernels\n"
+          "  --tune                 --emit-c: time each conv's algorithms (im2col, packed,\n"
+          "                         Winograd) on this machine and keep the fastest\n"
           "  -o, --output FILE      output file (default: stdout for MLIR)\n"
           "  --external-data[=N]    store tensors of at least N bytes (default 1024)\n"
           "                         in OUT.onnx.data next to the model\n"
@@ -68,7 +70,8 @@ enum {
   OPT_DIM,
   OPT_NAME,
   OPT_WEIGHTS,
-  OPT_FREESTANDING
+  OPT_FREESTANDING,
+  OPT_TUNE
 };
 
 /* --emit-c's default NAME: the folder's last component as a C identifier. */
@@ -106,7 +109,8 @@ static int ends_with(const char *s, const char *suffix) {
 /* --emit-c: MLIR input goes through the ONNX exporter into a temp file, then
  * both take the same path (the runtime's plan of the ONNX model). */
 static int emit_c(MlirContext ctx, const char *input, const char *dir, const char *name,
-                  const tool_dims *dims, int external, int freestanding, sp_error *err) {
+                  const tool_dims *dims, int external, int freestanding, int tune,
+                  sp_error *err) {
   char cname[80];
   if (name) {
     if (!is_identifier(name))
@@ -123,7 +127,7 @@ static int emit_c(MlirContext ctx, const char *input, const char *dir, const cha
     values[i] = dims->items[i].value;
   }
   sp_emit_c_options opt = {dir, cname, names, values, dims->count, external, freestanding,
-                           SP_EMITC_INCLUDE_DIR, SP_EMITC_KERNELS_DIR};
+                           tune, SP_EMITC_INCLUDE_DIR, SP_EMITC_KERNELS_DIR};
   if (!ends_with(input, ".mlir"))
     return sp_emit_c(input, input, &opt, err);
   char tmp[] = "/tmp/sp-emit-c.XXXXXX.onnx";
@@ -160,6 +164,7 @@ int main(int argc, char **argv) {
       {"name", required_argument, NULL, OPT_NAME},
       {"weights", required_argument, NULL, OPT_WEIGHTS},
       {"freestanding", no_argument, NULL, OPT_FREESTANDING},
+      {"tune", no_argument, NULL, OPT_TUNE},
       {"output", required_argument, NULL, 'o'},
       {"external-data", optional_argument, NULL, OPT_EXTERNAL},
       {"mlir-elide-resource-strings-if-larger", required_argument, NULL, OPT_ELIDE},
@@ -167,7 +172,7 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   sp_output_remove_on_signal(); // no temp file outlives Ctrl-C
-  int mode = 0, external = 0, freestanding = 0;
+  int mode = 0, external = 0, freestanding = 0, tune = 0;
   const char *name = NULL;
   tool_dims dims = {0};
   const char *output = "-";
@@ -195,6 +200,9 @@ int main(int argc, char **argv) {
       break;
     case OPT_FREESTANDING:
       freestanding = 1;
+      break;
+    case OPT_TUNE:
+      tune = 1;
       break;
     case 'o':
       output = optarg;
@@ -253,7 +261,7 @@ int main(int argc, char **argv) {
   MlirModule module = {NULL};
   int rc = 1;
   if (mode == OPT_EMIT_C) {
-    if (emit_c(ctx, input, output, name, &dims, external, freestanding, &err) == 0)
+    if (emit_c(ctx, input, output, name, &dims, external, freestanding, tune, &err) == 0)
       rc = 0;
   } else if (mode == OPT_IMPORT) {
     if (tool_import_onnx(ctx, input, &dims, &model, &module, &err) == 0 &&

@@ -20,6 +20,7 @@ typedef struct sp_emit_c_options {
   int num_dims;
   int external_weights; /* NAME_load(path) instead of .incbin */
   int freestanding;     /* plain C99 loops: no BLAS, no libsp_kernels */
+  int tune;             /* time each conv's algorithms here, keep the fastest */
   const char *include_dir; /* where sp/kernels.h is (the Makefile default) */
   const char *kernels_dir; /* where libsp_kernels.a is (the Makefile default) */
 } sp_emit_c_options;

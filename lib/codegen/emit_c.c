@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../runtime/runtime_internal.h"
 #include "sp/codegen.h"
@@ -310,6 +311,100 @@ static int conv_geometry(emitter *e, const rt_node *n, sp_conv_params *p) {
 
 static int64_t spatial3(const int *d) { return (int64_t)d[0] * d[1] * d[2]; }
 
+enum { ALGO_PLAIN, ALGO_PACKED, ALGO_WINOGRAD, ALGO_DIRECT };
+
+/* The weights in the layout algo reads (*out NULL: w as it is). */
+static int pack_weights(const sp_kernel_api *k, const sp_conv_params *p, const float *w,
+                        int algo, float **out, size_t *count) {
+  *out = NULL;
+  if (algo == ALGO_WINOGRAD) {
+    *count = k->winograd_weights_floats(p->M, p->C);
+    float *u = malloc((size_t)p->M * p->C * sizeof(float) + 1);
+    *out = malloc(*count * sizeof(float) + 1);
+    if (u && *out)
+      k->winograd_weights(*out, u, w, p->M, p->C);
+    free(u);
+    return u && *out ? 0 : -1;
+  }
+  if (algo == ALGO_PACKED) {
+    const int G = p->group, Mg = p->M / G, K = p->C / G * (int)spatial3(p->k);
+    size_t per = k->pointwise_packed_floats(Mg, K);
+    *count = per * (size_t)G;
+    if (!(*out = malloc(*count * sizeof(float) + 1)))
+      return -1;
+    for (int g = 0; g < G; ++g)
+      k->pointwise_pack(*out + (size_t)g * per, w + (size_t)g * Mg * K, Mg, K);
+  }
+  return 0;
+}
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* --tune: times each algorithm that computes p on this machine (best of 5
+ * runs after one warm-up, at the current thread count) and returns the
+ * fastest; fallback when memory runs out. */
+static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const float *w,
+                     int fallback) {
+  int cands[3], n = 0;
+  cands[n++] = ALGO_PLAIN;
+  if (!k->depthwise_applies(p))
+    cands[n++] = ALGO_PACKED;
+  if (k->winograd_applies(p))
+    cands[n++] = ALGO_WINOGRAD;
+  if (n == 1)
+    return fallback;
+  size_t in = (size_t)p->N * p->C * (size_t)spatial3(p->in);
+  size_t out = (size_t)p->N * p->M * (size_t)spatial3(p->out);
+  size_t ws = k->conv_scratch_floats(p);
+  if (k->winograd_applies(p) && k->winograd_scratch_floats(p) > ws)
+    ws = k->winograd_scratch_floats(p);
+  float *x = malloc(in * sizeof(float) + 1), *y = malloc(out * sizeof(float) + 1);
+  float *scratch = malloc(ws * sizeof(float) + 1);
+  int best = fallback;
+  double best_ms = 1e300, fallback_ms = 1e300;
+  for (size_t i = 0; x && i < in; ++i)
+    x[i] = (float)(i % 17) * 0.0625f;
+  for (int c = 0; x && y && scratch && c < n; ++c) {
+    float *packed = NULL;
+    size_t count;
+    if (pack_weights(k, p, w, cands[c], &packed, &count))
+      break;
+    const sp_epilogue ep = {NULL, NULL, SP_ACT_RELU, 0.0f, 0.0f};
+    double ms = 1e300;
+    for (int r = 0; r < 6; ++r) {
+      double t0 = now_ms();
+      if (cands[c] == ALGO_WINOGRAD)
+        k->winograd_forward(y, x, packed, p, &ep, scratch);
+      else if (cands[c] == ALGO_PACKED)
+        k->conv_packed_forward(y, x, packed, p, &ep, scratch);
+      else
+        k->conv_forward(y, x, w, p, &ep, scratch);
+      double t = now_ms() - t0;
+      if (r && t < ms)
+        ms = t;
+    }
+    free(packed);
+    if (getenv("SP_EMITC_TUNE_VERBOSE")) /* what --tune measured, for docs/emit-c.md */
+      fprintf(stderr, "tune C%d M%d %dx%d s%d out %dx%d: %s %.4f ms\n", p->C, p->M, p->k[1],
+              p->k[2], p->stride[2], p->out[1], p->out[2],
+              cands[c] == ALGO_WINOGRAD ? "winograd" : cands[c] == ALGO_PACKED ? "packed" : "im2col",
+              ms);
+    if (cands[c] == fallback)
+      fallback_ms = ms;
+    if (ms < best_ms) {
+      best_ms = ms;
+      best = cands[c];
+    }
+  }
+  free(x), free(y), free(scratch);
+  /* within 3% (noise) the runtime's own choice stays */
+  return fallback_ms <= best_ms * 1.03 ? fallback : best;
+}
+
 static int emit_conv(emitter *e, const rt_node *n) {
   sp_conv_params p;
   if (n->n_in < 2 || !n->in[1] || conv_geometry(e, n, &p))
@@ -335,36 +430,29 @@ static int emit_conv(emitter *e, const rt_node *n) {
   const char *algo;
   size_t woff;
   const sp_kernel_api *k = sp_kernels();
-  const int G = p.group, Mg = p.M / G, K = p.C / G * (int)spatial3(p.k);
-  if (e->opt->freestanding) {
-    algo = "direct";
-    woff = blob_add(e, w, wcount);
-  } else if (k->winograd_applies(&p)) {
-    algo = "winograd";
-    size_t nup = k->winograd_weights_floats(p.M, p.C);
-    float *u = malloc((size_t)p.M * p.C * sizeof(float) + 1);
-    float *up = malloc(nup * sizeof(float) + 1);
-    if (!u || !up) {
-      free(u), free(up);
-      return sp_error_set(e->err, "out of memory");
-    }
-    k->winograd_weights(up, u, w, p.M, p.C);
-    woff = blob_add(e, up, nup);
-    free(u), free(up);
-  } else if (!k->depthwise_applies(&p) && k->packed_gemm_applies(Mg, K, spatial3(p.out))) {
-    algo = "packed";
-    size_t per = k->pointwise_packed_floats(Mg, K);
-    float *wp = malloc(per * (size_t)G * sizeof(float) + 1);
-    if (!wp)
-      return sp_error_set(e->err, "out of memory");
-    for (int g = 0; g < G; ++g)
-      k->pointwise_pack(wp + (size_t)g * per, w + (size_t)g * Mg * K, Mg, K);
-    woff = blob_add(e, wp, per * (size_t)G);
-    free(wp);
-  } else {
-    algo = k->depthwise_applies(&p) ? "depthwise" : "im2col";
-    woff = blob_add(e, w, wcount);
-  }
+  const int Mg = p.M / p.group, K = p.C / p.group * (int)spatial3(p.k);
+  int choice;
+  if (e->opt->freestanding)
+    choice = ALGO_DIRECT;
+  else if (k->winograd_applies(&p))
+    choice = ALGO_WINOGRAD;
+  else if (!k->depthwise_applies(&p) && k->packed_gemm_applies(Mg, K, spatial3(p.out)))
+    choice = ALGO_PACKED;
+  else
+    choice = ALGO_PLAIN;
+  if (e->opt->tune && !e->opt->freestanding)
+    choice = tune_conv(k, &p, w, choice);
+  float *packed = NULL;
+  size_t count = 0;
+  if (pack_weights(k, &p, w, choice, &packed, &count))
+    return sp_error_set(e->err, "out of memory");
+  woff = blob_add(e, packed ? packed : w, packed ? count : wcount);
+  free(packed);
+  algo = choice == ALGO_DIRECT     ? "direct"
+         : choice == ALGO_WINOGRAD ? "winograd"
+         : choice == ALGO_PACKED   ? "packed"
+         : k->depthwise_applies(&p) ? "depthwise"
+                                    : "im2col";
   text_printf(&e->decl,
               "static const sp_conv_params conv%d = {%d, %d, %d, %d, {%d, %d, %d}, "
               "{%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}};\n",
