@@ -95,6 +95,7 @@ enum {
   H_GEMM = 1 << 8,  /* freestanding */
   H_CONV = 1 << 9,  /* freestanding */
   H_BIAS = 1 << 10,
+  H_LAYERNORM = 1 << 11,
 };
 
 /* unary op codes of sp_unary in the generated C */
@@ -826,9 +827,9 @@ static int emit_concat(emitter *e, const rt_node *n) {
       continue;
     if (ref(e, n, n->in[i], xs, sizeof xs))
       return -1;
-    text_printf(&e->body, "  sp_copy_rows(%s + %lld, %lld, %s, %lld, %lld);\n", ys,
+    text_printf(&e->body, "  sp_copy_rows(%s + %lld, %lld, %s, %lld, %lld, %lld);\n", ys,
                 (long long)(at * inner), (long long)(y->dims[axis] * inner), xs,
-                (long long)(len * inner), (long long)outer);
+                (long long)(len * inner), (long long)(len * inner), (long long)outer);
     at += len;
   }
   return 0;
@@ -875,6 +876,21 @@ static int emit_transpose(emitter *e, const rt_node *n) {
   return 0;
 }
 
+/* The integers of v: a constant's, or what shape inference knows of a
+ * computed one (shape arithmetic); -1 when unknown. */
+static int known_ints(const emitter *e, const rt_value *v, int64_t *vals, int max) {
+  if (!v)
+    return -1;
+  if (v->kind == RT_CONST)
+    return rt_read_ints(v, vals, max);
+  const sp_value_info *info = sp_shape_lookup(e->rt->shapes, v->t.name);
+  if (!info || !info->has_value || v->t.numel > max || v->t.numel > SP_MAX_KNOWN_VALUES)
+    return -1;
+  for (int64_t i = 0; i < v->t.numel; ++i)
+    vals[i] = info->value[i];
+  return (int)v->t.numel;
+}
+
 static int emit_slice(emitter *e, const rt_node *n) {
   const sp_tensor *x = &n->in[0]->t, *y = &n->out[0]->t;
   int64_t starts[SP_MAX_RANK], ends[SP_MAX_RANK], axes[SP_MAX_RANK], steps[SP_MAX_RANK];
@@ -889,16 +905,17 @@ static int emit_slice(emitter *e, const rt_node *n) {
     for (int i = 0; i < k; ++i)
       steps[i] = 1;
   } else {
-    for (int i = 1; i < n->n_in; ++i)
-      if (n->in[i] && n->in[i]->kind != RT_CONST)
-        return node_error(e, n, "starts/ends/axes/steps must be constants");
-    k = n->n_in > 1 && n->in[1] ? rt_read_ints(n->in[1], starts, SP_MAX_RANK) : -1;
-    if (k < 0 || n->n_in < 3 || !n->in[2] || rt_read_ints(n->in[2], ends, SP_MAX_RANK) != k)
-      return node_error(e, n, "needs starts and ends of one length");
-    if (!rt_in(n, 3) || rt_read_ints(n->in[3], axes, SP_MAX_RANK) != k)
+    k = known_ints(e, rt_in(n, 1), starts, SP_MAX_RANK);
+    if (k < 0 || known_ints(e, rt_in(n, 2), ends, SP_MAX_RANK) != k)
+      return node_error(e, n, "starts and ends must be known at generation, of one length");
+    if (rt_in(n, 3) && known_ints(e, n->in[3], axes, SP_MAX_RANK) != k)
+      return node_error(e, n, "axes must be known at generation");
+    if (!rt_in(n, 3))
       for (int i = 0; i < k; ++i)
         axes[i] = i;
-    if (!rt_in(n, 4) || rt_read_ints(n->in[4], steps, SP_MAX_RANK) != k)
+    if (rt_in(n, 4) && known_ints(e, n->in[4], steps, SP_MAX_RANK) != k)
+      return node_error(e, n, "steps must be known at generation");
+    if (!rt_in(n, 4))
       for (int i = 0; i < k; ++i)
         steps[i] = 1;
   }
@@ -925,6 +942,74 @@ static int emit_slice(emitter *e, const rt_node *n) {
   if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
     return -1;
   emit_strided(e, n, ys, xs, base, y->rank ? y->rank : 1, y->dims, st);
+  return 0;
+}
+
+static int emit_expand(emitter *e, const rt_node *n) {
+  const sp_tensor *y = &n->out[0]->t;
+  int64_t st[SP_MAX_RANK];
+  broadcast_strides(&n->in[0]->t, y, st);
+  char xs[64], ys[64];
+  if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
+    return -1;
+  int64_t one = 1, zero = 0;
+  if (!y->rank)
+    emit_strided(e, n, ys, xs, 0, 1, &one, &zero);
+  else
+    emit_strided(e, n, ys, xs, 0, y->rank, y->dims, st);
+  return 0;
+}
+
+/* Gather of a float tensor at constant indices: one block copy per index. */
+static int emit_gather(emitter *e, const rt_node *n) {
+  const sp_tensor *x = &n->in[0]->t;
+  int axis = rt_axis(rt_attr_int(n, "axis", 0), x->rank);
+  rt_value *iv = rt_in(n, 1);
+  int64_t idx[64];
+  int k = known_ints(e, iv, idx, 64);
+  if (axis < 0 || k < 0)
+    return node_error(e, n, "indices must be a constant (at most 64) and axis in range");
+  char xs[64], ys[64];
+  if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
+    return -1;
+  int64_t outer = rt_dims_product(x, 0, axis), dim = x->dims[axis];
+  int64_t inner = rt_dims_product(x, axis + 1, x->rank);
+  e->helpers |= H_ROWS;
+  text_printf(&e->body, "  /* %s: gather */\n", comment_label(n));
+  for (int j = 0; j < k; ++j) {
+    int64_t at = idx[j] < 0 ? idx[j] + dim : idx[j];
+    if (at < 0 || at >= dim)
+      return node_error(e, n, "index %lld out of range", (long long)idx[j]);
+    text_printf(&e->body, "  sp_copy_rows(%s + %lld, %lld, %s + %lld, %lld, %lld, %lld);\n", ys,
+                (long long)(j * inner), (long long)(k * inner), xs, (long long)(at * inner),
+                (long long)(dim * inner), (long long)inner, (long long)outer);
+  }
+  return 0;
+}
+
+/* fuse.c's ReduceMean..Add chain, or LayerNormalization over the last axis. */
+static int emit_layernorm(emitter *e, const rt_node *n, int fused) {
+  const sp_tensor *x = &n->in[0]->t;
+  int64_t cols = x->rank ? x->dims[x->rank - 1] : 1, rows = cols ? x->numel / cols : 0;
+  float eps = fused ? n->norm_eps : rt_attr_float(n, "epsilon", 1e-5f);
+  char xs[64], ys[64], sc[64] = "NULL", bi[64] = "NULL";
+  if (!fused && rt_axis(rt_attr_int(n, "axis", -1), x->rank) != x->rank - 1)
+    return node_error(e, n, "only the last axis is supported");
+  if (fused) {
+    if (n->fold_w)
+      snprintf(sc, sizeof sc, "W(%zu)", blob_add(e, n->fold_w, (size_t)cols));
+    if (n->fold_b)
+      snprintf(bi, sizeof bi, "W(%zu)", blob_add(e, n->fold_b, (size_t)cols));
+  } else if ((rt_in(n, 1) && ref(e, n, n->in[1], sc, sizeof sc)) ||
+             (rt_in(n, 2) && ref(e, n, n->in[2], bi, sizeof bi))) {
+    return -1;
+  }
+  if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
+    return -1;
+  e->helpers |= H_LAYERNORM;
+  text_printf(&e->body, "  /* %s: layer norm%s */\n  sp_layernorm(%s, %s, %s, %s, %s, %lld, %lld);\n",
+              comment_label(n), fused ? " (fused ReduceMean..Add)" : "", ys, xs, sc, bi,
+              flit(eps), (long long)rows, (long long)cols);
   return 0;
 }
 
@@ -965,6 +1050,14 @@ static int emit_node(emitter *e, rt_node *n) {
     return node_error(e, n, "%s has an output shape unknown at the given dims", op);
   if (!n->in[0] && n->n_in > 0)
     return node_error(e, n, "missing input");
+  if (n->op == rt_kernels_active()->fused_layernorm)
+    return emit_layernorm(e, n, 1);
+  if (!strcmp(op, "LayerNormalization"))
+    return emit_layernorm(e, n, 0);
+  if (!strcmp(op, "Expand"))
+    return emit_expand(e, n);
+  if (!strcmp(op, "Gather"))
+    return emit_gather(e, n);
   if (!strcmp(op, "Conv"))
     return emit_conv(e, n);
   if (!strcmp(op, "Gemm"))
@@ -1148,11 +1241,32 @@ static const struct {
      "    }\n"
      "}\n"},
     {H_ROWS,
-     "/* outer rows of len floats from x (packed) to y (rows ystride apart) */\n"
-     "static void sp_copy_rows(float *y, long ystride, const float *x, long len, long outer) {\n"
+     "/* outer rows of len floats from x (rows xstride apart) to y (ystride) */\n"
+     "static void sp_copy_rows(float *y, long ystride, const float *x, long xstride, long len,\n"
+     "                         long outer) {\n"
      "  long o;\n"
      "  for (o = 0; o < outer; ++o)\n"
-     "    memcpy(y + o * ystride, x + o * len, (size_t)len * sizeof *y);\n"
+     "    memcpy(y + o * ystride, x + o * xstride, (size_t)len * sizeof *y);\n"
+     "}\n"},
+    {H_LAYERNORM,
+     "/* y, x (rows,cols): each row normalised, then * scale + bias (cols; NULL:\n"
+     " * 1 and 0) */\n"
+     "static void sp_layernorm(float *y, const float *x, const float *scale, const float *bias,\n"
+     "                         float eps, long rows, long cols) {\n"
+     "  long r, j;\n"
+     "  for (r = 0; r < rows; ++r) {\n"
+     "    const float *px = x + r * cols;\n"
+     "    float *py = y + r * cols;\n"
+     "    double mean = 0.0, var = 0.0;\n"
+     "    for (j = 0; j < cols; ++j)\n"
+     "      mean += px[j];\n"
+     "    mean /= (double)cols;\n"
+     "    for (j = 0; j < cols; ++j)\n"
+     "      var += (px[j] - mean) * (px[j] - mean);\n"
+     "    float inv = (float)(1.0 / sqrt(var / (double)cols + eps)), m = (float)mean;\n"
+     "    for (j = 0; j < cols; ++j)\n"
+     "      py[j] = (px[j] - m) * inv * (scale ? scale[j] : 1.0f) + (bias ? bias[j] : 0.0f);\n"
+     "  }\n"
      "}\n"},
     {H_STRIDED,
      "/* y (dims, packed) = x read with element strides; t: dims then strides */\n"

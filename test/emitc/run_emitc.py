@@ -4,8 +4,8 @@ gcc -Wall -Wextra -Werror -std=c99, linked with examples/emit_c/main.c, run on t
 model's input, and output 0 compared with ONNX Runtime (|diff| <= 1e-4 * max|ref|).
 
 Cases: examples/fashion_resnet.onnx (default target, --freestanding and
---weights=external), zoo resnet18 and mobilenet_v2 (default target; resnet18 also
---freestanding), and resnet18 pruned by sp-opt at ratios 0.3 and 0.7 (emitted from the
+--weights=external), zoo resnet18, mobilenet_v2 and vit_b_16 (default target; resnet18
+also --freestanding), and resnet18 pruned by sp-opt at ratios 0.3 and 0.7 (emitted from the
 .mlir sp-opt writes, so the MLIR path is covered too).
 
   /usr/bin/python3 test/emitc/run_emitc.py --sp-translate BIN --sp-opt BIN
@@ -81,6 +81,7 @@ def main():
              ('resnet18', *zoo('resnet18'), []),
              ('resnet18.freestanding', *zoo('resnet18'), ['--freestanding']),
              ('mobilenet_v2', *zoo('mobilenet_v2'), []),
+             ('vit_b_16', *zoo('vit_b_16'), []),
              ('resnet18.pruned0.3', None, zoo('resnet18')[1], []),
              ('resnet18.pruned0.7', None, zoo('resnet18')[1], [])]
     only = [s for s in args.only.split(',') if s]
