@@ -35,7 +35,8 @@ typedef struct sp_epilogue {
 
 typedef struct sp_kernel_api {
   const char *isa; /* "generic", "avx2", "avx512" */
-  /* Makes OpenBLAS single-threaded (the kernels split work over OpenMP). */
+  /* Makes OpenBLAS single-threaded (the kernels split work over OpenMP);
+   * cheap after the first call. */
   void (*init)(void);
   /* Workspace (floats) of the conv entries below at the current threads. */
   size_t (*conv_scratch_floats)(const sp_conv_params *p);

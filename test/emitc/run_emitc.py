@@ -3,8 +3,8 @@
 gcc -Wall -Wextra -Werror -std=c99, linked with examples/emit_c/main.c, run on the
 model's input, and output 0 compared with ONNX Runtime (|diff| <= 1e-4 * max|ref|).
 
-Cases: examples/fashion_resnet.onnx (default target, --freestanding and
---weights=external), zoo resnet18, mobilenet_v2 and vit_b_16 (default target; resnet18
+Cases: examples/fashion_resnet.onnx (default target, --freestanding (also built and run
+under ASan/UBSan) and --weights=external), zoo resnet18, mobilenet_v2 and vit_b_16 (default target; resnet18
 also --freestanding), and resnet18 pruned by sp-opt at ratios 0.3 and 0.7 (emitted from the
 .mlir sp-opt writes, so the MLIR path is covered too).
 
@@ -39,13 +39,15 @@ def run(cmd, cwd=None):
     return p.stdout
 
 
-def build(args, model, out_dir, extra):
+def build(args, model, out_dir, extra, sanitize=False):
     """Emits model into out_dir (--name model), builds libmodel.a with its Makefile
-    and links the example program; returns the program's path."""
+    and links the example program (both under ASan/UBSan when sanitize); returns the
+    program's path."""
     shutil.rmtree(out_dir, ignore_errors=True)
     run([args.sp_translate, '--emit-c', model, '-o', out_dir, '--name', 'model'] + extra)
     freestanding = '--freestanding' in extra
-    cflags = CFLAGS + ([] if freestanding else ['-fopenmp'])
+    san = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'] if sanitize else []
+    cflags = CFLAGS + san + ([] if freestanding else ['-fopenmp'])
     run(['make', '-s', 'CC=gcc', 'CFLAGS=' + ' '.join(cflags), f'KERNELS_DIR={args.kernels_dir}',
          f'SP_INCLUDE={args.include}'], cwd=out_dir)
     libs = ['-lm'] if freestanding else [f'-L{args.kernels_dir}', '-lsp_kernels',
@@ -54,7 +56,7 @@ def build(args, model, out_dir, extra):
         run(['clang-19', '-fsyntax-only', f'-I{args.include}'] + CFLAGS +
             [os.path.join(out_dir, 'model.c')], cwd=out_dir)
     exe = os.path.join(out_dir, 'classify')
-    run(['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-I', out_dir,
+    run(['gcc', '-O2', '-Wall', '-Wextra', '-Werror'] + san + ['-I', out_dir,
          os.path.join(ROOT, 'examples', 'emit_c', 'main.c'), os.path.join(out_dir, 'libmodel.a'),
          '-o', exe] + libs)
     return exe
@@ -78,6 +80,7 @@ def main():
     cases = [('fashion', fashion, fashion_in, []),
              ('fashion.freestanding', fashion, fashion_in, ['--freestanding']),
              ('fashion.external', fashion, fashion_in, ['--weights=external']),
+             ('fashion.freestanding.asan', fashion, fashion_in, ['--freestanding']),
              ('resnet18', *zoo('resnet18'), []),
              ('resnet18.freestanding', *zoo('resnet18'), ['--freestanding']),
              ('mobilenet_v2', *zoo('mobilenet_v2'), []),
@@ -102,7 +105,7 @@ def main():
                     run([args.sp_translate, '--export-onnx', model, '-o', onnx_model])
                 else:
                     onnx_model = model
-                exe = build(args, model, case_dir, extra)
+                exe = build(args, model, case_dir, extra, sanitize=label.endswith('.asan'))
                 dump = os.path.join(case_dir, 'out.bin')
                 if extra == ['--weights=external']:  # model_load reads the blob
                     os.environ['MODEL_WEIGHTS'] = os.path.join(case_dir, 'model.weights')
