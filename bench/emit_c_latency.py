@@ -6,7 +6,8 @@ sp-importance{criterion=l2},sp-prune{ratio=R}).
 For each model: emit (timed), build libmodel.a with the generated Makefile (timed) and
 link bench/emit_c_bench.c; then per thread count, alternating for --rounds rounds:
 the compiled model (OMP_NUM_THREADS=T), `sp-run --bench N --threads T`, and ORT's bench
-request; each side keeps its best round median (a load spike hits no side alone).
+request; each side keeps its best round median (a load spike hits no side alone), and
+the fastest single run (the least disturbed on a shared machine) is printed beside.
 Prints the latencies, the ratios compiled/sp-run and compiled/ORT, and the sizes
 (libmodel.a, the linked benchmark executable, NAME.weights). A model --emit-c cannot
 compile prints its one-line error instead.
@@ -40,8 +41,9 @@ def run(cmd, **kw):
 
 
 def latency(out):
+    """(median, min) of a 'latency_ms median=X min=Y' line."""
     m = re.search(r'latency_ms median=([0-9.]+) min=([0-9.]+)', out)
-    return float(m.group(1))
+    return float(m.group(1)), float(m.group(2))
 
 
 def main():
@@ -99,6 +101,7 @@ def main():
               f'{size(exe):7.0f} {size(os.path.join(out, "model.weights")):7.0f}', flush=True)
         built.append((name, src, exe))
     print(f"\n{'model':18s} {'thr':>3s} {'emit-c':>8s} {'sp-run':>8s} {'ORT':>8s} "
+          f"{'/sp-run':>7s} {'/ORT':>6s}   {'min: emit-c':>11s} {'sp-run':>8s} {'ORT':>8s} "
           f"{'/sp-run':>7s} {'/ORT':>6s}")
     for threads in [int(t) for t in args.threads.split(',')]:
         with ortlib.OrtServer(threads=threads) as ort:
@@ -108,7 +111,7 @@ def main():
                 shape = [d if isinstance(d, int) else 1 for d in info['inputs'][0]['dims']]
                 import numpy as np
                 x = np.random.default_rng(0).random(shape, dtype=np.float32)
-                best = {'c': [], 'sp': [], 'ort': []}
+                best = {'c': [], 'sp': [], 'ort': []}  # (median, min) per round
                 try:
                     for _ in range(args.rounds):
                         best['c'].append(latency(run([exe, str(args.runs)], env=dict(
@@ -120,13 +123,15 @@ def main():
                                           runs=args.runs)
                         if not reply.get('ok'):
                             raise RuntimeError('ORT: ' + reply.get('error', '?'))
-                        best['ort'].append(reply['median_ms'])
+                        best['ort'].append((reply['median_ms'], reply['min_ms']))
                 except RuntimeError as e:
                     print(f'{name:18s} {threads:3d} {e}')
                     continue
-                c, s, o = min(best['c']), min(best['sp']), min(best['ort'])
+                c, s, o = (min(r[0] for r in best[k]) for k in ('c', 'sp', 'ort'))
+                cm, sm, om = (min(r[1] for r in best[k]) for k in ('c', 'sp', 'ort'))
                 print(f'{name:18s} {threads:3d} {c:8.2f} {s:8.2f} {o:8.2f} {c / s:7.2f} '
-                      f'{c / o:6.2f}', flush=True)
+                      f'{c / o:6.2f}   {cm:11.2f} {sm:8.2f} {om:8.2f} {cm / sm:7.2f} '
+                      f'{cm / om:6.2f}', flush=True)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -23,7 +23,7 @@ typedef struct sp_conv_params {
 } sp_conv_params;
 
 /* Activations a conv/GEMM epilogue applies (after bias and residual). */
-enum { SP_ACT_NONE = 0, SP_ACT_RELU = 1, SP_ACT_CLIP = 2 };
+enum { SP_ACT_NONE = 0, SP_ACT_RELU = 1, SP_ACT_CLIP = 2, SP_ACT_GELU = 3 };
 
 /* out = act(out + bias[m] + residual); a, b bound SP_ACT_CLIP. */
 typedef struct sp_epilogue {
@@ -57,9 +57,22 @@ typedef struct sp_kernel_api {
   void (*sgemm_forward)(int trans_a, int trans_b, int M, int N, int K,
                         float alpha, const float *a, int lda, const float *b,
                         int ldb, float beta, float *c, int ldc);
+  /* c (M,N) = act(a (M,K) @ b (K,N) + bias (N) + res (M,N)); bias, res may
+   * be NULL; lo, hi bound SP_ACT_CLIP; the epilogue applied tile by tile */
+  void (*matmul_epilogue_forward)(int M, int N, int K, const float *a, const float *b,
+                                  float *c, const float *bias, const float *res, int act,
+                                  float lo, float hi);
   /* y (k) = y sigmoid(y) / y min(max(a y + b, 0), 1), in place */
   void (*silu_forward)(float *y, int64_t k);
   void (*hardswish_forward)(float *y, int64_t k, float a, float b);
+  /* y (k) = x/2 (1 + erf(x/sqrt 2)); y may be x */
+  void (*gelu_forward)(float *y, const float *x, int64_t k);
+  /* y, x (outer, axis, inner): softmax (log: log-softmax) over axis */
+  void (*softmax_forward)(float *y, const float *x, int64_t outer, int64_t axis,
+                          int64_t inner, int log);
+  /* y, x (rows, cols): each row normalised, * scale + bias (cols; NULL ok) */
+  void (*layernorm_forward)(float *y, const float *x, const float *scale,
+                            const float *bias, float eps, int64_t rows, int64_t cols);
   /* Generation time only: the algorithm choice and weight packing. */
   int (*winograd_applies)(const sp_conv_params *p);
   int (*depthwise_applies)(const sp_conv_params *p);

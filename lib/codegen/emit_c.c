@@ -249,6 +249,10 @@ static void emit_act(emitter *e, const rt_node *n, const char *y, int64_t k) {
     text_printf(&e->body, "  k->silu_forward(%s, %lld);\n", y, (long long)k);
     return;
   }
+  if (!e->opt->freestanding && op == UN_GELU) {
+    text_printf(&e->body, "  k->gelu_forward(%s, %s, %lld);\n", y, y, (long long)k);
+    return;
+  }
   if (!e->opt->freestanding && op == UN_HSWISH) {
     text_printf(&e->body, "  k->hardswish_forward(%s, %lld, %s, %s);\n", y,
                 (long long)k, flit(a), flit(b));
@@ -579,6 +583,20 @@ static int emit_matmul(emitter *e, const rt_node *n) {
     return -1;
   text_printf(&e->body, "  /* %s: matmul %lld x (%d,%d) x (%d,%d) */\n", comment_label(n),
               (long long)by, M, K, K, N);
+  const int epi = n->fold_b || n->residual || n->act != RT_ACT_NONE;
+  if (bb == 1 && epi && !e->opt->freestanding && n->act != RT_ACT_SILU &&
+      n->act != RT_ACT_HSWISH) {
+    /* one product with fuse.c's bias, residual and activation in its tiles */
+    char bias[64] = "NULL", r[64] = "NULL";
+    if (n->fold_b)
+      snprintf(bias, sizeof bias, "W(%zu)", blob_add(e, n->fold_b, (size_t)N));
+    if (n->residual && ref(e, n, n->residual, r, sizeof r))
+      return -1;
+    text_printf(&e->body, "  k->matmul_epilogue_forward(%lld, %d, %d, %s, %s, %s, %s, %s, %d, %s, %s);\n",
+                (long long)(ba * M), N, K, a, b, y, bias, r, (int)n->act, flit(n->act_a),
+                flit(n->act_b));
+    return 0;
+  }
   if (bb == 1) { /* a's batch folds into its rows */
     emit_sgemm(e, 0, 0, (int)(ba * M), N, K, 1.0f, a, K, b, N, 0.0f, y, N);
   } else if (ba == bb || ba == 1) {
@@ -797,6 +815,12 @@ static int emit_softmax(emitter *e, const rt_node *n, int log) {
   char xs[64], ys[64];
   if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
     return -1;
+  if (!e->opt->freestanding) {
+    text_printf(&e->body, "  /* %s */\n  k->softmax_forward(%s, %s, %lld, %lld, %lld, %d);\n",
+                comment_label(n), ys, xs, (long long)outer, (long long)len, (long long)inner,
+                log);
+    return 0;
+  }
   e->helpers |= H_SOFTMAX;
   text_printf(&e->body, "  /* %s */\n  sp_softmax(%s, %s, %lld, %lld, %lld, %d);\n",
               comment_label(n), ys, xs, (long long)outer, (long long)len, (long long)inner,
@@ -838,7 +862,21 @@ static int emit_concat(emitter *e, const rt_node *n) {
 /* y = x read with element strides st over dims (rank of them), from x +
  * base: Transpose and Slice. */
 static void emit_strided(emitter *e, const rt_node *n, const char *ys, const char *xs,
-                         int64_t base, int rank, const int64_t *dims, const int64_t *st) {
+                         int64_t base, int rank, const int64_t *in_dims,
+                         const int64_t *in_st) {
+  /* merge dims that are contiguous in x (longer rows, fewer index steps) */
+  int64_t dims[SP_MAX_RANK], st[SP_MAX_RANK];
+  int r = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (r && st[r - 1] == in_st[d] * in_dims[d]) {
+      dims[r - 1] *= in_dims[d];
+      st[r - 1] = in_st[d];
+    } else {
+      dims[r] = in_dims[d];
+      st[r++] = in_st[d];
+    }
+  }
+  rank = r;
   e->helpers |= H_STRIDED;
   text_printf(&e->decl, "static const long strided%d[] = {", n->index);
   for (int d = 0; d < rank; ++d)
@@ -1006,9 +1044,11 @@ static int emit_layernorm(emitter *e, const rt_node *n, int fused) {
   }
   if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
     return -1;
-  e->helpers |= H_LAYERNORM;
-  text_printf(&e->body, "  /* %s: layer norm%s */\n  sp_layernorm(%s, %s, %s, %s, %s, %lld, %lld);\n",
-              comment_label(n), fused ? " (fused ReduceMean..Add)" : "", ys, xs, sc, bi,
+  if (e->opt->freestanding)
+    e->helpers |= H_LAYERNORM;
+  text_printf(&e->body, "  /* %s: layer norm%s */\n  %s(%s, %s, %s, %s, %s, %lld, %lld);\n",
+              comment_label(n), fused ? " (fused ReduceMean..Add)" : "",
+              e->opt->freestanding ? "sp_layernorm" : "k->layernorm_forward", ys, xs, sc, bi,
               flit(eps), (long long)rows, (long long)cols);
   return 0;
 }
@@ -1282,8 +1322,11 @@ static const struct {
      "      off += (r % dims[d]) * st[d];\n"
      "      r /= dims[d];\n"
      "    }\n"
-     "    for (j = 0; j < inner; ++j)\n"
-     "      y[o * inner + j] = x[off + j * is];\n"
+     "    if (is == 1)\n"
+     "      memcpy(y + o * inner, x + off, (size_t)inner * sizeof *y);\n"
+     "    else\n"
+     "      for (j = 0; j < inner; ++j)\n"
+     "        y[o * inner + j] = x[off + j * is];\n"
      "  }\n"
      "}\n"},
     {H_BIAS,

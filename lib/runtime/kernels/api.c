@@ -17,7 +17,8 @@ _Static_assert(sizeof(sp_epilogue) == sizeof(epilogue) &&
                    offsetof(sp_epilogue, b) == offsetof(epilogue, b) &&
                    sizeof(rt_act) == sizeof(int),
                "sp_epilogue must mirror epilogue");
-_Static_assert((int)SP_ACT_RELU == (int)RT_ACT_RELU && (int)SP_ACT_CLIP == (int)RT_ACT_CLIP,
+_Static_assert((int)SP_ACT_RELU == (int)RT_ACT_RELU && (int)SP_ACT_CLIP == (int)RT_ACT_CLIP &&
+                   (int)SP_ACT_GELU == (int)RT_ACT_GELU,
                "activation numbers must agree");
 
 static const conv_params *P(const sp_conv_params *p) {
@@ -61,11 +62,24 @@ static int api_depthwise_applies(const sp_conv_params *p) {
   return depthwise_applies(P(p));
 }
 
+static void api_layernorm(float *y, const float *x, const float *scale,
+                          const float *bias, float eps, int64_t rows, int64_t cols) {
+  layernorm_forward(y, x, scale, bias, eps, rows, cols, NULL, NULL);
+}
+
+static void api_matmul_epilogue(int M, int N, int K, const float *a, const float *b,
+                                float *c, const float *bias, const float *res, int act,
+                                float lo, float hi) {
+  matmul_epilogue_forward(M, N, K, a, b, c, bias, res, (rt_act)act, lo, hi);
+}
+
 const sp_kernel_api sp_kernel_api_set = {
     SP_KERNEL_ISA_NAME,      api_init,                api_conv_scratch,
     api_winograd_scratch,    api_conv,                api_conv_packed,
-    api_winograd,            sgemm_forward,           silu_forward,
-    hardswish_forward,       api_winograd_applies,    api_depthwise_applies,
+    api_winograd,            sgemm_forward,           api_matmul_epilogue,
+    silu_forward,
+    hardswish_forward,       gelu_forward,            softmax_forward,
+    api_layernorm,           api_winograd_applies,    api_depthwise_applies,
     packed_gemm_applies,     pointwise_packed_floats, pointwise_pack,
     winograd_weights_floats, winograd_weights,
 };
