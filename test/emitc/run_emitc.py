@@ -4,7 +4,7 @@ gcc -Wall -Wextra -Werror -std=c99, linked with examples/emit_c/main.c, run on t
 model's input, and output 0 compared with ONNX Runtime (|diff| <= 1e-4 * max|ref|).
 
 Cases: examples/fashion_resnet.onnx (default target, --freestanding (also built and run
-under ASan/UBSan) and --weights=external), zoo resnet18, mobilenet_v2 and vit_b_16 (default target; resnet18
+under ASan/UBSan), --weights=external and --tune), zoo resnet18, mobilenet_v2 and vit_b_16 (default target; resnet18
 also --freestanding), and resnet18 pruned by sp-opt at ratios 0.3 and 0.7 (emitted from the
 .mlir sp-opt writes, so the MLIR path is covered too).
 
@@ -81,6 +81,7 @@ def main():
              ('fashion.freestanding', fashion, fashion_in, ['--freestanding']),
              ('fashion.external', fashion, fashion_in, ['--weights=external']),
              ('fashion.freestanding.asan', fashion, fashion_in, ['--freestanding']),
+             ('fashion.tune', fashion, fashion_in, ['--tune']),
              ('resnet18', *zoo('resnet18'), []),
              ('resnet18.freestanding', *zoo('resnet18'), ['--freestanding']),
              ('mobilenet_v2', *zoo('mobilenet_v2'), []),
@@ -126,6 +127,7 @@ def main():
                 if int(top.split()[0]) != int(np.argmax(ref)):
                     raise RuntimeError(f'top-1 {top.split()[0]} != ORT {int(np.argmax(ref))}')
                 print(f'ok   {label}: rel err {err:.2g} ({time.time() - t0:.1f}s)')
+                shutil.rmtree(case_dir)  # vit_b_16's blob, object and archive: 1 GB
             except (RuntimeError, OSError, ValueError) as e:
                 failures.append(label)
                 print(f'FAIL {label}: {e}')
