@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime_internal.h"
+#include "sp/kernels.h"
 
 extern const rt_kernels rt_kernel_set_generic;
 #ifdef SP_HAVE_ISA_AVX2
@@ -81,6 +82,8 @@ const rt_kernels *rt_kernels_active(void) {
 }
 
 const char *sp_runtime_isa(void) { return rt_kernels_active()->isa; }
+
+const sp_kernel_api *sp_kernels(void) { return rt_kernels_active()->api; }
 
 int sp_runtime_isa_supported(const char *isa) {
   for (size_t i = 0; i < N_SETS; ++i)

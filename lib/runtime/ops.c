@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 #include "kernels/kernels.h"
+#include "sp/kernels.h"
+
+extern const sp_kernel_api sp_kernel_api_set;
 
 static RT_KERNEL(rt_nop) {
   (void)rt;
@@ -145,4 +148,4 @@ static const rt_op fused_layernorm_op = {"LayerNorm (fused)", NULL,
 
 const rt_kernels rt_kernel_set = {SP_KERNEL_ISA_NAME, OPS,
                                   sizeof OPS / sizeof OPS[0],
-                                  &fused_layernorm_op};
+                                  &fused_layernorm_op, &sp_kernel_api_set};

@@ -194,6 +194,7 @@ typedef struct rt_kernels {
   const rt_op *ops;             /* sorted by name */
   size_t n_ops;
   const rt_op *fused_layernorm; /* fuse.c's ReduceMean..Add chain */
+  const struct sp_kernel_api *api; /* the flat kernels (sp/kernels.h) */
 } rt_kernels;
 /* The kernel set chosen for this process (isa.c; see sp_runtime_isa). */
 const rt_kernels *rt_kernels_active(void);

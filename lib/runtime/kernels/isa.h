@@ -19,6 +19,8 @@
 
 /* ops.c */
 #define rt_kernel_set KSYM(rt_kernel_set)
+/* api.c */
+#define sp_kernel_api_set KSYM(sp_kernel_api_set)
 /* activation.c */
 #define gelu_forward KSYM(gelu_forward)
 #define hardswish_forward KSYM(hardswish_forward)

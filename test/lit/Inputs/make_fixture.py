@@ -361,7 +361,48 @@ def bn_chain_calibration(out):
                         f" var {' '.join(f'{v:.9g}' for v in var.astype(np.float32))}\n")
 
 
-FIXTURES = {f.__name__: f for f in [conv_relu_gemm, custom_ops, unsorted, missing_input,
+def emitc_block(tail=None):
+    """A residual block for --emit-c: Conv3x3+BN+Relu, Conv3x3+BN+Add(input)+Relu
+    (both Winograd-sized: 16 channels, 8x8), GlobalAveragePool, Flatten, Gemm;
+    tail adds one more node after the Gemm."""
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 16, 8, 8])
+    out = "logits" if tail is None else "fc"
+    nodes = [
+        helper.make_node("Conv", ["input", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "s1", "b1", "m1", "v1"], ["n1"],
+                         name="bn1"),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c2", "s2", "b2", "m2", "v2"], ["n2"],
+                         name="bn2"),
+        helper.make_node("Add", ["n2", "input"], ["a"], name="add"),
+        helper.make_node("Relu", ["a"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["p"], name="pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], [out], name="fc", transB=1),
+    ]
+    if tail is not None:
+        nodes.append(tail(out, "logits"))
+    inits = [weights("fc.w", 10, 16), weights("fc.b", 10)]
+    for i in (1, 2):
+        inits += [weights(f"w{i}", 16, 16, 3, 3), weights(f"s{i}", 16), weights(f"b{i}", 16),
+                  weights(f"m{i}", 16),
+                  numpy_helper.from_array(np.abs(rng.standard_normal(16)).astype(np.float32)
+                                          + 0.5, f"v{i}")]
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])
+    g = helper.make_graph(nodes, "emitc_block", [x], [y], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def emitc_unsupported():
+    """emitc_block ending in Hardmax: sp-run has a kernel, --emit-c does not."""
+    return emitc_block(lambda i, o: helper.make_node("Hardmax", [i], [o], name="hardmax1",
+                                                     axis=1))
+
+
+FIXTURES = {f.__name__: f for f in [emitc_block, emitc_unsupported, conv_relu_gemm, custom_ops, unsorted, missing_input,
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
                                      future_ir, cycle, big_weights, if_capture, residual_mlp,
                                      residual_mlp_scatter, bn_chain, bn_chain_scatter,
