@@ -76,25 +76,41 @@ int sp_importance_finish(double *s, int64_t units, int voters, sp_importance_red
   return voters;
 }
 
-int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce, double *s) {
+/* A BatchNormalization scale of the group (bn-scale's voters). */
+static int is_bn_scale(const sp_member *mb) {
+  return mb->value->is_weight && mb->value->rank == 1 &&
+         used_as(mb->value->value, "BatchNormalization", 1, NULL);
+}
+
+/* A gate of sp-insert-gates: an sp.gate.* initializer read by a Mul. */
+static int is_gate(const sp_member *mb) {
+  size_t len = 0;
+  const char *name = mb->value->is_weight && !mlirOperationIsNull(mb->value->owner)
+                         ? sp_op_result_name(mb->value->owner, 0, &len)
+                         : NULL;
+  return sp_gate_name(name, len) && used_as(mb->value->value, "Mul", 1, NULL);
+}
+
+/* s[u] = mean |x| over unit u's channels of every per-channel scale x of the
+ * group that `wanted` picks (its channels run along mb->dim, every other dim
+ * is 1), combined by reduce; returns the voters. */
+static int scale_votes(const sp_group_info *gi, int (*wanted)(const sp_member *),
+                       sp_importance_reduce reduce, double *s) {
   int64_t units = gi->units;
   double *v = malloc((size_t)units * sizeof *v);
   int voters = 0;
   for (size_t m = 0; m < gi->num_members; ++m) {
     const sp_member *mb = &gi->members[m];
     int64_t numel;
-    if (!mb->value->is_weight || mb->value->rank != 1 ||
-        !used_as(mb->value->value, "BatchNormalization", 1, NULL))
+    const float *x = wanted(mb) ? weight_of(mb, &numel) : NULL;
+    if (!x)
       continue;
-    const float *gamma = weight_of(mb, &numel);
-    if (!gamma)
-      continue;
-    // A unit of several channels (a head) scores the mean |gamma| of its block.
+    // A unit of several channels (a head) scores the mean of its block.
     int64_t block = mb->channels / units;
     for (int64_t u = 0; u < units; ++u) {
       double sum = 0;
       for (int64_t c = 0; c < block; ++c)
-        sum += fabs(load(gamma, mb->start + u * block + c));
+        sum += fabs(load(x, mb->start + u * block + c));
       v[u] = sum / (double)block;
     }
     sp_importance_vote(s, v, units, voters++, reduce);
@@ -103,34 +119,12 @@ int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce,
   return sp_importance_finish(s, units, voters, reduce);
 }
 
+int sp_importance_bn_scale(const sp_group_info *gi, sp_importance_reduce reduce, double *s) {
+  return scale_votes(gi, is_bn_scale, reduce, s);
+}
+
 int sp_importance_gate(const sp_group_info *gi, sp_importance_reduce reduce, double *s) {
-  int64_t units = gi->units;
-  double *v = malloc((size_t)units * sizeof *v);
-  int voters = 0;
-  for (size_t m = 0; m < gi->num_members; ++m) {
-    const sp_member *mb = &gi->members[m];
-    size_t len = 0;
-    const char *name = mb->value->is_weight && !mlirOperationIsNull(mb->value->owner)
-                           ? sp_op_result_name(mb->value->owner, 0, &len)
-                           : NULL;
-    int64_t numel;
-    if (!sp_gate_name(name, len) || !used_as(mb->value->value, "Mul", 1, NULL))
-      continue;
-    const float *gate = weight_of(mb, &numel);
-    if (!gate)
-      continue;
-    // The gate's channels run along mb->dim; every other dim is 1.
-    int64_t block = mb->channels / units;
-    for (int64_t u = 0; u < units; ++u) {
-      double sum = 0;
-      for (int64_t c = 0; c < block; ++c)
-        sum += fabs(load(gate, mb->start + u * block + c));
-      v[u] = sum / (double)block;
-    }
-    sp_importance_vote(s, v, units, voters++, reduce);
-  }
-  free(v);
-  return sp_importance_finish(s, units, voters, reduce);
+  return scale_votes(gi, is_gate, reduce, s);
 }
 
 /* The dim of weight member mb that indexes its op's output channels, or -1
