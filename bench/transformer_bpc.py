@@ -14,13 +14,14 @@ on the validation text (sp-train --eval-only), fine-tuned by sp-train --text
 with the unpruned model as teacher for the same short budget, and scored again.
 
   /usr/bin/python3 bench/transformer_bpc.py [--build build] [--work DIR]
-      [--pretrain-steps 600] [--tune-limit 2048] [--threads 2]
+      [--pretrain-steps 400] [--tune-limit N] [--threads 1]
 """
 import argparse
 import glob
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -78,7 +79,7 @@ def pretrain(work, steps, threads):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if step % 100 == 0 or step == steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             print(f'  pretrain step {step}: {loss.item() / math.log(2):.3f} bpc '
                   f'({time.time() - t0:.0f} s)', flush=True)
     model.eval()
@@ -126,8 +127,8 @@ def run(cmd):
 def macs(tools, model):
     out = run([os.path.join(tools, 'sp-opt'), model,
                '--pass-pipeline=builtin.module(sp-model-stats)', '-o', '/dev/null'])
-    m = re.search(r'MACs[^0-9]*([0-9][0-9,.]*)', out.stdout + out.stderr)
-    return float(m.group(1).replace(',', '')) if m else float('nan')
+    m = re.search(r'exact: \d+ parameters, (\d+) MACs', out.stdout + out.stderr)
+    return float(m.group(1)) if m else float('nan')
 
 
 def val_bpc(tools, model, train, val, threads):
@@ -140,10 +141,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default='build')
     ap.add_argument('--work', default=None)
-    ap.add_argument('--pretrain-steps', type=int, default=600)
-    ap.add_argument('--tune-limit', type=int, default=2048, help='training windows per variant')
+    ap.add_argument('--pretrain-steps', type=int, default=400)
+    ap.add_argument('--tune-limit', type=int, default=0,
+                    help='training windows per variant (0: all, one epoch)')
     ap.add_argument('--tune-epochs', type=int, default=1)
-    ap.add_argument('--threads', default='2')
+    ap.add_argument('--threads', default='1')
     ap.add_argument('--only', default=None, help='comma-separated variant names')
     ap.add_argument('--pretrain-only', action='store_true')
     a = ap.parse_args()
@@ -158,15 +160,22 @@ def main():
     cal = calibration(work, val)
     protect = 'protect=/lm_head/MatMul'  # pins the residual stream (d_model)
     variants = [
-        ('heads 25%', f'ratio=0 head-ratio=0.25'),
-        ('heads 50%', f'ratio=0 head-ratio=0.5'),
+        # the fine-tune alone: the original is briefly trained, so it gains too
+        ('unpruned, same fine-tune', None),
+        ('heads 25%', 'ratio=0 head-ratio=0.25'),
+        ('heads 50%', 'ratio=0 head-ratio=0.5'),
         ('FFN 25%', f'ratio=0.25 head-ratio=0 {protect}'),
         ('FFN 50%', f'ratio=0.5 head-ratio=0 {protect}'),
         ('layers 25% (1 of 4 blocks)', f'ratio=0 head-ratio=0 drop-layers=1 calibration={cal}'),
         ('layers 50% (2 of 4 blocks)', f'ratio=0 head-ratio=0 drop-layers=2 calibration={cal}'),
-        ('width at 0.6 MACs', f'target-macs=0.6 {protect}'),
-        ('depth+width at 0.6 MACs', f'target-macs=0.6 drop-layers=auto calibration={cal} '
-                                    f'{protect}'),
+        # at the MACs of dropping 2 blocks (F of the original): width alone, one block
+        # dropped plus width (target-macs after drop-layers=N is a fraction of the model
+        # left: F / (the MACs left by 1 block)), and sp-prune's own choice
+        ('width (heads+FFN), same MACs', lambda f, f1: f'target-macs={f:.4f} {protect}'),
+        ('depth+width: 1 block + width, same MACs',
+         lambda f, f1: f'target-macs={f / f1:.4f} drop-layers=1 calibration={cal} {protect}'),
+        ('drop-layers=auto, same MACs',
+         lambda f, f1: f'target-macs={f:.4f} drop-layers=auto calibration={cal} {protect}'),
     ]
     if a.only:
         keep = a.only.split(',')
@@ -174,26 +183,35 @@ def main():
     base_macs = macs(tools, orig)
     base_bpc = val_bpc(tools, orig, train, val, a.threads)
     rows = [('original', base_macs, base_bpc, None, None)]
+    fraction = {}  # of the original's MACs, per variant
     print(f'original: {base_macs:.4g} MACs, val {base_bpc:.4f} bpc', flush=True)
     for name, opts in variants:
         slug = re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
         pruned = os.path.join(work, f'{slug}.onnx')
         tuned = os.path.join(work, f'{slug}_tuned.onnx')
         t0 = time.time()
+        if callable(opts):
+            opts = opts(fraction['layers 50% (2 of 4 blocks)'],
+                        fraction['layers 25% (1 of 4 blocks)'])
         try:
-            run([os.path.join(tools, 'sp-opt'), orig, '-o', pruned,
-                 f'--pass-pipeline=builtin.module(sp-prune{{{opts}}})'])
+            if opts:
+                run([os.path.join(tools, 'sp-opt'), orig, '-o', pruned,
+                     f'--pass-pipeline=builtin.module(sp-prune{{{opts}}})'])
+            else:
+                shutil.copyfile(orig, pruned)
         except RuntimeError as e:
             print(f'{name}: prune failed: {e}', flush=True)
             continue
         before = val_bpc(tools, pruned, train, val, a.threads)
         run([os.path.join(tools, 'sp-train'), pruned, '--text', train, '--val-text', val,
              '--teacher', orig, '--kd-temp', '1', '--kd-alpha', '0.5',
-             '--epochs', a.tune_epochs, '--limit', a.tune_limit, '--batch', '32',
+             '--epochs', a.tune_epochs, '--batch', '32'] +
+            (['--limit', a.tune_limit] if a.tune_limit else []) + [
              '--optimizer', 'adamw', '--lr', '1e-3', '--schedule', 'cosine',
              '--threads', a.threads, '-q', '-o', tuned])
         after = val_bpc(tools, tuned, train, val, a.threads)
         m = macs(tools, pruned)
+        fraction[name] = m / base_macs
         rows.append((name, m, before, after, opts))
         print(f'{name}: {m:.4g} MACs ({m / base_macs:.2f}x), val {before:.4f} -> {after:.4f} '
               f'bpc ({time.time() - t0:.0f} s)', flush=True)
@@ -202,9 +220,11 @@ def main():
           'after KD fine-tune |')
     print('|---|---|---|---|---|')
     for name, m, before, after, opts in rows:
-        print(f'| {name} | {"`" + opts.replace(cal, "CAL") + "`" if opts else ""} | '
+        shown = opts.replace(cal, 'CAL').replace(protect, 'protect=P') if opts else ''
+        print(f'| {name} | {"`" + shown + "`" if shown else ""} | '
               f'{m / 1e6:.2f} M ({m / base_macs:.2f}) | {before:.3f} | '
               f'{"" if after is None else f"{after:.3f}"} |')
+    print(f'\nCAL = {cal} ({16} windows of the training text), P = {protect.split("=")[1]}')
     print(f'\ntotal {time.time() - t_start:.0f} s')
     return 0
 
