@@ -190,6 +190,10 @@ def main():
         pruned = os.path.join(work, f'{slug}.onnx')
         tuned = os.path.join(work, f'{slug}_tuned.onnx')
         t0 = time.time()
+        if callable(opts) and not {'layers 50% (2 of 4 blocks)',
+                                   'layers 25% (1 of 4 blocks)'} <= fraction.keys():
+            print(f'{name}: needs the two layers rows (--only)', flush=True)
+            continue
         if callable(opts):
             opts = opts(fraction['layers 50% (2 of 4 blocks)'],
                         fraction['layers 25% (1 of 4 blocks)'])
