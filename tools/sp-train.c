@@ -3,6 +3,7 @@
  *   sp-train pruned.onnx --data fashion-mnist --epochs 3 --lr 0.01 -o tuned.onnx
  *   sp-train m.onnx --train-npy x.npy y.npy --val-npy vx.npy vy.npy \
  *            --mean 0.49,0.48,0.45 --std 0.25,0.24,0.26 --augment flip,crop=4 -o t.onnx
+ *   sp-train char_lm.onnx --text train.txt --val-text val.txt -o tuned.onnx
  *
  * Trains on the training split (batches prepared on a loader thread),
  * evaluates top-1 on the validation split after each epoch, writes -o
@@ -41,7 +42,10 @@ static world the_world = {0, 1, {0}};
 typedef struct options {
   const char *model, *output, *data, *log, *dump;
   const char *train_npy[2], *val_npy[2], *train_dir, *val_dir; /* other data than --data */
+  const char *text, *val_text; /* character windows for a token model */
+  int64_t seq_len, text_stride; /* 0: the model's sequence length */
   int64_t epochs, batch, threads, limit, seed, log_every;
+  int eval_only;
   sp_normalize norm;
   sp_augment augment;
   int quiet, no_loader_thread, resume;
@@ -62,6 +66,15 @@ static void usage(FILE *out) {
           "  --train-dir DIR             TensorProto pairs DIR/input_N.pb, label_N.pb\n"
           "                              (float samples or batches, int64 labels)\n"
           "  --val-npy X.npy Y.npy, --val-dir DIR  data to evaluate after each epoch\n"
+          "  --text FILE                 a text file for a character model (int64 input\n"
+          "                              (batch, T), logits (batch, T, V)): token = byte\n"
+          "                              value (< V), windows of T bytes, labels the next\n"
+          "                              byte of each position; loss and bits per char\n"
+          "  --val-text FILE             text to evaluate after each epoch (windows of T)\n"
+          "  --seq-len T                 window length when the model's is dynamic\n"
+          "  --text-stride S             bytes between training windows (default T)\n"
+          "  --eval-only                 evaluate the validation data (or the training\n"
+          "                              data without one) and exit; no -o\n"
           "\n"
           "  -o, --output FILE           the fine-tuned model, written after each epoch\n"
           "  --epochs N                  passes over the training set (default 1)\n"
@@ -128,7 +141,8 @@ enum {
   OPT_LOG, OPT_DUMP, OPT_TRAIN_NPY, OPT_VAL_NPY, OPT_TRAIN_DIR, OPT_VAL_DIR, OPT_AUGMENT,
   OPT_NO_LOADER_THREAD, OPT_LOSS, OPT_TEACHER, OPT_KD_TEMP, OPT_KD_ALPHA, OPT_FREEZE,
   OPT_PCT_START, OPT_RESUME, OPT_LOG_EVERY, OPT_L1_BN, OPT_GATE_L1,
-  OPT_GROUP_LASSO, OPT_GROUPS, OPT_PROFILE,
+  OPT_GROUP_LASSO, OPT_GROUPS, OPT_PROFILE, OPT_TEXT, OPT_VAL_TEXT, OPT_SEQ_LEN,
+  OPT_TEXT_STRIDE, OPT_EVAL_ONLY,
 };
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -174,6 +188,11 @@ static int parse_options(int argc, char **argv, options *o) {
       {"group-lasso", required_argument, NULL, OPT_GROUP_LASSO},
       {"groups", required_argument, NULL, OPT_GROUPS},
       {"profile", optional_argument, NULL, OPT_PROFILE},
+      {"text", required_argument, NULL, OPT_TEXT},
+      {"val-text", required_argument, NULL, OPT_VAL_TEXT},
+      {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
+      {"text-stride", required_argument, NULL, OPT_TEXT_STRIDE},
+      {"eval-only", no_argument, NULL, OPT_EVAL_ONLY},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -236,6 +255,13 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     }
     case OPT_TRAIN_DIR: o->train_dir = optarg; break;
+    case OPT_TEXT: o->text = optarg; break;
+    case OPT_VAL_TEXT: o->val_text = optarg; break;
+    case OPT_SEQ_LEN: rc = cli_parse_int("--seq-len", optarg, 1, 1 << 24, &o->seq_len, &err); break;
+    case OPT_TEXT_STRIDE:
+      rc = cli_parse_int("--text-stride", optarg, 1, 1 << 24, &o->text_stride, &err);
+      break;
+    case OPT_EVAL_ONLY: o->eval_only = 1; break;
     case OPT_VAL_DIR: o->val_dir = optarg; break;
     case OPT_AUGMENT: rc = sp_augment_parse(optarg, &o->augment, &err); break;
     case OPT_NO_LOADER_THREAD: o->no_loader_thread = 1; break;
@@ -298,12 +324,25 @@ static int parse_options(int argc, char **argv, options *o) {
   o->model = argv[optind];
   if (sp_normalize_parse(mean, std, &o->norm, &err))
     return usage_error(&err);
-  const int sources = !!o->data + !!o->train_npy[0] + !!o->train_dir;
+  const int sources = !!o->data + !!o->train_npy[0] + !!o->train_dir + !!o->text;
   if (sources != 1) {
     fprintf(stderr, "sp-train: error: %s\n",
-            sources ? "give one of --data, --train-npy, --train-dir"
-                    : "--data fashion-mnist[:DIR], --train-npy X Y or --train-dir DIR is "
-                      "required");
+            sources ? "give one of --data, --train-npy, --train-dir, --text"
+                    : "--data fashion-mnist[:DIR], --train-npy X Y, --train-dir DIR or "
+                      "--text FILE is required");
+    return 2;
+  }
+  if (!o->text && (o->val_text || o->seq_len || o->text_stride)) {
+    fprintf(stderr, "sp-train: error: --val-text, --seq-len and --text-stride go with --text\n");
+    return 2;
+  }
+  if (o->text && (o->val_npy[0] || o->val_dir)) {
+    fprintf(stderr, "sp-train: error: --text is evaluated on --val-text\n");
+    return 2;
+  }
+  if (o->text && (mean || std || o->augment.flip || o->augment.crop_pad)) {
+    fprintf(stderr, "sp-train: error: --mean, --std and --augment do not apply to --text "
+                    "(token ids are byte values)\n");
     return 2;
   }
   if (o->data && (strncmp(o->data, "fashion-mnist", 13) ||
@@ -315,7 +354,12 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "sp-train: error: give one of --val-npy, --val-dir\n");
     return 2;
   }
-  if (!o->output && !o->dump) {
+  if (o->eval_only && (o->dump || o->resume)) {
+    fprintf(stderr, "sp-train: error: --eval-only goes with neither --dump-gradients nor "
+                    "--resume\n");
+    return 2;
+  }
+  if (!o->output && !o->dump && !o->eval_only) {
     fprintf(stderr, "sp-train: error: -o OUT.onnx is required\n");
     return 2;
   }
@@ -466,8 +510,71 @@ static int check_fits(sp_onnx_model *m, const sp_dataset *d, const char *what,
 }
 
 /* The training split and the one to evaluate on (count 0 when none). */
+/* Output 0's dims for an int64 input (1, seq_len) by shape inference;
+ * rank -1 when unknown. */
+static int token_logits_dims(sp_onnx_model *m, const Onnx__ValueInfoProto *in, int64_t seq_len,
+                             int64_t *dims) {
+  sp_value_info override = {.name = in->name, .kind = SP_VALUE_TENSOR,
+                            .elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64, .rank = 2,
+                            .dims = {1, seq_len}};
+  sp_shape_options so = {.input_overrides = &override, .num_input_overrides = 1};
+  sp_shape_table *table = NULL;
+  int rank = -1;
+  if (!sp_infer_shapes(m, &so, &table, NULL)) {
+    const sp_value_info *y = sp_shape_lookup(table, m->proto->graph->output[0]->name);
+    if (y && y->rank >= 0) {
+      rank = y->rank;
+      memcpy(dims, y->dims, (size_t)rank * sizeof *dims);
+    }
+  }
+  sp_shape_table_free(table);
+  return rank;
+}
+
+/* --text and --val-text: the model must take token ids (batch, T) and give
+ * logits (batch, T, V); the files become windows of T bytes (token id =
+ * byte, each below V) with the next byte of each position as its label. */
+static int load_text(const options *o, sp_onnx_model *m, sp_dataset *train, sp_dataset *val,
+                     sp_error *err) {
+  const Onnx__ValueInfoProto *in = model_input(m);
+  if (!in || !m->proto->graph->n_output)
+    return sp_error_set(err, "%s: no input or no output", m->path);
+  const int32_t type = in->type && in->type->tensor_type ? in->type->tensor_type->elem_type : 0;
+  if (type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+    return sp_error_set(err, "%s: input '%s' has element type %d; --text feeds token ids "
+                        "(int64, element type 7)", m->path, in->name, (int)type);
+  int64_t dims[SP_MAX_RANK];
+  if (declared_shape(in, dims) != 2)
+    return sp_error_set(err, "%s: input '%s' is not (batch, sequence); --text feeds windows "
+                        "of characters", m->path, in->name);
+  int64_t T = dims[1];
+  if (T > 0 && o->seq_len && o->seq_len != T)
+    return sp_error_set(err, "%s: input '%s' takes sequences of %lld, not --seq-len %lld",
+                        m->path, in->name, (long long)T, (long long)o->seq_len);
+  if (T <= 0 && !(T = o->seq_len))
+    return sp_error_set(err, "%s: input '%s' has a dynamic sequence length: give --seq-len",
+                        m->path, in->name);
+  int64_t out[SP_MAX_RANK];
+  const int out_rank = token_logits_dims(m, in, T, out);
+  if (out_rank != 3 || out[1] != T || out[2] < 1) {
+    char have[128] = "unknown";
+    if (out_rank >= 0)
+      format_dims(have, sizeof have, out, out_rank);
+    return sp_error_set(err, "%s: output '%s' is %s for a window of %lld; --text needs "
+                        "logits per position (batch, %lld, vocabulary)", m->path,
+                        m->proto->graph->output[0]->name, have, (long long)T, (long long)T);
+  }
+  const int64_t vocab = out[2];
+  if (sp_dataset_load_text(o->text, T, o->text_stride ? o->text_stride : T, vocab, train, err))
+    return -1;
+  /* validation windows do not overlap: each character is scored once */
+  return o->val_text ? sp_dataset_load_text(o->val_text, T, T, vocab, val, err) : 0;
+}
+
 static int load_data(const options *o, sp_onnx_model *m, sp_dataset *train,
                      sp_dataset *val, sp_error *err) {
+  if (o->text)
+    return load_text(o, m, train, val, err);
   int64_t dims[SP_MAX_RANK];
   const int input_rank = declared_shape(model_input(m), dims);
   const int sample_rank = input_rank > 1 ? input_rank - 1 : 0;
@@ -533,21 +640,27 @@ static void shard(int64_t *first, int64_t *n) {
   *n = per + (r < extra);
 }
 
+/* Top-1 over every label (each position of a text window) and the mean
+ * cross-entropy in nats. */
 static int evaluate(sp_trainer *t, const sp_dataset *test, const sp_normalize *norm,
-                    int64_t batch, float *x, int64_t *labels, double *accuracy, sp_error *err) {
-  int64_t correct = 0, dims[5], begin = 0, count = test->count;
+                    int64_t batch, float *x, int64_t *labels, double *accuracy, double *xent,
+                    sp_error *err) {
+  int64_t correct = 0, rows = 0, dims[5], begin = 0, count = test->count;
+  double sums[3] = {0};
   shard(&begin, &count); /* each rank scores its part of the test set */
   for (int64_t first = begin; first < begin + count; first += batch) {
     int64_t n = begin + count - first < batch ? begin + count - first : batch;
     sp_dataset_batch(test, norm, first, n, x, labels);
     batch_dims(test, n, dims);
-    if (sp_trainer_eval(t, x, dims, test->rank + 1, labels, &correct, err))
+    if (sp_trainer_eval_xent(t, x, dims, test->rank + 1, labels, &correct, &sums[1], &rows,
+                             err))
       return -1;
   }
-  double total = (double)correct;
-  if (the_world.size > 1 && the_world.sum.sum_f64(the_world.sum.ctx, &total, 1))
+  sums[0] = (double)correct, sums[2] = (double)rows;
+  if (the_world.size > 1 && the_world.sum.sum_f64(the_world.sum.ctx, sums, 3))
     return sp_error_set(err, "summing the test accuracy over processes failed");
-  *accuracy = test->count ? total / (double)test->count : 0;
+  *accuracy = sums[2] > 0 ? sums[0] / sums[2] : 0;
+  *xent = sums[2] > 0 ? sums[1] / sums[2] : 0;
   return 0;
 }
 
@@ -696,14 +809,31 @@ int main(int argc, char **argv) {
     goto out;
   if (the_world.size > 1)
     sp_trainer_set_collective(t, &the_world.sum);
+  const int64_t label_size = sp_dataset_label_size(&train); /* a text window's: T */
+  const int text = o.text != NULL;
   x = malloc((size_t)(o.batch * train.sample_size) * sizeof *x);
-  labels = malloc((size_t)o.batch * sizeof *labels);
+  labels = malloc((size_t)(o.batch * label_size) * sizeof *labels);
   if (!x || !labels) {
     sp_error_set(&err, "out of memory");
     goto out;
   }
   if (o.dump) {
     rc = dump_gradients(t, &o, &train, x, labels, &err);
+    goto out;
+  }
+  if (o.eval_only) { /* the model as it is, on the validation data (else the training data) */
+    const sp_dataset *set = test.count ? &test : &train;
+    double accuracy, xent;
+    if ((rc = evaluate(t, set, &o.norm, o.batch, x, labels, &accuracy, &xent, &err)))
+      goto out;
+    if (the_world.rank == 0) {
+      printf("%s: top-1 %.4f%%, loss %.6f", set == &test ? "val" : "train", 100 * accuracy,
+             xent);
+      if (text)
+        printf(", %.6f bits per character", xent / M_LN2);
+      printf(" (%lld samples, %lld labels)\n", (long long)set->count,
+             (long long)(set->count * label_size));
+    }
     goto out;
   }
   size_t out_len = strlen(o.output);
@@ -747,7 +877,7 @@ int main(int argc, char **argv) {
   if (start_epoch >= o.epochs && the_world.rank == 0) /* nothing left: the state's model */
     rc = sp_trainer_save(t, o.output, &err);
   for (int64_t epoch = start_epoch + 1; epoch <= o.epochs && !rc; ++epoch) {
-    double t0 = now_s(), last_line = t0, loss_sum = 0;
+    double t0 = now_s(), last_line = t0, loss_sum = 0, xent_sum = 0; /* xent: this rank's */
     int64_t done = 0, seen = 0, correct = 0; /* seen, correct: this rank's */
     char label[64];
     snprintf(label, sizeof label, "sp-train: epoch %lld/%lld", (long long)epoch,
@@ -770,14 +900,15 @@ int main(int argc, char **argv) {
       float loss, lr = sp_trainer_lr(t); /* loss: the global batch's */
       sp_runtime_set_profile(sp_trainer_runtime(t), o.profile);
       ts = now_s();
-      rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank, b.labels + mine,
-                           &loss, &err);
+      rc = sp_trainer_step(t, b.x + mine * train.sample_size, dims, b.rank,
+                           b.labels + mine * label_size, &loss, &err);
       step_seconds += now_s() - ts, ++steps_timed;
       sp_runtime_set_profile(sp_trainer_runtime(t), 0); /* evaluation is not timed */
       if (rc)
         break;
       seen += my_n;
       loss_sum += (double)loss * (double)n;
+      xent_sum += sp_trainer_batch_xent(t) * (double)my_n;
       correct += sp_trainer_batch_correct(t);
       done += n;
       if (log && o.log_every && sp_trainer_steps(t) % o.log_every == 0)
@@ -786,7 +917,8 @@ int main(int argc, char **argv) {
       double el = now_s() - t0, rate = done / (el > 0 ? el : 1e-9);
       char detail[96];
       snprintf(detail, sizeof detail, "loss %.4f  acc %.2f%%  %.0f samples/s",
-               loss_sum / (double)done, 100.0 * (double)correct / (double)seen, rate);
+               loss_sum / (double)done,
+               100.0 * (double)correct / (double)(seen * label_size), rate);
       if (bar.active) {
         sp_progress_update(&bar, done, detail);
       } else if (!o.quiet && now_s() - last_line >= 10) { /* logs: a line every 10 s */
@@ -799,29 +931,43 @@ int main(int argc, char **argv) {
     sp_progress_finish(&bar);
     if (rc)
       break;
-    double seconds = now_s() - t0, accuracy = 0;
+    double seconds = now_s() - t0, accuracy = 0, val_xent = 0;
     /* the state after the model: an interruption between the two resumes
      * from the state, which holds every value */
-    if ((test.count && (rc = evaluate(t, &test, &o.norm, o.batch, x, labels, &accuracy, &err))) ||
+    if ((test.count && (rc = evaluate(t, &test, &o.norm, o.batch, x, labels, &accuracy,
+                                      &val_xent, &err))) ||
         (the_world.rank == 0 && ((rc = sp_trainer_save(t, o.output, &err)) ||
                                  (rc = sp_trainer_save_state(t, state, epoch, &err)))))
       break;
-    char top1[64] = "";
-    if (test.count)
+    char top1[128] = "", bpc[64] = "";
+    const double train_bpc = xent_sum / (double)seen / M_LN2; /* this rank's windows */
+    if (test.count && text)
+      snprintf(top1, sizeof top1, ", val %.4f bits per character (top-1 %.2f%%)",
+               val_xent / M_LN2, 100 * accuracy);
+    else if (test.count)
       snprintf(top1, sizeof top1, ", test top-1 %.2f%%", 100 * accuracy);
+    if (text)
+      snprintf(bpc, sizeof bpc, " (%.4f bits per character)", train_bpc);
     if (!o.quiet)
-      fprintf(stderr, "epoch %lld/%lld: loss %.4f%s, %.1f s (%.0f samples/s)\n",
+      fprintf(stderr, "epoch %lld/%lld: loss %.4f%s%s, %.1f s (%.0f samples/s)\n",
               (long long)epoch, (long long)o.epochs,
-              loss_sum / (double)done, top1, seconds, (double)done / seconds);
+              loss_sum / (double)done, bpc, top1, seconds, (double)done / seconds);
     if (log) {
-      char top1_json[64] = "";
+      char top1_json[128] = "", bpc_json[64] = "";
       if (test.count)
-        snprintf(top1_json, sizeof top1_json, ", \"test_top1\": %.6f", accuracy);
+        snprintf(top1_json, sizeof top1_json, ", \"test_top1\": %.6f, \"test_loss\": %.6f",
+                 accuracy, val_xent);
+      if (test.count && text)
+        snprintf(top1_json + strlen(top1_json), sizeof top1_json - strlen(top1_json),
+                 ", \"val_bpc\": %.6f", val_xent / M_LN2);
+      if (text)
+        snprintf(bpc_json, sizeof bpc_json, ", \"train_bpc\": %.6f", train_bpc);
       fprintf(log,
-              "{\"epoch\": %lld, \"loss\": %.6f, \"train_top1\": %.6f%s, \"seconds\": %.3f, "
+              "{\"epoch\": %lld, \"loss\": %.6f, \"train_top1\": %.6f%s%s, \"seconds\": %.3f, "
               "\"samples_per_second\": %.1f, \"lr\": %.6g}\n",
-              (long long)epoch, loss_sum / (double)done, (double)correct / (double)seen,
-              top1_json, seconds, (double)done / seconds, (double)sp_trainer_lr(t));
+              (long long)epoch, loss_sum / (double)done,
+              (double)correct / (double)(seen * label_size), bpc_json, top1_json, seconds,
+              (double)done / seconds, (double)sp_trainer_lr(t));
       fflush(log); /* a whole line per epoch for whoever follows the log */
     }
   }

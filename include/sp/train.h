@@ -125,6 +125,14 @@ int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims,
                     int rank, const int64_t *labels, int64_t *correct,
                     sp_error *err);
 
+/* sp_trainer_eval that also adds to *xent the cross-entropy (nats, summed
+ * over every row of the logits, i.e. every position of a token model) and
+ * to *rows their count: a language model's validation loss is *xent / *rows.
+ * A label out of range is an error. */
+int sp_trainer_eval_xent(sp_trainer *t, const float *x, const int64_t *dims, int rank,
+                         const int64_t *labels, int64_t *correct, double *xent,
+                         int64_t *rows, sp_error *err);
+
 /* Data-parallel training (sp-train under mpirun): with a collective each
  * process passes its share of every global batch; the loss becomes the
  * global batch's mean, BatchNormalization uses global batch statistics,
@@ -138,6 +146,10 @@ void sp_trainer_set_collective(sp_trainer *t, const sp_collective *c);
 int sp_trainer_update(sp_trainer *t, sp_error *err);
 /* Labels the last sp_trainer_backward's logits got right (arg-max). */
 int64_t sp_trainer_batch_correct(const sp_trainer *t);
+/* Mean softmax cross-entropy (nats, no smoothing) of the last
+ * sp_trainer_backward's logits against its labels, whatever the training
+ * loss (distillation, MSE): bits per character is this / ln 2. */
+double sp_trainer_batch_xent(const sp_trainer *t);
 
 /* The runtime the trainer runs (for sp_runtime_set_profile and
  * sp_runtime_profile_print); valid until sp_trainer_free. */
@@ -178,7 +190,9 @@ void sp_train_shuffle(int64_t *order, int64_t n, uint64_t seed, int64_t epoch);
 
 /* ---- data (lib/train/data.c, npy.c, loader.c) ---- */
 
-/* Samples and integer labels in memory: x (count, sample) floats. */
+/* Samples and integer labels in memory: x (count, sample) floats, labels
+ * (count, label_size): one per sample for a classifier, one per position for
+ * a token model (a text window's next characters). */
 typedef struct sp_dataset {
   int64_t count;
   int rank;                      /* of one sample, e.g. 3 for (1, 28, 28) */
@@ -187,7 +201,13 @@ typedef struct sp_dataset {
   float *x;
   int64_t *labels;
   int64_t classes;               /* max label + 1 */
+  int64_t label_size;            /* labels per sample; 0 reads as 1 */
 } sp_dataset;
+
+/* Labels per sample of d (label_size, 1 when unset). */
+static inline int64_t sp_dataset_label_size(const sp_dataset *d) {
+  return d->label_size > 0 ? d->label_size : 1;
+}
 
 /* IDX image (magic 2051) and label (2049) files, gzip or plain, as in
  * Debian's dataset-fashion-mnist: samples (1, rows, cols) with pixels
@@ -211,6 +231,16 @@ int sp_dataset_load_npy(const char *x_path, const char *y_path,
 int sp_dataset_load_pb_dir(const char *dir, int sample_rank, sp_dataset *out,
                            sp_error *err);
 void sp_dataset_free(sp_dataset *d);
+
+/* A text file (gzip or plain) as character windows for a language model:
+ * the vocabulary is the byte values (token id = byte), every byte must be
+ * below vocab (else an error naming the file and the byte's offset). Window
+ * i is x = bytes[i*stride, i*stride + seq_len) (rank 1, sample_dims {seq_len})
+ * and its labels the next characters bytes[i*stride + 1, ... + seq_len + 1)
+ * (label_size seq_len); (size - seq_len - 1) / stride + 1 windows, so a file
+ * needs seq_len + 1 bytes at least. */
+int sp_dataset_load_text(const char *path, int64_t seq_len, int64_t stride, int64_t vocab,
+                         sp_dataset *out, sp_error *err);
 
 /* ---- batches (lib/train/loader.c) ---- */
 
@@ -249,7 +279,7 @@ void sp_augment_sample(const float *in, float *out, int64_t C, int64_t H,
                        int64_t W, int pad, int64_t dy, int64_t dx, int flip);
 
 /* Contiguous samples [first, first + n) of d, normalised, no augmentation
- * (evaluation): x (n, sample), labels (n). */
+ * (evaluation): x (n, sample), labels (n, label_size). */
 void sp_dataset_batch(const sp_dataset *d, const sp_normalize *norm,
                       int64_t first, int64_t n, float *x, int64_t *labels);
 
@@ -264,7 +294,8 @@ typedef struct sp_loader_options {
   int threaded;     /* prepare the next batch on a loader thread */
 } sp_loader_options;
 
-/* One batch: x (n, sample dims...) as dims[0, rank), labels (n). Valid until
+/* One batch: x (n, sample dims...) as dims[0, rank), labels (n, label_size
+ * of the dataset). Valid until
  * the next sp_loader_next or sp_loader_free. */
 typedef struct sp_batch {
   const float *x;

@@ -1,5 +1,6 @@
 /* data.c - datasets for training and evaluation (sp/train.h): IDX files,
- * .npy arrays and folders of TensorProto pairs, read whole into memory. */
+ * .npy arrays, folders of TensorProto pairs and text files (character
+ * windows and their next characters), read whole into memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ int sp_dataset_load_idx(const char *images, const char *labels, float mean,
       rc = sp_error_set(err, "out of memory for %lld images", (long long)count);
     else {
       out->count = count;
+      out->label_size = 1;
       out->rank = 3;
       out->sample_dims[0] = 1, out->sample_dims[1] = rows, out->sample_dims[2] = cols;
       out->sample_size = rows * cols;
@@ -149,6 +151,7 @@ int sp_dataset_load_npy(const char *x_path, const char *y_path, sp_dataset *out,
                       (long long)y.dims[0], (long long)x.dims[0], x_path);
   } else {
     out->count = x.dims[0];
+    out->label_size = 1;
     out->rank = x.rank - 1;
     out->sample_size = 1;
     for (int k = 0; k < out->rank; ++k)
@@ -237,6 +240,7 @@ static int load_pair(sp_dataset *d, int64_t *capacity, const char *in_path,
     const int64_t *dims = in->dims + batch;
     if (!rc && d->rank == 0) { /* the first pair fixes the sample dims */
       d->rank = rank;
+      d->label_size = 1;
       d->sample_size = 1;
       for (int k = 0; k < rank; ++k)
         d->sample_size *= d->sample_dims[k] = dims[k];
@@ -281,6 +285,54 @@ int sp_dataset_load_pb_dir(const char *dir, int sample_rank, sp_dataset *out,
   }
   if (!rc)
     rc = count_classes(out, dir, err);
+  if (rc)
+    sp_dataset_free(out);
+  return rc;
+}
+
+int sp_dataset_load_text(const char *path, int64_t seq_len, int64_t stride, int64_t vocab,
+                         sp_dataset *out, sp_error *err) {
+  memset(out, 0, sizeof *out);
+  if (seq_len < 1 || stride < 1 || vocab < 1)
+    return sp_error_set(err, "%s: sequence length, stride and vocabulary must be positive",
+                        path);
+  size_t size;
+  unsigned char *text = read_gz(path, &size, err);
+  if (!text)
+    return -1;
+  int rc = 0;
+  for (size_t k = 0; k < size && !rc; ++k)
+    if (text[k] >= vocab) /* token id = byte value */
+      rc = sp_error_set(err, "%s: byte %u at offset %zu is outside the model's vocabulary "
+                        "[0, %lld) (token ids are byte values)", path, text[k], k,
+                        (long long)vocab);
+  if (!rc && (int64_t)size < seq_len + 1)
+    rc = sp_error_set(err, "%s: %zu bytes; a window of %lld characters and its next "
+                      "characters need %lld", path, size, (long long)seq_len,
+                      (long long)seq_len + 1);
+  if (!rc) {
+    const int64_t count = ((int64_t)size - seq_len - 1) / stride + 1;
+    out->count = count;
+    out->rank = 1;
+    out->sample_dims[0] = seq_len;
+    out->sample_size = seq_len;
+    out->label_size = seq_len;
+    out->x = malloc((size_t)(count * seq_len) * sizeof *out->x);
+    out->labels = malloc((size_t)(count * seq_len) * sizeof *out->labels);
+    if (!out->x || !out->labels) {
+      rc = sp_error_set(err, "%s: out of memory for %lld windows", path, (long long)count);
+    } else {
+      for (int64_t i = 0; i < count; ++i)
+        for (int64_t p = 0; p < seq_len; ++p) {
+          const unsigned char *w = text + i * stride + p;
+          out->x[i * seq_len + p] = (float)w[0];
+          out->labels[i * seq_len + p] = w[1]; /* the next character */
+          if (w[1] + 1 > out->classes)
+            out->classes = w[1] + 1;
+        }
+    }
+  }
+  free(text);
   if (rc)
     sp_dataset_free(out);
   return rc;

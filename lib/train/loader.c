@@ -83,7 +83,8 @@ static void normalize_sample(const sp_normalize *n, const sp_dataset *d, float *
 void sp_dataset_batch(const sp_dataset *d, const sp_normalize *norm, int64_t first, int64_t n,
                       float *x, int64_t *labels) {
   memcpy(x, d->x + first * d->sample_size, (size_t)(n * d->sample_size) * sizeof *x);
-  memcpy(labels, d->labels + first, (size_t)n * sizeof *labels);
+  const int64_t ls = sp_dataset_label_size(d);
+  memcpy(labels, d->labels + first * ls, (size_t)(n * ls) * sizeof *labels);
   for (int64_t i = 0; i < n; ++i)
     normalize_sample(norm, d, x + i * d->sample_size);
 }
@@ -183,6 +184,7 @@ static void prepare(sp_loader *l, int64_t k) {
   const int64_t first = index * l->o.batch;
   const int64_t n = d->count - first < l->o.batch ? d->count - first : l->o.batch;
   const int augment = l->o.augment.flip || l->o.augment.crop_pad;
+  const int64_t ls = sp_dataset_label_size(d);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t sample = l->order[first + i];
     const float *src = d->x + sample * d->sample_size;
@@ -202,7 +204,7 @@ static void prepare(sp_loader *l, int64_t k) {
       memcpy(dst, src, (size_t)d->sample_size * sizeof *dst);
     }
     normalize_sample(&l->o.norm, d, dst);
-    s->labels[i] = d->labels[sample];
+    memcpy(s->labels + i * ls, d->labels + sample * ls, (size_t)ls * sizeof *s->labels);
   }
   sp_batch *b = &s->batch;
   b->x = s->x, b->labels = s->labels, b->n = n;
@@ -267,7 +269,7 @@ int sp_loader_create(const sp_dataset *d, const sp_loader_options *options, sp_l
   int ok = l->order != NULL;
   for (int s = 0; s < 2 && ok; ++s) {
     l->slots[s].x = malloc((size_t)(n * d->sample_size) * sizeof(float));
-    l->slots[s].labels = malloc((size_t)n * sizeof(int64_t));
+    l->slots[s].labels = malloc((size_t)(n * sp_dataset_label_size(d)) * sizeof(int64_t));
     ok = l->slots[s].x && l->slots[s].labels;
   }
   if (!ok) {

@@ -37,6 +37,7 @@ struct sp_trainer {
   int64_t *tokens; /* x as integers, for a model whose input is int64 */
   size_t tokens_cap;
   int64_t steps, batch_correct;
+  double batch_xent; /* mean cross-entropy of the last backward's rows */
   const sp_collective *collective; /* data-parallel: sums over processes */
   float share; /* of the global batch this process trains on: 1 alone */
   uint64_t rng; /* splitmix64 state, for any random choice of a step */
@@ -394,6 +395,9 @@ int sp_trainer_backward(sp_trainer *t, const float *x, const int64_t *dims, int 
     xent_backward(t->dlogits, s, labels, B, K, eps);
   }
   t->batch_correct = count_correct(s, labels, B, K);
+  t->batch_xent = t->o.loss == SP_LOSS_XENT && !teacher && eps == 0
+                      ? (double)*loss /* the same sum, not computed twice */
+                      : (double)xent_forward(s, labels, B, K, 0);
   if (t->collective && share_of_global_batch(t, B, K, loss, err))
     return -1;
   if (!isfinite(*loss))
@@ -467,6 +471,8 @@ const sp_train_options *sp_trainer_options(const sp_trainer *t) { return &t->o; 
 
 int64_t sp_trainer_batch_correct(const sp_trainer *t) { return t->batch_correct; }
 
+double sp_trainer_batch_xent(const sp_trainer *t) { return t->batch_xent; }
+
 /* One update of every parameter from its gradient (summed over the
  * processes first, with a collective); gradients zeroed. */
 int sp_trainer_update(sp_trainer *t, sp_error *err) {
@@ -531,6 +537,23 @@ int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims, int rank
   if (!y)
     return -1;
   *correct += count_correct(y->data, labels, rows, K);
+  return 0;
+}
+
+int sp_trainer_eval_xent(sp_trainer *t, const float *x, const int64_t *dims, int rank,
+                         const int64_t *labels, int64_t *correct, double *xent,
+                         int64_t *rows, sp_error *err) {
+  int64_t K, n;
+  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, &n, err);
+  if (!y)
+    return -1;
+  for (int64_t b = 0; b < n; ++b)
+    if (labels[b] < 0 || labels[b] >= K)
+      return sp_error_set(err, "label %lld of row %lld is outside [0, %lld)",
+                          (long long)labels[b], (long long)b, (long long)K);
+  *correct += count_correct(y->data, labels, n, K);
+  *xent += (double)xent_forward(y->data, labels, n, K, 0) * (double)n;
+  *rows += n;
   return 0;
 }
 

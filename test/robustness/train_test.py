@@ -419,5 +419,74 @@ def resume_with_other_options(t):
         expect(f.read() == before, 'the checkpoint changed after a failed resume')
 
 
+def char_model(t, vocab=128, seq=8, name='char.onnx'):
+    """Token ids (batch, seq) -> Gather(embedding) -> MatMul -> logits
+    (batch, seq, vocab): the smallest character model --text trains."""
+    rng = np.random.default_rng(2)
+    g = helper.make_graph(
+        [helper.make_node('Gather', ['emb', 'x'], ['e'], name='embed'),
+         helper.make_node('MatMul', ['e', 'w'], ['y'], name='head')],
+        'char', [helper.make_tensor_value_info('x', TP.INT64, ['batch', seq])],
+        [helper.make_tensor_value_info('y', TP.FLOAT, ['batch', seq, vocab])],
+        [numpy_helper.from_array((rng.standard_normal((vocab, 8)) * 0.1).astype(np.float32),
+                                 'emb'),
+         numpy_helper.from_array((rng.standard_normal((8, vocab)) * 0.1).astype(np.float32),
+                                 'w')])
+    import onnx
+    path = t.path(name)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]), path)
+    return path
+
+
+def text_file(t, name, data):
+    path = t.path(name)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return path
+
+
+@case
+def text_bad_files(t):
+    model, out = char_model(t), t.path('o.onnx')
+    good = text_file(t, 'good.txt', b'the quick brown fox jumps over the lazy dog. ' * 4)
+    t.run('sp-train', model, '--text', good, '--epochs', '2', '--batch', '4', '-o',
+          out, "-q").ok()
+    os.remove(out)
+    t.run('sp-train', model, '--text', text_file(t, 'empty.txt', b''), '-o', out).fails(
+        r'empty\.txt: 0 bytes; a window of 8 characters and its next characters need 9', rc=1)
+    t.run('sp-train', model, '--text', text_file(t, 'short.txt', b'12345678'), '-o', out).fails(
+        r'short\.txt: 8 bytes; .* need 9', rc=1)
+    # a byte past the model's 128 tokens (UTF-8 for e-acute at offset 5)
+    t.run('sp-train', model, '--text', text_file(t, 'utf8.txt', 'caf\u00e9s and more text'
+                                                  .encode('utf-8')), '-o', out).fails(
+        r"utf8\.txt: byte 195 at offset 3 is outside the model's vocabulary \[0, 128\)", rc=1)
+    t.run('sp-train', model, '--text', good, '--val-text', text_file(t, 'v.txt', b'\xff' * 20),
+          '-o', out).fails(r'v\.txt: byte 255 at offset 0', rc=1)
+    t.run('sp-train', model, '--text', t.path('missing.txt'), '-o', out).fails(
+        r'missing\.txt: cannot open', rc=1)
+    expect(not os.path.exists(out), 'output written after bad text')
+
+
+@case
+def text_model_does_not_fit(t):
+    good = text_file(t, 'good.txt', b'the quick brown fox jumps over the lazy dog. ' * 4)
+    out = t.path('o.onnx')
+    t.run('sp-train', classifier(t), '--text', good, '-o', out).fails(
+        r"input 'x' has element type 1; --text feeds token ids", rc=1)
+    dynamic = char_model(t, seq='T', name='dyn.onnx')
+    t.run('sp-train', dynamic, '--text', good, '-o', out).fails(
+        r"dyn\.onnx: input 'x' has a dynamic sequence length: give --seq-len", rc=1)
+    t.run('sp-train', dynamic, '--text', good, '--seq-len', '6', '--batch', '4', '-o',
+          out, "-q").ok()
+    os.remove(out)
+    t.run('sp-train', char_model(t), '--text', good, '--seq-len', '6', '-o', out).fails(
+        r"input 'x' takes sequences of 8, not --seq-len 6", rc=1)
+    t.run('sp-train', char_model(t), '--text', good, '--mean', '0.5', '-o', out).fails(
+        r'--mean, --std and --augment do not apply to --text', rc=2)
+    t.run('sp-train', char_model(t), '--data', 'fashion-mnist', '--val-text', good, '-o',
+          out).fails(r'--val-text, --seq-len and --text-stride go with --text', rc=2)
+    expect(not os.path.exists(out), 'output written after a model that does not fit')
+
+
 if __name__ == '__main__':
     probe.main()

@@ -48,6 +48,12 @@ if(TARGET sp-train)
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/optim_test.py
                    --sp-train $<TARGET_FILE:sp-train>)
   set_tests_properties(train.optim PROPERTIES LABELS "fast;asan" TIMEOUT 300)
+  # --text: a character model's gradients against PyTorch, bits per character,
+  # training, the loader thread and --resume on text (test/train/text_test.py)
+  add_test(NAME train.text
+           COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/text_test.py
+                   --sp-train $<TARGET_FILE:sp-train>)
+  set_tests_properties(train.text PROPERTIES LABELS "fast;asan" TIMEOUT 300)
   # --seed reproducibility, --resume bit for bit, --freeze (no PyTorch)
   add_test(NAME train.run
            COMMAND ${SP_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_test.py

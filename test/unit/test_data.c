@@ -302,7 +302,7 @@ static void test_normalize(void **state) {
   int64_t labels[2] = {0, 1}, out_labels[2];
   for (int i = 0; i < 12; ++i)
     x[i] = (float)i;
-  sp_dataset d = {2, 3, {3, 1, 2}, 6, x, labels, 2};
+  sp_dataset d = {2, 3, {3, 1, 2}, 6, x, labels, 2, 1};
   float batch[12];
   assert_int_equal(sp_normalize_parse("0.5,1,-2", "0.25,2,4", &n, &err), 0);
   sp_dataset_batch(&d, &n, 0, 2, batch, out_labels);
@@ -363,7 +363,7 @@ static sp_dataset make_images(float *x, int64_t *labels) {
     for (int k = 0; k < H * W; ++k)
       x[i * H * W + k] = (float)(i + 1) + (float)k / 100;
   }
-  sp_dataset d = {N, 3, {1, H, W}, H * W, x, labels, N};
+  sp_dataset d = {N, 3, {1, H, W}, H * W, x, labels, N, 1};
   return d;
 }
 
@@ -506,6 +506,71 @@ static void test_loader_stops_mid_epoch(void **state) {
   assert_non_null(strstr(err.message, "--augment needs images"));
 }
 
+/* A text file as windows of T bytes with the next bytes as labels, every
+ * stride; the loader keeps each window's T labels with it through the
+ * shuffle, on the loader thread too. */
+static void test_text_windows(void **state) {
+  (void)state;
+  char dir[] = "/tmp/sp_test_text_XXXXXX", path[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/t.txt", dir);
+  const char text[] = "abcdefghijklmnopqrstuvwxyz"; /* 26 bytes */
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, 26, f), 26);
+  assert_int_equal(fclose(f), 0);
+  sp_dataset d;
+  sp_error err = {{0}};
+  if (sp_dataset_load_text(path, 4, 3, 128, &d, &err))
+    fail_msg("%s", err.message);
+  assert_int_equal(d.count, (26 - 4 - 1) / 3 + 1); /* 8 windows */
+  assert_int_equal(d.rank, 1);
+  assert_int_equal(d.sample_dims[0], 4);
+  assert_int_equal(sp_dataset_label_size(&d), 4);
+  for (int64_t i = 0; i < d.count; ++i)
+    for (int p = 0; p < 4; ++p) {
+      assert_true(d.x[i * 4 + p] == (float)text[i * 3 + p]);
+      assert_int_equal(d.labels[i * 4 + p], text[i * 3 + p + 1]); /* the next character */
+    }
+  float x[3 * 4];
+  int64_t labels[3 * 4];
+  sp_normalize identity = {0};
+  identity.channels = 1, identity.std[0] = 1;
+  sp_dataset_batch(&d, &identity, 5, 3, x, labels);
+  assert_memory_equal(labels, d.labels + 5 * 4, sizeof labels);
+  for (int threaded = 0; threaded <= 1; ++threaded) {
+    sp_loader_options o = {.batch = 3, .epochs = 2, .seed = 3, .shuffle = 1,
+                           .threaded = threaded};
+    o.norm = identity;
+    sp_loader *l;
+    if (sp_loader_create(&d, &o, &l, &err))
+      fail_msg("%s", err.message);
+    int moved = 0;
+    for (int k = 0; k < 6; ++k) {
+      sp_batch b;
+      assert_int_equal(sp_loader_next(l, &b, &err), 0);
+      for (int64_t i = 0; i < b.n; ++i) {
+        const int64_t w = (int64_t)b.x[i * 4] - 'a'; /* the window's first byte */
+        assert_int_equal(w % 3, 0);
+        moved += w / 3 != b.index * 3 + i;
+        for (int p = 0; p < 4; ++p)
+          assert_int_equal(b.labels[i * 4 + p], (int64_t)b.x[i * 4 + p] + 1);
+      }
+    }
+    assert_true(moved > 0);
+    sp_loader_free(l);
+  }
+  sp_dataset_free(&d);
+  /* errors name the file: a byte past the vocabulary, too short */
+  assert_int_equal(sp_dataset_load_text(path, 4, 4, 100, &d, &err), -1);
+  assert_non_null(strstr(err.message, "t.txt: byte 100 at offset 3 is outside"));
+  assert_int_equal(sp_dataset_load_text(path, 26, 1, 128, &d, &err), -1);
+  assert_non_null(strstr(err.message, "t.txt: 26 bytes; a window of 26 characters"));
+  assert_null(d.x);
+  remove(path);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_npy_header_forms),
@@ -517,6 +582,7 @@ int main(void) {
       cmocka_unit_test(test_loader_shuffles_every_sample_once),
       cmocka_unit_test(test_loader_augments_deterministically),
       cmocka_unit_test(test_loader_stops_mid_epoch),
+      cmocka_unit_test(test_text_windows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
