@@ -228,6 +228,13 @@ static const sp_pass_info registry[] = {
     {"sp-iterative-prune",
      "Prune gradually (AGP, cubic schedule): mask, fine-tune, repeat; then shrink once",
      iterative_prune_options, COUNT(iterative_prune_options), sp_iterative_prune_run},
+    {"sp-convert-nn-to-tosa",
+     "Rewrite nn ops into upstream TOSA (NHWC conv/pool between transposes, OHWI weights); "
+     "needs static f32 shapes",
+     NULL, 0, sp_convert_nn_to_tosa_run},
+    {"sp-convert-tosa-to-nn",
+     "Rewrite TOSA ops into nn (NCHW, OIHW weights), cancelling the layout transposes",
+     NULL, 0, sp_convert_tosa_to_nn_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

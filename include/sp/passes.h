@@ -107,5 +107,7 @@ int sp_recalibrate_bn_run(MlirOperation module, const sp_pass_args *args);
 int sp_finetune_run(MlirOperation module, const sp_pass_args *args);
 int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args);
 int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args);
+int sp_convert_nn_to_tosa_run(MlirOperation module, const sp_pass_args *args);
+int sp_convert_tosa_to_nn_run(MlirOperation module, const sp_pass_args *args);
 
 #endif
