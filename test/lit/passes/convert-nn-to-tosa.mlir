@@ -29,10 +29,12 @@ func.func @conv_relu(%x: tensor<1x2x4x4xf32>) -> tensor<1x1x4x3xf32> {
 // Depthwise (group = C = 2, multiplier 2): weight (4,1,1,1) -> (KH,KW,C,M) =
 // (1,1,2,2); no bias -> zeros; Clip(0, 6) -> clamp.
 // CHECK-LABEL: func @depthwise_clip
-// CHECK-DAG: %[[W:.*]] = "tosa.const"() <{value = dense_resource<{{.*}}> : tensor<1x1x2x2xf32>}>
+// CHECK-DAG: %[[W:.*]] = "tosa.const"() <{value = dense_resource<[[WR:.*]]> : tensor<1x1x2x2xf32>}>
 // CHECK-DAG: %[[Z:.*]] = "tosa.const"() <{value = dense<0.000000e+00> : tensor<4xf32>}>
 // CHECK: tosa.depthwise_conv2d %{{.*}}, %[[W]], %[[Z]] {{.*}} -> tensor<1x4x4x4xf32>
 // CHECK: tosa.clamp %{{.*}} {max_fp = 6.000000e+00 : f32, max_int = 6 : i64, min_fp = 0.000000e+00 : f32, min_int = 0 : i64}
+// Channel-major (c0m0 c0m1 c1m0 c1m1 = 1 2 3 4), not multiplier-major (1 3 2 4).
+// CHECK: [[WR]]: "0x400000000000803F000000400000404000008040"
 func.func @depthwise_clip(%x: tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32> {
   %w = "nn.Initializer"() {value = dense<[[[[1.0]]], [[[2.0]]], [[[3.0]]], [[[4.0]]]]> : tensor<4x1x1x1xf32>} : () -> tensor<4x1x1x1xf32>
   %c = "nn.Conv"(%x, %w) {group = 2 : i64} : (tensor<1x2x4x4xf32>, tensor<4x1x1x1xf32>) -> tensor<1x4x4x4xf32>
