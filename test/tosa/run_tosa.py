@@ -119,7 +119,10 @@ def run_llvm(tosa_path, work, x, out_rank):
     lib._mlir_ciface_forward(ctypes.byref(out), ctypes.byref(inp))
     n = int(np.prod(list(out.sizes)))
     buf = (ctypes.c_float * n).from_address(out.aligned + out.offset * 4)
-    return np.array(buf, dtype=np.float32).reshape(list(out.sizes))
+    y = np.array(buf, dtype=np.float32).reshape(list(out.sizes))
+    for path in (renamed, llvm_mlir, ll, so):  # weights as text: hundreds of MB for resnet18
+        os.remove(path)
+    return y
 
 
 def scaled_diff(ref, out):
