@@ -451,6 +451,8 @@ static MlirValue convert_slice(n2t *c, MlirOperation op) {
                      a, 2);
 }
 
+static MlirValue convert_layernorm(n2t *c, MlirOperation op);
+
 static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   MlirValue x = mlirOperationGetNumOperands(op) ? mlirOperationGetOperand(op, 0) : (MlirValue){NULL};
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
@@ -470,6 +472,37 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
       return binary(c, BINARY[i][1], x, mlirOperationGetOperand(op, 1), y);
   if (!strcmp(name, "Div"))
     return binary(c, "tosa.mul", x, unary(c, "tosa.reciprocal", to_rank(c, mlirOperationGetOperand(op, 1), mlirShapedTypeGetRank(y))), y);
+  if (!strcmp(name, "Pow")) {
+    MlirValue e = mlirOperationGetOperand(op, 1);
+    int64_t count;
+    const float *f = tosa_const_f32(e, &count);
+    if (f && count == 1 && f[0] == 2.0f) // x^2, as LayerNorm decompositions write it
+      return binary(c, "tosa.mul", x, x, y);
+    return binary(c, "tosa.pow", x, e, y);
+  }
+  if (!strcmp(name, "Max") || !strcmp(name, "Min")) {
+    if (mlirOperationGetNumOperands(op) != 2) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: %s of other than two inputs", name);
+      return (MlirValue){NULL};
+    }
+    return binary(c, name[1] == 'a' ? "tosa.maximum" : "tosa.minimum", x,
+                  mlirOperationGetOperand(op, 1), y);
+  }
+  if (!strcmp(name, "Gelu")) { // x/2 (1 + erf(x / sqrt 2)); approximate=tanh is refused
+    MlirAttribute approx = mlirOperationGetAttributeByName(op, sp_str("approximate"));
+    if (!mlirAttributeIsNull(approx) && mlirAttributeIsAString(approx) &&
+        mlirStringAttrGetValue(approx).length == 4) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: Gelu approximate=tanh");
+      return (MlirValue){NULL};
+    }
+    int64_t ones[TOSA_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
+    intptr_t rank = mlirShapedTypeGetRank(y);
+    MlirValue erf = unary(c, "tosa.erf", binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.70710678f), y));
+    MlirValue half = binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.5f), y);
+    return binary(c, "tosa.mul", half, binary(c, "tosa.add", erf, f32_splat(c, ones, rank, 1.0f), y), y);
+  }
+  if (!strcmp(name, "LayerNormalization"))
+    return convert_layernorm(c, op);
   if (!strcmp(name, "Sqrt"))
     return unary(c, "tosa.reciprocal", unary(c, "tosa.rsqrt", x));
   if (!strcmp(name, "Relu"))
@@ -546,6 +579,63 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   return (MlirValue){NULL};
 }
 
+// Split (a generic onnx.Split): one tosa.slice per result, each starting where
+// the previous result's extent along axis ends.
+static int convert_split(n2t *c, MlirOperation op) {
+  MlirValue x = mlirOperationGetOperand(op, 0);
+  int64_t xd[TOSA_MAX_RANK], start[TOSA_MAX_RANK] = {0};
+  intptr_t rank = tosa_dims(mlirValueGetType(x), xd);
+  int64_t axis = norm_axis(tosa_int_attr(op, "axis", 0), rank);
+  for (intptr_t i = 0; i < mlirOperationGetNumResults(op); ++i) {
+    MlirValue res = mlirOperationGetResult(op, i);
+    int64_t yd[TOSA_MAX_RANK];
+    if (!tosa_static(mlirValueGetType(res))) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: Split results need static shapes");
+      return -1;
+    }
+    tosa_dims(mlirValueGetType(res), yd);
+    MlirNamedAttribute a[2] = {named(c, "start", i64s(c, start, rank)),
+                               named(c, "size", i64s(c, yd, rank))};
+    mlirValueReplaceAllUsesOfWith(
+        res, tosa_build1(&c->b, "tosa.slice", &x, 1, mlirValueGetType(res), a, 2));
+    start[axis] += yd[axis];
+  }
+  return 0;
+}
+
+// LayerNormalization over the axes from `axis` on: (x - mean) * rsqrt(var + eps)
+// * scale + B, mean and var by reduce_sum times 1/count.
+static MlirValue convert_layernorm(n2t *c, MlirOperation op) {
+  MlirValue x = input(op, 0), scale = input(op, 1), bias = input(op, 2);
+  MlirType t = mlirValueGetType(x);
+  int64_t xd[TOSA_MAX_RANK], ones[TOSA_MAX_RANK];
+  intptr_t rank = tosa_dims(t, xd);
+  int64_t axis = norm_axis(tosa_int_attr(op, "axis", -1), rank), count = 1;
+  for (intptr_t d = 0; d < rank; ++d)
+    ones[d] = 1;
+  for (intptr_t i = 1; i < mlirOperationGetNumResults(op); ++i)
+    if (!mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(op, i)))) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: LayerNormalization's Mean/InvStdDev outputs");
+      return (MlirValue){NULL};
+    }
+  MlirValue sum = x;
+  for (int64_t d = axis; d < rank; ++d) {
+    count *= xd[d];
+    sum = reduce(c, "tosa.reduce_sum", sum, d);
+  }
+  MlirType rt = mlirValueGetType(sum);
+  MlirValue inv_n = f32_splat(c, ones, rank, (float)(1.0 / (double)count));
+  MlirValue centered = binary(c, "tosa.sub", x, binary(c, "tosa.mul", sum, inv_n, rt), t);
+  MlirValue sq = binary(c, "tosa.mul", centered, centered, t);
+  for (int64_t d = axis; d < rank; ++d)
+    sq = reduce(c, "tosa.reduce_sum", sq, d);
+  MlirValue var = binary(c, "tosa.mul", sq, inv_n, rt);
+  MlirValue eps = f32_splat(c, ones, rank, (float)tosa_float_attr(op, "epsilon", 1e-5));
+  MlirValue inv_std = unary(c, "tosa.rsqrt", binary(c, "tosa.add", var, eps, rt));
+  MlirValue y = binary(c, "tosa.mul", binary(c, "tosa.mul", centered, inv_std, t), scale, t);
+  return mlirValueIsNull(bias) ? y : binary(c, "tosa.add", y, bias, t);
+}
+
 // Converts one nn (or generic onnx.) op; 0 on success.
 static int convert(n2t *c, MlirOperation op) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
@@ -574,6 +664,8 @@ static int convert(n2t *c, MlirOperation op) {
     free(t);
     return -1;
   }
+  if (!strcmp(name, "Split"))
+    return convert_split(c, op);
   MlirValue r = convert_op(c, op, name);
   if (mlirValueIsNull(r))
     return -1;

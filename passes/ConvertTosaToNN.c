@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp/dialect.h"
+#include "sp/hashmap.h"
 #include "sp/passes.h"
 #include "tosa_internal.h"
 
@@ -23,7 +24,45 @@ typedef struct t2n {
   MlirType f32, i64;
   int64_t opset;
   long const_counter;
+  sp_map used_names; /* node names given out (ONNX node names must be unique) */
+  char **names;      /* their storage */
+  size_t num_names, cap_names;
 } t2n;
+
+// loc, or a NameLoc around it whose name (the node name ONNX export writes)
+// no earlier op of this pass got: one TOSA op (and one ONNX node before it)
+// may become several nn ops. suffix (may be NULL) marks helper ops.
+static MlirLocation unique_loc(t2n *c, MlirLocation loc, const char *suffix) {
+  int is_node = 0;
+  char *name = sp_location_name(loc, &is_node);
+  if (!name || !is_node) {
+    free(name);
+    return loc;
+  }
+  size_t cap = strlen(name) + (suffix ? strlen(suffix) : 0) + 24;
+  char *candidate = malloc(cap);
+  snprintf(candidate, cap, "%s%s", name, suffix ? suffix : "");
+  for (long k = 1; sp_map_get_str(&c->used_names, candidate, NULL); ++k)
+    snprintf(candidate, cap, "%s%s_%ld", name, suffix ? suffix : "", k);
+  int renamed = strcmp(candidate, name) != 0;
+  free(name);
+  if (c->num_names == c->cap_names) {
+    c->cap_names = c->cap_names ? 2 * c->cap_names : 64;
+    c->names = realloc(c->names, c->cap_names * sizeof *c->names);
+  }
+  c->names[c->num_names++] = candidate;
+  sp_map_put_str(&c->used_names, candidate, candidate);
+  return renamed ? mlirLocationNameGet(c->ctx, sp_str(candidate), loc) : loc;
+}
+
+static MlirValue emit(t2n *c, const char *name, MlirValue *ops, intptr_t n, MlirType y,
+                      MlirNamedAttribute *a, intptr_t na, const char *suffix) {
+  MlirLocation saved = c->b.loc;
+  c->b.loc = unique_loc(c, saved, suffix);
+  MlirValue r = tosa_build1(&c->b, name, ops, n, y, a, na);
+  c->b.loc = saved;
+  return r;
+}
 
 static const int64_t TO_NHWC[4] = {0, 2, 3, 1};
 static const int64_t TO_NCHW[4] = {0, 3, 1, 2};
@@ -68,7 +107,7 @@ static MlirValue transpose(t2n *c, MlirValue x, const int64_t *perm, intptr_t ra
     out[d] = in[perm[d]];
   MlirNamedAttribute a = named(c, "perm", i64s(c, perm, rank));
   MlirType elem = mlirShapedTypeGetElementType(mlirValueGetType(x));
-  return tosa_build1(&c->b, "nn.Transpose", &x, 1, tosa_tensor(elem, out, rank), &a, 1);
+  return emit(c, "nn.Transpose", &x, 1, tosa_tensor(elem, out, rank), &a, 1, "/transpose");
 }
 
 // An nn op with ops filling its first n input positions (later optional ones
@@ -77,7 +116,7 @@ static MlirValue nn1(t2n *c, const char *name, MlirValue *ops, intptr_t n, MlirT
                      MlirNamedAttribute *a, intptr_t na) {
   const sp_op_signature *sig = sp_dialect_signature(name + 3);
   if (!sig || !sig->operand_segments_attr)
-    return tosa_build1(&c->b, name, ops, n, y, a, na);
+    return emit(c, name, ops, n, y, a, na, NULL);
   int32_t sizes[SP_MAX_SEGMENTS];
   for (int i = 0; i < sig->num_operands; ++i)
     sizes[i] = i < n;
@@ -85,7 +124,7 @@ static MlirValue nn1(t2n *c, const char *name, MlirValue *ops, intptr_t n, MlirT
   for (intptr_t i = 0; i < na && i < 7; ++i)
     all[i] = a[i];
   all[na] = named(c, "operand_segment_sizes", mlirDenseI32ArrayGet(c->ctx, sig->num_operands, sizes));
-  return tosa_build1(&c->b, name, ops, n, y, all, na + 1);
+  return emit(c, name, ops, n, y, all, na + 1, NULL);
 }
 
 static MlirValue nchw_op(t2n *c, MlirOperation op, const char *name, MlirValue *ops,
@@ -196,7 +235,7 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
       {"log", "nn.Log"},         {"abs", "nn.Abs"},     {"negate", "nn.Neg"},
       {"floor", "nn.Floor"},     {"ceil", "nn.Ceil"},   {"erf", "nn.Erf"},
       {"reciprocal", "nn.Reciprocal"}, {"add", "nn.Add"}, {"sub", "nn.Sub"},
-      {"matmul", "nn.MatMul"},
+      {"matmul", "nn.MatMul"},  {"pow", "nn.Pow"},
   };
   for (size_t i = 0; i < sizeof SAME / sizeof SAME[0]; ++i)
     if (!strcmp(name, SAME[i][0]))
@@ -325,6 +364,8 @@ static void cancel_transposes(MlirBlock body) {
   }
 }
 
+static int convert_module(t2n *c, MlirOperation module);
+
 int sp_convert_tosa_to_nn_run(MlirOperation module, const sp_pass_args *args) {
   (void)args;
   t2n c;
@@ -334,6 +375,16 @@ int sp_convert_tosa_to_nn_run(MlirOperation module, const sp_pass_args *args) {
   c.f32 = mlirF32TypeGet(c.ctx);
   c.i64 = mlirIntegerTypeGet(c.ctx, 64);
   c.opset = tosa_module_opset(module);
+  sp_map_init(&c.used_names);
+  int rc = convert_module(&c, module);
+  for (size_t i = 0; i < c.num_names; ++i)
+    free(c.names[i]);
+  free(c.names);
+  sp_map_free(&c.used_names);
+  return rc;
+}
+
+static int convert_module(t2n *c, MlirOperation module) {
   MlirBlock top = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
   for (MlirOperation fn = mlirBlockGetFirstOperation(top); !mlirOperationIsNull(fn);
        fn = mlirOperationGetNextInBlock(fn)) {
@@ -345,7 +396,7 @@ int sp_convert_tosa_to_nn_run(MlirOperation module, const sp_pass_args *args) {
     for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
          op = mlirOperationGetNextInBlock(op)) {
       MlirStringRef s = mlirIdentifierStr(mlirOperationGetName(op));
-      if (s.length > 5 && !memcmp(s.data, "tosa.", 5) && convert(&c, op))
+      if (s.length > 5 && !memcmp(s.data, "tosa.", 5) && convert(c, op))
         return -1;
     }
     tosa_erase_dead(body, "tosa.");
