@@ -20,8 +20,8 @@ func.func @dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // -----
 
 func.func @no_form(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  // expected-error@+1 {{sp-convert-nn-to-tosa: no TOSA form for Gelu}}
-  %r = "nn.Gelu"(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  // expected-error@+1 {{sp-convert-nn-to-tosa: no TOSA form for Mish}}
+  %r = "nn.Mish"(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32>
   return %r : tensor<2x4xf32>
 }
 
