@@ -453,6 +453,48 @@ static MlirValue convert_slice(n2t *c, MlirOperation op) {
 
 static MlirValue convert_layernorm(n2t *c, MlirOperation op);
 
+// Constant-mode Pad: ONNX pads [b0.., e0..] (over axes, default all) -> TOSA
+// padding (rank, 2) rows [low, high]; constant_value -> pad_const.
+static MlirValue convert_pad(n2t *c, MlirOperation op) {
+  MlirValue x = input(op, 0), pads_v = input(op, 1), value_v = input(op, 2), axes_v = input(op, 3);
+  intptr_t rank = mlirShapedTypeGetRank(mlirValueGetType(x));
+  int64_t pads[2 * TOSA_MAX_RANK], axes[TOSA_MAX_RANK], padding[2 * TOSA_MAX_RANK] = {0};
+  MlirAttribute mode = mlirOperationGetAttributeByName(op, sp_str("mode"));
+  long n = mlirValueIsNull(pads_v) ? tosa_i64s_attr(op, "pads", pads, 2 * TOSA_MAX_RANK)
+                                   : tosa_const_ints(pads_v, pads, 2 * TOSA_MAX_RANK);
+  long na = mlirValueIsNull(axes_v) ? n / 2 : tosa_const_ints(axes_v, axes, TOSA_MAX_RANK);
+  int constant = mlirAttributeIsNull(mode) || (mlirAttributeIsAString(mode) &&
+                 mlirStringAttrGetValue(mode).length == 8 &&
+                 !memcmp(mlirStringAttrGetValue(mode).data, "constant", 8));
+  if (!constant || n < 0 || n % 2 || na != n / 2) {
+    sp_emit_error(op, "sp-convert-nn-to-tosa: only constant-mode Pad with constant pads has a "
+                  "TOSA form");
+    return (MlirValue){NULL};
+  }
+  for (long i = 0; i < na; ++i) {
+    int64_t axis = mlirValueIsNull(axes_v) ? i : norm_axis(axes[i], rank);
+    padding[2 * axis] = pads[i], padding[2 * axis + 1] = pads[na + i];
+  }
+  float fill = 0.0f;
+  if (!mlirValueIsNull(value_v)) {
+    int64_t count;
+    const float *f = tosa_const_f32(value_v, &count);
+    if (!f || count != 1) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: Pad's constant_value must be a constant f32");
+      return (MlirValue){NULL};
+    }
+    fill = f[0];
+  }
+  int64_t pshape[2] = {rank, 2};
+  int32_t p32[2 * TOSA_MAX_RANK];
+  for (intptr_t i = 0; i < 2 * rank; ++i)
+    p32[i] = (int32_t)padding[i];
+  MlirValue ops[3] = {x, make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, pshape, 2), 2 * rank, p32)),
+                      make_const(c, mlirDenseElementsAttrFloatGet(tosa_tensor(c->f32, NULL, 0), 1, &fill))};
+  return tosa_build1(&c->b, "tosa.pad", ops, 3, mlirValueGetType(mlirOperationGetResult(op, 0)),
+                     NULL, 0);
+}
+
 static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   MlirValue x = mlirOperationGetNumOperands(op) ? mlirOperationGetOperand(op, 0) : (MlirValue){NULL};
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
@@ -501,6 +543,8 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
     MlirValue half = binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.5f), y);
     return binary(c, "tosa.mul", half, binary(c, "tosa.add", erf, f32_splat(c, ones, rank, 1.0f), y), y);
   }
+  if (!strcmp(name, "Pad"))
+    return convert_pad(c, op);
   if (!strcmp(name, "LayerNormalization"))
     return convert_layernorm(c, op);
   if (!strcmp(name, "Sqrt"))

@@ -301,6 +301,29 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
                       i64_const(c, axes, rank)};
     return nn1(c, "nn.Slice", s, 4, y, NULL, 0);
   }
+  if (!strcmp(name, "pad")) {
+    int64_t padding[2 * TOSA_MAX_RANK], pads[2 * TOSA_MAX_RANK];
+    long np = tosa_const_ints(ops[1], padding, 2 * TOSA_MAX_RANK);
+    intptr_t rank = mlirShapedTypeGetRank(y);
+    if (np != 2 * rank) {
+      sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.pad needs constant padding");
+      return (MlirValue){NULL};
+    }
+    for (intptr_t d = 0; d < rank; ++d) // (rank, 2) rows [low, high] -> [b0.., e0..]
+      pads[d] = padding[2 * d], pads[rank + d] = padding[2 * d + 1];
+    float fill = 0.0f;
+    if (n > 2) {
+      int64_t count;
+      const float *f = tosa_const_f32(ops[2], &count);
+      if (!f || count != 1) {
+        sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.pad needs a constant pad_const");
+        return (MlirValue){NULL};
+      }
+      fill = f[0];
+    }
+    MlirValue p[3] = {ops[0], i64_const(c, pads, 2 * rank), f32_scalar(c, fill)};
+    return nn1(c, "nn.Pad", p, 3, y, NULL, 0);
+  }
   if (!strcmp(name, "reduce_sum"))
     return convert_reduce(c, op, "nn.ReduceSum", y);
   if (!strcmp(name, "reduce_max"))

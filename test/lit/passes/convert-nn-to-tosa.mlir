@@ -122,3 +122,53 @@ func.func @softmax_reduce_shapes(%x: tensor<2x4xf32>) -> (tensor<3xf32>, tensor<
   %t = "nn.Transpose"(%x) {perm = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
   return %sl, %t : tensor<3xf32>, tensor<4x2xf32>
 }
+
+// -----
+
+// Split: one slice per result, offsets from the result types; Pow by 2 is
+// x * x; Pad's [b0.., e0..] become (rank, 2) rows [low, high] and the fill a
+// rank-0 pad_const.
+// CHECK-LABEL: func @split_pad_pow
+// CHECK: %[[A:.*]] = tosa.slice %arg0 {size = array<i64: 1, 1, 2, 2>, start = array<i64: 0, 0, 0, 0>}
+// CHECK: %[[B:.*]] = tosa.slice %arg0 {size = array<i64: 1, 3, 2, 2>, start = array<i64: 0, 1, 0, 0>}
+// CHECK: %[[SQ:.*]] = tosa.mul %[[A]], %[[A]] {shift = 0 : i8}
+// CHECK: %[[P:.*]] = "tosa.const"() <{value = dense<{{\[}}[0, 0], [0, 0], [1, 1], [0, 1]]> : tensor<4x2xi32>}>
+// CHECK: %[[V:.*]] = "tosa.const"() <{value = dense<-1.000000e+00> : tensor<f32>}>
+// CHECK: %[[PAD:.*]] = tosa.pad %[[B]], %[[P]], %[[V]] : {{.*}} -> tensor<1x3x4x3xf32>
+// CHECK: return %[[SQ]], %[[PAD]]
+func.func @split_pad_pow(%x: tensor<1x4x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x3x4x3xf32>) {
+  %a, %b = "onnx.Split"(%x) {axis = 1 : i64} : (tensor<1x4x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x3x2x2xf32>)
+  %two = "nn.Constant"() {value = dense<2.0> : tensor<f32>} : () -> tensor<f32>
+  %sq = "nn.Pow"(%a, %two) : (tensor<1x1x2x2xf32>, tensor<f32>) -> tensor<1x1x2x2xf32>
+  %pads = "nn.Constant"() {value = dense<[0, 0, 1, 0, 0, 0, 1, 1]> : tensor<8xi64>} : () -> tensor<8xi64>
+  %v = "nn.Constant"() {value = dense<-1.0> : tensor<f32>} : () -> tensor<f32>
+  %p = "nn.Pad"(%b, %pads, %v) {operand_segment_sizes = array<i32: 1, 1, 1, 0>} : (tensor<1x3x2x2xf32>, tensor<8xi64>, tensor<f32>) -> tensor<1x3x4x3xf32>
+  return %sq, %p : tensor<1x1x2x2xf32>, tensor<1x3x4x3xf32>
+}
+
+// -----
+
+// LayerNormalization over the last axis: mean and variance by reduce_sum
+// times 1/4, rsqrt(var + eps); Gelu as x/2 (1 + erf(x / sqrt 2)).
+// CHECK-LABEL: func @layernorm_gelu
+// CHECK: %[[S:.*]] = tosa.reduce_sum %arg0 {axis = 1 : i32} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+// CHECK: %[[Q:.*]] = "tosa.const"() <{value = dense<2.500000e-01> : tensor<1x1xf32>}>
+// CHECK: %[[MEAN:.*]] = tosa.mul %[[S]], %[[Q]]
+// CHECK: %[[C:.*]] = tosa.sub %arg0, %[[MEAN]]
+// CHECK: %[[SQ:.*]] = tosa.mul %[[C]], %[[C]]
+// CHECK: %[[SS:.*]] = tosa.reduce_sum %[[SQ]] {axis = 1 : i32}
+// CHECK: %[[VAR:.*]] = tosa.mul %[[SS]], %[[Q]]
+// CHECK: %[[VE:.*]] = tosa.add %[[VAR]], %{{.*}}
+// CHECK: %[[R:.*]] = tosa.rsqrt %[[VE]]
+// CHECK: %[[N:.*]] = tosa.mul %[[C]], %[[R]]
+// CHECK: %[[SC:.*]] = tosa.mul %[[N]], %{{.*}} : (tensor<2x4xf32>, tensor<1x4xf32>)
+// CHECK: %[[Y:.*]] = tosa.add %[[SC]], %{{.*}} : (tensor<2x4xf32>, tensor<1x4xf32>)
+// CHECK: "tosa.const"() <{value = dense<0.707106769> : tensor<1x1xf32>}>
+// CHECK: tosa.erf
+func.func @layernorm_gelu(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %s = "nn.Initializer"() {value = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>} : () -> tensor<4xf32>
+  %b = "nn.Initializer"() {value = dense<0.5> : tensor<4xf32>} : () -> tensor<4xf32>
+  %n = "nn.LayerNormalization"(%x, %s, %b) {axis = -1 : i64, epsilon = 1.0e-5 : f32, result_segment_sizes = array<i32: 1, 0, 0>} : (tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %g = "nn.Gelu"(%n) : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %g : tensor<2x4xf32>
+}

@@ -59,3 +59,17 @@ func.func @nhwc_depthwise_pool(%x: tensor<1x4x4x2xf32>) -> tensor<1x2xf32> {
   %y = tosa.fully_connected %f, %fw, %fb : (tensor<1x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// tosa.pad (rank, 2) rows [low, high] -> ONNX pads [b0.., e0..] and the fill.
+// CHECK-LABEL: func @pad
+// CHECK-DAG: %[[P:.*]] = "nn.Constant"() {{.*}}value = dense<[0, 0, 1, 0, 0, 0, 1, 1]> : tensor<8xi64>
+// CHECK-DAG: %[[V:.*]] = "nn.Initializer"() {{.*}}value = dense<-1.000000e+00> : tensor<f32>
+// CHECK: "nn.Pad"(%arg0, %[[P]], %[[V]]) {operand_segment_sizes = array<i32: 1, 1, 1, 0>} : {{.*}} -> tensor<1x3x4x3xf32>
+func.func @pad(%x: tensor<1x3x2x2xf32>) -> tensor<1x3x4x3xf32> {
+  %p = "tosa.const"() <{value = dense<[[0, 0], [0, 0], [1, 1], [0, 1]]> : tensor<4x2xi32>}> : () -> tensor<4x2xi32>
+  %v = "tosa.const"() <{value = dense<-1.0> : tensor<f32>}> : () -> tensor<f32>
+  %y = tosa.pad %x, %p, %v : (tensor<1x3x2x2xf32>, tensor<4x2xi32>, tensor<f32>) -> tensor<1x3x4x3xf32>
+  return %y : tensor<1x3x4x3xf32>
+}
