@@ -6,7 +6,7 @@ resnet18.onnx@64x64, before anything runs):
   0. optionally prune it first: sp-opt --pass-pipeline='builtin.module(sp-dependency-groups,
      sp-importance,sp-prune{ratio=R},sp-canonicalize)' (--prune R);
   1. sp-opt MODEL --dim batch=1 'sp-canonicalize{fold-bn=true},sp-convert-nn-to-tosa'
-     -> MODEL.tosa.mlir (checked: no nn op left, at least one tosa.conv2d);
+     -> MODEL.tosa.mlir (checked: no nn op left, a tosa.conv2d or tosa.matmul);
   2. round trip: sp-opt MODEL.tosa.mlir 'sp-convert-tosa-to-nn' -> MODEL.rt.onnx;
      ORT(rt) vs ORT(MODEL) on one fixed random input: max |diff| / max |ref| <= --tol;
   3. (--llvm) upstream tools only: mlir-opt-19 TOSA -> linalg -> loops -> LLVM dialect,
@@ -15,7 +15,8 @@ resnet18.onnx@64x64, before anything runs):
 Prints one line per model and `N passed, M failed`; exit 1 on any failure.
 
   /usr/bin/python3 test/tosa/run_tosa.py --sp-opt BIN --work DIR [--llvm] [--prune R]
-      [--tol 1e-4] MODEL[@HxW] ...
+      [--tol 1e-4] [--keep-bn] MODEL[@HxW] ...
+MODEL may be ops:NAME, a model of make_models.py (ops_cnn, ops_seq) written into the work dir.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import onnx
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
 import ortlib  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 LLVM = '/usr/lib/llvm-19/bin'
 LLVM_LIB = '/usr/lib/llvm-19/lib'
@@ -41,7 +43,8 @@ PIPELINE = ('builtin.module('
             'one-shot-bufferize{bufferize-function-boundaries '
             'function-boundary-type-conversion=identity-layout-map},'
             'func.func(convert-linalg-to-loops),convert-scf-to-cf,expand-strided-metadata,'
-            'lower-affine,finalize-memref-to-llvm,convert-math-to-llvm,convert-to-llvm,'
+            'lower-affine,finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,'
+            'convert-to-llvm,'
             'reconcile-unrealized-casts)')
 
 
@@ -131,7 +134,7 @@ def scaled_diff(ref, out):
 
 def check_model(spec, args, ort):
     path, _, hw = spec.partition('@')
-    name = os.path.basename(path).replace('.onnx', '') + (f'_{hw}' if hw else '')
+    name = os.path.basename(path).replace('.onnx', '').replace('ops:', '') + (f'_{hw}' if hw else '')
     work = os.path.join(args.work, name)
     os.makedirs(work, exist_ok=True)
     model = path
@@ -139,6 +142,11 @@ def check_model(spec, args, ort):
         model = os.path.join(work, 'input.onnx')
         resize_input(path, model, tuple(int(v) for v in hw.split('x')))
     sp_opt = args.sp_opt
+    if path.startswith('ops:'):  # a model from make_models.py, written into work
+        import make_models
+        name = path[4:]
+        model = os.path.join(work, f'{name}.onnx')
+        make_models.write(name, model)
     if args.prune:
         pruned = os.path.join(work, 'pruned.onnx')
         run([sp_opt, model, '--dim', 'batch=1', '-o', pruned, '--pass-pipeline',
@@ -148,11 +156,12 @@ def check_model(spec, args, ort):
     tosa = os.path.join(work, 'model.tosa.mlir')
     t0 = time.time()
     run([sp_opt, model, '--dim', 'batch=1', '-o', tosa, '--pass-pipeline',
-         'builtin.module(sp-canonicalize{fold-bn=true},sp-convert-nn-to-tosa)'],
+         f'builtin.module(sp-canonicalize{{fold-bn={"false" if args.keep_bn else "true"}}},'
+         'sp-convert-nn-to-tosa)'],
         'sp-convert-nn-to-tosa')
     text = open(tosa).read()
-    if re.search(r'"nn\.|"onnx\.', text) or 'tosa.conv2d' not in text:
-        raise RuntimeError('TOSA output still holds nn ops or has no tosa.conv2d')
+    if re.search(r'"nn\.|"onnx\.', text) or not re.search(r'tosa\.(conv2d|matmul)', text):
+        raise RuntimeError('TOSA output still holds nn ops or has no tosa.conv2d/matmul')
     rt = os.path.join(work, 'roundtrip.onnx')
     run([sp_opt, tosa, '-o', rt, '--pass-pipeline', 'builtin.module(sp-convert-tosa-to-nn)'],
         'sp-convert-tosa-to-nn')
@@ -184,6 +193,8 @@ def main():
     ap.add_argument('--llvm', action='store_true')
     ap.add_argument('--prune', type=float, default=0)
     ap.add_argument('--tol', type=float, default=1e-4)
+    ap.add_argument('--keep-bn', action='store_true',
+                    help='do not fold BatchNormalization first: convert it to mul + add')
     ap.add_argument('models', nargs='+')
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
