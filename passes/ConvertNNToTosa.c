@@ -708,6 +708,16 @@ static int convert(n2t *c, MlirOperation op) {
     free(t);
     return -1;
   }
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i) {
+    MlirType t = mlirValueGetType(mlirOperationGetOperand(op, i));
+    if (!tosa_static(t) || mlirShapedTypeGetRank(t) > TOSA_MAX_RANK) {
+      char *ts = sp_print_type(t);
+      sp_emit_error(op, "sp-convert-nn-to-tosa: %s operand %ld is %s: TOSA needs static tensors "
+                    "of rank <= %d", name, (long)i, ts, TOSA_MAX_RANK);
+      free(ts);
+      return -1;
+    }
+  }
   if (!strcmp(name, "Split"))
     return convert_split(c, op);
   MlirValue r = convert_op(c, op, name);

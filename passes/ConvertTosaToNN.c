@@ -357,6 +357,16 @@ static int convert(t2n *c, MlirOperation op) {
     free(t);
     return -1;
   }
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); ++i) {
+    MlirType t = mlirValueGetType(mlirOperationGetOperand(op, i));
+    if (!tosa_static(t) || mlirShapedTypeGetRank(t) > TOSA_MAX_RANK) {
+      char *ts = sp_print_type(t);
+      sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.%s operand %ld is %s: only static tensors "
+                    "of rank <= %d convert", name, (long)i, ts, TOSA_MAX_RANK);
+      free(ts);
+      return -1;
+    }
+  }
   MlirValue r = convert_op(c, op, name);
   if (mlirValueIsNull(r))
     return -1;

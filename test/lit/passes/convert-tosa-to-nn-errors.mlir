@@ -30,3 +30,11 @@ func.func @integers(%a: tensor<2xi32>) -> tensor<2xi32> {
   %s = tosa.abs %a : (tensor<2xi32>) -> tensor<2xi32>
   return %s : tensor<2xi32>
 }
+
+// -----
+
+func.func @dynamic_operand(%a: tensor<?xf32>) -> tensor<2xf32> {
+  // expected-error@+1 {{sp-convert-tosa-to-nn: tosa.identity operand 0 is tensor<?xf32>: only static tensors of rank <= 8 convert}}
+  %s = "tosa.identity"(%a) : (tensor<?xf32>) -> tensor<2xf32>
+  return %s : tensor<2xf32>
+}
