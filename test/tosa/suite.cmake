@@ -22,7 +22,12 @@ if(TARGET sp-opt)
            COMMAND ${SP_PYTHON} ${SP_TOSA_DRIVER} --sp-opt $<TARGET_FILE:sp-opt>
                    --work ${CMAKE_BINARY_DIR}/tosa-work/zoo
                    ${CMAKE_BINARY_DIR}/zoo/resnet18.onnx@64x64
-                   ${CMAKE_BINARY_DIR}/zoo/mobilenet_v2.onnx@64x64)
+                   ${CMAKE_BINARY_DIR}/zoo/mobilenet_v2.onnx@64x64
+                   ${CMAKE_BINARY_DIR}/zoo/mobilenet_v3_small.onnx@64x64
+                   ${CMAKE_BINARY_DIR}/zoo/efficientnet_b0.onnx@64x64
+                   ${CMAKE_BINARY_DIR}/zoo/shufflenet_v2_x1_0.onnx@64x64
+                   ${CMAKE_BINARY_DIR}/zoo/densenet121.onnx@64x64
+                   ${CMAKE_BINARY_DIR}/zoo/convnext_tiny.onnx@64x64)
   add_test(NAME tosa.zoo_pruned_llvm
            COMMAND ${SP_PYTHON} ${SP_TOSA_DRIVER} --sp-opt $<TARGET_FILE:sp-opt>
                    --work ${CMAKE_BINARY_DIR}/tosa-work/zoo_pruned --llvm --prune 0.5
