@@ -700,7 +700,8 @@ static int convert(n2t *c, MlirOperation op) {
   if (mlirOperationGetNumResults(op) < 1)
     return 0;
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
-  if (!tosa_static(y) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
+  if (!tosa_static(y) || mlirShapedTypeGetRank(y) > TOSA_MAX_RANK ||
+      !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
     char *t = sp_print_type(y);
     sp_emit_error(op, "sp-convert-nn-to-tosa: %s result %s: TOSA needs static f32 tensors "
                   "(fix symbolic dims with --dim NAME=VALUE, fold shapes with sp-canonicalize)",

@@ -350,7 +350,8 @@ static int convert(t2n *c, MlirOperation op) {
   if (mlirOperationGetNumResults(op) != 1)
     return sp_emit_error(op, "sp-convert-tosa-to-nn: no nn form for tosa.%s", name), -1;
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
-  if (!tosa_static(y) || !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
+  if (!tosa_static(y) || mlirShapedTypeGetRank(y) > TOSA_MAX_RANK ||
+      !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
     char *t = sp_print_type(y);
     sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.%s result %s: only static f32 tensors "
                   "convert", name, t);
