@@ -85,7 +85,8 @@ static MlirValue binary(n2t *c, const char *name, MlirValue a, MlirValue b, Mlir
   intptr_t rank = mlirShapedTypeGetRank(result);
   MlirValue ops[2] = {to_rank(c, a, rank), to_rank(c, b, rank)};
   if (!strcmp(name, "tosa.mul")) {
-    MlirNamedAttribute shift = named(c, "shift", mlirIntegerAttrGet(mlirIntegerTypeGet(c->ctx, 8), 0));
+    MlirType i8 = mlirIntegerTypeGet(c->ctx, 8);
+    MlirNamedAttribute shift = named(c, "shift", mlirIntegerAttrGet(i8, 0));
     return tosa_build1(&c->b, name, ops, 2, result, &shift, 1);
   }
   return tosa_build1(&c->b, name, ops, 2, result, NULL, 0);
@@ -215,7 +216,8 @@ static MlirValue convert_pool(n2t *c, MlirOperation op, int is_max, int global) 
       return (MlirValue){NULL};
     }
     // TOSA's average leaves padding out of the count.
-    if (!is_max && tosa_int_attr(op, "count_include_pad", 0) && (pad[0] || pad[1] || pad[2] || pad[3])) {
+    int padded = pad[0] || pad[1] || pad[2] || pad[3];
+    if (!is_max && tosa_int_attr(op, "count_include_pad", 0) && padded) {
       sp_emit_error(op, "sp-convert-nn-to-tosa: AveragePool with count_include_pad=1 and pads "
                     "has no TOSA form");
       return (MlirValue){NULL};
@@ -489,14 +491,17 @@ static MlirValue convert_pad(n2t *c, MlirOperation op) {
   int32_t p32[2 * TOSA_MAX_RANK];
   for (intptr_t i = 0; i < 2 * rank; ++i)
     p32[i] = (int32_t)padding[i];
-  MlirValue ops[3] = {x, make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, pshape, 2), 2 * rank, p32)),
-                      make_const(c, mlirDenseElementsAttrFloatGet(tosa_tensor(c->f32, NULL, 0), 1, &fill))};
+  MlirAttribute padding_attr =
+      mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, pshape, 2), 2 * rank, p32);
+  MlirAttribute fill_attr = mlirDenseElementsAttrFloatGet(tosa_tensor(c->f32, NULL, 0), 1, &fill);
+  MlirValue ops[3] = {x, make_const(c, padding_attr), make_const(c, fill_attr)};
   return tosa_build1(&c->b, "tosa.pad", ops, 3, mlirValueGetType(mlirOperationGetResult(op, 0)),
                      NULL, 0);
 }
 
 static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
-  MlirValue x = mlirOperationGetNumOperands(op) ? mlirOperationGetOperand(op, 0) : (MlirValue){NULL};
+  MlirValue x =
+      mlirOperationGetNumOperands(op) ? mlirOperationGetOperand(op, 0) : (MlirValue){NULL};
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
   static const char *const UNARY[][2] = {
       {"Sigmoid", "tosa.sigmoid"}, {"Tanh", "tosa.tanh"},   {"Exp", "tosa.exp"},
@@ -512,8 +517,10 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   for (size_t i = 0; i < sizeof BINARY / sizeof BINARY[0]; ++i)
     if (!strcmp(name, BINARY[i][0]))
       return binary(c, BINARY[i][1], x, mlirOperationGetOperand(op, 1), y);
-  if (!strcmp(name, "Div"))
-    return binary(c, "tosa.mul", x, unary(c, "tosa.reciprocal", to_rank(c, mlirOperationGetOperand(op, 1), mlirShapedTypeGetRank(y))), y);
+  if (!strcmp(name, "Div")) {
+    MlirValue divisor = to_rank(c, mlirOperationGetOperand(op, 1), mlirShapedTypeGetRank(y));
+    return binary(c, "tosa.mul", x, unary(c, "tosa.reciprocal", divisor), y);
+  }
   if (!strcmp(name, "Pow")) {
     MlirValue e = mlirOperationGetOperand(op, 1);
     int64_t count;
@@ -539,9 +546,11 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
     }
     int64_t ones[TOSA_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
     intptr_t rank = mlirShapedTypeGetRank(y);
-    MlirValue erf = unary(c, "tosa.erf", binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.70710678f), y));
+    MlirValue scaled = binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.70710678f), y);
+    MlirValue erf_plus_1 =
+        binary(c, "tosa.add", unary(c, "tosa.erf", scaled), f32_splat(c, ones, rank, 1.0f), y);
     MlirValue half = binary(c, "tosa.mul", x, f32_splat(c, ones, rank, 0.5f), y);
-    return binary(c, "tosa.mul", half, binary(c, "tosa.add", erf, f32_splat(c, ones, rank, 1.0f), y), y);
+    return binary(c, "tosa.mul", half, erf_plus_1, y);
   }
   if (!strcmp(name, "Pad"))
     return convert_pad(c, op);
@@ -555,26 +564,27 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
     return convert_clip(c, op);
   if (!strcmp(name, "LeakyRelu")) {
     int64_t ones[TOSA_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
-    MlirValue alpha = f32_splat(c, ones, mlirShapedTypeGetRank(y), (float)tosa_float_attr(op, "alpha", 0.01));
+    float alpha_value = (float)tosa_float_attr(op, "alpha", 0.01);
+    MlirValue alpha = f32_splat(c, ones, mlirShapedTypeGetRank(y), alpha_value);
     return binary(c, "tosa.maximum", x, binary(c, "tosa.mul", x, alpha, y), y);
   }
   if (!strcmp(name, "HardSigmoid") || !strcmp(name, "HardSwish")) {
-    int is_swish = name[4] == 'S' && name[5] == 'w';
+    int is_swish = !strcmp(name, "HardSwish");
     int64_t ones[TOSA_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
     intptr_t rank = mlirShapedTypeGetRank(y);
     double alpha = is_swish ? 1.0 / 6 : tosa_float_attr(op, "alpha", 0.2);
     double beta = is_swish ? 0.5 : tosa_float_attr(op, "beta", 0.5);
-    MlirValue lin = binary(c, "tosa.add", binary(c, "tosa.mul", x, f32_splat(c, ones, rank, (float)alpha), y),
-                           f32_splat(c, ones, rank, (float)beta), y);
+    MlirValue scaled = binary(c, "tosa.mul", x, f32_splat(c, ones, rank, (float)alpha), y);
+    MlirValue lin = binary(c, "tosa.add", scaled, f32_splat(c, ones, rank, (float)beta), y);
     MlirValue hs = clamp(c, lin, 0, 1);
     return is_swish ? binary(c, "tosa.mul", x, hs, y) : hs;
   }
   if (!strcmp(name, "Conv"))
     return convert_conv(c, op);
   if (!strcmp(name, "MaxPool") || !strcmp(name, "AveragePool"))
-    return convert_pool(c, op, name[0] == 'M', 0);
+    return convert_pool(c, op, !strcmp(name, "MaxPool"), 0);
   if (!strcmp(name, "GlobalAveragePool") || !strcmp(name, "GlobalMaxPool"))
-    return convert_pool(c, op, name[6] == 'M', 1);
+    return convert_pool(c, op, !strcmp(name, "GlobalMaxPool"), 1);
   if (!strcmp(name, "Gemm"))
     return convert_gemm(c, op);
   if (!strcmp(name, "MatMul"))
@@ -612,7 +622,8 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
     MlirValue *ops = malloc((size_t)n * sizeof *ops + 1);
     for (intptr_t i = 0; i < n; ++i)
       ops[i] = mlirOperationGetOperand(op, i);
-    MlirNamedAttribute a = named(c, "axis", i32_attr(c, norm_axis(tosa_int_attr(op, "axis", 0), mlirShapedTypeGetRank(y))));
+    int64_t axis = norm_axis(tosa_int_attr(op, "axis", 0), mlirShapedTypeGetRank(y));
+    MlirNamedAttribute a = named(c, "axis", i32_attr(c, axis));
     MlirValue r = tosa_build1(&c->b, "tosa.concat", ops, n, y, &a, 1);
     free(ops);
     return r;

@@ -114,7 +114,8 @@ static MlirValue transpose(t2n *c, MlirValue x, const int64_t *perm, intptr_t ra
 // absent; operand_segment_sizes when the op's signature asks for it).
 static MlirValue nn1(t2n *c, const char *name, MlirValue *ops, intptr_t n, MlirType y,
                      MlirNamedAttribute *a, intptr_t na) {
-  const sp_op_signature *sig = sp_dialect_signature(name + 3);
+  // Generic onnx.* ops (Concat, Max, Min) have no signature.
+  const sp_op_signature *sig = strncmp(name, "nn.", 3) ? NULL : sp_dialect_signature(name + 3);
   if (!sig || !sig->operand_segments_attr)
     return emit(c, name, ops, n, y, a, na, NULL);
   int32_t sizes[SP_MAX_SEGMENTS];
@@ -123,7 +124,8 @@ static MlirValue nn1(t2n *c, const char *name, MlirValue *ops, intptr_t n, MlirT
   MlirNamedAttribute all[8];
   for (intptr_t i = 0; i < na && i < 7; ++i)
     all[i] = a[i];
-  all[na] = named(c, "operand_segment_sizes", mlirDenseI32ArrayGet(c->ctx, sig->num_operands, sizes));
+  MlirAttribute segments = mlirDenseI32ArrayGet(c->ctx, sig->num_operands, sizes);
+  all[na] = named(c, "operand_segment_sizes", segments);
   return emit(c, name, ops, n, y, all, na + 1, NULL);
 }
 
@@ -252,14 +254,14 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
                NULL, 0);
   if (!strcmp(name, "maximum") || !strcmp(name, "minimum")) {
     // Max/Min are not nn ops: generic ONNX ops, exported as they are.
-    return nn1(c, name[1] == 'a' ? "onnx.Max" : "onnx.Min", ops, 2, y, NULL, 0);
+    return nn1(c, !strcmp(name, "maximum") ? "onnx.Max" : "onnx.Min", ops, 2, y, NULL, 0);
   }
   if (!strcmp(name, "clamp"))
     return convert_clamp(c, op, y);
   if (!strcmp(name, "conv2d") || !strcmp(name, "depthwise_conv2d"))
-    return convert_conv(c, op, name[0] == 'd');
+    return convert_conv(c, op, !strcmp(name, "depthwise_conv2d"));
   if (!strcmp(name, "max_pool2d") || !strcmp(name, "avg_pool2d"))
-    return convert_pool(c, op, name[1] == 'a');
+    return convert_pool(c, op, !strcmp(name, "max_pool2d"));
   if (!strcmp(name, "fully_connected")) {
     MlirNamedAttribute t = named(c, "transB", mlirIntegerAttrGet(c->i64, 1));
     return nn1(c, "nn.Gemm", ops, 3, y, &t, 1);
@@ -283,7 +285,8 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
     MlirValue *all = malloc((size_t)n * sizeof *all + 1);
     for (intptr_t i = 0; i < n; ++i)
       all[i] = mlirOperationGetOperand(op, i);
-    MlirNamedAttribute a = named(c, "axis", mlirIntegerAttrGet(c->i64, tosa_int_attr(op, "axis", 0)));
+    int64_t axis = tosa_int_attr(op, "axis", 0);
+    MlirNamedAttribute a = named(c, "axis", mlirIntegerAttrGet(c->i64, axis));
     MlirValue r = nn1(c, "onnx.Concat", all, n, y, &a, 1);
     free(all);
     return r;
@@ -394,7 +397,8 @@ static void cancel_transposes(MlirBlock body) {
     for (long d = 0; d < n; ++d)
       identity &= q[p[d]] == d;
     if (identity)
-      mlirValueReplaceAllUsesOfWith(mlirOperationGetResult(op, 0), mlirOperationGetOperand(inner, 0));
+      mlirValueReplaceAllUsesOfWith(mlirOperationGetResult(op, 0),
+                                    mlirOperationGetOperand(inner, 0));
   }
 }
 
