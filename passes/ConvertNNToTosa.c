@@ -176,13 +176,14 @@ static MlirValue convert_conv(n2t *c, MlirOperation op) {
   }
   int64_t wt_shape[4] = {src[perm[0]], src[perm[1]], src[perm[2]], src[perm[3]]};
   int64_t count;
-  const float *wdata = tosa_const_f32(w, &count);
+  float *wdata = tosa_const_f32_copy(w, &count);
   MlirValue weight;
   if (wdata) {
     float *buf = malloc((size_t)count * sizeof *buf + 1);
     tosa_permute4(wdata, src, perm, buf);
     weight = make_const(c, tosa_weight(&c->b, f32_tensor(c, wt_shape, 4), buf, "tosa_weight"));
     free(buf);
+    free(wdata);
   } else {
     weight = transpose(c, depthwise ? reshape(c, w, src, 4) : w, perm, 4);
   }
@@ -247,7 +248,7 @@ static MlirValue convert_gemm(n2t *c, MlirOperation op) {
   if (!tosa_int_attr(op, "transB", 0)) {
     static const int64_t T2[2] = {1, 0};
     int64_t count;
-    const float *data = tosa_const_f32(b, &count);
+    float *data = tosa_const_f32_copy(b, &count);
     int64_t wt[2] = {bd[1], bd[0]};
     if (data) {
       float *buf = malloc((size_t)count * sizeof *buf + 1);
@@ -256,6 +257,7 @@ static MlirValue convert_gemm(n2t *c, MlirOperation op) {
           buf[j * bd[0] + i] = data[i * bd[1] + j];
       weight = make_const(c, tosa_weight(&c->b, f32_tensor(c, wt, 2), buf, "tosa_weight"));
       free(buf);
+      free(data);
     } else {
       weight = transpose(c, b, T2, 2);
     }
@@ -308,17 +310,19 @@ static MlirValue convert_matmul(n2t *c, MlirOperation op) {
 // t = beta - mean * s, both (1, C, 1, ...).
 static MlirValue convert_batchnorm(n2t *c, MlirOperation op) {
   MlirValue x = input(op, 0);
-  const float *p[4];
-  int64_t n[4];
-  for (int i = 0; i < 4; ++i)
-    if (!(p[i] = tosa_const_f32(input(op, i + 1), &n[i])) || n[i] != dim(x, 1)) {
-      sp_emit_error(op, "sp-convert-nn-to-tosa: BatchNormalization needs constant "
-                    "scale, B, mean and var (or run sp-canonicalize{fold-bn=true} first)");
-      return (MlirValue){NULL};
-    }
   for (intptr_t i = 1; i < mlirOperationGetNumResults(op); ++i)
     if (!mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(op, i)))) {
       sp_emit_error(op, "sp-convert-nn-to-tosa: training-mode BatchNormalization");
+      return (MlirValue){NULL};
+    }
+  float *p[4] = {NULL, NULL, NULL, NULL};
+  int64_t n[4];
+  for (int i = 0; i < 4; ++i)
+    if (!(p[i] = tosa_const_f32_copy(input(op, i + 1), &n[i])) || n[i] != dim(x, 1)) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: BatchNormalization needs constant "
+                    "scale, B, mean and var (or run sp-canonicalize{fold-bn=true} first)");
+      for (int j = 0; j <= i; ++j)
+        free(p[j]);
       return (MlirValue){NULL};
     }
   double eps = tosa_float_attr(op, "epsilon", 1e-5);
@@ -328,6 +332,8 @@ static MlirValue convert_batchnorm(n2t *c, MlirOperation op) {
     s[i] = (float)(p[0][i] / sqrt((double)p[3][i] + eps));
     t[i] = (float)(p[1][i] - (double)p[2][i] * s[i]);
   }
+  for (int i = 0; i < 4; ++i)
+    free(p[i]);
   intptr_t rank = mlirShapedTypeGetRank(mlirValueGetType(x));
   int64_t shape[TOSA_MAX_RANK];
   for (intptr_t d = 0; d < rank; ++d)
@@ -346,13 +352,12 @@ static MlirValue convert_clip(n2t *c, MlirOperation op) {
     MlirValue v = input(op, i);
     if (mlirValueIsNull(v))
       continue;
-    int64_t count;
-    const float *f = tosa_const_f32(v, &count);
-    if (!f || count != 1) {
+    float bound;
+    if (tosa_const_f32_scalar(v, &bound)) {
       sp_emit_error(op, "sp-convert-nn-to-tosa: Clip bounds must be constant scalars");
       return (MlirValue){NULL};
     }
-    *(i == 1 ? &lo : &hi) = f[0];
+    *(i == 1 ? &lo : &hi) = bound;
   }
   lo = tosa_float_attr(op, "min", lo); // opset < 11
   hi = tosa_float_attr(op, "max", hi);
@@ -478,14 +483,9 @@ static MlirValue convert_pad(n2t *c, MlirOperation op) {
     padding[2 * axis] = pads[i], padding[2 * axis + 1] = pads[na + i];
   }
   float fill = 0.0f;
-  if (!mlirValueIsNull(value_v)) {
-    int64_t count;
-    const float *f = tosa_const_f32(value_v, &count);
-    if (!f || count != 1) {
-      sp_emit_error(op, "sp-convert-nn-to-tosa: Pad's constant_value must be a constant f32");
-      return (MlirValue){NULL};
-    }
-    fill = f[0];
+  if (!mlirValueIsNull(value_v) && tosa_const_f32_scalar(value_v, &fill)) {
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Pad's constant_value must be a constant f32");
+    return (MlirValue){NULL};
   }
   int64_t pshape[2] = {rank, 2};
   int32_t p32[2 * TOSA_MAX_RANK];
@@ -523,9 +523,8 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   }
   if (!strcmp(name, "Pow")) {
     MlirValue e = mlirOperationGetOperand(op, 1);
-    int64_t count;
-    const float *f = tosa_const_f32(e, &count);
-    if (f && count == 1 && f[0] == 2.0f) // x^2, as LayerNorm decompositions write it
+    float exponent;
+    if (!tosa_const_f32_scalar(e, &exponent) && exponent == 2.0f) // x^2, as in LayerNorms
       return binary(c, "tosa.mul", x, x, y);
     return binary(c, "tosa.pow", x, e, y);
   }

@@ -165,13 +165,14 @@ static MlirValue convert_conv(t2n *c, MlirOperation op, int depthwise) {
   if (depthwise)
     oihw[0] = wd[2] * wd[3], oihw[1] = 1;
   int64_t count;
-  const float *data = tosa_const_f32(w, &count);
+  float *data = tosa_const_f32_copy(w, &count);
   MlirValue weight;
   if (data) {
     float *buf = malloc((size_t)count * sizeof *buf + 1);
     tosa_permute4(data, wd, perm, buf);
     weight = make_const(c, tosa_weight(&c->b, tosa_tensor(c->f32, oihw, 4), buf, "nn_weight"));
     free(buf);
+    free(data);
   } else {
     weight = transpose(c, w, perm, 4);
     if (depthwise) {
@@ -315,14 +316,9 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
     for (intptr_t d = 0; d < rank; ++d) // (rank, 2) rows [low, high] -> [b0.., e0..]
       pads[d] = padding[2 * d], pads[rank + d] = padding[2 * d + 1];
     float fill = 0.0f;
-    if (n > 2) {
-      int64_t count;
-      const float *f = tosa_const_f32(ops[2], &count);
-      if (!f || count != 1) {
-        sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.pad needs a constant pad_const");
-        return (MlirValue){NULL};
-      }
-      fill = f[0];
+    if (n > 2 && tosa_const_f32_scalar(ops[2], &fill)) {
+      sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.pad needs a constant pad_const");
+      return (MlirValue){NULL};
     }
     MlirValue p[3] = {ops[0], i64_const(c, pads, 2 * rank), f32_scalar(c, fill)};
     return nn1(c, "nn.Pad", p, 3, y, NULL, 0);

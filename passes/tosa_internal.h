@@ -44,9 +44,11 @@ int tosa_static(MlirType t);
 /* The elements attribute of a constant op (tosa.const, nn.Constant,
  * nn.Initializer) defining v, or a null attribute. */
 MlirAttribute tosa_const_attr(MlirValue v);
-/* The f32 data (borrowed, valid for the context's lifetime) of constant v
- * with *count elements; NULL if v is not an f32 constant. */
-const float *tosa_const_f32(MlirValue v, int64_t *count);
+/* A malloc'ed copy of the f32 data of constant v (*count elements; weight
+ * bytes may sit unaligned in the ONNX buffer); NULL if v is not one. */
+float *tosa_const_f32_copy(MlirValue v, int64_t *count);
+/* The value of a one-element f32 constant v into *out: 0, or -1 if not one. */
+int tosa_const_f32_scalar(MlirValue v, float *out);
 /* Up to max integer elements of constant v; the count, -1 if not one. */
 long tosa_const_ints(MlirValue v, int64_t *out, long max);
 

@@ -67,7 +67,7 @@ MlirAttribute tosa_const_attr(MlirValue v) {
   return !mlirAttributeIsNull(a) && mlirAttributeIsAElements(a) ? a : (MlirAttribute){NULL};
 }
 
-const float *tosa_const_f32(MlirValue v, int64_t *count) {
+float *tosa_const_f32_copy(MlirValue v, int64_t *count) {
   MlirAttribute a = tosa_const_attr(v);
   if (mlirAttributeIsNull(a))
     return NULL;
@@ -80,8 +80,22 @@ const float *tosa_const_f32(MlirValue v, int64_t *count) {
   sp_error err = {{0}};
   if (sp_weight_data(a, &data, &size, &err) || size < (size_t)n * sizeof(float))
     return NULL;
+  float *copy = malloc((size_t)n * sizeof *copy + 1);
+  if (!copy)
+    return NULL;
+  memcpy(copy, data, (size_t)n * sizeof *copy);
   *count = n;
-  return data;
+  return copy;
+}
+
+int tosa_const_f32_scalar(MlirValue v, float *out) {
+  int64_t count;
+  float *f = tosa_const_f32_copy(v, &count);
+  int ok = f && count == 1;
+  if (ok)
+    *out = f[0];
+  free(f);
+  return ok ? 0 : -1;
 }
 
 long tosa_const_ints(MlirValue v, int64_t *out, long max) {
