@@ -13,6 +13,9 @@ const sp_named_pipeline sp_named_pipelines[] = {
     {"sp-prune-transformer", "prune 30% of a transformer's FFN and head channels by L2 norm",
      "builtin.module(sp-canonicalize,sp-dependency-groups,sp-importance{criterion=l2},"
      "sp-prune{ratio=0.3 round-to=8},sp-canonicalize)"},
+    {"sp-prune-tosa", "TOSA in, TOSA out: to nn, prune half the channels by L2 norm, back to TOSA",
+     "builtin.module(sp-convert-tosa-to-nn,sp-canonicalize,sp-dependency-groups,"
+     "sp-importance{criterion=l2},sp-prune{ratio=0.5},sp-canonicalize,sp-convert-nn-to-tosa)"},
     {NULL, NULL, NULL},
 };
 

@@ -277,6 +277,13 @@ static const sp_pass_info registry[] = {
      "Zero weights in the n:m semi-structured pattern (2:4 along input channels) after an "
      "output-preserving channel permutation; shapes stay (needs sparse tensor cores for speed)",
      sparsify_options, COUNT(sparsify_options), sp_sparsify_run},
+    {"sp-convert-nn-to-tosa",
+     "Rewrite nn ops into upstream TOSA (NHWC conv/pool between transposes, OHWI weights); "
+     "needs static f32 shapes",
+     NULL, 0, sp_convert_nn_to_tosa_run},
+    {"sp-convert-tosa-to-nn",
+     "Rewrite TOSA ops into nn (NCHW, OIHW weights), cancelling the layout transposes",
+     NULL, 0, sp_convert_tosa_to_nn_run},
     {NULL, NULL, NULL, 0, NULL},
 };
 

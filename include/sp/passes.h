@@ -117,5 +117,7 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args);
 int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args);
 int sp_insert_gates_run(MlirOperation module, const sp_pass_args *args);
 int sp_sparsify_run(MlirOperation module, const sp_pass_args *args);
+int sp_convert_nn_to_tosa_run(MlirOperation module, const sp_pass_args *args);
+int sp_convert_tosa_to_nn_run(MlirOperation module, const sp_pass_args *args);
 
 #endif
