@@ -474,6 +474,21 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
     sp_emit_error(module, "sp-prune: nothing is prunable (every group is pinned; see "
                           "sp-dependency-groups{dump=-})");
     rc = -1;
+  } else if (!strcmp(sp_pass_arg_string(args, "cost"), "latency")) {
+    const char *table = sp_pass_arg_string(args, "table");
+    double target = sp_pass_arg_float(args, "target-latency");
+    if (!table || !*table || target <= 0 || o.target_macs > 0 || o.global ||
+        (ratios_from && *ratios_from)) {
+      sp_emit_error(module, "sp-prune: cost=latency needs table=FILE (sp-latency-table{json=}) "
+                            "and target-latency=T, without target-macs, global or ratios-from");
+      rc = -1;
+    } else {
+      int64_t *limit = malloc((g->num_groups + 1) * sizeof *limit);
+      for (size_t id = 0; id < g->num_groups; ++id)
+        limit[id] = candidate(&g->groups[id], scores[id], &o) ? max_drop(&g->groups[id], &o) : -1;
+      rc = sp_prune_allocate_latency(g, scores, limit, table, target, keep);
+      free(limit);
+    }
   } else if (o.target_macs > 0 && ratios_from && *ratios_from) {
     int64_t base = estimate_macs(g, keep);
     int64_t budget = o.target_macs <= 1 ? (int64_t)(o.target_macs * (double)base)

@@ -36,29 +36,28 @@ typedef struct sens_options {
   double mean, std;
 } sens_options;
 
-/* "r1,r2,...": increasing numbers in [0, 1). 0 or -1 (error emitted). */
-static int parse_ratios(MlirOperation module, const char *text, sens_options *o) {
+int sp_parse_ratios(MlirOperation module, const char *pass, const char *text, double *ratios,
+                    size_t max, size_t *n) {
   const char *p = text;
-  o->n_ratios = 0;
+  *n = 0;
   while (*p) {
     char *end = NULL;
     double r = strtod(p, &end);
-    if (end == p || (*end && *end != ',') || !isfinite(r) || r < 0 || r >= 1 ||
-        o->n_ratios == MAX_RATIOS ||
-        (o->n_ratios && r <= o->ratios[o->n_ratios - 1])) {
-      sp_emit_error(module, PASS ": ratios='%s': expected at most %d increasing numbers in "
-                            "[0, 1) separated by commas", text, MAX_RATIOS);
+    if (end == p || (*end && *end != ',') || !isfinite(r) || r < 0 || r >= 1 || *n == max ||
+        (*n && r <= ratios[*n - 1])) {
+      sp_emit_error(module, "%s: ratios='%s': expected at most %zu increasing numbers in "
+                            "[0, 1) separated by commas", pass, text, max);
       return -1;
     }
-    o->ratios[o->n_ratios++] = r;
+    ratios[(*n)++] = r;
     p = *end ? end + 1 : end;
     if (*end && !*p) { // a trailing comma
-      sp_emit_error(module, PASS ": ratios='%s': a comma ends the list", text);
+      sp_emit_error(module, "%s: ratios='%s': a comma ends the list", pass, text);
       return -1;
     }
   }
-  if (!o->n_ratios) {
-    sp_emit_error(module, PASS ": ratios= is empty");
+  if (!*n) {
+    sp_emit_error(module, "%s: ratios= is empty", pass);
     return -1;
   }
   return 0;
@@ -93,7 +92,8 @@ static int read_options(MlirOperation module, const sp_pass_args *args, sens_opt
     sp_emit_error(module, PASS ": writes nothing without json=FILE or svg=FILE");
     return -1;
   }
-  return parse_ratios(module, sp_pass_arg_string(args, "ratios"), o);
+  return sp_parse_ratios(module, PASS, sp_pass_arg_string(args, "ratios"), o->ratios, MAX_RATIOS,
+                         &o->n_ratios);
 }
 
 /* metric[group][ratio] of every prunable group (others NULL). */
@@ -102,8 +102,7 @@ typedef struct sens_table {
   double **metric;
 } sens_table;
 
-/* Units the group loses at ratio, as sp-prune (never all). */
-static int64_t units_dropped(const sp_group_info *gi, double ratio) {
+int64_t sp_units_dropped(const sp_group_info *gi, double ratio) {
   int64_t drop = (int64_t)floor((double)gi->units * ratio + 1e-9);
   return drop < gi->units - 1 ? drop : gi->units - 1;
 }
@@ -136,7 +135,7 @@ static int evaluate_variant(MlirOperation module, size_t id, const double *score
   return rc;
 }
 
-static void group_name(const sp_group_info *gi, char *buf, size_t n) {
+void sp_group_name(const sp_group_info *gi, char *buf, size_t n) {
   snprintf(buf, n, "?");
   for (size_t m = 0; m < gi->num_members; ++m)
     if (gi->members[m].value->is_weight) {
@@ -147,8 +146,7 @@ static void group_name(const sp_group_info *gi, char *buf, size_t n) {
     sp_groups_value_name(gi->members[0].value, buf, n);
 }
 
-/* Writes s as a JSON string (names are ONNX names: escape what JSON needs). */
-static void json_string(FILE *f, const char *s) {
+void sp_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; ++s) {
     unsigned char c = (unsigned char)*s;
@@ -180,13 +178,13 @@ static void write_json(FILE *f, sp_groups *g, const sens_table *t, const sens_op
     if (!t->metric[id])
       continue;
     char name[256];
-    group_name(&g->groups[id], name, sizeof name);
+    sp_group_name(&g->groups[id], name, sizeof name);
     fprintf(f, "%s\n    {\"id\": %zu, \"name\": ", first ? "" : ",", id);
-    json_string(f, name);
+    sp_json_string(f, name);
     fprintf(f, ", \"units\": %lld,\n     \"dropped\": [", (long long)g->groups[id].units);
     for (size_t r = 0; r < o->n_ratios; ++r)
       fprintf(f, "%s%lld", r ? ", " : "",
-              (long long)units_dropped(&g->groups[id], o->ratios[r]));
+              (long long)sp_units_dropped(&g->groups[id], o->ratios[r]));
     fprintf(f, "],\n     \"metric\": [");
     for (size_t r = 0; r < o->n_ratios; ++r)
       fprintf(f, "%s%.9g", r ? ", " : "", t->metric[id][r]);
@@ -281,7 +279,7 @@ static void write_svg(FILE *f, sp_groups *g, const sens_table *t, const sens_opt
       fprintf(f, "%s%.1f %.1f", r ? " L" : o->ratios[0] > 0 ? "L" : "M", left + pw * o->ratios[r],
               top + ph - ph * (t->metric[id][r] - lo) / (hi - lo));
     char name[256];
-    group_name(&g->groups[id], name, sizeof name);
+    sp_group_name(&g->groups[id], name, sizeof name);
     double ly = top + 8 + 14.0 * (double)c;
     fprintf(f, "\"/>\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                "stroke-width=\"2\"%s/><text x=\"%.1f\" y=\"%.1f\">group %zu: ",
@@ -335,7 +333,7 @@ int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args) {
       continue;
     t.metric[id] = calloc(o.n_ratios, sizeof **t.metric);
     for (size_t r = 0; r < o.n_ratios && !rc; ++r) {
-      rc = evaluate_variant(module, id, scores[id], units_dropped(gi, o.ratios[r]), data, &o,
+      rc = evaluate_variant(module, id, scores[id], sp_units_dropped(gi, o.ratios[r]), data, &o,
                             &t.metric[id][r]);
       char detail[96];
       snprintf(detail, sizeof detail, "group %zu, ratio %.2f: %s %.4f", id, o.ratios[r],

@@ -91,9 +91,25 @@ static const sp_pass_option prune_options[] = {
      "directory of input_0.pb, ... (graph-input order) or of test_data_set_*/ subdirectories"},
     {"skip-reduced", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "leave groups that a reduction reads across (LayerNorm, Softmax, ReduceMean over channels)"},
+    {"cost", SP_OPTION_ENUM, "macs", "macs|latency", 0, 0, 0,
+     "latency: widths chosen by the measured times of table= down to target-latency=, "
+     "least importance lost per ms saved first"},
+    {"table", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, "cost=latency: an sp-latency-table{json=} file"},
+    {"target-latency", SP_OPTION_FLOAT, "0", NULL, 0, 1e12, 0,
+     "cost=latency: predicted time to reach (<= 1: a fraction of the table's base_ms; else ms)"},
     {"ratios-from", SP_OPTION_STRING, NULL, NULL, 0, 0, 0,
      "with target-macs: a ratio per group from this sp-sensitivity{json=} table, the least "
      "predicted loss per MAC saved first (greedy)"},
+};
+
+static const sp_pass_option latency_table_options[] = {
+    {"json", SP_OPTION_STRING, NULL, NULL, 0, 0, 0, "write the table to this file ('-' = stdout)"},
+    {"ratios", SP_OPTION_STRING, "0.125,0.25,0.375,0.5,0.625,0.75,0.875", NULL, 0, 0, 0,
+     "increasing ratios in [0, 1): each group is timed shrunk by each"},
+    {"runs", SP_OPTION_INT, "20", NULL, 1, 100000, 0, "timed runs per variant (the median)"},
+    {"batch", SP_OPTION_INT, "1", NULL, 1, 1 << 20, 0, "the batch dim of the timed inputs"},
+    {"threads", SP_OPTION_INT, "1", NULL, 0, 4096, 0, "kernel threads (0: the runtime's default)"},
+    {"quiet", SP_OPTION_BOOL, "false", NULL, 0, 0, 0, "no progress bar"},
 };
 
 static const sp_pass_option recalibrate_bn_options[] = {
@@ -277,6 +293,10 @@ static const sp_pass_info registry[] = {
      "Zero weights in the n:m semi-structured pattern (2:4 along input channels) after an "
      "output-preserving channel permutation; shapes stay (needs sparse tensor cores for speed)",
      sparsify_options, COUNT(sparsify_options), sp_sparsify_run},
+    {"sp-latency-table",
+     "Time the model with every prunable group shrunk alone by each ratio (sp_runtime, this "
+     "machine) and write the table sp-prune{cost=latency} reads",
+     latency_table_options, COUNT(latency_table_options), sp_latency_table_run},
     {"sp-convert-nn-to-tosa",
      "Rewrite nn ops into upstream TOSA (NHWC conv/pool between transposes, OHWI weights); "
      "needs static f32 shapes",

@@ -114,6 +114,7 @@ int sp_canonicalize_run(MlirOperation module, const sp_pass_args *args);
 int sp_recalibrate_bn_run(MlirOperation module, const sp_pass_args *args);
 int sp_finetune_run(MlirOperation module, const sp_pass_args *args);
 int sp_sensitivity_run(MlirOperation module, const sp_pass_args *args);
+int sp_latency_table_run(MlirOperation module, const sp_pass_args *args);
 int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args);
 int sp_insert_gates_run(MlirOperation module, const sp_pass_args *args);
 int sp_sparsify_run(MlirOperation module, const sp_pass_args *args);
