@@ -1580,7 +1580,7 @@ static void print_makefile(emitter *e, text *m) {
     text_printf(m,
                 "KERNELS_DIR ?= %s\nSP_INCLUDE ?= %s\n"
                 "CPPFLAGS += -I$(SP_INCLUDE)\n"
-                "LDLIBS = -L$(KERNELS_DIR) -lsp_kernels -lprotobuf-c -lopenblas -fopenmp -lm\n",
+                "LDLIBS = -L$(KERNELS_DIR) -lsp_kernels -lopenblas -fopenmp -lm\n",
                 e->opt->kernels_dir ? e->opt->kernels_dir : "/usr/local/lib",
                 e->opt->include_dir ? e->opt->include_dir : "/usr/local/include");
   else
