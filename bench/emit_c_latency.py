@@ -92,7 +92,7 @@ def main():
             exe = os.path.join(out, 'bench')
             run(['cc', '-O2', '-I', out, os.path.join(HERE, 'emit_c_bench.c'),
                  os.path.join(out, 'libmodel.a'), f'-L{build}/lib', '-lsp_kernels',
-                 '-lprotobuf-c', '-lopenblas', '-fopenmp', '-lm', '-o', exe])
+                 '-lopenblas', '-fopenmp', '-lm', '-o', exe])
         except RuntimeError as e:
             print(f'{name:18s} not compiled: {e}')
             continue

@@ -20,7 +20,7 @@ install(TARGETS sp_shared sp_runtime_shared EXPORT SPTargets
 # Static archives for programs that link sp statically (with MLIR's static
 # C API libraries, as the tools do).
 install(FILES $<TARGET_FILE:sp_support> $<TARGET_FILE:sp_onnx_proto> $<TARGET_FILE:sp_onnx>
-              $<TARGET_FILE:sp_runtime> $<TARGET_FILE:sp_masks> $<TARGET_FILE:sp_train>
+              $<TARGET_FILE:sp_kernels> $<TARGET_FILE:sp_runtime> $<TARGET_FILE:sp_masks> $<TARGET_FILE:sp_train>
               $<TARGET_FILE:sp_dialect> $<TARGET_FILE:sp_translate> $<TARGET_FILE:sp_passes>
               $<TARGET_FILE:sp_api>
         DESTINATION lib/sp)

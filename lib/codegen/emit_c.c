@@ -96,6 +96,7 @@ enum {
   H_CONV = 1 << 9,  /* freestanding */
   H_BIAS = 1 << 10,
   H_LAYERNORM = 1 << 11,
+  H_ADD = 1 << 12,
 };
 
 /* unary op codes of sp_unary in the generated C */
@@ -550,11 +551,12 @@ static int emit_gemm(emitter *e, const rt_node *n) {
     char r[64];
     if (ref(e, n, n->residual, r, sizeof r))
       return -1;
-    e->helpers |= H_BINARY;
-    if (cbeta != 0.0f)
+    if (cbeta != 0.0f) {
+      e->helpers |= H_ADD;
       text_printf(&e->body, "  sp_add(%s, %s, %s, %lld);\n", y, y, r, (long long)M * N);
-    else
+    } else {
       text_printf(&e->body, "  memcpy(%s, %s, %zu);\n", y, r, (size_t)M * N * sizeof(float));
+    }
     cbeta = 1.0f;
   }
   emit_sgemm(e, ta, tb, M, N, K, alpha, a, ta ? M : K, b, tb ? K : N, cbeta, y, N);
@@ -620,7 +622,7 @@ static int emit_matmul(emitter *e, const rt_node *n) {
     char r[64];
     if (ref(e, n, n->residual, r, sizeof r))
       return -1;
-    e->helpers |= H_BINARY;
+    e->helpers |= H_ADD;
     text_printf(&e->body, "  sp_add(%s, %s, %s, %lld);\n", y, y, r, (long long)rows * N);
   }
   emit_act(e, n, y, rows * N);
@@ -695,12 +697,13 @@ static int emit_binary(emitter *e, const rt_node *n, int code) {
   int64_t sa[SP_MAX_RANK], sb[SP_MAX_RANK];
   broadcast_strides(&n->in[0]->t, yt, sa);
   broadcast_strides(&n->in[1]->t, yt, sb);
-  e->helpers |= H_BINARY;
   text_printf(&e->body, "  /* %s: %s */\n", comment_label(n), n->proto->op_type);
   int same_a = n->in[0]->t.numel == yt->numel, same_b = n->in[1]->t.numel == yt->numel;
   if (same_a && same_b && code == BIN_ADD) {
+    e->helpers |= H_ADD;
     text_printf(&e->body, "  sp_add(%s, %s, %s, %lld);\n", y, a, b, (long long)yt->numel);
   } else {
+    e->helpers |= H_BINARY;
     int rank = yt->rank ? yt->rank : 1;
     text_printf(&e->decl, "static const long bin%d[] = {", n->index);
     for (int d = 0; d < rank; ++d)
@@ -742,12 +745,13 @@ static int emit_pool(emitter *e, const rt_node *n, int is_max) {
   e->helpers |= H_POOL;
   text_printf(&e->body,
               "  /* %s: %s %lldx%lld */\n  sp_pool(%s, %s, %lld, %lld, %lld, %lld, %lld, %lld, "
-              "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %d);\n",
+              "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %d);\n",
               comment_label(n), is_max ? "max pool" : "average pool", (long long)ks[0],
               (long long)ks[1], ys, xs, (long long)(x->dims[0] * x->dims[1]),
               (long long)x->dims[2], (long long)x->dims[3], (long long)y->dims[2],
               (long long)y->dims[3], (long long)ks[0], (long long)ks[1], (long long)st[0],
-              (long long)st[1], (long long)pads[0], (long long)pads[1], (long long)dl[0],
+              (long long)st[1], (long long)pads[0], (long long)pads[1], (long long)pads[2],
+              (long long)pads[3], (long long)dl[0],
               (long long)dl[1], is_max ? 2 : include_pad);
   emit_act(e, n, ys, y->numel);
   return 0;
@@ -770,6 +774,8 @@ static int emit_global_pool(emitter *e, const rt_node *n, int is_max) {
 static int emit_batchnorm(emitter *e, const rt_node *n) {
   if (n->n_in < 5)
     return node_error(e, n, "needs 5 inputs");
+  if (rt_attr_int(n, "training_mode", 0))
+    return node_error(e, n, "training_mode=1 is not supported (batch statistics)");
   for (int i = 1; i < 5; ++i)
     if (!n->in[i] || n->in[i]->kind != RT_CONST || n->in[i]->t.elem_type != RT_FLOAT)
       return node_error(e, n, "scale, bias, mean and var must be float constants");
@@ -1034,6 +1040,9 @@ static int emit_layernorm(emitter *e, const rt_node *n, int fused) {
   char xs[64], ys[64], sc[64] = "NULL", bi[64] = "NULL";
   if (!fused && rt_axis(rt_attr_int(n, "axis", -1), x->rank) != x->rank - 1)
     return node_error(e, n, "only the last axis is supported");
+  for (int i = 1; !fused && i < n->n_out; ++i) /* only Y is computed */
+    if (n->out[i] && (n->out[i]->is_output || n->out[i]->last_use > n->out[i]->def))
+      return node_error(e, n, "the Mean and InvStdDev outputs are not supported");
   if (fused) {
     if (n->fold_w)
       snprintf(sc, sizeof sc, "W(%zu)", blob_add(e, n->fold_w, (size_t)cols));
@@ -1165,14 +1174,14 @@ static const struct {
      "  default: for (i = 0; i < n; ++i) y[i] = x[i] > 20.0f ? x[i] : log1pf(expf(x[i])); break;\n"
      "  }\n"
      "}\n"},
-    {H_BINARY,
+    {H_ADD,
      "/* y (n) = a + b */\n"
      "static void sp_add(float *y, const float *a, const float *b, long n) {\n"
      "  long i;\n"
      "  for (i = 0; i < n; ++i)\n"
      "    y[i] = a[i] + b[i];\n"
-     "}\n"
-     "\n"
+     "}\n"},
+    {H_BINARY,
      "/* y (dims) = a op b; t holds dims, then a's and b's element strides at\n"
      " * y's shape (0 along broadcast dims), rank of each */\n"
      "static void sp_binary(float *y, const float *a, const float *b, int op, int rank,\n"
@@ -1204,24 +1213,29 @@ static const struct {
      "  }\n"
      "}\n"},
     {H_POOL,
-     "/* y (NC,OH,OW) pooled from x (NC,H,W); mode 2 max, 1 average counting\n"
-     " * the padding, 0 average over the taps inside x */\n"
+     "/* y (NC,OH,OW) pooled from x (NC,H,W) padded by ph, pw before and peh,\n"
+     " * pew after; mode 2 max, 1 average counting the padding (not the part of\n"
+     " * a ceil_mode window past the padded input), 0 average over the taps\n"
+     " * inside x */\n"
      "static void sp_pool(float *y, const float *x, long NC, long H, long W, long OH, long OW,\n"
-     "                    long kh, long kw, long sh, long sw, long ph, long pw, long dh,\n"
-     "                    long dw, int mode) {\n"
+     "                    long kh, long kw, long sh, long sw, long ph, long pw, long peh,\n"
+     "                    long pew, long dh, long dw, int mode) {\n"
      "  long c, oh, ow, i, j;\n"
      "  for (c = 0; c < NC; ++c)\n"
      "    for (oh = 0; oh < OH; ++oh)\n"
      "      for (ow = 0; ow < OW; ++ow) {\n"
      "        float acc = mode == 2 ? -3.402823e38f : 0.0f;\n"
-     "        long taps = 0;\n"
+     "        long taps = 0, padded = 0;\n"
      "        for (i = 0; i < kh; ++i) {\n"
      "          long ih = oh * sh - ph + i * dh;\n"
-     "          if (ih < 0 || ih >= H)\n"
-     "            continue;\n"
+     "          if (ih >= H + peh)\n"
+     "            break;\n"
      "          for (j = 0; j < kw; ++j) {\n"
      "            long iw = ow * sw - pw + j * dw;\n"
-     "            if (iw < 0 || iw >= W)\n"
+     "            if (iw >= W + pew)\n"
+     "              break;\n"
+     "            ++padded;\n"
+     "            if (ih < 0 || ih >= H || iw < 0 || iw >= W)\n"
      "              continue;\n"
      "            float v = x[(c * H + ih) * W + iw];\n"
      "            if (mode == 2)\n"
@@ -1232,7 +1246,7 @@ static const struct {
      "          }\n"
      "        }\n"
      "        if (mode == 1)\n"
-     "          acc /= (float)(kh * kw);\n"
+     "          acc /= (float)(padded ? padded : 1);\n"
      "        else if (mode == 0)\n"
      "          acc /= (float)(taps ? taps : 1);\n"
      "        y[(c * OH + oh) * OW + ow] = acc;\n"
@@ -1544,7 +1558,7 @@ static void print_source(emitter *e, text *c, size_t arena) {
     if (e->helpers & HELPERS[i].bit)
       text_printf(c, "%s\n", HELPERS[i].code);
   text_put(c, e->decl.p ? e->decl.p : "", e->decl.n);
-  if (!fs)
+  if (!fs && e->scratch.n) /* only a model with conv workspace uses it */
     text_printf(c,
                 "\nstatic size_t max_size(size_t a, size_t b) { return a > b ? a : b; }\n");
   text_printf(c, "\nsize_t %s_scratch_bytes(void) {\n  size_t need = 0;\n", e->name);
@@ -1580,7 +1594,7 @@ static void print_makefile(emitter *e, text *m) {
     text_printf(m,
                 "KERNELS_DIR ?= %s\nSP_INCLUDE ?= %s\n"
                 "CPPFLAGS += -I$(SP_INCLUDE)\n"
-                "LDLIBS = -L$(KERNELS_DIR) -lsp_kernels -lprotobuf-c -lopenblas -fopenmp -lm\n",
+                "LDLIBS = -L$(KERNELS_DIR) -lsp_kernels -lopenblas -fopenmp -lm\n",
                 e->opt->kernels_dir ? e->opt->kernels_dir : "/usr/local/lib",
                 e->opt->include_dir ? e->opt->include_dir : "/usr/local/include");
   else

@@ -27,22 +27,6 @@ void sp_runtime_set_threads(int threads) {
   openblas_set_num_threads(1);
 }
 
-int rt_threads(void) {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int rt_thread_num(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 const char *sp_runtime_blas_core(void) {
   const char *name = openblas_get_corename();
   return name ? name : "unknown";
@@ -53,8 +37,6 @@ static unsigned long long xgetbv0(void) {
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return ((unsigned long long)hi << 32) | lo;
 }
-
-void rt_blas_single_thread(void) { openblas_set_num_threads(1); }
 
 /* 2 = AVX-512F usable, 1 = AVX2 usable, 0 = neither. */
 static int cpu_level(void) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/common.h" /* rt_act, thread helpers */
 #include "sp/hashmap.h"
 #include "sp/runtime.h"
 
@@ -60,15 +61,6 @@ typedef struct rt_op {
 
 enum { RT_VIEW = 1, RT_VIEW_INFERENCE = 2 };
 
-/* Fused epilogues applied by conv/gemm after the bias. */
-typedef enum rt_act {
-  RT_ACT_NONE = 0,
-  RT_ACT_RELU,
-  RT_ACT_CLIP, /* min(max(x, a), b) */
-  RT_ACT_GELU, /* x/2 (1 + erf(x/sqrt 2)); MatMul only */
-  RT_ACT_SILU, /* x sigmoid(x); Conv only, a pass after the epilogue */
-  RT_ACT_HSWISH, /* x min(max(a x + b, 0), 1); as SiLU */
-} rt_act;
 
 struct rt_node {
   const Onnx__NodeProto *proto;
@@ -231,14 +223,7 @@ double rt_now_ms(void);
 void rt_profile_add(sp_runtime *rt, const rt_node *n, int backward, double ms);
 void rt_profile_add_step(sp_runtime *rt, const char *what, double ms);
 
-/* Threads of the kernels (OpenMP), 1 without OpenMP. */
-int rt_threads(void);
-/* This thread's number in the current parallel region (0 outside one or
- * without OpenMP): which slice of per-thread scratch is its own. */
-int rt_thread_num(void);
 /* malloc-compatible (free() it) buffer, on 2 MB pages when it is that big. */
 void *rt_alloc_huge(size_t bytes);
-/* OpenBLAS itself runs single-threaded inside the OpenMP workers. */
-void rt_blas_single_thread(void);
 
 #endif

@@ -14,6 +14,7 @@ also --freestanding), and resnet18 pruned by sp-opt at ratios 0.3 and 0.7 (emitt
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def build(args, model, out_dir, extra, sanitize=False):
     run(['make', '-s', 'CC=gcc', 'CFLAGS=' + ' '.join(cflags), f'KERNELS_DIR={args.kernels_dir}',
          f'SP_INCLUDE={args.include}'], cwd=out_dir)
     libs = ['-lm'] if freestanding else [f'-L{args.kernels_dir}', '-lsp_kernels',
-                                         '-lprotobuf-c', '-lopenblas', '-fopenmp', '-lm']
+                                         '-lopenblas', '-fopenmp', '-lm']  # no protobuf-c
     if shutil.which('clang-19'):  # the generated C is clean under clang too
         run(['clang-19', '-fsyntax-only', f'-I{args.include}'] + CFLAGS +
             [os.path.join(out_dir, 'model.c')], cwd=out_dir)
@@ -60,6 +61,24 @@ def build(args, model, out_dir, extra, sanitize=False):
          os.path.join(ROOT, 'examples', 'emit_c', 'main.c'), os.path.join(out_dir, 'libmodel.a'),
          '-o', exe] + libs)
     return exe
+
+
+# Symbols of the interpreter and the ONNX layer: none may be in libsp_kernels.a.
+INTERPRETER_SYMBOL = re.compile(r'protobuf|onnx|\brt_(node|op_find|kernel_set|conv|gemm|matmul)\b'
+                                r'|\bsp_(runtime|tensor|error)_|RT_KERNEL')
+
+
+def check_pure_kernels(kernels_dir):
+    """libsp_kernels.a holds the kernels and their dispatch only: no symbol (defined or
+    undefined) of protobuf-c, the ONNX layer or the interpreter."""
+    nm = subprocess.run(['nm', os.path.join(kernels_dir, 'libsp_kernels.a')],
+                        capture_output=True, text=True, check=True).stdout
+    bad = sorted({line.split()[-1] for line in nm.splitlines()
+                  if line.strip() and not line.endswith(':') and INTERPRETER_SYMBOL.search(line)})
+    if bad:
+        raise RuntimeError('libsp_kernels.a holds interpreter/ONNX symbols: ' + ', '.join(bad[:8]))
+    if 'sp_kernels' not in nm.split():
+        raise RuntimeError('libsp_kernels.a does not define sp_kernels')
 
 
 def main():
@@ -71,6 +90,8 @@ def main():
     for key in ('sp_translate', 'sp_opt', 'kernels_dir', 'include', 'zoo', 'work'):
         setattr(args, key, os.path.abspath(getattr(args, key)))
     os.makedirs(args.work, exist_ok=True)
+    check_pure_kernels(args.kernels_dir)
+    print('ok   libsp_kernels.a: no protobuf, ONNX or interpreter symbols')
     fashion = os.path.join(ROOT, 'examples', 'fashion_resnet.onnx')
     rng = np.random.default_rng(0)
     fashion_in = os.path.join(args.work, 'fashion.input_0.pb')

@@ -94,7 +94,6 @@ if(SP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
                ${CMAKE_CURRENT_LIST_DIR}/regressions/mlir_input)
 
   file(GLOB SP_FUZZ_RUNTIME_SOURCES CONFIGURE_DEPENDS ${SP_FUZZ_ROOT}/lib/runtime/*.c)
-  list(REMOVE_ITEM SP_FUZZ_RUNTIME_SOURCES ${SP_FUZZ_ROOT}/lib/runtime/ops.c)
   sp_fuzz_target(fuzz_run_binding
                  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_run_binding.c ${SP_FUZZ_RUNTIME_SOURCES}
                  LIBS sp_runtime)

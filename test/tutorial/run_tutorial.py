@@ -7,7 +7,10 @@
   have one bar per prunable layer (at least one);
 - on Fashion-MNIST, the fine-tuned model scores over 70% top-1 and 30 points over the
   pruned one (BatchNorm statistics re-estimated alone, lr 0, reach ~45%), and the
-  report shows the accuracy and the sensitivity curves.
+  report shows the accuracy and the sensitivity curves;
+- the fine-tuned model compiled by `sp-translate --emit-c` and linked with
+  examples/emit_c/main.c gives sp-run's logits (max |diff| <= 1e-4 max |logit|, same
+  top-1) and prints a top-5.
 
 A block that fails fails the test with its output, so a command in the tutorial
 that stops working (a renamed option, a changed pipeline) is caught here."""
@@ -28,6 +31,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--source', required=True, help='the sp checkout (docs/, examples/)')
     ap.add_argument('--tools', required=True, help='the directory holding sp-opt, sp-run, ...')
+    ap.add_argument('--kernels-dir', required=True, help='the directory holding libsp_kernels.a')
     ap.add_argument('--work', required=True)
     a = ap.parse_args()
     text = open(os.path.join(a.source, 'docs', 'tutorial.md'), encoding='utf-8').read()
@@ -39,6 +43,8 @@ def main():
     os.symlink(os.path.abspath(a.tools), os.path.join(a.work, 'build', 'tools'))
     os.symlink(os.path.join(os.path.abspath(a.source), 'examples'),
                os.path.join(a.work, 'examples'))
+    # step 7 links build/lib/libsp_kernels.a
+    os.symlink(os.path.abspath(a.kernels_dir), os.path.join(a.work, 'build', 'lib'))
     # Each block echoes a marker first, so a failure names its block.
     script = ['set -euo pipefail']
     for i, block in enumerate(blocks, 1):
@@ -84,6 +90,20 @@ def main():
         # 77% in one run; BatchNorm statistics alone (lr 0) reach ~45%.
         if not (tuned > 0.70 and tuned > pruned + 0.3):
             failures.append(f'fine-tuning did not recover: {pruned} -> {tuned} (< 0.70)')
+    # step 7: the compiled model agrees with sp-run on the same image, and classify's
+    # top-5 starts with that class
+    m = re.search(r'emit-c vs sp-run: max \|diff\| (\S+) of max \|logit\| (\S+); '
+                  r'top-1 (\d+) vs (\d+)', log)
+    top5 = re.findall(r'^(\d) (-?[0-9.e+-]+)$', log, re.M)
+    if not m:
+        failures.append('no emit-c vs sp-run comparison in the output')
+    else:
+        diff, scale, top_c, top_run = float(m.group(1)), float(m.group(2)), m.group(3), m.group(4)
+        print(f'emit-c vs sp-run: max |diff| {diff:g} of {scale:g}, top-1 {top_c} vs {top_run}')
+        if not (diff <= 1e-4 * scale and top_c == top_run):
+            failures.append(f'the compiled model differs from sp-run: {m.group(0)}')
+        if len(top5) != 5 or top5[0][0] != top_c:
+            failures.append(f'classify printed {top5} (5 lines, best {top_c} first expected)')
     report = os.path.join(t, 'report.html')
     if os.path.exists(report):
         html = open(report, encoding='utf-8').read()

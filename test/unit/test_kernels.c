@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <omp.h>
 
-#include "../../lib/runtime/kernels/kernels.h"
+#include "../../lib/runtime/ops/ops.h"
 
 static float frand(uint32_t *s) {
   *s ^= *s << 13;

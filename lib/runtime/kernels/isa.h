@@ -1,11 +1,13 @@
-/* isa.h - kernels/ and ops.c are compiled once per ISA level (generic,
- * avx2 = x86-64-v3, avx512 = x86-64-v4; see lib/runtime/CMakeLists.txt), so
- * every function they export is renamed name -> name_<isa> here and the sets
- * link side by side. lib/runtime/isa.c picks one set at start-up; the rest
- * of the runtime reaches kernels only through its op table.
+/* isa.h - kernels/ (the math) and ops/ (the node adapters and the op table)
+ * are compiled once per ISA level (generic, avx2 = x86-64-v3, avx512 =
+ * x86-64-v4; see lib/runtime/CMakeLists.txt), so every function they export
+ * is renamed name -> name_<isa> here and the sets link side by side.
+ * kernels/dispatch.c picks one set at start-up; the rest of the runtime
+ * reaches kernels only through its op table.
  *
- * A function exported from kernels/ without a line below is defined once
- * per set under the same name: the link fails, so it cannot be forgotten. */
+ * A function exported from kernels/ or ops/ without a line below is defined
+ * once per set under the same name: the link fails, so it cannot be
+ * forgotten. */
 #ifndef SP_RUNTIME_KERNELS_ISA_H
 #define SP_RUNTIME_KERNELS_ISA_H
 
@@ -17,7 +19,7 @@
 #define KSYM_(name, isa) KSYM__(name, isa)
 #define KSYM__(name, isa) name##_##isa
 
-/* ops.c */
+/* ops/table.c */
 #define rt_kernel_set KSYM(rt_kernel_set)
 /* api.c */
 #define sp_kernel_api_set KSYM(sp_kernel_api_set)
@@ -35,6 +37,7 @@
 #define rt_softmax_backward KSYM(rt_softmax_backward)
 #define softmax_backward KSYM(softmax_backward)
 #define rt_unary KSYM(rt_unary)
+#define unary_apply KSYM(unary_apply)
 #define unary_forward KSYM(unary_forward)
 #define unary_backward KSYM(unary_backward)
 #define rt_unary_backward KSYM(rt_unary_backward)
@@ -69,6 +72,7 @@
 #define rt_variadic KSYM(rt_variadic)
 #define rt_where KSYM(rt_where)
 /* gemm.c */
+#define matmul_act_forward KSYM(matmul_act_forward)
 #define matmul_epilogue_forward KSYM(matmul_epilogue_forward)
 #define sgemm_epilogue_forward KSYM(sgemm_epilogue_forward)
 #define sgemm_forward KSYM(sgemm_forward)

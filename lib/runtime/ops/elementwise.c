@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "ops.h"
 
 typedef enum bin_op {
   B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_MOD, B_FMOD, B_PRELU,

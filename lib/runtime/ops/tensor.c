@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "ops.h"
 
 static size_t esize(const sp_tensor *t) { return sp_tensor_elem_size(t->elem_type); }
 

@@ -5,7 +5,7 @@
  * Compiled once per ISA level like the kernels: rt_kernel_set is one set. */
 #include <stddef.h>
 
-#include "kernels/kernels.h"
+#include "ops.h"
 #include "sp/kernels.h"
 
 extern const sp_kernel_api sp_kernel_api_set;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "ops.h"
 
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
 

@@ -1,0 +1,28 @@
+/* common.h - what the kernels share with the interpreter, without ISA
+ * renames (both sides use these names): the activations a conv/GEMM
+ * epilogue applies, and the thread helpers of dispatch.c. */
+#ifndef SP_RUNTIME_KERNELS_COMMON_H
+#define SP_RUNTIME_KERNELS_COMMON_H
+
+/* Fused epilogues applied by conv/gemm after the bias. */
+typedef enum rt_act {
+  RT_ACT_NONE = 0,
+  RT_ACT_RELU,
+  RT_ACT_CLIP, /* min(max(x, a), b) */
+  RT_ACT_GELU, /* x/2 (1 + erf(x/sqrt 2)); MatMul only */
+  RT_ACT_SILU, /* x sigmoid(x); Conv only, a pass after the epilogue */
+  RT_ACT_HSWISH, /* x min(max(a x + b, 0), 1); as SiLU */
+} rt_act;
+
+/* Threads of the kernels (OpenMP), 1 without OpenMP. */
+int rt_threads(void);
+/* This thread's number in the current parallel region (0 outside one or
+ * without OpenMP): which slice of per-thread scratch is its own. */
+int rt_thread_num(void);
+/* OpenBLAS itself runs single-threaded inside the OpenMP workers. */
+void rt_blas_single_thread(void);
+/* Whether this CPU runs the kernel set named isa ("generic", "avx2",
+ * "avx512") and this build has it. */
+int rt_kernel_isa_supported(const char *isa);
+
+#endif

@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+"""ONNX node conformance of `sp-translate --emit-c`: every node test of libonnx-testdata
+whose ops emit-c supports (float32 tensors in and out) is emitted as C, all of them are
+compiled into one driver program (generated Makefile rules, `make -j`), and each case is
+run on its test_data_set_0 inputs and compared with the stored outputs (ONNX backend
+tolerances). Cases with another op or non-float inputs are skipped; a case emit-c
+refuses with one clear error line is counted as refused (listed with the reason);
+a crash, a build error or a wrong output is a failure. Node tests feed weights, Gemm's C
+and Clip's bounds as graph inputs, which emit-c needs as constants: a case refused for
+that is retried with every input but the first made an initializer holding its test
+value (the way an exported model carries them).
+
+Also AveragePool cases this data lacks (ceil_mode windows past the padded input, with
+and without count_include_pad), whose expected outputs come from torch's avg_pool2d
+(ONNX Runtime's semantics); sp-run must give them too.
+
+  /usr/bin/python3 test/emitc/run_emitc_conformance.py --sp-translate build/tools/sp-translate
+      --sp-run build/tools/sp-run --kernels-dir build/lib --include include --work DIR
+      [--filter REGEX]
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+import ortlib  # noqa: E402
+
+DATA_DIR = '/usr/share/libonnx-testdata/data/node'
+# docs/emit-c.md "Supported ops" (the ops a node test may use to be tried)
+SUPPORTED = set('''Conv Gemm MatMul BatchNormalization Relu Clip Sigmoid Tanh LeakyRelu HardSigmoid
+HardSwish Gelu Exp Neg Abs Sqrt Erf Reciprocal Elu Softplus Identity Add Sub Mul Div Max Min Pow
+MaxPool AveragePool GlobalAveragePool GlobalMaxPool Softmax LogSoftmax LayerNormalization
+ReduceMean Concat Transpose Slice Gather Expand Reshape Flatten Squeeze Unsqueeze Dropout Shape
+Constant'''.split())
+FLOAT = TensorProto.FLOAT
+
+
+def run(cmd, cwd=None, timeout=120):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    return p.returncode, (p.stderr.strip() or p.stdout.strip())
+
+
+def skip_reason(model):
+    if ortlib.non_tensor_io(model):
+        return 'non-tensor input/output'
+    inits = {i.name for i in model.graph.initializer}
+    for v in [v for v in model.graph.input if v.name not in inits] + list(model.graph.output):
+        if v.type.tensor_type.elem_type != FLOAT:
+            return 'non-float input/output'
+    ops = sorted({n.op_type for n in model.graph.node if n.op_type not in SUPPORTED})
+    return f'op {ops[0]}' if ops else None
+
+
+def with_constant_inputs(model_path, inputs, out_path):
+    """The model with graph inputs 1.. turned into initializers of their test values."""
+    model = onnx.load(model_path)
+    inits = {i.name for i in model.graph.initializer}
+    graph_inputs = [v for v in model.graph.input if v.name not in inits]
+    for v, x in zip(graph_inputs[1:], inputs[1:]):
+        model.graph.initializer.append(onnx.numpy_helper.from_array(np.asarray(x), v.name))
+        model.graph.input.remove(v)
+    onnx.save(model, out_path)
+    return out_path, inputs[:1]
+
+
+def pool_cases(work):
+    """(name, model path, inputs, expected outputs): AveragePool windows that reach past
+    the padded input under ceil_mode; expected from torch (ONNX Runtime's rule: the
+    divisor counts the window inside input + pads, never past it)."""
+    import torch
+    import torch.nn.functional as F
+    rng = np.random.default_rng(7)
+    cases = []
+    for label, size, k, s, p, include in [('k3s2p1_include', 6, 3, 2, 1, 1),
+                                          ('k2s2p0_include', 5, 2, 2, 0, 1),
+                                          ('k3s2p1_exclude', 6, 3, 2, 1, 0),
+                                          ('k3s1p1_include', 5, 3, 1, 1, 1)]:
+        x = rng.standard_normal((1, 2, size, size)).astype(np.float32)
+        y = F.avg_pool2d(torch.from_numpy(x), k, s, p, ceil_mode=True,
+                         count_include_pad=bool(include)).numpy()
+        node = helper.make_node('AveragePool', ['x'], ['y'], kernel_shape=[k, k], strides=[s, s],
+                                pads=[p] * 4, ceil_mode=1, count_include_pad=include)
+        graph = helper.make_graph([node], 'pool', [
+            helper.make_tensor_value_info('x', FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info('y', FLOAT, list(y.shape))])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 19)])
+        path = os.path.join(work, f'avgpool_ceil_{label}.onnx')
+        onnx.save(model, path)
+        cases.append((f'avgpool_ceil_{label}', path, [x], [y]))
+    return cases
+
+
+DRIVER_HEAD = r'''/* driver.c - generated by run_emitc_conformance.py: runs case argv[1] on raw
+ * float32 inputs argv[2..] and writes its outputs to the files after them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+'''
+DRIVER_MAIN = r'''
+static int io(const char *path, float *buf, size_t n, int write) {
+  FILE *f = fopen(path, write ? "wb" : "rb");
+  if (!f)
+    return -1;
+  size_t got = write ? fwrite(buf, sizeof(float), n, f) : fread(buf, sizeof(float), n, f);
+  return (fclose(f) != 0 || got != n) ? -1 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return 2;
+  int k = atoi(argv[1]);
+  if (k < 0 || k >= N_CASES || argc != 2 + CASES[k].n_in + CASES[k].n_out)
+    return 2;
+  float *bufs[32];
+  int n = CASES[k].n_in + CASES[k].n_out;
+  for (int i = 0; i < n; ++i) {
+    bufs[i] = calloc(CASES[k].numel[i] + 1, sizeof(float));
+    if (!bufs[i] || (i < CASES[k].n_in && io(argv[2 + i], bufs[i], CASES[k].numel[i], 0))) {
+      fprintf(stderr, "driver: cannot read %s\n", argv[2 + i]);
+      return 1;
+    }
+  }
+  size_t bytes = (CASES[k].scratch() + 63) / 64 * 64;
+  void *scratch = aligned_alloc(64, bytes ? bytes : 64);
+  if (!scratch || CASES[k].run(bufs, scratch) != 0)
+    return 1;
+  for (int i = CASES[k].n_in; i < n; ++i)
+    if (io(argv[2 + i], bufs[i], CASES[k].numel[i], 1)) {
+      fprintf(stderr, "driver: cannot write %s\n", argv[2 + i]);
+      return 1;
+    }
+  return 0;
+}
+'''
+
+
+def write_driver(src, names, arity):
+    lines = [DRIVER_HEAD]
+    lines += [f'#include "{name}.h"' for name in names]
+    lines.append('\ntypedef struct { int n_in, n_out; size_t numel[32];'
+                 ' int (*run)(float **, void *); size_t (*scratch)(void); } case_t;')
+    for name in names:
+        n_in, n_out = arity[name]
+        args = [f'b[{i}]' for i in range(n_in + n_out)]
+        lines.append(f'static int run_{name}(float **b, void *s) {{ return {name}_run('
+                     f'{", ".join(args)}, s); }}')
+    lines.append('static const case_t CASES[] = {')
+    for name in names:
+        n_in, n_out = arity[name]
+        numel = [f'{name}_IN{i}_NUMEL' for i in range(n_in)] + \
+                [f'{name}_OUT{i}_NUMEL' for i in range(n_out)]
+        lines.append(f'  {{{n_in}, {n_out}, {{{", ".join(numel)}}}, run_{name}, '
+                     f'{name}_scratch_bytes}},')
+    lines.append('};\n#define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))')
+    with open(os.path.join(src, 'driver.c'), 'w') as f:
+        f.write('\n'.join(lines) + DRIVER_MAIN)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for flag in ('--sp-translate', '--sp-run', '--kernels-dir', '--include', '--work'):
+        ap.add_argument(flag, required=True)
+    ap.add_argument('--filter', default='')
+    ap.add_argument('--jobs', type=int, default=2)
+    args = ap.parse_args()
+    t0 = time.time()
+    work = os.path.abspath(args.work)
+    for key in ('sp_translate', 'sp_run', 'kernels_dir', 'include'):
+        setattr(args, key, os.path.abspath(getattr(args, key)))
+    shutil.rmtree(work, ignore_errors=True)
+    src = os.path.join(work, 'src')
+    os.makedirs(src)
+    pattern = re.compile(args.filter)
+
+    cases, skipped = [], {}
+    for d in sorted(glob.glob(os.path.join(DATA_DIR, 'test_*'))):
+        name = os.path.basename(d)
+        data = os.path.join(d, 'test_data_set_0')
+        if not pattern.search(name) or not os.path.isdir(data):
+            continue
+        model = onnx.load(os.path.join(d, 'model.onnx'), load_external_data=False)
+        why = skip_reason(model)
+        if why:
+            skipped[why] = skipped.get(why, 0) + 1
+            continue
+        inputs, outputs = ortlib.load_test_data_set(data)
+        cases.append((name, os.path.join(d, 'model.onnx'), inputs, outputs))
+    extra = [c for c in pool_cases(work) if pattern.search(c[0])]
+    cases += extra
+
+    folded = os.path.join(work, 'folded')
+    os.makedirs(folded)
+
+    def emit(case):
+        name, model = case[0], case[1]
+        cmd = [args.sp_translate, '--emit-c', model, '-o', src, '--name', 'c_' + name]
+        rc, msg = run(cmd)
+        if rc > 0 and 'constant' in msg and len(case[2]) > 1:
+            model, inputs = with_constant_inputs(model, case[2],
+                                                 os.path.join(folded, name + '.onnx'))
+            case = (name, model, inputs, case[3])
+            cmd[2] = model
+            rc, msg = run(cmd)
+        return case, rc, msg
+
+    refused, failures, emitted = [], [], []
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for case, rc, msg in pool.map(emit, cases):
+            if rc == 0:
+                emitted.append(case)
+            elif rc > 0 and len(msg.splitlines()) == 1 and 'error' in msg:
+                refused.append((case[0], msg))
+            else:
+                failures.append((case[0], f'sp-translate exit {rc}: {msg[:200]}'))
+    names = ['c_' + c[0] for c in emitted]
+    arity = {'c_' + c[0]: (len(c[2]), len(c[3])) for c in emitted}
+    write_driver(src, names, arity)
+    objs = ' '.join(n + '.o' for n in names)
+    with open(os.path.join(src, 'Makefile.driver'), 'w') as f:
+        f.write(f'CFLAGS = -O1 -std=c99 -Wall -Wextra -Werror -fopenmp -I{args.include}\n'
+                f'driver: driver.o {objs}\n'
+                f'\t$(CC) -o $@ $^ -L{args.kernels_dir} -lsp_kernels -lopenblas -fopenmp -lm\n'
+                'driver.o: driver.c\n\t$(CC) -O1 -std=c11 -Wall -Wextra -Werror -c driver.c\n')
+    rc, msg = run(['make', '-s', '-f', 'Makefile.driver', f'-j{args.jobs}', 'CC=gcc', 'driver'],
+                  cwd=src, timeout=600)
+    if rc != 0:
+        print(f'FAIL build: {msg[-2000:]}')
+        return 1
+    t_build = time.time()
+
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+
+    def check(k):
+        name, _, inputs, outputs = emitted[k]
+        d = os.path.join(work, 'io', name)
+        os.makedirs(d, exist_ok=True)
+        files = []
+        for i, x in enumerate(inputs):
+            files.append(os.path.join(d, f'in{i}.bin'))
+            np.ascontiguousarray(x, dtype=np.float32).tofile(files[-1])
+        outs = [os.path.join(d, f'out{i}.bin') for i in range(len(outputs))]
+        p = subprocess.run([os.path.join(src, 'driver'), str(k)] + files + outs, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+        if p.returncode != 0:
+            return f'driver exit {p.returncode}: {p.stderr.strip()[:200]}'
+        got = [np.fromfile(o, dtype=np.float32).reshape(r.shape) for o, r in zip(outs, outputs)]
+        return ortlib.compare_outputs([np.asarray(r) for r in outputs], got)
+
+    passed = 0
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for case, reason in zip(emitted, pool.map(check, range(len(emitted)))):
+            if reason:
+                failures.append((case[0], reason))
+            else:
+                passed += 1
+
+    # sp-run on the AveragePool cases: the interpreter's rule is the same
+    for name, model, inputs, outputs in extra:
+        d = os.path.join(work, 'sp-run', name)
+        os.makedirs(d, exist_ok=True)
+        ortlib.save_pb(inputs[0], os.path.join(d, 'input_0.pb'), 'x')
+        rc, msg = run([args.sp_run, model, '--input-dir', d, '--output-dir', d, '-q',
+                       '--threads', '1'])
+        reason = msg if rc else ortlib.compare_outputs(
+            outputs, [ortlib.load_pb(os.path.join(d, 'output_0.pb'))])
+        if reason:
+            failures.append((name + ' (sp-run)', reason))
+        else:
+            passed += 1
+
+    for name, msg in refused:
+        print(f'refused {name}: {msg}')
+    for why, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
+        print(f'skipped {count:4d}: {why}')
+    for name, reason in failures:
+        print(f'FAIL {name}: {reason}')
+    n_folded = len(os.listdir(folded))
+    print(f'{len(emitted)} emitted ({n_folded} with inputs 1.. as constants, {len(extra)} '
+          f'AveragePool ceil_mode cases), '
+          f'{len(refused)} refused, {sum(skipped.values())} skipped; build '
+          f'{t_build - t0:.0f}s, total {time.time() - t0:.0f}s')
+    print(f'{passed} passed, {len(failures)} failed')
+    if not failures:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failures or passed < len(extra) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
