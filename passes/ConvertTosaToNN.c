@@ -392,6 +392,17 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
   return (MlirValue){NULL};
 }
 
+// 1 for the ops whose integer or bool results convert too (index and mask
+// plumbing); arithmetic stays f32 only (tosa.mul of integers has a shift).
+static int moves_integers(const char *name) {
+  static const char *const OPS[] = {"cast",   "logical_not", "slice", "reshape", "transpose",
+                                    "concat", "tile",        "gather", "identity"};
+  for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; ++i)
+    if (!strcmp(name, OPS[i]))
+      return 1;
+  return 0;
+}
+
 static int convert(t2n *c, MlirOperation op) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
   char name[64];
@@ -406,11 +417,12 @@ static int convert(t2n *c, MlirOperation op) {
   if (mlirOperationGetNumResults(op) != 1)
     return sp_emit_error(op, "sp-convert-tosa-to-nn: no nn form for tosa.%s", name), -1;
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
+  MlirType elem = mlirShapedTypeGetElementType(y);
   if (!tosa_static(y) || mlirShapedTypeGetRank(y) > TOSA_MAX_RANK ||
-      onnx_elem_type(mlirShapedTypeGetElementType(y)) < 0) {
+      !(mlirTypeIsAF32(elem) || (moves_integers(name) && onnx_elem_type(elem) > 0))) {
     char *t = sp_print_type(y);
-    sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.%s result %s: only static f32, i32, "
-                  "i64 and i1 tensors convert", name, t);
+    sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.%s result %s: only static f32 tensors "
+                  "convert (i32, i64, i1 only through data movement and cast)", name, t);
     free(t);
     return -1;
   }
