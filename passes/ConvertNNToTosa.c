@@ -531,9 +531,9 @@ static MlirValue convert_expand(n2t *c, MlirOperation op) {
 // Gather. One constant index: tosa.slice of that row + reshape. Else (axis 0,
 // an embedding lookup): data (K, ...) seen as values (1, K, C), the indices
 // flattened to (1, W) i32 (tosa.cast from i64), tosa.gather -> (1, W, C),
-// reshaped to indices.shape + data.shape[1:]. Constant indices are checked
-// and wrapped when negative; indices computed at run time must lie in [0, K)
-// (TOSA does not wrap negative ones as ONNX does).
+// reshaped to indices.shape + data.shape[1:]. Negative indices count from the
+// end in ONNX, not in TOSA: constant ones are checked and wrapped here, run-time
+// ones by select(0 > idx, idx + K, idx).
 static MlirValue convert_gather(n2t *c, MlirOperation op) {
   MlirValue data = input(op, 0), idx = input(op, 1);
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
@@ -594,6 +594,19 @@ static MlirValue convert_gather(n2t *c, MlirOperation op) {
     if (mlirIntegerTypeGetWidth(idx_elem) == 64)
       indices = tosa_build1(&c->b, "tosa.cast", &indices, 1, tosa_tensor(c->i32, id, ir), NULL, 0);
     indices = reshape(c, indices, ishape, 2);
+    // ONNX wraps negative indices, tosa.gather does not: idx < 0 ? idx + K : idx.
+    int64_t one[2] = {1, 1};
+    int32_t zero = 0, rows = (int32_t)k_rows;
+    MlirType i32s = tosa_tensor(c->i32, ishape, 2);
+    MlirValue cmp[2] = {
+        make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, one, 2), 1, &zero)),
+        indices};
+    MlirValue negative = tosa_build1(&c->b, "tosa.greater", cmp, 2,
+                                     tosa_tensor(mlirIntegerTypeGet(c->ctx, 1), ishape, 2), NULL, 0);
+    MlirValue add[2] = {
+        indices, make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, one, 2), 1, &rows))};
+    MlirValue sel[3] = {negative, tosa_build1(&c->b, "tosa.add", add, 2, i32s, NULL, 0), indices};
+    indices = tosa_build1(&c->b, "tosa.select", sel, 3, i32s, NULL, 0);
   }
   free(consts);
   MlirValue ops[2] = {values, indices};
@@ -681,6 +694,8 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
     return convert_cast(c, op);
   if (!strcmp(name, "Not"))
     return unary(c, "tosa.logical_not", x);
+  if (!strcmp(name, "Greater"))
+    return binary(c, "tosa.greater", x, mlirOperationGetOperand(op, 1), y);
   if (!strcmp(name, "Where")) { // tosa.select wants equal ranks
     intptr_t rank = mlirShapedTypeGetRank(y);
     MlirValue ops[3] = {to_rank(c, x, rank), to_rank(c, mlirOperationGetOperand(op, 1), rank),
@@ -847,11 +862,11 @@ static MlirAttribute bools_inline(MlirAttribute v) {
 }
 
 // 1 for the ops whose integer or bool results convert too (index and mask
-// plumbing); arithmetic stays f32 only.
+// plumbing, Gather's index wrap-around); other arithmetic stays f32 only.
 static int moves_integers(const char *name) {
-  static const char *const OPS[] = {"Cast",   "Not",       "Slice",   "Reshape", "Flatten",
+  static const char *const OPS[] = {"Cast",    "Not",     "Slice",     "Reshape", "Flatten",
                                     "Squeeze", "Unsqueeze", "Transpose", "Concat", "Expand",
-                                    "Gather", "Identity"};
+                                    "Gather",  "Identity", "Greater",   "Add",     "Where"};
   for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; ++i)
     if (!strcmp(name, OPS[i]))
       return 1;

@@ -384,6 +384,8 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
     MlirNamedAttribute a = named(c, "to", mlirIntegerAttrGet(c->i64, to));
     return nn1(c, "nn.Cast", ops, 1, y, &a, 1);
   }
+  if (!strcmp(name, "greater"))
+    return nn1(c, "nn.Greater", ops, 2, y, NULL, 0);
   if (!strcmp(name, "logical_not"))
     return nn1(c, "nn.Not", ops, 1, y, NULL, 0);
   if (!strcmp(name, "select"))
@@ -393,10 +395,12 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
 }
 
 // 1 for the ops whose integer or bool results convert too (index and mask
-// plumbing); arithmetic stays f32 only (tosa.mul of integers has a shift).
+// plumbing, the wrap-around of Gather indices); other arithmetic stays f32
+// only (tosa.mul of integers has a shift).
 static int moves_integers(const char *name) {
-  static const char *const OPS[] = {"cast",   "logical_not", "slice", "reshape", "transpose",
-                                    "concat", "tile",        "gather", "identity"};
+  static const char *const OPS[] = {"cast",   "logical_not", "slice",  "reshape", "transpose",
+                                    "concat", "tile",        "gather", "identity", "greater",
+                                    "add",    "select"};
   for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; ++i)
     if (!strcmp(name, OPS[i]))
       return 1;

@@ -71,7 +71,7 @@ def resize_input(src, dst, hw):
 
 def make_input(path):
     """(name, array): one fixed random input; integer inputs (token ids) are drawn from
-    [0, rows) of the first Gather table they index."""
+    [-rows, rows) of the Gather table they index (ONNX counts negative ids from the end)."""
     m = onnx.load(path)
     init = {i.name: i for i in m.graph.initializer}
     inp = [i for i in m.graph.input if i.name not in init][0]
@@ -84,7 +84,7 @@ def make_input(path):
     rows = min(init[n.input[0]].dims[0] for n in m.graph.node
                if n.op_type == 'Gather' and n.input[1] == inp.name and n.input[0] in init)
     dtype = np.int64 if elem == onnx.TensorProto.INT64 else np.int32
-    return inp.name, rng.integers(0, rows, size=dims).astype(dtype)
+    return inp.name, rng.integers(-rows, rows, size=dims).astype(dtype)
 
 
 class Memref(ctypes.Structure):

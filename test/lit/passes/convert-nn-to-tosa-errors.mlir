@@ -77,7 +77,7 @@ func.func @broadcast_batch_matmul(%a: tensor<1x2x3x4xf32>, %b: tensor<2x2x4x5xf3
 // -----
 
 func.func @int_arithmetic(%a: tensor<4xi64>) -> tensor<4xi64> {
-  // expected-error@+1 {{sp-convert-nn-to-tosa: Add result tensor<4xi64>: TOSA needs static f32 tensors}}
-  %s = "nn.Add"(%a, %a) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Mul result tensor<4xi64>: TOSA needs static f32 tensors}}
+  %s = "nn.Mul"(%a, %a) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   return %s : tensor<4xi64>
 }

@@ -193,14 +193,20 @@ func.func @expand(%x: tensor<1x4xf32>, %c: tensor<1x1x8xf32>) -> (tensor<2x3x4xf
 // -----
 
 // An embedding lookup by int64 token ids: the (10,4) table as values (1,10,4),
-// the ids cast to i32 and flattened to (1, W), tosa.gather, reshaped to
-// ids.shape + (4). Constant ids become an i32 constant, negative ones wrapped
-// (-1 -> 4 of 5 rows).
+// the ids cast to i32 and flattened to (1, W), negative ones wrapped at run
+// time (0 > id ? id + 10 : id: ONNX counts them from the end, TOSA does not),
+// tosa.gather, reshaped to ids.shape + (4). Constant ids become an i32
+// constant, negative ones wrapped here (-1 -> 4 of 5 rows).
 // CHECK-LABEL: func @embedding
 // CHECK: %[[V:.*]] = tosa.reshape %{{.*}} {new_shape = array<i64: 1, 10, 4>} : (tensor<10x4xf32>) -> tensor<1x10x4xf32>
 // CHECK: %[[C:.*]] = tosa.cast %arg0 : (tensor<2x3xi64>) -> tensor<2x3xi32>
 // CHECK: %[[I:.*]] = tosa.reshape %[[C]] {new_shape = array<i64: 1, 6>} : (tensor<2x3xi32>) -> tensor<1x6xi32>
-// CHECK: %[[G:.*]] = tosa.gather %[[V]], %[[I]] : (tensor<1x10x4xf32>, tensor<1x6xi32>) -> tensor<1x6x4xf32>
+// CHECK: %[[Z:.*]] = "tosa.const"() <{value = dense<0> : tensor<1x1xi32>}>
+// CHECK: %[[NEG:.*]] = tosa.greater %[[Z]], %[[I]] : (tensor<1x1xi32>, tensor<1x6xi32>) -> tensor<1x6xi1>
+// CHECK: %[[K:.*]] = "tosa.const"() <{value = dense<10> : tensor<1x1xi32>}>
+// CHECK: %[[UP:.*]] = tosa.add %[[I]], %[[K]] : (tensor<1x6xi32>, tensor<1x1xi32>) -> tensor<1x6xi32>
+// CHECK: %[[W:.*]] = tosa.select %[[NEG]], %[[UP]], %[[I]] : (tensor<1x6xi1>, tensor<1x6xi32>, tensor<1x6xi32>) -> tensor<1x6xi32>
+// CHECK: %[[G:.*]] = tosa.gather %[[V]], %[[W]] : (tensor<1x10x4xf32>, tensor<1x6xi32>) -> tensor<1x6x4xf32>
 // CHECK: %[[Y:.*]] = tosa.reshape %[[G]] {new_shape = array<i64: 2, 3, 4>} : (tensor<1x6x4xf32>) -> tensor<2x3x4xf32>
 // CHECK: %[[P:.*]] = tosa.reshape %{{.*}} {new_shape = array<i64: 1, 5, 2>} : (tensor<5x2xf32>) -> tensor<1x5x2xf32>
 // CHECK: %[[K:.*]] = "tosa.const"() <{value = dense<{{\[}}[4, 4, 0]]> : tensor<1x3xi32>}>
