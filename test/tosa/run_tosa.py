@@ -121,6 +121,13 @@ def run_llvm(tosa_path, work, x, out_rank):
     run([f'{LLVM}/mlir-opt', renamed, f'--pass-pipeline={PIPELINE}', '-o', llvm_mlir],
         'mlir-opt')
     run([f'{LLVM}/mlir-translate', '--mlir-to-llvmir', llvm_mlir, '-o', ll], 'mlir-translate')
+    # clang reads .ll as source, whose locations end at 2 GB (ViT-B/16's weights as text are
+    # 2.26 GB: "ran out of source locations"); bitcode has no such limit.
+    if os.path.getsize(ll) > (1 << 31) - (1 << 27):
+        bc = os.path.join(work, 'forward.bc')
+        run([f'{LLVM}/llvm-as', ll, '-o', bc], 'llvm-as')
+        os.remove(ll)
+        ll = bc
     # memref.copy lowers to a call into upstream's runtime support library.
     run([f'{LLVM}/clang', '-O2', '-shared', '-fPIC', '-Wno-override-module', ll, '-o', so,
          f'-L{LLVM_LIB}', '-lmlir_c_runner_utils', f'-Wl,-rpath,{LLVM_LIB}', '-lm'],
