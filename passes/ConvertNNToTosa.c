@@ -549,6 +549,11 @@ static MlirValue convert_gather(n2t *c, MlirOperation op) {
     sp_emit_error(op, "sp-convert-nn-to-tosa: Gather indices must be int32 or int64");
     return (MlirValue){NULL};
   }
+  if (k_rows > INT32_MAX) { // tosa.gather's indices are i32
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Gather of %lld rows: TOSA indexes with int32",
+                  (long long)k_rows);
+    return (MlirValue){NULL};
+  }
   int64_t *consts = malloc((size_t)w * sizeof *consts + 1);
   long nconst = tosa_const_ints(idx, consts, w);
   for (long i = 0; i < nconst; ++i) {

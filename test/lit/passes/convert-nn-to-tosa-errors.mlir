@@ -81,3 +81,11 @@ func.func @int_arithmetic(%a: tensor<4xi64>) -> tensor<4xi64> {
   %s = "nn.Mul"(%a, %a) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   return %s : tensor<4xi64>
 }
+
+// -----
+
+func.func @huge_table(%t: tensor<2147483648x1xf32>, %i: tensor<2xi64>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Gather of 2147483648 rows: TOSA indexes with int32}}
+  %g = "nn.Gather"(%t, %i) : (tensor<2147483648x1xf32>, tensor<2xi64>) -> tensor<2x1xf32>
+  return %g : tensor<2x1xf32>
+}
