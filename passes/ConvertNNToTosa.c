@@ -15,6 +15,7 @@
 
 #include "sp/dialect.h"
 #include "sp/passes.h"
+#include "sp/weights.h"
 #include "tosa_internal.h"
 
 typedef struct n2t {
@@ -292,12 +293,15 @@ static MlirValue convert_matmul(n2t *c, MlirOperation op) {
     for (intptr_t i = 0; i < ar - 1; ++i)
       a3[1] *= ad[i];
     b3[0] = 1, b3[1] = bd[0], b3[2] = bd[1];
-  } else if (ar == 3 && br == 3 && ad[0] == bd[0]) {
-    memcpy(a3, ad, sizeof a3);
-    memcpy(b3, bd, sizeof b3);
+  } else if (ar == br && ar >= 3 && !memcmp(ad, bd, (size_t)(ar - 2) * sizeof *ad)) {
+    // Equal batch dims (attention's (B, heads, S, d)): folded into TOSA's one batch.
+    a3[0] = 1, a3[1] = ad[ar - 2], a3[2] = ad[ar - 1];
+    for (intptr_t i = 0; i < ar - 2; ++i)
+      a3[0] *= ad[i];
+    b3[0] = a3[0], b3[1] = bd[br - 2], b3[2] = bd[br - 1];
   } else {
     sp_emit_error(op, "sp-convert-nn-to-tosa: MatMul needs a 2-D right operand or equal "
-                  "batched rank-3 operands");
+                  "batch dims (no broadcasting)");
     return (MlirValue){NULL};
   }
   MlirValue ops[2] = {reshape(c, a, a3, 3), reshape(c, b, b3, 3)};
@@ -499,6 +503,140 @@ static MlirValue convert_pad(n2t *c, MlirOperation op) {
                      NULL, 0);
 }
 
+// Expand (numpy broadcast to the static result shape): reshape up to the
+// result rank, then tosa.tile by result/input along the size-1 dims.
+static MlirValue convert_expand(n2t *c, MlirOperation op) {
+  MlirValue x = input(op, 0);
+  int64_t yd[TOSA_MAX_RANK], xd[TOSA_MAX_RANK], multiples[TOSA_MAX_RANK];
+  intptr_t rank = tosa_dims(mlirValueGetType(mlirOperationGetResult(op, 0)), yd);
+  MlirValue r = to_rank(c, x, rank);
+  tosa_dims(mlirValueGetType(r), xd);
+  int tiled = 0;
+  for (intptr_t d = 0; d < rank; ++d) {
+    if (xd[d] != yd[d] && xd[d] != 1) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: Expand of dim %ld from %lld to %lld is not a "
+                    "broadcast", (long)d, (long long)xd[d], (long long)yd[d]);
+      return (MlirValue){NULL};
+    }
+    multiples[d] = yd[d] / xd[d];
+    tiled |= multiples[d] != 1;
+  }
+  if (!tiled)
+    return r;
+  MlirNamedAttribute a = named(c, "multiples", i64s(c, multiples, rank));
+  return tosa_build1(&c->b, "tosa.tile", &r, 1, mlirValueGetType(mlirOperationGetResult(op, 0)),
+                     &a, 1);
+}
+
+// Gather. One constant index: tosa.slice of that row + reshape. Else (axis 0,
+// an embedding lookup): data (K, ...) seen as values (1, K, C), the indices
+// flattened to (1, W) i32 (tosa.cast from i64), tosa.gather -> (1, W, C),
+// reshaped to indices.shape + data.shape[1:]. Negative indices count from the
+// end in ONNX, not in TOSA: constant ones are checked and wrapped here, run-time
+// ones by select(0 > idx, idx + K, idx).
+static MlirValue convert_gather(n2t *c, MlirOperation op) {
+  MlirValue data = input(op, 0), idx = input(op, 1);
+  MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
+  int64_t dd[TOSA_MAX_RANK], id[TOSA_MAX_RANK], yd[TOSA_MAX_RANK];
+  intptr_t dr = tosa_dims(mlirValueGetType(data), dd), ir = tosa_dims(mlirValueGetType(idx), id);
+  intptr_t yr = tosa_dims(y, yd);
+  int64_t axis = norm_axis(tosa_int_attr(op, "axis", 0), dr), w = 1, k_rows = dd[axis];
+  for (intptr_t d = 0; d < ir; ++d)
+    w *= id[d];
+  MlirType idx_elem = mlirShapedTypeGetElementType(mlirValueGetType(idx));
+  if (!mlirTypeIsAInteger(idx_elem) || (mlirIntegerTypeGetWidth(idx_elem) != 32 &&
+                                        mlirIntegerTypeGetWidth(idx_elem) != 64)) {
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Gather indices must be int32 or int64");
+    return (MlirValue){NULL};
+  }
+  if (k_rows > INT32_MAX) { // tosa.gather's indices are i32
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Gather of %lld rows: TOSA indexes with int32",
+                  (long long)k_rows);
+    return (MlirValue){NULL};
+  }
+  int64_t *consts = malloc((size_t)w * sizeof *consts + 1);
+  long nconst = tosa_const_ints(idx, consts, w);
+  for (long i = 0; i < nconst; ++i) {
+    if (consts[i] < -k_rows || consts[i] >= k_rows) {
+      sp_emit_error(op, "sp-convert-nn-to-tosa: Gather index %lld out of range [-%lld, %lld)",
+                    (long long)consts[i], (long long)k_rows, (long long)k_rows);
+      free(consts);
+      return (MlirValue){NULL};
+    }
+    consts[i] += consts[i] < 0 ? k_rows : 0;
+  }
+  if (nconst == 1) { // one row: a slice
+    int64_t start[TOSA_MAX_RANK] = {0}, size[TOSA_MAX_RANK];
+    for (intptr_t d = 0; d < dr; ++d)
+      size[d] = d == axis ? 1 : dd[d];
+    start[axis] = consts[0];
+    free(consts);
+    MlirNamedAttribute a[2] = {named(c, "start", i64s(c, start, dr)),
+                               named(c, "size", i64s(c, size, dr))};
+    MlirType elem = mlirShapedTypeGetElementType(y);
+    MlirValue s = tosa_build1(&c->b, "tosa.slice", &data, 1, tosa_tensor(elem, size, dr), a, 2);
+    return reshape(c, s, yd, yr);
+  }
+  if (axis != 0) {
+    free(consts);
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Gather along axis %lld has a TOSA form only for "
+                  "one constant index", (long long)axis);
+    return (MlirValue){NULL};
+  }
+  int64_t channels = 1;
+  for (intptr_t d = 1; d < dr; ++d)
+    channels *= dd[d];
+  int64_t vshape[3] = {1, k_rows, channels}, ishape[2] = {1, w}, gshape[3] = {1, w, channels};
+  MlirValue values = reshape(c, data, vshape, 3), indices;
+  if (nconst == w) {
+    int32_t *i32 = malloc((size_t)w * sizeof *i32 + 1);
+    for (int64_t i = 0; i < w; ++i)
+      i32[i] = (int32_t)consts[i];
+    indices = make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, ishape, 2), w, i32));
+    free(i32);
+  } else {
+    indices = idx;
+    if (mlirIntegerTypeGetWidth(idx_elem) == 64)
+      indices = tosa_build1(&c->b, "tosa.cast", &indices, 1, tosa_tensor(c->i32, id, ir), NULL, 0);
+    indices = reshape(c, indices, ishape, 2);
+    // ONNX wraps negative indices, tosa.gather does not: idx < 0 ? idx + K : idx.
+    int64_t one[2] = {1, 1};
+    int32_t zero = 0, rows = (int32_t)k_rows;
+    MlirType i32s = tosa_tensor(c->i32, ishape, 2);
+    MlirValue cmp[2] = {
+        make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, one, 2), 1, &zero)),
+        indices};
+    MlirValue negative = tosa_build1(&c->b, "tosa.greater", cmp, 2,
+                                     tosa_tensor(mlirIntegerTypeGet(c->ctx, 1), ishape, 2), NULL, 0);
+    MlirValue add[2] = {
+        indices, make_const(c, mlirDenseElementsAttrInt32Get(tosa_tensor(c->i32, one, 2), 1, &rows))};
+    MlirValue sel[3] = {negative, tosa_build1(&c->b, "tosa.add", add, 2, i32s, NULL, 0), indices};
+    indices = tosa_build1(&c->b, "tosa.select", sel, 3, i32s, NULL, 0);
+  }
+  free(consts);
+  MlirValue ops[2] = {values, indices};
+  MlirValue g = tosa_build1(&c->b, "tosa.gather", ops, 2,
+                            tosa_tensor(mlirShapedTypeGetElementType(y), gshape, 3), NULL, 0);
+  return reshape(c, g, yd, yr);
+}
+
+// Cast between integer/bool types, or integer to float. Float to integer is
+// refused: ONNX truncates toward zero, TOSA's cast rounds to nearest.
+static MlirValue convert_cast(n2t *c, MlirOperation op) {
+  MlirValue x = input(op, 0);
+  MlirType from = mlirShapedTypeGetElementType(mlirValueGetType(x));
+  MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
+  MlirType to = mlirShapedTypeGetElementType(y);
+  if (mlirTypeEqual(from, to))
+    return x;
+  if (mlirTypeIsAFloat(from) && mlirTypeIsAInteger(to)) {
+    sp_emit_error(op, "sp-convert-nn-to-tosa: Cast from float to integer truncates in ONNX but "
+                  "rounds in TOSA");
+    return (MlirValue){NULL};
+  }
+  return tosa_build1(&c->b, "tosa.cast", &x, 1, y, NULL, 0);
+}
+
 static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   MlirValue x =
       mlirOperationGetNumOperands(op) ? mlirOperationGetOperand(op, 0) : (MlirValue){NULL};
@@ -553,6 +691,22 @@ static MlirValue convert_op(n2t *c, MlirOperation op, const char *name) {
   }
   if (!strcmp(name, "Pad"))
     return convert_pad(c, op);
+  if (!strcmp(name, "Expand"))
+    return convert_expand(c, op);
+  if (!strcmp(name, "Gather"))
+    return convert_gather(c, op);
+  if (!strcmp(name, "Cast"))
+    return convert_cast(c, op);
+  if (!strcmp(name, "Not"))
+    return unary(c, "tosa.logical_not", x);
+  if (!strcmp(name, "Greater"))
+    return binary(c, "tosa.greater", x, mlirOperationGetOperand(op, 1), y);
+  if (!strcmp(name, "Where")) { // tosa.select wants equal ranks
+    intptr_t rank = mlirShapedTypeGetRank(y);
+    MlirValue ops[3] = {to_rank(c, x, rank), to_rank(c, mlirOperationGetOperand(op, 1), rank),
+                        to_rank(c, mlirOperationGetOperand(op, 2), rank)};
+    return tosa_build1(&c->b, "tosa.select", ops, 3, y, NULL, 0);
+  }
   if (!strcmp(name, "LayerNormalization"))
     return convert_layernorm(c, op);
   if (!strcmp(name, "Sqrt"))
@@ -690,6 +844,40 @@ static MlirValue convert_layernorm(n2t *c, MlirOperation op) {
   return mlirValueIsNull(bias) ? y : binary(c, "tosa.add", y, bias, t);
 }
 
+// A bool dense_resource (an attention mask) as inline dense elements:
+// mlir-translate has no LLVM constant form for a resource of i1. Others: v.
+static MlirAttribute bools_inline(MlirAttribute v) {
+  MlirType t = mlirAttributeGetType(v);
+  MlirType elem = mlirShapedTypeGetElementType(t);
+  if (!mlirTypeIsAInteger(elem) || mlirIntegerTypeGetWidth(elem) != 1 ||
+      !mlirAttributeIsADenseResourceElements(v))
+    return v;
+  int64_t n = mlirElementsAttrGetNumElements(v);
+  const void *data;
+  size_t size;
+  sp_error err = {{0}};
+  if (sp_weight_data(v, &data, &size, &err) || size < (size_t)n)
+    return v;
+  int *bools = malloc((size_t)n * sizeof *bools + 1);
+  for (int64_t i = 0; i < n; ++i)
+    bools[i] = ((const uint8_t *)data)[i] != 0;
+  MlirAttribute r = mlirDenseElementsAttrBoolGet(t, n, bools);
+  free(bools);
+  return r;
+}
+
+// 1 for the ops whose integer or bool results convert too (index and mask
+// plumbing, Gather's index wrap-around); other arithmetic stays f32 only.
+static int moves_integers(const char *name) {
+  static const char *const OPS[] = {"Cast",    "Not",     "Slice",     "Reshape", "Flatten",
+                                    "Squeeze", "Unsqueeze", "Transpose", "Concat", "Expand",
+                                    "Gather",  "Identity", "Greater",   "Add",     "Where"};
+  for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; ++i)
+    if (!strcmp(name, OPS[i]))
+      return 1;
+  return 0;
+}
+
 // Converts one nn (or generic onnx.) op; 0 on success.
 static int convert(n2t *c, MlirOperation op) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
@@ -704,14 +892,14 @@ static int convert(n2t *c, MlirOperation op) {
       sp_emit_error(op, "sp-convert-nn-to-tosa: a constant without an elements value");
       return -1;
     }
-    mlirValueReplaceAllUsesOfWith(mlirOperationGetResult(op, 0), make_const(c, v));
+    mlirValueReplaceAllUsesOfWith(mlirOperationGetResult(op, 0), make_const(c, bools_inline(v)));
     return 0;
   }
   if (mlirOperationGetNumResults(op) < 1)
     return 0;
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
   if (!tosa_static(y) || mlirShapedTypeGetRank(y) > TOSA_MAX_RANK ||
-      !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
+      !(mlirTypeIsAF32(mlirShapedTypeGetElementType(y)) || moves_integers(name))) {
     char *t = sp_print_type(y);
     sp_emit_error(op, "sp-convert-nn-to-tosa: %s result %s: TOSA needs static f32 tensors "
                   "(fix symbolic dims with --dim NAME=VALUE, fold shapes with sp-canonicalize)",

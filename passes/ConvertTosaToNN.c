@@ -227,6 +227,38 @@ static MlirValue convert_reduce(t2n *c, MlirOperation op, const char *name, Mlir
   return nn1(c, name, &x, 1, y, a, 2);
 }
 
+// The ONNX TensorProto element type of elem (FLOAT 1, INT32 6, INT64 7,
+// BOOL 9), -1 for others.
+static int64_t onnx_elem_type(MlirType elem) {
+  if (mlirTypeIsAF32(elem))
+    return 1;
+  if (!mlirTypeIsAInteger(elem))
+    return -1;
+  switch (mlirIntegerTypeGetWidth(elem)) {
+  case 1: return 9;
+  case 32: return 6;
+  case 64: return 7;
+  default: return -1;
+  }
+}
+
+// tosa.gather values (N, K, C), indices (N, W) -> (N, W, C). For N = 1 that
+// is ONNX Gather (axis 0) of values reshaped to (K, C) by the (1, W) indices.
+static MlirValue convert_gather(t2n *c, MlirOperation op, MlirType y) {
+  MlirValue values = mlirOperationGetOperand(op, 0), indices = mlirOperationGetOperand(op, 1);
+  int64_t vd[3];
+  if (tosa_dims(mlirValueGetType(values), vd) != 3 || vd[0] != 1) {
+    sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.gather with a batch N > 1 has no nn form "
+                  "here (only N = 1, an embedding lookup)");
+    return (MlirValue){NULL};
+  }
+  int64_t table[2] = {vd[1], vd[2]};
+  MlirType elem = mlirShapedTypeGetElementType(mlirValueGetType(values));
+  MlirValue r[2] = {values, i64_const(c, table, 2)};
+  MlirValue g[2] = {nn1(c, "nn.Reshape", r, 2, tosa_tensor(elem, table, 2), NULL, 0), indices};
+  return nn1(c, "nn.Gather", g, 2, y, NULL, 0);
+}
+
 static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
   intptr_t n = mlirOperationGetNumOperands(op);
@@ -331,8 +363,48 @@ static MlirValue convert_op(t2n *c, MlirOperation op, const char *name) {
     return convert_reduce(c, op, "nn.ReduceMin", y);
   if (!strcmp(name, "identity"))
     return ops[0];
+  if (!strcmp(name, "tile")) {
+    int64_t multiples[TOSA_MAX_RANK];
+    long rank = tosa_i64s_attr(op, "multiples", multiples, TOSA_MAX_RANK);
+    if (rank != mlirShapedTypeGetRank(y)) {
+      sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.tile without multiples");
+      return (MlirValue){NULL};
+    }
+    MlirValue t[2] = {ops[0], i64_const(c, multiples, rank)};
+    return nn1(c, "nn.Tile", t, 2, y, NULL, 0);
+  }
+  if (!strcmp(name, "gather"))
+    return convert_gather(c, op, y);
+  if (!strcmp(name, "cast")) {
+    int64_t to = onnx_elem_type(mlirShapedTypeGetElementType(y));
+    if (to < 0) {
+      sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.cast to a type ONNX export does not know");
+      return (MlirValue){NULL};
+    }
+    MlirNamedAttribute a = named(c, "to", mlirIntegerAttrGet(c->i64, to));
+    return nn1(c, "nn.Cast", ops, 1, y, &a, 1);
+  }
+  if (!strcmp(name, "greater"))
+    return nn1(c, "nn.Greater", ops, 2, y, NULL, 0);
+  if (!strcmp(name, "logical_not"))
+    return nn1(c, "nn.Not", ops, 1, y, NULL, 0);
+  if (!strcmp(name, "select"))
+    return nn1(c, "nn.Where", ops, 3, y, NULL, 0);
   sp_emit_error(op, "sp-convert-tosa-to-nn: no nn form for tosa.%s", name);
   return (MlirValue){NULL};
+}
+
+// 1 for the ops whose integer or bool results convert too (index and mask
+// plumbing, the wrap-around of Gather indices); other arithmetic stays f32
+// only (tosa.mul of integers has a shift).
+static int moves_integers(const char *name) {
+  static const char *const OPS[] = {"cast",   "logical_not", "slice",  "reshape", "transpose",
+                                    "concat", "tile",        "gather", "identity", "greater",
+                                    "add",    "select"};
+  for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; ++i)
+    if (!strcmp(name, OPS[i]))
+      return 1;
+  return 0;
 }
 
 static int convert(t2n *c, MlirOperation op) {
@@ -349,11 +421,12 @@ static int convert(t2n *c, MlirOperation op) {
   if (mlirOperationGetNumResults(op) != 1)
     return sp_emit_error(op, "sp-convert-tosa-to-nn: no nn form for tosa.%s", name), -1;
   MlirType y = mlirValueGetType(mlirOperationGetResult(op, 0));
+  MlirType elem = mlirShapedTypeGetElementType(y);
   if (!tosa_static(y) || mlirShapedTypeGetRank(y) > TOSA_MAX_RANK ||
-      !mlirTypeIsAF32(mlirShapedTypeGetElementType(y))) {
+      !(mlirTypeIsAF32(elem) || (moves_integers(name) && onnx_elem_type(elem) > 0))) {
     char *t = sp_print_type(y);
     sp_emit_error(op, "sp-convert-tosa-to-nn: tosa.%s result %s: only static f32 tensors "
-                  "convert", name, t);
+                  "convert (i32, i64, i1 only through data movement and cast)", name, t);
     free(t);
     return -1;
   }

@@ -69,13 +69,22 @@ def resize_input(src, dst, hw):
     onnx.save(m, dst)
 
 
-def input_shape(path):
-    m = onnx.load(path, load_external_data=False)
-    init = {i.name for i in m.graph.initializer}
+def make_input(path):
+    """(name, array): one fixed random input; integer inputs (token ids) are drawn from
+    [-rows, rows) of the Gather table they index (ONNX counts negative ids from the end)."""
+    m = onnx.load(path)
+    init = {i.name: i for i in m.graph.initializer}
     inp = [i for i in m.graph.input if i.name not in init][0]
     dims = [d.dim_value if d.HasField('dim_value') and d.dim_value > 0 else 1
             for d in inp.type.tensor_type.shape.dim]
-    return inp.name, dims
+    rng = np.random.default_rng(0)
+    elem = inp.type.tensor_type.elem_type
+    if elem == onnx.TensorProto.FLOAT:
+        return inp.name, rng.standard_normal(dims).astype(np.float32)
+    rows = min(init[n.input[0]].dims[0] for n in m.graph.node
+               if n.op_type == 'Gather' and n.input[1] == inp.name and n.input[0] in init)
+    dtype = np.int64 if elem == onnx.TensorProto.INT64 else np.int32
+    return inp.name, rng.integers(-rows, rows, size=dims).astype(dtype)
 
 
 class Memref(ctypes.Structure):
@@ -112,6 +121,13 @@ def run_llvm(tosa_path, work, x, out_rank):
     run([f'{LLVM}/mlir-opt', renamed, f'--pass-pipeline={PIPELINE}', '-o', llvm_mlir],
         'mlir-opt')
     run([f'{LLVM}/mlir-translate', '--mlir-to-llvmir', llvm_mlir, '-o', ll], 'mlir-translate')
+    # clang reads .ll as source, whose locations end at 2 GB (ViT-B/16's weights as text are
+    # 2.26 GB: "ran out of source locations"); bitcode has no such limit.
+    if os.path.getsize(ll) > (1 << 31) - (1 << 27):
+        bc = os.path.join(work, 'forward.bc')
+        run([f'{LLVM}/llvm-as', ll, '-o', bc], 'llvm-as')
+        os.remove(ll)
+        ll = bc
     # memref.copy lowers to a call into upstream's runtime support library.
     run([f'{LLVM}/clang', '-O2', '-shared', '-fPIC', '-Wno-override-module', ll, '-o', so,
          f'-L{LLVM_LIB}', '-lmlir_c_runner_utils', f'-Wl,-rpath,{LLVM_LIB}', '-lm'],
@@ -166,8 +182,7 @@ def check_model(spec, args, ort):
     run([sp_opt, tosa, '-o', rt, '--pass-pipeline', 'builtin.module(sp-convert-tosa-to-nn)'],
         'sp-convert-tosa-to-nn')
     t_convert = time.time() - t0
-    in_name, dims = input_shape(model)
-    x = np.random.default_rng(0).standard_normal(dims).astype(np.float32)
+    in_name, x = make_input(model)
     reply, ref = ort.run(model, inputs={in_name: x})
     if not reply.get('ok'):
         raise RuntimeError(f'ORT on the model: {reply}')

@@ -27,12 +27,22 @@ if(TARGET sp-opt)
                    ${CMAKE_BINARY_DIR}/zoo/efficientnet_b0.onnx@64x64
                    ${CMAKE_BINARY_DIR}/zoo/shufflenet_v2_x1_0.onnx@64x64
                    ${CMAKE_BINARY_DIR}/zoo/densenet121.onnx@64x64
-                   ${CMAKE_BINARY_DIR}/zoo/convnext_tiny.onnx@64x64)
+                   ${CMAKE_BINARY_DIR}/zoo/convnext_tiny.onnx@64x64
+                   # The transformers at their own input sizes (ViT-B/16 needs 224x224: 15 s).
+                   ${CMAKE_BINARY_DIR}/zoo/vit_b_16.onnx
+                   ${CMAKE_BINARY_DIR}/zoo/tiny_encoder.onnx
+                   ${CMAKE_BINARY_DIR}/zoo/tiny_gpt.onnx)
   add_test(NAME tosa.zoo_pruned_llvm
            COMMAND ${SP_PYTHON} ${SP_TOSA_DRIVER} --sp-opt $<TARGET_FILE:sp-opt>
                    --work ${CMAKE_BINARY_DIR}/tosa-work/zoo_pruned --llvm --prune 0.5
                    ${CMAKE_BINARY_DIR}/zoo/resnet18.onnx@64x64
                    ${CMAKE_BINARY_DIR}/zoo/mobilenet_v2.onnx@64x64)
-  set_tests_properties(tosa.zoo tosa.zoo_pruned_llvm PROPERTIES LABELS full TIMEOUT 900
+  # Token ids in, through tosa.gather/select to LLVM (seconds: the models are small).
+  add_test(NAME tosa.transformers_llvm
+           COMMAND ${SP_PYTHON} ${SP_TOSA_DRIVER} --sp-opt $<TARGET_FILE:sp-opt>
+                   --work ${CMAKE_BINARY_DIR}/tosa-work/transformers --llvm
+                   ${CMAKE_BINARY_DIR}/zoo/tiny_encoder.onnx
+                   ${CMAKE_BINARY_DIR}/zoo/tiny_gpt.onnx)
+  set_tests_properties(tosa.zoo tosa.zoo_pruned_llvm tosa.transformers_llvm PROPERTIES LABELS full TIMEOUT 900
                        FIXTURES_REQUIRED sp_zoo)
 endif()

@@ -40,3 +40,52 @@ func.func @bn_runtime_stats(%x: tensor<1x2x2x2xf32>, %s: tensor<2xf32>) -> tenso
   %n = "nn.BatchNormalization"(%x, %s, %s, %s, %s) {result_segment_sizes = array<i32: 1, 0, 0, 0, 0>} : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
   return %n : tensor<1x2x2x2xf32>
 }
+
+// -----
+
+func.func @float_to_int(%x: tensor<4xf32>) -> tensor<4xi64> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Cast from float to integer truncates in ONNX but rounds in TOSA}}
+  %c = "nn.Cast"(%x) {to = 7 : i64} : (tensor<4xf32>) -> tensor<4xi64>
+  return %c : tensor<4xi64>
+}
+
+// -----
+
+func.func @gather_axis1_runtime(%x: tensor<2x5xf32>, %i: tensor<3xi64>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Gather along axis 1 has a TOSA form only for one constant index}}
+  %g = "nn.Gather"(%x, %i) {axis = 1 : i64} : (tensor<2x5xf32>, tensor<3xi64>) -> tensor<2x3xf32>
+  return %g : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @gather_out_of_range(%x: tensor<5x2xf32>) -> tensor<2x2xf32> {
+  %k = "nn.Constant"() {value = dense<[1, 5]> : tensor<2xi64>} : () -> tensor<2xi64>
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Gather index 5 out of range [-5, 5)}}
+  %g = "nn.Gather"(%x, %k) : (tensor<5x2xf32>, tensor<2xi64>) -> tensor<2x2xf32>
+  return %g : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @broadcast_batch_matmul(%a: tensor<1x2x3x4xf32>, %b: tensor<2x2x4x5xf32>) -> tensor<2x2x3x5xf32> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: MatMul needs a 2-D right operand or equal batch dims (no broadcasting)}}
+  %m = "nn.MatMul"(%a, %b) : (tensor<1x2x3x4xf32>, tensor<2x2x4x5xf32>) -> tensor<2x2x3x5xf32>
+  return %m : tensor<2x2x3x5xf32>
+}
+
+// -----
+
+func.func @int_arithmetic(%a: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Mul result tensor<4xi64>: TOSA needs static f32 tensors}}
+  %s = "nn.Mul"(%a, %a) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  return %s : tensor<4xi64>
+}
+
+// -----
+
+func.func @huge_table(%t: tensor<2147483648x1xf32>, %i: tensor<2xi64>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{sp-convert-nn-to-tosa: Gather of 2147483648 rows: TOSA indexes with int32}}
+  %g = "nn.Gather"(%t, %i) : (tensor<2147483648x1xf32>, tensor<2xi64>) -> tensor<2x1xf32>
+  return %g : tensor<2x1xf32>
+}

@@ -172,3 +172,113 @@ func.func @layernorm_gelu(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %g = "nn.Gelu"(%n) : (tensor<2x4xf32>) -> tensor<2x4xf32>
   return %g : tensor<2x4xf32>
 }
+
+// -----
+
+// Expand: reshape (1,4) -> (1,1,4) up to the result rank, then tile the size-1
+// dims by result/input = [2, 3, 1]; an Expand that changes nothing is no op.
+// CHECK-LABEL: func @expand
+// CHECK: %[[R:.*]] = tosa.reshape %arg0 {new_shape = array<i64: 1, 1, 4>} : (tensor<1x4xf32>) -> tensor<1x1x4xf32>
+// CHECK: %[[T:.*]] = tosa.tile %[[R]] {multiples = array<i64: 2, 3, 1>} : (tensor<1x1x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NOT: tosa.tile
+// CHECK: return %[[T]], %arg1
+func.func @expand(%x: tensor<1x4xf32>, %c: tensor<1x1x8xf32>) -> (tensor<2x3x4xf32>, tensor<1x1x8xf32>) {
+  %s = "nn.Constant"() {value = dense<[2, 3, 4]> : tensor<3xi64>} : () -> tensor<3xi64>
+  %e = "nn.Expand"(%x, %s) : (tensor<1x4xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+  %o = "nn.Constant"() {value = dense<1> : tensor<3xi64>} : () -> tensor<3xi64>
+  %same = "nn.Expand"(%c, %o) : (tensor<1x1x8xf32>, tensor<3xi64>) -> tensor<1x1x8xf32>
+  return %e, %same : tensor<2x3x4xf32>, tensor<1x1x8xf32>
+}
+
+// -----
+
+// An embedding lookup by int64 token ids: the (10,4) table as values (1,10,4),
+// the ids cast to i32 and flattened to (1, W), negative ones wrapped at run
+// time (0 > id ? id + 10 : id: ONNX counts them from the end, TOSA does not),
+// tosa.gather, reshaped to ids.shape + (4). Constant ids become an i32
+// constant, negative ones wrapped here (-1 -> 4 of 5 rows).
+// CHECK-LABEL: func @embedding
+// CHECK: %[[V:.*]] = tosa.reshape %{{.*}} {new_shape = array<i64: 1, 10, 4>} : (tensor<10x4xf32>) -> tensor<1x10x4xf32>
+// CHECK: %[[C:.*]] = tosa.cast %arg0 : (tensor<2x3xi64>) -> tensor<2x3xi32>
+// CHECK: %[[I:.*]] = tosa.reshape %[[C]] {new_shape = array<i64: 1, 6>} : (tensor<2x3xi32>) -> tensor<1x6xi32>
+// CHECK: %[[Z:.*]] = "tosa.const"() <{value = dense<0> : tensor<1x1xi32>}>
+// CHECK: %[[NEG:.*]] = tosa.greater %[[Z]], %[[I]] : (tensor<1x1xi32>, tensor<1x6xi32>) -> tensor<1x6xi1>
+// CHECK: %[[K:.*]] = "tosa.const"() <{value = dense<10> : tensor<1x1xi32>}>
+// CHECK: %[[UP:.*]] = tosa.add %[[I]], %[[K]] : (tensor<1x6xi32>, tensor<1x1xi32>) -> tensor<1x6xi32>
+// CHECK: %[[W:.*]] = tosa.select %[[NEG]], %[[UP]], %[[I]] : (tensor<1x6xi1>, tensor<1x6xi32>, tensor<1x6xi32>) -> tensor<1x6xi32>
+// CHECK: %[[G:.*]] = tosa.gather %[[V]], %[[W]] : (tensor<1x10x4xf32>, tensor<1x6xi32>) -> tensor<1x6x4xf32>
+// CHECK: %[[Y:.*]] = tosa.reshape %[[G]] {new_shape = array<i64: 2, 3, 4>} : (tensor<1x6x4xf32>) -> tensor<2x3x4xf32>
+// CHECK: %[[P:.*]] = tosa.reshape %{{.*}} {new_shape = array<i64: 1, 5, 2>} : (tensor<5x2xf32>) -> tensor<1x5x2xf32>
+// CHECK: %[[K:.*]] = "tosa.const"() <{value = dense<{{\[}}[4, 4, 0]]> : tensor<1x3xi32>}>
+// CHECK: %[[G2:.*]] = tosa.gather %[[P]], %[[K]] : (tensor<1x5x2xf32>, tensor<1x3xi32>) -> tensor<1x3x2xf32>
+// CHECK: tosa.reshape %[[G2]] {new_shape = array<i64: 3, 2>}
+// CHECK: return %[[Y]]
+func.func @embedding(%ids: tensor<2x3xi64>) -> (tensor<2x3x4xf32>, tensor<3x2xf32>) {
+  %t = "nn.Initializer"() {value = dense<1.0> : tensor<10x4xf32>} : () -> tensor<10x4xf32>
+  %e = "nn.Gather"(%t, %ids) : (tensor<10x4xf32>, tensor<2x3xi64>) -> tensor<2x3x4xf32>
+  %p = "nn.Initializer"() {value = dense<2.0> : tensor<5x2xf32>} : () -> tensor<5x2xf32>
+  %k = "nn.Constant"() {value = dense<[4, -1, 0]> : tensor<3xi64>} : () -> tensor<3xi64>
+  %pe = "nn.Gather"(%p, %k) : (tensor<5x2xf32>, tensor<3xi64>) -> tensor<3x2xf32>
+  return %e, %pe : tensor<2x3x4xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// Gather of one constant index along axis 1 (ViT's class token): a slice of
+// that row, reshaped to drop the axis; Cast between integer types is tosa.cast.
+// CHECK-LABEL: func @gather_row_cast
+// CHECK: %[[S:.*]] = tosa.slice %arg0 {size = array<i64: 1, 1, 3>, start = array<i64: 0, 2, 0>} : (tensor<1x5x3xf32>) -> tensor<1x1x3xf32>
+// CHECK: %[[R:.*]] = tosa.reshape %[[S]] {new_shape = array<i64: 1, 3>} : (tensor<1x1x3xf32>) -> tensor<1x3xf32>
+// CHECK: %[[C:.*]] = tosa.cast %arg1 : (tensor<4xi64>) -> tensor<4xi32>
+// CHECK: return %[[R]], %[[C]]
+func.func @gather_row_cast(%x: tensor<1x5x3xf32>, %i: tensor<4xi64>) -> (tensor<1x3xf32>, tensor<4xi32>) {
+  %k = "nn.Constant"() {value = dense<2> : tensor<i64>} : () -> tensor<i64>
+  %g = "nn.Gather"(%x, %k) {axis = 1 : i64} : (tensor<1x5x3xf32>, tensor<i64>) -> tensor<1x3xf32>
+  %c = "nn.Cast"(%i) {to = 6 : i64} : (tensor<4xi64>) -> tensor<4xi32>
+  return %g, %c : tensor<1x3xf32>, tensor<4xi32>
+}
+
+// -----
+
+// Attention scores (1,2,3,4) x (1,2,4,5): the equal batch dims fold into
+// TOSA's one batch of 2.
+// CHECK-LABEL: func @batched_matmul
+// CHECK: %[[A:.*]] = tosa.reshape %arg0 {new_shape = array<i64: 2, 3, 4>}
+// CHECK: %[[B:.*]] = tosa.reshape %arg1 {new_shape = array<i64: 2, 4, 5>}
+// CHECK: %[[M:.*]] = tosa.matmul %[[A]], %[[B]] : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+// CHECK: tosa.reshape %[[M]] {new_shape = array<i64: 1, 2, 3, 5>} : (tensor<2x3x5xf32>) -> tensor<1x2x3x5xf32>
+func.func @batched_matmul(%a: tensor<1x2x3x4xf32>, %b: tensor<1x2x4x5xf32>) -> tensor<1x2x3x5xf32> {
+  %m = "nn.MatMul"(%a, %b) : (tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) -> tensor<1x2x3x5xf32>
+  return %m : tensor<1x2x3x5xf32>
+}
+
+// -----
+
+// A causal mask: the bool dense_resource becomes inline dense bools (no LLVM
+// constant form for an i1 resource), Slice and Not work on i1, Where is
+// tosa.select with the scalar -inf reshaped to the result rank.
+// CHECK-LABEL: func @mask_where
+// CHECK: %[[M:.*]] = "tosa.const"() <{value = dense<{{\[\[\[\[}}true, false, true], [false, true, true]]]]> : tensor<1x1x2x3xi1>}>
+// CHECK: %[[S:.*]] = tosa.slice %[[M]] {size = array<i64: 1, 1, 2, 2>, start = array<i64: 0, 0, 0, 0>} : (tensor<1x1x2x3xi1>) -> tensor<1x1x2x2xi1>
+// CHECK: %[[N:.*]] = tosa.logical_not %[[S]] : (tensor<1x1x2x2xi1>) -> tensor<1x1x2x2xi1>
+// CHECK: %[[I:.*]] = "tosa.const"() <{value = dense<0xFF800000> : tensor<f32>}>
+// CHECK: %[[IR:.*]] = tosa.reshape %[[I]] {new_shape = array<i64: 1, 1, 1, 1>}
+// CHECK: tosa.select %[[N]], %[[IR]], %arg0 : (tensor<1x1x2x2xi1>, tensor<1x1x1x1xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+func.func @mask_where(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %m = "nn.Initializer"() {value = dense_resource<mask> : tensor<1x1x2x3xi1>} : () -> tensor<1x1x2x3xi1>
+  %s0 = "nn.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %s1 = "nn.Constant"() {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64>
+  %ax = "nn.Constant"() {value = dense<3> : tensor<1xi64>} : () -> tensor<1xi64>
+  %s = "nn.Slice"(%m, %s0, %s1, %ax) {operand_segment_sizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x1x2x3xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x2x2xi1>
+  %n = "nn.Not"(%s) : (tensor<1x1x2x2xi1>) -> tensor<1x1x2x2xi1>
+  %inf = "nn.Constant"() {value = dense<0xFF800000> : tensor<f32>} : () -> tensor<f32>
+  %w = "nn.Where"(%n, %inf, %x) : (tensor<1x1x2x2xi1>, tensor<f32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %w : tensor<1x2x2x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      mask: "0x01000000010001000101"
+    }
+  }
+#-}

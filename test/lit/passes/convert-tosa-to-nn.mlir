@@ -73,3 +73,42 @@ func.func @pad(%x: tensor<1x3x2x2xf32>) -> tensor<1x3x4x3xf32> {
   %y = tosa.pad %x, %p, %v : (tensor<1x3x2x2xf32>, tensor<4x2xi32>, tensor<f32>) -> tensor<1x3x4x3xf32>
   return %y : tensor<1x3x4x3xf32>
 }
+
+// -----
+
+// The transformer ops: cast i64 -> i32 is Cast{to = INT32 (6)}; the index
+// wrap-around (greater, add, select on i32) is Greater, Add, Where; gather with
+// a batch of 1 is Gather (axis 0) of the values reshaped to the (K, C) table;
+// tile is Tile by constant repeats; logical_not is Not, select is Where.
+// CHECK-LABEL: func @transformer_ops
+// CHECK: %[[T:.*]] = "nn.Initializer"() {{.*}}value = dense<{{.*}}> : tensor<1x2x4xf32>
+// CHECK: %[[C:.*]] = "nn.Cast"(%arg0) {to = 6 : i64} : (tensor<1x3xi64>) -> tensor<1x3xi32>
+// CHECK: %[[Z:.*]] = "nn.Constant"() {{.*}}value = dense<0> : tensor<1x1xi32>
+// CHECK: %[[NEG:.*]] = "nn.Greater"(%[[Z]], %[[C]]) : (tensor<1x1xi32>, tensor<1x3xi32>) -> tensor<1x3xi1>
+// CHECK: %[[K:.*]] = "nn.Constant"() {{.*}}value = dense<2> : tensor<1x1xi32>
+// CHECK: %[[UP:.*]] = "nn.Add"(%[[C]], %[[K]]) : (tensor<1x3xi32>, tensor<1x1xi32>) -> tensor<1x3xi32>
+// CHECK: %[[I:.*]] = "nn.Where"(%[[NEG]], %[[UP]], %[[C]]) : (tensor<1x3xi1>, tensor<1x3xi32>, tensor<1x3xi32>) -> tensor<1x3xi32>
+// CHECK: %[[KC:.*]] = "nn.Constant"() {{.*}}value = dense<[2, 4]> : tensor<2xi64>
+// CHECK: %[[TABLE:.*]] = "nn.Reshape"(%[[T]], %[[KC]]) : (tensor<1x2x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+// CHECK: %[[G:.*]] = "nn.Gather"(%[[TABLE]], %[[I]]) : (tensor<2x4xf32>, tensor<1x3xi32>) -> tensor<1x3x4xf32>
+// CHECK: %[[REP:.*]] = "nn.Constant"() {{.*}}value = dense<[2, 3, 1]> : tensor<3xi64>
+// CHECK: %[[E:.*]] = "nn.Tile"(%arg1, %[[REP]]) : (tensor<1x1x4xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+// CHECK: %[[N:.*]] = "nn.Not"(%arg2) : (tensor<1x1x2x2xi1>) -> tensor<1x1x2x2xi1>
+// CHECK: %[[INF:.*]] = "nn.Initializer"() {{.*}}value = dense<0xFF800000> : tensor<1x1x1x1xf32>
+// CHECK: %[[W:.*]] = "nn.Where"(%[[N]], %[[INF]], %arg3) : (tensor<1x1x2x2xi1>, tensor<1x1x1x1xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+// CHECK: return %[[G]], %[[E]], %[[W]]
+func.func @transformer_ops(%ids: tensor<1x3xi64>, %c: tensor<1x1x4xf32>, %m: tensor<1x1x2x2xi1>, %x: tensor<1x2x2x2xf32>) -> (tensor<1x3x4xf32>, tensor<2x3x4xf32>, tensor<1x2x2x2xf32>) {
+  %t = "tosa.const"() <{value = dense<[[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]> : tensor<1x2x4xf32>}> : () -> tensor<1x2x4xf32>
+  %ci = tosa.cast %ids : (tensor<1x3xi64>) -> tensor<1x3xi32>
+  %z = "tosa.const"() <{value = dense<0> : tensor<1x1xi32>}> : () -> tensor<1x1xi32>
+  %neg = tosa.greater %z, %ci : (tensor<1x1xi32>, tensor<1x3xi32>) -> tensor<1x3xi1>
+  %k = "tosa.const"() <{value = dense<2> : tensor<1x1xi32>}> : () -> tensor<1x1xi32>
+  %up = tosa.add %ci, %k : (tensor<1x3xi32>, tensor<1x1xi32>) -> tensor<1x3xi32>
+  %i = tosa.select %neg, %up, %ci : (tensor<1x3xi1>, tensor<1x3xi32>, tensor<1x3xi32>) -> tensor<1x3xi32>
+  %g = tosa.gather %t, %i : (tensor<1x2x4xf32>, tensor<1x3xi32>) -> tensor<1x3x4xf32>
+  %e = tosa.tile %c {multiples = array<i64: 2, 3, 1>} : (tensor<1x1x4xf32>) -> tensor<2x3x4xf32>
+  %n = tosa.logical_not %m : (tensor<1x1x2x2xi1>) -> tensor<1x1x2x2xi1>
+  %inf = "tosa.const"() <{value = dense<0xFF800000> : tensor<1x1x1x1xf32>}> : () -> tensor<1x1x1x1xf32>
+  %w = tosa.select %n, %inf, %x : (tensor<1x1x2x2xi1>, tensor<1x1x1x1xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %g, %e, %w : tensor<1x3x4xf32>, tensor<2x3x4xf32>, tensor<1x2x2x2xf32>
+}
