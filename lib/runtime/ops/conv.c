@@ -1,6 +1,7 @@
 /* conv.c - node adapters of Conv and ConvTranspose: geometry and fusion
  * read from the node, the algorithm chosen, then kernels/conv.c,
  * winograd.c, pointwise.c or depthwise.c. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ static int conv_geometry(rt_node *n, conv_params *p, int transpose,
   if (ns < 1 || ns > 3 || w->rank != x->rank)
     return rt_unsupported(err, n, "only 1-3 spatial dims have a kernel");
   memset(p, 0, sizeof *p);
+  // The kernels index with int: a bound shape past that is an error, not a
+  // wrapped (negative) size.
+  for (int i = 0; i < x->rank; ++i)
+    if (x->dims[i] > INT_MAX || y->dims[i] > INT_MAX || w->dims[i] > INT_MAX)
+      return rt_fail(err, n, "dim %d of %lld is too large for the conv kernels", i,
+                     (long long)(x->dims[i] > INT_MAX ? x->dims[i] : y->dims[i] > INT_MAX
+                                                                         ? y->dims[i]
+                                                                         : w->dims[i]));
   p->N = (int)x->dims[0];
   p->C = (int)x->dims[1];
   p->group = (int)rt_attr_int(n, "group", 1);
@@ -109,6 +118,9 @@ RT_KERNEL(rt_conv) {
   int rc = conv_geometry(n, &p, 0, err);
   if (rc)
     return rc;
+  if (n->out[0]->t.numel == 0) // an empty batch: no work, and no scratch sized by
+    return 0;                  // spatial dims that no image has
+
   const float *w = n->fold_w ? n->fold_w : rt_f32(n->in[1]);
   /* SiLU and HardSwish have no in-register form: they run after the
    * epilogue (conv_post_act) */
