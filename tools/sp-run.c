@@ -89,7 +89,12 @@ static void print_version(void) {
       printf(" %s", sets[i]);
   printf(")\n");
   char hint[256];
-  printf("openblas: %s\n", sp_runtime_blas_core());
+  const char *core = sp_runtime_blas_core(), *before = sp_runtime_blas_core_replaced();
+  if (before)
+    printf("openblas: %s (OpenBLAS chose %s; sp swapped it for this CPU, SP_BLAS_CORE=keep keeps it)\n",
+           core, before);
+  else
+    printf("openblas: %s\n", core);
   if (sp_runtime_blas_check(hint, sizeof hint))
     fprintf(stderr, "%s\n", hint);
 }

@@ -135,14 +135,21 @@ void sp_runtime_set_threads(int threads);
 /* Bytes of the activation arena of the current plan (0 before a run). */
 size_t sp_runtime_arena_bytes(const sp_runtime *rt);
 
-/* OpenBLAS core check: fills buf with a one-line hint when OpenBLAS picked
- * a weaker core than the CPU supports (Intel with AVX-512F -> SkylakeX; AVX2,
- * and AMD's AVX-512 -> Haswell or Zen) and returns 1; returns 0 (buf = "")
- * when fine. The runtime
- * prints the hint to stderr once per process, at the first load. */
+/* OpenBLAS core. At the first load (or first kernel call) sp checks the core
+ * OpenBLAS picked against cpuid and, when it is weaker than the CPU runs at
+ * full speed (Intel and AMD Zen 5+ with AVX-512 -> SkylakeX; AVX2 and Zen 4
+ * -> Haswell), swaps OpenBLAS's core table for the right one, unless
+ * OPENBLAS_CORETYPE names a core (kept) or SP_BLAS_CORE=keep
+ * (SP_BLAS_CORE=auto swaps even a named core). sp_runtime_blas_check fills
+ * buf with a one-line hint and returns 1 when the core in use is still
+ * weaker; returns 0 (buf = "") when fine. The runtime prints the hint to
+ * stderr once per process, at the first load. */
 int sp_runtime_blas_check(char *buf, size_t size);
 
-/* OpenBLAS's core name ("SkylakeX", "Prescott", ...). */
+/* OpenBLAS's own choice when sp replaced it, else NULL. */
+const char *sp_runtime_blas_core_replaced(void);
+
+/* OpenBLAS's core name in use ("SkylakeX", "Prescott", ...). */
 const char *sp_runtime_blas_core(void);
 
 /* The kernel set in use: "generic" (any x86-64 or other CPU), "avx2"

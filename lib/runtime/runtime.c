@@ -392,7 +392,7 @@ static void blas_hint_once(void) {
   if (done)
     return;
   done = 1;
-  rt_blas_single_thread();
+  rt_blas_setup();
   char buf[256];
   if (sp_runtime_blas_check(buf, sizeof buf))
     fprintf(stderr, "%s\n", buf);

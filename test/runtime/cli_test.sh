@@ -22,6 +22,14 @@ g = helper.make_graph(
     'const_classifier', [helper.make_tensor_value_info('x', TP.FLOAT, ['batch', 1, 28, 28])],
     [helper.make_tensor_value_info('y', TP.FLOAT, ['batch', 10])], [w, b, shape])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), f'{d}/clf.onnx')
+# a GEMM large enough for OpenBLAS's kernels (core swap check below)
+rng = np.random.default_rng(0)
+g = helper.make_graph(
+    [helper.make_node('MatMul', ['x', 'W'], ['y'])], 'matmul',
+    [helper.make_tensor_value_info('x', TP.FLOAT, [96, 256])],
+    [helper.make_tensor_value_info('y', TP.FLOAT, [96, 192])],
+    [numpy_helper.from_array(rng.standard_normal((256, 192)).astype(np.float32), 'W')])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), f'{d}/mm.onnx')
 PYEOF
 
 # --random with a symbolic dim, summary on stdout
@@ -66,15 +74,34 @@ if [ -f "$FM/t10k-images-idx3-ubyte.gz" ]; then
       --mean 0.2860 --std 0.3530 > "$T/acc.txt"
   grep -q '^accuracy top1=0.1000 (1000/10000)$' "$T/acc.txt" || fail "eval: $(cat "$T/acc.txt")"
 fi
-# OpenBLAS core check: force the generic Prescott kernels on a CPU with AVX2 (what
-# Debian's OpenBLAS does by itself on some AVX-512 Xeons) and expect one hint line
-# naming OPENBLAS_CORETYPE, from --blas-core and from a model run.
+# OpenBLAS core: force the generic Prescott kernels on a CPU with AVX2 (what
+# Debian's OpenBLAS does by itself on some AVX-512 Xeons). A core the user named
+# is kept, with one hint line naming OPENBLAS_CORETYPE (from --blas-core and from
+# a model run); SP_BLAS_CORE=auto swaps it for the core this CPU wants, and the
+# model computes the same numbers on it.
 if grep -qw avx2 /proc/cpuinfo; then
   OPENBLAS_CORETYPE=Prescott "$SP_RUN" --blas-core > "$T/core.txt" 2> "$T/hint.txt"
   [ "$(cat "$T/core.txt")" = Prescott ] || fail "blas-core: $(cat "$T/core.txt")"
-  grep -q "^sp: hint: OpenBLAS chose the 'Prescott' kernels .*set OPENBLAS_CORETYPE=" "$T/hint.txt" ||
+  grep -q "^sp: hint: OpenBLAS runs the 'Prescott' kernels .*set OPENBLAS_CORETYPE=" "$T/hint.txt" ||
     fail "no OpenBLAS hint: $(cat "$T/hint.txt")"
   OPENBLAS_CORETYPE=Prescott "$SP_RUN" "$T/clf.onnx" --random -q 2> "$T/hint.txt"
   [ "$(grep -c 'OPENBLAS_CORETYPE=' "$T/hint.txt")" -eq 1 ] || fail "run hint: $(cat "$T/hint.txt")"
+  OPENBLAS_CORETYPE=Prescott SP_BLAS_CORE=auto "$SP_RUN" --version > "$T/ver.txt" 2> "$T/hint.txt"
+  grep -Eq "^openblas: (Haswell|SkylakeX) \(OpenBLAS chose Prescott; sp swapped it" "$T/ver.txt" ||
+    fail "no core swap: $(cat "$T/ver.txt")"
+  [ ! -s "$T/hint.txt" ] || fail "hint after the swap: $(cat "$T/hint.txt")"
+  mkdir "$T/prescott" "$T/swapped"
+  OPENBLAS_CORETYPE=Prescott SP_BLAS_CORE=keep "$SP_RUN" "$T/mm.onnx" --random --seed 3 \
+      --output-dir "$T/prescott" -q 2> /dev/null
+  OPENBLAS_CORETYPE=Prescott SP_BLAS_CORE=auto "$SP_RUN" "$T/mm.onnx" --random --seed 3 \
+      --output-dir "$T/swapped" -q
+  "$PY" - "$T" <<'PYEOF' || fail "outputs differ after the core swap"
+import sys, numpy as np, onnx
+from onnx import numpy_helper
+d = sys.argv[1]
+a, b = (numpy_helper.to_array(onnx.load_tensor(f'{d}/{k}/output_0.pb')) for k in ('prescott', 'swapped'))
+assert a.shape == (96, 192) and np.abs(a).max() > 1, a.shape
+assert np.allclose(a, b, rtol=1e-5, atol=1e-5), np.abs(a - b).max()
+PYEOF
 fi
 echo "sp-run CLI: ok"

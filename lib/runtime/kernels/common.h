@@ -19,8 +19,17 @@ int rt_threads(void);
 /* This thread's number in the current parallel region (0 outside one or
  * without OpenMP): which slice of per-thread scratch is its own. */
 int rt_thread_num(void);
-/* OpenBLAS itself runs single-threaded inside the OpenMP workers. */
-void rt_blas_single_thread(void);
+/* Once per process, before the first GEMM: OpenBLAS single-threaded
+ * (it runs inside the OpenMP workers) and, when OpenBLAS picked a weaker
+ * core than this CPU runs at full speed, its core table swapped for the
+ * right one (dispatch.c). */
+void rt_blas_setup(void);
+/* The OpenBLAS core this CPU wants ("SkylakeX", "Haswell"; NULL without
+ * AVX2), whether core is at least as good, and OpenBLAS's own choice when
+ * rt_blas_setup replaced it (NULL when it did not). */
+const char *rt_blas_wanted_core(void);
+int rt_blas_core_suffices(const char *core);
+const char *rt_blas_core_replaced(void);
 /* Whether this CPU runs the kernel set named isa ("generic", "avx2",
  * "avx512") and this build has it. */
 int rt_kernel_isa_supported(const char *isa);
