@@ -523,6 +523,10 @@ int main(int argc, char **argv) {
   if (rc)
     goto out;
   if (o.bench > 0) {
+    /* timings are where a weaker BLAS core matters: say so once */
+    char hint[256];
+    if (sp_runtime_blas_check(hint, sizeof hint))
+      fprintf(stderr, "%s\n", hint);
     sp_runtime_set_profile(rt, o.profile);
     rc = bench(rt, o.bench, &err);
     if (!rc && o.profile)

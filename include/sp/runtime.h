@@ -143,7 +143,8 @@ size_t sp_runtime_arena_bytes(const sp_runtime *rt);
  * (SP_BLAS_CORE=auto swaps even a named core). sp_runtime_blas_check fills
  * buf with a one-line hint and returns 1 when the core in use is still
  * weaker; returns 0 (buf = "") when fine. The runtime prints the hint to
- * stderr once per process, at the first load. */
+ * stderr once per process, at the first load, only when OpenBLAS picked the
+ * core itself and it could not be swapped (a named core is the user's). */
 int sp_runtime_blas_check(char *buf, size_t size);
 
 /* OpenBLAS's own choice when sp replaced it, else NULL. */
