@@ -170,7 +170,11 @@ tile_avx2(float *y, const float *x, const float *wp, int C, int64_t P,
   __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
   __m256 a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   __m256 a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-  for (int c = 0; c < C; ++c, x += P, wp += MR) {
+  /* the next panel's weights are fetched while this one computes (see
+   * tile_avx512) */
+  const char *pf = (const char *)(wp + (size_t)MR * C);
+  for (int c = 0; c < C; ++c, x += P, wp += MR, pf += MR * sizeof(float)) {
+    _mm_prefetch(pf, _MM_HINT_T0);
     __m256 x0 = full ? _mm256_loadu_ps(x) : _mm256_maskload_ps(x, m0);
     __m256 x1 = full ? _mm256_loadu_ps(x + 8) : _mm256_maskload_ps(x + 8, m1);
     FMA_ROW(0) FMA_ROW(1) FMA_ROW(2) FMA_ROW(3) FMA_ROW(4) FMA_ROW(5)
@@ -232,7 +236,13 @@ tile_avx512(float *y, const float *x, const float *wp, int C, int64_t P,
   __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
   __m512 a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   __m512 a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-  for (int c = 0; c < C; ++c, x += P, wp += MR) {
+  /* The weights come from memory once per run (resnet50: 100 MB, more than
+   * L3), and the hardware prefetchers leave most of that latency exposed on
+   * small maps: the next panel's are fetched while this one computes (cold
+   * weights, one thread, Zen 5: 2048x512 @ 512x49 0.90 -> 0.59 ms) */
+  const char *pf = (const char *)(wp + (size_t)MR * C);
+  for (int c = 0; c < C; ++c, x += P, wp += MR, pf += MR * sizeof(float)) {
+    _mm_prefetch(pf, _MM_HINT_T0);
     __m512 x0 = k0 == 0xffff ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(k0, x);
     __m512 x1 = _mm512_setzero_ps();
     if (vecs == 2)
