@@ -169,6 +169,9 @@ static void test_conv_shapes(void **state) {
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */
       {2, 40, 24, 1, 30, 30, 3, 3, 2, 1, 1}, /* im2col, batch 2, residual */
       {5, 3, 4, 1, 12, 12, 3, 3, 1, 1, 1},   /* chunks of 4 images and 1 */
+      /* few weights: im2col and product a block of output rows at a time */
+      {2, 3, 16, 1, 64, 60, 7, 7, 2, 3, 1},  /* stem style, batch 2 */
+      {1, 2, 7, 1, 150, 150, 3, 3, 1, 1, 1}, /* uneven blocks, 4-column tails */
       /* grouped, RegNet/ResNeXt style: threads take groups */
       {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
       {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
