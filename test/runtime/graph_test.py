@@ -10,7 +10,8 @@ data does not reach:
 - kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
   training mode with ratio 0 (the identity); Transpose reading 16 rows at a
   time (ViT's key transpose, with a tail of rows); Softmax rows in 16 lanes
-  (shorter, equal and longer rows with tails).
+  (shorter, equal and longer rows with tails); 3x3 stride-2 MaxPool rows in
+  chunks of 256 outputs (odd and wide rows).
 
   graph_test.py --sp-run build/tools/sp-run [--isa generic|avx2|avx512]
 
@@ -240,6 +241,24 @@ def build_softmax(shape):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
 
 
+def build_maxpool_k3s2(shape, pad):
+    """MaxPool 3x3, stride 2, padding pad (ResNet's stem pool when pad is 1)."""
+    oh, ow = [(d + 2 * pad - 3) // 2 + 1 for d in shape[2:]]
+    nodes = [helper.make_node('MaxPool', ['x'], ['y'], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[pad] * 4)]
+    g = helper.make_graph(nodes, 'maxpool', [helper.make_tensor_value_info('x', TP.FLOAT, shape)],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, shape[:2] + [oh, ow])])
+
+    def ref(x):
+        xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=-np.inf)
+        y = np.full(shape[:2] + [oh, ow], -np.inf, np.float32)
+        for i in range(3):
+            for j in range(3):
+                y = np.maximum(y, xp[:, :, i:i + 2 * oh:2, j:j + 2 * ow:2])
+        return [y]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
+
+
 def run(sp_run, model, ref, work, name):
     """Runs model under sp-run; returns the op kinds that ran (from the profile)."""
     path = os.path.join(work, name + '.onnx')
@@ -300,6 +319,8 @@ def main():
         ('softmax_rows', build_softmax([3, 4, 37]), ['Softmax']),
         ('softmax_short', build_softmax([6, 5]), ['Softmax']),
         ('softmax_16', build_softmax([2, 16]), ['Softmax']),
+        ('maxpool_k3s2_wide', build_maxpool_k3s2([1, 2, 9, 601], 1), ['MaxPool']),
+        ('maxpool_k3s2_nopad', build_maxpool_k3s2([2, 3, 8, 11], 0), ['MaxPool']),
         ('not_last_axis', build_not_last_axis(),
          ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
     ]
