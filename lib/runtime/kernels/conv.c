@@ -491,7 +491,7 @@ static int im2col_block_rows(const conv_params *p, int K) {
   /* equal blocks, as many as rows allows, a multiple of the threads */
   int64_t blocks = (OH + rows - 1) / rows;
   blocks = (blocks + T - 1) / T * T;
-  return (int)((OH + blocks - 1) / blocks);
+  return (int)((OH + blocks - 1) / blocks); /* <= rows: T blocks stay in OH */
 }
 
 void conv_packed_forward(float *out, const float *inp, const float *wp,
