@@ -8,7 +8,10 @@ data does not reach:
   BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
 - kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
-  training mode with ratio 0 (the identity).
+  training mode with ratio 0 (the identity); Transpose reading 16 rows at a
+  time (ViT's key transpose, with a tail of rows); Softmax rows in 16 lanes
+  (shorter, equal and longer rows with tails); 3x3 stride-2 MaxPool rows in
+  chunks of 256 outputs (odd and wide rows).
 
   graph_test.py --sp-run build/tools/sp-run [--isa generic|avx2|avx512]
 
@@ -215,6 +218,47 @@ def build_pad(dtype, pads, value):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
 
 
+def build_transpose(shape, perm):
+    """Transpose of a float tensor (perm [1, 2, 0] of (20, 3, 18): the source
+    is contiguous along the output's second-last dim, 16 rows + a tail of 2)."""
+    out = [shape[p] for p in perm]
+    nodes = [helper.make_node('Transpose', ['x'], ['y'], perm=perm)]
+    g = helper.make_graph(nodes, 'transpose', [helper.make_tensor_value_info('x', TP.FLOAT, shape)],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, out)])
+    return (helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]),
+            lambda x: [np.transpose(x, perm)])
+
+
+def build_softmax(shape):
+    """Softmax over the last axis (contiguous rows)."""
+    nodes = [helper.make_node('Softmax', ['x'], ['y'], axis=-1)]
+    g = helper.make_graph(nodes, 'softmax', [helper.make_tensor_value_info('x', TP.FLOAT, shape)],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, shape)])
+
+    def ref(x):
+        e = np.exp(x.astype(np.float64) - x.max(axis=-1, keepdims=True))
+        return [(e / e.sum(axis=-1, keepdims=True)).astype(np.float32)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
+
+
+def build_maxpool_k3s2(shape, pad):
+    """MaxPool 3x3, stride 2, padding pad (ResNet's stem pool when pad is 1)."""
+    oh, ow = [(d + 2 * pad - 3) // 2 + 1 for d in shape[2:]]
+    nodes = [helper.make_node('MaxPool', ['x'], ['y'], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[pad] * 4)]
+    g = helper.make_graph(nodes, 'maxpool', [helper.make_tensor_value_info('x', TP.FLOAT, shape)],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, shape[:2] + [oh, ow])])
+
+    def ref(x):
+        xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=-np.inf)
+        y = np.full(shape[:2] + [oh, ow], -np.inf, np.float32)
+        for i in range(3):
+            for j in range(3):
+                y = np.maximum(y, xp[:, :, i:i + 2 * oh:2, j:j + 2 * ow:2])
+        return [y]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), ref
+
+
 def run(sp_run, model, ref, work, name):
     """Runs model under sp-run; returns the op kinds that ran (from the profile)."""
     path = os.path.join(work, name + '.onnx')
@@ -270,6 +314,13 @@ def main():
         ('pad_crop_fill', build_pad(np.float32, [0, -1, 2, -2, 1, 0, -1, 3], 2.5), ['Pad']),
         ('pad_int64', build_pad(np.int64, [1, 0, 0, -3, 0, 2, 1, 0], 7), ['Pad']),
         ('dropout_p0', build_dropout_p0(), ['Dropout']),
+        ('transpose_rows16', build_transpose([20, 3, 18], [1, 2, 0]), ['Transpose']),
+        ('transpose_rank4', build_transpose([5, 2, 3, 9], [1, 2, 3, 0]), ['Transpose']),
+        ('softmax_rows', build_softmax([3, 4, 37]), ['Softmax']),
+        ('softmax_short', build_softmax([6, 5]), ['Softmax']),
+        ('softmax_16', build_softmax([2, 16]), ['Softmax']),
+        ('maxpool_k3s2_wide', build_maxpool_k3s2([1, 2, 9, 601], 1), ['MaxPool']),
+        ('maxpool_k3s2_nopad', build_maxpool_k3s2([2, 3, 8, 11], 0), ['MaxPool']),
         ('not_last_axis', build_not_last_axis(),
          ['Add', 'Div', 'Pow', 'ReduceMean', 'ReduceMean', 'Sqrt', 'Sub']),
     ]

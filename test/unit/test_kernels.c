@@ -169,6 +169,9 @@ static void test_conv_shapes(void **state) {
       {1, 128, 520, 1, 7, 7, 1, 1, 1, 0, 1}, /* 1x1, M > N: row blocks */
       {2, 40, 24, 1, 30, 30, 3, 3, 2, 1, 1}, /* im2col, batch 2, residual */
       {5, 3, 4, 1, 12, 12, 3, 3, 1, 1, 1},   /* chunks of 4 images and 1 */
+      /* few weights: im2col and product a block of output rows at a time */
+      {2, 3, 16, 1, 64, 60, 7, 7, 2, 3, 1},  /* stem style, batch 2 */
+      {1, 2, 7, 1, 150, 150, 3, 3, 1, 1, 1}, /* uneven blocks, 4-column tails */
       /* grouped, RegNet/ResNeXt style: threads take groups */
       {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
       {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
@@ -791,6 +794,32 @@ static void test_movement_backward(void **state) {
   free(x), free(r), free(pr);
 }
 
+/* sgemm_forward of a row vector (M = 1) against a transposed matrix big
+ * enough that threads split its rows (a classifier head): c = alpha a b^T +
+ * beta c, with a read at a stride (ta), at 1, 2 and 3 threads. */
+static void test_gemv_rows(void **state) {
+  (void)state;
+  const int N = 1003, K = 517, lda = 3;
+  float *a = rand_buf((size_t)K * lda, 121), *b = rand_buf((size_t)N * K, 122);
+  float *c0 = rand_buf((size_t)N, 123), *c = malloc((size_t)N * sizeof *c);
+  float *ref = malloc((size_t)N * sizeof *ref);
+  for (int n = 0; n < N; ++n) {
+    double dot = 0;
+    for (int k = 0; k < K; ++k)
+      dot += (double)a[(size_t)k * lda] * b[(size_t)n * K + k];
+    ref[n] = (float)(0.5 * dot + 2.0 * c0[n]);
+  }
+  int threads = omp_get_max_threads();
+  for (int t = 1; t <= 3; ++t) {
+    omp_set_num_threads(t);
+    memcpy(c, c0, (size_t)N * sizeof *c);
+    sgemm_forward(1, 1, 1, N, K, 0.5f, a, lda, b, K, 2.0f, c, N);
+    assert_close(c, ref, (size_t)N, 1e-4f);
+  }
+  omp_set_num_threads(threads);
+  free(a), free(b), free(c0), free(c), free(ref);
+}
+
 /* Dropout: the kept fraction is 1 - ratio, kept elements are scaled by
  * 1/(1 - ratio), the mask depends on the stream only (not the thread
  * count), and the backward passes dy exactly where the forward kept x. */
@@ -859,6 +888,7 @@ int main(void) {
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),
+      cmocka_unit_test(test_gemv_rows),
       cmocka_unit_test(test_op_table_sorted),
       cmocka_unit_test(test_conv_backward),
       cmocka_unit_test(test_batchnorm_backward),

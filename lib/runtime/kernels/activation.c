@@ -207,6 +207,8 @@ void clip_backward(float *dx, const float *dy, const float *x, float lo,
     dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
 }
 
+#define SM_LANES 16 /* one zmm, two ymm */
+
 void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
                      int64_t inner, int log) {
   if (inner == 1) {
@@ -215,17 +217,39 @@ void softmax_forward(float *y, const float *x, int64_t outer, int64_t axis,
     for (int64_t o = 0; o < outer; ++o) {
       const float *restrict xs = x + o * axis;
       float *restrict ys = y + o * axis;
+      /* max and sum in SM_LANES lanes: a single float accumulator keeps
+       * GCC from vectorising (no reassociation without -ffast-math); vit_b_16
+       * softmax (12x197x197), one thread: 0.53 -> 0.26 ms */
+      float lane[SM_LANES];
+      for (int j = 0; j < SM_LANES; ++j)
+        lane[j] = -INFINITY;
+      int64_t i = 0;
+      for (; i + SM_LANES <= axis; i += SM_LANES)
+        for (int j = 0; j < SM_LANES; ++j)
+          lane[j] = xs[i + j] > lane[j] ? xs[i + j] : lane[j];
       float m = -INFINITY;
-      for (int64_t i = 0; i < axis; ++i)
+      for (; i < axis; ++i)
         m = xs[i] > m ? xs[i] : m;
+      for (int j = 0; j < SM_LANES; ++j)
+        m = lane[j] > m ? lane[j] : m;
       if (m == -INFINITY)
         m = 0; /* all -inf: every exp is 0 */
+      for (int j = 0; j < SM_LANES; ++j)
+        lane[j] = 0;
+      for (i = 0; i + SM_LANES <= axis; i += SM_LANES)
+        for (int j = 0; j < SM_LANES; ++j) {
+          float e = exp_fast(xs[i + j] - m);
+          ys[i + j] = e;
+          lane[j] += e;
+        }
       float sum = 0;
-      for (int64_t i = 0; i < axis; ++i) {
+      for (; i < axis; ++i) {
         float e = exp_fast(xs[i] - m);
         ys[i] = e;
         sum += e;
       }
+      for (int j = 0; j < SM_LANES; ++j)
+        sum += lane[j];
       if (log) {
         float ls = logf(sum) + m;
         for (int64_t i = 0; i < axis; ++i)

@@ -25,21 +25,18 @@ void sgemm_forward(int ta, int tb, int M, int N, int K, float alpha,
     return;
   if (M == 1 && K > 0 && tb && (double)N * K >= 2.5e5 && rt_threads() > 1) {
     /* a classifier head (1x1280 . 1280x1000 at batch 1) is read from memory:
-     * each thread takes a block of rows of b, 8 lanes per dot product */
-#pragma omp parallel for schedule(static)
-    for (int n = 0; n < N; ++n) {
-      const float *row = b + (size_t)n * ldb;
-      float lane[8] = {0};
-      int k = 0;
-      for (; k + 8 <= K; k += 8)
-        for (int j = 0; j < 8; ++j)
-          lane[j] += row[k + j] * a[(size_t)(k + j) * (ta ? lda : 1)];
-      float dot = 0;
-      for (int j = 0; j < 8; ++j)
-        dot += lane[j];
-      for (; k < K; ++k)
-        dot += row[k] * a[(size_t)k * (ta ? lda : 1)];
-      c[n] = alpha * dot + (beta != 0.0f ? beta * c[n] : 0.0f);
+     * each thread runs OpenBLAS's GEMV on its block of rows of b (a plain
+     * loop here, 8 lanes per dot product, ran mobilenet_v2's head at 2
+     * threads no faster than one GEMV: 0.22 vs 0.21 ms on Zen 5) */
+    const int T = rt_threads();
+    int chunk = (N + T - 1) / T;
+    chunk = (chunk + 15) / 16 * 16;
+    const int parts = (N + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(parts)
+    for (int p = 0; p < parts; ++p) {
+      int lo = p * chunk, n = N - lo < chunk ? N - lo : chunk;
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, n, K, alpha, b + (size_t)lo * ldb, ldb, a,
+                  ta ? lda : 1, beta, c + lo, 1);
     }
     return;
   }

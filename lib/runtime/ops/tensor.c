@@ -36,6 +36,34 @@ void rt_strided_copy(void *out, const void *src, size_t es, int rank,
   int64_t rows = total / L;
   const char *s = src;
   char *o = out;
+  if (es == 4 && sl != 1 && rank >= 2 && st[rank - 2] == 1 && dims[rank - 2] >= 8) {
+    /* the source is contiguous along the output's second-last dim (ViT's
+     * key transpose (197,12,64) -> (12,64,197)): 16 output rows at a time,
+     * so each source cache line is read once for 16 floats, not once per
+     * float (one thread, Zen 5: 0.148 -> 0.09 ms; 8 rows: 0.12 ms) */
+    const int64_t J = dims[rank - 2], per = (J + 15) / 16, groups = rows / J * per;
+#pragma omp parallel for schedule(static) if (total > 65536 && groups > 1)
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      int64_t j0 = gi % per * 16, row = gi / per * J + j0;
+      int g = J - j0 < 16 ? (int)(J - j0) : 16;
+      int64_t rem = row, off = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        off += rem % dims[d] * st[d];
+        rem /= dims[d];
+      }
+      uint32_t *restrict dst = (uint32_t *)out + row * L;
+      const uint32_t *restrict from = (const uint32_t *)src + off;
+      if (g == 16)
+        for (int64_t i = 0; i < L; ++i)
+          for (int k = 0; k < 16; ++k)
+            dst[k * L + i] = from[i * sl + k];
+      else
+        for (int64_t i = 0; i < L; ++i)
+          for (int k = 0; k < g; ++k)
+            dst[k * L + i] = from[i * sl + k];
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (total > 65536 && rows > 1)
   for (int64_t row = 0; row < rows; ++row) {
     int64_t rem = row, off = 0;
