@@ -429,16 +429,20 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
 
 /* Direct 3x3 over Winograd where Winograd's tile transforms (a cost per
  * channel) outweigh its 2.25x fewer multiplies (a saving per channel
- * pair): maps of at most 8x8 (F(2x2) tiles also pad 7x7 to 8x8) or at most
- * 32 channels in and out. Zen 5, one thread (--tune timings, ms, Winograd ->
- * direct): Fashion 16ch 28x28 0.030 -> 0.024, 32ch 14x14 0.028 -> 0.024,
- * 64ch 7x7 0.057 -> 0.025; resnet50 512ch 7x7 2.1 -> 1.6; but 256ch 14x14
- * 1.0 -> 1.2 and 128ch 28x28 0.67 -> 1.1 stay Winograd, and a 1-channel
- * stem stays packed (0.0035 vs 0.0050). AVX-512 only: the other sets have
+ * pair): outputs of at most 8x8 (F(2x2) tiles also pad 7x7 to 8x8) or, at
+ * stride 1, at most 32 channels in and out. Zen 5, one thread (--tune
+ * timings, ms, Winograd -> direct): Fashion 16ch 28x28 0.030 -> 0.024, 32ch
+ * 14x14 0.028 -> 0.024, 64ch 7x7 0.057 -> 0.025; resnet50 512ch 7x7 2.1 ->
+ * 1.6; but 256ch 14x14 1.0 -> 1.2 and 128ch 28x28 0.67 -> 1.1 stay
+ * Winograd, and a 1-channel stem stays packed (0.0035 vs 0.0050). Stride 2
+ * (packed -> direct): 32->64ch to 7x7 0.022 -> 0.018, resnet50 512ch to 7x7
+ * 2.8 -> 1.8; to 14x14 it is no faster (16->32ch 0.023 -> 0.024, 256ch 1.5
+ * -> 1.4, 128ch to 28x28 1.45 -> 1.64). AVX-512 only: the other sets have
  * no vector kernel for it. */
 static int direct3x3_preferred(const sp_kernel_api *k, const sp_conv_params *p) {
   return !strcmp(k->isa, "avx512") && k->direct3x3_applies(p) && p->C >= 8 &&
-         ((int64_t)p->out[1] * p->out[2] <= 64 || (p->C <= 32 && p->M <= 32));
+         ((int64_t)p->out[1] * p->out[2] <= 64 ||
+          (p->stride[1] == 1 && p->C <= 32 && p->M <= 32));
 }
 
 static int emit_conv(emitter *e, const rt_node *n) {

@@ -301,15 +301,17 @@ static void test_winograd(void **state) {
 
 /* Direct 3x3 (emit-c's small-map conv) against the naive loop: the map
  * sizes it is chosen for (7x7, 14x14, 28x28 with 2 columns of padding per
- * row), one vector and partial register blocks (3x3, 5x9), output channels
- * not multiples of its 6-row block, batch 2, every epilogue, 1-3 threads
- * (threads take 6-channel blocks); out of range sizes are refused. */
+ * row), one vector and partial register blocks (3x3, 5x9), stride 2 on even
+ * and odd maps (its 4 phase planes), output channels not multiples of its
+ * 6-row block, batch 2, every epilogue, 1-3 threads (threads take 6-channel
+ * blocks); out of range sizes are refused. */
 static void test_direct3x3(void **state) {
   (void)state;
   static const conv_case cases[] = {
       {1, 64, 64, 1, 7, 7, 3, 3, 1, 1, 1},   {2, 17, 19, 1, 14, 14, 3, 3, 1, 1, 1},
       {1, 16, 16, 1, 28, 28, 3, 3, 1, 1, 1}, {1, 3, 5, 1, 3, 3, 3, 3, 1, 1, 1},
-      {2, 9, 13, 1, 5, 9, 3, 3, 1, 1, 1},
+      {2, 9, 13, 1, 5, 9, 3, 3, 1, 1, 1},    {1, 16, 32, 1, 28, 28, 3, 3, 2, 1, 1},
+      {2, 7, 11, 1, 15, 9, 3, 3, 2, 1, 1},   {1, 64, 20, 1, 14, 14, 3, 3, 2, 1, 1},
   };
   static const rt_act acts[] = {RT_ACT_NONE, RT_ACT_RELU, RT_ACT_CLIP};
   int max_threads = rt_threads();
@@ -319,12 +321,13 @@ static void test_direct3x3(void **state) {
     memset(&p, 0, sizeof p);
     p.N = c->N, p.C = c->C, p.M = c->M, p.group = 1;
     p.in[0] = p.k[0] = p.out[0] = p.stride[0] = p.dil[0] = 1;
-    p.in[1] = p.out[1] = c->H, p.in[2] = p.out[2] = c->W, p.k[1] = p.k[2] = 3;
-    p.stride[1] = p.stride[2] = p.dil[1] = p.dil[2] = 1;
+    p.in[1] = c->H, p.in[2] = c->W, p.k[1] = p.k[2] = 3;
+    p.out[1] = (c->H - 1) / c->stride + 1, p.out[2] = (c->W - 1) / c->stride + 1;
+    p.stride[1] = p.stride[2] = c->stride, p.dil[1] = p.dil[2] = 1;
     p.pad[1] = p.pad[2] = 1;
     assert_true(direct3x3_applies(&p));
     size_t ni = (size_t)c->N * c->C * c->H * c->W, nw = (size_t)c->M * c->C * 9;
-    size_t no = (size_t)c->N * c->M * c->H * c->W;
+    size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
     float *x = rand_buf(ni, 21), *w = rand_buf(nw, 22), *b = rand_buf((size_t)c->M, 23);
     float *res = rand_buf(no, 24), *y = calloc(no, sizeof *y), *ref = calloc(no, sizeof *ref);
     float *wd = malloc(direct3x3_weights_floats(c->M, c->C) * sizeof *wd);
@@ -353,7 +356,7 @@ static void test_direct3x3(void **state) {
   assert_false(direct3x3_applies(&q));
   q.in[1] = q.out[1] = q.in[2] = q.out[2] = 14;
   assert_true(direct3x3_applies(&q));
-  q.stride[2] = 2;
+  q.stride[2] = 2; /* unequal strides */
   assert_false(direct3x3_applies(&q));
 }
 

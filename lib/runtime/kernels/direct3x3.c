@@ -1,15 +1,19 @@
-/* direct3x3.c - direct 3x3 stride-1 "same" convolution for small maps
- * (7x7 .. 28x28), where Winograd's tile transforms and its padding to even
- * tiles cost more than the 2.25x fewer multiplies save (Fashion's 64-channel
- * 7x7 conv: Winograd 0.086 ms, this 0.03 ms on Zen 5, one thread).
+/* direct3x3.c - direct 3x3 pad-1 convolution, stride 1 or 2, for small
+ * maps (7x7 .. 28x28), where Winograd's tile transforms and its padding to
+ * even tiles cost more than the 2.25x fewer multiplies save (Fashion's
+ * 64-channel 7x7 conv: Winograd 0.057 ms, this 0.025 ms on Zen 5, one
+ * thread), and stride 2 where im2col's copy costs as much as the product.
  *
- * The input is copied once into a zero-padded (C, H+2, W+2) image. On that
- * image output (oh, ow) reads tap (kh, kw) at q + kh (W+2) + kw with
- * q = oh (W+2) + ow, so computing every q of the grid (H, W+2) (the two
- * extra columns are discarded) makes each tap one contiguous vector load:
- * no im2col and no transforms. Registers hold 6 output channels x 64
- * positions; weights are packed (M/6, C, 9, 6) so the 6 of one tap are
- * adjacent. Only sp-translate --emit-c chooses it (sp-run keeps Winograd). */
+ * The input is copied once into a zero-padded (C, H+2, W+2) image; at
+ * stride 2 split into its 4 phases (even/odd rows x even/odd columns), each
+ * (ceil((H+2)/2), PW = ceil((W+2)/2)). Output (oh, ow) reads tap (kh, kw)
+ * at q + off[tap] with q = oh PW + ow (stride 1: PW = W+2, off = kh PW +
+ * kw; stride 2: in phase (kh%2, kw%2) at (kh/2) PW + kw/2), so computing
+ * every q of the grid (OH, PW) (the extra columns are discarded) makes each
+ * tap one contiguous vector load: no im2col and no transforms. Registers
+ * hold 6 output channels x 64 positions; weights are packed (M/6, C, 9, 6)
+ * so the 6 of one tap are adjacent. Only sp-translate --emit-c chooses it
+ * (sp-run keeps its own rules). */
 #include <string.h>
 
 #include "kernels.h"
@@ -25,11 +29,30 @@
 #define QV 16 /* positions per vector */
 #define QB 4  /* vectors per register block */
 
+/* phase plane geometry: rows, row length (PW), and planes per channel */
+typedef struct {
+  int s, rows, pw, phases;
+  size_t plane, chan; /* floats of one phase plane, of one channel's planes */
+} d3_geom;
+
+static d3_geom geometry(const conv_params *p) {
+  d3_geom g;
+  g.s = p->stride[1];
+  g.rows = (p->in[1] + 2 + g.s - 1) / g.s;
+  g.pw = (p->in[2] + 2 + g.s - 1) / g.s;
+  g.phases = g.s * g.s;
+  g.plane = (size_t)g.rows * g.pw;
+  g.chan = g.plane * g.phases;
+  return g;
+}
+
 int direct3x3_applies(const conv_params *p) {
+  const int s = p->stride[1];
   return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->k[1] == 3 && p->k[2] == 3 &&
-         p->stride[1] == 1 && p->stride[2] == 1 && p->dil[1] == 1 && p->dil[2] == 1 &&
-         p->pad[1] == 1 && p->pad[2] == 1 && p->out[1] == p->in[1] &&
-         p->out[2] == p->in[2] && p->in[1] * (p->in[2] + 2) <= 1024;
+         (s == 1 || s == 2) && p->stride[2] == s && p->dil[1] == 1 && p->dil[2] == 1 &&
+         p->pad[1] == 1 && p->pad[2] == 1 && p->out[1] == (p->in[1] - 1) / s + 1 &&
+         p->out[2] == (p->in[2] - 1) / s + 1 &&
+         p->out[1] * ((p->in[2] + 2 + s - 1) / s) <= 1024;
 }
 
 size_t direct3x3_weights_floats(int M, int C) {
@@ -49,21 +72,21 @@ void direct3x3_weights(float *wd, const float *w, int M, int C) {
         }
 }
 
-static int grid_vectors(const conv_params *p) {
-  return (p->in[1] * (p->in[2] + 2) + QV - 1) / QV;
+static int grid_vectors(const conv_params *p, const d3_geom *g) {
+  return (p->out[1] * g->pw + QV - 1) / QV;
 }
 
-/* padded image: C planes of (H+2)(W+2), then a tail the last vectors of
- * the last plane read past; then per thread (6, grid) results */
+/* padded image: C x phases planes, then a tail the last vectors of the
+ * last plane read past; then per thread (6, grid) results */
 size_t direct3x3_scratch_floats(const conv_params *p) {
-  const size_t plane = (size_t)(p->in[1] + 2) * (p->in[2] + 2);
-  return (size_t)p->C * plane + 2 * QV + (size_t)rt_threads() * MB * grid_vectors(p) * QV;
+  const d3_geom g = geometry(p);
+  return (size_t)p->C * g.chan + 2 * QV + (size_t)rt_threads() * MB * grid_vectors(p, &g) * QV;
 }
 
 /* acc (6, nv*16) = sum over c, taps of wd (c, tap, 6) x img (c, q0 + tap offset) */
 static inline __attribute__((always_inline)) void
-block_product(float *acc, const float *img, const float *wd, int C, size_t plane, int pw,
-              int q0, const int nv, int stride) {
+block_product(float *acc, const float *img, const float *wd, int C, size_t plane,
+              const int *off, int q0, const int nv, int stride) {
 #if defined(__AVX512F__)
   __m512 a[MB][QB];
   for (int r = 0; r < MB; ++r)
@@ -72,7 +95,7 @@ block_product(float *acc, const float *img, const float *wd, int C, size_t plane
   for (int c = 0; c < C; ++c) {
     const float *x = img + (size_t)c * plane + q0;
     for (int t = 0; t < 9; ++t, wd += MB) {
-      const float *xt = x + (t / 3) * pw + t % 3;
+      const float *xt = x + off[t];
       __m512 xv[QB];
       for (int v = 0; v < nv; ++v)
         xv[v] = _mm512_loadu_ps(xt + v * QV);
@@ -92,7 +115,7 @@ block_product(float *acc, const float *img, const float *wd, int C, size_t plane
   for (int c = 0; c < C; ++c) {
     const float *x = img + (size_t)c * plane + q0;
     for (int t = 0; t < 9; ++t, wd += MB) {
-      const float *xt = x + (t / 3) * pw + t % 3;
+      const float *xt = x + off[t];
       for (int r = 0; r < MB; ++r)
         for (int l = 0; l < nv * QV; ++l)
           a[r][l] += wd[r] * xt[l];
@@ -103,37 +126,54 @@ block_product(float *acc, const float *img, const float *wd, int C, size_t plane
 #endif
 }
 
-/* out is (N,M,H,W), inp is (N,C,H,W), wd from direct3x3_weights; scratch
+/* out is (N,M,OH,OW), inp is (N,C,H,W), wd from direct3x3_weights; scratch
  * holds direct3x3_scratch_floats(p) floats. */
 void direct3x3_forward(float *out, const float *inp, const float *wd, const conv_params *p,
                        const epilogue *ep, float *scratch) {
-  const int C = p->C, M = p->M, H = p->in[1], W = p->in[2], pw = W + 2;
-  const size_t plane = (size_t)(H + 2) * pw;
-  const int nvec = grid_vectors(p), grid = nvec * QV, blocks = (M + MB - 1) / MB;
+  const int C = p->C, M = p->M, H = p->in[1], W = p->in[2];
+  const int OH = p->out[1], OW = p->out[2];
+  const d3_geom g = geometry(p);
+  const int pw = g.pw, s = g.s;
+  const size_t plane = g.chan;
+  const int nvec = grid_vectors(p, &g), grid = nvec * QV, blocks = (M + MB - 1) / MB;
   const int threads = rt_threads();
   float *img = scratch, *results = scratch + (size_t)C * plane + 2 * QV;
-  const int parallel = threads > 1 && (double)M * C * H * W > 2e5;
+  const int parallel = threads > 1 && (double)M * C * OH * OW > 2e5;
+  int off[9];
+  for (int t = 0; t < 9; ++t) {
+    int kh = t / 3, kw = t % 3;
+    off[t] = (int)(((kh % s) * s + kw % s) * g.plane) + kh / s * pw + kw / s;
+  }
   (void)parallel; /* read by the pragma only: unused without OpenMP */
   for (int n = 0; n < p->N; ++n) {
     const float *x = inp + (size_t)n * C * H * W;
-    float *y = out + (size_t)n * M * H * W;
-    const float *res = ep && ep->residual ? ep->residual + (size_t)n * M * H * W : NULL;
+    float *y = out + (size_t)n * M * OH * OW;
+    const float *res = ep && ep->residual ? ep->residual + (size_t)n * M * OH * OW : NULL;
     memset(img, 0, sizeof(float) * ((size_t)C * plane + 2 * QV));
     for (int c = 0; c < C; ++c)
-      for (int h = 0; h < H; ++h)
-        memcpy(img + (size_t)c * plane + (size_t)(h + 1) * pw + 1, x + ((size_t)c * H + h) * W,
-               sizeof(float) * W);
+      for (int h = 0; h < H; ++h) {
+        const float *xr = x + ((size_t)c * H + h) * W;
+        if (s == 1) {
+          memcpy(img + (size_t)c * plane + (size_t)(h + 1) * pw + 1, xr, sizeof(float) * W);
+          continue;
+        }
+        /* padded row h+1, column w+1: phase ((h+1)%2, (w+1)%2) */
+        float *row = img + (size_t)c * plane + (size_t)((h + 1) % 2 * 2) * g.plane +
+                     (size_t)((h + 1) / 2) * pw;
+        for (int w = 0; w < W; ++w)
+          row[(size_t)((w + 1) % 2) * g.plane + (w + 1) / 2] = xr[w];
+      }
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int b = 0; b < blocks; ++b) {
       float *acc = results + (size_t)rt_thread_num() * MB * grid;
       const float *wb = wd + (size_t)b * C * 9 * MB;
       int q0 = 0;
       for (; q0 + QB * QV <= grid; q0 += QB * QV)
-        block_product(acc, img, wb, C, plane, pw, q0, QB, grid);
+        block_product(acc, img, wb, C, plane, off, q0, QB, grid);
       switch ((grid - q0) / QV) {
-      case 3: block_product(acc, img, wb, C, plane, pw, q0, 3, grid); break;
-      case 2: block_product(acc, img, wb, C, plane, pw, q0, 2, grid); break;
-      case 1: block_product(acc, img, wb, C, plane, pw, q0, 1, grid); break;
+      case 3: block_product(acc, img, wb, C, plane, off, q0, 3, grid); break;
+      case 2: block_product(acc, img, wb, C, plane, off, q0, 2, grid); break;
+      case 1: block_product(acc, img, wb, C, plane, off, q0, 1, grid); break;
       default: break;
       }
       /* the grid's valid columns, + bias + residual, activation */
@@ -143,11 +183,11 @@ void direct3x3_forward(float *out, const float *inp, const float *wd, const conv
         const rt_act act = ep ? ep->act : RT_ACT_NONE;
         const float lo = act == RT_ACT_CLIP ? ep->a : 0.0f;
         const float hi = act == RT_ACT_CLIP ? ep->b : 0.0f;
-        for (int h = 0; h < H; ++h) {
+        for (int h = 0; h < OH; ++h) {
           const float *src = acc + (size_t)r * grid + (size_t)h * pw;
-          float *dst = y + ((size_t)m * H + h) * W;
-          const float *rr = res ? res + ((size_t)m * H + h) * W : NULL;
-          for (int w = 0; w < W; ++w) {
+          float *dst = y + ((size_t)m * OH + h) * OW;
+          const float *rr = res ? res + ((size_t)m * OH + h) * OW : NULL;
+          for (int w = 0; w < OW; ++w) {
             float v = src[w] + bias + (rr ? rr[w] : 0.0f);
             if (act == RT_ACT_RELU)
               v = v > 0.0f ? v : 0.0f;
