@@ -18,9 +18,6 @@
 
 #include "kernels.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -149,20 +146,31 @@ void direct3x3_forward(float *out, const float *inp, const float *wd, const conv
     const float *x = inp + (size_t)n * C * H * W;
     float *y = out + (size_t)n * M * OH * OW;
     const float *res = ep && ep->residual ? ep->residual + (size_t)n * M * OH * OW : NULL;
-    memset(img, 0, sizeof(float) * ((size_t)C * plane + 2 * QV));
-    for (int c = 0; c < C; ++c)
+    /* stride 1: only the border is zeroed (the rest is overwritten every run) */
+    if (s == 1)
+      memset(img + (size_t)C * plane, 0, sizeof(float) * 2 * QV);
+    else
+      memset(img, 0, sizeof(float) * ((size_t)C * plane + 2 * QV));
+    for (int c = 0; c < C; ++c) {
+      float *pc = img + (size_t)c * plane;
+      if (s == 1) {
+        memset(pc, 0, sizeof(float) * pw);
+        memset(pc + (size_t)(H + 1) * pw, 0, sizeof(float) * pw);
+      }
       for (int h = 0; h < H; ++h) {
         const float *xr = x + ((size_t)c * H + h) * W;
         if (s == 1) {
-          memcpy(img + (size_t)c * plane + (size_t)(h + 1) * pw + 1, xr, sizeof(float) * W);
+          float *row = pc + (size_t)(h + 1) * pw;
+          row[0] = row[W + 1] = 0.0f;
+          memcpy(row + 1, xr, sizeof(float) * W);
           continue;
         }
         /* padded row h+1, column w+1: phase ((h+1)%2, (w+1)%2) */
-        float *row = img + (size_t)c * plane + (size_t)((h + 1) % 2 * 2) * g.plane +
-                     (size_t)((h + 1) / 2) * pw;
+        float *row = pc + (size_t)((h + 1) % 2 * 2) * g.plane + (size_t)((h + 1) / 2) * pw;
         for (int w = 0; w < W; ++w)
           row[(size_t)((w + 1) % 2) * g.plane + (w + 1) / 2] = xr[w];
       }
+    }
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int b = 0; b < blocks; ++b) {
       float *acc = results + (size_t)rt_thread_num() * MB * grid;
