@@ -83,7 +83,8 @@ typedef struct sp_kernel_api {
   void (*winograd_weights)(float *up, float *u, const float *w, int M, int C);
   /* Direct 3x3 stride-1 pad-1 group-1 conv on small maps (H (W+2) <= 1024):
    * the input zero-padded once, each tap one contiguous vector load;
-   * wd (ceil(M/6), C, 9, 6) from direct3x3_weights(w (M, C, 3, 3)). */
+   * wd (ceil(M/MB), C, 9, MB), MB 6 or 8 by M, from
+   * direct3x3_weights(w (M, C, 3, 3)). */
   int (*direct3x3_applies)(const sp_conv_params *p);
   size_t (*direct3x3_scratch_floats)(const sp_conv_params *p);
   void (*direct3x3_forward)(float *out, const float *inp, const float *wd,

@@ -303,8 +303,9 @@ static void test_winograd(void **state) {
  * sizes it is chosen for (7x7, 14x14, 28x28 with 2 columns of padding per
  * row), one vector and partial register blocks (3x3, 5x9), stride 2 on even
  * and odd maps (its 4 phase planes), output channels not multiples of its
- * 6-row block, batch 2, every epilogue, 1-3 threads (threads take 6-channel
- * blocks); out of range sizes are refused. */
+ * 6-row block, both block shapes (8 rows for 16 and 32 output channels, 6
+ * for the rest), batch 2, every epilogue, 1-3 threads (threads take
+ * channel blocks); out of range sizes are refused. */
 static void test_direct3x3(void **state) {
   (void)state;
   static const conv_case cases[] = {

@@ -11,8 +11,8 @@
  * kw; stride 2: in phase (kh%2, kw%2) at (kh/2) PW + kw/2), so computing
  * every q of the grid (OH, PW) (the extra columns are discarded) makes each
  * tap one contiguous vector load: no im2col and no transforms. Registers
- * hold 6 output channels x 64 positions; weights are packed (M/6, C, 9, 6)
- * so the 6 of one tap are adjacent. Only sp-translate --emit-c chooses it
+ * hold 6 output channels x 64 positions (or 8 x 48); weights are packed
+ * (M/MB, C, 9, MB) so the MB of one tap are adjacent. Only sp-translate --emit-c chooses it
  * (sp-run keeps its own rules). */
 #include <string.h>
 
@@ -22,9 +22,16 @@
 #include <immintrin.h>
 #endif
 
-#define MB 6  /* output channels per register block */
 #define QV 16 /* positions per vector */
-#define QB 4  /* vectors per register block */
+/* Output channels x vectors per register block, 24 accumulators: 8 x 3
+ * when 8 divides M and 6-row blocks would waste more than 5% on zero rows
+ * (8, 16, 32 channels), else 6 x 4 (as fast per multiply: Zen 5, one
+ * thread, 170 GFLOP/s both at 16-32 channels; 6 x 4 is 8% faster at 512). */
+#define MB_MAX 8
+#define QB_MAX 4
+static int block_rows(int M) {
+  return M % 8 == 0 && (6 - M % 6) % 6 * 20 > M ? 8 : 6;
+}
 
 /* phase plane geometry: rows, row length (PW), and planes per channel */
 typedef struct {
@@ -53,12 +60,14 @@ int direct3x3_applies(const conv_params *p) {
 }
 
 size_t direct3x3_weights_floats(int M, int C) {
+  const int MB = block_rows(M);
   return (size_t)(M + MB - 1) / MB * MB * (size_t)C * 9;
 }
 
-/* wd (ceil(M/6), C, 9, 6) from w (M, C, 3, 3); rows past M are zero. */
+/* wd (ceil(M/MB), C, 9, MB) from w (M, C, 3, 3), MB = block_rows(M); rows
+ * past M are zero. */
 void direct3x3_weights(float *wd, const float *w, int M, int C) {
-  const int blocks = (M + MB - 1) / MB;
+  const int MB = block_rows(M), blocks = (M + MB - 1) / MB;
   for (int b = 0; b < blocks; ++b)
     for (int c = 0; c < C; ++c)
       for (int t = 0; t < 9; ++t)
@@ -77,23 +86,24 @@ static int grid_vectors(const conv_params *p, const d3_geom *g) {
  * last plane read past; then per thread (6, grid) results */
 size_t direct3x3_scratch_floats(const conv_params *p) {
   const d3_geom g = geometry(p);
-  return (size_t)p->C * g.chan + 2 * QV + (size_t)rt_threads() * MB * grid_vectors(p, &g) * QV;
+  return (size_t)p->C * g.chan + 2 * QV +
+         (size_t)rt_threads() * MB_MAX * grid_vectors(p, &g) * QV;
 }
 
-/* acc (6, nv*16) = sum over c, taps of wd (c, tap, 6) x img (c, q0 + tap offset) */
+/* acc (MB, nv*16) = sum over c, taps of wd (c, tap, MB) x img (c, q0 + tap offset) */
 static inline __attribute__((always_inline)) void
 block_product(float *acc, const float *img, const float *wd, int C, size_t plane,
-              const int *off, int q0, const int nv, int stride) {
+              const int *off, int q0, const int nv, int stride, const int MB) {
 #if defined(__AVX512F__)
-  __m512 a[MB][QB];
+  __m512 a[MB_MAX][QB_MAX];
   for (int r = 0; r < MB; ++r)
-    for (int v = 0; v < QB; ++v)
+    for (int v = 0; v < nv; ++v)
       a[r][v] = _mm512_setzero_ps();
   for (int c = 0; c < C; ++c) {
     const float *x = img + (size_t)c * plane + q0;
     for (int t = 0; t < 9; ++t, wd += MB) {
       const float *xt = x + off[t];
-      __m512 xv[QB];
+      __m512 xv[QB_MAX];
       for (int v = 0; v < nv; ++v)
         xv[v] = _mm512_loadu_ps(xt + v * QV);
       for (int r = 0; r < MB; ++r) {
@@ -107,7 +117,7 @@ block_product(float *acc, const float *img, const float *wd, int C, size_t plane
     for (int v = 0; v < nv; ++v)
       _mm512_storeu_ps(acc + (size_t)r * stride + q0 + v * QV, a[r][v]);
 #else
-  float a[MB][QB * QV];
+  float a[MB_MAX][QB_MAX * QV];
   memset(a, 0, sizeof a);
   for (int c = 0; c < C; ++c) {
     const float *x = img + (size_t)c * plane + q0;
@@ -123,6 +133,22 @@ block_product(float *acc, const float *img, const float *wd, int C, size_t plane
 #endif
 }
 
+/* acc (MB, grid) of one block of MB output channels: MB x QB register blocks
+ * along the grid, then the 1-3 vectors left */
+static inline __attribute__((always_inline)) void
+block_grid(float *acc, const float *img, const float *wb, int C, size_t plane, const int *off,
+           int grid, const int MB, const int QB) {
+  int q0 = 0;
+  for (; q0 + QB * QV <= grid; q0 += QB * QV)
+    block_product(acc, img, wb, C, plane, off, q0, QB, grid, MB);
+  switch ((grid - q0) / QV) {
+  case 3: block_product(acc, img, wb, C, plane, off, q0, 3, grid, MB); break;
+  case 2: block_product(acc, img, wb, C, plane, off, q0, 2, grid, MB); break;
+  case 1: block_product(acc, img, wb, C, plane, off, q0, 1, grid, MB); break;
+  default: break;
+  }
+}
+
 /* out is (N,M,OH,OW), inp is (N,C,H,W), wd from direct3x3_weights; scratch
  * holds direct3x3_scratch_floats(p) floats. */
 void direct3x3_forward(float *out, const float *inp, const float *wd, const conv_params *p,
@@ -132,6 +158,7 @@ void direct3x3_forward(float *out, const float *inp, const float *wd, const conv
   const d3_geom g = geometry(p);
   const int pw = g.pw, s = g.s;
   const size_t plane = g.chan;
+  const int MB = block_rows(M);
   const int nvec = grid_vectors(p, &g), grid = nvec * QV, blocks = (M + MB - 1) / MB;
   const int threads = rt_threads();
   float *img = scratch, *results = scratch + (size_t)C * plane + 2 * QV;
@@ -173,17 +200,12 @@ void direct3x3_forward(float *out, const float *inp, const float *wd, const conv
     }
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int b = 0; b < blocks; ++b) {
-      float *acc = results + (size_t)rt_thread_num() * MB * grid;
+      float *acc = results + (size_t)rt_thread_num() * MB_MAX * grid;
       const float *wb = wd + (size_t)b * C * 9 * MB;
-      int q0 = 0;
-      for (; q0 + QB * QV <= grid; q0 += QB * QV)
-        block_product(acc, img, wb, C, plane, off, q0, QB, grid);
-      switch ((grid - q0) / QV) {
-      case 3: block_product(acc, img, wb, C, plane, off, q0, 3, grid); break;
-      case 2: block_product(acc, img, wb, C, plane, off, q0, 2, grid); break;
-      case 1: block_product(acc, img, wb, C, plane, off, q0, 1, grid); break;
-      default: break;
-      }
+      if (MB == 8)
+        block_grid(acc, img, wb, C, plane, off, grid, 8, 3);
+      else
+        block_grid(acc, img, wb, C, plane, off, grid, 6, 4);
       /* the grid's valid columns, + bias + residual, activation */
       for (int r = 0; r < MB && b * MB + r < M; ++r) {
         const int m = b * MB + r;

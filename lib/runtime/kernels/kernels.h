@@ -111,7 +111,7 @@ void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
 int direct3x3_applies(const conv_params *p);
 /* Floats of direct3x3_weights' output. */
 size_t direct3x3_weights_floats(int M, int C);
-/* wd (ceil(M/6), C, 9, 6) from w (M, C, 3, 3). */
+/* wd (ceil(M/MB), C, 9, MB) from w (M, C, 3, 3), MB 6 or 8 by M. */
 void direct3x3_weights(float *wd, const float *w, int M, int C);
 /* Scratch for direct3x3_forward at the current thread count. */
 size_t direct3x3_scratch_floats(const conv_params *p);
