@@ -435,14 +435,14 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
  * 14x14 0.028 -> 0.024, 64ch 7x7 0.057 -> 0.025; resnet50 512ch 7x7 2.1 ->
  * 1.6; but 256ch 14x14 1.0 -> 1.2 and 128ch 28x28 0.67 -> 1.1 stay
  * Winograd, and a 1-channel stem stays packed (0.0035 vs 0.0050). Stride 2
- * (packed -> direct): 32->64ch to 7x7 0.022 -> 0.018, resnet50 512ch to 7x7
- * 2.8 -> 1.8; to 14x14 it is no faster (16->32ch 0.023 -> 0.024, 256ch 1.5
- * -> 1.4, 128ch to 28x28 1.45 -> 1.64). AVX-512 only: the other sets have
- * no vector kernel for it. */
+ * replaces im2col + packed up to 14x14 outputs (packed -> direct: 16->32ch
+ * 28->14 0.024 -> 0.016, 32->64ch 14->7 0.024 -> 0.017, 256ch 28->14 1.51
+ * -> 1.26, 512ch 14->7 1.86 -> 1.44); 128ch 56->28 ties (1.63 -> 1.59, BLAS
+ * im2col 1.39). AVX-512 only: the other sets have no vector kernel for it. */
 static int direct3x3_preferred(const sp_kernel_api *k, const sp_conv_params *p) {
+  const int64_t out = (int64_t)p->out[1] * p->out[2];
   return !strcmp(k->isa, "avx512") && k->direct3x3_applies(p) && p->C >= 8 &&
-         ((int64_t)p->out[1] * p->out[2] <= 64 ||
-          (p->stride[1] == 1 && p->C <= 32 && p->M <= 32));
+         (out <= 64 || (p->stride[1] == 1 ? p->C <= 32 && p->M <= 32 : out <= 196));
 }
 
 static int emit_conv(emitter *e, const rt_node *n) {

@@ -192,10 +192,16 @@ void direct3x3_forward(float *out, const float *inp, const float *wd, const conv
           memcpy(row + 1, xr, sizeof(float) * W);
           continue;
         }
-        /* padded row h+1, column w+1: phase ((h+1)%2, (w+1)%2) */
-        float *row = pc + (size_t)((h + 1) % 2 * 2) * g.plane + (size_t)((h + 1) / 2) * pw;
-        for (int w = 0; w < W; ++w)
-          row[(size_t)((w + 1) % 2) * g.plane + (w + 1) / 2] = xr[w];
+        /* padded row h+1, column w+1 is in phase ((h+1)%2, (w+1)%2) at
+         * ((h+1)/2, (w+1)/2): even w to the odd-column phase at w/2, odd w
+         * to the even-column phase at (w+1)/2 (two unit-stride loops the
+         * compiler vectorises) */
+        float *even = pc + (size_t)((h + 1) % 2 * 2) * g.plane + (size_t)((h + 1) / 2) * pw;
+        float *odd = even + g.plane;
+        for (int j = 0; j < (W + 1) / 2; ++j)
+          odd[j] = xr[2 * j];
+        for (int j = 0; j < W / 2; ++j)
+          even[j + 1] = xr[2 * j + 1];
       }
     }
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
