@@ -93,8 +93,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 #endif
+#ifdef model_SCRATCH_NEW
+  void *scratch = model_scratch_new(); /* on 2 MB pages where the OS allows */
+#else /* --freestanding */
   size_t bytes = (model_scratch_bytes() + 63) / 64 * 64;
   void *scratch = aligned_alloc(64, bytes ? bytes : 64);
+#endif
   if (!scratch || model_run(in, out, scratch)) {
     fprintf(stderr, "model_run failed\n");
     return 1;

@@ -81,10 +81,25 @@ typedef struct sp_kernel_api {
   void (*pointwise_pack)(float *wp, const float *w, int M, int C);
   size_t (*winograd_weights_floats)(int M, int C);
   void (*winograd_weights)(float *up, float *u, const float *w, int M, int C);
+  /* Direct 3x3 stride-1 pad-1 group-1 conv on small maps (H (W+2) <= 1024):
+   * the input zero-padded once, each tap one contiguous vector load;
+   * wd (ceil(M/MB), C, 9, MB), MB 6 or 8 by M, from
+   * direct3x3_weights(w (M, C, 3, 3)). */
+  int (*direct3x3_applies)(const sp_conv_params *p);
+  size_t (*direct3x3_scratch_floats)(const sp_conv_params *p);
+  void (*direct3x3_forward)(float *out, const float *inp, const float *wd,
+                            const sp_conv_params *p, const sp_epilogue *ep,
+                            float *scratch);
+  size_t (*direct3x3_weights_floats)(int M, int C);
+  void (*direct3x3_weights)(float *wd, const float *w, int M, int C);
 } sp_kernel_api;
 
 /* The kernel set of this process (chosen once, thread-safe). */
 const sp_kernel_api *sp_kernels(void);
+
+/* bytes of memory, 64-byte aligned, on 2 MB pages where the OS allows
+ * (Linux THP "madvise" mode), for a model's scratch; free() releases it. */
+void *sp_scratch_alloc(size_t bytes);
 
 #ifdef __cplusplus
 }

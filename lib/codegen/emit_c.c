@@ -97,6 +97,7 @@ enum {
   H_BIAS = 1 << 10,
   H_LAYERNORM = 1 << 11,
   H_ADD = 1 << 12,
+  H_MAXPOOL = 1 << 13,
 };
 
 /* unary op codes of sp_unary in the generated C */
@@ -318,7 +319,9 @@ static int conv_geometry(emitter *e, const rt_node *n, sp_conv_params *p) {
 
 static int64_t spatial3(const int *d) { return (int64_t)d[0] * d[1] * d[2]; }
 
-enum { ALGO_PLAIN, ALGO_PACKED, ALGO_WINOGRAD, ALGO_DIRECT };
+enum { ALGO_PLAIN, ALGO_PACKED, ALGO_WINOGRAD, ALGO_DIRECT, ALGO_DIRECT3X3 };
+
+static const char *const ALGO_NAMES[] = {"im2col", "packed", "winograd", "direct", "direct3x3"};
 
 /* The weights in the layout algo reads (*out NULL: w as it is). */
 static int pack_weights(const sp_kernel_api *k, const sp_conv_params *p, const float *w,
@@ -332,6 +335,13 @@ static int pack_weights(const sp_kernel_api *k, const sp_conv_params *p, const f
       k->winograd_weights(*out, u, w, p->M, p->C);
     free(u);
     return u && *out ? 0 : -1;
+  }
+  if (algo == ALGO_DIRECT3X3) {
+    *count = k->direct3x3_weights_floats(p->M, p->C);
+    if (!(*out = malloc(*count * sizeof(float) + 1)))
+      return -1;
+    k->direct3x3_weights(*out, w, p->M, p->C);
+    return 0;
   }
   if (algo == ALGO_PACKED) {
     const int G = p->group, Mg = p->M / G, K = p->C / G * (int)spatial3(p->k);
@@ -356,12 +366,14 @@ static double now_ms(void) {
  * fastest; fallback when memory runs out. */
 static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const float *w,
                      int fallback) {
-  int cands[3], n = 0;
+  int cands[4], n = 0;
   cands[n++] = ALGO_PLAIN;
   if (!k->depthwise_applies(p))
     cands[n++] = ALGO_PACKED;
   if (k->winograd_applies(p))
     cands[n++] = ALGO_WINOGRAD;
+  if (k->direct3x3_applies(p))
+    cands[n++] = ALGO_DIRECT3X3;
   if (n == 1)
     return fallback;
   size_t in = (size_t)p->N * p->C * (size_t)spatial3(p->in);
@@ -369,6 +381,8 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
   size_t ws = k->conv_scratch_floats(p);
   if (k->winograd_applies(p) && k->winograd_scratch_floats(p) > ws)
     ws = k->winograd_scratch_floats(p);
+  if (k->direct3x3_applies(p) && k->direct3x3_scratch_floats(p) > ws)
+    ws = k->direct3x3_scratch_floats(p);
   float *x = malloc(in * sizeof(float) + 1), *y = malloc(out * sizeof(float) + 1);
   float *scratch = malloc(ws * sizeof(float) + 1);
   int best = fallback;
@@ -388,6 +402,8 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
         k->winograd_forward(y, x, packed, p, &ep, scratch);
       else if (cands[c] == ALGO_PACKED)
         k->conv_packed_forward(y, x, packed, p, &ep, scratch);
+      else if (cands[c] == ALGO_DIRECT3X3)
+        k->direct3x3_forward(y, x, packed, p, &ep, scratch);
       else
         k->conv_forward(y, x, w, p, &ep, scratch);
       double t = now_ms() - t0;
@@ -398,8 +414,7 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
     if (getenv("SP_EMITC_TUNE_VERBOSE")) /* what --tune measured, for docs/emit-c.md */
       fprintf(stderr, "tune C%d M%d %dx%d s%d out %dx%d: %s %.4f ms\n", p->C, p->M, p->k[1],
               p->k[2], p->stride[2], p->out[1], p->out[2],
-              cands[c] == ALGO_WINOGRAD ? "winograd" : cands[c] == ALGO_PACKED ? "packed" : "im2col",
-              ms);
+              ALGO_NAMES[cands[c]], ms);
     if (cands[c] == fallback)
       fallback_ms = ms;
     if (ms < best_ms) {
@@ -410,6 +425,24 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
   free(x), free(y), free(scratch);
   /* within 3% (noise) the runtime's own choice stays */
   return fallback_ms <= best_ms * 1.03 ? fallback : best;
+}
+
+/* Direct 3x3 over Winograd where Winograd's tile transforms (a cost per
+ * channel) outweigh its 2.25x fewer multiplies (a saving per channel
+ * pair): outputs of at most 8x8 (F(2x2) tiles also pad 7x7 to 8x8) or, at
+ * stride 1, at most 32 channels in and out. Zen 5, one thread (--tune
+ * timings, ms, Winograd -> direct): Fashion 16ch 28x28 0.030 -> 0.024, 32ch
+ * 14x14 0.028 -> 0.024, 64ch 7x7 0.057 -> 0.025; resnet50 512ch 7x7 2.1 ->
+ * 1.6; but 256ch 14x14 1.0 -> 1.2 and 128ch 28x28 0.67 -> 1.1 stay
+ * Winograd, and a 1-channel stem stays packed (0.0035 vs 0.0050). Stride 2
+ * replaces im2col + packed up to 14x14 outputs (packed -> direct: 16->32ch
+ * 28->14 0.024 -> 0.016, 32->64ch 14->7 0.024 -> 0.017, 256ch 28->14 1.51
+ * -> 1.26, 512ch 14->7 1.86 -> 1.44); 128ch 56->28 ties (1.63 -> 1.59, BLAS
+ * im2col 1.39). AVX-512 only: the other sets have no vector kernel for it. */
+static int direct3x3_preferred(const sp_kernel_api *k, const sp_conv_params *p) {
+  const int64_t out = (int64_t)p->out[1] * p->out[2];
+  return !strcmp(k->isa, "avx512") && k->direct3x3_applies(p) && p->C >= 8 &&
+         (out <= 64 || (p->stride[1] == 1 ? p->C <= 32 && p->M <= 32 : out <= 196));
 }
 
 static int emit_conv(emitter *e, const rt_node *n) {
@@ -441,6 +474,8 @@ static int emit_conv(emitter *e, const rt_node *n) {
   int choice;
   if (e->opt->freestanding)
     choice = ALGO_DIRECT;
+  else if (direct3x3_preferred(k, &p))
+    choice = ALGO_DIRECT3X3;
   else if (k->winograd_applies(&p))
     choice = ALGO_WINOGRAD;
   else if (!k->depthwise_applies(&p) && k->packed_gemm_applies(Mg, K, spatial3(p.out)))
@@ -455,11 +490,7 @@ static int emit_conv(emitter *e, const rt_node *n) {
     return sp_error_set(e->err, "out of memory");
   woff = blob_add(e, packed ? packed : w, packed ? count : wcount);
   free(packed);
-  algo = choice == ALGO_DIRECT     ? "direct"
-         : choice == ALGO_WINOGRAD ? "winograd"
-         : choice == ALGO_PACKED   ? "packed"
-         : k->depthwise_applies(&p) ? "depthwise"
-                                    : "im2col";
+  algo = choice == ALGO_PLAIN && k->depthwise_applies(&p) ? "depthwise" : ALGO_NAMES[choice];
   text_printf(&e->decl,
               "static const sp_conv_params conv%d = {%d, %d, %d, %d, {%d, %d, %d}, "
               "{%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}, {%d, %d, %d}};\n",
@@ -476,16 +507,18 @@ static int emit_conv(emitter *e, const rt_node *n) {
     text_printf(&e->body, "  sp_conv(%s, %s, W(%zu), %s, %s, %d, %s, %s, &conv%d);\n",
                 y, x, woff, b, res, act, flit(n->act_a), flit(n->act_b), id);
   } else {
-    const char *fn = !strcmp(algo, "winograd") ? "winograd_forward"
-                     : !strcmp(algo, "packed") ? "conv_packed_forward"
-                                               : "conv_forward";
+    const char *fn = choice == ALGO_WINOGRAD    ? "winograd_forward"
+                     : choice == ALGO_PACKED    ? "conv_packed_forward"
+                     : choice == ALGO_DIRECT3X3 ? "direct3x3_forward"
+                                                : "conv_forward";
     text_printf(&e->body, "  { const sp_epilogue ep = {%s, %s, %d, %s, %s};\n", b,
                 res, act, flit(n->act_a), flit(n->act_b));
     text_printf(&e->body, "    k->%s(%s, %s, W(%zu), &conv%d, &ep, work); }\n", fn, y, x,
                 woff, id);
     text_printf(&e->scratch, "  need = max_size(need, k->%s(&conv%d));\n",
-                !strcmp(algo, "winograd") ? "winograd_scratch_floats"
-                                          : "conv_scratch_floats",
+                choice == ALGO_WINOGRAD    ? "winograd_scratch_floats"
+                : choice == ALGO_DIRECT3X3 ? "direct3x3_scratch_floats"
+                                           : "conv_scratch_floats",
                 id);
   }
   if (post)
@@ -742,6 +775,19 @@ static int emit_pool(emitter *e, const rt_node *n, int is_max) {
   char xs[64], ys[64];
   if (ref(e, n, n->in[0], xs, sizeof xs) || ref(e, n, n->out[0], ys, sizeof ys))
     return -1;
+  if (is_max && dl[0] == 1 && dl[1] == 1) {
+    e->helpers |= H_MAXPOOL;
+    text_printf(&e->body,
+                "  /* %s: max pool %lldx%lld */\n  sp_maxpool(%s, %s, %lld, %lld, %lld, %lld, "
+                "%lld, %lld, %lld, %lld, %lld, %lld, %lld);\n",
+                comment_label(n), (long long)ks[0], (long long)ks[1], ys, xs,
+                (long long)(x->dims[0] * x->dims[1]), (long long)x->dims[2],
+                (long long)x->dims[3], (long long)y->dims[2], (long long)y->dims[3],
+                (long long)ks[0], (long long)ks[1], (long long)st[0], (long long)st[1],
+                (long long)pads[0], (long long)pads[1]);
+    emit_act(e, n, ys, y->numel);
+    return 0;
+  }
   e->helpers |= H_POOL;
   text_printf(&e->body,
               "  /* %s: %s %lldx%lld */\n  sp_pool(%s, %s, %lld, %lld, %lld, %lld, %lld, %lld, "
@@ -1252,6 +1298,31 @@ static const struct {
      "        y[(c * OH + oh) * OW + ow] = acc;\n"
      "      }\n"
      "}\n"},
+    {H_MAXPOOL,
+     "/* y (NC,OH,OW) = max pool of x (NC,H,W), undilated, leading pads ph, pw:\n"
+     " * each window clamped to x once, so the taps need no bounds tests */\n"
+     "static void sp_maxpool(float *y, const float *x, long NC, long H, long W, long OH,\n"
+     "                       long OW, long kh, long kw, long sh, long sw, long ph, long pw) {\n"
+     "  long c, oh, ow, i, j;\n"
+     "  for (c = 0; c < NC; ++c)\n"
+     "    for (oh = 0; oh < OH; ++oh) {\n"
+     "      long i0 = oh * sh - ph, i1 = i0 + kh;\n"
+     "      const float *xc = x + c * H * W;\n"
+     "      float *yr = y + (c * OH + oh) * OW;\n"
+     "      i0 = i0 < 0 ? 0 : i0;\n"
+     "      i1 = i1 > H ? H : i1;\n"
+     "      for (ow = 0; ow < OW; ++ow) {\n"
+     "        long j0 = ow * sw - pw, j1 = j0 + kw;\n"
+     "        float acc = -3.402823e38f;\n"
+     "        j0 = j0 < 0 ? 0 : j0;\n"
+     "        j1 = j1 > W ? W : j1;\n"
+     "        for (i = i0; i < i1; ++i)\n"
+     "          for (j = j0; j < j1; ++j)\n"
+     "            acc = xc[i * W + j] > acc ? xc[i * W + j] : acc;\n"
+     "        yr[ow] = acc;\n"
+     "      }\n"
+     "    }\n"
+     "}\n"},
     {H_GAP,
      "/* y (NC) = mean (or max) of x (NC,S) */\n"
      "static void sp_global_pool(float *y, const float *x, long NC, long S, int max) {\n"
@@ -1479,6 +1550,12 @@ static void print_header(emitter *e, text *h, size_t arena) {
   text_printf(h, "#define %s_ARENA_BYTES %zu\n#define %s_WEIGHTS_BYTES %zu\n\n", e->name, arena,
               e->name, e->blob.n);
   text_printf(h, "size_t %s_scratch_bytes(void);\n", e->name);
+  if (!e->opt->freestanding)
+    text_printf(h,
+                "/* %s_scratch_bytes() bytes on 2 MB pages where the OS allows (the\n"
+                " * arena and workspace miss the TLB less); free() releases it. */\n"
+                "#define %s_SCRATCH_NEW 1\nvoid *%s_scratch_new(void);\n",
+                e->name, e->name, e->name);
   print_signature(e, h);
   text_printf(h, ";\n");
   if (e->opt->external_weights)
@@ -1566,6 +1643,9 @@ static void print_source(emitter *e, text *c, size_t arena) {
     text_printf(c, "  const sp_kernel_api *k = sp_kernels();\n  (void)k;\n");
   text_put(c, e->scratch.p ? e->scratch.p : "", e->scratch.n);
   text_printf(c, "  return ARENA_BYTES + need * sizeof(float);\n}\n\n");
+  if (!fs)
+    text_printf(c, "void *%s_scratch_new(void) { return sp_scratch_alloc(%s_scratch_bytes()); }\n\n",
+                e->name, e->name);
   print_signature(e, c);
   text_printf(c, " {\n  unsigned char *arena = scratch;\n");
   if (!fs)

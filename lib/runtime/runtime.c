@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "runtime_internal.h"
+#include "sp/kernels.h" /* sp_scratch_alloc */
 
 /* ---- errors and attributes ---- */
 
@@ -183,21 +183,10 @@ size_t sp_tensor_elem_size(int32_t t) {
 }
 
 /* Buffers of megabytes that every run sweeps (the arena, scratch) get
- * 2 MB pages where the kernel allows it (THP "madvise" mode, Debian's
- * default): with 4 KB pages, streaming a 5 MB activation misses the TLB
- * (mobilenet_v2, one thread: 10.55 -> 9.9 ms). */
-#define HUGE_PAGE ((size_t)2 << 20)
-void *rt_alloc_huge(size_t bytes) {
-  void *p = NULL;
-  size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
-  if (posix_memalign(&p, align, bytes ? bytes : 1))
-    return NULL;
-#ifdef MADV_HUGEPAGE
-  if (align == HUGE_PAGE)
-    madvise(p, (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
-#endif
-  return p;
-}
+ * 2 MB pages where the kernel allows it (sp_scratch_alloc, shared with
+ * compiled models): with 4 KB pages, streaming a 5 MB activation misses
+ * the TLB (mobilenet_v2, one thread: 10.55 -> 9.9 ms). */
+void *rt_alloc_huge(size_t bytes) { return sp_scratch_alloc(bytes); }
 
 void *rt_scratch(sp_runtime *rt, size_t bytes) {
   if (bytes > rt->scratch_cap) {

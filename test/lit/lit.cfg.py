@@ -21,3 +21,10 @@ if config.sp_sanitize.upper() not in ("ON", "TRUE", "1", "YES"):
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 # Debian's python3 with onnx/numpy for fixtures; the PATH python3 may lack them.
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+# A CPU that runs the AVX-512 kernel set (--emit-c's algorithm choice depends on it).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512f" in cpuinfo.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass

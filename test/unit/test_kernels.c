@@ -302,6 +302,68 @@ static void test_winograd(void **state) {
   }
 }
 
+/* Direct 3x3 (emit-c's small-map conv) against the naive loop: the map
+ * sizes it is chosen for (7x7, 14x14, 28x28 with 2 columns of padding per
+ * row), one vector and partial register blocks (3x3, 5x9), stride 2 on even
+ * and odd maps (its 4 phase planes), output channels not multiples of its
+ * 6-row block, both block shapes (8 rows for 16 and 32 output channels, 6
+ * for the rest), batch 2, every epilogue, 1-3 threads (threads take
+ * channel blocks); out of range sizes are refused. */
+static void test_direct3x3(void **state) {
+  (void)state;
+  static const conv_case cases[] = {
+      {1, 64, 64, 1, 7, 7, 3, 3, 1, 1, 1},   {2, 17, 19, 1, 14, 14, 3, 3, 1, 1, 1},
+      {1, 16, 16, 1, 28, 28, 3, 3, 1, 1, 1}, {1, 3, 5, 1, 3, 3, 3, 3, 1, 1, 1},
+      {2, 9, 13, 1, 5, 9, 3, 3, 1, 1, 1},    {1, 16, 32, 1, 28, 28, 3, 3, 2, 1, 1},
+      {2, 7, 11, 1, 15, 9, 3, 3, 2, 1, 1},   {1, 64, 20, 1, 14, 14, 3, 3, 2, 1, 1},
+  };
+  static const rt_act acts[] = {RT_ACT_NONE, RT_ACT_RELU, RT_ACT_CLIP};
+  int max_threads = rt_threads();
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    const conv_case *c = &cases[i];
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = c->N, p.C = c->C, p.M = c->M, p.group = 1;
+    p.in[0] = p.k[0] = p.out[0] = p.stride[0] = p.dil[0] = 1;
+    p.in[1] = c->H, p.in[2] = c->W, p.k[1] = p.k[2] = 3;
+    p.out[1] = (c->H - 1) / c->stride + 1, p.out[2] = (c->W - 1) / c->stride + 1;
+    p.stride[1] = p.stride[2] = c->stride, p.dil[1] = p.dil[2] = 1;
+    p.pad[1] = p.pad[2] = 1;
+    assert_true(direct3x3_applies(&p));
+    size_t ni = (size_t)c->N * c->C * c->H * c->W, nw = (size_t)c->M * c->C * 9;
+    size_t no = (size_t)c->N * c->M * p.out[1] * p.out[2];
+    float *x = rand_buf(ni, 21), *w = rand_buf(nw, 22), *b = rand_buf((size_t)c->M, 23);
+    float *res = rand_buf(no, 24), *y = calloc(no, sizeof *y), *ref = calloc(no, sizeof *ref);
+    float *wd = malloc(direct3x3_weights_floats(c->M, c->C) * sizeof *wd);
+    direct3x3_weights(wd, w, c->M, c->C);
+    for (int variant = 0; variant < 9; ++variant) {
+      rt_act act = acts[variant / 3];
+      omp_set_num_threads(1 + variant % 3);
+      float *scratch = malloc(direct3x3_scratch_floats(&p) * sizeof(float));
+      epilogue ep = {b, act == RT_ACT_RELU ? res : NULL, act, 0, 6}; /* conv_ref clips to [0, 6] */
+      memset(y, 0xff, no * sizeof *y); /* NaN: every output must be written */
+      direct3x3_forward(y, x, wd, &p, &ep, scratch);
+      conv_ref(ref, x, w, b, ep.residual, act, &p);
+      assert_close(y, ref, no, 1e-4f);
+      free(scratch);
+    }
+    omp_set_num_threads(max_threads);
+    free(x), free(w), free(b), free(res), free(y), free(ref), free(wd);
+  }
+  conv_params q;
+  memset(&q, 0, sizeof q);
+  q.N = q.C = q.M = q.group = 1;
+  for (int d = 0; d < 3; ++d)
+    q.in[d] = q.out[d] = q.k[d] = q.stride[d] = q.dil[d] = 1;
+  q.in[1] = q.out[1] = q.in[2] = q.out[2] = 56; /* 56 x 58 > 1024 grid positions */
+  q.k[1] = q.k[2] = 3, q.pad[1] = q.pad[2] = 1;
+  assert_false(direct3x3_applies(&q));
+  q.in[1] = q.out[1] = q.in[2] = q.out[2] = 14;
+  assert_true(direct3x3_applies(&q));
+  q.stride[2] = 2; /* unequal strides */
+  assert_false(direct3x3_applies(&q));
+}
+
 /* ---- normalisation and softmax ---- */
 
 static void test_batchnorm(void **state) {
@@ -885,6 +947,7 @@ int main(void) {
       cmocka_unit_test(test_conv_shapes),
       cmocka_unit_test(test_pointwise),
       cmocka_unit_test(test_winograd),
+      cmocka_unit_test(test_direct3x3),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),

@@ -58,6 +58,17 @@ static int api_depthwise_applies(const sp_conv_params *p) {
   return depthwise_applies(P(p));
 }
 
+static int api_direct3x3_applies(const sp_conv_params *p) {
+  return direct3x3_applies(P(p));
+}
+static size_t api_direct3x3_scratch(const sp_conv_params *p) {
+  return direct3x3_scratch_floats(P(p));
+}
+static void api_direct3x3(float *out, const float *inp, const float *wd,
+                          const sp_conv_params *p, const sp_epilogue *ep, float *scratch) {
+  direct3x3_forward(out, inp, wd, P(p), E(ep), scratch);
+}
+
 static void api_layernorm(float *y, const float *x, const float *scale,
                           const float *bias, float eps, int64_t rows, int64_t cols) {
   layernorm_forward(y, x, scale, bias, eps, rows, cols, NULL, NULL);
@@ -78,4 +89,6 @@ const sp_kernel_api sp_kernel_api_set = {
     api_layernorm,           api_winograd_applies,    api_depthwise_applies,
     packed_gemm_applies,     pointwise_packed_floats, pointwise_pack,
     winograd_weights_floats, winograd_weights,
+    api_direct3x3_applies,   api_direct3x3_scratch,   api_direct3x3,
+    direct3x3_weights_floats, direct3x3_weights,
 };

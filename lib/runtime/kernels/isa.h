@@ -167,6 +167,12 @@
 #define rt_trilu KSYM(rt_trilu)
 #define rt_view KSYM(rt_view)
 #define rt_view_backward KSYM(rt_view_backward)
+/* direct3x3.c */
+#define direct3x3_applies KSYM(direct3x3_applies)
+#define direct3x3_forward KSYM(direct3x3_forward)
+#define direct3x3_scratch_floats KSYM(direct3x3_scratch_floats)
+#define direct3x3_weights KSYM(direct3x3_weights)
+#define direct3x3_weights_floats KSYM(direct3x3_weights_floats)
 /* winograd.c */
 #define winograd_applies KSYM(winograd_applies)
 #define winograd_forward KSYM(winograd_forward)

@@ -111,6 +111,18 @@ void packed_gemm_serial(float *y, const float *x, const float *wp, int M,
  * epilogue, on the calling thread only; wp is pointwise_pack(w, M, K). */
 void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
                         int K, int64_t P, int p0, int p1);
+/* ---- direct3x3.c: 3x3 stride-1 pad-1 dense convs on small maps ---- */
+/* Nonzero for a 2-D 3x3 stride-1 pad-1 group-1 conv with H (W+2) <= 1024. */
+int direct3x3_applies(const conv_params *p);
+/* Floats of direct3x3_weights' output. */
+size_t direct3x3_weights_floats(int M, int C);
+/* wd (ceil(M/MB), C, 9, MB) from w (M, C, 3, 3), MB 6 or 8 by M. */
+void direct3x3_weights(float *wd, const float *w, int M, int C);
+/* Scratch for direct3x3_forward at the current thread count. */
+size_t direct3x3_scratch_floats(const conv_params *p);
+/* out is (N,M,H,W), inp is (N,C,H,W), wd from direct3x3_weights. */
+void direct3x3_forward(float *out, const float *inp, const float *wd, const conv_params *p,
+                       const epilogue *ep, float *scratch);
 /* ---- winograd.c: F(2x2,3x3) for 3x3 stride-1 dense convs ---- */
 int winograd_applies(const conv_params *p);
 /* Floats of winograd_weights' output. */

@@ -396,13 +396,38 @@ def emitc_block(tail=None):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def emitc_pool():
+    """Conv3x3+Relu (16 channels, 8x8) then MaxPool 3x3 stride 2 pad 1 (resnet's stem
+    pool) and a dilated MaxPool 2x2: --emit-c's clamped-window and general pools; and a
+    second input and output, a stride-2 Conv3x3 from 20x20 to 10x10 (direct 3x3's
+    phase planes, past the 8x8 outputs every stride takes)."""
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 16, 8, 8])
+    nodes = [
+        helper.make_node("Conv", ["input", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("MaxPool", ["p1"], ["q"], name="pool2", kernel_shape=[2, 2],
+                         dilations=[2, 2]),
+        helper.make_node("Conv", ["x2", "w2"], ["c2"], name="conv2", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], strides=[2, 2]),
+    ]
+    x2 = helper.make_tensor_value_info("x2", TensorProto.FLOAT, [1, 16, 20, 20])
+    y = helper.make_tensor_value_info("q", TensorProto.FLOAT, [1, 16, 2, 2])
+    y2 = helper.make_tensor_value_info("c2", TensorProto.FLOAT, [1, 16, 10, 10])
+    g = helper.make_graph(nodes, "emitc_pool", [x, x2], [y, y2],
+                          [weights("w1", 16, 16, 3, 3), weights("w2", 16, 16, 3, 3)])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def emitc_unsupported():
     """emitc_block ending in Hardmax: sp-run has a kernel, --emit-c does not."""
     return emitc_block(lambda i, o: helper.make_node("Hardmax", [i], [o], name="hardmax1",
                                                      axis=1))
 
 
-FIXTURES = {f.__name__: f for f in [emitc_block, emitc_unsupported, conv_relu_gemm, custom_ops, unsorted, missing_input,
+FIXTURES = {f.__name__: f for f in [emitc_block, emitc_pool, emitc_unsupported, conv_relu_gemm, custom_ops, unsorted, missing_input,
                                      matmul_stats, wrong_value_info, conv_channel_mismatch,
                                      future_ir, cycle, big_weights, if_capture, residual_mlp,
                                      residual_mlp_scatter, bn_chain, bn_chain_scatter,
