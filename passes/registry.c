@@ -75,6 +75,9 @@ static const sp_pass_option prune_options[] = {
      "fraction of the units of every group to remove"},
     {"global", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "one threshold over the scores of all groups instead of the same ratio in each"},
+    {"per-mac", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "with global: rank units by score / the MACs one unit of their group costs (least "
+     "importance per MAC saved goes first)"},
     {"head-ratio", SP_OPTION_FLOAT, NULL, NULL, 0, 1, 1,
      "fraction of the attention heads to remove (default: ratio)"},
     {"round-to", SP_OPTION_INT, "1", NULL, 1, 4096, 0,
