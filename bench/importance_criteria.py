@@ -44,15 +44,26 @@ CRITERIA = ["l1", "l2", "random", "bn-scale", "fpgm", "taylor-weight", "fisher",
 #   lamp         l2 scores, LAMP-normalised, one global threshold (Lee et al. 2021)
 #   global-l2    l2 scores normalised by their group mean, one global threshold
 #   global-l2-per-mac  the same scores / the MACs one unit of the group costs
-#   global-taylor-2k   taylor on 2048 training images (32 batches), / group mean, one threshold
+#   global-taylor[-2k|-10k]  taylor on 512 (2048, 10000) training images, / group mean,
+#                one global threshold; taylor-2k, taylor-10k: per group
 #   depth-width  sp-prune{drop-layers=auto}: blocks and width under the budget
 STRATEGIES = {"lamp": ("sp-importance{criterion=l2 normalize=lamp}", "global=true"),
               "global-l2": ("sp-importance{criterion=l2 normalize=mean}", "global=true"),
               "global-l2-per-mac": ("sp-importance{criterion=l2 normalize=mean}",
-                                    "global=true per-mac=true"),
-              "global-taylor-2k": ("sp-importance{criterion=taylor data=fashion-mnist limit=2048 "
-                                   f"mean={prune_report.MEAN} std={prune_report.STD} "
-                                   "normalize=mean}", "global=true")}
+                                    "global=true per-mac=true")}
+
+
+def taylor_scores(images, normalize="none"):
+    return (f"sp-importance{{criterion=taylor data=fashion-mnist limit={images} "
+            f"mean={prune_report.MEAN} std={prune_report.STD} normalize={normalize}}}")
+
+
+# taylor on more calibration batches, per group or with one global threshold
+# over the scores normalised by their group mean
+for images, tag in [(512, ""), (2048, "-2k"), (10000, "-10k")]:
+    STRATEGIES[f"global-taylor{tag}"] = (taylor_scores(images, "mean"), "global=true")
+    if tag:  # plain taylor (512 images, per group) is the criterion row
+        STRATEGIES[f"taylor{tag}"] = (taylor_scores(images), "")
 
 
 def gate_trained(sp_opt, sp_train, model, tmp, images, lam):
@@ -92,7 +103,7 @@ def prune_options(criterion, a, calibration):
     what the strategy adds."""
     budget = f"target-macs={a.target_macs}" if a.target_macs else f"ratio={a.ratio}"
     if criterion in STRATEGIES:
-        return f"{budget} {STRATEGIES[criterion][1]}"
+        return f"{budget} {STRATEGIES[criterion][1]}".strip()
     if criterion == "depth-width":
         if not a.target_macs:
             sys.exit("importance_criteria: depth-width needs --target-macs")
