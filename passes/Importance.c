@@ -407,6 +407,13 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
                   crit);
     return -1;
   }
+  const char *labels = sp_pass_arg_string(args, "labels");
+  if (labels && !strcmp(labels, "model") && !from_grads && !taylor) {
+    sp_emit_error(module, "sp-importance: labels=model labels the data of a gradient criterion "
+                          "(taylor|taylor-weight|fisher|hessian-diag), not of criterion=%s",
+                  crit);
+    return -1;
+  }
   if (observed && (!has_cal || has_data)) {
     sp_emit_error(module, "sp-importance: criterion=%s needs calibration=DIR (input_N.pb, "
                           "as sp-recalibrate-bn reads) and no data=", crit);
