@@ -15,7 +15,8 @@ model by l2 (the fair baseline: both had one more epoch than the other rows).
 
 sensitivity and agp are strategies with l2 scores: sensitivity = sp-sensitivity
 (metric=kl on --sensitivity-samples *training* images, so the test set stays out
-of the choice) then sp-prune{ratios-from=... target-macs=...}; agp =
+of the choice) then sp-prune{ratios-from=... target-macs=...} (sensitivity-taylor-2k: the
+units both drop are taylor's on 2,048 images instead of l2's); agp =
 sp-iterative-prune (cubic schedule, --agp-steps steps) to the uniform ratio that
 meets the budget, its fine-tune split over the steps (--limit / steps images each,
 so it takes as many SGD steps as the other rows' one epoch); its seed is the
@@ -95,6 +96,8 @@ def importance(criterion, calibration, images):
         return STRATEGIES[criterion][0]
     if criterion in {"depth-width", "sensitivity"}:
         return "sp-importance{criterion=l2}"
+    if criterion == "sensitivity-taylor-2k":  # sp-sensitivity then reads these scores
+        return taylor_scores(2048)
     return f"sp-importance{{criterion={criterion}}}"
 
 
@@ -108,7 +111,7 @@ def prune_options(criterion, a, calibration):
         if not a.target_macs:
             sys.exit("importance_criteria: depth-width needs --target-macs")
         return f"{budget} drop-layers=auto calibration={calibration}"
-    if criterion == "sensitivity":
+    if criterion.startswith("sensitivity"):
         if not a.target_macs:
             sys.exit("importance_criteria: sensitivity needs --target-macs")
         return f"ratios-from={os.path.join(os.path.dirname(calibration), 'sens.json')} {budget}"
@@ -202,11 +205,15 @@ def main():
                 continue
             if c.startswith("gate"):
                 source = gate_trained(sp_opt, sp_train, model, tmp, a.limit, a.gate_l1)
-            first = sensitivity(a).replace("SENS", os.path.join(tmp, "sens.json")) \
-                if c == "sensitivity" else ""
+            # sensitivity measures what sp-prune would drop: the l2 units, or with
+            # sensitivity-taylor-2k taylor's on 2,048 images (scored first)
+            steps = [importance(c, cal, a.calibration)]
+            if c.startswith("sensitivity"):
+                steps.insert(0 if c == "sensitivity" else 1, sensitivity(a).replace(
+                    "SENS", os.path.join(tmp, "sens.json")).rstrip(","))
             t0 = time.time()
             subprocess.run([sp_opt, source, "-o", pruned, "--pass-pipeline=builtin.module("
-                            f"{first}{importance(c, cal, a.calibration)},"
+                            f"{','.join(steps)},"
                             f"sp-prune{{{prune_options(c, a, cal)}}},sp-canonicalize)"], check=True)
             seconds = time.time() - t0
             top1 = prune_report.accuracy(sp_run, pruned)
