@@ -362,7 +362,7 @@ static int choice(const char *v, const char *const *names) {
 void sp_importance_opts_from_args(const sp_pass_args *args, sp_importance_opts *o) {
   static const char *const crit[] = {"l1",   "l2",           "lp",     "random",
                                      "bn-scale", "fpgm", "taylor-weight", "fisher",
-                                     "activation", "apoz", "taylor", "gate", NULL};
+                                     "activation", "apoz", "taylor", "gate", "hessian-diag", NULL};
   static const char *const red[] = {"mean", "sum", "max", NULL};
   static const char *const norm[] = {"none", "mean", "max", "sum", "lamp", NULL};
   o->criterion = (sp_importance_criterion)choice(sp_pass_arg_string(args, "criterion"), crit);
@@ -393,7 +393,8 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   sp_importance_opts o;
   sp_importance_opts_from_args(args, &o);
   sp_saliency_source grads = {0};
-  int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER;
+  int from_grads = o.criterion == SP_CRIT_TAYLOR_WEIGHT || o.criterion == SP_CRIT_FISHER ||
+                   o.criterion == SP_CRIT_HESSIAN_DIAG;
   int observed = o.criterion == SP_CRIT_ACTIVATION || o.criterion == SP_CRIT_APOZ;
   int taylor = o.criterion == SP_CRIT_TAYLOR;
   const char *crit = sp_pass_arg_string(args, "criterion");
@@ -401,7 +402,15 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
   int has_cal = cal && *cal, has_data = data && *data;
   if (!from_grads && !observed && !taylor && (has_cal || has_data)) {
     sp_emit_error(module, "sp-importance: calibration= and data= are read by criterion="
-                          "taylor|taylor-weight|fisher|activation|apoz only, not by criterion=%s",
+                          "taylor|taylor-weight|fisher|hessian-diag|activation|apoz only, not by "
+                          "criterion=%s",
+                  crit);
+    return -1;
+  }
+  const char *labels = sp_pass_arg_string(args, "labels");
+  if (labels && !strcmp(labels, "model") && !from_grads && !taylor) {
+    sp_emit_error(module, "sp-importance: labels=model labels the data of a gradient criterion "
+                          "(taylor|taylor-weight|fisher|hessian-diag), not of criterion=%s",
                   crit);
     return -1;
   }
@@ -411,7 +420,11 @@ int sp_importance_run(MlirOperation module, const sp_pass_args *args) {
     return -1;
   }
   if (from_grads &&
-      sp_saliency_gradients(module, args, o.criterion == SP_CRIT_FISHER, &grads))
+      sp_saliency_gradients(module, args,
+                            o.criterion == SP_CRIT_TAYLOR_WEIGHT ? SP_SALIENCY_TAYLOR_WEIGHT
+                            : o.criterion == SP_CRIT_FISHER      ? SP_SALIENCY_FISHER
+                                                                 : SP_SALIENCY_HESSIAN_DIAG,
+                            &grads))
     return -1;
   sp_groups *g = sp_groups_analyze(module);
   if (!g) {

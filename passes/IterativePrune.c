@@ -263,7 +263,8 @@ int sp_iterative_prune_run(MlirOperation module, const sp_pass_args *args) {
   const char *cal = sp_pass_arg_string(args, "calibration");
   int gradients = criterion && (!strcmp(criterion, "taylor") ||
                                 !strcmp(criterion, "taylor-weight") ||
-                                !strcmp(criterion, "fisher"));
+                                !strcmp(criterion, "fisher") ||
+                                !strcmp(criterion, "hessian-diag"));
   char scoring[4200] = "";
   if (gradients && !(cal && *cal) && !(data && *data)) {
     sp_emit_error(module, PASS ": criterion=%s scores on data=fashion-mnist[:DIR] or "

@@ -22,7 +22,7 @@
 
 typedef struct prune_opts {
   double ratio, head_ratio, max_ratio, target_macs;
-  int global, round_to, mask, skip_reduced;
+  int global, round_to, mask, skip_reduced, per_mac;
 } prune_opts;
 
 /* Scores from sp.importance when it matches the groups, else L2/mean. */
@@ -416,6 +416,27 @@ static void clear_annotations(sp_groups *g) {
   mlirOperationRemoveDiscardableAttributeByName(g->module, sp_str("sp.importance"));
 }
 
+/* per-mac: every channel group's scores divided by the MACs one of its units
+ * costs in the unpruned model (what dropping its lowest unit alone saves), so
+ * the global threshold removes the least importance per MAC saved first. A
+ * unit that saves nothing is never the cheaper choice (+inf). */
+static void scores_per_mac(sp_groups *g, double **scores, const prune_opts *o) {
+  unsigned char **keep = calloc(g->num_groups + 1, sizeof *keep);
+  int64_t base = estimate_macs(g, keep);
+  for (size_t id = 0; id < g->num_groups; ++id) {
+    const sp_group_info *gi = &g->groups[id];
+    if (!candidate(gi, scores[id], o) || gi->head || gi->units < 2)
+      continue;
+    keep[id] = sp_prune_keep_lowest(gi, scores[id], 1);
+    int64_t saved = base - estimate_macs(g, keep);
+    free(keep[id]);
+    keep[id] = NULL;
+    for (int64_t u = 0; u < gi->units; ++u)
+      scores[id][u] = saved > 0 ? scores[id][u] / (double)saved : HUGE_VAL;
+  }
+  free(keep);
+}
+
 int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
   prune_opts o = {
       .ratio = sp_pass_arg_float(args, "ratio"),
@@ -427,7 +448,12 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
       .round_to = (int)sp_pass_arg_int(args, "round-to"),
       .mask = strcmp(sp_pass_arg_string(args, "mode"), "mask") == 0,
       .skip_reduced = sp_pass_arg_bool(args, "skip-reduced"),
+      .per_mac = sp_pass_arg_bool(args, "per-mac"),
   };
+  if (o.per_mac && !o.global) {
+    sp_emit_error(module, "sp-prune: per-mac ranks units across groups: it needs global=true");
+    return -1;
+  }
   const char *drop_text = sp_pass_arg_string(args, "drop-layers");
   if (drop_text && !strcmp(drop_text, "auto"))
     return sp_prune_depth_width(module, args);
@@ -470,6 +496,8 @@ int sp_prune_run(MlirOperation module, const sp_pass_args *args) {
   size_t prunable = 0;
   for (size_t id = 0; id < g->num_groups; ++id)
     prunable += candidate(&g->groups[id], scores[id], &o);
+  if (o.per_mac)
+    scores_per_mac(g, scores, &o);
   if (!prunable && (o.ratio > 0 || o.target_macs > 0 || o.head_ratio > 0) && drop <= 0) {
     sp_emit_error(module, "sp-prune: nothing is prunable (every group is pinned; see "
                           "sp-dependency-groups{dump=-})");

@@ -3,7 +3,12 @@
  *                  over the calibration batches (Molchanov et al. 2019);
  *   fisher         1/2 w^2 * mean over batches of g^2 (OBD's saliency with
  *                  the empirical Fisher as the Hessian diagonal; LeCun et al.
- *                  1990, Theis et al. 2018).
+ *                  1990, Theis et al. 2018), g a batch's mean gradient;
+ *   hessian-diag   the same with g one sample's gradient (batches of 1): the
+ *                  empirical Fisher diagonal (1/N) sum_n g_n^2 itself.
+ * labels=model replaces the data's labels by the arg-max of the model's own
+ * outputs (inference mode) before any gradient: the KL to the unpruned model
+ * has zero gradient at the unpruned model, its most likely class does not.
  * The gradients come from lib/train's trainer over the module
  * (training_bridge.h): cross-entropy against the data's labels, training-mode
  * forward (BatchNormalization on batch statistics, as fine-tuning runs). The
@@ -55,17 +60,21 @@ void sp_saliency_free(sp_saliency_source *src) {
  * 0, or -1 with one error emitted. */
 static int load_data(MlirOperation module, const struct sp_pass_args *args, sp_dataset *d) {
   const char *cal = sp_pass_arg_string(args, "calibration");
+  const char *labels = sp_pass_arg_string(args, "labels");
+  int own_labels = labels && !strcmp(labels, "model");
   const char *data = sp_pass_arg_string(args, "data");
   sp_error err = {{0}};
   int64_t limit = sp_pass_arg_int(args, "limit");
   if ((!cal || !*cal) == (!data || !*data)) {
     sp_emit_error(module, PASS ": criterion=%s needs exactly one of calibration=DIR "
-                          "(input_N.pb with label_N.pb) and data=fashion-mnist[:DIR]",
+                          "(input_N.pb with label_N.pb, or without under labels=model) and "
+                          "data=fashion-mnist[:DIR]",
                   sp_pass_arg_string(args, "criterion"));
     return -1;
   }
   if (cal && *cal) {
-    if (sp_dataset_load_pb_dir(cal, 0, d, &err)) {
+    if (own_labels ? sp_dataset_load_pb_inputs(cal, d, &err)
+                   : sp_dataset_load_pb_dir(cal, 0, d, &err)) {
       sp_emit_error(module, PASS ": %s", err.message);
       return -1;
     }
@@ -213,6 +222,28 @@ static void add_taylor(sp_trainer *t, void *user) {
   }
 }
 
+/* labels=model: every sample of d labelled by the arg-max of the module's
+ * logits, inference mode (running statistics), in batches of batch. */
+static int label_by_model(sp_train_bridge *b, sp_dataset *d, int64_t batch) {
+  sp_trainer *t = sp_train_bridge_trainer(b);
+  sp_normalize identity = {.channels = 1, .mean = {0}, .std = {1}};
+  float *x = malloc((size_t)(batch * d->sample_size) * sizeof *x);
+  int64_t *unused = malloc((size_t)batch * sizeof *unused);
+  sp_error err = {{0}};
+  int rc = 0;
+  for (int64_t first = 0; first < d->count && !rc; first += batch) {
+    int64_t m = d->count - first < batch ? d->count - first : batch;
+    sp_dataset_batch(d, &identity, first, m, x, unused);
+    int64_t dims[5] = {m};
+    for (int k = 0; k < d->rank; ++k)
+      dims[k + 1] = d->sample_dims[k];
+    rc = sp_trainer_predict(t, x, dims, d->rank + 1, d->labels + first, &err);
+  }
+  free(x);
+  free(unused);
+  return rc ? sp_train_bridge_emit(b, &err) : 0;
+}
+
 /* The data of args and a trainer over module (default options); 0, or -1
  * with one error emitted (*b may still need freeing). */
 static int open_trainer(MlirOperation module, const struct sp_pass_args *args, sp_dataset *d,
@@ -221,7 +252,12 @@ static int open_trainer(MlirOperation module, const struct sp_pass_args *args, s
     return -1;
   sp_train_options options;
   sp_train_options_default(&options);
-  return sp_train_bridge_create(module, PASS, &options, b);
+  if (sp_train_bridge_create(module, PASS, &options, b))
+    return -1;
+  const char *labels = sp_pass_arg_string(args, "labels");
+  if (labels && !strcmp(labels, "model"))
+    return label_by_model(*b, d, sp_pass_arg_int(args, "batch"));
+  return 0;
 }
 
 int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
@@ -262,8 +298,8 @@ int sp_saliency_taylor(MlirOperation module, const struct sp_pass_args *args,
   return rc;
 }
 
-int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args, int fisher,
-                          sp_saliency_source *src) {
+int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args,
+                          sp_saliency_kind kind, sp_saliency_source *src) {
   src->get = saliency_get;
   src->user = NULL;
   sp_dataset d = {0};
@@ -272,7 +308,8 @@ int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args,
   src->user = s;
   int rc = open_trainer(module, args, &d, &b);
   if (!rc)
-    rc = accumulate(b, &d, sp_pass_arg_int(args, "batch"), fisher, s);
+    rc = accumulate(b, &d, kind == SP_SALIENCY_HESSIAN_DIAG ? 1 : sp_pass_arg_int(args, "batch"),
+                    kind != SP_SALIENCY_TAYLOR_WEIGHT, s);
   sp_train_bridge_free(b);
   sp_dataset_free(&d);
   if (rc)

@@ -42,11 +42,12 @@ static const sp_pass_option dependency_groups_options[] = {
 
 static const sp_pass_option importance_options[] = {
     {"criterion", SP_OPTION_ENUM, "l2",
-     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|taylor|gate", 0, 0, 0,
+     "l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|hessian-diag|activation|apoz|taylor|gate",
+     0, 0, 0,
      "score of a unit: p-norm of its weight slices, seeded random, |BN scale|, |gate| "
      "(sp-insert-gates), FPGM distance, from gradients on data (sum |w*dL/dw|, "
-     "1/2 sum g^2 w^2, |sum a*dL/da| of its output), or from its Relu output on "
-     "calibration data (mean |a|, 1 - share of zeros)"},
+     "1/2 sum g^2 w^2 with g per batch or per sample, |sum a*dL/da| of its output), or "
+     "from its Relu output on calibration data (mean |a|, 1 - share of zeros)"},
     {"p", SP_OPTION_FLOAT, "2", NULL, 0.0625, 64, 0, "the p of criterion=lp"},
     {"seed", SP_OPTION_INT, "0", NULL, 0, 0, 0, "seed of criterion=random"},
     {"reduce", SP_OPTION_ENUM, "mean", "mean|sum|max", 0, 0, 0,
@@ -60,7 +61,11 @@ static const sp_pass_option importance_options[] = {
      "taylor/taylor-weight/fisher: fashion-mnist[:DIR], the train-* IDX files in DIR (default "
      "/usr/share/datasets/fashion-mnist)"},
     {"limit", SP_OPTION_INT, "0", NULL, 0, 1e15, 0, "use the first this many samples (0: all)"},
-    {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0, "samples per gradient batch"},
+    {"batch", SP_OPTION_INT, "64", NULL, 1, 1 << 20, 0,
+     "samples per gradient batch (hessian-diag: always 1, g is per sample)"},
+    {"labels", SP_OPTION_ENUM, "data", "data|model", 0, 0, 0,
+     "gradient criteria: the data's labels, or the arg-max of the model's own outputs "
+     "(inference mode; no label files needed)"},
     {"mean", SP_OPTION_FLOAT, "0", NULL, -1e30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
     {"std", SP_OPTION_FLOAT, "1", NULL, 1e-30, 1e30, 0, "data=: pixels become (p/255 - mean) / std"},
 };
@@ -70,6 +75,9 @@ static const sp_pass_option prune_options[] = {
      "fraction of the units of every group to remove"},
     {"global", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
      "one threshold over the scores of all groups instead of the same ratio in each"},
+    {"per-mac", SP_OPTION_BOOL, "false", NULL, 0, 0, 0,
+     "with global: rank units by score / the MACs one unit of their group costs (least "
+     "importance per MAC saved goes first)"},
     {"head-ratio", SP_OPTION_FLOAT, NULL, NULL, 0, 1, 1,
      "fraction of the attention heads to remove (default: ratio)"},
     {"round-to", SP_OPTION_INT, "1", NULL, 1, 4096, 0,

@@ -17,12 +17,18 @@ typedef struct sp_saliency_source {
 } sp_saliency_source;
 
 struct sp_pass_args;
-/* taylor-weight / fisher: gradients over the data of args (calibration=DIR or
- * data=fashion-mnist[:DIR]) through the trainer; *src serves |w * mean g|
- * (taylor-weight) or 1/2 w^2 sum_batches g^2 / batches (fisher) per
- * nn.Initializer. 0, or -1 with one error emitted. sp_saliency_free frees. */
-int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args, int fisher,
-                          sp_saliency_source *src);
+typedef enum {
+  SP_SALIENCY_TAYLOR_WEIGHT, /* |w * mean over batches of g_b| */
+  SP_SALIENCY_FISHER,        /* 1/2 w^2 * mean over batches of g_b^2 (g_b: a batch's mean) */
+  SP_SALIENCY_HESSIAN_DIAG,  /* 1/2 w^2 * mean over samples of g_n^2 (one sample's) */
+} sp_saliency_kind;
+/* taylor-weight / fisher / hessian-diag: gradients over the data of args
+ * (calibration=DIR or data=fashion-mnist[:DIR]; labels=model: the model's own
+ * arg-max instead of the data's labels) through the trainer; *src serves the
+ * kind's saliency per nn.Initializer. 0, or -1 with one error emitted.
+ * sp_saliency_free frees. */
+int sp_saliency_gradients(MlirOperation module, const struct sp_pass_args *args,
+                          sp_saliency_kind kind, sp_saliency_source *src);
 void sp_saliency_free(sp_saliency_source *src);
 
 /* taylor (Molchanov et al. 2017): per channel c of a value a, the mean over

@@ -142,6 +142,7 @@ typedef enum {
   SP_CRIT_APOZ,          /* 1 - share of zeros after the producer's Relu (sp_importance_run) */
   SP_CRIT_TAYLOR,        /* |sum a * dL/da| of the producer's output on data (sp_importance_run) */
   SP_CRIT_GATE,          /* |g| of the group's sp-insert-gates gates */
+  SP_CRIT_HESSIAN_DIAG,  /* 1/2 w^2 * mean over samples of the per-sample g^2 (sp_importance_run) */
 } sp_importance_criterion;
 typedef enum { SP_REDUCE_MEAN, SP_REDUCE_SUM, SP_REDUCE_MAX } sp_importance_reduce;
 typedef enum { SP_NORM_NONE, SP_NORM_MEAN, SP_NORM_MAX, SP_NORM_SUM, SP_NORM_LAMP } sp_importance_norm;

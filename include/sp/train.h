@@ -133,6 +133,11 @@ int sp_trainer_eval_xent(sp_trainer *t, const float *x, const int64_t *dims, int
                          const int64_t *labels, int64_t *correct, double *xent,
                          int64_t *rows, sp_error *err);
 
+/* Inference (running statistics) on one batch: argmax receives the arg-max
+ * of every row of the logits (batch rows for an image model). */
+int sp_trainer_predict(sp_trainer *t, const float *x, const int64_t *dims, int rank,
+                       int64_t *argmax, sp_error *err);
+
 /* Data-parallel training (sp-train under mpirun): with a collective each
  * process passes its share of every global batch; the loss becomes the
  * global batch's mean, BatchNormalization uses global batch statistics,
@@ -230,6 +235,10 @@ int sp_dataset_load_npy(const char *x_path, const char *y_path,
  * the same dims. Values are not normalised. */
 int sp_dataset_load_pb_dir(const char *dir, int sample_rank, sp_dataset *out,
                            sp_error *err);
+/* The input_N.pb files of dir alone (no label files), each a batch whose
+ * first dim counts the samples; labels are all 0 (for a caller that labels
+ * them itself, e.g. by a model's predictions). */
+int sp_dataset_load_pb_inputs(const char *dir, sp_dataset *out, sp_error *err);
 void sp_dataset_free(sp_dataset *d);
 
 /* A text file (gzip or plain) as character windows for a language model:

@@ -211,22 +211,25 @@ static int append(sp_dataset *d, int64_t *capacity, const float *x, const int64_
   return 0;
 }
 
-/* One input_N.pb / label_N.pb pair into d. */
+/* One input_N.pb / label_N.pb pair into d; label_path NULL: the input
+ * alone, a batch, labelled 0. */
 static int load_pair(sp_dataset *d, int64_t *capacity, const char *in_path,
                      const char *label_path, int sample_rank, sp_error *err) {
   sp_tensor *in = NULL, *lab = NULL;
+  int64_t *zeros = NULL;
   int rc = 0;
-  if (sp_tensor_read_pb(in_path, &in, err) || sp_tensor_read_pb(label_path, &lab, err)) {
+  if (sp_tensor_read_pb(in_path, &in, err) ||
+      (label_path && sp_tensor_read_pb(label_path, &lab, err))) {
     rc = -1;
   } else if (in->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
     rc = sp_error_set(err, "%s: inputs must be float (element type 1), not element type %d",
                       in_path, (int)in->elem_type);
-  } else if (lab->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+  } else if (lab && lab->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
     rc = sp_error_set(err, "%s: labels must be int64 (element type 7), not element type %d",
                       label_path, (int)lab->elem_type);
   } else {
     /* a batch (n, sample...) or one sample (sample...) */
-    int batch = sample_rank > 0 ? in->rank == sample_rank + 1 : lab->rank > 0;
+    int batch = !lab ? 1 : sample_rank > 0 ? in->rank == sample_rank + 1 : lab->rank > 0;
     int rank = batch ? in->rank - 1 : in->rank;
     int64_t n = batch ? in->dims[0] : 1;
     if (sample_rank > 0 && in->rank != sample_rank && in->rank != sample_rank + 1)
@@ -234,7 +237,7 @@ static int load_pair(sp_dataset *d, int64_t *capacity, const char *in_path,
                         "(or batches of %d)", in_path, in->rank, sample_rank, sample_rank + 1);
     else if (rank < 1 || rank > 4)
       rc = sp_error_set(err, "%s: samples of %d dims; 1 to 4 are read", in_path, rank);
-    else if (lab->numel != n)
+    else if (lab && lab->numel != n)
       rc = sp_error_set(err, "%s: %lld labels for the %lld samples of %s", label_path,
                         (long long)lab->numel, (long long)n, in_path);
     const int64_t *dims = in->dims + batch;
@@ -251,17 +254,39 @@ static int load_pair(sp_dataset *d, int64_t *capacity, const char *in_path,
       if (!same)
         rc = sp_error_set(err, "%s: its samples' dims differ from those of input_0.pb", in_path);
     }
+    if (!rc && !lab && !(zeros = calloc((size_t)n + 1, sizeof *zeros)))
+      rc = sp_error_set(err, "%s: out of memory", in_path);
     if (!rc)
-      rc = append(d, capacity, in->data, lab->data, n, in_path, err);
-    if (!rc) { /* check the new labels here, to name their file */
+      rc = append(d, capacity, in->data, lab ? lab->data : zeros, n, in_path, err);
+    if (!rc && lab) { /* check the new labels here, to name their file */
       for (int64_t k = d->count - n; k < d->count && !rc; ++k)
         if (d->labels[k] < 0)
           rc = sp_error_set(err, "%s: label %lld is negative", label_path,
                             (long long)d->labels[k]);
     }
   }
+  free(zeros);
   sp_tensor_free(in);
   sp_tensor_free(lab);
+  return rc;
+}
+
+int sp_dataset_load_pb_inputs(const char *dir, sp_dataset *out, sp_error *err) {
+  memset(out, 0, sizeof *out);
+  int64_t capacity = 0;
+  char in_path[4096];
+  int rc = 0;
+  for (long i = 0; !rc; ++i) {
+    snprintf(in_path, sizeof in_path, "%s/input_%ld.pb", dir, i);
+    if (access(in_path, F_OK)) {
+      if (i == 0)
+        rc = sp_error_set(err, "%s: cannot open (a folder of input_N.pb is read)", in_path);
+      break;
+    }
+    rc = load_pair(out, &capacity, in_path, NULL, 0, err);
+  }
+  if (rc)
+    sp_dataset_free(out);
   return rc;
 }
 

@@ -540,6 +540,22 @@ int sp_trainer_eval(sp_trainer *t, const float *x, const int64_t *dims, int rank
   return 0;
 }
 
+int sp_trainer_predict(sp_trainer *t, const float *x, const int64_t *dims, int rank,
+                       int64_t *argmax, sp_error *err) {
+  int64_t K, n;
+  const sp_tensor *y = forward(t, 0, x, dims, rank, &K, &n, err);
+  if (!y)
+    return -1;
+  const float *p = y->data;
+  for (int64_t b = 0; b < n; ++b) { // the first of equal maxima, as count_correct
+    argmax[b] = 0;
+    for (int64_t k = 1; k < K; ++k)
+      if (p[b * K + k] > p[b * K + argmax[b]])
+        argmax[b] = k;
+  }
+  return 0;
+}
+
 int sp_trainer_eval_xent(sp_trainer *t, const float *x, const int64_t *dims, int rank,
                          const int64_t *labels, int64_t *correct, double *xent,
                          int64_t *rows, sp_error *err) {

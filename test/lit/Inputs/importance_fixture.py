@@ -3,8 +3,12 @@
 
   importance_fixture.py mlp OUT.onnx       x (batch, 2) -> fc1 (3) -> Relu -> fc2 (2 classes)
   importance_fixture.py cal DIR            input_0.pb (4, 2) + label_0.pb, input_1.pb (2, 2) + label_1.pb
-  importance_fixture.py expected BATCH     taylor-weight, fisher and taylor scores of fc1's 3 units by
-                                           PyTorch autograd (what the test's CHECK lines hold)
+  importance_fixture.py cal_inputs DIR     the same inputs without label files
+  importance_fixture.py expected BATCH [pseudo]
+                                           taylor-weight, fisher, hessian-diag and taylor scores
+                                           of fc1's 3 units by PyTorch autograd (what the test's
+                                           CHECK lines hold); pseudo: against the arg-max of the
+                                           MLP's own logits instead of the labels
   importance_fixture.py convbn OUT.onnx    conv (4) -> BN -> Relu -> GAP -> fc (3 classes)
   importance_fixture.py convbn_cal DIR     its 6 labelled (2, 5, 5) samples, as 3 + 3
   importance_fixture.py convbn_expected BATCH  its taylor scores by PyTorch autograd
@@ -30,7 +34,7 @@ W2 = np.array([[2.0, -1.0, 0.5], [-1.5, 1.0, 2.0]], np.float32)
 B2 = np.array([0.1, -0.1], np.float32)
 X = np.array([[1.0, 0.5], [-0.5, 2.0], [2.0, -1.0], [0.25, 0.75], [-1.0, -1.5], [1.5, 1.0]],
              np.float32)
-Y = np.array([0, 1, 1, 0, 1, 0], np.int64)
+LABELS = np.array([0, 1, 1, 0, 1, 0], np.int64)
 
 
 def mlp():
@@ -50,11 +54,26 @@ def write(path, array, name):
         f.write(numpy_helper.from_array(array, name).SerializeToString())
 
 
-def expected(batch):
+def expected(batch, pseudo):
     import torch
     w1, b1, w2, b2 = (torch.tensor(a, dtype=torch.float64, requires_grad=True)
                       for a in (W1, B1, W2, B2))
     params = [w1, b1, w2, b2]
+    Y = LABELS
+    if pseudo:  # the model's own most likely class, as labels=model takes
+        x = torch.tensor(X, dtype=torch.float64)
+        Y = (torch.relu(x @ w1.T + b1) @ w2.T + b2).argmax(1).numpy()
+        print("pseudo-labels", Y.tolist(), "data labels", LABELS.tolist())
+    # hessian-diag: the empirical Fisher from every sample's own gradient
+    g2_each = [torch.zeros_like(p) for p in params]
+    for n in range(len(X)):
+        x = torch.tensor(X[n:n + 1], dtype=torch.float64)
+        logits = torch.relu(x @ w1.T + b1) @ w2.T + b2
+        grads = torch.autograd.grad(
+            torch.nn.functional.cross_entropy(logits, torch.tensor(Y[n:n + 1])), params)
+        for i, g in enumerate(grads):
+            g2_each[i] += g * g
+    hessian = [0.5 * p * p * g2 / len(X) for p, g2 in zip(params, g2_each)]
     g_sum = [torch.zeros_like(p) for p in params]
     g2_sum = [torch.zeros_like(p) for p in params]
     batches = 0
@@ -68,7 +87,8 @@ def expected(batch):
             g2_sum[i] += g * g
         batches += 1
     for name, sal in [("taylor-weight", [(p * g / batches).abs() for p, g in zip(params, g_sum)]),
-                      ("fisher", [0.5 * p * p * g2 / batches for p, g2 in zip(params, g2_sum)])]:
+                      ("fisher", [0.5 * p * p * g2 / batches for p, g2 in zip(params, g2_sum)]),
+                      ("hessian-diag", hessian)]:
         s1, sb, s2 = sal[0].detach(), sal[1].detach(), sal[2].detach()
         # unit u: fc1.w row u, fc1.b[u], fc2.w column u; mean over the three slices
         score = (s1.sum(1) + sb + s2.sum(0)) / 3
@@ -182,9 +202,14 @@ def main():
         d = sys.argv[2]
         os.makedirs(d, exist_ok=True)
         write(f"{d}/input_0.pb", X[:4], "x")
-        write(f"{d}/label_0.pb", Y[:4], "y")
+        write(f"{d}/label_0.pb", LABELS[:4], "y")
         write(f"{d}/input_1.pb", X[4:], "x")
-        write(f"{d}/label_1.pb", Y[4:], "y")
+        write(f"{d}/label_1.pb", LABELS[4:], "y")
+    elif what == "cal_inputs":
+        d = sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        write(f"{d}/input_0.pb", X[:4], "x")
+        write(f"{d}/input_1.pb", X[4:], "x")
     elif what == "act_cal":
         d = sys.argv[2]
         os.makedirs(d, exist_ok=True)
@@ -210,7 +235,7 @@ def main():
     elif what == "convbn_expected":
         convbn_expected(int(sys.argv[2]))
     elif what == "expected":
-        expected(int(sys.argv[2]))
+        expected(int(sys.argv[2]), len(sys.argv) > 3 and sys.argv[3] == "pseudo")
     elif what == "idx_as_pb":
         src, n, mean, std, out = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
         raw = gzip.open(f"{src}/train-images-idx3-ubyte.gz").read()

@@ -38,7 +38,7 @@
 // RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=activation calibration=%t/nowhere})' 2>&1 | FileCheck %s --check-prefix=NODIR
 // NODIR: error: sp-importance: calibration directory '{{.*}}nowhere': No such file or directory
 // RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=fpgm calibration=%t/act})' 2>&1 | FileCheck %s --check-prefix=NOTREAD
-// NOTREAD: error: sp-importance: calibration= and data= are read by criterion=taylor|taylor-weight|fisher|activation|apoz only, not by criterion=fpgm
+// NOTREAD: error: sp-importance: calibration= and data= are read by criterion=taylor|taylor-weight|fisher|hessian-diag|activation|apoz only, not by criterion=fpgm
 //
 // Heads (@heads, below): 3 heads of 2 channels in q/k/v/o projections; a
 // head's filter is its 2 columns of wq (and wk, wv): 12 numbers. numpy:

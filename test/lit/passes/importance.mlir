@@ -31,7 +31,7 @@
 
 // Bad options are rejected before anything runs.
 // RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=l3})' 2>&1 | FileCheck %s --check-prefix=BADCRIT
-// BADCRIT: pass 'sp-importance': option 'criterion' must be one of l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|activation|apoz|taylor|gate, got 'l3'
+// BADCRIT: pass 'sp-importance': option 'criterion' must be one of l1|l2|lp|random|bn-scale|fpgm|taylor-weight|fisher|hessian-diag|activation|apoz|taylor|gate, got 'l3'
 // RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{criterion=lp p=0})' 2>&1 | FileCheck %s --check-prefix=BADP
 // BADP: pass 'sp-importance': p must be in [0.0625, 64], got 0
 // RUN: not sp-opt %s --pass-pipeline='builtin.module(sp-importance{normalize=softmax})' 2>&1 | FileCheck %s --check-prefix=BADNORM

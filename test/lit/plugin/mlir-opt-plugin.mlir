@@ -10,7 +10,7 @@
 // RATIO: "nn.Conv"(%arg0, %{{.*}}, %{{.*}}) : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
 // The pipeline mlir-opt prints (defaults filled in, unset options empty) parses back.
 // RUN: %mlir_opt %s --load-dialect-plugin=%sp_plugin --load-pass-plugin=%sp_plugin --pass-pipeline='builtin.module(sp-importance,sp-prune{ratio=0.25})' --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DUMP
-// DUMP: sp-prune{{{.*}} mode=shrink protect= ratio=0.25 {{.*}}round-to=1
+// DUMP: sp-prune{{{.*}} mode=shrink per-mac=false protect= ratio=0.25 {{.*}}round-to=1
 // RUN: %mlir_opt %s --load-dialect-plugin=%sp_plugin --load-pass-plugin=%sp_plugin --pass-pipeline='builtin.module(sp-importance{criterion=l2 calibration=},sp-prune{protect= head-ratio= ratio=0.25 mode=shrink})' | FileCheck %s --check-prefix=RATIO
 // A bad option value is refused by sp's registry when mlir-opt parses the pipeline.
 // RUN: not %mlir_opt %s --load-dialect-plugin=%sp_plugin --load-pass-plugin=%sp_plugin --pass-pipeline='builtin.module(sp-prune{ratio=2})' 2>&1 | FileCheck %s --check-prefix=BADOPT
