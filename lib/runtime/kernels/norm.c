@@ -58,16 +58,26 @@ static void bn_channel_apply(float *y, const float *x, float a, float b, int N,
 static void bn_channel_backward_sums(double *sdy, double *sdyx, const float *dy,
                                      const float *x, float m, float is, int N,
                                      int C, int64_t S, int c) {
-  double a = 0, b = 0;
+  double a = 0, b = 0; /* each row in float lanes (vectorised), rows in doubles */
   for (int n = 0; n < N; ++n) {
     const float *dyc = dy + ((int64_t)n * C + c) * S;
     const float *xc = x + ((int64_t)n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) {
-      a += dyc[i];
-      b += dyc[i] * (xc[i] - m) * is;
+    float la[16] = {0}, lb[16] = {0}, ra = 0, rb = 0;
+    int64_t i = 0;
+    for (; i + 16 <= S; i += 16)
+      for (int j = 0; j < 16; ++j) {
+        la[j] += dyc[i + j];
+        lb[j] += dyc[i + j] * (xc[i + j] - m);
+      }
+    for (; i < S; ++i) {
+      ra += dyc[i];
+      rb += dyc[i] * (xc[i] - m);
     }
+    for (int j = 0; j < 16; ++j)
+      ra += la[j], rb += lb[j];
+    a += ra, b += rb;
   }
-  *sdy = a, *sdyx = b;
+  *sdy = a, *sdyx = b * is;
 }
 
 /* dx = scale invstd / count (count dy - sdy - xhat sdyx), count samples
