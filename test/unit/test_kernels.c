@@ -173,6 +173,9 @@ static void test_conv_shapes(void **state) {
       {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
       {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
       {1, 24, 36, 3, 10, 10, 1, 1, 1, 0, 1},  /* grouped 1x1 (ShuffleNet v1 style) */
+      /* im2col as one shifted copy per row (stride 1, output as wide as input) */
+      {2, 3, 4, 1, 6, 11, 5, 5, 1, 2, 1},     /* 5x5 pad 2: two edge columns */
+      {1, 2, 3, 1, 2, 3, 5, 5, 1, 2, 1},      /* map smaller than the kernel */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     run_conv_case(&cases[i], 0, 0, RT_ACT_NONE);
@@ -402,6 +405,8 @@ static void test_conv_backward(void **state) {
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
+      {2, 3, 4, 1, 5, 9, 5, 5, 1, 2, 1},   /* im2col by shifted copies, 5x5 pad 2 */
+      {1, 2, 3, 1, 7, 6, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
@@ -467,9 +472,9 @@ static double bn_loss(const float *x, const float *scale, const float *bias,
   return L;
 }
 
-static void test_batchnorm_backward(void **state) {
-  (void)state;
-  const int N = 3, C = 4, S = 5;
+/* S 5: the per-row sums' scalar tail alone; S 37: 16-lane blocks and a tail. */
+static void batchnorm_backward_case(int S) {
+  const int N = 3, C = 4;
   const size_t nx = (size_t)N * C * S;
   float *x = rand_buf(nx, 41), *scale = rand_buf(C, 42), *bias = rand_buf(C, 43);
   float *r = rand_buf(nx, 44), *y = malloc(nx * sizeof *y);
@@ -479,7 +484,7 @@ static void test_batchnorm_backward(void **state) {
   assert_true(fabs(dot(r, y, nx) - bn_loss(x, scale, bias, r, N, C, S, 1e-5)) < 1e-4);
   batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S);
   const double h = 1e-3;
-  double num[60];
+  double *num = malloc(nx * sizeof *num);
   float *params[3] = {x, scale, bias}, *grads[3] = {dx, dscale, dbias};
   size_t sizes[3] = {nx, C, C};
   static const char *names[3] = {"dx", "dscale", "dbias"};
@@ -494,7 +499,13 @@ static void test_batchnorm_backward(void **state) {
     }
     assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
   }
-  free(x), free(scale), free(bias), free(r), free(y), free(dx);
+  free(x), free(scale), free(bias), free(r), free(y), free(dx), free(num);
+}
+
+static void test_batchnorm_backward(void **state) {
+  (void)state;
+  batchnorm_backward_case(5);
+  batchnorm_backward_case(37);
 }
 
 static void test_small_backward(void **state) {

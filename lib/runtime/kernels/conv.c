@@ -40,6 +40,52 @@ static void valid_range(int n, int out, int s, int pad, int koff, int *lo,
     *hi = *lo;
 }
 
+/* 2D, stride 1, output rows as wide as input rows (3x3 pad 1 and the
+ * like): the valid part of a col row is one contiguous run of the input
+ * channel, so it is one copy, then the few columns that read past a row
+ * edge are zeroed (a copy per output row was most of im2col's time on
+ * 28x28 maps). */
+static int im2col_is_shift(const conv_params *p) {
+  return p->k[0] == 1 && p->out[0] == 1 && p->in[0] == 1 && p->pad[0] == 0 &&
+         p->stride[1] == 1 && p->stride[2] == 1 && p->out[2] == p->in[2];
+}
+
+/* Output rows [*lo, *hi) whose input row oh - pad + koff is inside [0, n). */
+static void shift_valid_rows(int n, int out, int pad, int koff, int *lo, int *hi) {
+  int l = pad - koff, h = n + pad - koff;
+  l = l < 0 ? 0 : l > out ? out : l;
+  h = h < l ? l : h > out ? out : h;
+  *lo = l, *hi = h;
+}
+
+/* dst (OH*W) is channel plane src (H*W) shifted by (kh, kw) of p. */
+static void im2col_shift_row(float *restrict dst, const float *restrict src,
+                             int kh, int kw, const conv_params *p) {
+  const int OH = p->out[1], H = p->in[1], W = p->in[2];
+  int r0, r1, lo, hi;
+  shift_valid_rows(H, OH, p->pad[1], kh * p->dil[1], &r0, &r1);
+  valid_range(W, W, 1, p->pad[2], kw * p->dil[2], &lo, &hi);
+  const int off = kw * p->dil[2] - p->pad[2];
+  const int ih0 = r0 - p->pad[1] + kh * p->dil[1];
+  memset(dst, 0, (size_t)r0 * W * sizeof *dst);
+  memset(dst + (int64_t)r1 * W, 0, (size_t)(OH - r1) * W * sizeof *dst);
+  if (r1 <= r0 || hi <= lo) {
+    memset(dst + (int64_t)r0 * W, 0, (size_t)(r1 - r0) * W * sizeof *dst);
+    return;
+  }
+  /* from (r0, lo) to (r1 - 1, hi - 1): inside the plane on both sides */
+  const int64_t n = (int64_t)(r1 - 1 - r0) * W + (hi - lo);
+  memcpy(dst + (int64_t)r0 * W + lo, src + (int64_t)ih0 * W + lo + off,
+         (size_t)n * sizeof *dst);
+  for (int oh = r0; oh < r1; ++oh) {
+    float *drow = dst + (int64_t)oh * W;
+    for (int ow = 0; ow < lo; ++ow)
+      drow[ow] = 0;
+    for (int ow = hi; ow < W; ++ow)
+      drow[ow] = 0;
+  }
+}
+
 /* im2col_forward with rows of ld floats: several images side by side. */
 static void im2col_rows(float *col, int64_t ld, const float *inp, int C,
                         const conv_params *p) {
@@ -49,6 +95,14 @@ static void im2col_rows(float *col, int64_t ld, const float *inp, int C,
   const int64_t rows = (int64_t)C * KD * KH * KW;
   const int64_t ospatial = (int64_t)OD * OH * OW;
   (void)ospatial; /* read only by the OpenMP clause */
+  if (im2col_is_shift(p)) {
+#pragma omp parallel for schedule(static) if (rows * ospatial > 32768)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int kw = (int)(r % KW), kh = (int)(r / KW % KH), c = (int)(r / KW / KH);
+      im2col_shift_row(col + r * ld, inp + (int64_t)c * H * W, kh, kw, p);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (rows * ospatial > 32768)
   for (int64_t r = 0; r < rows; ++r) {
     int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
