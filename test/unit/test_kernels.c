@@ -260,6 +260,7 @@ static void test_winograd(void **state) {
       {1, 24, 16, 1, 11, 13, 3, 3, 1, 0, 1},
       {1, 16, 23, 1, 37, 30, 3, 3, 1, 1, 1}, /* 342 tiles: threads split tiles */
       {2, 20, 16, 1, 29, 33, 3, 3, 1, 0, 1},
+      {1, 16, 17, 1, 5, 4, 3, 3, 1, 2, 1}, /* pad 2: padded rows wider than the map */
   };
   static const rt_act acts[] = {RT_ACT_NONE, RT_ACT_RELU, RT_ACT_CLIP};
   int max_threads = rt_threads();
