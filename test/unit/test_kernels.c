@@ -407,7 +407,7 @@ static void test_conv_backward(void **state) {
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
       {2, 3, 4, 1, 5, 9, 5, 5, 1, 2, 1},   /* im2col by shifted copies, 5x5 pad 2 */
-      {1, 2, 3, 1, 7, 6, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
+      {1, 2, 3, 1, 7, 8, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];

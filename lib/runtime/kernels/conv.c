@@ -143,14 +143,52 @@ void im2col_forward(float *col, const float *inp, int C,
   im2col_rows(col, spatial(p->out), inp, C, p);
 }
 
-/* im2col_backward from rows of ld floats. */
-static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
-                        const conv_params *p) {
+/* The adjoint of im2col_shift_row: dplane (H*W) += src (OH*W) shifted back
+ * by (kh, kw), as one run; src's edge columns (read past a row edge in the
+ * forward) are zeroed first, so the run adds nothing through them. */
+static void col2im_shift_row(float *restrict dplane, float *restrict src, int kh, int kw,
+                             const conv_params *p) {
+  const int OH = p->out[1], H = p->in[1], W = p->in[2];
+  int r0, r1, lo, hi;
+  shift_valid_rows(H, OH, p->pad[1], kh * p->dil[1], &r0, &r1);
+  valid_range(W, W, 1, p->pad[2], kw * p->dil[2], &lo, &hi);
+  if (r1 <= r0 || hi <= lo)
+    return;
+  const int off = kw * p->dil[2] - p->pad[2];
+  const int ih0 = r0 - p->pad[1] + kh * p->dil[1];
+  for (int oh = r0; oh < r1; ++oh) {
+    float *srow = src + (int64_t)oh * W;
+    for (int ow = 0; ow < lo; ++ow)
+      srow[ow] = 0;
+    for (int ow = hi; ow < W; ++ow)
+      srow[ow] = 0;
+  }
+  const int64_t n = (int64_t)(r1 - 1 - r0) * W + (hi - lo);
+  float *d = dplane + (int64_t)ih0 * W + lo + off;
+  const float *s = src + (int64_t)r0 * W + lo;
+  for (int64_t i = 0; i < n; ++i)
+    d[i] += s[i];
+}
+
+/* im2col_backward from rows of ld floats; with clobber, dcol is scratch
+ * that may be overwritten (the shifted runs of col2im_shift_row). */
+static void col2im_rows(float *dinp, float *dcol, int64_t ld, int C, const conv_params *p,
+                        int clobber) {
   const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
   const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t ospatial = (int64_t)OD * OH * OW;
   (void)ospatial; /* read only by the OpenMP clause */
+  /* on rows under 7 floats (resnet18's 4x4 maps) the runs gained nothing */
+  if (clobber && im2col_is_shift(p) && W >= 7) {
+#pragma omp parallel for schedule(static) if ((int64_t)C * KH * KW * ospatial > 32768)
+    for (int c = 0; c < C; ++c) /* threads take input channels, as below */
+      for (int kh = 0; kh < KH; ++kh)
+        for (int kw = 0; kw < KW; ++kw)
+          col2im_shift_row(dinp + (int64_t)c * H * W,
+                           dcol + (((int64_t)c * KH + kh) * KW + kw) * ld, kh, kw, p);
+    return;
+  }
   /* threads take input channels: each owns its rows of dinp */
 #pragma omp parallel for schedule(static) if ((int64_t)C * KD * KH * KW * ospatial > 32768)
   for (int c = 0; c < C; ++c)
@@ -180,7 +218,7 @@ static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
 
 void im2col_backward(float *dinp, const float *dcol, int C,
                      const conv_params *p) {
-  col2im_rows(dinp, dcol, spatial(p->out), C, p);
+  col2im_rows(dinp, (float *)dcol, spatial(p->out), C, p, 0); /* read only */
 }
 
 /* Training convs (group 1) run chunks of images as one product, columns
@@ -245,7 +283,7 @@ static void conv_backward_chunks(float *dinp, float *dweight, float *dbias,
       else
         sgemm_serial(1, 0, K, cols, M, 1.0f, weight, K, dyc, cols, 0.0f, dcol, cols);
       for (int i = 0; i < imgs; ++i)
-        col2im_rows(dinp + (int64_t)(c0 + i) * p->C * isp, dcol + i * osp, cols, p->C, p);
+        col2im_rows(dinp + (int64_t)(c0 + i) * p->C * isp, dcol + i * osp, cols, p->C, p, 1);
     }
   }
 }
