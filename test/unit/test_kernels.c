@@ -420,7 +420,7 @@ static void test_conv_backward(void **state) {
     float *dx = calloc(ni, sizeof *dx), *dw = calloc(nw, sizeof *dw);
     float *db = calloc((size_t)c->M, sizeof *db);
     float *scratch = malloc((conv_backward_scratch_floats(&p) + 1) * sizeof(float));
-    conv_backward(dx, dw, db, r, x, w, &p, scratch);
+    conv_backward(dx, dw, db, r, x, w, &p, scratch, 0);
     double *num = malloc((ni > nw ? ni : nw) * sizeof *num);
     float *params[3] = {x, w, b}, *grads[3] = {dx, dw, db};
     size_t sizes[3] = {ni, nw, (size_t)c->M};
@@ -438,10 +438,18 @@ static void test_conv_backward(void **state) {
       }
       assert_grad(num, grads[t], sizes[t], 1e-4, names[t]);
     }
+    /* dinp_fresh: dinp holds garbage (NaN) and is written, not added to */
+    float *dx2 = malloc(ni * sizeof *dx2), *dw2 = calloc(nw, sizeof *dw2);
+    memset(dx2, 0xff, ni * sizeof *dx2);
+    conv_backward(dx2, dw2, NULL, r, x, w, &p, scratch, 1);
+    for (size_t i = 0; i < ni; ++i)
+      num[i] = dx[i];
+    assert_grad(num, dx2, ni, 1e-5, "dinp written fresh");
+    free(dx2), free(dw2);
     /* gradients accumulate (+=): a second call doubles them */
     for (size_t i = 0; i < nw; ++i)
       num[i] = 2.0 * dw[i];
-    conv_backward(NULL, dw, NULL, r, x, w, &p, scratch);
+    conv_backward(NULL, dw, NULL, r, x, w, &p, scratch, 0);
     assert_grad(num, dw, nw, 1e-4, "dweight after two calls");
     free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
     free(scratch), free(num);
@@ -483,7 +491,7 @@ static void batchnorm_backward_case(int S) {
   float *dx = calloc(nx, sizeof *dx);
   batchnorm_train_forward(y, mean, invstd, var, x, scale, bias, 1e-5f, N, C, S);
   assert_true(fabs(dot(r, y, nx) - bn_loss(x, scale, bias, r, N, C, S, 1e-5)) < 1e-4);
-  batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S);
+  batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S, 0);
   const double h = 1e-3;
   double *num = malloc(nx * sizeof *num);
   float *params[3] = {x, scale, bias}, *grads[3] = {dx, dscale, dbias};
@@ -500,6 +508,14 @@ static void batchnorm_backward_case(int S) {
     }
     assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
   }
+  /* dx_fresh: dx holds garbage (NaN) and is written, not added to */
+  float *dx2 = malloc(nx * sizeof *dx2), ds2[4] = {0}, db2[4] = {0};
+  memset(dx2, 0xff, nx * sizeof *dx2);
+  batchnorm_backward(dx2, ds2, db2, r, x, mean, invstd, scale, N, C, S, 1);
+  for (size_t i = 0; i < nx; ++i)
+    num[i] = dx[i];
+  assert_grad(num, dx2, nx, 1e-6, "dx written fresh");
+  free(dx2);
   free(x), free(scale), free(bias), free(r), free(y), free(dx), free(num);
 }
 

@@ -316,7 +316,7 @@ static size_t dx_winograd_floats(const conv_params *p) {
 }
 
 static void conv_backward_dx_winograd(float *dinp, const float *dout, const float *weight,
-                                      const conv_params *p, float *scratch) {
+                                      const conv_params *p, float *scratch, int fresh) {
   const conv_params q = transposed_params(p);
   const int C = p->C, M = p->M;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
@@ -328,8 +328,12 @@ static void conv_backward_dx_winograd(float *dinp, const float *dout, const floa
         wt[((size_t)c * M + m) * 9 + k] = weight[((size_t)m * C + c) * 9 + 8 - k];
   winograd_weights(up, u, wt, C, M);
   for (int n = 0; n < p->N; ++n) {
-    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
     float *dx = dinp + (int64_t)n * C * isp;
+    if (fresh) { /* straight into dinp */
+      winograd_forward(dx, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+      continue;
+    }
+    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
     for (int64_t i = 0; i < (int64_t)C * isp; ++i)
       dx[i] += dxi[i];
   }
@@ -432,12 +436,14 @@ static void conv_backward_images(float *dinp, float *dweight, float *dbias,
  * products are small), summing dweight and dbias in their own buffers. */
 void conv_backward(float *dinp, float *dweight, float *dbias,
                    const float *dout, const float *inp, const float *weight,
-                   const conv_params *p, float *scratch) {
+                   const conv_params *p, float *scratch, int dinp_fresh) {
+  if (p->group == 1 && dinp && dx_by_winograd(p)) { /* first: it uses the whole scratch */
+    conv_backward_dx_winograd(dinp, dout, weight, p, scratch, dinp_fresh);
+    dinp = NULL;
+  } else if (dinp && dinp_fresh) { /* the other paths add */
+    memset(dinp, 0, (size_t)p->N * (size_t)p->C * (size_t)spatial(p->in) * sizeof *dinp);
+  }
   if (p->group == 1) {
-    if (dinp && dx_by_winograd(p)) { /* first: it uses the whole scratch */
-      conv_backward_dx_winograd(dinp, dout, weight, p, scratch);
-      dinp = NULL;
-    }
     conv_backward_dense(dinp, dweight, dbias, dout, inp, weight, p, scratch);
     return;
   }

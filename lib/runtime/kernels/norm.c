@@ -92,15 +92,19 @@ static void bn_channel_backward_sums(double *sdy, double *sdyx, const float *dy,
 static void bn_channel_backward_dx(float *dx, const float *dy, const float *x,
                                    float m, float is, float scale, double sdy,
                                    double sdyx, double count, int N, int C,
-                                   int64_t S, int c) {
+                                   int64_t S, int c, int fresh) {
   const float n_ = (float)count, k = scale * is / n_, mdy = (float)sdy,
               mdyx = (float)sdyx;
   for (int n = 0; n < N; ++n) {
     const float *dyc = dy + ((int64_t)n * C + c) * S;
     const float *xc = x + ((int64_t)n * C + c) * S;
     float *dxc = dx + ((int64_t)n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i)
-      dxc[i] += k * (n_ * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
+    if (fresh)
+      for (int64_t i = 0; i < S; ++i)
+        dxc[i] = k * (n_ * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
+    else
+      for (int64_t i = 0; i < S; ++i)
+        dxc[i] += k * (n_ * dyc[i] - mdy - (xc[i] - m) * is * mdyx);
   }
 }
 
@@ -147,7 +151,7 @@ void batchnorm_apply(float *y, const float *x, const float *scale,
 void batchnorm_backward(float *dx, float *dscale, float *dbias,
                         const float *dy, const float *x, const float *mean,
                         const float *invstd, const float *scale, int N, int C,
-                        int64_t S) {
+                        int64_t S, int dx_fresh) {
   const double count = (double)N * (double)S;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int c = 0; c < C; ++c) {
@@ -159,7 +163,7 @@ void batchnorm_backward(float *dx, float *dscale, float *dbias,
       dscale[c] += (float)sdyx;
     if (dx)
       bn_channel_backward_dx(dx, dy, x, mean[c], invstd[c], scale[c], sdy, sdyx,
-                             count, N, C, S, c);
+                             count, N, C, S, c, dx_fresh);
   }
 }
 
@@ -180,7 +184,7 @@ void batchnorm_backward_dx(float *dx, const float *dy, const float *x,
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * S > 32768)
   for (int c = 0; c < C; ++c)
     bn_channel_backward_dx(dx, dy, x, mean[c], invstd[c], scale[c], sdy[c],
-                           sdyx[c], count, N, C, S, c);
+                           sdyx[c], count, N, C, S, c, 0);
 }
 
 float sum8_forward(const float *x, int64_t n) {
