@@ -131,12 +131,29 @@ static int plan_grads(sp_runtime *rt, sp_error *err) {
   return 0;
 }
 
+/* Inputs (bit i: in[i]) whose gradient op's backward writes (=) rather
+ * than adds to when n->grad_fresh says it is the first writer: Conv's
+ * Winograd input gradient goes straight there, BatchNormalization's dx. */
+static unsigned backward_writes(const rt_op *op) {
+  return !strcmp(op->name, "Conv") || !strcmp(op->name, "BatchNormalization") ? 1u : 0u;
+}
+
 /* Zeroes the gradients whose first writer is node k (rt->n_nodes: the
- * graph outputs'). */
-static void zero_grads_written_first_by(sp_runtime *rt, size_t k) {
+ * graph outputs'), except those node k's backward writes itself (runs: it
+ * will run): an input in backward_writes(op) that no other input of k
+ * shares (a view of it would be another value), marked in n->grad_fresh. */
+static void zero_grads_written_first_by(sp_runtime *rt, size_t k, int runs) {
+  rt_node *n = k < rt->n_nodes ? &rt->nodes[k] : NULL;
   for (int i = rt->grad_zero_head[k]; i >= 0; i = rt->grad_zero_next[i]) {
     rt_value *v = &rt->values[i];
-    memset(v->grad, 0, (size_t)v->t.numel * sizeof *v->grad);
+    int slot = -1, uses = 0;
+    for (int j = 0; runs && j < n->n_in; ++j)
+      if (n->in[j] && n->in[j]->grad == v->grad)
+        slot = j, ++uses;
+    if (uses == 1 && slot < 32 && n->in[slot] == v && (backward_writes(n->op) >> slot & 1u))
+      n->grad_fresh |= 1u << slot;
+    else
+      memset(v->grad, 0, (size_t)v->t.numel * sizeof *v->grad);
   }
 }
 
@@ -155,7 +172,7 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
   if (plan_grads(rt, err))
     return -1;
   double t0 = rt->profile ? rt_now_ms() : 0;
-  zero_grads_written_first_by(rt, rt->n_nodes);
+  zero_grads_written_first_by(rt, rt->n_nodes, 0);
   for (int i = 0; i < rt->n_outputs; ++i) {
     rt_value *v = rt->outputs[i];
     if (!output_grads[i])
@@ -172,15 +189,15 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
     rt_node *n = &rt->nodes[k];
     if (rt->profile)
       t0 = rt_now_ms();
-    zero_grads_written_first_by(rt, k);
-    if (rt->profile)
-      rt_profile_add_step(rt, "(gradient zeroing)", rt_now_ms() - t0);
-    if (n->skip || !needs_grad(n))
-      continue;
     int any_out = 0;
     for (int i = 0; i < n->n_out; ++i)
       any_out |= n->out[i] && n->out[i]->grad != NULL;
-    if (!any_out)
+    const int runs = !n->skip && needs_grad(n) && any_out && n->op->backward;
+    n->grad_fresh = 0;
+    zero_grads_written_first_by(rt, k, runs);
+    if (rt->profile)
+      rt_profile_add_step(rt, "(gradient zeroing)", rt_now_ms() - t0);
+    if (n->skip || !needs_grad(n) || !any_out)
       continue;
     if (!n->op->backward) {
       rt_fail(err, n, "%s has no backward kernel: it cannot be trained through",
@@ -191,6 +208,7 @@ int sp_runtime_backward(sp_runtime *rt, const float *const *output_grads,
     if (rt->profile)
       t0 = rt_now_ms();
     int rc = n->op->backward(rt, n, err);
+    n->grad_fresh = 0;
     if (rt->profile)
       rt_profile_add(rt, n, 1, rt_now_ms() - t0);
     if (rc) {

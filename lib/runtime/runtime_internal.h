@@ -72,6 +72,9 @@ struct rt_node {
   rt_value **out;
   int dynamic; /* an output shape is unknown until run time */
   int skip;    /* fused into another node or constant */
+  /* backward: bit i set when in[i]->grad holds garbage, to be written (=)
+   * rather than added to (backward.c's backward_writes says which ops) */
+  unsigned grad_fresh;
   /* Fusion (plan time, no observer): folded weights and epilogue. */
   /* owned: weights/bias with BatchNorm folded in; a MatMul's bias (N);
    * a fused LayerNorm's scale and bias (N) */

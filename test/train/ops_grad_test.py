@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Backward kernels through whole graphs, against PyTorch autograd: small torch
-modules that use the ops sp-train can differentiate (pooling, batched and
+modules that use the ops sp-train can differentiate (pooling, MaxPool's ties, batched and
 broadcast MatMul, Transpose, Softmax, Sigmoid, Tanh, Mul/Add with broadcasting,
 Reshape), exported to ONNX by torch.onnx; for each, every parameter's gradient
 of the cross-entropy on 16 Fashion-MNIST images (sp-train --dump-gradients)
@@ -42,6 +42,21 @@ class PoolNet(nn.Module):
     def forward(self, x):
         x = F.max_pool2d(torch.relu(self.conv1(x)), 3, stride=2, padding=1)
         x = F.avg_pool2d(torch.sigmoid(self.conv2(x)), 2, padding=1, count_include_pad=True)
+        return self.fc(torch.flatten(x, 1))
+
+
+class TieNet(nn.Module):
+    """MaxPool over x * p with p of three values: windows with several equal
+    maxima, whose gradient goes to the first (row-major) as in PyTorch; p's
+    gradient shows which one got it."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = nn.Parameter(torch.randint(0, 3, (1, 2, 28, 28)).float())
+        self.fc = nn.Linear(2 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(x * self.p, 3, stride=2, padding=1)
         return self.fc(torch.flatten(x, 1))
 
 
@@ -100,11 +115,12 @@ def main():
     x, y = x[:BATCH], y[:BATCH]
     failures = []
     with tempfile.TemporaryDirectory() as work:
-        for name, model in [('pool', PoolNet()), ('attention', AttentionNet())]:
+        nets = [('pool', PoolNet()), ('ties', TieNet()), ('attention', AttentionNet())]
+        for name, model in nets:
             failures += check(name, model, args.sp_train, x, y, work)
     for f in failures:
         print('FAIL', f)
-    print(f'{2 - len({f.split(":")[0] for f in failures})} passed, '
+    print(f'{len(nets) - len({f.split(":")[0] for f in failures})} passed, '
           f'{len({f.split(":")[0] for f in failures})} failed')
     return 1 if failures else 0
 

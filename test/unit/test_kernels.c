@@ -176,6 +176,9 @@ static void test_conv_shapes(void **state) {
       {1, 48, 48, 6, 14, 14, 3, 3, 1, 1, 1},  /* 8-channel groups */
       {2, 64, 32, 4, 9, 11, 3, 3, 2, 1, 1},   /* stride 2, 16 -> 8 per group, batch 2 */
       {1, 24, 36, 3, 10, 10, 1, 1, 1, 0, 1},  /* grouped 1x1 (ShuffleNet v1 style) */
+      /* im2col as one shifted copy per row (stride 1, output as wide as input) */
+      {2, 3, 4, 1, 6, 11, 5, 5, 1, 2, 1},     /* 5x5 pad 2: two edge columns */
+      {1, 2, 3, 1, 2, 3, 5, 5, 1, 2, 1},      /* map smaller than the kernel */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     run_conv_case(&cases[i], 0, 0, RT_ACT_NONE);
@@ -260,6 +263,7 @@ static void test_winograd(void **state) {
       {1, 24, 16, 1, 11, 13, 3, 3, 1, 0, 1},
       {1, 16, 23, 1, 37, 30, 3, 3, 1, 1, 1}, /* 342 tiles: threads split tiles */
       {2, 20, 16, 1, 29, 33, 3, 3, 1, 0, 1},
+      {1, 16, 17, 1, 5, 4, 3, 3, 1, 2, 1}, /* pad 2: padded rows wider than the map */
   };
   static const rt_act acts[] = {RT_ACT_NONE, RT_ACT_RELU, RT_ACT_CLIP};
   int max_threads = rt_threads();
@@ -467,6 +471,8 @@ static void test_conv_backward(void **state) {
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
+      {2, 3, 4, 1, 5, 9, 5, 5, 1, 2, 1},   /* im2col by shifted copies, 5x5 pad 2 */
+      {1, 2, 3, 1, 7, 8, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
@@ -479,7 +485,7 @@ static void test_conv_backward(void **state) {
     float *dx = calloc(ni, sizeof *dx), *dw = calloc(nw, sizeof *dw);
     float *db = calloc((size_t)c->M, sizeof *db);
     float *scratch = malloc((conv_backward_scratch_floats(&p) + 1) * sizeof(float));
-    conv_backward(dx, dw, db, r, x, w, &p, scratch);
+    conv_backward(dx, dw, db, r, x, w, &p, scratch, 0);
     double *num = malloc((ni > nw ? ni : nw) * sizeof *num);
     float *params[3] = {x, w, b}, *grads[3] = {dx, dw, db};
     size_t sizes[3] = {ni, nw, (size_t)c->M};
@@ -497,10 +503,18 @@ static void test_conv_backward(void **state) {
       }
       assert_grad(num, grads[t], sizes[t], 1e-4, names[t]);
     }
+    /* dinp_fresh: dinp holds garbage (NaN) and is written, not added to */
+    float *dx2 = malloc(ni * sizeof *dx2), *dw2 = calloc(nw, sizeof *dw2);
+    memset(dx2, 0xff, ni * sizeof *dx2);
+    conv_backward(dx2, dw2, NULL, r, x, w, &p, scratch, 1);
+    for (size_t i = 0; i < ni; ++i)
+      num[i] = dx[i];
+    assert_grad(num, dx2, ni, 1e-5, "dinp written fresh");
+    free(dx2), free(dw2);
     /* gradients accumulate (+=): a second call doubles them */
     for (size_t i = 0; i < nw; ++i)
       num[i] = 2.0 * dw[i];
-    conv_backward(NULL, dw, NULL, r, x, w, &p, scratch);
+    conv_backward(NULL, dw, NULL, r, x, w, &p, scratch, 0);
     assert_grad(num, dw, nw, 1e-4, "dweight after two calls");
     free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
     free(scratch), free(num);
@@ -532,9 +546,9 @@ static double bn_loss(const float *x, const float *scale, const float *bias,
   return L;
 }
 
-static void test_batchnorm_backward(void **state) {
-  (void)state;
-  const int N = 3, C = 4, S = 5;
+/* S 5: the per-row sums' scalar tail alone; S 37: 16-lane blocks and a tail. */
+static void batchnorm_backward_case(int S) {
+  const int N = 3, C = 4;
   const size_t nx = (size_t)N * C * S;
   float *x = rand_buf(nx, 41), *scale = rand_buf(C, 42), *bias = rand_buf(C, 43);
   float *r = rand_buf(nx, 44), *y = malloc(nx * sizeof *y);
@@ -542,9 +556,9 @@ static void test_batchnorm_backward(void **state) {
   float *dx = calloc(nx, sizeof *dx);
   batchnorm_train_forward(y, mean, invstd, var, x, scale, bias, 1e-5f, N, C, S);
   assert_true(fabs(dot(r, y, nx) - bn_loss(x, scale, bias, r, N, C, S, 1e-5)) < 1e-4);
-  batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S);
+  batchnorm_backward(dx, dscale, dbias, r, x, mean, invstd, scale, N, C, S, 0);
   const double h = 1e-3;
-  double num[60];
+  double *num = malloc(nx * sizeof *num);
   float *params[3] = {x, scale, bias}, *grads[3] = {dx, dscale, dbias};
   size_t sizes[3] = {nx, C, C};
   static const char *names[3] = {"dx", "dscale", "dbias"};
@@ -559,7 +573,21 @@ static void test_batchnorm_backward(void **state) {
     }
     assert_grad(num, grads[t], sizes[t], 2e-3, names[t]);
   }
-  free(x), free(scale), free(bias), free(r), free(y), free(dx);
+  /* dx_fresh: dx holds garbage (NaN) and is written, not added to */
+  float *dx2 = malloc(nx * sizeof *dx2), ds2[4] = {0}, db2[4] = {0};
+  memset(dx2, 0xff, nx * sizeof *dx2);
+  batchnorm_backward(dx2, ds2, db2, r, x, mean, invstd, scale, N, C, S, 1);
+  for (size_t i = 0; i < nx; ++i)
+    num[i] = dx[i];
+  assert_grad(num, dx2, nx, 1e-6, "dx written fresh");
+  free(dx2);
+  free(x), free(scale), free(bias), free(r), free(y), free(dx), free(num);
+}
+
+static void test_batchnorm_backward(void **state) {
+  (void)state;
+  batchnorm_backward_case(5);
+  batchnorm_backward_case(37);
 }
 
 static void test_small_backward(void **state) {

@@ -40,6 +40,52 @@ static void valid_range(int n, int out, int s, int pad, int koff, int *lo,
     *hi = *lo;
 }
 
+/* 2D, stride 1, output rows as wide as input rows (3x3 pad 1 and the
+ * like): the valid part of a col row is one contiguous run of the input
+ * channel, so it is one copy, then the few columns that read past a row
+ * edge are zeroed (a copy per output row was most of im2col's time on
+ * 28x28 maps). */
+static int im2col_is_shift(const conv_params *p) {
+  return p->k[0] == 1 && p->out[0] == 1 && p->in[0] == 1 && p->pad[0] == 0 &&
+         p->stride[1] == 1 && p->stride[2] == 1 && p->out[2] == p->in[2];
+}
+
+/* Output rows [*lo, *hi) whose input row oh - pad + koff is inside [0, n). */
+static void shift_valid_rows(int n, int out, int pad, int koff, int *lo, int *hi) {
+  int l = pad - koff, h = n + pad - koff;
+  l = l < 0 ? 0 : l > out ? out : l;
+  h = h < l ? l : h > out ? out : h;
+  *lo = l, *hi = h;
+}
+
+/* dst (OH*W) is channel plane src (H*W) shifted by (kh, kw) of p. */
+static void im2col_shift_row(float *restrict dst, const float *restrict src,
+                             int kh, int kw, const conv_params *p) {
+  const int OH = p->out[1], H = p->in[1], W = p->in[2];
+  int r0, r1, lo, hi;
+  shift_valid_rows(H, OH, p->pad[1], kh * p->dil[1], &r0, &r1);
+  valid_range(W, W, 1, p->pad[2], kw * p->dil[2], &lo, &hi);
+  const int off = kw * p->dil[2] - p->pad[2];
+  const int ih0 = r0 - p->pad[1] + kh * p->dil[1];
+  memset(dst, 0, (size_t)r0 * W * sizeof *dst);
+  memset(dst + (int64_t)r1 * W, 0, (size_t)(OH - r1) * W * sizeof *dst);
+  if (r1 <= r0 || hi <= lo) {
+    memset(dst + (int64_t)r0 * W, 0, (size_t)(r1 - r0) * W * sizeof *dst);
+    return;
+  }
+  /* from (r0, lo) to (r1 - 1, hi - 1): inside the plane on both sides */
+  const int64_t n = (int64_t)(r1 - 1 - r0) * W + (hi - lo);
+  memcpy(dst + (int64_t)r0 * W + lo, src + (int64_t)ih0 * W + lo + off,
+         (size_t)n * sizeof *dst);
+  for (int oh = r0; oh < r1; ++oh) {
+    float *drow = dst + (int64_t)oh * W;
+    for (int ow = 0; ow < lo; ++ow)
+      drow[ow] = 0;
+    for (int ow = hi; ow < W; ++ow)
+      drow[ow] = 0;
+  }
+}
+
 /* im2col_forward of output rows [oh0, oh1) (of every output depth) into
  * rows of ld floats: several images side by side, or a block of one image;
  * threads split the rows when parallel. */
@@ -52,6 +98,14 @@ static void im2col_span(float *col, int64_t ld, const float *inp, int C,
   const int64_t ospatial = (int64_t)OD * OH * OW;
   (void)ospatial; /* read only by the OpenMP clause */
   const int span = oh1 - oh0;
+  if (im2col_is_shift(p) && oh0 == 0 && oh1 == OH) {
+#pragma omp parallel for schedule(static) if (parallel && rows * ospatial > 32768)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int kw = (int)(r % KW), kh = (int)(r / KW % KH), c = (int)(r / KW / KH);
+      im2col_shift_row(col + r * ld, inp + (int64_t)c * H * W, kh, kw, p);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (parallel && rows * ospatial > 32768)
   for (int64_t r = 0; r < rows; ++r) {
     int kw = (int)(r % KW), kh = (int)(r / KW % KH), kd = (int)(r / KW / KH % KD);
@@ -97,14 +151,52 @@ void im2col_forward(float *col, const float *inp, int C,
   im2col_rows(col, spatial(p->out), inp, C, p);
 }
 
-/* im2col_backward from rows of ld floats. */
-static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
-                        const conv_params *p) {
+/* The adjoint of im2col_shift_row: dplane (H*W) += src (OH*W) shifted back
+ * by (kh, kw), as one run; src's edge columns (read past a row edge in the
+ * forward) are zeroed first, so the run adds nothing through them. */
+static void col2im_shift_row(float *restrict dplane, float *restrict src, int kh, int kw,
+                             const conv_params *p) {
+  const int OH = p->out[1], H = p->in[1], W = p->in[2];
+  int r0, r1, lo, hi;
+  shift_valid_rows(H, OH, p->pad[1], kh * p->dil[1], &r0, &r1);
+  valid_range(W, W, 1, p->pad[2], kw * p->dil[2], &lo, &hi);
+  if (r1 <= r0 || hi <= lo)
+    return;
+  const int off = kw * p->dil[2] - p->pad[2];
+  const int ih0 = r0 - p->pad[1] + kh * p->dil[1];
+  for (int oh = r0; oh < r1; ++oh) {
+    float *srow = src + (int64_t)oh * W;
+    for (int ow = 0; ow < lo; ++ow)
+      srow[ow] = 0;
+    for (int ow = hi; ow < W; ++ow)
+      srow[ow] = 0;
+  }
+  const int64_t n = (int64_t)(r1 - 1 - r0) * W + (hi - lo);
+  float *d = dplane + (int64_t)ih0 * W + lo + off;
+  const float *s = src + (int64_t)r0 * W + lo;
+  for (int64_t i = 0; i < n; ++i)
+    d[i] += s[i];
+}
+
+/* im2col_backward from rows of ld floats; with clobber, dcol is scratch
+ * that may be overwritten (the shifted runs of col2im_shift_row). */
+static void col2im_rows(float *dinp, float *dcol, int64_t ld, int C, const conv_params *p,
+                        int clobber) {
   const int KD = p->k[0], KH = p->k[1], KW = p->k[2];
   const int OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t ospatial = (int64_t)OD * OH * OW;
   (void)ospatial; /* read only by the OpenMP clause */
+  /* on rows under 7 floats (resnet18's 4x4 maps) the runs gained nothing */
+  if (clobber && im2col_is_shift(p) && W >= 7) {
+#pragma omp parallel for schedule(static) if ((int64_t)C * KH * KW * ospatial > 32768)
+    for (int c = 0; c < C; ++c) /* threads take input channels, as below */
+      for (int kh = 0; kh < KH; ++kh)
+        for (int kw = 0; kw < KW; ++kw)
+          col2im_shift_row(dinp + (int64_t)c * H * W,
+                           dcol + (((int64_t)c * KH + kh) * KW + kw) * ld, kh, kw, p);
+    return;
+  }
   /* threads take input channels: each owns its rows of dinp */
 #pragma omp parallel for schedule(static) if ((int64_t)C * KD * KH * KW * ospatial > 32768)
   for (int c = 0; c < C; ++c)
@@ -134,7 +226,7 @@ static void col2im_rows(float *dinp, const float *dcol, int64_t ld, int C,
 
 void im2col_backward(float *dinp, const float *dcol, int C,
                      const conv_params *p) {
-  col2im_rows(dinp, dcol, spatial(p->out), C, p);
+  col2im_rows(dinp, (float *)dcol, spatial(p->out), C, p, 0); /* read only */
 }
 
 /* Training convs (group 1) run chunks of images as one product, columns
@@ -199,7 +291,7 @@ static void conv_backward_chunks(float *dinp, float *dweight, float *dbias,
       else
         sgemm_serial(1, 0, K, cols, M, 1.0f, weight, K, dyc, cols, 0.0f, dcol, cols);
       for (int i = 0; i < imgs; ++i)
-        col2im_rows(dinp + (int64_t)(c0 + i) * p->C * isp, dcol + i * osp, cols, p->C, p);
+        col2im_rows(dinp + (int64_t)(c0 + i) * p->C * isp, dcol + i * osp, cols, p->C, p, 1);
     }
   }
 }
@@ -232,7 +324,7 @@ static size_t dx_winograd_floats(const conv_params *p) {
 }
 
 static void conv_backward_dx_winograd(float *dinp, const float *dout, const float *weight,
-                                      const conv_params *p, float *scratch) {
+                                      const conv_params *p, float *scratch, int fresh) {
   const conv_params q = transposed_params(p);
   const int C = p->C, M = p->M;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
@@ -244,8 +336,12 @@ static void conv_backward_dx_winograd(float *dinp, const float *dout, const floa
         wt[((size_t)c * M + m) * 9 + k] = weight[((size_t)m * C + c) * 9 + 8 - k];
   winograd_weights(up, u, wt, C, M);
   for (int n = 0; n < p->N; ++n) {
-    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
     float *dx = dinp + (int64_t)n * C * isp;
+    if (fresh) { /* straight into dinp */
+      winograd_forward(dx, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+      continue;
+    }
+    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
     for (int64_t i = 0; i < (int64_t)C * isp; ++i)
       dx[i] += dxi[i];
   }
@@ -348,12 +444,14 @@ static void conv_backward_images(float *dinp, float *dweight, float *dbias,
  * products are small), summing dweight and dbias in their own buffers. */
 void conv_backward(float *dinp, float *dweight, float *dbias,
                    const float *dout, const float *inp, const float *weight,
-                   const conv_params *p, float *scratch) {
+                   const conv_params *p, float *scratch, int dinp_fresh) {
+  if (p->group == 1 && dinp && dx_by_winograd(p)) { /* first: it uses the whole scratch */
+    conv_backward_dx_winograd(dinp, dout, weight, p, scratch, dinp_fresh);
+    dinp = NULL;
+  } else if (dinp && dinp_fresh) { /* the other paths add */
+    memset(dinp, 0, (size_t)p->N * (size_t)p->C * (size_t)spatial(p->in) * sizeof *dinp);
+  }
   if (p->group == 1) {
-    if (dinp && dx_by_winograd(p)) { /* first: it uses the whole scratch */
-      conv_backward_dx_winograd(dinp, dout, weight, p, scratch);
-      dinp = NULL;
-    }
     conv_backward_dense(dinp, dweight, dbias, dout, inp, weight, p, scratch);
     return;
   }

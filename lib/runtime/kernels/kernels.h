@@ -60,10 +60,11 @@ void im2col_backward(float *dinp, const float *dcol, int C,
  * conv_backward_scratch_floats(p) floats. Group 1: chunks of images side
  * by side in one product (as conv_chunked_forward), threads taking chunks
  * (own dweight sums) or splitting the products; groups: per image and
- * group, threads taking images. */
+ * group, threads taking images. dinp_fresh: dinp holds garbage, to be
+ * written (=) rather than added to. */
 void conv_backward(float *dinp, float *dweight, float *dbias,
                    const float *dout, const float *inp, const float *weight,
-                   const conv_params *p, float *scratch);
+                   const conv_params *p, float *scratch, int dinp_fresh);
 size_t conv_backward_scratch_floats(const conv_params *p);
 /* Applies ep to out (M, spatial) rows of one image. */
 void epilogue_forward(float *out, int M, int64_t spatial, const epilogue *ep);
@@ -189,12 +190,12 @@ void batchnorm_channel_sqdev(double *sq, const float *x, const float *mean,
 void batchnorm_apply(float *y, const float *x, const float *scale,
                      const float *bias, const float *mean,
                      const float *invstd, int N, int C, int64_t S);
-/* Its backward: dx (N,C,S) +=, dscale (C) +=, dbias (C) += from dy;
- * mean, invstd from batchnorm_train_forward. */
+/* Its backward: dx (N,C,S) += (= with dx_fresh), dscale (C) +=, dbias (C)
+ * += from dy; mean, invstd from batchnorm_train_forward. */
 void batchnorm_backward(float *dx, float *dscale, float *dbias,
                         const float *dy, const float *x, const float *mean,
                         const float *invstd, const float *scale, int N, int C,
-                        int64_t S);
+                        int64_t S, int dx_fresh);
 /* Its phases: sdy = sum dy, sdyx = sum dy xhat (C); then dx (N,C,S) +=
  * with count samples per channel (the global batch's when synchronised). */
 void batchnorm_backward_sums(double *sdy, double *sdyx, const float *dy,

@@ -99,7 +99,8 @@ RT_KERNEL(rt_conv_backward) {
     return rt_fail(err, n, "out of memory for the backward im2col (%zu floats)", sc);
   rt_value *b = rt_in(n, 2);
   conv_backward(n->in[0]->grad, n->in[1]->grad, b ? b->grad : NULL,
-                n->out[0]->grad, rt_f32(n->in[0]), rt_f32(n->in[1]), &p, scratch);
+                n->out[0]->grad, rt_f32(n->in[0]), rt_f32(n->in[1]), &p, scratch,
+                (n->grad_fresh & 1u) != 0);
   return 0;
 }
 

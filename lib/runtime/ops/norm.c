@@ -87,10 +87,13 @@ RT_KERNEL(rt_batchnorm_backward) {
     return rt_fail(err, n, "out of memory");
   const sp_collective *co = rt->collective;
   int rc = 0;
+  const int fresh = (n->grad_fresh & 1u) && dx;
   if (!co) {
     batchnorm_backward(dx, dscale, dbias, n->out[0]->grad, x->data, mean,
-                       invstd, scale, N, C, S);
+                       invstd, scale, N, C, S, fresh);
   } else {
+    if (fresh) /* the synchronised phases add */
+      memset(dx, 0, (size_t)rt_numel(x) * sizeof *dx);
     double *sdy = sums, *sdyx = sums + C;
     batchnorm_backward_sums(sdy, sdyx, n->out[0]->grad, x->data, mean, invstd,
                             N, C, S);
