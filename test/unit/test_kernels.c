@@ -368,6 +368,39 @@ static void test_direct3x3(void **state) {
   assert_false(direct3x3_applies(&q));
 }
 
+/* The rule sp-run and emit-c share (direct3x3_preferred): on AVX-512 stride-2
+ * convs to 14x14, 7x7 and 8x8 maps up to 256 x 256 channels at either stride,
+ * larger maps up to 32 channels; not more channels at 7x7, 256 at 14x14
+ * stride 1, nor 28x28 stride 2 outputs (Winograd, im2col win there), nor
+ * under 8 input channels; never on the sets without its vector kernel. */
+static void test_direct3x3_preferred(void **state) {
+  (void)state;
+  static const struct {
+    int C, M, H, stride, want;
+  } cases[] = {
+      {256, 256, 28, 2, 1}, {128, 256, 28, 2, 1}, {256, 256, 7, 1, 1}, {32, 32, 14, 1, 1},
+      {16, 16, 28, 1, 1},   {64, 64, 8, 1, 1},    {128, 32, 7, 1, 1},   {64, 64, 14, 2, 1},
+      {256, 256, 14, 1, 0}, {64, 32, 14, 1, 0},   {128, 128, 56, 2, 0}, {4, 64, 7, 1, 0},
+      {3, 64, 28, 2, 0},    {512, 512, 7, 1, 0},  {256, 512, 7, 1, 0},  {512, 512, 14, 2, 0},
+      {256, 512, 14, 2, 0},
+  };
+  const int avx512 = !strcmp(SP_KERNEL_ISA_NAME, "avx512");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = 1, p.C = cases[i].C, p.M = cases[i].M, p.group = 1;
+    for (int d = 0; d < 3; ++d)
+      p.in[d] = p.out[d] = p.k[d] = p.stride[d] = p.dil[d] = 1;
+    p.in[1] = p.in[2] = cases[i].H;
+    p.out[1] = p.out[2] = (cases[i].H - 1) / cases[i].stride + 1;
+    p.k[1] = p.k[2] = 3, p.pad[1] = p.pad[2] = 1;
+    p.stride[1] = p.stride[2] = cases[i].stride;
+    if (direct3x3_preferred(&p) != (avx512 && cases[i].want))
+      fail_msg("case %zu (C%d M%d %dx%d s%d): preferred %d on %s", i, p.C, p.M, p.in[1],
+               p.in[2], cases[i].stride, direct3x3_preferred(&p), SP_KERNEL_ISA_NAME);
+  }
+}
+
 /* ---- normalisation and softmax ---- */
 
 static void test_batchnorm(void **state) {
@@ -976,6 +1009,7 @@ int main(void) {
       cmocka_unit_test(test_pointwise),
       cmocka_unit_test(test_winograd),
       cmocka_unit_test(test_direct3x3),
+      cmocka_unit_test(test_direct3x3_preferred),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),

@@ -170,6 +170,7 @@
 /* direct3x3.c */
 #define direct3x3_applies KSYM(direct3x3_applies)
 #define direct3x3_forward KSYM(direct3x3_forward)
+#define direct3x3_preferred KSYM(direct3x3_preferred)
 #define direct3x3_scratch_floats KSYM(direct3x3_scratch_floats)
 #define direct3x3_weights KSYM(direct3x3_weights)
 #define direct3x3_weights_floats KSYM(direct3x3_weights_floats)
