@@ -6,7 +6,7 @@ data does not reach:
   Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU and HardSwish
   as Sigmoid/Mul and HardSigmoid/Mul after a Conv, a Relu after a
   BatchNormalization; the 3x3 convs sp-run gives the direct kernel on AVX-512
-  with bias, residual and Relu. --profile=nodes shows which nodes ran, so a pattern that stops
+  with bias, residual and Relu, and the deep-K 1x1 conv it gives OpenBLAS. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
 - kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
   training mode with ratio 0 (the identity); Transpose reading 16 rows at a
@@ -196,6 +196,26 @@ def build_conv_direct(C, M, H, stride, residual):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_conv1x1_deep():
+    """x (1,1024,14,14) -> Conv 1x1 (8 channels, bias) -> Relu: K >= 1024 over
+    196 positions, which sp-run on AVX-512 at one thread gives OpenBLAS
+    (kernels/pointwise.c pointwise_blas_preferred) with the epilogue after."""
+    C, M, H = 1024, 8, 14
+    w, b = rng.normal(0, 0.05, (M, C, 1, 1)), rng.normal(0, 0.1, M)
+    nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c']),
+             helper.make_node('Relu', ['c'], ['y'])]
+    g = helper.make_graph(nodes, 'conv1x1_deep',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [1, C, H, H])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [1, M, H, H])],
+                          [const('w', w), const('b', b)])
+
+    def ref(x):
+        x = x.reshape(C, H * H).astype(np.float64)
+        c = w.reshape(M, C) @ x + b[:, None]
+        return [np.maximum(c, 0).reshape(1, M, H, H).astype(np.float32)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
 def build_bn_relu():
     """x (1,3,4,5) -> BatchNormalization -> Relu (DenseNet's pre-activation)."""
     scale, bias = rng.uniform(0.5, 2, 3), rng.normal(0, 1, 3)
@@ -343,6 +363,8 @@ def main():
         ('conv_direct_s2', build_conv_direct(16, 20, 28, 2, False), ['Conv 3x3']),
         ('conv_direct_s2_odd', build_conv_direct(24, 32, 13, 2, False), ['Conv 3x3']),
         ('conv_direct_7x7_residual', build_conv_direct(40, 40, 7, 1, True), ['Conv 3x3']),
+        # 1x1 with K = 1024 over 14x14: OpenBLAS on AVX-512 at one thread
+        ('conv1x1_deep_k', build_conv1x1_deep(), ['Conv 1x1']),
         ('bn_relu', build_bn_relu(), ['BatchNormalization']),
         # constant Pad: one copy per row between fills; crops, fill values, int64
         ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),

@@ -401,6 +401,37 @@ static void test_direct3x3_preferred(void **state) {
   }
 }
 
+/* OpenBLAS for deep-K 1x1 convs (pointwise_blas_preferred): on AVX-512 at one
+ * thread K >= 1024 over at least 14x14; not K 512, 7x7, a 3x3 kernel, stride 2,
+ * two threads, nor any other set. */
+static void test_pointwise_blas_preferred(void **state) {
+  (void)state;
+  static const struct {
+    int C, H, k, stride, threads, want;
+  } cases[] = {
+      {1024, 14, 1, 1, 1, 1}, {2048, 28, 1, 1, 1, 1}, {512, 14, 1, 1, 1, 0}, {1024, 7, 1, 1, 1, 0},
+      {1024, 14, 3, 1, 1, 0}, {1024, 28, 1, 2, 1, 0}, {1024, 14, 1, 1, 2, 0},
+  };
+  const int avx512 = !strcmp(SP_KERNEL_ISA_NAME, "avx512"), max_threads = rt_threads();
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = 1, p.C = cases[i].C, p.M = 256, p.group = 1;
+    for (int d = 0; d < 3; ++d)
+      p.in[d] = p.out[d] = p.k[d] = p.stride[d] = p.dil[d] = 1;
+    p.in[1] = p.in[2] = cases[i].H;
+    p.k[1] = p.k[2] = cases[i].k, p.pad[1] = p.pad[2] = cases[i].k / 2;
+    p.stride[1] = p.stride[2] = cases[i].stride;
+    p.out[1] = p.out[2] = (cases[i].H - 1) / cases[i].stride + 1;
+    omp_set_num_threads(cases[i].threads);
+    if (pointwise_blas_preferred(&p) != (avx512 && cases[i].want))
+      fail_msg("case %zu (C%d %dx%d k%d s%d, %d threads): preferred %d on %s", i, p.C,
+               p.in[1], p.in[2], cases[i].k, cases[i].stride, cases[i].threads,
+               pointwise_blas_preferred(&p), SP_KERNEL_ISA_NAME);
+  }
+  omp_set_num_threads(max_threads);
+}
+
 /* ---- normalisation and softmax ---- */
 
 static void test_batchnorm(void **state) {
@@ -1010,6 +1041,7 @@ int main(void) {
       cmocka_unit_test(test_winograd),
       cmocka_unit_test(test_direct3x3),
       cmocka_unit_test(test_direct3x3_preferred),
+      cmocka_unit_test(test_pointwise_blas_preferred),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),

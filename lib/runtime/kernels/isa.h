@@ -108,6 +108,7 @@
 #define packed_gemm_panels KSYM(packed_gemm_panels)
 #define packed_gemm_serial KSYM(packed_gemm_serial)
 #define packed_gemm_strided KSYM(packed_gemm_strided)
+#define pointwise_blas_preferred KSYM(pointwise_blas_preferred)
 #define pointwise_applies KSYM(pointwise_applies)
 #define pointwise_forward KSYM(pointwise_forward)
 #define pointwise_pack KSYM(pointwise_pack)

@@ -80,6 +80,9 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
 /* ---- pointwise.c: 1x1 stride-1 group-1 convs, x read in place ---- */
 /* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and this kernel
  * set has a vector micro-kernel (not the generic set). */
+/* Nonzero where OpenBLAS beats the packed kernel on a 1x1 conv (AVX-512 set,
+ * one thread, K >= 1024, at least 196 positions). */
+int pointwise_blas_preferred(const conv_params *p);
 int pointwise_applies(const conv_params *p);
 /* Nonzero when packed_gemm_forward should run y (M,P) = w (M,K) @ x (K,P):
  * this kernel set has a vector micro-kernel and the shape is one it beats

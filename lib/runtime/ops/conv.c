@@ -201,8 +201,8 @@ RT_KERNEL(rt_conv) {
   /* dense and grouped convs with constant weights: each group's weights
    * packed once per plan */
   const int G = p.group, Mg = p.M / G, K = p.C / G * (int)spatial(p.k);
-  if (!depthwise_applies(&p) && cache &&
-      packed_gemm_applies(Mg, K, spatial(p.out))) {
+  if (!depthwise_applies(&p) && cache && packed_gemm_applies(Mg, K, spatial(p.out)) &&
+      !pointwise_blas_preferred(&p)) {
     if (!n->state) {
       size_t per = pointwise_packed_floats(Mg, K);
       float *wp = malloc(per * (size_t)G * sizeof(float));
