@@ -92,6 +92,9 @@ typedef struct sp_kernel_api {
                             float *scratch);
   size_t (*direct3x3_weights_floats)(int M, int C);
   void (*direct3x3_weights)(float *wd, const float *w, int M, int C);
+  /* Nonzero where direct3x3 is the faster algorithm on this set (AVX-512
+   * only): the rule sp-run's conv uses too. */
+  int (*direct3x3_preferred)(const sp_conv_params *p);
 } sp_kernel_api;
 
 /* The kernel set of this process (chosen once, thread-safe). */

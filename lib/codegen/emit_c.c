@@ -427,24 +427,6 @@ static int tune_conv(const sp_kernel_api *k, const sp_conv_params *p, const floa
   return fallback_ms <= best_ms * 1.03 ? fallback : best;
 }
 
-/* Direct 3x3 over Winograd where Winograd's tile transforms (a cost per
- * channel) outweigh its 2.25x fewer multiplies (a saving per channel
- * pair): outputs of at most 8x8 (F(2x2) tiles also pad 7x7 to 8x8) or, at
- * stride 1, at most 32 channels in and out. Zen 5, one thread (--tune
- * timings, ms, Winograd -> direct): Fashion 16ch 28x28 0.030 -> 0.024, 32ch
- * 14x14 0.028 -> 0.024, 64ch 7x7 0.057 -> 0.025; resnet50 512ch 7x7 2.1 ->
- * 1.6; but 256ch 14x14 1.0 -> 1.2 and 128ch 28x28 0.67 -> 1.1 stay
- * Winograd, and a 1-channel stem stays packed (0.0035 vs 0.0050). Stride 2
- * replaces im2col + packed up to 14x14 outputs (packed -> direct: 16->32ch
- * 28->14 0.024 -> 0.016, 32->64ch 14->7 0.024 -> 0.017, 256ch 28->14 1.51
- * -> 1.26, 512ch 14->7 1.86 -> 1.44); 128ch 56->28 ties (1.63 -> 1.59, BLAS
- * im2col 1.39). AVX-512 only: the other sets have no vector kernel for it. */
-static int direct3x3_preferred(const sp_kernel_api *k, const sp_conv_params *p) {
-  const int64_t out = (int64_t)p->out[1] * p->out[2];
-  return !strcmp(k->isa, "avx512") && k->direct3x3_applies(p) && p->C >= 8 &&
-         (out <= 64 || (p->stride[1] == 1 ? p->C <= 32 && p->M <= 32 : out <= 196));
-}
-
 static int emit_conv(emitter *e, const rt_node *n) {
   sp_conv_params p;
   if (n->n_in < 2 || !n->in[1] || conv_geometry(e, n, &p))
@@ -474,7 +456,7 @@ static int emit_conv(emitter *e, const rt_node *n) {
   int choice;
   if (e->opt->freestanding)
     choice = ALGO_DIRECT;
-  else if (direct3x3_preferred(k, &p))
+  else if (k->direct3x3_preferred(&p))
     choice = ALGO_DIRECT3X3;
   else if (k->winograd_applies(&p))
     choice = ALGO_WINOGRAD;

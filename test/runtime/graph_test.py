@@ -5,7 +5,8 @@ data does not reach:
   before opset 17: LayerNorm as ReduceMean..Add, exact GELU as
   Div/Erf/Add/Mul/Mul, a MatMul's bias and residual Adds, SiLU and HardSwish
   as Sigmoid/Mul and HardSigmoid/Mul after a Conv, a Relu after a
-  BatchNormalization. --profile=nodes shows which nodes ran, so a pattern that stops
+  BatchNormalization; the 3x3 convs sp-run gives the direct kernel on AVX-512
+  with bias, residual and Relu, and the deep-K 1x1 conv it gives OpenBLAS. --profile=nodes shows which nodes ran, so a pattern that stops
   fusing (or fuses where an intermediate has another consumer) fails;
 - kernel fast paths: constant Pad (cropping, a fill value, int64); Dropout in
   training mode with ratio 0 (the identity); Transpose reading 16 rows at a
@@ -166,6 +167,55 @@ def build_conv_gate(sigmoid_is_output=False, hard=False):
     return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
 
 
+def build_conv_direct(C, M, H, stride, residual):
+    """x (1,C,H,H) -> Conv 3x3 pad 1 (M channels, bias) [-> Add x] -> Relu: the
+    shapes sp-run gives the direct 3x3 kernel on AVX-512 (stride 2 to at
+    most 14x14, maps of at most 8x8; kernels/direct3x3.c
+    direct3x3_preferred), with the epilogue's bias, residual and relu."""
+    w, b = rng.normal(0, 0.1, (M, C, 3, 3)), rng.normal(0, 0.1, M)
+    oh = (H - 1) // stride + 1
+    nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c'], pads=[1, 1, 1, 1],
+                              strides=[stride, stride])]
+    if residual:
+        nodes.append(helper.make_node('Add', ['c', 'x'], ['a']))
+    nodes.append(helper.make_node('Relu', ['a' if residual else 'c'], ['y']))
+    g = helper.make_graph(nodes, 'conv_direct',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [1, C, H, H])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [1, M, oh, oh])],
+                          [const('w', w), const('b', b)])
+
+    def ref(x):
+        x = x.reshape(1, C, H, H).astype(np.float64)
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        c = np.zeros((1, M, oh, oh))
+        for i in range(oh):
+            for j in range(oh):
+                c[0, :, i, j] = np.tensordot(
+                    w, xp[0, :, stride * i:stride * i + 3, stride * j:stride * j + 3], 3) + b
+        return [np.maximum(c + x if residual else c, 0).astype(np.float32)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
+def build_conv1x1_deep():
+    """x (1,1024,14,14) -> Conv 1x1 (8 channels, bias) -> Relu: K >= 1024 over
+    196 positions, which sp-run on AVX-512 at one thread gives OpenBLAS
+    (kernels/pointwise.c pointwise_blas_preferred) with the epilogue after."""
+    C, M, H = 1024, 8, 14
+    w, b = rng.normal(0, 0.05, (M, C, 1, 1)), rng.normal(0, 0.1, M)
+    nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c']),
+             helper.make_node('Relu', ['c'], ['y'])]
+    g = helper.make_graph(nodes, 'conv1x1_deep',
+                          [helper.make_tensor_value_info('x', TP.FLOAT, [1, C, H, H])],
+                          [helper.make_tensor_value_info('y', TP.FLOAT, [1, M, H, H])],
+                          [const('w', w), const('b', b)])
+
+    def ref(x):
+        x = x.reshape(C, H * H).astype(np.float64)
+        c = w.reshape(M, C) @ x + b[:, None]
+        return [np.maximum(c, 0).reshape(1, M, H, H).astype(np.float32)]
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)]), ref
+
+
 def build_bn_relu():
     """x (1,3,4,5) -> BatchNormalization -> Relu (DenseNet's pre-activation)."""
     scale, bias = rng.uniform(0.5, 2, 3), rng.normal(0, 1, 3)
@@ -308,6 +358,13 @@ def main():
         ('conv_silu_output', build_conv_gate(sigmoid_is_output=True),
          ['Conv 3x3', 'Mul', 'Sigmoid']),
         ('conv_hardswish', build_conv_gate(hard=True), ['Conv 3x3']),
+        # direct 3x3 on AVX-512 (other sets: Winograd, im2col): stride 2 to
+        # 14x14 and odd 7x7; stride 1 on 7x7 with the residual in the epilogue
+        ('conv_direct_s2', build_conv_direct(16, 20, 28, 2, False), ['Conv 3x3']),
+        ('conv_direct_s2_odd', build_conv_direct(24, 32, 13, 2, False), ['Conv 3x3']),
+        ('conv_direct_7x7_residual', build_conv_direct(40, 40, 7, 1, True), ['Conv 3x3']),
+        # 1x1 with K = 1024 over 14x14: OpenBLAS on AVX-512 at one thread
+        ('conv1x1_deep_k', build_conv1x1_deep(), ['Conv 1x1']),
         ('bn_relu', build_bn_relu(), ['BatchNormalization']),
         # constant Pad: one copy per row between fills; crops, fill values, int64
         ('pad_zero', build_pad(np.float32, [0, 0, 1, 2, 0, 0, 3, 1], 0.0), ['Pad']),

@@ -368,6 +368,70 @@ static void test_direct3x3(void **state) {
   assert_false(direct3x3_applies(&q));
 }
 
+/* The rule sp-run and emit-c share (direct3x3_preferred): on AVX-512 stride-2
+ * convs to 14x14, 7x7 and 8x8 maps up to 256 x 256 channels at either stride,
+ * larger maps up to 32 channels; not more channels at 7x7, 256 at 14x14
+ * stride 1, nor 28x28 stride 2 outputs (Winograd, im2col win there), nor
+ * under 8 input channels; never on the sets without its vector kernel. */
+static void test_direct3x3_preferred(void **state) {
+  (void)state;
+  static const struct {
+    int C, M, H, stride, want;
+  } cases[] = {
+      {256, 256, 28, 2, 1}, {128, 256, 28, 2, 1}, {256, 256, 7, 1, 1}, {32, 32, 14, 1, 1},
+      {16, 16, 28, 1, 1},   {64, 64, 8, 1, 1},    {128, 32, 7, 1, 1},   {64, 64, 14, 2, 1},
+      {256, 256, 14, 1, 0}, {64, 32, 14, 1, 0},   {128, 128, 56, 2, 0}, {4, 64, 7, 1, 0},
+      {3, 64, 28, 2, 0},    {512, 512, 7, 1, 0},  {256, 512, 7, 1, 0},  {512, 512, 14, 2, 0},
+      {256, 512, 14, 2, 0},
+  };
+  const int avx512 = !strcmp(SP_KERNEL_ISA_NAME, "avx512");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = 1, p.C = cases[i].C, p.M = cases[i].M, p.group = 1;
+    for (int d = 0; d < 3; ++d)
+      p.in[d] = p.out[d] = p.k[d] = p.stride[d] = p.dil[d] = 1;
+    p.in[1] = p.in[2] = cases[i].H;
+    p.out[1] = p.out[2] = (cases[i].H - 1) / cases[i].stride + 1;
+    p.k[1] = p.k[2] = 3, p.pad[1] = p.pad[2] = 1;
+    p.stride[1] = p.stride[2] = cases[i].stride;
+    if (direct3x3_preferred(&p) != (avx512 && cases[i].want))
+      fail_msg("case %zu (C%d M%d %dx%d s%d): preferred %d on %s", i, p.C, p.M, p.in[1],
+               p.in[2], cases[i].stride, direct3x3_preferred(&p), SP_KERNEL_ISA_NAME);
+  }
+}
+
+/* OpenBLAS for deep-K 1x1 convs (pointwise_blas_preferred): on AVX-512 at one
+ * thread K >= 1024 over at least 14x14; not K 512, 7x7, a 3x3 kernel, stride 2,
+ * two threads, nor any other set. */
+static void test_pointwise_blas_preferred(void **state) {
+  (void)state;
+  static const struct {
+    int C, H, k, stride, threads, want;
+  } cases[] = {
+      {1024, 14, 1, 1, 1, 1}, {2048, 28, 1, 1, 1, 1}, {512, 14, 1, 1, 1, 0}, {1024, 7, 1, 1, 1, 0},
+      {1024, 14, 3, 1, 1, 0}, {1024, 28, 1, 2, 1, 0}, {1024, 14, 1, 1, 2, 0},
+  };
+  const int avx512 = !strcmp(SP_KERNEL_ISA_NAME, "avx512"), max_threads = rt_threads();
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    conv_params p;
+    memset(&p, 0, sizeof p);
+    p.N = 1, p.C = cases[i].C, p.M = 256, p.group = 1;
+    for (int d = 0; d < 3; ++d)
+      p.in[d] = p.out[d] = p.k[d] = p.stride[d] = p.dil[d] = 1;
+    p.in[1] = p.in[2] = cases[i].H;
+    p.k[1] = p.k[2] = cases[i].k, p.pad[1] = p.pad[2] = cases[i].k / 2;
+    p.stride[1] = p.stride[2] = cases[i].stride;
+    p.out[1] = p.out[2] = (cases[i].H - 1) / cases[i].stride + 1;
+    omp_set_num_threads(cases[i].threads);
+    if (pointwise_blas_preferred(&p) != (avx512 && cases[i].want))
+      fail_msg("case %zu (C%d %dx%d k%d s%d, %d threads): preferred %d on %s", i, p.C,
+               p.in[1], p.in[2], cases[i].k, cases[i].stride, cases[i].threads,
+               pointwise_blas_preferred(&p), SP_KERNEL_ISA_NAME);
+  }
+  omp_set_num_threads(max_threads);
+}
+
 /* ---- normalisation and softmax ---- */
 
 static void test_batchnorm(void **state) {
@@ -976,6 +1040,8 @@ int main(void) {
       cmocka_unit_test(test_pointwise),
       cmocka_unit_test(test_winograd),
       cmocka_unit_test(test_direct3x3),
+      cmocka_unit_test(test_direct3x3_preferred),
+      cmocka_unit_test(test_pointwise_blas_preferred),
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_softmax),

@@ -61,6 +61,9 @@ static int api_depthwise_applies(const sp_conv_params *p) {
 static int api_direct3x3_applies(const sp_conv_params *p) {
   return direct3x3_applies(P(p));
 }
+static int api_direct3x3_preferred(const sp_conv_params *p) {
+  return direct3x3_preferred(P(p));
+}
 static size_t api_direct3x3_scratch(const sp_conv_params *p) {
   return direct3x3_scratch_floats(P(p));
 }
@@ -91,4 +94,5 @@ const sp_kernel_api sp_kernel_api_set = {
     winograd_weights_floats, winograd_weights,
     api_direct3x3_applies,   api_direct3x3_scratch,   api_direct3x3,
     direct3x3_weights_floats, direct3x3_weights,
+    api_direct3x3_preferred,
 };

@@ -12,8 +12,8 @@
  * every q of the grid (OH, PW) (the extra columns are discarded) makes each
  * tap one contiguous vector load: no im2col and no transforms. Registers
  * hold 6 output channels x 64 positions (or 8 x 48); weights are packed
- * (M/MB, C, 9, MB) so the MB of one tap are adjacent. Only sp-translate --emit-c chooses it
- * (sp-run keeps its own rules). */
+ * (M/MB, C, 9, MB) so the MB of one tap are adjacent. sp-run's conv and
+ * sp-translate --emit-c both choose it by direct3x3_preferred. */
 #include <string.h>
 
 #include "kernels.h"
@@ -57,6 +57,35 @@ int direct3x3_applies(const conv_params *p) {
          p->pad[1] == 1 && p->pad[2] == 1 && p->out[1] == (p->in[1] - 1) / s + 1 &&
          p->out[2] == (p->in[2] - 1) / s + 1 &&
          p->out[1] * ((p->in[2] + 2 + s - 1) / s) <= 1024;
+}
+
+/* Direct 3x3 over Winograd where Winograd's tile transforms (a cost per
+ * channel) outweigh its 2.25x fewer multiplies (a saving per channel
+ * pair), and over im2col + packed at stride 2 (im2col's copy): outputs of
+ * at most 8x8 (F(2x2) tiles pad 7x7 to 8x8) with at most 256 x 256
+ * channels, stride 2 to at most 14x14, at most 32 channels in and out on
+ * larger maps. Zen 5, one thread, sp-run --profile=nodes min CPU ms,
+ * Winograd or packed -> direct (docs/benchmarks.md): alone, stride 1 7x7
+ * 64ch 0.063 -> 0.026, 128ch 0.15 -> 0.091, 256ch 0.41 -> 0.34; 14x14 64ch
+ * 0.078 -> 0.081, 128ch 0.23 -> 0.31; 28x28 32ch 0.108 -> 0.076; stride 2
+ * 128ch 56 -> 28 1.27 -> 1.70. In models: densenet121 128->32ch 7x7 0.102
+ * -> 0.030; stride 2 to 14x14 resnet50 256ch 1.50 -> 1.34, resnet18
+ * 128->256ch 0.80 -> 0.72; but to 7x7 (weights streamed from memory)
+ * resnet18 256->512ch 0.76 -> 0.92, resnet50 512ch 1.75 both, and resnet50
+ * 512ch 7x7 stride 1 1.23 -> 1.70. AVX-512 only: the other sets have no
+ * vector kernel for it. */
+int direct3x3_preferred(const conv_params *p) {
+#if defined(__AVX512F__)
+  const int64_t out = (int64_t)p->out[1] * p->out[2];
+  if (!direct3x3_applies(p) || p->C < 8)
+    return 0;
+  if (out <= 64)
+    return (int64_t)p->C * p->M <= 256 * 256;
+  return p->stride[1] == 2 ? out <= 196 : p->C <= 32 && p->M <= 32;
+#else
+  (void)p;
+  return 0;
+#endif
 }
 
 size_t direct3x3_weights_floats(int M, int C) {

@@ -108,6 +108,7 @@
 #define packed_gemm_panels KSYM(packed_gemm_panels)
 #define packed_gemm_serial KSYM(packed_gemm_serial)
 #define packed_gemm_strided KSYM(packed_gemm_strided)
+#define pointwise_blas_preferred KSYM(pointwise_blas_preferred)
 #define pointwise_applies KSYM(pointwise_applies)
 #define pointwise_forward KSYM(pointwise_forward)
 #define pointwise_pack KSYM(pointwise_pack)
@@ -170,6 +171,7 @@
 /* direct3x3.c */
 #define direct3x3_applies KSYM(direct3x3_applies)
 #define direct3x3_forward KSYM(direct3x3_forward)
+#define direct3x3_preferred KSYM(direct3x3_preferred)
 #define direct3x3_scratch_floats KSYM(direct3x3_scratch_floats)
 #define direct3x3_weights KSYM(direct3x3_weights)
 #define direct3x3_weights_floats KSYM(direct3x3_weights_floats)

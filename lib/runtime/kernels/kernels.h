@@ -80,6 +80,9 @@ void depthwise_forward(float *out, const float *inp, const float *weight,
 /* ---- pointwise.c: 1x1 stride-1 group-1 convs, x read in place ---- */
 /* Nonzero when p is a 1x1 stride-1 unpadded group-1 conv and this kernel
  * set has a vector micro-kernel (not the generic set). */
+/* Nonzero where OpenBLAS beats the packed kernel on a 1x1 conv (AVX-512 set,
+ * one thread, K >= 1024, at least 196 positions). */
+int pointwise_blas_preferred(const conv_params *p);
 int pointwise_applies(const conv_params *p);
 /* Nonzero when packed_gemm_forward should run y (M,P) = w (M,K) @ x (K,P):
  * this kernel set has a vector micro-kernel and the shape is one it beats
@@ -115,6 +118,9 @@ void packed_gemm_panels(float *y, const float *x, const float *wp, int M,
 /* ---- direct3x3.c: 3x3 stride-1 pad-1 dense convs on small maps ---- */
 /* Nonzero for a 2-D 3x3 stride-1 pad-1 group-1 conv with H (W+2) <= 1024. */
 int direct3x3_applies(const conv_params *p);
+/* Nonzero where direct3x3 beats Winograd and im2col + packed (AVX-512 only):
+ * the one rule of sp-run's conv and sp-translate --emit-c. */
+int direct3x3_preferred(const conv_params *p);
 /* Floats of direct3x3_weights' output. */
 size_t direct3x3_weights_floats(int M, int C);
 /* wd (ceil(M/MB), C, 9, MB) from w (M, C, 3, 3), MB 6 or 8 by M. */

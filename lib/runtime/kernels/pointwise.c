@@ -42,6 +42,16 @@ int packed_gemm_applies(int M, int K, int64_t P) {
   return SIMD_TILE && (TILE_AVX512 || !(K >= 256 && P >= 196));
 }
 
+/* AVX-512 set at one thread: OpenBLAS's SGEMM (Cooperlake kernels) beats
+ * the 6x32 tiles on 1x1 convs with K >= 1024 over maps of 14x14 and up
+ * (Zen 5, resnet50's 1024 -> 256 convs 0.61 -> 0.54 ms, 1024 -> 512 1.18 ->
+ * 1.07); at K 512 (28x28: 0.46 -> 0.52), on 7x7 maps (0.60 -> 0.79) and for
+ * 3x3 im2col products (K 1152: 1.22 -> 1.41) it loses. */
+int pointwise_blas_preferred(const conv_params *p) {
+  return TILE_AVX512 && pointwise_applies(p) && p->C >= 1024 &&
+         (int64_t)p->out[0] * p->out[1] * p->out[2] >= 196 && rt_threads() == 1;
+}
+
 int pointwise_applies(const conv_params *p) {
   for (int d = 0; d < 3; ++d)
     if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0)

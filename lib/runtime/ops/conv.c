@@ -1,6 +1,6 @@
 /* conv.c - node adapters of Conv and ConvTranspose: geometry and fusion
  * read from the node, the algorithm chosen, then kernels/conv.c,
- * winograd.c, pointwise.c or depthwise.c. */
+ * direct3x3.c, winograd.c, pointwise.c or depthwise.c. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -160,8 +160,24 @@ RT_KERNEL(rt_conv) {
     conv_chunked_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), w, &p, &ep, scratch);
     return conv_post_act(n);
   }
-  /* weight caches (Winograd, packed panels) only while weights are fixed */
+  /* weight caches (direct 3x3, Winograd, packed panels) only while weights
+   * are fixed */
   const int cache = n->in[1]->kind == RT_CONST && !rt->training;
+  if (direct3x3_preferred(&p) && cache) {
+    if (!n->state) {
+      float *wd = malloc(direct3x3_weights_floats(p.M, p.C) * sizeof(float));
+      if (!wd)
+        return rt_fail(err, n, "out of memory");
+      direct3x3_weights(wd, w, p.M, p.C);
+      n->state = wd;
+    }
+    size_t ws = direct3x3_scratch_floats(&p);
+    float *scratch = rt_scratch(rt, ws * sizeof(float));
+    if (!scratch)
+      return rt_fail(err, n, "out of memory for direct 3x3 (%zu floats)", ws);
+    direct3x3_forward(rt_f32(n->out[0]), rt_f32(n->in[0]), n->state, &p, &ep, scratch);
+    return conv_post_act(n);
+  }
   if (winograd_applies(&p) && cache) {
     if (!n->state) {
       float *u = malloc((size_t)p.M * p.C * sizeof(float));
@@ -185,8 +201,8 @@ RT_KERNEL(rt_conv) {
   /* dense and grouped convs with constant weights: each group's weights
    * packed once per plan */
   const int G = p.group, Mg = p.M / G, K = p.C / G * (int)spatial(p.k);
-  if (!depthwise_applies(&p) && cache &&
-      packed_gemm_applies(Mg, K, spatial(p.out))) {
+  if (!depthwise_applies(&p) && cache && packed_gemm_applies(Mg, K, spatial(p.out)) &&
+      !pointwise_blas_preferred(&p)) {
     if (!n->state) {
       size_t per = pointwise_packed_floats(Mg, K);
       float *wp = malloc(per * (size_t)G * sizeof(float));
