@@ -315,33 +315,57 @@ static conv_params transposed_params(const conv_params *p) {
   return q;
 }
 
-/* w' (C,M,3,3), u (C,M), its transform, Winograd's scratch, one image's dinp. */
-static size_t dx_winograd_floats(const conv_params *p) {
+/* w' (C,M,3,3), u (C,M), its transform, then per thread Winograd's scratch
+ * for one image and that image's dinp. */
+static size_t dx_winograd_thread_floats(const conv_params *p) {
   const conv_params q = transposed_params(p);
-  const size_t MC = (size_t)p->M * (size_t)p->C;
-  return 10 * MC + winograd_weights_floats(p->C, p->M) + winograd_scratch_floats(&q) +
-         (size_t)p->C * (size_t)spatial(p->in);
+  return winograd_image_scratch_floats(&q) + (size_t)p->C * (size_t)spatial(p->in);
 }
 
+static size_t dx_winograd_floats(const conv_params *p) {
+  const size_t MC = (size_t)p->M * (size_t)p->C;
+  const conv_params q = transposed_params(p);
+  const size_t by_image = dx_winograd_thread_floats(p) * (size_t)rt_threads();
+  const size_t split = winograd_scratch_floats(&q) + (size_t)p->C * (size_t)spatial(p->in);
+  return 10 * MC + winograd_weights_floats(p->C, p->M) + (by_image > split ? by_image : split);
+}
+
+/* Threads take whole images (one region per conv, not one per image); an
+ * image's dinp does not depend on which thread computes it. */
 static void conv_backward_dx_winograd(float *dinp, const float *dout, const float *weight,
                                       const conv_params *p, float *scratch, int fresh) {
   const conv_params q = transposed_params(p);
   const int C = p->C, M = p->M;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   float *wt = scratch, *u = wt + (size_t)M * C * 9, *up = u + (size_t)M * C;
-  float *ws = up + winograd_weights_floats(C, M), *dxi = ws + winograd_scratch_floats(&q);
+  float *threads_scratch = up + winograd_weights_floats(C, M);
+  const size_t per = dx_winograd_thread_floats(p), ws = winograd_image_scratch_floats(&q);
   for (int c = 0; c < C; ++c) /* w'[c][m] is w[m][c] turned by 180 degrees */
     for (int m = 0; m < M; ++m)
       for (int k = 0; k < 9; ++k)
         wt[((size_t)c * M + m) * 9 + k] = weight[((size_t)m * C + c) * 9 + 8 - k];
   winograd_weights(up, u, wt, C, M);
+  if (p->N < rt_threads()) { /* fewer images than threads: they split each */
+    float *dxi = threads_scratch + winograd_scratch_floats(&q);
+    for (int n = 0; n < p->N; ++n) {
+      float *dx = dinp + (int64_t)n * C * isp;
+      winograd_forward(fresh ? dx : dxi, dout + (int64_t)n * M * osp, up, &q, NULL,
+                       threads_scratch);
+      if (!fresh)
+        for (int64_t i = 0; i < (int64_t)C * isp; ++i)
+          dx[i] += dxi[i];
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (rt_threads() > 1)
   for (int n = 0; n < p->N; ++n) {
+    float *mine = threads_scratch + (size_t)rt_thread_num() * per, *dxi = mine + ws;
     float *dx = dinp + (int64_t)n * C * isp;
     if (fresh) { /* straight into dinp */
-      winograd_forward(dx, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+      winograd_forward_image(dx, dout + (int64_t)n * M * osp, up, &q, NULL, mine);
       continue;
     }
-    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+    winograd_forward_image(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, mine);
     for (int64_t i = 0; i < (int64_t)C * isp; ++i)
       dx[i] += dxi[i];
   }
