@@ -470,10 +470,13 @@ static void test_conv_backward(void **state) {
       {1, 3, 6, 3, 5, 6, 3, 3, 1, 1, 1}, /* depthwise x2 */
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
+      {3, 4, 5, 1, 4, 4, 3, 3, 1, 1, 1},   /* one chunk, cut for 2+ threads */
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
       {2, 3, 4, 1, 5, 9, 5, 5, 1, 2, 1},   /* im2col by shifted copies, 5x5 pad 2 */
       {1, 2, 3, 1, 7, 8, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
   };
+  const int max_threads = rt_threads();
+  omp_set_num_threads(2); /* threads take chunks, or a chunk cut for them */
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
     conv_params p = case_params(c);
@@ -519,6 +522,7 @@ static void test_conv_backward(void **state) {
     free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
     free(scratch), free(num);
   }
+  omp_set_num_threads(max_threads);
 }
 
 /* Winograd's input gradient over a batch: threads take whole images when

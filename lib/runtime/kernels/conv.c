@@ -235,6 +235,9 @@ void im2col_backward(float *dinp, const float *dcol, int C,
  * columns. */
 static int images_per_chunk(const conv_params *p) {
   const int64_t osp = spatial(p->out), nb = (512 + osp - 1) / osp;
+  const int T = rt_threads();
+  if (T > 1 && p->N >= T && (p->N + nb - 1) / nb < T) /* fewer chunks than threads */
+    return (p->N + T - 1) / T; /* one each: no serial gathers, one region */
   return nb > p->N ? p->N : (int)nb;
 }
 
@@ -378,15 +381,22 @@ static void conv_backward_dx_winograd(float *dinp, const float *dout, const floa
  * result does not depend on which thread finished first. */
 static void add_thread_sums(float *dweight, float *dbias, const float *partials, size_t per,
                             int T, size_t nw, int M) {
-  for (int t = 0; t < T; ++t) {
-    const float *mine = partials + (size_t)t * per;
-    if (dweight)
-      for (size_t i = 0; i < nw; ++i)
-        dweight[i] += mine[i];
-    if (dbias)
-      for (int m = 0; m < M; ++m)
-        dbias[m] += mine[nw + (size_t)m];
+  if (dweight) { /* blocks of weights over the threads, each summed in thread order */
+    const int64_t blocks = ((int64_t)nw + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (blocks > 1 && T > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const size_t lo = (size_t)b * 4096, hi = lo + 4096 < nw ? lo + 4096 : nw;
+      for (int t = 0; t < T; ++t) {
+        const float *mine = partials + (size_t)t * per;
+        for (size_t i = lo; i < hi; ++i)
+          dweight[i] += mine[i];
+      }
+    }
   }
+  if (dbias)
+    for (int t = 0; t < T; ++t)
+      for (int m = 0; m < M; ++m)
+        dbias[m] += partials[(size_t)t * per + nw + (size_t)m];
 }
 
 static void conv_backward_dense(float *dinp, float *dweight, float *dbias,
