@@ -503,6 +503,7 @@ int sp_trainer_update(sp_trainer *t, sp_error *err) {
       m[i] = o->beta1 * m[i] + (1 - o->beta1) * g[i];
       v[i] = o->beta2 * v[i] + (1 - o->beta2) * g[i] * g[i];
       w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + o->adam_eps);
+      g[i] = 0; /* zeroed here, on every thread, not by a serial pass after */
     }
   } else { /* SGD as PyTorch: decay into the gradient, momentum buffer m */
 #pragma omp parallel for schedule(static) if (n > 65536)
@@ -513,9 +514,9 @@ int sp_trainer_update(sp_trainer *t, sp_error *err) {
         d = o->nesterov ? d + o->momentum * m[i] : m[i];
       }
       w[i] -= lr * d;
+      g[i] = 0;
     }
   }
-  memset(g, 0, n * sizeof *g);
   train_masks_apply(t->masks); /* exact zeros whatever the optimizer did */
   return 0;
 }

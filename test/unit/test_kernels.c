@@ -534,10 +534,13 @@ static void test_conv_backward(void **state) {
       {1, 3, 6, 3, 5, 6, 3, 3, 1, 1, 1}, /* depthwise x2 */
       {2, 2, 3, 1, 7, 6, 3, 2, 1, 2, 2}, {1, 5, 4, 1, 4, 4, 1, 1, 1, 0, 1},
       {3, 2, 3, 1, 16, 16, 3, 3, 1, 1, 1}, /* chunks of 2 images and 1 */
+      {3, 4, 5, 1, 4, 4, 3, 3, 1, 1, 1},   /* one chunk, cut for 2+ threads */
       {1, 16, 16, 1, 8, 8, 3, 3, 1, 1, 1}, /* dinp by Winograd */
       {2, 3, 4, 1, 5, 9, 5, 5, 1, 2, 1},   /* im2col by shifted copies, 5x5 pad 2 */
       {1, 2, 3, 1, 7, 8, 3, 3, 1, 2, 2},   /* the same, dilation 2 */
   };
+  const int max_threads = rt_threads();
+  omp_set_num_threads(2); /* threads take chunks, or a chunk cut for them */
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
     const conv_case *c = &cases[ci];
     conv_params p = case_params(c);
@@ -583,6 +586,44 @@ static void test_conv_backward(void **state) {
     free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
     free(scratch), free(num);
   }
+  omp_set_num_threads(max_threads);
+}
+
+/* Winograd's input gradient over a batch: threads take whole images when
+ * there are at least as many (3 images on 2 and 3 threads), else split each
+ * image (4 threads); dinp written fresh and added to; equal to the gradient
+ * one image at a time on 1 thread (test_conv_backward checks that one
+ * against differences). */
+static void test_conv_backward_winograd_batch(void **state) {
+  (void)state;
+  const conv_case c = {3, 16, 20, 1, 9, 8, 3, 3, 1, 1, 1};
+  conv_params p = case_params(&c), one = p;
+  one.N = 1;
+  const size_t ni = (size_t)c.N * c.C * c.H * c.W, nw = (size_t)c.M * c.C * 9;
+  const size_t no = (size_t)c.N * c.M * p.out[1] * p.out[2];
+  const size_t ni1 = ni / (size_t)c.N, no1 = no / (size_t)c.N;
+  float *x = rand_buf(ni, 41), *w = rand_buf(nw, 42), *r = rand_buf(no, 43);
+  float *prior = rand_buf(ni, 44), *ref = malloc(ni * sizeof *ref), *dx = malloc(ni * sizeof *dx);
+  const int max_threads = rt_threads();
+  static const int thread_counts[] = {1, 2, 3, 4}; /* 4: fewer images than threads */
+  for (int fresh = 0; fresh < 2; ++fresh) {
+    omp_set_num_threads(1);
+    float *s1 = malloc(conv_backward_scratch_floats(&one) * sizeof(float));
+    memcpy(ref, prior, ni * sizeof *ref);
+    for (int n = 0; n < c.N; ++n)
+      conv_backward(ref + n * ni1, NULL, NULL, r + n * no1, x + n * ni1, w, &one, s1, fresh);
+    free(s1);
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; ++t) {
+      omp_set_num_threads(thread_counts[t]);
+      float *scratch = malloc(conv_backward_scratch_floats(&p) * sizeof(float));
+      memcpy(dx, prior, ni * sizeof *dx);
+      conv_backward(dx, NULL, NULL, r, x, w, &p, scratch, fresh);
+      assert_close(dx, ref, ni, 1e-5f);
+      free(scratch);
+    }
+  }
+  omp_set_num_threads(max_threads);
+  free(x), free(w), free(r), free(prior), free(ref), free(dx);
 }
 
 /* Training-mode BatchNormalization in double, for the differences. */
@@ -1048,6 +1089,7 @@ int main(void) {
       cmocka_unit_test(test_gemv_rows),
       cmocka_unit_test(test_op_table_sorted),
       cmocka_unit_test(test_conv_backward),
+      cmocka_unit_test(test_conv_backward_winograd_batch),
       cmocka_unit_test(test_batchnorm_backward),
       cmocka_unit_test(test_small_backward),
       cmocka_unit_test(test_unary_backward),

@@ -235,6 +235,9 @@ void im2col_backward(float *dinp, const float *dcol, int C,
  * columns. */
 static int images_per_chunk(const conv_params *p) {
   const int64_t osp = spatial(p->out), nb = (512 + osp - 1) / osp;
+  const int T = rt_threads();
+  if (T > 1 && p->N >= T && (p->N + nb - 1) / nb < T) /* fewer chunks than threads */
+    return (p->N + T - 1) / T; /* one each: no serial gathers, one region */
   return nb > p->N ? p->N : (int)nb;
 }
 
@@ -315,33 +318,57 @@ static conv_params transposed_params(const conv_params *p) {
   return q;
 }
 
-/* w' (C,M,3,3), u (C,M), its transform, Winograd's scratch, one image's dinp. */
-static size_t dx_winograd_floats(const conv_params *p) {
+/* w' (C,M,3,3), u (C,M), its transform, then per thread Winograd's scratch
+ * for one image and that image's dinp. */
+static size_t dx_winograd_thread_floats(const conv_params *p) {
   const conv_params q = transposed_params(p);
-  const size_t MC = (size_t)p->M * (size_t)p->C;
-  return 10 * MC + winograd_weights_floats(p->C, p->M) + winograd_scratch_floats(&q) +
-         (size_t)p->C * (size_t)spatial(p->in);
+  return winograd_image_scratch_floats(&q) + (size_t)p->C * (size_t)spatial(p->in);
 }
 
+static size_t dx_winograd_floats(const conv_params *p) {
+  const size_t MC = (size_t)p->M * (size_t)p->C;
+  const conv_params q = transposed_params(p);
+  const size_t by_image = dx_winograd_thread_floats(p) * (size_t)rt_threads();
+  const size_t split = winograd_scratch_floats(&q) + (size_t)p->C * (size_t)spatial(p->in);
+  return 10 * MC + winograd_weights_floats(p->C, p->M) + (by_image > split ? by_image : split);
+}
+
+/* Threads take whole images (one region per conv, not one per image); an
+ * image's dinp does not depend on which thread computes it. */
 static void conv_backward_dx_winograd(float *dinp, const float *dout, const float *weight,
                                       const conv_params *p, float *scratch, int fresh) {
   const conv_params q = transposed_params(p);
   const int C = p->C, M = p->M;
   const int64_t isp = spatial(p->in), osp = spatial(p->out);
   float *wt = scratch, *u = wt + (size_t)M * C * 9, *up = u + (size_t)M * C;
-  float *ws = up + winograd_weights_floats(C, M), *dxi = ws + winograd_scratch_floats(&q);
+  float *threads_scratch = up + winograd_weights_floats(C, M);
+  const size_t per = dx_winograd_thread_floats(p), ws = winograd_image_scratch_floats(&q);
   for (int c = 0; c < C; ++c) /* w'[c][m] is w[m][c] turned by 180 degrees */
     for (int m = 0; m < M; ++m)
       for (int k = 0; k < 9; ++k)
         wt[((size_t)c * M + m) * 9 + k] = weight[((size_t)m * C + c) * 9 + 8 - k];
   winograd_weights(up, u, wt, C, M);
+  if (p->N < rt_threads()) { /* fewer images than threads: they split each */
+    float *dxi = threads_scratch + winograd_scratch_floats(&q);
+    for (int n = 0; n < p->N; ++n) {
+      float *dx = dinp + (int64_t)n * C * isp;
+      winograd_forward(fresh ? dx : dxi, dout + (int64_t)n * M * osp, up, &q, NULL,
+                       threads_scratch);
+      if (!fresh)
+        for (int64_t i = 0; i < (int64_t)C * isp; ++i)
+          dx[i] += dxi[i];
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (rt_threads() > 1)
   for (int n = 0; n < p->N; ++n) {
+    float *mine = threads_scratch + (size_t)rt_thread_num() * per, *dxi = mine + ws;
     float *dx = dinp + (int64_t)n * C * isp;
     if (fresh) { /* straight into dinp */
-      winograd_forward(dx, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+      winograd_forward_image(dx, dout + (int64_t)n * M * osp, up, &q, NULL, mine);
       continue;
     }
-    winograd_forward(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, ws);
+    winograd_forward_image(dxi, dout + (int64_t)n * M * osp, up, &q, NULL, mine);
     for (int64_t i = 0; i < (int64_t)C * isp; ++i)
       dx[i] += dxi[i];
   }
@@ -354,15 +381,22 @@ static void conv_backward_dx_winograd(float *dinp, const float *dout, const floa
  * result does not depend on which thread finished first. */
 static void add_thread_sums(float *dweight, float *dbias, const float *partials, size_t per,
                             int T, size_t nw, int M) {
-  for (int t = 0; t < T; ++t) {
-    const float *mine = partials + (size_t)t * per;
-    if (dweight)
-      for (size_t i = 0; i < nw; ++i)
-        dweight[i] += mine[i];
-    if (dbias)
-      for (int m = 0; m < M; ++m)
-        dbias[m] += mine[nw + (size_t)m];
+  if (dweight) { /* blocks of weights over the threads, each summed in thread order */
+    const int64_t blocks = ((int64_t)nw + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (blocks > 1 && T > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const size_t lo = (size_t)b * 4096, hi = lo + 4096 < nw ? lo + 4096 : nw;
+      for (int t = 0; t < T; ++t) {
+        const float *mine = partials + (size_t)t * per;
+        for (size_t i = lo; i < hi; ++i)
+          dweight[i] += mine[i];
+      }
+    }
   }
+  if (dbias)
+    for (int t = 0; t < T; ++t)
+      for (int m = 0; m < M; ++m)
+        dbias[m] += partials[(size_t)t * per + nw + (size_t)m];
 }
 
 static void conv_backward_dense(float *dinp, float *dweight, float *dbias,

@@ -178,6 +178,8 @@
 /* winograd.c */
 #define winograd_applies KSYM(winograd_applies)
 #define winograd_forward KSYM(winograd_forward)
+#define winograd_forward_image KSYM(winograd_forward_image)
+#define winograd_image_scratch_floats KSYM(winograd_image_scratch_floats)
 #define winograd_scratch_floats KSYM(winograd_scratch_floats)
 #define winograd_set_chunk_bytes KSYM(winograd_set_chunk_bytes)
 #define winograd_weights KSYM(winograd_weights)

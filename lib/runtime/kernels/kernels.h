@@ -143,6 +143,11 @@ size_t winograd_scratch_floats(const conv_params *p);
  * epilogue is applied by the output transform. */
 void winograd_forward(float *out, const float *inp, const float *up,
                       const conv_params *p, const epilogue *ep, float *scratch);
+/* One image (p->N ignored) on the calling thread, with its own scratch of
+ * winograd_image_scratch_floats. */
+size_t winograd_image_scratch_floats(const conv_params *p);
+void winograd_forward_image(float *out, const float *inp, const float *up,
+                            const conv_params *p, const epilogue *ep, float *scratch);
 /* For tests: chunk bytes of winograd_forward (0: the default), so small
  * shapes take several chunks. */
 void winograd_set_chunk_bytes(size_t bytes);

@@ -64,8 +64,10 @@ static wino_geom wino_geometry(const conv_params *p, int threads) {
 }
 
 size_t winograd_scratch_floats(const conv_params *p) {
-  int threads = rt_threads();
-  return wino_geometry(p, threads).per_thread * (size_t)threads;
+  const int threads = rt_threads();
+  const size_t split = wino_geometry(p, threads).per_thread * (size_t)threads;
+  const size_t whole = wino_geometry(p, 1).per_thread * (size_t)threads; /* by image */
+  return threads > 1 && p->N >= threads && whole > split ? whole : split;
 }
 
 /* B^T d B of the 4x4 tiles tw in [lo, hi) of one tile row whose columns are
@@ -285,51 +287,93 @@ void winograd_weights(float *up, float *u, const float *w, int M, int C) {
     }
 }
 
-/* out is (N,M,OH,OW), inp is (N,C,H,W), up from winograd_weights. */
+static int threads_here(void) {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+/* One image: y (M,OH,OW) from x (C,H,W), thread tid of nt splitting it as
+ * g (made for g_threads) says, scratch the thread's own. */
+static void winograd_image(float *y, const float *x, const float *up, const conv_params *p,
+                           const wino_geom *g, int g_threads, const epilogue *e,
+                           float *scratch, int tid, int nt) {
+  const int C = p->C, M = p->M;
+  const size_t packed = pointwise_packed_floats(M, C);
+  const int panels = (M + PANEL_ROWS - 1) / PANEL_ROWS;
+  float *v = scratch + (size_t)tid * g->per_thread; /* (16, C, chunk) */
+  float *mo = v + (size_t)16 * C * g->chunk;        /* (16, M, chunk) */
+  /* nt < g_threads when the runtime gave fewer: the split follows nt */
+  const int cgs = nt == g_threads ? g->channel_groups : 1, tgs = nt / cgs;
+  const int tgi = tid / cgs, cgi = tid % cgs;
+  int t_lo = (int)((int64_t)g->T * tgi / tgs), t_hi = (int)((int64_t)g->T * (tgi + 1) / tgs);
+  int p0 = panels * cgi / cgs, p1 = panels * (cgi + 1) / cgs;
+  if (tgi >= tgs)
+    t_hi = t_lo; /* a thread left over */
+  const int m0 = p0 * PANEL_ROWS, m1 = p1 * PANEL_ROWS < M ? p1 * PANEL_ROWS : M;
+  for (int t0 = t_lo; t0 < t_hi && p1 > p0; t0 += g->chunk) {
+    int cnt = t_hi - t0 < g->chunk ? t_hi - t0 : g->chunk;
+    input_chunk(v, mo + (size_t)16 * M * g->chunk, x, p, g, t0, cnt);
+    for (int k = 0; k < 16; ++k)
+      packed_gemm_panels(mo + (size_t)k * M * cnt, v + (size_t)k * C * cnt, up + k * packed,
+                         M, C, cnt, p0, p1);
+    output_chunk(y, mo, p, g, t0, cnt, m0, m1, e);
+  }
+}
+
+size_t winograd_image_scratch_floats(const conv_params *p) {
+  return wino_geometry(p, 1).per_thread;
+}
+
+void winograd_forward_image(float *out, const float *inp, const float *up,
+                            const conv_params *p, const epilogue *ep, float *scratch) {
+  const wino_geom g = wino_geometry(p, 1);
+  winograd_image(out, inp, up, p, &g, 1, ep, scratch, 0, 1);
+}
+
+/* The epilogue of image n: its residual moved to that image. */
+static epilogue image_epilogue(const epilogue *ep, const conv_params *p, int n) {
+  epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
+  if (ep) {
+    e = *ep;
+    if (e.residual)
+      e.residual += (size_t)n * p->M * p->out[1] * p->out[2];
+  }
+  return e;
+}
+
+/* out is (N,M,OH,OW), inp is (N,C,H,W), up from winograd_weights. Threads
+ * take whole images when there are at least as many (a training batch):
+ * one parallel region, no input transformed twice; else they split each
+ * image's tiles or channels. */
 void winograd_forward(float *out, const float *inp, const float *up,
                       const conv_params *p, const epilogue *ep,
                       float *scratch) {
   const int C = p->C, M = p->M, H = p->in[1], W = p->in[2];
   const int OH = p->out[1], OW = p->out[2];
   const int threads = rt_threads();
+  if (threads > 1 && p->N >= threads) {
+    const wino_geom g1 = wino_geometry(p, 1);
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int n = 0; n < p->N; ++n) {
+      const epilogue e = image_epilogue(ep, p, n);
+      winograd_image(out + (size_t)n * M * OH * OW, inp + (size_t)n * C * H * W, up, p, &g1,
+                     1, ep ? &e : NULL, scratch + (size_t)rt_thread_num() * g1.per_thread, 0,
+                     1);
+    }
+    return;
+  }
   const wino_geom g = wino_geometry(p, threads);
-  const size_t packed = pointwise_packed_floats(M, C);
-  const int panels = (M + PANEL_ROWS - 1) / PANEL_ROWS;
   const int parallel = threads > 1 && (double)M * C * g.T > 1e5;
   (void)parallel; /* read by the pragma only: unused without OpenMP */
   for (int n = 0; n < p->N; ++n) {
-    const float *x = inp + (size_t)n * C * H * W;
+    const epilogue e = image_epilogue(ep, p, n);
     float *y = out + (size_t)n * M * OH * OW;
-    epilogue e = {NULL, NULL, RT_ACT_NONE, 0, 0};
-    if (ep) {
-      e = *ep;
-      if (e.residual)
-        e.residual += (size_t)n * M * OH * OW;
-    }
+    const float *x = inp + (size_t)n * C * H * W;
 #pragma omp parallel num_threads(threads) if (parallel)
-    {
-      int tid = 0, nt = 1;
-#ifdef _OPENMP
-      tid = omp_get_thread_num(), nt = omp_get_num_threads();
-#endif
-      float *v = scratch + (size_t)tid * g.per_thread; /* (16, C, chunk) */
-      float *mo = v + (size_t)16 * C * g.chunk;         /* (16, M, chunk) */
-      /* nt < threads when the runtime gave fewer: the split follows nt */
-      const int cgs = nt == threads ? g.channel_groups : 1, tgs = nt / cgs;
-      const int tgi = tid / cgs, cgi = tid % cgs;
-      int t_lo = (int)((int64_t)g.T * tgi / tgs), t_hi = (int)((int64_t)g.T * (tgi + 1) / tgs);
-      int p0 = panels * cgi / cgs, p1 = panels * (cgi + 1) / cgs;
-      if (tgi >= tgs)
-        t_hi = t_lo; /* a thread left over */
-      const int m0 = p0 * PANEL_ROWS, m1 = p1 * PANEL_ROWS < M ? p1 * PANEL_ROWS : M;
-      for (int t0 = t_lo; t0 < t_hi && p1 > p0; t0 += g.chunk) {
-        int cnt = t_hi - t0 < g.chunk ? t_hi - t0 : g.chunk;
-        input_chunk(v, mo + (size_t)16 * M * g.chunk, x, p, &g, t0, cnt);
-        for (int k = 0; k < 16; ++k)
-          packed_gemm_panels(mo + (size_t)k * M * cnt, v + (size_t)k * C * cnt,
-                             up + k * packed, M, C, cnt, p0, p1);
-        output_chunk(y, mo, p, &g, t0, cnt, m0, m1, ep ? &e : NULL);
-      }
-    }
+    winograd_image(y, x, up, p, &g, threads, ep ? &e : NULL, scratch, rt_thread_num(),
+                   threads_here());
   }
 }
