@@ -96,7 +96,7 @@ static void im2col_span(float *col, int64_t ld, const float *inp, int C,
   const int D = p->in[0], H = p->in[1], W = p->in[2];
   const int64_t rows = (int64_t)C * KD * KH * KW;
   const int64_t ospatial = (int64_t)OD * OH * OW;
-  (void)ospatial; /* read only by the OpenMP clause */
+  (void)ospatial, (void)parallel; /* read only by the OpenMP clauses */
   const int span = oh1 - oh0;
   if (im2col_is_shift(p) && oh0 == 0 && oh1 == OH) {
 #pragma omp parallel for schedule(static) if (parallel && rows * ospatial > 32768)
