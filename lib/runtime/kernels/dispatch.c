@@ -210,6 +210,8 @@ static void blas_setup(void) {
   if (user_core)
     snprintf(user, sizeof user, "%s", user_core);
   snprintf(blas_core_before, sizeof blas_core_before, "%s", core);
+  /* init reads the core from the environment only; set for this one call
+   * (a host thread reading the environment right now could see it) */
   quit();
   setenv("OPENBLAS_CORETYPE", want, 1);
   init();
