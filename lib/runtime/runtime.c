@@ -385,8 +385,7 @@ static void blas_hint_once(void) {
   rt_blas_setup();
   /* a core the user named is their choice (sp-run --bench and --version
    * still hint); a weak core OpenBLAS picked and sp could not swap is not */
-  const char *mode = getenv("SP_BLAS_CORE");
-  if (getenv("OPENBLAS_CORETYPE") || (mode && !strcmp(mode, "keep")))
+  if (rt_blas_core_user_chosen())
     return;
   char buf[256];
   if (sp_runtime_blas_check(buf, sizeof buf))

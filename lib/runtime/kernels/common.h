@@ -30,6 +30,8 @@ void rt_blas_setup(void);
 const char *rt_blas_wanted_core(void);
 int rt_blas_core_suffices(const char *core);
 const char *rt_blas_core_replaced(void);
+/* Whether the user chose the core: OPENBLAS_CORETYPE set, or SP_BLAS_CORE=keep. */
+int rt_blas_core_user_chosen(void);
 /* Whether this CPU runs the kernel set named isa ("generic", "avx2",
  * "avx512") and this build has it. */
 int rt_kernel_isa_supported(const char *isa);

@@ -188,14 +188,17 @@ int rt_blas_core_suffices(const char *core) {
 
 static char blas_core_before[32]; /* OpenBLAS's own choice, when replaced */
 
+int rt_blas_core_user_chosen(void) {
+  const char *mode = getenv("SP_BLAS_CORE");
+  return getenv("OPENBLAS_CORETYPE") || (mode && !strcmp(mode, "keep"));
+}
+
 static void blas_setup(void) {
   /* OpenBLAS itself runs single-threaded inside the OpenMP workers */
   openblas_set_num_threads(1);
+  /* the user's choice is kept, unless SP_BLAS_CORE=auto insists */
   const char *mode = getenv("SP_BLAS_CORE");
-  if (mode && !strcmp(mode, "keep"))
-    return;
-  /* a core the user named is kept, unless SP_BLAS_CORE=auto insists */
-  if (getenv("OPENBLAS_CORETYPE") && !(mode && !strcmp(mode, "auto")))
+  if (rt_blas_core_user_chosen() && !(mode && !strcmp(mode, "auto")))
     return;
   const char *core = openblas_get_corename();
   const char *want = rt_blas_wanted_core();
